@@ -1,0 +1,203 @@
+//! The typed plan: what the checker produces and every later stage consumes
+//! (optimizer, SQL generator, in-memory evaluator).
+//!
+//! Names are resolved to the schema's canonical spelling, literals to typed
+//! values (choice labels to codes), dotted paths to `Related` hops, `in NAME`
+//! to the segment's own plan, and guards to ANDed expressions.
+//!
+//! Meaning is SPEC §2.3's two-valued logic: every atom is *positive* — false
+//! when its field is NULL — and negation is always an explicit [`PlanExpr::Not`],
+//! the exact complement. So `a != v` is `Not(a = v)`, `a is null` is
+//! `Not(IsNotNull)`, `a not in [..]` is `Not(InList)`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use crate::syntax::ast::TextOp;
+
+/// A checked query: the ids of `entity` records satisfying `filter`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Canonical entity name (as in the schema).
+    pub entity: String,
+    pub filter: PlanExpr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanExpr {
+    Const(bool),
+    Not(Box<PlanExpr>),
+    And(Vec<PlanExpr>),
+    Or(Vec<PlanExpr>),
+    /// Counts related records satisfying `filter` (evaluated on the related
+    /// entity) and tests the count with `quantifier`.
+    Related(Related),
+    /// A test on one field of the current entity.
+    Field(FieldTest),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Related {
+    pub link: Link,
+    pub quantifier: Quantifier,
+    pub filter: Box<PlanExpr>,
+}
+
+/// One hop along a relationship, resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Link {
+    /// The relationship's name, e.g. `lead_parent_contact`.
+    pub relationship: String,
+    pub direction: Direction,
+    /// Entity the hop starts from.
+    pub from: String,
+    /// Entity the hop arrives at; `filter` is evaluated there.
+    pub to: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Many-to-one: child to its (zero or one) parent.
+    ToParent,
+    /// One-to-many: parent to its children.
+    ToChildren,
+}
+
+/// How many related records must satisfy the filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantifier {
+    /// At least one (`has R`).
+    Any,
+    /// None (`has no R`); the exact complement of `Any`.
+    No,
+    AtLeast(u64),
+    AtMost(u64),
+    Exactly(u64),
+}
+
+impl Quantifier {
+    /// Whether `count` matching related records satisfy this quantifier.
+    pub fn accepts(self, count: u64) -> bool {
+        match self {
+            Quantifier::Any => count >= 1,
+            Quantifier::No => count == 0,
+            Quantifier::AtLeast(n) => count >= n,
+            Quantifier::AtMost(n) => count <= n,
+            Quantifier::Exactly(n) => count == n,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldTest {
+    pub field: FieldRef,
+    pub test: Test,
+}
+
+/// A resolved field: canonical entity and field names and its storage type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FieldRef {
+    pub entity: String,
+    pub field: String,
+    pub ty: ValueType,
+}
+
+/// A field's type as far as comparisons care (choices compare by code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    Uuid,
+    Text,
+    Integer,
+    Decimal,
+    Bool,
+    Date,
+    #[serde(rename = "datetime")]
+    DateTime,
+    Choice,
+}
+
+/// A positive test: false whenever the field is NULL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Test {
+    /// `field op value`.
+    Compare { op: CmpOp, value: Value },
+    /// The field has a value.
+    IsNotNull,
+    /// The field equals one of the values.
+    InList(Vec<Value>),
+    /// `low <= field <= high`.
+    Between { low: Value, high: Value },
+    /// ASCII-case-insensitive, literal (no wildcards) substring test.
+    Text { op: TextOp, pattern: String },
+}
+
+/// Comparison operators of the plan. `!=` is not here: it is `Not(Eq)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A typed literal. Its variant matches the field's [`ValueType`], except that
+/// integer and decimal fields accept both `Integer` and `Decimal` values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Text(String),
+    Integer(i64),
+    Decimal(f64),
+    Bool(bool),
+    Uuid(uuid::Uuid),
+    /// A choice's integer code; the label is kept for display.
+    Choice {
+        code: i64,
+        label: String,
+    },
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    /// `today ± days`, for date fields; resolved against the reference time.
+    TodayPlusDays(i64),
+    /// `now ± seconds` (or `today ± whole days` on a date-time field, then
+    /// `midnight` is true); resolved against the reference time.
+    NowPlusSeconds {
+        seconds: i64,
+        midnight: bool,
+    },
+}
+
+impl Value {
+    /// Replace a relative time by the absolute value it has at `now`.
+    /// Absolute values are returned unchanged. `None` when the result leaves
+    /// the supported years 0000..=9999 (dates are stored as fixed-width text,
+    /// whose order is only chronological inside that range).
+    pub fn resolve(&self, now: DateTime<Utc>) -> Option<Value> {
+        use chrono::Datelike;
+        let in_range = |year: i32| (0..=9999).contains(&year);
+        match self {
+            Value::TodayPlusDays(days) => {
+                let date = now.date_naive();
+                let date = date.checked_add_signed(chrono::Duration::try_days(*days)?)?;
+                in_range(date.year()).then_some(Value::Date(date))
+            }
+            Value::NowPlusSeconds { seconds, midnight } => {
+                let base = if *midnight {
+                    now.date_naive().and_hms_opt(0, 0, 0)?.and_utc()
+                } else {
+                    now
+                };
+                let at = base.checked_add_signed(chrono::Duration::try_seconds(*seconds)?)?;
+                in_range(at.year()).then_some(Value::DateTime(at))
+            }
+            other => Some(other.clone()),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The schema: which entities exist, how they map to tables and columns, how
+//! they relate, and which audience guards they carry. Names in the language are
+//! matched case-insensitively against the names here.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub entities: Vec<Entity>,
+    pub relationships: Vec<Relationship>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// The name used in the language, e.g. `contact`.
+    pub name: String,
+    /// The table it is stored in.
+    pub table: String,
+    /// The name of the key field (a uuid); it is one of `fields`.
+    pub key: String,
+    pub fields: Vec<Field>,
+    pub guards: Vec<Guard>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub column: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    pub nullable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Uuid,
+    Text,
+    Integer,
+    Decimal,
+    Bool,
+    Date,
+    #[serde(rename = "datetime")]
+    DateTime,
+    Choice(ChoiceSet),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceSet {
+    /// Whether `<`, `<=`, `>`, `>=` and `between` are allowed (by code order).
+    pub ordered: bool,
+    pub options: Vec<ChoiceOption>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    pub label: String,
+    pub code: i64,
+}
+
+/// A many-to-one link: every `child` record points at zero or one `parent`
+/// record through `child_field`, which holds the parent's key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Relationship {
+    /// e.g. `lead_parent_contact`; what `via` names.
+    pub name: String,
+    /// The many side, e.g. `lead`. The parent reaches it by this entity name.
+    pub child: String,
+    /// The foreign-key field on the child, e.g. `contact_id`.
+    pub child_field: String,
+    /// The one side, e.g. `contact`.
+    pub parent: String,
+    /// The name by which the child reaches the parent (`has contact`,
+    /// `contact.email`).
+    pub parent_reach: String,
+}
+
+/// A named expression ANDed into a query with `--guard NAME`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Guard {
+    pub name: String,
+    /// Source text of an expression over the guard's entity.
+    pub expr: String,
+}
+
+impl FieldType {
+    /// The type's name as users write it in a schema and read it in errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Uuid => "uuid",
+            FieldType::Text => "text",
+            FieldType::Integer => "integer",
+            FieldType::Decimal => "decimal",
+            FieldType::Bool => "bool",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
+            FieldType::Choice(_) => "choice",
+        }
+    }
+}
+
+impl Schema {
+    /// The entity named `name`, ignoring ASCII case.
+    pub fn entity(&self, name: &str) -> Option<&Entity> {
+        self.entities
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The relationship named `name`, ignoring ASCII case.
+    pub fn relationship(&self, name: &str) -> Option<&Relationship> {
+        self.relationships
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl Entity {
+    /// The field named `name`, ignoring ASCII case.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn key_field(&self) -> Option<&Field> {
+        self.field(&self.key)
+    }
+
+    pub fn guard(&self, name: &str) -> Option<&Guard> {
+        self.guards
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl ChoiceSet {
+    /// The option whose label matches, ignoring case (Unicode-aware lowercase).
+    pub fn by_label(&self, label: &str) -> Option<&ChoiceOption> {
+        let wanted = label.to_lowercase();
+        self.options
+            .iter()
+            .find(|o| o.label.to_lowercase() == wanted)
+    }
+
+    pub fn by_code(&self, code: i64) -> Option<&ChoiceOption> {
+        self.options.iter().find(|o| o.code == code)
+    }
+}

@@ -1,0 +1,235 @@
+//! The untyped syntax tree of a segment, exactly as written. Names are not yet
+//! resolved against a schema; that is the checker's job (`crate::check`).
+//!
+//! Every node carries a [`Span`]; spans are ignored by equality, so two trees
+//! compare equal when they mean the same text modulo layout and comments.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::span::Span;
+
+/// A segment library: `segment NAME = query` definitions in any order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Library {
+    pub segments: Vec<SegmentDef>,
+}
+
+/// One `segment NAME = query` definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentDef {
+    pub name: Ident,
+    pub query: Query,
+    pub span: Span,
+}
+
+/// `ENTITY [where expr]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Query {
+    pub entity: Ident,
+    pub filter: Option<Expr>,
+    pub span: Span,
+}
+
+/// A name as written (entity, field, relationship or segment); matched
+/// case-insensitively later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `NAME { "." NAME }`: zero or more many-to-one hops, then a field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Path {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExprKind {
+    /// `true` / `false`.
+    Bool(bool),
+    Not(Box<Expr>),
+    /// Two or more operands. A parenthesized `and` inside an `and` stays nested,
+    /// so the tree keeps the grouping the author wrote.
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Has(Has),
+    /// `in SEGMENT_NAME`.
+    InSegment(Ident),
+    Predicate(Predicate),
+}
+
+/// `has [quant] RELATION [via REL_NAME] [(expr)]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Has {
+    pub quantifier: Quantifier,
+    pub relation: Ident,
+    pub via: Option<Ident>,
+    pub filter: Option<Box<Expr>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantifier {
+    /// Plain `has`: at least one.
+    Any,
+    /// `has no`.
+    No,
+    AtLeast(u64),
+    AtMost(u64),
+    Exactly(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextOp {
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "form")]
+pub enum Predicate {
+    /// `path cmp value`.
+    Compare {
+        path: Path,
+        op: CmpOp,
+        value: Literal,
+    },
+    /// `path is [not] null`.
+    IsNull { path: Path, negated: bool },
+    /// `path [not] in [v, ...]`.
+    InList {
+        path: Path,
+        negated: bool,
+        values: Vec<Literal>,
+    },
+    /// `path [not] between low and high` (inclusive).
+    Between {
+        path: Path,
+        negated: bool,
+        low: Literal,
+        high: Literal,
+    },
+    /// `path [not] contains|starts with|ends with "text"`.
+    Text {
+        path: Path,
+        negated: bool,
+        op: TextOp,
+        pattern: Literal,
+    },
+    /// A boolean field alone: `path = true`.
+    BoolField { path: Path },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Literal {
+    pub kind: LiteralKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiteralKind {
+    /// A double-quoted string, escapes already decoded.
+    String(String),
+    Integer(i64),
+    Decimal(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    /// Always UTC; an offset in the source is converted when parsing.
+    DateTime(DateTime<Utc>),
+    /// `now` or `today`, optionally `± duration`.
+    Relative(Relative),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relative {
+    pub anchor: Anchor,
+    pub offset: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// The reference time (a date-time).
+    Now,
+    /// The reference time's UTC date.
+    Today,
+}
+
+/// A signed duration as written (`- 30d`); kept in its unit so `fmt` can print
+/// it back the way the author wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duration {
+    pub negative: bool,
+    pub amount: u64,
+    pub unit: TimeUnit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    #[serde(rename = "s")]
+    Seconds,
+    #[serde(rename = "min")]
+    Minutes,
+    #[serde(rename = "h")]
+    Hours,
+    #[serde(rename = "d")]
+    Days,
+    #[serde(rename = "w")]
+    Weeks,
+}
+
+impl TimeUnit {
+    pub fn seconds(self) -> i64 {
+        match self {
+            TimeUnit::Seconds => 1,
+            TimeUnit::Minutes => 60,
+            TimeUnit::Hours => 3_600,
+            TimeUnit::Days => 86_400,
+            TimeUnit::Weeks => 604_800,
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            TimeUnit::Seconds => "s",
+            TimeUnit::Minutes => "min",
+            TimeUnit::Hours => "h",
+            TimeUnit::Days => "d",
+            TimeUnit::Weeks => "w",
+        }
+    }
+}
+
+impl Duration {
+    /// Signed length in seconds, or `None` if it does not fit in an i64.
+    pub fn total_seconds(&self) -> Option<i64> {
+        let amount = i64::try_from(self.amount).ok()?;
+        let secs = amount.checked_mul(self.unit.seconds())?;
+        Some(if self.negative { -secs } else { secs })
+    }
+}
