@@ -17,6 +17,14 @@ pub mod limits {
     pub const MAX_DEPTH: usize = 256;
     /// Maximum number of values in one `in [...]` list.
     pub const MAX_IN_LIST: usize = 10_000;
+    /// Maximum depth of a checked plan. Dotted paths and inlined library
+    /// segments make a plan deeper than its text; every back end recurses over
+    /// the plan, so the checker refuses deeper plans rather than let a back end
+    /// overflow its stack.
+    pub const MAX_PLAN_DEPTH: usize = 1024;
+    /// Maximum number of nodes in a checked plan: inlining segments that use
+    /// other segments several times can grow a plan exponentially.
+    pub const MAX_PLAN_NODES: usize = 1_000_000;
 }
 
 #[derive(Debug, Clone, PartialEq, Error, Serialize)]
