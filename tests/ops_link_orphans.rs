@@ -15,7 +15,15 @@ fn now() -> DateTime<Utc> {
 }
 
 fn run(conn: &mut rusqlite::Connection, dry_run: bool) -> LinkReport {
-    link_orphans_sqlite(conn, &crm_schema(), &LinkOptions { dry_run, now: now() }).unwrap()
+    link_orphans_sqlite(
+        conn,
+        &crm_schema(),
+        &LinkOptions {
+            dry_run,
+            now: now(),
+        },
+    )
+    .unwrap()
 }
 
 /// The contact a lead points at.
@@ -38,8 +46,18 @@ fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
 fn prefers_a_contact_that_is_not_marketing_only() {
     let mut conn = sqlite(&Fixture {
         contacts: vec![
-            contact(1, Some("ann@example.com"), true, Some("2020-01-01T00:00:00Z")),
-            contact(2, Some("ann@example.com"), false, Some("2024-01-01T00:00:00Z")),
+            contact(
+                1,
+                Some("ann@example.com"),
+                true,
+                Some("2020-01-01T00:00:00Z"),
+            ),
+            contact(
+                2,
+                Some("ann@example.com"),
+                false,
+                Some("2024-01-01T00:00:00Z"),
+            ),
             contact(3, Some("ann@example.com"), true, None),
         ],
         leads: vec![lead(10, Some("ann@example.com"), None)],
@@ -126,7 +144,18 @@ fn leads_sharing_an_email_share_one_new_contact() {
     assert_ne!(parent(&conn, 13).as_ref(), Some(&bob));
 
     // Made from the earliest lead (11): its names, its trimmed email, its account.
-    let row: (String, String, String, String, i64, String, i64, i64, i64, i64) = conn
+    let row: (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = conn
         .query_row(
             "SELECT first_name, last_name, email, account_id, marketing_only, created_on, \
              do_not_email, do_not_bulk_email, allow_prefill, is_child FROM contact WHERE id = ?1",
@@ -180,7 +209,13 @@ fn leads_without_email_are_skipped_and_counted() {
     });
     let report = run(&mut conn, false);
     assert_eq!(report.skipped_without_email, 3);
-    assert_eq!(report.skipped, vec![10, 11, 12].into_iter().map(uuid_of).collect::<Vec<_>>());
+    assert_eq!(
+        report.skipped,
+        vec![10, 11, 12]
+            .into_iter()
+            .map(uuid_of)
+            .collect::<Vec<_>>()
+    );
     assert_eq!(report.leads_linked_to_created, 1);
     for n in 10..=12 {
         assert_eq!(parent(&conn, n), None);
@@ -233,7 +268,11 @@ fn the_report_lists_every_link() {
         .collect();
     assert_eq!(
         links,
-        vec![(uuid_of(10), false), (uuid_of(11), true), (uuid_of(12), true)]
+        vec![
+            (uuid_of(10), false),
+            (uuid_of(11), true),
+            (uuid_of(12), true)
+        ]
     );
     assert_eq!(report.links[0].contact_id, uuid_of(1));
     for k in &report.links {
@@ -286,7 +325,10 @@ fn a_dry_run_reports_the_same_and_writes_nothing() {
             r.contacts_created,
             r.leads_linked_to_created,
             r.skipped_without_email,
-            r.links.iter().map(|k| (k.lead_id, k.contact_created)).collect::<Vec<_>>(),
+            r.links
+                .iter()
+                .map(|k| (k.lead_id, k.contact_created))
+                .collect::<Vec<_>>(),
             r.skipped.clone(),
         )
     };
@@ -303,7 +345,10 @@ fn a_missing_column_is_named_and_nothing_changes() {
     let err = link_orphans_sqlite(
         &mut conn,
         &crm_schema(),
-        &LinkOptions { dry_run: false, now: now() },
+        &LinkOptions {
+            dry_run: false,
+            now: now(),
+        },
     )
     .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
@@ -316,11 +361,15 @@ fn a_missing_column_is_named_and_nothing_changes() {
 #[test]
 fn a_missing_table_is_named() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-    conn.execute_batch("CREATE TABLE contact (id TEXT)").unwrap();
+    conn.execute_batch("CREATE TABLE contact (id TEXT)")
+        .unwrap();
     let err = link_orphans_sqlite(
         &mut conn,
         &crm_schema(),
-        &LinkOptions { dry_run: false, now: now() },
+        &LinkOptions {
+            dry_run: false,
+            now: now(),
+        },
     )
     .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
@@ -341,17 +390,51 @@ fn a_concurrent_writer_gives_a_clear_error_and_nothing_changes() {
     let err = link_orphans_sqlite(
         &mut conn,
         &crm_schema(),
-        &LinkOptions { dry_run: false, now: now() },
+        &LinkOptions {
+            dry_run: false,
+            now: now(),
+        },
     )
     .unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
-    assert!(err.to_string().contains("locked by another writer"), "{err}");
-    assert!(waited < segql::ops::LOCK_WAIT * 3, "bounded wait: {waited:?}");
+    assert!(
+        err.to_string().contains("locked by another writer"),
+        "{err}"
+    );
+    assert!(
+        waited < segql::ops::LOCK_WAIT * 3,
+        "bounded wait: {waited:?}"
+    );
     other.execute_batch("ROLLBACK").unwrap();
     assert_eq!(checksum_sqlite(&conn), before);
 
     // Once the other writer is gone, the run goes through.
     let report = run(&mut conn, false);
     assert_eq!(report.links.len(), 3);
+}
+
+#[test]
+fn a_failing_statement_rolls_back_everything() {
+    let mut conn = sqlite(&mixed_fixture());
+    // New contacts are inserted before the leads are updated; then this fails.
+    conn.execute_batch(&format!(
+        "CREATE TRIGGER refuse BEFORE UPDATE OF contact_id ON lead WHEN NEW.id = '{}' \
+         BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END;",
+        id(12)
+    ))
+    .unwrap();
+    let before = checksum_sqlite(&conn);
+    let err = link_orphans_sqlite(
+        &mut conn,
+        &crm_schema(),
+        &LinkOptions {
+            dry_run: false,
+            now: now(),
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("refused by trigger"), "{err}");
+    assert_eq!(checksum_sqlite(&conn), before);
+    assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_temp_master"), 0);
 }

@@ -24,6 +24,7 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 const TRIM_CODES: [u8; 5] = [32, 9, 10, 12, 13];
 
 /// A bind parameter.
+#[allow(dead_code)] // Non-text values arrive with `update`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Param {
     Null,
@@ -278,7 +279,9 @@ impl Conn for SqliteConn<'_> {
         // In-process: a prepared insert per row costs no round trip.
         let mut stmt = self
             .0
-            .prepare(&format!("INSERT INTO temp.{table} (n, contact_id) VALUES (?1, ?2)"))
+            .prepare(&format!(
+                "INSERT INTO temp.{table} (n, contact_id) VALUES (?1, ?2)"
+            ))
             .map_err(sqlite_error)?;
         for (i, id) in ids.iter().enumerate() {
             let n = i64::try_from(i + 1).map_err(|_| Error::Internal {

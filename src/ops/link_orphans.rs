@@ -146,7 +146,8 @@ fn layout(conn: &mut dyn Conn, schema: &Schema) -> Result<Layout> {
         .fields
         .iter()
         .filter(|f| {
-            f.ty == FieldType::Bool && !f.nullable && f.column != contact_cols[6] // marketing_only is set to true
+            f.ty == FieldType::Bool && !f.nullable && f.column != contact_cols[6]
+            // marketing_only is set to true
         })
         .map(|f| f.column.clone())
         .collect();

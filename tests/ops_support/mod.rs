@@ -29,7 +29,12 @@ pub struct Contact {
 }
 
 /// A contact with only what matching looks at.
-pub fn contact(n: u64, email: Option<&str>, marketing_only: bool, created: Option<&str>) -> Contact {
+pub fn contact(
+    n: u64,
+    email: Option<&str>,
+    marketing_only: bool,
+    created: Option<&str>,
+) -> Contact {
     Contact {
         id: id(n),
         email: email.map(str::to_string),
@@ -150,7 +155,10 @@ pub fn load_postgres(client: &mut postgres::Client, fixture: &Fixture) {
     client.batch_execute(PG_DDL).expect("create tables");
     for a in &fixture.accounts {
         client
-            .execute("INSERT INTO account (id, name) VALUES ($1::text::uuid, 'Acme')", &[a])
+            .execute(
+                "INSERT INTO account (id, name) VALUES ($1::text::uuid, 'Acme')",
+                &[a],
+            )
             .expect("insert account");
     }
     for c in &fixture.contacts {
