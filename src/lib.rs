@@ -5,6 +5,7 @@ pub mod check;
 pub mod error;
 pub mod schema;
 pub mod span;
+pub mod sql;
 pub mod syntax;
 
 pub use error::{Error, Result};
