@@ -1,12 +1,22 @@
 //! The SQL back end keeps SPEC §2.3's meaning: small hand-made databases with
 //! NULLs, records without related records, non-ASCII text and `%`/`_`/`\` in
 //! text, queried with hand-built plans; each test states the ids it expects.
+//!
+//! Every query also runs on PostgreSQL (when a server is installed) against
+//! a copy of the same data whose text columns use a linguistic collation, so
+//! the dialect's `COLLATE "C"` is what keeps code-point order and ASCII-only
+//! case folding there.
+
+mod support;
+
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rusqlite::Connection;
 use segql::check::plan::*;
 use segql::schema::{crm_schema, FieldType, Schema};
 use segql::sql::{self, Dialect, SqlOptions};
+use support::pg::TestPg;
 use uuid::Uuid;
 
 // ---------------------------------------------------------------- data ---
@@ -192,48 +202,11 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-fn sqlite_type(ty: &FieldType) -> &'static str {
-    match ty {
-        FieldType::Integer | FieldType::Choice(_) | FieldType::Bool => "INTEGER",
-        FieldType::Decimal => "REAL",
-        _ => "TEXT",
-    }
-}
-
 /// The SPEC §3.1 layout of `schema` in SQLite, with the data of [`rows`].
 fn sqlite_db(schema: &Schema) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    for e in &schema.entities {
-        let cols: Vec<String> = e
-            .fields
-            .iter()
-            .map(|f| {
-                let mut c = format!("{} {}", f.column, sqlite_type(&f.ty));
-                if f.name == e.key {
-                    c.push_str(" PRIMARY KEY");
-                } else if !f.nullable {
-                    c.push_str(" NOT NULL DEFAULT 0");
-                }
-                c
-            })
-            .collect();
-        conn.execute(
-            &format!("CREATE TABLE {} ({})", e.table, cols.join(", ")),
-            [],
-        )
-        .unwrap();
-    }
-    for r in &schema.relationships {
-        let child = schema.entity(&r.child).unwrap();
-        conn.execute(
-            &format!(
-                "CREATE INDEX {0}_{1} ON {0} ({1})",
-                child.table, r.child_field
-            ),
-            [],
-        )
-        .unwrap();
-    }
+    segql::demo::create_tables_sqlite(&conn, schema).unwrap();
+    segql::demo::create_indexes_sqlite(&conn, schema).unwrap();
     for (table, cols) in rows() {
         let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
@@ -350,7 +323,8 @@ fn has(from: &str, relationship: &str, quantifier: Quantifier, filter: PlanExpr)
 // ---------------------------------------------------------------- runs ---
 
 /// The numbers of the ids `filter` selects on `entity`, checking on the
-/// way that the count query agrees and the layout check passes.
+/// way that the count query agrees, the layout check passes, and PostgreSQL
+/// gives the same answer.
 fn ids(entity: &str, filter: PlanExpr) -> Vec<u128> {
     let schema = crm_schema();
     let conn = sqlite_db(&schema);
@@ -369,7 +343,62 @@ fn ids(entity: &str, filter: PlanExpr) -> Vec<u128> {
         "count query disagrees with\n{}",
         q.sql
     );
+    if let Some(pg) = pg() {
+        let q = compile(&plan, &sql::Postgres, false).unwrap();
+        let c = compile(&plan, &sql::Postgres, true).unwrap();
+        let (pg_found, pg_count) = {
+            let mut client = pg.lock().unwrap_or_else(|e| e.into_inner());
+            sql::verify_layout_postgres(&mut client, &schema, &plan).unwrap();
+            (
+                sql::postgres_exec::run_ids(&mut client, &q),
+                sql::postgres_exec::run_count(&mut client, &c),
+            )
+        };
+        let pg_found = pg_found.unwrap_or_else(|e| panic!("{e}\n{}", q.sql));
+        assert_eq!(
+            pg_found, found,
+            "PostgreSQL disagrees with SQLite on\n{}",
+            q.sql
+        );
+        assert_eq!(pg_count.unwrap() as usize, found.len(), "{}", c.sql);
+    }
     found.iter().map(|u| u.as_u128()).collect()
+}
+
+/// The test data in PostgreSQL, shared by the tests of this binary; `None`
+/// when no server is installed.
+fn pg() -> Option<&'static Mutex<postgres::Client>> {
+    static PG: OnceLock<Option<(TestPg, Mutex<postgres::Client>)>> = OnceLock::new();
+    PG.get_or_init(|| {
+        let pg = TestPg::start()?;
+        let mut client = pg.client();
+        let schema = crm_schema();
+        segql::demo::copy_sqlite_to_postgres(&sqlite_db(&schema), &mut client, &schema).unwrap();
+        // A linguistic collation orders "a" before "Z" and lowercases "É";
+        // the generated SQL must not depend on the column's collation.
+        let collation: String = client
+            .query_one(
+                "SELECT collname::text FROM pg_collation \
+                 WHERE collname IN ('und-x-icu', 'en-x-icu', 'C.utf8', 'en_US.utf8') \
+                 ORDER BY collprovider DESC LIMIT 1",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        for e in &schema.entities {
+            for f in e.fields.iter().filter(|f| f.ty == FieldType::Text) {
+                client
+                    .batch_execute(&format!(
+                        "ALTER TABLE {} ALTER COLUMN {} TYPE text COLLATE \"{collation}\"",
+                        e.table, f.column
+                    ))
+                    .unwrap();
+            }
+        }
+        Some((pg, Mutex::new(client)))
+    })
+    .as_ref()
+    .map(|(_, client)| client)
 }
 
 #[allow(clippy::result_large_err)]
