@@ -4,6 +4,7 @@
 pub mod check;
 pub mod demo;
 pub mod error;
+pub mod eval;
 pub mod ops;
 pub mod schema;
 pub mod span;
