@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod error;
+pub mod optimize;
 pub mod schema;
 pub mod span;
 pub mod syntax;
