@@ -104,11 +104,9 @@ fn literal(ty: ValueType) -> BoxedStrategy<Value> {
             1 => stored_value(ValueType::Integer),
         ]
         .boxed(),
-        ValueType::Date => prop_oneof![
-            stored_value(ty),
-            (-2i64..=2).prop_map(Value::TodayPlusDays),
-        ]
-        .boxed(),
+        ValueType::Date => {
+            prop_oneof![stored_value(ty), (-2i64..=2).prop_map(Value::TodayPlusDays),].boxed()
+        }
         ValueType::DateTime => prop_oneof![
             stored_value(ty),
             ((-3i64..=3), any::<bool>()).prop_map(|(h, midnight)| Value::NowPlusSeconds {
@@ -127,44 +125,76 @@ fn cmp_op() -> impl Strategy<Value = CmpOp> {
     prop::sample::select(vec![CmpOp::Eq, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge])
 }
 
+/// The field index of a test: few fields get most tests, so tests of one
+/// field meet often.
+fn field_index() -> impl Strategy<Value = usize> {
+    prop::sample::select(vec![0, 0, 0, 1, 2, 2, 3, 4, 5, 6, 6])
+}
+
 fn field_test() -> BoxedStrategy<PlanExpr> {
-    (0..FIELDS.len())
+    field_index().prop_flat_map(field_test_on).boxed()
+}
+
+/// Two to four tests of one field under one `and` or `or`, some negated.
+fn field_group() -> BoxedStrategy<PlanExpr> {
+    field_index()
         .prop_flat_map(|index| {
-            let ty = FIELDS[index].1;
-            let mut tests: Vec<BoxedStrategy<Test>> = vec![
-                (cmp_op(), literal(ty))
-                    .prop_map(|(op, value)| Test::Compare { op, value })
-                    .boxed(),
-                (cmp_op(), literal(ty))
-                    .prop_map(|(op, value)| Test::Compare { op, value })
-                    .boxed(),
-                Just(Test::IsNotNull).boxed(),
-                prop::collection::vec(literal(ty), 0..4)
-                    .prop_map(Test::InList)
-                    .boxed(),
-                (literal(ty), literal(ty))
-                    .prop_map(|(low, high)| Test::Between { low, high })
-                    .boxed(),
-            ];
-            if ty == ValueType::Text {
-                let op = prop::sample::select(vec![
-                    TextOp::Contains,
-                    TextOp::StartsWith,
-                    TextOp::EndsWith,
-                ]);
-                let pattern = prop::sample::select(vec!["", "a", "B", "ab"]);
-                tests.push(
-                    (op, pattern)
-                        .prop_map(|(op, p)| Test::Text {
-                            op,
-                            pattern: p.to_string(),
-                        })
-                        .boxed(),
-                );
-            }
-            (Just(index), prop::strategy::Union::new(tests))
+            (
+                prop::collection::vec((field_test_on(index), any::<bool>()), 2..5),
+                any::<bool>(),
+            )
         })
-        .prop_map(|(index, test)| {
+        .prop_map(|(tests, is_and)| {
+            let items = tests
+                .into_iter()
+                .map(|(t, negated)| {
+                    if negated {
+                        PlanExpr::Not(Box::new(t))
+                    } else {
+                        t
+                    }
+                })
+                .collect();
+            if is_and {
+                PlanExpr::And(items)
+            } else {
+                PlanExpr::Or(items)
+            }
+        })
+        .boxed()
+}
+
+fn field_test_on(index: usize) -> BoxedStrategy<PlanExpr> {
+    let ty = FIELDS[index].1;
+    let mut tests: Vec<BoxedStrategy<Test>> = vec![
+        (cmp_op(), literal(ty))
+            .prop_map(|(op, value)| Test::Compare { op, value })
+            .boxed(),
+        (cmp_op(), literal(ty))
+            .prop_map(|(op, value)| Test::Compare { op, value })
+            .boxed(),
+        Just(Test::IsNotNull).boxed(),
+        prop::collection::vec(literal(ty), 0..4)
+            .prop_map(Test::InList)
+            .boxed(),
+        (literal(ty), literal(ty))
+            .prop_map(|(low, high)| Test::Between { low, high })
+            .boxed(),
+    ];
+    if ty == ValueType::Text {
+        let op = prop::sample::select(vec![TextOp::Contains, TextOp::StartsWith, TextOp::EndsWith]);
+        let pattern = prop::sample::select(vec!["", "a", "B", "ab"]);
+        tests.push(
+            (op, pattern)
+                .prop_map(|(op, p)| Test::Text {
+                    op,
+                    pattern: p.to_string(),
+                })
+                .boxed(),
+        );
+    }
+    prop::strategy::Union::new(tests)
+        .prop_map(move |test| {
             PlanExpr::Field(FieldTest {
                 field: field_ref(index),
                 test,
@@ -186,14 +216,15 @@ fn quantifier() -> impl Strategy<Value = Quantifier> {
 fn plan_expr() -> impl Strategy<Value = PlanExpr> {
     let leaf = prop_oneof![
         1 => any::<bool>().prop_map(PlanExpr::Const),
-        8 => field_test(),
+        6 => field_test(),
+        3 => field_group(),
     ];
     leaf.prop_recursive(5, 48, 4, |inner| {
         prop_oneof![
             2 => inner.clone().prop_map(|e| PlanExpr::Not(Box::new(e))),
             3 => prop::collection::vec(inner.clone(), 0..5).prop_map(PlanExpr::And),
             3 => prop::collection::vec(inner.clone(), 0..5).prop_map(PlanExpr::Or),
-            3 => (prop::sample::select(links()), quantifier(), inner).prop_map(
+            3 => (prop::sample::select(links()), quantifier(), inner.clone()).prop_map(
                 |(link, quantifier, filter)| {
                     PlanExpr::Related(Related {
                         link,
@@ -202,6 +233,31 @@ fn plan_expr() -> impl Strategy<Value = PlanExpr> {
                     })
                 }
             ),
+            // An item next to its own negation.
+            1 => (inner.clone(), inner.clone(), any::<bool>()).prop_map(|(a, b, is_and)| {
+                let items = vec![a.clone(), b, PlanExpr::Not(Box::new(a))];
+                if is_and { PlanExpr::And(items) } else { PlanExpr::Or(items) }
+            }),
+            // Two tests of one link side by side.
+            2 => (
+                prop::sample::select(links()),
+                prop::sample::select(vec![Quantifier::Any, Quantifier::No]),
+                prop::sample::select(vec![Quantifier::Any, Quantifier::No]),
+                inner.clone(),
+                inner,
+                any::<bool>(),
+            )
+                .prop_map(|(link, q1, q2, a, b, is_and)| {
+                    let has = |quantifier, filter| {
+                        PlanExpr::Related(Related {
+                            link: link.clone(),
+                            quantifier,
+                            filter: Box::new(filter),
+                        })
+                    };
+                    let items = vec![has(q1, a), has(q2, b)];
+                    if is_and { PlanExpr::And(items) } else { PlanExpr::Or(items) }
+                }),
         ]
     })
 }
@@ -335,6 +391,14 @@ fn order_of(stored: &Value, literal: &Value) -> Option<Ordering> {
     }
 }
 
+/// 2,000 cases per property unless `PROPTEST_CASES` says otherwise.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000)
+}
+
 fn plan(filter: PlanExpr) -> Plan {
     Plan {
         entity: "e".into(),
@@ -353,7 +417,7 @@ fn assert_same_meaning(world: &World, a: &PlanExpr, b: &PlanExpr, what: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn optimizing_keeps_the_meaning(expr in plan_expr(), world in world()) {
@@ -376,5 +440,37 @@ proptest! {
         let once = optimize(plan(expr));
         let twice = optimize(once.clone());
         prop_assert_eq!(once, twice);
+    }
+}
+
+/// The generator must reach every rule, or the properties above prove less
+/// than they seem to.
+#[test]
+fn the_generator_exercises_every_rule() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRng, TestRunner};
+
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+    );
+    let strategy = plan_expr();
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for _ in 0..2000 {
+        let expr = strategy
+            .new_tree(&mut runner)
+            .expect("the strategy generates")
+            .current();
+        for firing in optimize_traced(plan(expr)).1 {
+            *counts.entry(firing.rule).or_default() += 1;
+        }
+    }
+    eprintln!("firings per rule: {counts:?}");
+    for rule in segql::optimize::rules::ALL {
+        assert!(
+            counts.contains_key(rule.name()),
+            "{} never fired",
+            rule.name()
+        );
     }
 }

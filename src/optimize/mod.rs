@@ -88,16 +88,20 @@ struct Driver<'a> {
 
 impl Fold for Driver<'_> {
     fn fold_node(&mut self, mut expr: PlanExpr) -> PlanExpr {
+        // Tracing needs each firing's node before the rule: one copy of the
+        // node on arrival, then the copy of each result stands in for the
+        // next firing's "before". Plain optimization copies nothing.
+        let mut snapshot = self.trace.as_ref().map(|_| expr.clone());
         for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
             for rule in self.rules {
-                // Tracing needs the node before the rule; plain optimization
-                // does without the copy.
-                let before = self.trace.as_ref().map(|_| expr.clone());
                 let (after, changed) = rule.rewrite(expr);
                 if changed {
                     round_changed = true;
-                    if let (Some(trace), Some(before)) = (self.trace.as_deref_mut(), before) {
+                    if let (Some(trace), Some(before)) =
+                        (self.trace.as_deref_mut(), snapshot.take())
+                    {
+                        snapshot = Some(after.clone());
                         trace.push(Firing {
                             rule: rule.name(),
                             before,

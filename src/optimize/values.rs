@@ -92,7 +92,10 @@ mod tests {
             compare(&Value::Decimal(1.5), &Value::Decimal(2.0)),
             Some(Ordering::Less)
         );
-        assert_eq!(compare(&Value::Decimal(f64::NAN), &Value::Decimal(1.0)), None);
+        assert_eq!(
+            compare(&Value::Decimal(f64::NAN), &Value::Decimal(1.0)),
+            None
+        );
         assert_eq!(class(&Value::Decimal(f64::NAN)), None);
     }
 
@@ -110,7 +113,10 @@ mod tests {
     #[test]
     fn relative_times_compare_only_in_the_same_form() {
         let now = |seconds, midnight| Value::NowPlusSeconds { seconds, midnight };
-        assert_eq!(compare(&now(-5, false), &now(3, false)), Some(Ordering::Less));
+        assert_eq!(
+            compare(&now(-5, false), &now(3, false)),
+            Some(Ordering::Less)
+        );
         assert_eq!(compare(&now(-5, true), &now(3, false)), None);
         assert_eq!(compare(&Value::TodayPlusDays(0), &now(0, true)), None);
         assert_eq!(
@@ -123,8 +129,14 @@ mod tests {
 
     #[test]
     fn choices_compare_by_code() {
-        let a = Value::Choice { code: 1, label: "Z".into() };
-        let b = Value::Choice { code: 2, label: "A".into() };
+        let a = Value::Choice {
+            code: 1,
+            label: "Z".into(),
+        };
+        let b = Value::Choice {
+            code: 2,
+            label: "A".into(),
+        };
         assert_eq!(compare(&a, &b), Some(Ordering::Less));
         assert_eq!(same(&a, &a), Some(true));
     }

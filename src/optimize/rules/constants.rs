@@ -71,9 +71,15 @@ mod tests {
         let t = PlanExpr::Const(true);
         let f = PlanExpr::Const(false);
         assert_eq!(run(and(vec![flag("a"), f.clone()])), (f.clone(), true));
-        assert_eq!(run(and(vec![flag("a"), t.clone()])), (and(vec![flag("a")]), true));
+        assert_eq!(
+            run(and(vec![flag("a"), t.clone()])),
+            (and(vec![flag("a")]), true)
+        );
         assert_eq!(run(or(vec![flag("a"), t.clone()])), (t.clone(), true));
-        assert_eq!(run(or(vec![f.clone(), flag("a")])), (or(vec![flag("a")]), true));
+        assert_eq!(
+            run(or(vec![f.clone(), flag("a")])),
+            (or(vec![flag("a")]), true)
+        );
         assert_eq!(run(and(vec![t.clone(), t.clone()])), (t.clone(), true));
         assert_eq!(run(or(vec![f.clone()])), (f.clone(), true));
         assert_eq!(run(and(vec![])), (t.clone(), true));

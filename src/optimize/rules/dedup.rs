@@ -46,6 +46,9 @@ mod tests {
             (or(vec![flag("a"), flag("b")]), true)
         );
         let distinct = and(vec![n(CmpOp::Lt, 1), not(n(CmpOp::Lt, 1))]);
-        assert_eq!(RemoveDuplicates.rewrite(distinct.clone()), (distinct, false));
+        assert_eq!(
+            RemoveDuplicates.rewrite(distinct.clone()),
+            (distinct, false)
+        );
     }
 }

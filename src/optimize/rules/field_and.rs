@@ -176,7 +176,7 @@ pub(crate) fn conjoin(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanEx
                 // here; the exclusions are then implied and dropped below.
                 if let Some(set) = &mut bounds.set {
                     for (negated, test) in &parts {
-                        if *negated && class_of_test(field, test) == Some(c) {
+                        if *negated && is_exclusion(test) && class_of_test(field, test) == Some(c) {
                             set.retain(|v| !test_values(test).iter().any(|w| same(v, w)));
                         }
                     }
@@ -184,10 +184,9 @@ pub(crate) fn conjoin(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanEx
                 out.extend(emit(field, bounds)?);
             }
             Slot::Negated(atom, test) => {
-                let excluded_by_set = class_of_test(field, test).is_some_and(|c| {
-                    matches!(test, Test::Compare { op: CmpOp::Eq, .. } | Test::InList(_))
-                        && classes.iter().any(|(k, b)| *k == c && b.set.is_some())
-                });
+                let excluded_by_set = is_exclusion(test)
+                    && class_of_test(field, test)
+                        .is_some_and(|c| classes.iter().any(|(k, b)| *k == c && b.set.is_some()));
                 if !excluded_by_set {
                     out.push(atom.clone());
                 }
@@ -195,6 +194,11 @@ pub(crate) fn conjoin(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanEx
         }
     }
     Some(out)
+}
+
+/// Whether the negation of `test` excludes single values: `!=`, `not in`.
+fn is_exclusion(test: &Test) -> bool {
+    matches!(test, Test::Compare { op: CmpOp::Eq, .. } | Test::InList(_))
 }
 
 /// The class shared by all values of a test, if the test is an ordering or
@@ -280,7 +284,11 @@ fn emit(field: &FieldRef, bounds: &Bounds) -> Option<Vec<PlanExpr>> {
         },
     };
     if let Some(set) = &bounds.set {
-        let values: Vec<Value> = set.iter().filter(|v| above(v) && below(v)).cloned().collect();
+        let values: Vec<Value> = set
+            .iter()
+            .filter(|v| above(v) && below(v))
+            .cloned()
+            .collect();
         return match values.len() {
             0 => None,
             1 => Some(vec![make(field, compare_test(CmpOp::Eq, &values[0]))]),
@@ -354,8 +362,14 @@ mod tests {
     #[test]
     fn different_equalities_contradict() {
         let role = field("role", ValueType::Choice);
-        let choice = |code, label: &str| Value::Choice { code, label: label.into() };
-        let input = vec![eq(&role, choice(2, "Employee")), eq(&role, choice(3, "Influencer"))];
+        let choice = |code, label: &str| Value::Choice {
+            code,
+            label: label.into(),
+        };
+        let input = vec![
+            eq(&role, choice(2, "Employee")),
+            eq(&role, choice(3, "Influencer")),
+        ];
         assert_eq!(run(input), (f(), true));
     }
 
@@ -377,7 +391,10 @@ mod tests {
             (and(vec![is_null(&x)]), true)
         );
         // `is not null` is implied by `x = 1` but not by `x != 1`.
-        assert_eq!(run(vec![not_null(&x), n(Eq, 1)]), (and(vec![n(Eq, 1)]), true));
+        assert_eq!(
+            run(vec![not_null(&x), n(Eq, 1)]),
+            (and(vec![n(Eq, 1)]), true)
+        );
         let kept = and(vec![not_null(&x), not(n(Eq, 1))]);
         assert_eq!(MergeFieldAnd.rewrite(kept.clone()), (kept, false));
     }
@@ -386,7 +403,10 @@ mod tests {
     fn ranges_merge() {
         let x = int_field();
         assert_eq!(run(vec![n(Ge, 5), n(Ge, 10)]), (and(vec![n(Ge, 10)]), true));
-        assert_eq!(run(vec![n(Ge, 10), n(Gt, 10)]), (and(vec![n(Gt, 10)]), true));
+        assert_eq!(
+            run(vec![n(Ge, 10), n(Gt, 10)]),
+            (and(vec![n(Gt, 10)]), true)
+        );
         assert_eq!(
             run(vec![n(Le, 9), flag("a"), n(Ge, 1), n(Lt, 20)]),
             (and(vec![between(&x, int(1), int(9)), flag("a")]), true)
@@ -398,7 +418,10 @@ mod tests {
         let settled = and(vec![n(Ge, 1), n(Lt, 9)]);
         assert_eq!(MergeFieldAnd.rewrite(settled.clone()), (settled, false));
         assert_eq!(
-            run(vec![between(&x, int(1), int(9)), between(&x, int(5), int(20))]),
+            run(vec![
+                between(&x, int(1), int(9)),
+                between(&x, int(5), int(20))
+            ]),
             (and(vec![between(&x, int(5), int(9))]), true)
         );
     }
@@ -420,10 +443,16 @@ mod tests {
         let t = field("t", ValueType::DateTime);
         let now = |seconds, midnight| Value::NowPlusSeconds { seconds, midnight };
         assert_eq!(
-            run(vec![cmp(&t, Gt, now(0, false)), cmp(&t, Lt, now(-60, false))]),
+            run(vec![
+                cmp(&t, Gt, now(0, false)),
+                cmp(&t, Lt, now(-60, false))
+            ]),
             (f(), true)
         );
-        let input = and(vec![cmp(&t, Gt, now(0, false)), cmp(&t, Lt, now(-60, true))]);
+        let input = and(vec![
+            cmp(&t, Gt, now(0, false)),
+            cmp(&t, Lt, now(-60, true)),
+        ]);
         assert_eq!(MergeFieldAnd.rewrite(input.clone()), (input, false));
     }
 
@@ -431,7 +460,10 @@ mod tests {
     fn sets_intersect_and_filter() {
         let x = int_field();
         assert_eq!(
-            run(vec![in_list(&x, vec![int(1), int(2), int(3)]), in_list(&x, vec![int(3), int(2), int(9)])]),
+            run(vec![
+                in_list(&x, vec![int(1), int(2), int(3)]),
+                in_list(&x, vec![int(3), int(2), int(9)])
+            ]),
             (and(vec![in_list(&x, vec![int(2), int(3)])]), true)
         );
         assert_eq!(
@@ -443,7 +475,13 @@ mod tests {
             run(vec![in_list(&x, vec![int(1), int(2)]), not(n(Eq, 2))]),
             (and(vec![n(Eq, 1)]), true)
         );
-        assert_eq!(run(vec![n(Eq, 2), not(in_list(&x, vec![int(2), int(5)]))]), (f(), true));
+        assert_eq!(
+            run(vec![n(Eq, 2), not(in_list(&x, vec![int(2), int(5)]))]),
+            (f(), true)
+        );
+        // `not (x < 1)` is no exclusion of the value 1.
+        let kept = and(vec![n(Eq, 1), not(n(Lt, 1))]);
+        assert_eq!(MergeFieldAnd.rewrite(kept.clone()), (kept, false));
     }
 
     #[test]
@@ -451,7 +489,10 @@ mod tests {
         let s = field("s", ValueType::Text);
         let text = |t: &str| Value::Text(t.into());
         // "Z" < "a" by code point, so this range is empty.
-        assert_eq!(run(vec![cmp(&s, Ge, text("a")), cmp(&s, Le, text("Z"))]), (f(), true));
+        assert_eq!(
+            run(vec![cmp(&s, Ge, text("a")), cmp(&s, Le, text("Z"))]),
+            (f(), true)
+        );
         assert_eq!(run(vec![eq(&s, text("a")), eq(&s, text("A"))]), (f(), true));
     }
 

@@ -47,9 +47,14 @@ fn disjoin(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanExpr>> {
 fn union_of_sets(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanExpr>> {
     let values_of = |atom: &PlanExpr| -> Option<Vec<Value>> {
         match field_atom(atom)? {
-            (_, false, Test::Compare { op: crate::check::plan::CmpOp::Eq, value }) => {
-                Some(vec![value.clone()])
-            }
+            (
+                _,
+                false,
+                Test::Compare {
+                    op: crate::check::plan::CmpOp::Eq,
+                    value,
+                },
+            ) => Some(vec![value.clone()]),
             (_, false, Test::InList(values)) => Some(values.clone()),
             _ => None,
         }
@@ -99,23 +104,46 @@ mod tests {
     fn equalities_become_a_list() {
         let x = int_field();
         assert_eq!(
-            run(vec![n(Eq, 1), flag("a"), n(Eq, 2), in_list(&x, vec![int(2), int(3)])]),
-            (or(vec![in_list(&x, vec![int(1), int(2), int(3)]), flag("a")]), true)
+            run(vec![
+                n(Eq, 1),
+                flag("a"),
+                n(Eq, 2),
+                in_list(&x, vec![int(2), int(3)])
+            ]),
+            (
+                or(vec![in_list(&x, vec![int(1), int(2), int(3)]), flag("a")]),
+                true
+            )
         );
         // Different literal kinds may share a list: `in` is an `or` of `=`.
         assert_eq!(
             run(vec![n(Eq, 1), cmp(&x, Eq, Value::Decimal(1.5))]),
-            (or(vec![in_list(&x, vec![int(1), Value::Decimal(1.5)])]), true)
+            (
+                or(vec![in_list(&x, vec![int(1), Value::Decimal(1.5)])]),
+                true
+            )
         );
     }
 
     #[test]
     fn tautologies() {
         let x = int_field();
-        assert_eq!(run(vec![not(n(Eq, 1)), not(n(Eq, 2))]), (PlanExpr::Const(true), true));
-        assert_eq!(run(vec![not_null(&x), is_null(&x)]), (PlanExpr::Const(true), true));
-        assert_eq!(run(vec![is_null(&x), not(n(Eq, 1))]).0, or(vec![not(n(Eq, 1))]));
-        assert_eq!(run(vec![not_null(&x), n(Eq, 1)]), (or(vec![not_null(&x)]), true));
+        assert_eq!(
+            run(vec![not(n(Eq, 1)), not(n(Eq, 2))]),
+            (PlanExpr::Const(true), true)
+        );
+        assert_eq!(
+            run(vec![not_null(&x), is_null(&x)]),
+            (PlanExpr::Const(true), true)
+        );
+        assert_eq!(
+            run(vec![is_null(&x), not(n(Eq, 1))]).0,
+            or(vec![not(n(Eq, 1))])
+        );
+        assert_eq!(
+            run(vec![not_null(&x), n(Eq, 1)]),
+            (or(vec![not_null(&x)]), true)
+        );
     }
 
     #[test]

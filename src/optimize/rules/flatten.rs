@@ -72,7 +72,10 @@ mod tests {
         assert_eq!(Flatten.rewrite(input), (expected.clone(), true));
         assert_eq!(Flatten.rewrite(expected.clone()), (expected, false));
         let input = or(vec![or(vec![flag("a")]), flag("b")]);
-        assert_eq!(Flatten.rewrite(input), (or(vec![flag("a"), flag("b")]), true));
+        assert_eq!(
+            Flatten.rewrite(input),
+            (or(vec![flag("a"), flag("b")]), true)
+        );
     }
 
     #[test]

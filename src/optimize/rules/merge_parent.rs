@@ -125,7 +125,11 @@ mod tests {
             has(&up, Quantifier::No, flag("c")),
         ]);
         let expected = and(vec![
-            has(&up, Quantifier::Any, and(vec![flag("a"), flag("b"), not(flag("c"))])),
+            has(
+                &up,
+                Quantifier::Any,
+                and(vec![flag("a"), flag("b"), not(flag("c"))]),
+            ),
             flag("z"),
         ]);
         assert_eq!(MergeParent.rewrite(input), (expected, true));
@@ -138,7 +142,11 @@ mod tests {
             has(&up, Quantifier::Any, flag("a")),
             has(&up, Quantifier::No, flag("b")),
         ]);
-        let expected = or(vec![has(&up, Quantifier::No, and(vec![not(flag("a")), flag("b")]))]);
+        let expected = or(vec![has(
+            &up,
+            Quantifier::No,
+            and(vec![not(flag("a")), flag("b")]),
+        )]);
         assert_eq!(MergeParent.rewrite(input), (expected, true));
     }
 

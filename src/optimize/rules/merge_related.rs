@@ -103,7 +103,11 @@ mod tests {
             has(&kids, Quantifier::No, flag("a")),
             has(&kids, Quantifier::No, flag("b")),
         ]);
-        let expected = and(vec![has(&kids, Quantifier::No, or(vec![flag("a"), flag("b")]))]);
+        let expected = and(vec![has(
+            &kids,
+            Quantifier::No,
+            or(vec![flag("a"), flag("b")]),
+        )]);
         assert_eq!(MergeRelated.rewrite(input), (expected, true));
     }
 

@@ -28,7 +28,13 @@ impl Rule for PushNot {
             PlanExpr::And(items) => (PlanExpr::Or(items.into_iter().map(negate).collect()), true),
             PlanExpr::Or(items) => (PlanExpr::And(items.into_iter().map(negate).collect()), true),
             PlanExpr::Related(related) => match complement(related.quantifier) {
-                Some(quantifier) => (PlanExpr::Related(Related { quantifier, ..related }), true),
+                Some(quantifier) => (
+                    PlanExpr::Related(Related {
+                        quantifier,
+                        ..related
+                    }),
+                    true,
+                ),
                 None => (PlanExpr::Not(Box::new(PlanExpr::Related(related))), false),
             },
             other => (PlanExpr::Not(Box::new(other)), false),

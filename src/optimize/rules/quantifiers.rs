@@ -30,7 +30,13 @@ impl Rule for SimplifyQuantifier {
             _ => return (PlanExpr::Related(related), false),
         };
         match simpler {
-            Ok(quantifier) => (PlanExpr::Related(Related { quantifier, ..related }), true),
+            Ok(quantifier) => (
+                PlanExpr::Related(Related {
+                    quantifier,
+                    ..related
+                }),
+                true,
+            ),
             Err(constant) => (PlanExpr::Const(constant), true),
         }
     }
@@ -73,7 +79,11 @@ mod tests {
         let l = link("r", d);
         check(d, Quantifier::AtLeast(2), Some(PlanExpr::Const(false)));
         check(d, Quantifier::AtMost(1), Some(PlanExpr::Const(true)));
-        check(d, Quantifier::Exactly(1), Some(has(&l, Quantifier::Any, flag("a"))));
+        check(
+            d,
+            Quantifier::Exactly(1),
+            Some(has(&l, Quantifier::Any, flag("a"))),
+        );
         check(d, Quantifier::Exactly(3), Some(PlanExpr::Const(false)));
         check(d, Quantifier::Any, None);
     }

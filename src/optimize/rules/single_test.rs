@@ -78,7 +78,10 @@ mod tests {
         let f = int_field();
         let run = |e| SimplifyTest.rewrite(e);
         assert_eq!(run(in_list(&f, vec![])), (PlanExpr::Const(false), true));
-        assert_eq!(run(in_list(&f, vec![int(3), int(3)])), (make_eq(f.clone(), int(3)), true));
+        assert_eq!(
+            run(in_list(&f, vec![int(3), int(3)])),
+            (make_eq(f.clone(), int(3)), true)
+        );
         assert_eq!(
             run(in_list(&f, vec![int(3), int(4), int(3)])),
             (in_list(&f, vec![int(3), int(4)]), true)
@@ -92,8 +95,14 @@ mod tests {
     fn betweens() {
         let f = int_field();
         let run = |e| SimplifyTest.rewrite(e);
-        assert_eq!(run(between(&f, int(5), int(5))), (make_eq(f.clone(), int(5)), true));
-        assert_eq!(run(between(&f, int(6), int(5))), (PlanExpr::Const(false), true));
+        assert_eq!(
+            run(between(&f, int(5), int(5))),
+            (make_eq(f.clone(), int(5)), true)
+        );
+        assert_eq!(
+            run(between(&f, int(6), int(5))),
+            (PlanExpr::Const(false), true)
+        );
         let ok = between(&f, int(1), int(5));
         assert_eq!(run(ok.clone()), (ok, false));
         // An integer and a decimal bound are never compared.
