@@ -2,10 +2,12 @@
 //! marketing data.
 
 pub mod check;
+pub mod demo;
 pub mod error;
 pub mod optimize;
 pub mod schema;
 pub mod span;
+pub mod sql;
 pub mod syntax;
 
 pub use error::{Error, Result};
