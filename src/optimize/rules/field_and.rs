@@ -28,7 +28,7 @@ impl Rule for MergeFieldAnd {
         let PlanExpr::And(items) = expr else {
             return (expr, false);
         };
-        match merge_groups(items, |field, atoms| conjoin(field, atoms)) {
+        match merge_groups(items, conjoin) {
             Merged::Unchanged(items) => (PlanExpr::And(items), false),
             Merged::Changed(items) => (PlanExpr::And(items), true),
             Merged::Contradiction => (PlanExpr::Const(false), true),
