@@ -6,6 +6,7 @@ pub mod demo;
 pub mod error;
 pub mod eval;
 pub mod ops;
+pub mod optimize;
 pub mod schema;
 pub mod span;
 pub mod sql;
