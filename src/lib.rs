@@ -4,7 +4,9 @@
 pub mod check;
 pub mod demo;
 pub mod error;
+pub mod eval;
 pub mod ops;
+pub mod optimize;
 pub mod schema;
 pub mod span;
 pub mod sql;
