@@ -53,7 +53,7 @@ pub fn parse_assignments(text: &str, entity: &str, schema: &Schema) -> Result<Ve
     })?;
     let mut out: Vec<Assignment> = Vec::new();
     for (start, part) in split_top_level(text) {
-        let assignment = parse_one(text, start, part, entity, schema)?;
+        let assignment = parse_one(start, part, entity, schema)?;
         if out.iter().any(|a| a.field.field == assignment.field.field) {
             return Err(Error::InvalidValue {
                 message: format!("{} is set twice", assignment.field.field),
@@ -97,13 +97,7 @@ fn trimmed_span(start: usize, part: &str) -> (Span, &str) {
     )
 }
 
-fn parse_one(
-    text: &str,
-    start: usize,
-    part: &str,
-    entity: &Entity,
-    schema: &Schema,
-) -> Result<Assignment> {
+fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Result<Assignment> {
     let (span, trimmed) = trimmed_span(start, part);
     let Some(eq) = part.find('=') else {
         return Err(Error::Syntax {
@@ -142,8 +136,8 @@ fn parse_one(
             hint: Some("write null to empty a field, \"\" for empty text".into()),
         });
     } else {
-        let literal = crate::syntax::parse_literal(value_text)
-            .map_err(|e| literal_error(e, value_span))?;
+        let literal =
+            crate::syntax::parse_literal(value_text).map_err(|e| literal_error(e, value_span))?;
         Some(typed_value(&context, field, &literal, value_span)?)
     };
     Ok(Assignment {
@@ -167,12 +161,16 @@ fn resolve_field<'a>(
     })?;
     if field.name.eq_ignore_ascii_case(&entity.key) {
         return Err(Error::InvalidValue {
-            message: format!("{} is the key of {}; it cannot be set", field.name, entity.name),
+            message: format!(
+                "{} is the key of {}; it cannot be set",
+                field.name, entity.name
+            ),
             span,
         });
     }
     let foreign = schema.relationships.iter().find(|r| {
-        r.child.eq_ignore_ascii_case(&entity.name) && r.child_field.eq_ignore_ascii_case(&field.name)
+        r.child.eq_ignore_ascii_case(&entity.name)
+            && r.child_field.eq_ignore_ascii_case(&field.name)
     });
     if let Some(rel) = foreign {
         return Err(Error::InvalidValue {

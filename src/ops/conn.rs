@@ -343,7 +343,10 @@ impl Conn for SqliteConn<'_> {
         let n = self
             .0
             .execute(
-                &format!("INSERT INTO temp.{table} (id) SELECT * FROM ({}) AS s", query.sql),
+                &format!(
+                    "INSERT INTO temp.{table} (id) SELECT * FROM ({}) AS s",
+                    query.sql
+                ),
                 rusqlite::params_from_iter(values),
             )
             .map_err(sqlite_error)?;
@@ -457,7 +460,10 @@ impl Conn for PgConn<'_, '_> {
         let n = self
             .0
             .execute(
-                &format!("INSERT INTO pg_temp.{table} (id) SELECT * FROM ({}) AS s", query.sql),
+                &format!(
+                    "INSERT INTO pg_temp.{table} (id) SELECT * FROM ({}) AS s",
+                    query.sql
+                ),
                 &params,
             )
             .map_err(pg_error)?;

@@ -29,8 +29,8 @@ use crate::schema::Schema;
 use crate::sql;
 use conn::{pg_error, sqlite_error, PgConn, SqliteConn};
 
-pub use conn::LOCK_WAIT;
 pub use assign::{parse_assignments, Assignment};
+pub use conn::LOCK_WAIT;
 pub use link_orphans::{LeadLink, LinkReport};
 pub use update::UpdateReport;
 
@@ -147,7 +147,14 @@ pub fn update_sqlite(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error)?;
     sql::verify_layout_sqlite(&tx, schema, plan)?;
-    let report = update::run(&mut SqliteConn(&tx), schema, plan, &ids, assignments, options)?;
+    let report = update::run(
+        &mut SqliteConn(&tx),
+        schema,
+        plan,
+        &ids,
+        assignments,
+        options,
+    )?;
     finish_sqlite(tx, options.dry_run)?;
     Ok(report)
 }
@@ -165,7 +172,14 @@ pub fn update_postgres(
     sql::verify_layout_postgres(client, schema, plan)?;
     let mut tx = client.transaction().map_err(pg_error)?;
     set_lock_timeout(&mut tx)?;
-    let report = update::run(&mut PgConn(&mut tx), schema, plan, &ids, assignments, options)?;
+    let report = update::run(
+        &mut PgConn(&mut tx),
+        schema,
+        plan,
+        &ids,
+        assignments,
+        options,
+    )?;
     finish_postgres(tx, options.dry_run)?;
     Ok(report)
 }

@@ -35,10 +35,12 @@ fn param(value: &Option<Value>, options: &UpdateOptions, span: crate::span::Span
     let Some(value) = value else {
         return Ok(Param::Null);
     };
-    let resolved = value.resolve(options.now).ok_or_else(|| Error::InvalidValue {
-        message: "the time is outside the years 0000 to 9999".into(),
-        span,
-    })?;
+    let resolved = value
+        .resolve(options.now)
+        .ok_or_else(|| Error::InvalidValue {
+            message: "the time is outside the years 0000 to 9999".into(),
+            span,
+        })?;
     Ok(match resolved {
         Value::Text(s) => Param::Text(s),
         Value::Integer(i) => Param::Int(i),
@@ -86,9 +88,11 @@ pub(crate) fn run(
                 span: a.span,
             });
         }
-        let field = entity.field(&a.field.field).ok_or_else(|| Error::Internal {
-            message: format!("field '{}' is not on {}", a.field.field, entity.name),
-        })?;
+        let field = entity
+            .field(&a.field.field)
+            .ok_or_else(|| Error::Internal {
+                message: format!("field '{}' is not on {}", a.field.field, entity.name),
+            })?;
         targets.push((field, param(&a.value, options, a.span)?));
     }
     let key = entity

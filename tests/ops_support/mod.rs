@@ -297,7 +297,9 @@ pub fn settled_checksum_sqlite(conn: &Connection, before: &BTreeSet<String>) -> 
     let new: BTreeMap<String, String> = conn
         .prepare("SELECT id, lower(trim(email, char(32,9,10,12,13))) FROM contact")
         .expect("contacts")
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
         .expect("contacts")
         .collect::<rusqlite::Result<Vec<_>>>()
         .expect("contacts")
