@@ -2,6 +2,7 @@
 //! marketing data.
 
 pub mod check;
+pub mod diagnostic;
 pub mod error;
 pub mod schema;
 pub mod span;
