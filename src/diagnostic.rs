@@ -87,8 +87,8 @@ fn plain(error: &Error) -> String {
     format!("error: {error}\n")
 }
 
-/// A byte range inside `text`, on character boundaries, never empty where
-/// the text has something to underline.
+/// A byte range inside `text`, on character boundaries, without surrounding
+/// whitespace, and never empty where the text has something to underline.
 fn clamp(text: &str, range: Range<usize>) -> Range<usize> {
     let floor = |mut i: usize| {
         i = i.min(text.len());
@@ -97,8 +97,13 @@ fn clamp(text: &str, range: Range<usize>) -> Range<usize> {
         }
         i
     };
-    let start = floor(range.start);
+    let mut start = floor(range.start);
     let mut end = floor(range.end.max(start));
+    // Underline the text, not the layout around it.
+    let inner = &text[start..end];
+    let trimmed = inner.trim_start();
+    start += inner.len() - trimmed.len();
+    end = start + trimmed.trim_end().len();
     if end == start {
         // An empty span (e.g. at the end of the text) still gets a caret:
         // widen it to the next character, or the previous one at the end.
@@ -131,11 +136,7 @@ fn label(error: &Error) -> String {
         }
         Error::NotManyToOne { .. } => "not a many-to-one relationship".into(),
         Error::UnknownChoice { entity, field, .. } => format!("not a label of {entity}.{field}"),
-        Error::TypeMismatch {
-            expected, found, ..
-        } => {
-            format!("this is {found}; {expected} expected")
-        }
+        Error::TypeMismatch { found, .. } => format!("this is {found}"),
         Error::NotOrdered { .. } => "unordered choice".into(),
         Error::InvalidValue { .. } => "invalid value".into(),
         Error::UnknownSegment { .. } => "no segment of this name".into(),

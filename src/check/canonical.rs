@@ -24,37 +24,38 @@ pub fn canonicalize(query: &mut ast::Query, schema: &Schema) -> Result<()> {
     Ok(())
 }
 
-fn expr(schema: &Schema, e: &mut Expr, entity: &Entity, depth: usize) -> Result<()> {
-    if depth > MAX_PLAN_DEPTH {
-        return Err(Error::TooDeep {
-            limit: MAX_PLAN_DEPTH,
-            span: e.span,
-        });
-    }
-    match &mut e.kind {
-        ExprKind::Bool(_) | ExprKind::InSegment(_) => {}
-        ExprKind::Not(inner) => expr(schema, inner, entity, depth + 1)?,
-        ExprKind::And(items) | ExprKind::Or(items) => {
-            for item in items {
-                expr(schema, item, entity, depth + 1)?;
-            }
+/// Walk with an explicit stack, like the checker, so depth costs no call stack.
+fn expr(schema: &Schema, root: &mut Expr, entity: &Entity, depth: usize) -> Result<()> {
+    let mut stack = vec![(root, entity, depth)];
+    while let Some((e, entity, depth)) = stack.pop() {
+        if depth > MAX_PLAN_DEPTH {
+            return Err(Error::TooDeep {
+                limit: MAX_PLAN_DEPTH,
+                span: e.span,
+            });
         }
-        ExprKind::Has(has) => {
-            let hop = resolve::has_hop(schema, entity, &has.relation, has.via.as_ref())?;
-            has.relation.name = hop.reach_name().to_string();
-            if let Some(via) = &mut has.via {
-                via.name = hop.rel.name.clone();
+        match &mut e.kind {
+            ExprKind::Bool(_) | ExprKind::InSegment(_) => {}
+            ExprKind::Not(inner) => stack.push((inner, entity, depth + 1)),
+            ExprKind::And(items) | ExprKind::Or(items) => {
+                stack.extend(items.iter_mut().rev().map(|item| (item, entity, depth + 1)));
             }
-            if let Some(filter) = &mut has.filter {
-                expr(schema, filter, hop.to, depth + 1)?;
+            ExprKind::Has(has) => {
+                let hop = resolve::has_hop(schema, entity, &has.relation, has.via.as_ref())?;
+                has.relation.name = hop.reach_name().to_string();
+                if let Some(via) = &mut has.via {
+                    via.name = hop.rel.name.clone();
+                }
+                if let Some(filter) = &mut has.filter {
+                    stack.push((filter, hop.to, depth + 1));
+                }
             }
+            ExprKind::Predicate(p) => predicate(schema, p, entity)?,
         }
-        ExprKind::Predicate(p) => predicate(schema, p, entity)?,
     }
     Ok(())
 }
 
-#[inline(never)]
 fn predicate(schema: &Schema, p: &mut Predicate, entity: &Entity) -> Result<()> {
     let (path, literals) = parts_mut(p);
     let resolved = resolve::path(schema, entity, path)?;

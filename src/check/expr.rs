@@ -6,9 +6,8 @@
 //! *inside* that `Not`, so a missing parent makes the positive form false and
 //! the negative form true.
 //!
-//! The walk recurses once per nesting level; the depth is bounded by
-//! [`MAX_PLAN_DEPTH`], and the recursive functions keep their frames small
-//! (predicates are handled out of line) so deep input does not exhaust the stack.
+//! The walk keeps its own stack instead of recursing, so no input depth can
+//! exhaust the call stack; plans deeper than [`MAX_PLAN_DEPTH`] are refused.
 
 use crate::error::limits::{MAX_IN_LIST, MAX_PLAN_DEPTH, MAX_PLAN_NODES};
 use crate::error::{Error, Result};
@@ -17,7 +16,7 @@ use crate::span::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Literal, Predicate};
 
 use super::library::Segments;
-use super::plan::{CmpOp, FieldRef, FieldTest, PlanExpr, Quantifier, Related, Test, Value};
+use super::plan::{CmpOp, FieldRef, FieldTest, Link, PlanExpr, Quantifier, Related, Test, Value};
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
 
@@ -52,50 +51,112 @@ impl<'a> Checker<'a> {
 
     /// Check `expr` on records of `entity`; `depth` is the plan depth at
     /// which the result will sit (1 for a query's filter).
+    ///
+    /// The walk uses an explicit stack of tasks rather than recursion: a
+    /// debug build spends kilobytes of stack per recursive level on the large
+    /// `Result`s in flight, and a tree may be a thousand levels deep.
     pub fn expr(&mut self, expr: &Expr, entity: &'a Entity, depth: usize) -> Result<PlanExpr> {
+        let mut tasks = vec![Task::Visit(expr, entity, depth)];
+        let mut done: Vec<PlanExpr> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Visit(expr, entity, depth) => {
+                    self.visit(expr, entity, depth, &mut tasks, &mut done)?
+                }
+                Task::Not => {
+                    let inner = pop(&mut done)?;
+                    done.push(PlanExpr::Not(Box::new(inner)));
+                }
+                Task::And(n) | Task::Or(n) => {
+                    let Some(start) = done.len().checked_sub(n) else {
+                        return Err(missing_operand());
+                    };
+                    let items = done.split_off(start);
+                    done.push(match task {
+                        Task::And(_) => PlanExpr::And(items),
+                        _ => PlanExpr::Or(items),
+                    });
+                }
+                Task::Related(link, quantifier) => {
+                    let filter = pop(&mut done)?;
+                    done.push(PlanExpr::Related(Related {
+                        link,
+                        quantifier,
+                        filter: Box::new(filter),
+                    }));
+                }
+            }
+        }
+        match (done.pop(), done.is_empty()) {
+            (Some(plan), true) => Ok(plan),
+            _ => Err(missing_operand()),
+        }
+    }
+
+    /// One node: leaves go straight to `done`; inner nodes schedule their
+    /// children, then the task that assembles them.
+    fn visit<'e>(
+        &mut self,
+        expr: &'e Expr,
+        entity: &'a Entity,
+        depth: usize,
+        tasks: &mut Vec<Task<'e, 'a>>,
+        done: &mut Vec<PlanExpr>,
+    ) -> Result<()> {
         if depth > MAX_PLAN_DEPTH {
             return Err(Error::TooDeep {
                 limit: MAX_PLAN_DEPTH,
                 span: expr.span,
             });
         }
-        self.add_nodes(1, expr.span)?;
-        Ok(match &expr.kind {
-            ExprKind::Bool(b) => PlanExpr::Const(*b),
-            ExprKind::Not(inner) => PlanExpr::Not(Box::new(self.expr(inner, entity, depth + 1)?)),
-            ExprKind::And(items) => PlanExpr::And(self.list(items, entity, depth)?),
-            ExprKind::Or(items) => PlanExpr::Or(self.list(items, entity, depth)?),
-            ExprKind::Has(has) => self.has(has, entity, depth)?,
-            ExprKind::InSegment(name) => {
-                // The node counted above is replaced by the segment's own.
-                self.nodes -= 1;
-                self.segment(name, entity, depth)?
-            }
-            ExprKind::Predicate(p) => self.predicate(p, entity, depth, expr.span)?,
-        })
-    }
-
-    fn list(&mut self, items: &[Expr], entity: &'a Entity, depth: usize) -> Result<Vec<PlanExpr>> {
-        items
-            .iter()
-            .map(|e| self.expr(e, entity, depth + 1))
-            .collect()
-    }
-
-    fn has(&mut self, has: &ast::Has, entity: &'a Entity, depth: usize) -> Result<PlanExpr> {
-        let hop = resolve::has_hop(self.schema, entity, &has.relation, has.via.as_ref())?;
-        let filter = match &has.filter {
-            Some(filter) => self.expr(filter, hop.to, depth + 1)?,
-            None => {
-                self.add_nodes(1, has.relation.span)?;
-                PlanExpr::Const(true)
-            }
+        let children = |items: &'e [Expr]| {
+            items
+                .iter()
+                .rev()
+                .map(move |e| Task::Visit(e, entity, depth + 1))
         };
-        Ok(PlanExpr::Related(Related {
-            link: hop.link(),
-            quantifier: quantifier(has.quantifier),
-            filter: Box::new(filter),
-        }))
+        match &expr.kind {
+            ExprKind::Bool(b) => {
+                self.add_nodes(1, expr.span)?;
+                done.push(PlanExpr::Const(*b));
+            }
+            ExprKind::Not(inner) => {
+                self.add_nodes(1, expr.span)?;
+                tasks.push(Task::Not);
+                tasks.push(Task::Visit(inner, entity, depth + 1));
+            }
+            ExprKind::And(items) => {
+                self.add_nodes(1, expr.span)?;
+                tasks.push(Task::And(items.len()));
+                tasks.extend(children(items));
+            }
+            ExprKind::Or(items) => {
+                self.add_nodes(1, expr.span)?;
+                tasks.push(Task::Or(items.len()));
+                tasks.extend(children(items));
+            }
+            ExprKind::Has(has) => {
+                self.add_nodes(1, expr.span)?;
+                let hop = resolve::has_hop(self.schema, entity, &has.relation, has.via.as_ref())?;
+                tasks.push(Task::Related(hop.link(), quantifier(has.quantifier)));
+                match &has.filter {
+                    Some(filter) => tasks.push(Task::Visit(filter, hop.to, depth + 1)),
+                    None => {
+                        if depth + 1 > MAX_PLAN_DEPTH {
+                            return Err(Error::TooDeep {
+                                limit: MAX_PLAN_DEPTH,
+                                span: expr.span,
+                            });
+                        }
+                        self.add_nodes(1, expr.span)?;
+                        done.push(PlanExpr::Const(true));
+                    }
+                }
+            }
+            ExprKind::InSegment(name) => done.push(self.segment(name, entity, depth)?),
+            ExprKind::Predicate(p) => done.push(self.predicate(p, entity, depth, expr.span)?),
+        }
+        Ok(())
     }
 
     fn segment(&mut self, name: &ast::Ident, entity: &Entity, depth: usize) -> Result<PlanExpr> {
@@ -143,8 +204,7 @@ impl<'a> Checker<'a> {
                 span,
             });
         }
-        // One node (the field test) is already counted by `expr`.
-        self.add_nodes(resolved.hops.len() + usize::from(negated), span)?;
+        self.add_nodes(1 + resolved.hops.len() + usize::from(negated), span)?;
         let positive = wrap_hops(
             &resolved.hops,
             PlanExpr::Field(FieldTest {
@@ -161,6 +221,29 @@ impl<'a> Checker<'a> {
         } else {
             positive
         })
+    }
+}
+
+/// Work on the explicit stack of [`Checker::expr`].
+enum Task<'e, 'a> {
+    /// Check this expression on this entity at this plan depth.
+    Visit(&'e Expr, &'a Entity, usize),
+    /// Wrap the last result in `Not`.
+    Not,
+    /// Gather the last n results into `And` / `Or`.
+    And(usize),
+    Or(usize),
+    /// Wrap the last result as the filter of this hop.
+    Related(Link, Quantifier),
+}
+
+fn pop(done: &mut Vec<PlanExpr>) -> Result<PlanExpr> {
+    done.pop().ok_or_else(missing_operand)
+}
+
+fn missing_operand() -> Error {
+    Error::Internal {
+        message: "the checker's work stack lost an operand".into(),
     }
 }
 

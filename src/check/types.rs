@@ -120,15 +120,19 @@ fn uuid(text: &str, target: &Target, span: Span) -> Result<uuid::Uuid> {
 fn whole_days(rel: &Relative, target: &Target, span: Span) -> Result<i64> {
     let seconds = offset_seconds(rel, span)?;
     if seconds % SECONDS_PER_DAY != 0 {
-        return Err(Error::InvalidValue {
-            message: format!(
-                "durations on dates must be whole days: {} is {}, found {}",
+        let message = match target.field.ty {
+            FieldType::Date => format!(
+                "durations on dates must be whole days: {} is date, found {}",
                 target.qualified(),
-                target.field.ty.name(),
                 describe_relative(rel)
             ),
-            span,
-        });
+            _ => format!(
+                "durations on `today` must be whole days (use `now` for hours and minutes): found {} for {}",
+                describe_relative(rel),
+                target.qualified()
+            ),
+        };
+        return Err(Error::InvalidValue { message, span });
     }
     Ok(seconds / SECONDS_PER_DAY)
 }
