@@ -7,10 +7,14 @@
 #![allow(clippy::result_large_err)]
 
 pub mod check;
+pub mod demo;
 pub mod diagnostic;
 pub mod error;
+pub mod eval;
+pub mod ops;
 pub mod schema;
 pub mod span;
+pub mod sql;
 pub mod syntax;
 
 pub use error::{Error, Result};
