@@ -178,9 +178,6 @@ fn helps(error: &Error) -> Vec<String> {
 
 fn notes(error: &Error) -> Vec<String> {
     match error {
-        Error::Syntax { expected, .. } if !expected.is_empty() => {
-            vec![format!("expected {}", words(expected))]
-        }
         Error::UnknownChoice { valid, .. } => vec![format!("valid labels: {}", valid.join(", "))],
         _ => Vec::new(),
     }
