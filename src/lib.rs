@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod eval;
 pub mod ops;
+pub mod optimize;
 pub mod schema;
 pub mod span;
 pub mod sql;
