@@ -8,7 +8,10 @@
 //!   one segment definition, `#! now: 2024-06-15T12:00:00Z` sets the
 //!   reference time (the default is the differential tests' one), and
 //!   `#! expect: ID ID ...` gives the ids the query must return (written
-//!   by hand from SPEC §2.3; `#! expect:` alone means none).
+//!   by hand from SPEC §2.3; `#! expect:` alone means none), and
+//!   `#! known-bug: WHAT` marks a bug not fixed yet: the fixture must still
+//!   fail, and once it passes the test says to remove the line (and the
+//!   matching entry of `tests/differential/known_bugs.rs`).
 //! - `NAME.sql`: the data, as SQL `INSERT`s into the default layout.
 //!
 //! Every fixture runs through the same checks as the differential tests
@@ -39,6 +42,7 @@ struct Fixture {
     library: String,
     now: DateTime<Utc>,
     expect: Option<Vec<Uuid>>,
+    known_bug: Option<String>,
     data: String,
 }
 
@@ -58,6 +62,7 @@ fn read_fixture(path: &Path) -> Result<Fixture, String> {
         library: String::new(),
         now: pools::now(),
         expect: None,
+        known_bug: None,
         data,
     };
     for line in query.lines() {
@@ -87,6 +92,7 @@ fn read_fixture(path: &Path) -> Result<Fixture, String> {
                     .map_err(|e| format!("{name}: expect: {e}"))?;
                 fixture.expect = Some(ids);
             }
+            "known-bug" => fixture.known_bug = Some(value.to_string()),
             other => return Err(format!("{name}: unknown directive {other}")),
         }
     }
@@ -146,11 +152,26 @@ fn regression_fixtures_hold_on_every_engine() {
     let pg = TestPg::start();
     let mut failures = Vec::new();
     for path in &paths {
-        let result = read_fixture(path).and_then(|f| {
-            run_fixture(&f, pg.as_ref()).map_err(|e| format!("{}: {e}", f.name))
-        });
-        if let Err(e) = result {
-            failures.push(e);
+        let fixture = match read_fixture(path) {
+            Ok(fixture) => fixture,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let result = run_fixture(&fixture, pg.as_ref());
+        match (&fixture.known_bug, result) {
+            (None, Ok(())) => {}
+            (None, Err(e)) => failures.push(format!("{}: {e}", fixture.name)),
+            (Some(bug), Err(e)) => {
+                println!("{}: still fails (known bug: {bug}):\n{e}", fixture.name)
+            }
+            (Some(bug), Ok(())) => failures.push(format!(
+                "{}: passes now, so the known bug is fixed ({bug}); remove the \
+                 fixture's `#! known-bug` line and the matching entry of \
+                 tests/differential/known_bugs.rs",
+                fixture.name
+            )),
         }
     }
     println!("{} regression fixtures checked", paths.len());

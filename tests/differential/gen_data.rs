@@ -133,10 +133,12 @@ pub fn data_set_strategy(schema: &Schema) -> BoxedStrategy<RawDataSet> {
         .entities
         .iter()
         .map(|entity| {
-            let size = prop_oneof![3 => 0..=8usize, 2 => 0..=30usize];
             let row = row_strategy(schema, entity);
-            size.prop_flat_map(move |n| proptest::collection::vec(row.clone(), n))
-                .boxed()
+            prop_oneof![
+                3 => proptest::collection::vec(row.clone(), 0..=8),
+                2 => proptest::collection::vec(row, 0..=30),
+            ]
+            .boxed()
         })
         .collect();
     tables.prop_map(|tables| RawDataSet { tables }).boxed()
@@ -260,10 +262,5 @@ impl DataSet {
             }
         }
         conn.execute_batch("COMMIT")
-    }
-
-    /// Total number of rows over all tables.
-    pub fn row_count(&self) -> usize {
-        self.tables.iter().map(|t| t.rows.len()).sum()
     }
 }
