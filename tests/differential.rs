@@ -198,7 +198,12 @@ fn minimize(
     let written = std::fs::create_dir_all(&dir)
         .and_then(|_| std::fs::write(dir.join(format!("case_{stamp}.segql")), &fixture))
         .and_then(|_| std::fs::write(dir.join(format!("case_{stamp}.sql")), &data_sql))
-        .map(|_| format!("fixture written to {}/case_{stamp}.segql and .sql", dir.display()))
+        .map(|_| {
+            format!(
+                "fixture written to {}/case_{stamp}.segql and .sql",
+                dir.display()
+            )
+        })
         .unwrap_or_else(|e| format!("could not write the fixture: {e}"));
     format!(
         "{report}\n--- minimal query ---\n{}\nguards: {:?}\n--- library ---\n{}--- data ---\n{data_sql}--- {written}\n",
@@ -220,7 +225,10 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
     let mut checked = 0;
     let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
     for _ in 0..data_sets {
-        let raw = data.new_tree(&mut runner).expect("data sets never reject").current();
+        let raw = data
+            .new_tree(&mut runner)
+            .expect("data sets never reject")
+            .current();
         let data_set = gen_data::resolve(&schema, &raw);
         let library = libraries
             .new_tree(&mut runner)
@@ -228,7 +236,10 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
             .current();
         let env = match load(&schema, &data_set, pg) {
             Ok(env) => env,
-            Err(e) => panic!("seed {seed}: loading a data set failed: {e}\n{}", data_set.to_sql()),
+            Err(e) => panic!(
+                "seed {seed}: loading a data set failed: {e}\n{}",
+                data_set.to_sql()
+            ),
         };
         let parsed = match parse_library(&schema, &library) {
             Ok(parsed) => parsed,
@@ -236,7 +247,10 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
         };
         let mut done = 0;
         while done < QUERIES_PER_DATA_SET {
-            let query = queries.new_tree(&mut runner).expect("queries never reject").current();
+            let query = queries
+                .new_tree(&mut runner)
+                .expect("queries never reject")
+                .current();
             if let Some(bug) = known_bugs::affected_by(&query, &library) {
                 *skipped.entry(bug.description).or_insert(0) += 1;
                 continue;
@@ -305,12 +319,44 @@ fn generated_queries_cover_every_form() {
         text.push('\n');
     }
     for needle in [
-        " = ", " != ", " < ", " <= ", " > ", " >= ", "is null", "is not null", " not in [",
-        " in [", " between ", "not between", " contains ", "starts with", "ends with",
-        "has no ", "at least 0", "at most ", "exactly ", " via ", "contact.account.",
-        " or ", " and ", "not ", "true", "false", "now - 30d", "today", " in contact_",
-        "has lead", "has account", "has contact", "has interaction", "has subscription",
+        " = ",
+        " != ",
+        " < ",
+        " <= ",
+        " > ",
+        " >= ",
+        "is null",
+        "is not null",
+        " not in [",
+        " in [",
+        " between ",
+        "not between",
+        " contains ",
+        "starts with",
+        "ends with",
+        "has no ",
+        "at least 0",
+        "at most ",
+        "exactly ",
+        " via ",
+        "contact.account.",
+        " or ",
+        " and ",
+        "not ",
+        "true",
+        "false",
+        "now - 30d",
+        "today",
+        " in contact_",
+        "has lead",
+        "has account",
+        "has contact",
+        "has interaction",
+        "has subscription",
     ] {
-        assert!(text.contains(needle), "no generated query contains {needle:?}");
+        assert!(
+            text.contains(needle),
+            "no generated query contains {needle:?}"
+        );
     }
 }

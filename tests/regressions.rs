@@ -166,6 +166,9 @@ fn regression_fixtures_hold_on_every_engine() {
             (Some(bug), Err(e)) => {
                 println!("{}: still fails (known bug: {bug}):\n{e}", fixture.name)
             }
+            // Some known bugs show only on PostgreSQL; without a server a
+            // pass proves nothing.
+            (Some(_), Ok(())) if pg.is_none() => {}
             (Some(bug), Ok(())) => failures.push(format!(
                 "{}: passes now, so the known bug is fixed ({bug}); remove the \
                  fixture's `#! known-bug` line and the matching entry of \

@@ -101,16 +101,29 @@ fn sql_options(now: DateTime<Utc>, count: bool) -> segql::sql::SqlOptions {
 
 /// Ids from the SQLite SQL, checked against the `count` form as well.
 pub fn sqlite_ids(env: &Loaded, plan: &Plan) -> Answer {
-    let q = segql::sql::to_sql(plan, env.schema, &segql::sql::Sqlite, &sql_options(env.now, false))
-        .map_err(|e| format!("to_sql: {e}"))?;
+    let q = segql::sql::to_sql(
+        plan,
+        env.schema,
+        &segql::sql::Sqlite,
+        &sql_options(env.now, false),
+    )
+    .map_err(|e| format!("to_sql: {e}"))?;
     let ids = segql::sql::sqlite_exec::run_ids(&env.sqlite, &q)
         .map_err(|e| format!("run: {e}\nsql: {}\nparams: {:?}", q.sql, q.params))?;
-    let cq = segql::sql::to_sql(plan, env.schema, &segql::sql::Sqlite, &sql_options(env.now, true))
-        .map_err(|e| format!("to_sql count: {e}"))?;
+    let cq = segql::sql::to_sql(
+        plan,
+        env.schema,
+        &segql::sql::Sqlite,
+        &sql_options(env.now, true),
+    )
+    .map_err(|e| format!("to_sql count: {e}"))?;
     let count = segql::sql::sqlite_exec::run_count(&env.sqlite, &cq)
         .map_err(|e| format!("run count: {e}\nsql: {}", cq.sql))?;
     if count as usize != ids.len() {
-        return Err(format!("count form says {count}, ids form gives {}", ids.len()));
+        return Err(format!(
+            "count form says {count}, ids form gives {}",
+            ids.len()
+        ));
     }
     Ok(ids)
 }
@@ -152,7 +165,9 @@ pub fn memory_contains_ids(env: &Loaded, plan: &Plan, all_ids: &[Uuid]) -> Answe
     if !all_ids.contains(&stranger)
         && segql::eval::contains(plan, &env.store, stranger, env.now).unwrap_or(false)
     {
-        return Err(format!("contains says yes for {stranger}, which is no record"));
+        return Err(format!(
+            "contains says yes for {stranger}, which is no record"
+        ));
     }
     Ok(out)
 }

@@ -184,9 +184,7 @@ pub fn resolve(schema: &Schema, raw: &RawDataSet) -> DataSet {
                                 r.child.eq_ignore_ascii_case(&entity.name)
                                     && r.child_field == field.name
                             })
-                            .and_then(|r| {
-                                schema.entities.iter().position(|e| e.name == r.parent)
-                            });
+                            .and_then(|r| schema.entities.iter().position(|e| e.name == r.parent));
                         match parent.map(|p| &keys[p]) {
                             Some(ids) if !ids.is_empty() => {
                                 Cell::Text(ids[k % ids.len()].to_string())

@@ -178,7 +178,13 @@ impl GExpr {
             GExpr::InSegment(name) => format!("{} {}", kw("in"), kw(name)),
             GExpr::Pred { path, pred } => {
                 let path = kw(&path.join("."));
-                let not = |n: bool| if n { format!("{} ", kw("not")) } else { String::new() };
+                let not = |n: bool| {
+                    if n {
+                        format!("{} ", kw("not"))
+                    } else {
+                        String::new()
+                    }
+                };
                 match pred {
                     GPred::Cmp(op, v) => format!("{path} {op} {}", kw_lit(v, case)),
                     GPred::IsNull(negated) => {
@@ -197,7 +203,12 @@ impl GExpr {
                         kw_lit(hi, case)
                     ),
                     GPred::Text(negated, op, pattern) => {
-                        format!("{path} {}{} {}", not(*negated), kw(op), string_literal(pattern))
+                        format!(
+                            "{path} {}{} {}",
+                            not(*negated),
+                            kw(op),
+                            string_literal(pattern)
+                        )
                     }
                     GPred::Bare => path,
                 }
@@ -224,7 +235,11 @@ impl GQuery {
         let entity = cased(&self.entity, self.case);
         match &self.filter {
             None => entity,
-            Some(f) => format!("{entity} {} {}", cased("where", self.case), f.render(self.case)),
+            Some(f) => format!(
+                "{entity} {} {}",
+                cased("where", self.case),
+                f.render(self.case)
+            ),
         }
     }
 
@@ -256,7 +271,9 @@ impl GLibrary {
 }
 
 fn select_str(pool: &'static [&'static str]) -> BoxedStrategy<String> {
-    proptest::sample::select(pool).prop_map(str::to_string).boxed()
+    proptest::sample::select(pool)
+        .prop_map(str::to_string)
+        .boxed()
 }
 
 /// A label in a random case: as declared, lower, upper.
@@ -506,7 +523,12 @@ impl QueryGen {
                         .prop_map(GExpr::And)
                         .boxed(),
                 ),
-                (3, proptest::collection::vec(sub, 2..=3).prop_map(GExpr::Or).boxed()),
+                (
+                    3,
+                    proptest::collection::vec(sub, 2..=3)
+                        .prop_map(GExpr::Or)
+                        .boxed(),
+                ),
             ];
             for hop in self.hops(entity) {
                 let inner = self.expr(&hop.to, depth - 1, segments);
@@ -543,11 +565,17 @@ impl QueryGen {
     /// maybe the `email` guard, and a case style.
     pub fn query(&mut self) -> BoxedStrategy<GQuery> {
         let mut roots: Vec<(u32, BoxedStrategy<GQuery>)> = Vec::new();
-        let names: Vec<String> = self.schema.entities.iter().map(|e| e.name.clone()).collect();
+        let names: Vec<String> = self
+            .schema
+            .entities
+            .iter()
+            .map(|e| e.name.clone())
+            .collect();
         for name in names {
             let expr = self.expr(&name, MAX_DEPTH, true);
             let weight = if name == "contact" { 4 } else { 1 };
-            let case = prop_oneof![6 => Just(Case::Lower), 1 => Just(Case::Upper), 1 => Just(Case::Title)];
+            let case =
+                prop_oneof![6 => Just(Case::Lower), 1 => Just(Case::Upper), 1 => Just(Case::Title)];
             roots.push((
                 weight,
                 (proptest::option::weighted(0.95, expr), any::<bool>(), case)
@@ -566,7 +594,12 @@ impl QueryGen {
     /// A library with `<entity>_a` and `<entity>_b` for every entity;
     /// `_b` refers to `_a` about half the time.
     pub fn library(&mut self) -> BoxedStrategy<GLibrary> {
-        let names: Vec<String> = self.schema.entities.iter().map(|e| e.name.clone()).collect();
+        let names: Vec<String> = self
+            .schema
+            .entities
+            .iter()
+            .map(|e| e.name.clone())
+            .collect();
         let mut parts = Vec::new();
         for name in names {
             let a = self.expr(&name, 2, false);

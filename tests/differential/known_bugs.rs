@@ -15,15 +15,13 @@ pub struct KnownBug {
 }
 
 /// The bugs currently excluded.
-pub const KNOWN_BUGS: &[KnownBug] = &[
-    KnownBug {
-        description: "eval: Store::load_sqlite leaves the key field out of the \
+pub const KNOWN_BUGS: &[KnownBug] = &[KnownBug {
+    description: "eval: Store::load_sqlite leaves the key field out of the \
             columns it loads, so any test on a key (`id = \"...\"`) fails with \
             'the in-memory store holds no column for account.id' \
             (fixture key_field_predicate)",
-        affects: tests_the_key,
-    },
-];
+    affects: tests_the_key,
+}];
 
 /// A predicate on `id`, the key of every entity of the default schema.
 fn tests_the_key(e: &GExpr) -> bool {

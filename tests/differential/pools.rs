@@ -112,8 +112,23 @@ pub const INTEGERS: &[i64] = &[
 
 /// Decimals as stored.
 pub const DECIMALS: &[f64] = &[
-    -1.0e300, -2.5, -1.0, -0.5, 0.0, 0.1, 0.5, 1.0, 1.5, 2.0, 3.25, 10.0, 42.0, 100.0, 1000.5,
-    9_007_199_254_740_992.0, 1.0e20,
+    -1.0e300,
+    -2.5,
+    -1.0,
+    -0.5,
+    0.0,
+    0.1,
+    0.5,
+    1.0,
+    1.5,
+    2.0,
+    3.25,
+    10.0,
+    42.0,
+    100.0,
+    1000.5,
+    9_007_199_254_740_992.0,
+    1.0e20,
 ];
 
 /// Decimal literals as written in queries (the language has no exponent).
@@ -199,7 +214,8 @@ pub const DATETIMES: &[&str] = &[
 ];
 
 /// Extra date-time literals: an offset (12:00Z written in +02:00).
-pub const DATETIME_OFFSET_LITERALS: &[&str] = &["2024-06-15T14:00:00+02:00", "2024-06-15T01:30:00-10:30"];
+pub const DATETIME_OFFSET_LITERALS: &[&str] =
+    &["2024-06-15T14:00:00+02:00", "2024-06-15T01:30:00-10:30"];
 
 /// Relative date-times, for date-time fields.
 pub const RELATIVE_DATETIMES: &[&str] = &[

@@ -52,12 +52,13 @@ pub fn expr_candidates(e: &GExpr) -> Vec<GExpr> {
             via,
             filter,
         } => {
-            let with = |quant: GQuant, via: Option<String>, filter: Option<Box<GExpr>>| GExpr::Has {
-                quant,
-                reach: reach.clone(),
-                via,
-                filter,
-            };
+            let with =
+                |quant: GQuant, via: Option<String>, filter: Option<Box<GExpr>>| GExpr::Has {
+                    quant,
+                    reach: reach.clone(),
+                    via,
+                    filter,
+                };
             if filter.is_some() {
                 out.push(with(*quant, via.clone(), None));
             }

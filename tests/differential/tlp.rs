@@ -24,7 +24,8 @@ pub fn check_text(
     guards: &[String],
 ) -> Result<Vec<Uuid>, String> {
     let schema: &Schema = env.schema;
-    let query = segql::syntax::parse_query(text).map_err(|e| format!("query: {text}\nparse: {e}"))?;
+    let query =
+        segql::syntax::parse_query(text).map_err(|e| format!("query: {text}\nparse: {e}"))?;
     let entity = schema
         .entity(&query.entity.name)
         .ok_or_else(|| format!("query: {text}\nno entity {}", query.entity.name))?;
@@ -38,7 +39,9 @@ pub fn check_text(
         let plans = engines::plan(schema, &q, library, guards)
             .map_err(|e| format!("query: {text}\n({label}) guards: {guards:?}\n{e}"))?;
         let answers = engines::answers(env, &plans, &all_ids);
-        let name = format!("{label}: {text}");
+        // Fixture directives and comments would only clutter the report.
+        let shown: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        let name = format!("{label}: {}", shown.join("\n"));
         agree(&name, &answers)?;
         runs.push((name, answers));
     }
