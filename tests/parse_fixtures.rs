@@ -6,81 +6,10 @@
 
 use std::fs;
 
-use segql::span::{SourceKind, Span};
-use segql::syntax::ast::{Expr, ExprKind, Ident, Literal, Path, Predicate};
-use segql::syntax::{
-    format_library, format_query, parse_expr, parse_library, parse_literal, parse_query,
-};
+use segql::syntax::{format_library, format_query, parse_library, parse_query};
 
-fn cut(text: &str, span: Span) -> &str {
-    &text[span.start..span.end]
-}
-
-fn check_ident(text: &str, ident: &Ident) {
-    assert_eq!(cut(text, ident.span), ident.name);
-}
-
-fn check_literal(text: &str, literal: &Literal) {
-    assert_eq!(parse_literal(cut(text, literal.span)).as_ref(), Ok(literal));
-}
-
-fn check_path(text: &str, path: &Path) {
-    let dotted: Vec<&str> = path.segments.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(cut(text, path.span).replace(' ', ""), dotted.join("."));
-    path.segments.iter().for_each(|s| check_ident(text, s));
-}
-
-/// Every span of `expr` covers exactly the text of its node: the text under
-/// an expression's span parses back to that expression, and so on down.
-fn check_spans(text: &str, expr: &Expr) {
-    assert_eq!(
-        parse_expr(cut(text, expr.span), SourceKind::Query).as_ref(),
-        Ok(expr),
-        "{:?}",
-        cut(text, expr.span)
-    );
-    match &expr.kind {
-        ExprKind::Bool(_) => {}
-        ExprKind::Not(inner) => check_spans(text, inner),
-        ExprKind::And(items) | ExprKind::Or(items) => {
-            items.iter().for_each(|e| check_spans(text, e))
-        }
-        ExprKind::Has(has) => {
-            check_ident(text, &has.relation);
-            if let Some(via) = &has.via {
-                check_ident(text, via);
-            }
-            if let Some(filter) = &has.filter {
-                check_spans(text, filter);
-            }
-        }
-        ExprKind::InSegment(name) => check_ident(text, name),
-        ExprKind::Predicate(p) => match p {
-            Predicate::Compare { path, value, .. } => {
-                check_path(text, path);
-                check_literal(text, value);
-            }
-            Predicate::IsNull { path, .. } | Predicate::BoolField { path } => {
-                check_path(text, path)
-            }
-            Predicate::InList { path, values, .. } => {
-                check_path(text, path);
-                values.iter().for_each(|v| check_literal(text, v));
-            }
-            Predicate::Between {
-                path, low, high, ..
-            } => {
-                check_path(text, path);
-                check_literal(text, low);
-                check_literal(text, high);
-            }
-            Predicate::Text { path, pattern, .. } => {
-                check_path(text, path);
-                check_literal(text, pattern);
-            }
-        },
-    }
-}
+mod parse_support;
+use parse_support::check_query_spans;
 
 /// The AST as JSON without spans, so layout changes do not move snapshots.
 fn without_spans(value: serde_json::Value) -> serde_json::Value {
@@ -118,11 +47,7 @@ fn valid_queries_parse_and_round_trip() {
             "{}: format is not idempotent",
             path.display()
         );
-        check_ident(&text, &query.entity);
-        assert_eq!(parse_query(cut(&text, query.span)).as_ref(), Ok(&query));
-        if let Some(filter) = &query.filter {
-            check_spans(&text, filter);
-        }
+        check_query_spans(&text, &query);
         let json = without_spans(serde_json::to_value(&query).unwrap());
         insta::assert_snapshot!(format!(
             "{formatted}\n\n{}",
