@@ -9,6 +9,9 @@
 //! After criterion's own report, a summary line per case gives both medians
 //! and their ratio.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -16,7 +19,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rusqlite::Connection;
 use segql::check::plan::*;
 use segql::schema::crm_schema;
-use segql::sql::{self, sqlite_exec, SqlOptions, SqlParam, SqlQuery};
+use segql::sql::{self, postgres_exec, sqlite_exec, SqlOptions, SqlParam, SqlQuery};
+
+/// Runs per query for the summary's medians.
+const RUNS: usize = 31;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
@@ -96,6 +102,9 @@ fn cases() -> Vec<Case> {
     let thirty_days_ago = (now() - chrono::Duration::days(30))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
+    let year_ago = (now() - chrono::Duration::days(365))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     vec![
         Case {
             name: "spec_example",
@@ -153,6 +162,27 @@ fn cases() -> Vec<Case> {
             ),
         },
         Case {
+            name: "opens_year",
+            segment: r#"contact where has at least 3 interaction(type = "Email Opened" and occurred_on >= now - 365d)"#,
+            plan: Plan {
+                entity: "contact".into(),
+                filter: has("interaction_contact", ToChildren, "contact", "interaction", Quantifier::AtLeast(3),
+                    PlanExpr::And(vec![
+                        eq("interaction", "type", T::Choice, choice(3)),
+                        field("interaction", "occurred_on", T::DateTime, Test::Compare {
+                            op: CmpOp::Ge,
+                            value: Value::NowPlusSeconds { seconds: -365 * 86400, midnight: false },
+                        }),
+                    ])),
+            },
+            hand: hand(
+                "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM interaction \
+                 WHERE type = ?1 AND occurred_on >= ?2 GROUP BY contact_id HAVING COUNT(*) >= 3) \
+                 ORDER BY id",
+                vec![SqlParam::Integer(3), text(&year_ago)],
+            ),
+        },
+        Case {
             name: "nested",
             segment: r#"contact where has lead(has account(industry = "Retail"))"#,
             plan: Plan {
@@ -195,17 +225,91 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// The median time of `runs` runs of `f`.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
+/// Median times of `runs` runs of `a` and of `b`, interleaved so that a
+/// change in the machine's load affects both alike.
+fn medians(runs: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
+    let time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        f();
+        start.elapsed()
+    };
+    let (mut ta, mut tb): (Vec<Duration>, Vec<Duration>) =
+        (0..runs).map(|_| (time(&mut a), time(&mut b))).unzip();
+    ta.sort();
+    tb.sort();
+    (ta[runs / 2], tb[runs / 2])
+}
+
+fn ratio_line(name: &str, ids: usize, (g, h): (Duration, Duration)) -> String {
+    format!(
+        "{name:<15} {ids:>7} ids  generated {g:>10.2?}  hand-written {h:>10.2?}  ratio {:.2}",
+        g.as_secs_f64() / h.as_secs_f64()
+    )
+}
+
+/// The same cases on PostgreSQL, when a server is installed: the demo data
+/// copied over, each query checked for the same ids and timed.
+fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
+    let Some(pg) = support::pg::TestPg::start() else {
+        return vec!["PostgreSQL: no server installed, skipped".into()];
+    };
+    let mut client = pg.client();
+    let schema = crm_schema();
+    segql::demo::copy_sqlite_to_postgres(sqlite, &mut client, &schema).expect("copied");
+    let mut lines = Vec::new();
+    for case in cases() {
+        let options = SqlOptions {
+            count: false,
+            now: now(),
+        };
+        let generated =
+            sql::to_sql(&case.plan, &schema, &sql::Postgres, &options).expect("compiles");
+        let hand = SqlQuery {
+            sql: postgres_placeholders(&case.hand.sql),
+            params: case.hand.params.iter().map(postgres_param).collect(),
+        };
+        let ours = postgres_exec::run_ids(&mut client, &generated).expect("generated SQL runs");
+        let theirs = postgres_exec::run_ids(&mut client, &hand).expect("hand-written SQL runs");
+        assert_eq!(
+            ours, theirs,
+            "different answers for {}\n{}",
+            case.segment, generated.sql
+        );
+        let client = std::cell::RefCell::new(&mut client);
+        let times = medians(
+            runs,
+            || drop(postgres_exec::run_ids(&mut client.borrow_mut(), &generated)),
+            || drop(postgres_exec::run_ids(&mut client.borrow_mut(), &hand)),
+        );
+        lines.push(ratio_line(case.name, ours.len(), times));
+    }
+    lines
+}
+
+/// `?N` placeholders as `$N`.
+fn postgres_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A hand-written SQLite parameter as PostgreSQL takes it: the only text
+/// parameters that are not text in PostgreSQL here are date-times.
+fn postgres_param(p: &SqlParam) -> SqlParam {
+    match p {
+        SqlParam::Text(s) => match DateTime::parse_from_rfc3339(s) {
+            Ok(at) => SqlParam::DateTime(at.with_timezone(&Utc)),
+            Err(_) => p.clone(),
+        },
+        other => other.clone(),
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -239,25 +343,26 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(case.name);
         group.sample_size(20);
         group.bench_function("generated", |b| {
-            b.iter(|| sqlite_exec::run_ids(&conn, &generated))
+            b.iter(|| sqlite_exec::run_ids(&conn, &generated).expect("runs"))
         });
         group.bench_function("hand_written", |b| {
-            b.iter(|| sqlite_exec::run_ids(&conn, &case.hand))
+            b.iter(|| sqlite_exec::run_ids(&conn, &case.hand).expect("runs"))
         });
         group.finish();
-        let g = median(15, || drop(sqlite_exec::run_ids(&conn, &generated)));
-        let h = median(15, || drop(sqlite_exec::run_ids(&conn, &case.hand)));
-        summary.push(format!(
-            "{:<15} {:>7} ids  generated {:>10.2?}  hand-written {:>10.2?}  ratio {:.2}",
-            case.name,
-            ours.len(),
-            g,
-            h,
-            g.as_secs_f64() / h.as_secs_f64()
-        ));
+        let times = medians(
+            RUNS,
+            || drop(sqlite_exec::run_ids(&conn, &generated)),
+            || drop(sqlite_exec::run_ids(&conn, &case.hand)),
+        );
+        summary.push(ratio_line(case.name, ours.len(), times));
     }
-    eprintln!("\n{contacts} contacts, medians of 15 runs:");
+    let pg = postgres_summary(&conn, RUNS);
+    eprintln!("\n{contacts} contacts, SQLite, medians of {RUNS} interleaved runs:");
     for line in summary {
+        eprintln!("{line}");
+    }
+    eprintln!("\n{contacts} contacts, PostgreSQL, medians of {RUNS} interleaved runs:");
+    for line in pg {
         eprintln!("{line}");
     }
 }
