@@ -983,3 +983,54 @@ fn guards_are_anded_in() {
         vec![2]
     );
 }
+
+#[test]
+fn a_postgres_database_in_the_wrong_layout_is_named() {
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let schema = crm_schema();
+    let mut client = pg.client();
+    segql::demo::copy_sqlite_to_postgres(&sqlite_db(&schema), &mut client, &schema).unwrap();
+    client
+        .batch_execute(
+            "ALTER TABLE lead DROP COLUMN score; DROP TABLE interaction; \
+             ALTER TABLE contact ALTER COLUMN role TYPE integer;",
+        )
+        .unwrap();
+    let plan = Plan {
+        entity: "contact".into(),
+        filter: PlanExpr::And(vec![
+            eq("contact", "role", choice(1)),
+            has(
+                "contact",
+                "lead_parent_contact",
+                Quantifier::Any,
+                cmp("lead", "score", CmpOp::Gt, Value::Integer(1)),
+            ),
+            has(
+                "contact",
+                "interaction_contact",
+                Quantifier::Any,
+                PlanExpr::Const(true),
+            ),
+        ]),
+    };
+    let message = sql::verify_layout_postgres(&mut client, &schema, &plan)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("no table 'interaction'"), "{message}");
+    assert!(
+        message.contains("table 'lead' has no column 'score'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("'contact.role' has type integer"),
+        "{message}"
+    );
+    let fine = Plan {
+        entity: "contact".into(),
+        filter: eq("contact", "city", text("Paris")),
+    };
+    sql::verify_layout_postgres(&mut client, &schema, &fine).unwrap();
+}
