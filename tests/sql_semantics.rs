@@ -1034,3 +1034,30 @@ fn a_postgres_database_in_the_wrong_layout_is_named() {
     };
     sql::verify_layout_postgres(&mut client, &schema, &fine).unwrap();
 }
+
+#[test]
+fn plans_as_deep_as_the_checker_allows_compile() {
+    use segql::error::limits::MAX_PLAN_DEPTH;
+    // Alternating parent and child hops, as deep as a plan may be.
+    let mut filter = eq("contact", "city", text("Paris"));
+    for i in 0..MAX_PLAN_DEPTH / 2 {
+        let (entity, rel) = if i % 2 == 0 {
+            ("lead", "lead_parent_contact")
+        } else {
+            ("contact", "lead_parent_contact")
+        };
+        filter = not(has(entity, rel, Quantifier::Any, filter));
+    }
+    let plan = Plan {
+        entity: "contact".into(),
+        filter,
+    };
+    // A thread with the default stack of test threads (2 MiB).
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let q = compile(&plan, &sql::Sqlite, false).unwrap();
+            q.sql.matches("SELECT").count()
+        });
+    assert_eq!(handle.unwrap().join().unwrap(), MAX_PLAN_DEPTH / 2 + 1);
+}
