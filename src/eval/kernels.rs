@@ -203,6 +203,30 @@ pub(crate) fn compile_field<'a>(
     })
 }
 
+/// Binds `test` to the key column `keys` (never NULL).
+pub(crate) fn compile_key<'a>(
+    keys: &'a [u128],
+    test: &FieldTest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FieldKernel<'a>> {
+    let resolved = resolve_test(&test.test, now)?;
+    let scan = ordered_scan(keys, &resolved, |v| match v {
+        Value::Uuid(u) => Some(u.as_u128()),
+        _ => None,
+    })
+    .map_err(|v| Error::TypeMismatch {
+        expected: format!("a uuid for {}.{}", test.field.entity, test.field.field),
+        found: format!("{v:?}"),
+        context: "the in-memory evaluator".into(),
+        span: Default::default(),
+    })?;
+    Ok(FieldKernel {
+        valid: None,
+        len: keys.len(),
+        scan,
+    })
+}
+
 fn resolve(v: &Value, now: chrono::DateTime<chrono::Utc>) -> Result<Value> {
     v.resolve(now).ok_or_else(|| Error::InvalidValue {
         message: format!("{v:?} at the reference time {now} falls outside the years 0000 to 9999"),
