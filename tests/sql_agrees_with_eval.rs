@@ -13,10 +13,6 @@ use segql::schema::crm_schema;
 use segql::sql::{self, SqlOptions};
 use segql::syntax::{parse_library, parse_query};
 
-/// Fixtures the evaluator cannot run yet, kept as a to-do list: a test on
-/// an entity's key field (`id in [...]`) finds no loaded key column.
-const KNOWN_EVALUATOR_GAPS: &[&str] = &["check_uuids.segql"];
-
 #[test]
 fn sql_and_evaluator_agree_on_every_valid_fixture() {
     let schema = crm_schema();
@@ -60,18 +56,8 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
         };
         let plan = check(&parse_query(&text).unwrap(), &context).unwrap();
         let optimized = segql::optimize::optimize(plan.clone());
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let evaluated = segql::eval::evaluate(&plan, &store, now);
-        let expected = if KNOWN_EVALUATOR_GAPS.contains(&file.as_str()) {
-            // Still compare the two SQL dialects with each other.
-            assert!(
-                evaluated.is_err(),
-                "{file} now evaluates: remove it from the gaps"
-            );
-            run_sqlite(&conn, &plan, now)
-        } else {
-            evaluated.unwrap_or_else(|e| panic!("{name}: {e}"))
-        };
+        let expected =
+            segql::eval::evaluate(&plan, &store, now).unwrap_or_else(|e| panic!("{name}: {e}"));
         for (which, plan) in [("checked", &plan), ("optimized", &optimized)] {
             let sqlite = run_sqlite(&conn, plan, now);
             assert_eq!(sqlite, expected, "SQLite, {which} plan of {name}");
