@@ -3,6 +3,7 @@
 //! Every rule rewrites one node and relies on its children being simplified
 //! already; none of them recurses, so the depth of a plan costs no stack.
 
+mod absorb;
 mod complement;
 mod constants;
 mod dedup;
@@ -16,6 +17,7 @@ mod push_not;
 mod quantifiers;
 mod single_test;
 
+pub use absorb::Absorb;
 pub use complement::Complement;
 pub use constants::ConstantFolding;
 pub use dedup::RemoveDuplicates;
@@ -44,6 +46,7 @@ pub static ALL: &[&dyn Rule] = &[
     &SimplifyTest,
     &RemoveDuplicates,
     &Complement,
+    &Absorb,
     &MergeFieldAnd,
     &MergeFieldOr,
     &MergeRelated,
