@@ -217,7 +217,7 @@ fn deepening_plan(chain: usize) -> PlanExpr {
     for level in 1..=chain {
         // The top of the chain is an `and`, whose negation (an `or`) is not
         // flattened into the merged filter.
-        b = if (chain - level) % 2 == 0 {
+        b = if (chain - level).is_multiple_of(2) {
             PlanExpr::And(vec![leaf(level), b])
         } else {
             PlanExpr::Or(vec![leaf(level), b])
