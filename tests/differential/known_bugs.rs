@@ -15,23 +15,14 @@ pub struct KnownBug {
 }
 
 /// The bugs currently excluded.
-pub const KNOWN_BUGS: &[KnownBug] = &[
-    KnownBug {
-        description: "eval: Store::load_sqlite leaves the key field out of the \
-            columns it loads, so any test on a key (`id = \"...\"`) fails with \
-            'the in-memory store holds no column for account.id' \
-            (fixture key_field_predicate)",
-        affects: tests_the_key,
-    },
-    KnownBug {
-        description: "optimize: on a decimal field (a double) the engines compare an \
+pub const KNOWN_BUGS: &[KnownBug] = &[KnownBug {
+    description: "optimize: on a decimal field (a double) the engines compare an \
             integer literal as the double it rounds to, but the optimizer compares \
             two integer literals exactly, so `annual_revenue between \
             9223372036854775807 and 9223372036854775806` is folded to false while \
             every engine finds 2^63 in it (fixture decimal_field_vs_large_integers)",
-        affects: large_integer_on_decimal_field,
-    },
-];
+    affects: large_integer_on_decimal_field,
+}];
 
 /// The decimal fields of the default schema.
 const DECIMAL_FIELDS: &[&str] = &["annual_revenue", "estimated_value"];
@@ -53,11 +44,6 @@ fn large_integer_on_decimal_field(e: &GExpr) -> bool {
             GPred::Between(_, lo, hi) => inexact(lo) || inexact(hi),
             _ => false,
         }
-}
-
-/// A predicate on `id`, the key of every entity of the default schema.
-fn tests_the_key(e: &GExpr) -> bool {
-    matches!(e, GExpr::Pred { path, .. } if path.last().is_some_and(|f| f == "id"))
 }
 
 /// A known bug recognized by its symptom: a substring of an engine's error.
