@@ -161,11 +161,9 @@ pub(crate) fn load(
     let stride = (options.contacts / EMAIL_SAMPLE).max(1);
     let mut sampled_emails: Vec<String> = Vec::new();
     for i in 0..options.contacts {
-        let email = write_contact(&mut w, &mut g, i, &accounts, &sampled_emails, &mut report)?;
-        if i % stride == 0 {
-            if let Some(email) = email {
-                sampled_emails.push(email);
-            }
+        let has_email = write_contact(&mut w, &mut g, i, &accounts, &sampled_emails, &mut report)?;
+        if has_email && i % stride == 0 {
+            sampled_emails.push(g.email.clone());
         }
         if (i + 1) % TICK == 0 {
             tick(i + 1);
@@ -227,7 +225,7 @@ fn write_accounts(
 }
 
 /// Writes contact number `i` with its leads, interactions and subscriptions;
-/// returns its email.
+/// returns whether it has an email (left in `g.email`).
 fn write_contact(
     w: &mut Writers,
     g: &mut Gen,
@@ -235,7 +233,7 @@ fn write_contact(
     accounts: &[Account],
     sampled_emails: &[String],
     report: &mut DemoReport,
-) -> Result<Option<String>> {
+) -> Result<bool> {
     let id = IdText::new(g.id());
     let (first, first_ascii) = g.pick(FIRST_NAMES);
     let (last, last_ascii) = g.pick(LAST_NAMES);
@@ -356,7 +354,7 @@ fn write_contact(
             .map_err(sqlite_error)?;
     }
     report.subscriptions += subscriptions;
-    Ok(has_email.then(|| g.email.clone()))
+    Ok(has_email)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -2,12 +2,23 @@
 //! fixed point.
 //!
 //! Each rule (one per file under `rules/`) rewrites a single node whose
-//! children are already simplified. The driver folds the tree with every rule
-//! at every node, and repeats whole passes until a pass changes nothing or
-//! [`MAX_PASSES`] is reached. Every rule keeps the plan's meaning under SPEC
-//! §2.3's two-valued logic — which allows rewrites SQL's three-valued logic
-//! would not, but not all of them: `not (a < 5)` is *not* `a >= 5`, because a
-//! NULL `a` satisfies the former.
+//! children are already simplified. A pass first pushes every negation down
+//! in one top-down walk (`nnf.rs`), then folds the tree bottom-up with every
+//! rule at every node; passes repeat until one changes nothing or
+//! [`MAX_PASSES`] is reached. Nothing recurses over the plan, so plans as
+//! deep as the checker allows optimize on a small stack.
+//!
+//! Every rule keeps the plan's meaning under SPEC §2.3's two-valued logic —
+//! which allows rewrites SQL's three-valued logic would not, but not all of
+//! them: `not (a < 5)` is *not* `a >= 5`, because a NULL `a` satisfies the
+//! former. Literals are compared only when every back end would order them
+//! alike (see [`values`]).
+//!
+//! The rules: constant folding, pushing `not` inward, flattening, quantifier
+//! normal forms, single-test clean-ups, duplicate removal, complements
+//! (`a and not a`), absorption, merging the tests of one field in an `and`
+//! or an `or` (contradictions, ranges, `in` lists), and merging relationship
+//! tests over one link.
 
 mod fold;
 mod nnf;
