@@ -1061,3 +1061,43 @@ fn plans_as_deep_as_the_checker_allows_compile() {
         });
     assert_eq!(handle.unwrap().join().unwrap(), MAX_PLAN_DEPTH / 2 + 1);
 }
+
+#[test]
+fn parts_that_fold_to_constants_leave_no_parameters_behind() {
+    // Unused parameters: SQLite rejects one past the last used placeholder,
+    // PostgreSQL one whose type it cannot infer (an integer).
+    let always = has(
+        "contact",
+        "lead_parent_contact",
+        Quantifier::AtLeast(0),
+        cmp("lead", "score", CmpOp::Gt, Value::Integer(5)),
+    );
+    let never = PlanExpr::And(vec![
+        eq("contact", "role", choice(2)),
+        PlanExpr::Const(false),
+    ]);
+    let filter = PlanExpr::And(vec![
+        eq("contact", "city", text("Paris")),
+        PlanExpr::Or(vec![never.clone(), eq("contact", "last_name", text("Zed"))]),
+        always.clone(),
+    ]);
+    assert_eq!(ids("contact", filter), vec![1]);
+    assert_eq!(ids("contact", not(always)), Vec::<u128>::new());
+    assert_eq!(ids("contact", not(never)), vec![1, 2, 3, 4]);
+    // An integer between whose upper bound is below every integer.
+    let between = test(
+        "account",
+        "employees",
+        Test::Between {
+            low: Value::Decimal(2.5),
+            high: Value::Decimal(-1e300),
+        },
+    );
+    assert_eq!(
+        ids(
+            "account",
+            PlanExpr::Or(vec![between, eq("account", "name", text("Shop"))])
+        ),
+        vec![11]
+    );
+}

@@ -88,6 +88,18 @@ impl<'a> Generator<'a> {
 
     /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
     pub fn expr(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let mark = self.params.len();
+        let sql = self.expr_unfolded(e, scope, negated)?;
+        if let SqlExpr::Const(_) = sql {
+            // The expression folded to a constant (`has at least 0 lead(..)`,
+            // `x = 1 and false`): the parameters its parts bound appear
+            // nowhere, and databases reject unused parameters.
+            self.params.truncate(mark);
+        }
+        Ok(sql)
+    }
+
+    fn expr_unfolded(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
         Ok(match e {
             PlanExpr::Const(b) => SqlExpr::Const(*b != negated),
             PlanExpr::Not(inner) => self.expr(inner, scope, !negated)?,
