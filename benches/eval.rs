@@ -124,7 +124,7 @@ fn benches(c: &mut Criterion) {
     for (name, plan) in queries() {
         let n = eval::count(&plan, &store, now()).expect("evaluate");
         counts.insert(name.into(), n.into());
-        group.bench_with_input(BenchmarkId::from_parameter(name), &plan, |b, plan| {
+        group.bench_with_input(BenchmarkId::new(name, contacts()), &plan, |b, plan| {
             b.iter(|| eval::count(plan, &store, now()).expect("evaluate"))
         });
     }
