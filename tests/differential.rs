@@ -318,6 +318,17 @@ fn generated_queries_cover_every_form() {
         text.push_str(&q.current().render().to_lowercase());
         text.push('\n');
     }
+    let deepest = (0..400)
+        .map(|_| {
+            let q = queries.new_tree(&mut runner).expect("queries never reject");
+            q.current().filter.as_ref().map_or(0, has_depth)
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        deepest >= 4,
+        "no `has` nested four deep in 400 queries (deepest {deepest})"
+    );
     for needle in [
         " = ",
         " != ",
@@ -358,5 +369,16 @@ fn generated_queries_cover_every_form() {
             text.contains(needle),
             "no generated query contains {needle:?}"
         );
+    }
+}
+
+/// How deeply `has` nests in `e`.
+fn has_depth(e: &gen_query::GExpr) -> usize {
+    use gen_query::GExpr;
+    match e {
+        GExpr::Not(inner) => has_depth(inner),
+        GExpr::And(items) | GExpr::Or(items) => items.iter().map(has_depth).max().unwrap_or(0),
+        GExpr::Has { filter, .. } => 1 + filter.as_deref().map_or(0, has_depth),
+        _ => 0,
     }
 }

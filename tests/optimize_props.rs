@@ -242,6 +242,14 @@ fn plan_expr() -> impl Strategy<Value = PlanExpr> {
                 let items = vec![a.clone(), b, PlanExpr::Not(Box::new(a))];
                 if is_and { PlanExpr::And(items) } else { PlanExpr::Or(items) }
             }),
+            // An item next to a list that contains it.
+            1 => (inner.clone(), inner.clone(), any::<bool>()).prop_map(|(a, b, is_and)| {
+                if is_and {
+                    PlanExpr::And(vec![PlanExpr::Or(vec![b, a.clone()]), a])
+                } else {
+                    PlanExpr::Or(vec![a.clone(), PlanExpr::And(vec![a, b])])
+                }
+            }),
             // Two tests of one link side by side.
             2 => (
                 prop::sample::select(links()),

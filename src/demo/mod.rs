@@ -14,6 +14,7 @@
 mod copy_pg;
 mod ddl;
 mod generate;
+mod stamp;
 mod words;
 
 use std::io::IsTerminal;

@@ -6,8 +6,10 @@
 //! (`t0.role = ?1`): where it yields NULL, the surrounding `AND`/`OR`/`WHERE`
 //! are monotone, so NULL acts exactly like false. Only a *negated* atom needs
 //! care, and it is written null-safe (`t0.city IS NOT ?1`,
-//! `(t0.score >= ?2 OR t0.score IS NULL)`), so it is never NULL. `EXISTS` and
-//! `COUNT(*)` are never NULL either, so `NOT` in front of them is exact.
+//! `(t0.score >= ?2 OR t0.score IS NULL)`), so it is never NULL. `NOT EXISTS`
+//! and `COUNT(*)` comparisons are never NULL either. `x IN (SELECT ...)` can
+//! be NULL (a NULL `x`, or NULLs in the set), so it appears only positively,
+//! where NULL and false mean the same.
 
 use chrono::{DateTime, Utc};
 
@@ -88,6 +90,18 @@ impl<'a> Generator<'a> {
 
     /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
     pub fn expr(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let mark = self.params.len();
+        let sql = self.expr_unfolded(e, scope, negated)?;
+        if let SqlExpr::Const(_) = sql {
+            // The expression folded to a constant (`has at least 0 lead(..)`,
+            // `x = 1 and false`): the parameters its parts bound appear
+            // nowhere, and databases reject unused parameters.
+            self.params.truncate(mark);
+        }
+        Ok(sql)
+    }
+
+    fn expr_unfolded(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
         Ok(match e {
             PlanExpr::Const(b) => SqlExpr::Const(*b != negated),
             PlanExpr::Not(inner) => self.expr(inner, scope, !negated)?,

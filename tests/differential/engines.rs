@@ -99,8 +99,11 @@ fn sql_options(now: DateTime<Utc>, count: bool) -> segql::sql::SqlOptions {
     segql::sql::SqlOptions { count, now }
 }
 
-/// Ids from the SQLite SQL, checked against the `count` form as well.
+/// Ids from the SQLite SQL, checked against the `count` form as well (and
+/// the layout check must accept the database the plan runs on).
 pub fn sqlite_ids(env: &Loaded, plan: &Plan) -> Answer {
+    segql::sql::verify_layout_sqlite(&env.sqlite, env.schema, plan)
+        .map_err(|e| format!("verify_layout_sqlite: {e}"))?;
     let q = segql::sql::to_sql(
         plan,
         env.schema,
@@ -150,6 +153,14 @@ pub fn memory_ids(env: &Loaded, plan: &Plan) -> Answer {
     segql::eval::evaluate(plan, &env.store, env.now).map_err(|e| format!("evaluate: {e}"))
 }
 
+/// Ids from the in-memory evaluator over a store loaded for this plan only
+/// (the tables and columns the plan needs, as a command would load it).
+pub fn memory_plan_loaded_ids(env: &Loaded, plan: &Plan) -> Answer {
+    let store = Store::load_sqlite(&env.sqlite, env.schema, Some(plan))
+        .map_err(|e| format!("load_sqlite for the plan: {e}"))?;
+    segql::eval::evaluate(plan, &store, env.now).map_err(|e| format!("evaluate: {e}"))
+}
+
 /// Ids for which `eval::contains` says yes, asking about every key of the
 /// root table plus one id that names no record.
 pub fn memory_contains_ids(env: &Loaded, plan: &Plan, all_ids: &[Uuid]) -> Answer {
@@ -178,6 +189,10 @@ pub fn answers(env: &Loaded, plans: &Plans, all_ids: &[Uuid]) -> Vec<(String, An
     for (label, plan) in [("", &plans.plan), ("optimized ", &plans.optimized)] {
         out.push((format!("{label}sqlite"), sqlite_ids(env, plan)));
         out.push((format!("{label}memory"), memory_ids(env, plan)));
+        out.push((
+            format!("{label}memory, plan-loaded"),
+            memory_plan_loaded_ids(env, plan),
+        ));
         if let Some(answer) = postgres_ids(env, plan) {
             out.push((format!("{label}postgres"), answer));
         }

@@ -538,13 +538,13 @@ impl QueryGen {
                     to_parent,
                     ..
                 } = hop;
-                let weight = if to_parent { 1 } else { 2 };
+                let weight = if to_parent { 2 } else { 4 };
                 forms.push((
                     weight,
                     (
                         Self::quantifier(),
                         any::<bool>(),
-                        proptest::option::weighted(0.8, inner),
+                        proptest::option::weighted(0.85, inner),
                     )
                         .prop_map(move |(quant, via, filter)| GExpr::Has {
                             quant,

@@ -129,6 +129,9 @@ pub const DECIMALS: &[f64] = &[
     1000.5,
     9_007_199_254_740_992.0,
     1.0e20,
+    // 2^63 and -2^63: the doubles nearest to i64::MAX and i64::MIN.
+    9_223_372_036_854_775_808.0,
+    -9_223_372_036_854_775_808.0,
 ];
 
 /// Decimal literals as written in queries (the language has no exponent).
@@ -149,6 +152,8 @@ pub const DECIMAL_LITERALS: &[&str] = &[
     "2.5",
     "9007199254740992.0",
     "100000000000000000000.0",
+    "9223372036854775808.0",
+    "-9223372036854775808.0",
 ];
 
 /// Integer literals as written in queries.
