@@ -1,0 +1,247 @@
+//! The demo data set and the database layout.
+//!
+//! `generate_sqlite` writes a deterministic CRM database in the default layout
+//! (SPEC §3.1) for `segql demo`; `generate_into` fills any SQLite connection,
+//! which is how the CLI builds its built-in in-memory data set.
+//! `create_tables_*` and `create_indexes_*` give the layout of any schema, and
+//! `copy_sqlite_to_postgres` moves a database into PostgreSQL, so the same data
+//! can be queried through both SQL back ends.
+
+// The crate's one `Error` carries spans and suggestions inline; these
+// functions run once per database, so the size of their error type is no cost.
+#![allow(clippy::result_large_err)]
+
+mod copy_pg;
+mod ddl;
+mod generate;
+mod words;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+pub use copy_pg::copy_sqlite_to_postgres;
+pub use ddl::{
+    create_indexes_postgres, create_indexes_sqlite, create_tables_postgres, create_tables_sqlite,
+    postgres_type, quote_ident, sqlite_type,
+};
+
+use crate::error::{Error, Result};
+use crate::schema::crm_schema;
+use ddl::sqlite_error;
+
+/// What demo data to generate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoOptions {
+    /// How many contacts; every other table is sized in proportion.
+    pub contacts: usize,
+    /// The random seed: the same seed and `now` give the same data.
+    pub seed: u64,
+    /// The reference time: dates fall in the years before it (whole seconds
+    /// are used).
+    pub now: DateTime<Utc>,
+    /// Show a progress bar on stderr when the run takes over a second and
+    /// stderr is a terminal.
+    pub progress: bool,
+}
+
+impl DemoOptions {
+    /// Options without a progress bar.
+    pub fn new(contacts: usize, seed: u64, now: DateTime<Utc>) -> DemoOptions {
+        DemoOptions {
+            contacts,
+            seed,
+            now,
+            progress: false,
+        }
+    }
+}
+
+/// How many rows each table received.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DemoReport {
+    pub accounts: usize,
+    pub contacts: usize,
+    /// All leads, the orphaned ones included.
+    pub leads: usize,
+    /// Leads without a contact (`contact_id` is null).
+    pub orphaned_leads: usize,
+    pub interactions: usize,
+    pub subscriptions: usize,
+}
+
+impl DemoReport {
+    /// (table, rows) for every table, in the schema's order.
+    pub fn tables(&self) -> [(&'static str, usize); 5] {
+        [
+            ("account", self.accounts),
+            ("contact", self.contacts),
+            ("lead", self.leads),
+            ("interaction", self.interactions),
+            ("subscription", self.subscriptions),
+        ]
+    }
+}
+
+/// Writes a demo database to `path`, replacing any file there. The data is
+/// written to a temporary file beside it and renamed into place at the end,
+/// so `path` never holds a half-written database.
+pub fn generate_sqlite(path: &Path, options: &DemoOptions) -> Result<DemoReport> {
+    let io_error = |what: &str, e: std::io::Error| Error::Database {
+        message: format!("{what} {}: {e}", path.display()),
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".segql-demo-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("cannot create a file beside", e))?;
+    let mut conn = rusqlite::Connection::open(temp.path()).map_err(sqlite_error)?;
+    let report = generate_into(&mut conn, options)?;
+    conn.close().map_err(|(_, e)| sqlite_error(e))?;
+    // A temporary file is private to its owner; a database is not.
+    let mut permissions = std::fs::metadata(temp.path())
+        .map_err(|e| io_error("cannot write", e))?
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o644);
+    std::fs::set_permissions(temp.path(), permissions).map_err(|e| io_error("cannot write", e))?;
+    temp.persist(path)
+        .map_err(|e| io_error("cannot write", e.error))?;
+    Ok(report)
+}
+
+/// Creates the tables of the default CRM schema in `conn` (which must not
+/// have them yet) and fills them with demo data, in one transaction.
+pub fn generate_into(conn: &mut rusqlite::Connection, options: &DemoOptions) -> Result<DemoReport> {
+    let schema = crm_schema();
+    let saved = SavedPragmas::read(conn)?;
+    // A bulk load into a new database needs no journal and no syncing: if it
+    // fails, the file is thrown away (generate_sqlite) or was in memory.
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
+    )
+    .map_err(sqlite_error)?;
+    let mut progress = Progress::new(options);
+    let loaded = (|| {
+        let tx = conn.transaction().map_err(sqlite_error)?;
+        create_tables_sqlite(&tx, &schema)?;
+        let report = generate::load(&tx, options, &mut |done| progress.tick(done))?;
+        progress.message("building indexes");
+        create_indexes_sqlite(&tx, &schema)?;
+        tx.commit().map_err(sqlite_error)?;
+        Ok(report)
+    })();
+    progress.finish();
+    let restored = saved.restore(conn);
+    let report = loaded?;
+    restored?;
+    // Statistics for the query planner; a sample is enough and keeps it quick.
+    conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")
+        .map_err(sqlite_error)?;
+    Ok(report)
+}
+
+/// The connection settings a bulk load changes, to put back afterwards.
+struct SavedPragmas {
+    journal_mode: String,
+    synchronous: i64,
+    cache_size: i64,
+}
+
+impl SavedPragmas {
+    fn read(conn: &rusqlite::Connection) -> Result<SavedPragmas> {
+        let get = |name: &str| {
+            conn.query_row(&format!("PRAGMA {name}"), [], |row| {
+                row.get::<_, rusqlite::types::Value>(0)
+            })
+            .map_err(sqlite_error)
+        };
+        let text = |v: rusqlite::types::Value| match v {
+            rusqlite::types::Value::Text(t) => t,
+            _ => "delete".to_string(),
+        };
+        let int = |v: rusqlite::types::Value| match v {
+            rusqlite::types::Value::Integer(i) => i,
+            _ => 0,
+        };
+        Ok(SavedPragmas {
+            journal_mode: text(get("journal_mode")?),
+            synchronous: int(get("synchronous")?),
+            cache_size: int(get("cache_size")?),
+        })
+    }
+
+    fn restore(&self, conn: &rusqlite::Connection) -> Result<()> {
+        // journal_mode answers with a row, so it is read rather than executed.
+        let mode = self
+            .journal_mode
+            .replace(|c: char| !c.is_ascii_alphabetic(), "");
+        conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |_| Ok(()))
+            .map_err(sqlite_error)?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {}; PRAGMA cache_size = {};",
+            self.synchronous, self.cache_size
+        ))
+        .map_err(sqlite_error)
+    }
+}
+
+/// A progress bar that appears only once a run has lasted a second, and only
+/// on a terminal.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    visible: bool,
+}
+
+impl Progress {
+    fn new(options: &DemoOptions) -> Progress {
+        let bar = (options.progress && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(options.contacts as u64),
+                ProgressDrawTarget::hidden(),
+            );
+            if let Ok(style) = ProgressStyle::with_template(
+                "{msg:>16} [{bar:30}] {pos}/{len} contacts, {elapsed} (eta {eta})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message("writing");
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            visible: false,
+        }
+    }
+
+    fn tick(&mut self, done: usize) {
+        let Some(bar) = &self.bar else { return };
+        if !self.visible && self.started.elapsed() > Duration::from_secs(1) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.visible = true;
+        }
+        bar.set_position(done as u64);
+    }
+
+    fn message(&mut self, text: &'static str) {
+        self.tick(self.bar.as_ref().map_or(0, |b| b.position() as usize));
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Data-changing operations: `link-orphans` (SPEC §5) and `update` (SPEC §4).
+//!
+//! Each operation runs as a few set-based statements in ONE transaction, the
+//! same statements on SQLite and PostgreSQL (see `conn`). A run either
+//! commits all of its changes or none: an error, a lock held by another
+//! writer, a dry run or a killed process leave the database as it was.
+//!
+//! Locking: SQLite runs start with `BEGIN IMMEDIATE` (the write lock up
+//! front, so no other writer can slip in between our reads and writes) and
+//! wait at most [`LOCK_WAIT`] for it; PostgreSQL runs set `lock_timeout` to
+//! the same bound. Note that the SQLite functions set that busy timeout on the
+//! connection they are given.
+
+// The crate's one error type is large by design (spans, suggestions); these
+// functions return it once per run, never in a loop that would feel its size.
+#![allow(clippy::result_large_err)]
+
+mod conn;
+mod link_orphans;
+
+use chrono::{DateTime, Utc};
+use rusqlite::TransactionBehavior;
+
+use crate::error::Result;
+use crate::schema::Schema;
+use conn::{pg_error, sqlite_error, PgConn, SqliteConn};
+
+pub use conn::LOCK_WAIT;
+pub use link_orphans::{LeadLink, LinkReport};
+
+/// Options of a link-orphans run.
+#[derive(Clone, Debug)]
+pub struct LinkOptions {
+    /// Compute the same report, but roll everything back.
+    pub dry_run: bool,
+    /// The reference time: `created_on` of new contacts (whole seconds are kept).
+    pub now: DateTime<Utc>,
+}
+
+/// Link every orphaned lead of a SQLite database to a contact (SPEC §5), in
+/// one `BEGIN IMMEDIATE` transaction.
+///
+/// Emails match when equal after trimming ASCII whitespace and lower-casing
+/// ASCII letters (other characters must be equal). Among matching contacts
+/// the one that is not marketing-only wins, then the earliest `created_on`
+/// (contacts without one come last), then the smallest id. Emails no contact
+/// has get one new marketing-only contact each, made from the earliest of
+/// their leads (by `created_on`, leads without one last, then by id): its
+/// first and last name, its email trimmed, its account, a new v4 uuid and
+/// `created_on = options.now`. Leads with a missing or blank email are
+/// skipped and counted. A second run changes nothing.
+///
+/// Errors: [`crate::Error::Database`] when the database lacks a table or
+/// column the schema's lead and contact entities name (nothing is changed), or
+/// when another connection holds the write lock longer than [`LOCK_WAIT`];
+/// [`crate::Error::Schema`] when the schema lacks the lead or contact fields.
+pub fn link_orphans_sqlite(
+    conn: &mut rusqlite::Connection,
+    schema: &Schema,
+    options: &LinkOptions,
+) -> Result<LinkReport> {
+    conn.busy_timeout(LOCK_WAIT).map_err(sqlite_error)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite_error)?;
+    // On any error `tx` is dropped, which rolls back.
+    let report = link_orphans::run(&mut SqliteConn(&tx), schema, options)?;
+    finish_sqlite(tx, options.dry_run)?;
+    Ok(report)
+}
+
+/// [`link_orphans_sqlite`] for PostgreSQL: the same rules and report, in one
+/// transaction that first locks the lead and contact tables against other
+/// writers (readers go on), waiting at most [`LOCK_WAIT`].
+pub fn link_orphans_postgres(
+    client: &mut postgres::Client,
+    schema: &Schema,
+    options: &LinkOptions,
+) -> Result<LinkReport> {
+    let mut tx = client.transaction().map_err(pg_error)?;
+    set_lock_timeout(&mut tx)?;
+    let report = link_orphans::run(&mut PgConn(&mut tx), schema, options)?;
+    finish_postgres(tx, options.dry_run)?;
+    Ok(report)
+}
+
+fn finish_sqlite(tx: rusqlite::Transaction<'_>, dry_run: bool) -> Result<()> {
+    if dry_run {
+        tx.rollback().map_err(sqlite_error)
+    } else {
+        tx.commit().map_err(sqlite_error)
+    }
+}
+
+fn finish_postgres(tx: postgres::Transaction<'_>, dry_run: bool) -> Result<()> {
+    if dry_run {
+        tx.rollback().map_err(pg_error)
+    } else {
+        tx.commit().map_err(pg_error)
+    }
+}
+
+fn set_lock_timeout(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{}ms'",
+        LOCK_WAIT.as_millis()
+    ))
+    .map_err(pg_error)
+}

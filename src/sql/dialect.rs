@@ -1,0 +1,321 @@
+//! The one [`Dialect`] trait: everything the SQL generator needs to know about
+//! a database, as capability methods with generic defaults.
+//!
+//! The generator only ever calls these methods; it never asks which database
+//! it targets. A dialect overrides only what differs from the generic form, so
+//! adding a database is one file with one unit struct.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::SqlParam;
+
+/// How one database spells the pieces of a query.
+///
+/// Every method that builds an expression receives its operands already
+/// rendered as SQL text (a column like `t0.email`, a placeholder like `?2`)
+/// and returns SQL text. Text operands passed to the `text_*` methods are
+/// never NULL when the generator relies on the result.
+pub trait Dialect {
+    /// A short name for messages and docs, e.g. `sqlite`.
+    fn name(&self) -> &'static str;
+
+    /// The placeholder of the `n`-th bind parameter (1-based). Numbered, so
+    /// one parameter can be used several times in a statement.
+    fn placeholder(&self, n: usize) -> String;
+
+    /// An identifier (table or column name from the schema) as SQL text.
+    /// Plain lowercase names that are not keywords stay bare, for readable
+    /// SQL; anything else is double-quoted, which both SQLite and PostgreSQL
+    /// (and the SQL standard) accept.
+    fn quote_ident(&self, name: &str) -> String {
+        if is_plain_ident(name) {
+            name.to_string()
+        } else {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        }
+    }
+
+    /// The literal for a constant truth value, e.g. a filter that is always
+    /// false after simplification.
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+
+    /// A bool parameter as the database stores it.
+    fn bool_param(&self, value: bool) -> SqlParam {
+        SqlParam::Bool(value)
+    }
+
+    /// A date parameter as the database stores it.
+    fn date_param(&self, value: NaiveDate) -> SqlParam {
+        SqlParam::Date(value)
+    }
+
+    /// A date-time (UTC, whole seconds) parameter as the database stores it.
+    fn datetime_param(&self, value: DateTime<Utc>) -> SqlParam {
+        SqlParam::DateTime(value)
+    }
+
+    /// A uuid parameter as the database stores it.
+    fn uuid_param(&self, value: Uuid) -> SqlParam {
+        SqlParam::Uuid(value)
+    }
+
+    /// Text `expr` prepared for an ordering comparison (`<`, `between`) by
+    /// Unicode code point. Byte order of UTF-8 is code-point order, so the
+    /// generic form is the expression itself (databases compare text
+    /// bytewise by default).
+    fn text_for_ordering(&self, expr: &str) -> String {
+        expr.to_string()
+    }
+
+    /// Text `expr` with ASCII letters (and only those) lowercased. The
+    /// generic form is `lower()`, right for databases whose `lower()` folds
+    /// only ASCII.
+    fn fold_ascii_case(&self, expr: &str) -> String {
+        format!("lower({expr})")
+    }
+
+    /// True when `needle` occurs in `haystack` (both text, compared exactly;
+    /// no character is a wildcard).
+    fn text_contains(&self, haystack: &str, needle: &str) -> String {
+        format!("position({needle} IN {haystack}) > 0")
+    }
+
+    /// True when `haystack` begins with `needle` (exact, no wildcards).
+    fn text_starts_with(&self, haystack: &str, needle: &str) -> String {
+        format!("substr({haystack}, 1, length({needle})) = {needle}")
+    }
+
+    /// True when `haystack` ends with `needle` (exact, no wildcards).
+    /// Generic form: the last `length(needle)` characters; when the needle
+    /// is longer, the substring is shorter than the needle and differs.
+    fn text_ends_with(&self, haystack: &str, needle: &str) -> String {
+        format!("substr({haystack}, length({haystack}) - length({needle}) + 1) = {needle}")
+    }
+
+    /// True when `lhs` (a column, possibly NULL) differs from `rhs` (a
+    /// parameter, never NULL), counting NULL as different: never NULL itself.
+    fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
+        format!("({lhs} <> {rhs} OR {lhs} IS NULL)")
+    }
+}
+
+/// A name that needs no quoting in any dialect: lowercase ASCII letters,
+/// digits and underscores, not starting with a digit, and not a keyword.
+pub fn is_plain_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    first_ok
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !RESERVED.contains(&name)
+}
+
+/// Words reserved (or troublesome as bare names) in SQLite, PostgreSQL or
+/// the SQL standard. A name in this list is quoted; quoting too much is
+/// harmless, quoting too little breaks the query.
+const RESERVED: &[&str] = &[
+    "abort",
+    "action",
+    "add",
+    "after",
+    "all",
+    "alter",
+    "always",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "attach",
+    "authorization",
+    "autoincrement",
+    "before",
+    "begin",
+    "between",
+    "binary",
+    "both",
+    "by",
+    "cascade",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "commit",
+    "concurrently",
+    "conflict",
+    "constraint",
+    "create",
+    "cross",
+    "current",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "database",
+    "default",
+    "deferrable",
+    "deferred",
+    "delete",
+    "desc",
+    "detach",
+    "distinct",
+    "do",
+    "drop",
+    "each",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exclude",
+    "exclusive",
+    "exists",
+    "explain",
+    "fail",
+    "false",
+    "fetch",
+    "filter",
+    "first",
+    "following",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "generated",
+    "glob",
+    "grant",
+    "group",
+    "groups",
+    "having",
+    "if",
+    "ignore",
+    "ilike",
+    "immediate",
+    "in",
+    "index",
+    "indexed",
+    "initially",
+    "inner",
+    "insert",
+    "instead",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "key",
+    "last",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "match",
+    "materialized",
+    "natural",
+    "no",
+    "not",
+    "nothing",
+    "notnull",
+    "null",
+    "nulls",
+    "of",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "others",
+    "outer",
+    "over",
+    "overlaps",
+    "partition",
+    "placing",
+    "plan",
+    "pragma",
+    "preceding",
+    "primary",
+    "query",
+    "raise",
+    "range",
+    "recursive",
+    "references",
+    "regexp",
+    "reindex",
+    "release",
+    "rename",
+    "replace",
+    "restrict",
+    "returning",
+    "right",
+    "rollback",
+    "row",
+    "rows",
+    "savepoint",
+    "select",
+    "session_user",
+    "set",
+    "similar",
+    "some",
+    "symmetric",
+    "table",
+    "temp",
+    "temporary",
+    "then",
+    "ties",
+    "to",
+    "trailing",
+    "transaction",
+    "trigger",
+    "true",
+    "unbounded",
+    "union",
+    "unique",
+    "update",
+    "user",
+    "using",
+    "vacuum",
+    "values",
+    "variadic",
+    "verbose",
+    "view",
+    "virtual",
+    "when",
+    "where",
+    "window",
+    "with",
+    "without",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_stay_bare_and_others_are_quoted() {
+        assert!(is_plain_ident("first_name"));
+        assert!(is_plain_ident("_x1"));
+        assert!(!is_plain_ident("First_Name"));
+        assert!(!is_plain_ident("1st"));
+        assert!(!is_plain_ident("order"));
+        assert!(!is_plain_ident(""));
+        assert!(!is_plain_ident("a-b"));
+    }
+}

@@ -1,0 +1,511 @@
+//! Plan to SQL: walks the typed plan once, pushing negation down to the
+//! atoms so that SQL's three-valued logic never shows through.
+//!
+//! The plan's atoms are positive (false on NULL) and `Not` is the exact
+//! complement (SPEC §2.3). A positive atom is written as a DBA would write it
+//! (`t0.role = ?1`): where it yields NULL, the surrounding `AND`/`OR`/`WHERE`
+//! are monotone, so NULL acts exactly like false. Only a *negated* atom needs
+//! care, and it is written null-safe (`t0.city IS NOT ?1`,
+//! `(t0.score >= ?2 OR t0.score IS NULL)`), so it is never NULL. `EXISTS` and
+//! `COUNT(*)` are never NULL either, so `NOT` in front of them is exact.
+
+use chrono::{DateTime, Utc};
+
+use super::dialect::Dialect;
+use super::tree::{SqlExpr, Subquery};
+use super::SqlParam;
+use crate::check::plan::{
+    CmpOp, Direction, FieldTest, PlanExpr, Quantifier, Related, Test, TextOp, Value, ValueType,
+};
+use crate::error::{Error, Result};
+use crate::schema::{Entity, Schema};
+use crate::span::Span;
+
+/// The state of one translation: where the parameters go.
+pub(crate) struct Generator<'a> {
+    pub schema: &'a Schema,
+    pub dialect: &'a dyn Dialect,
+    pub now: DateTime<Utc>,
+    /// One per literal, in the order the literals appear in the SQL.
+    pub params: Vec<SqlParam>,
+}
+
+/// The table a condition is evaluated on and its alias (`t0` for the query's
+/// own table, `t1` one subquery down, and so on).
+pub(crate) struct Scope<'a> {
+    pub entity: &'a Entity,
+    pub depth: usize,
+}
+
+impl Scope<'_> {
+    pub fn alias(&self) -> String {
+        format!("t{}", self.depth)
+    }
+}
+
+/// A field condition after its literals have become parameters.
+enum Cond {
+    /// False for every row.
+    Never,
+    /// True for every row whose field has a value.
+    NotNull,
+    Cmp(CmpOp, String),
+    Between(String, String),
+    In(Vec<String>),
+    /// Pattern already ASCII-lowercased and non-empty.
+    Text(TextOp, String),
+}
+
+/// What a `Related` test asks of the matching related rows.
+enum Shape {
+    Always,
+    Never,
+    Exists,
+    NotExists,
+    /// `COUNT(*) op n`.
+    Count(&'static str, i64),
+}
+
+impl<'a> Generator<'a> {
+    pub fn new(schema: &'a Schema, dialect: &'a dyn Dialect, now: DateTime<Utc>) -> Self {
+        Generator {
+            schema,
+            dialect,
+            now,
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds `param` and returns its placeholder.
+    fn bind(&mut self, param: SqlParam) -> String {
+        self.params.push(param);
+        self.dialect.placeholder(self.params.len())
+    }
+
+    pub fn quote(&self, name: &str) -> String {
+        self.dialect.quote_ident(name)
+    }
+
+    /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
+    pub fn expr(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        Ok(match e {
+            PlanExpr::Const(b) => SqlExpr::Const(*b != negated),
+            PlanExpr::Not(inner) => self.expr(inner, scope, !negated)?,
+            PlanExpr::And(items) | PlanExpr::Or(items) => {
+                let parts = items
+                    .iter()
+                    .map(|item| self.expr(item, scope, negated))
+                    .collect::<Result<Vec<_>>>()?;
+                // De Morgan: under negation AND becomes OR and back.
+                if matches!(e, PlanExpr::And(_)) != negated {
+                    SqlExpr::and(parts)
+                } else {
+                    SqlExpr::or(parts)
+                }
+            }
+            PlanExpr::Related(related) => self.related(related, scope, negated)?,
+            PlanExpr::Field(test) => self.field(test, scope, negated)?,
+        })
+    }
+
+    fn related(&mut self, r: &Related, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let rel = self
+            .schema
+            .relationship(&r.link.relationship)
+            .ok_or_else(|| {
+                internal(format!(
+                    "the plan uses relationship '{}', which the schema lacks",
+                    r.link.relationship
+                ))
+            })?;
+        let target = entity(self.schema, &r.link.to)?;
+        let inner = Scope {
+            entity: target,
+            depth: scope.depth + 1,
+        };
+        let (outer_alias, inner_alias) = (scope.alias(), inner.alias());
+        let correlation = match r.link.direction {
+            Direction::ToChildren => format!(
+                "{inner_alias}.{} = {outer_alias}.{}",
+                self.quote(&column(target, &rel.child_field)?),
+                self.quote(&column(scope.entity, &scope.entity.key)?),
+            ),
+            Direction::ToParent => format!(
+                "{inner_alias}.{} = {outer_alias}.{}",
+                self.quote(&column(target, &target.key)?),
+                self.quote(&column(scope.entity, &rel.child_field)?),
+            ),
+        };
+        let filter = self.expr(&r.filter, &inner, false)?;
+        let shape = shape(r.link.direction, r.quantifier, negated);
+        if filter == SqlExpr::Const(false) {
+            // No related row can match: decide with a count of zero.
+            return Ok(SqlExpr::Const(match shape {
+                Shape::Always | Shape::NotExists => true,
+                Shape::Never | Shape::Exists => false,
+                Shape::Count(op, n) => compare_count(op, 0, n),
+            }));
+        }
+        let sub = Subquery {
+            table: self.quote(&target.table),
+            alias: inner_alias,
+            correlation,
+            filter: Box::new(filter),
+        };
+        Ok(match shape {
+            Shape::Always => SqlExpr::Const(true),
+            Shape::Never => SqlExpr::Const(false),
+            Shape::Exists => SqlExpr::Exists {
+                negated: false,
+                sub,
+            },
+            Shape::NotExists => SqlExpr::Exists { negated: true, sub },
+            Shape::Count(op, n) => SqlExpr::Count {
+                sub,
+                op,
+                rhs: self.bind(SqlParam::Integer(n)),
+            },
+        })
+    }
+
+    fn field(&mut self, t: &FieldTest, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let field = scope.entity.field(&t.field.field).ok_or_else(|| {
+            internal(format!(
+                "the plan uses field {}.{}, which the schema lacks",
+                t.field.entity, t.field.field
+            ))
+        })?;
+        let col = format!("{}.{}", scope.alias(), self.quote(&field.column));
+        let nullable = field.nullable && !field.name.eq_ignore_ascii_case(&scope.entity.key);
+        let ty = t.field.ty;
+        // `not flag` on a bool that cannot be NULL reads best as `flag = false`.
+        if let (
+            false,
+            true,
+            Test::Compare {
+                op: CmpOp::Eq,
+                value: Value::Bool(b),
+            },
+        ) = (nullable, negated, &t.test)
+        {
+            let p = self.bind(self.dialect.bool_param(!b));
+            return Ok(SqlExpr::Atom(format!("{col} = {p}")));
+        }
+        let cond = self.cond(ty, &t.test)?;
+        Ok(self.render_cond(cond, &col, ty, nullable, negated))
+    }
+
+    /// The literals of `test` turned into parameters.
+    fn cond(&mut self, ty: ValueType, test: &Test) -> Result<Cond> {
+        Ok(match test {
+            Test::IsNotNull => Cond::NotNull,
+            Test::Compare { op, value } => self.compare(ty, *op, value)?,
+            Test::Between { low, high } => {
+                if ty == ValueType::Integer {
+                    // Via the two bounds, which handle decimal literals.
+                    let lo = self.compare(ty, CmpOp::Ge, low)?;
+                    let hi = self.compare(ty, CmpOp::Le, high)?;
+                    match (lo, hi) {
+                        (Cond::Never, _) | (_, Cond::Never) => Cond::Never,
+                        (Cond::NotNull, other) | (other, Cond::NotNull) => other,
+                        (Cond::Cmp(_, a), Cond::Cmp(_, b)) => Cond::Between(a, b),
+                        _ => return Err(internal("unexpected integer bound".into())),
+                    }
+                } else {
+                    let a = self.param(ty, low)?;
+                    let b = self.param(ty, high)?;
+                    Cond::Between(a, b)
+                }
+            }
+            Test::InList(values) => {
+                let mut placeholders = Vec::with_capacity(values.len());
+                for value in values {
+                    match (ty, value) {
+                        (ValueType::Integer, Value::Decimal(x)) => {
+                            // Only a whole number can equal an integer.
+                            if let Some(i) = exact_int(*x) {
+                                placeholders.push(self.bind(SqlParam::Integer(i)));
+                            }
+                        }
+                        _ => placeholders.push(self.param(ty, value)?),
+                    }
+                }
+                if placeholders.is_empty() {
+                    Cond::Never
+                } else {
+                    Cond::In(placeholders)
+                }
+            }
+            Test::Text { op, pattern } => {
+                if pattern.is_empty() {
+                    // Every text contains, starts and ends with "".
+                    Cond::NotNull
+                } else {
+                    let p = self.bind(SqlParam::Text(pattern.to_ascii_lowercase()));
+                    Cond::Text(*op, p)
+                }
+            }
+        })
+    }
+
+    /// `field op value`. An integer field compared with a decimal literal
+    /// becomes an exact integer comparison (`n < 2.5` is `n < 3`), which
+    /// keeps indexes usable and avoids lossy casts.
+    fn compare(&mut self, ty: ValueType, op: CmpOp, value: &Value) -> Result<Cond> {
+        let x = match (ty, value) {
+            (ValueType::Integer, Value::Decimal(x)) => *x,
+            _ => return Ok(Cond::Cmp(op, self.param(ty, value)?)),
+        };
+        if x.is_nan() {
+            return Ok(Cond::Never);
+        }
+        let (bound, above_all_means_all) = match op {
+            CmpOp::Eq => {
+                return Ok(match exact_int(x) {
+                    Some(i) => Cond::Cmp(op, self.bind(SqlParam::Integer(i))),
+                    None => Cond::Never,
+                })
+            }
+            CmpOp::Lt | CmpOp::Ge => (x.ceil(), op == CmpOp::Lt),
+            CmpOp::Le | CmpOp::Gt => (x.floor(), op == CmpOp::Le),
+        };
+        // 2^63 is exactly representable; anything from it up exceeds i64.
+        const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+        Ok(if bound >= TWO_63 {
+            if above_all_means_all {
+                Cond::NotNull
+            } else {
+                Cond::Never
+            }
+        } else if bound < -TWO_63 {
+            if above_all_means_all {
+                Cond::Never
+            } else {
+                Cond::NotNull
+            }
+        } else {
+            // In range and whole, so the conversion is exact.
+            Cond::Cmp(op, self.bind(SqlParam::Integer(bound as i64)))
+        })
+    }
+
+    /// A literal as a parameter of a field of type `ty`, relative times
+    /// resolved against the reference time.
+    fn param(&mut self, ty: ValueType, value: &Value) -> Result<String> {
+        let resolved = value.resolve(self.now).ok_or_else(|| Error::InvalidValue {
+            message: format!(
+                "{} is outside the supported years 0000 to 9999 at reference time {}",
+                describe_relative(value),
+                self.now.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+            span: Span::default(),
+        })?;
+        let d = self.dialect;
+        let param = match (ty, resolved) {
+            (ValueType::Text, Value::Text(s)) => SqlParam::Text(s),
+            (ValueType::Integer, Value::Integer(i)) => SqlParam::Integer(i),
+            (ValueType::Decimal, Value::Decimal(x)) => SqlParam::Real(x),
+            // Exact for |i| <= 2^53; decimal fields hold f64 anyway.
+            (ValueType::Decimal, Value::Integer(i)) => SqlParam::Real(i as f64),
+            (ValueType::Choice, Value::Choice { code, .. }) => SqlParam::Integer(code),
+            (ValueType::Choice, Value::Integer(code)) => SqlParam::Integer(code),
+            (ValueType::Bool, Value::Bool(b)) => d.bool_param(b),
+            (ValueType::Uuid, Value::Uuid(u)) => d.uuid_param(u),
+            (ValueType::Date, Value::Date(date)) => d.date_param(date),
+            (ValueType::DateTime, Value::DateTime(at)) => d.datetime_param(at),
+            // A date on a date-time field means that day at 00:00:00Z.
+            (ValueType::DateTime, Value::Date(date)) => {
+                d.datetime_param(date.and_time(chrono::NaiveTime::MIN).and_utc())
+            }
+            (ty, other) => {
+                return Err(internal(format!(
+                    "a {ty:?} field compared with the literal {other:?}"
+                )))
+            }
+        };
+        Ok(self.bind(param))
+    }
+
+    fn render_cond(
+        &self,
+        cond: Cond,
+        col: &str,
+        ty: ValueType,
+        nullable: bool,
+        negated: bool,
+    ) -> SqlExpr {
+        let d = self.dialect;
+        let ordered = |op: CmpOp| {
+            if ty == ValueType::Text && op != CmpOp::Eq {
+                d.text_for_ordering(col)
+            } else {
+                col.to_string()
+            }
+        };
+        // A negated atom must be true where the field is NULL.
+        let or_null = |sql: String| {
+            SqlExpr::Atom(if nullable {
+                format!("({sql} OR {col} IS NULL)")
+            } else {
+                sql
+            })
+        };
+        let atom = SqlExpr::Atom;
+        match (cond, negated) {
+            (Cond::Never, neg) => SqlExpr::Const(neg),
+            (Cond::NotNull, neg) if !nullable => SqlExpr::Const(!neg),
+            (Cond::NotNull, false) => atom(format!("{col} IS NOT NULL")),
+            (Cond::NotNull, true) => atom(format!("{col} IS NULL")),
+            (Cond::Cmp(CmpOp::Eq, p), true) if nullable => atom(d.null_safe_not_equal(col, &p)),
+            (Cond::In(ps), true) if ps.len() == 1 && nullable => {
+                atom(d.null_safe_not_equal(col, &ps[0]))
+            }
+            (Cond::Cmp(op, p), false) => atom(format!("{} {} {p}", ordered(op), op_sql(op))),
+            (Cond::Cmp(op, p), true) => {
+                let flipped = match op {
+                    CmpOp::Eq => "<>",
+                    CmpOp::Lt => ">=",
+                    CmpOp::Le => ">",
+                    CmpOp::Gt => "<=",
+                    CmpOp::Ge => "<",
+                };
+                or_null(format!("{} {flipped} {p}", ordered(op)))
+            }
+            (Cond::Between(a, b), neg) => {
+                let not = if neg { "NOT " } else { "" };
+                let sql = format!("{} {not}BETWEEN {a} AND {b}", ordered(CmpOp::Lt));
+                if neg {
+                    or_null(sql)
+                } else {
+                    atom(sql)
+                }
+            }
+            (Cond::In(ps), neg) => {
+                let sql = match (ps.as_slice(), neg) {
+                    ([p], false) => format!("{col} = {p}"),
+                    ([p], true) => format!("{col} <> {p}"),
+                    (ps, neg) => format!(
+                        "{col} {}IN ({})",
+                        if neg { "NOT " } else { "" },
+                        ps.join(", ")
+                    ),
+                };
+                if neg {
+                    or_null(sql)
+                } else {
+                    atom(sql)
+                }
+            }
+            (Cond::Text(op, p), neg) => {
+                let folded = d.fold_ascii_case(col);
+                let test = match op {
+                    TextOp::Contains => d.text_contains(&folded, &p),
+                    TextOp::StartsWith => d.text_starts_with(&folded, &p),
+                    TextOp::EndsWith => d.text_ends_with(&folded, &p),
+                };
+                if neg {
+                    or_null(format!("NOT ({test})"))
+                } else {
+                    atom(test)
+                }
+            }
+        }
+    }
+}
+
+/// Normalizes a quantifier to what SQL must test, given that a parent is
+/// unique (at most one) and counts of children are never negative.
+fn shape(direction: Direction, quantifier: Quantifier, negated: bool) -> Shape {
+    // Counts beyond i64 cannot occur; clamping keeps every test exact.
+    let n = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let to_parent = direction == Direction::ToParent;
+    let positive = match quantifier {
+        Quantifier::Any | Quantifier::AtLeast(1) => Shape::Exists,
+        Quantifier::No | Quantifier::AtMost(0) | Quantifier::Exactly(0) => Shape::NotExists,
+        Quantifier::AtLeast(0) => Shape::Always,
+        Quantifier::Exactly(1) if to_parent => Shape::Exists,
+        Quantifier::AtLeast(_) | Quantifier::Exactly(_) if to_parent => Shape::Never,
+        Quantifier::AtMost(_) if to_parent => Shape::Always,
+        Quantifier::AtLeast(k) => Shape::Count(">=", n(k)),
+        Quantifier::AtMost(k) => Shape::Count("<=", n(k)),
+        Quantifier::Exactly(k) => Shape::Count("=", n(k)),
+    };
+    if !negated {
+        return positive;
+    }
+    match positive {
+        Shape::Always => Shape::Never,
+        Shape::Never => Shape::Always,
+        Shape::Exists => Shape::NotExists,
+        Shape::NotExists => Shape::Exists,
+        Shape::Count(op, k) => Shape::Count(
+            match op {
+                ">=" => "<",
+                "<=" => ">",
+                _ => "<>",
+            },
+            k,
+        ),
+    }
+}
+
+fn compare_count(op: &str, count: i64, n: i64) -> bool {
+    match op {
+        ">=" => count >= n,
+        "<=" => count <= n,
+        ">" => count > n,
+        "<" => count < n,
+        "=" => count == n,
+        _ => count != n,
+    }
+}
+
+fn op_sql(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+/// `x` as an i64 when it is a whole number in range.
+fn exact_int(x: f64) -> Option<i64> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    (x.fract() == 0.0 && (-TWO_63..TWO_63).contains(&x)).then_some(x as i64)
+}
+
+fn describe_relative(value: &Value) -> String {
+    match value {
+        Value::TodayPlusDays(days) => format!("today {:+}d", days),
+        Value::NowPlusSeconds {
+            seconds,
+            midnight: true,
+        } => format!("today {:+}s", seconds),
+        Value::NowPlusSeconds { seconds, .. } => format!("now {:+}s", seconds),
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn entity<'s>(schema: &'s Schema, name: &str) -> Result<&'s Entity> {
+    schema.entity(name).ok_or_else(|| {
+        internal(format!(
+            "the plan uses entity '{name}', which the schema lacks"
+        ))
+    })
+}
+
+/// The column of field `name` on `entity`.
+pub(crate) fn column(entity: &Entity, name: &str) -> Result<String> {
+    entity.field(name).map(|f| f.column.clone()).ok_or_else(|| {
+        internal(format!(
+            "the schema names field {}.{name}, which {} lacks",
+            entity.name, entity.name
+        ))
+    })
+}
+
+fn internal(message: String) -> Error {
+    Error::Internal { message }
+}

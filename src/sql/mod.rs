@@ -1,0 +1,121 @@
+//! The SQL back end: compiles a checked [`Plan`] into one `SELECT` with bind
+//! parameters for a [`Dialect`] (SQLite or PostgreSQL), runs it, and checks
+//! beforehand that a database has the tables and columns the plan needs.
+//!
+//! The compiled SQL keeps SPEC §2.3's two-valued meaning exactly (see
+//! [`generator`]'s docs for how). Literals are always bind parameters;
+//! identifiers come only from the schema and are quoted by the dialect.
+
+// The crate's one error type is large (it carries spans, suggestions and
+// lists of valid names); errors are rare here, so size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod dialect;
+mod generator;
+mod layout;
+pub mod postgres;
+pub mod postgres_exec;
+pub mod sqlite;
+pub mod sqlite_exec;
+mod tree;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use self::dialect::{is_plain_ident, Dialect};
+pub use self::layout::{verify_layout_postgres, verify_layout_sqlite};
+pub use self::postgres::Postgres;
+pub use self::sqlite::Sqlite;
+
+use self::generator::{column, entity, Generator, Scope};
+use self::tree::{Renderer, SqlExpr};
+use crate::check::plan::Plan;
+use crate::error::Result;
+use crate::schema::Schema;
+
+/// What to compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SqlOptions {
+    /// `SELECT COUNT(*)` instead of the ids.
+    pub count: bool,
+    /// The reference time that `now` and `today` in the query mean; it
+    /// becomes bind parameters, never the database's clock.
+    pub now: DateTime<Utc>,
+}
+
+/// A compiled query: SQL text and its parameters, `params[0]` being
+/// placeholder 1.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SqlQuery {
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// One bind parameter, already in the form the dialect stores (SQLite gets
+/// dates as text, PostgreSQL as dates). Serializes as a plain JSON scalar:
+/// a string, number or boolean.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SqlParam {
+    Bool(bool),
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Uuid(Uuid),
+    Date(NaiveDate),
+    /// Serializes as `YYYY-MM-DDTHH:MM:SSZ`.
+    DateTime(#[serde(serialize_with = "serialize_datetime")] DateTime<Utc>),
+}
+
+fn serialize_datetime<S: serde::Serializer>(
+    at: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&at.format(sqlite::DATETIME_FORMAT))
+}
+
+/// Compiles `plan` to one SQL statement selecting the ids of the matching
+/// records in ascending order (or their count, with `options.count`).
+///
+/// Errors: [`crate::Error::InvalidValue`] when a relative time (`now - 99999999d`)
+/// leaves the years 0000 to 9999 at `options.now`; [`crate::Error::Internal`]
+/// when the plan names something `schema` lacks.
+pub fn to_sql(
+    plan: &Plan,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+    options: &SqlOptions,
+) -> Result<SqlQuery> {
+    let root = entity(schema, &plan.entity)?;
+    let mut generator = Generator::new(schema, dialect, options.now);
+    let scope = Scope {
+        entity: root,
+        depth: 0,
+    };
+    let filter = generator.expr(&plan.filter, &scope, false)?;
+    let key = format!(
+        "{}.{}",
+        scope.alias(),
+        generator.quote(&column(root, &root.key)?)
+    );
+    let mut sql = String::new();
+    sql.push_str("SELECT ");
+    sql.push_str(if options.count { "COUNT(*)" } else { &key });
+    sql.push_str(&format!(
+        "\nFROM {} AS {}",
+        generator.quote(&root.table),
+        scope.alias()
+    ));
+    if filter != SqlExpr::Const(true) {
+        sql.push_str("\nWHERE ");
+        Renderer { dialect }.expr(&filter, 2, &mut sql);
+    }
+    if !options.count {
+        sql.push_str(&format!("\nORDER BY {key}"));
+    }
+    Ok(SqlQuery {
+        sql,
+        params: generator.params,
+    })
+}

@@ -1,0 +1,60 @@
+//! The SQLite dialect: `?N` placeholders, and the storage of SPEC §3.1 —
+//! bools as 0/1, uuids, dates and date-times as text.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::dialect::Dialect;
+use super::SqlParam;
+
+/// SQLite (3.35 or later). Its `lower()` folds ASCII letters only (without
+/// the ICU extension), and text compares bytewise (`BINARY`), which is
+/// code-point order for UTF-8, so the generic forms of those apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sqlite;
+
+/// How SQLite stores a date-time: fixed-width UTC text, so text order is
+/// time order.
+pub const DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+/// How SQLite stores a date.
+pub const DATE_FORMAT: &str = "%Y-%m-%d";
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn bool_param(&self, value: bool) -> SqlParam {
+        SqlParam::Integer(i64::from(value))
+    }
+
+    fn date_param(&self, value: NaiveDate) -> SqlParam {
+        SqlParam::Text(value.format(DATE_FORMAT).to_string())
+    }
+
+    fn datetime_param(&self, value: DateTime<Utc>) -> SqlParam {
+        SqlParam::Text(value.format(DATETIME_FORMAT).to_string())
+    }
+
+    fn uuid_param(&self, value: Uuid) -> SqlParam {
+        SqlParam::Text(value.hyphenated().to_string())
+    }
+
+    fn text_contains(&self, haystack: &str, needle: &str) -> String {
+        format!("instr({haystack}, {needle}) > 0")
+    }
+
+    /// A negative start counts from the end. The generator never passes an
+    /// empty needle (`substr(x, -0)` would be all of `x`).
+    fn text_ends_with(&self, haystack: &str, needle: &str) -> String {
+        format!("substr({haystack}, -length({needle})) = {needle}")
+    }
+
+    fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
+        format!("{lhs} IS NOT {rhs}")
+    }
+}
