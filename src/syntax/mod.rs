@@ -1,4 +1,86 @@
 //! Text to AST: the pest grammar (`grammar/segql.pest`) behind a thin wall,
 //! and the canonical formatter that turns an AST back into text.
+//!
+//! Every entry point enforces the limits of SPEC §2.4 before parsing: the
+//! text size ([`Error::TooLarge`]) and the nesting depth ([`Error::TooDeep`],
+//! measured by a non-recursive pre-scan), so no input can overflow the stack.
+
+// The crate's one error type is large by design (structured fields for good
+// messages); errors are rare, so the size of `Result` does not matter here.
+#![allow(clippy::result_large_err)]
 
 pub mod ast;
+mod depth;
+mod expected;
+pub mod fmt;
+mod literal;
+mod parser;
+mod scan;
+
+pub use fmt::{format_expr, format_library, format_literal, format_query};
+
+use crate::error::{limits::MAX_TEXT_BYTES, Error, Result};
+use crate::span::{SourceKind, Span};
+
+use ast::{Expr, Library, Literal, Query};
+use parser::{run, Rule};
+
+/// Parses one query: `ENTITY [where expr]`. Spans point into `text` and are
+/// tagged [`SourceKind::Query`].
+pub fn parse_query(text: &str) -> Result<Query> {
+    let depth = check_limits(text, SourceKind::Query)?;
+    run(
+        text,
+        SourceKind::Query,
+        Rule::query_input,
+        depth,
+        |pair, b| b.query_input(pair),
+    )
+}
+
+/// Parses a segment library: any number of `segment NAME = query`
+/// definitions. Spans are tagged [`SourceKind::Library`].
+pub fn parse_library(text: &str) -> Result<Library> {
+    let depth = check_limits(text, SourceKind::Library)?;
+    run(
+        text,
+        SourceKind::Library,
+        Rule::library_input,
+        depth,
+        |pair, b| b.library_input(pair),
+    )
+}
+
+/// Parses a bare expression, such as a schema guard; spans are tagged with
+/// `source`.
+pub fn parse_expr(text: &str, source: SourceKind) -> Result<Expr> {
+    let depth = check_limits(text, source)?;
+    run(text, source, Rule::expr_input, depth, |pair, b| {
+        b.expr_input(pair)
+    })
+}
+
+/// Parses a single literal value (`42`, `"text"`, `2024-05-01`, `now - 1d`),
+/// e.g. the value of `update --set FIELD=VALUE`.
+pub fn parse_literal(text: &str) -> Result<Literal> {
+    let depth = check_limits(text, SourceKind::Query)?;
+    run(
+        text,
+        SourceKind::Query,
+        Rule::literal_input,
+        depth,
+        |pair, b| b.literal_input(pair),
+    )
+}
+
+/// Size first (so a huge text is not even scanned), then nesting depth.
+fn check_limits(text: &str, source: SourceKind) -> Result<usize> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Error::TooLarge {
+            size: text.len(),
+            limit: MAX_TEXT_BYTES,
+            span: Span::new(MAX_TEXT_BYTES, text.len(), source),
+        });
+    }
+    depth::check_default_depth(text, source)
+}

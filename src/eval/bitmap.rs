@@ -1,0 +1,171 @@
+//! A dense bitset over the rows of one entity: the currency of the evaluator.
+//!
+//! Segments select large fractions of a table, so a plain `Vec<u64>` of words
+//! beats compressed sets here: `and`/`or`/`not` are straight loops the compiler
+//! vectorizes, and building a set from a column packs 64 comparisons per word.
+//! Invariant: bits at positions `>= len` are always zero, so `count` and
+//! `not` need no special casing elsewhere.
+
+/// A fixed-length set of row indexes `0..len`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bitmap {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bitmap {
+    /// The empty set over `len` rows.
+    pub fn zeros(len: usize) -> Bitmap {
+        Bitmap {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    /// The full set over `len` rows.
+    pub fn ones(len: usize) -> Bitmap {
+        let mut b = Bitmap {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        b.clear_tail();
+        b
+    }
+
+    /// Packs `pred(i)` for every row `i`, 64 rows per word.
+    pub fn from_fn(len: usize, mut pred: impl FnMut(usize) -> bool) -> Bitmap {
+        let mut words = Vec::with_capacity(len.div_ceil(64));
+        let mut base = 0;
+        while base < len {
+            let end = (base + 64).min(len);
+            let mut w = 0u64;
+            for i in base..end {
+                w |= (pred(i) as u64) << (i - base);
+            }
+            words.push(w);
+            base = end;
+        }
+        Bitmap { words, len }
+    }
+
+    /// Packs `pred(x)` for every element of `data`; the row is the position.
+    /// Kept separate from [`Bitmap::from_fn`] because slicing into chunks lets
+    /// the compiler drop bounds checks and vectorize the comparisons.
+    pub fn from_slice<T: Copy>(data: &[T], pred: impl Fn(T) -> bool) -> Bitmap {
+        let mut words = Vec::with_capacity(data.len().div_ceil(64));
+        for chunk in data.chunks(64) {
+            let mut w = 0u64;
+            for (i, &x) in chunk.iter().enumerate() {
+                w |= (pred(x) as u64) << i;
+            }
+            words.push(w);
+        }
+        Bitmap {
+            words,
+            len: data.len(),
+        }
+    }
+
+    /// Number of rows the set ranges over (not the number of members).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        i < self.len && (self.words[i / 64] >> (i % 64)) & 1 == 1
+    }
+
+    pub fn set(&mut self, i: usize) {
+        if i < self.len {
+            self.words[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    /// Number of members.
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether no row is a member.
+    pub fn none(&self) -> bool {
+        self.words.iter().all(|&w| w == 0)
+    }
+
+    /// Whether every row is a member.
+    pub fn all(&self) -> bool {
+        self.count() == self.len
+    }
+
+    pub fn and_with(&mut self, other: &Bitmap) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= b;
+        }
+    }
+
+    pub fn or_with(&mut self, other: &Bitmap) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    /// Complement within `0..len`.
+    pub fn negate(&mut self) {
+        for w in &mut self.words {
+            *w = !*w;
+        }
+        self.clear_tail();
+    }
+
+    /// The member rows in ascending order.
+    pub fn iter_ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(wi, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros() as usize;
+                w &= w - 1;
+                Some(wi * 64 + bit)
+            })
+        })
+    }
+
+    fn clear_tail(&mut self) {
+        let rem = self.len % 64;
+        if rem != 0 {
+            if let Some(last) = self.words.last_mut() {
+                *last &= (1u64 << rem) - 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_keeps_the_tail_clear() {
+        let mut b = Bitmap::zeros(70);
+        b.set(3);
+        b.negate();
+        assert_eq!(b.count(), 69);
+        assert!(!b.get(3));
+        assert!(!b.get(70));
+        assert_eq!(Bitmap::ones(70).count(), 70);
+    }
+
+    #[test]
+    fn builds_and_iterates() {
+        let data: Vec<i64> = (0..200).collect();
+        let b = Bitmap::from_slice(&data, |x| x % 7 == 0);
+        let ones: Vec<usize> = b.iter_ones().collect();
+        let want: Vec<usize> = (0..200).filter(|x| x % 7 == 0).collect();
+        assert_eq!(ones, want);
+        assert_eq!(b, Bitmap::from_fn(200, |i| i % 7 == 0));
+        let mut c = b.clone();
+        c.and_with(&Bitmap::from_fn(200, |i| i % 2 == 0));
+        assert_eq!(c.count(), (0..200).filter(|x| x % 14 == 0).count());
+    }
+}

@@ -1,0 +1,269 @@
+//! Typed columns: one per field, rows in key order, NULLs in a validity bitmap.
+//!
+//! Values are stored in the narrowest form that keeps comparisons exact and
+//! cheap: uuids as `u128` (numeric order equals the order of their lowercase
+//! hyphenated text), integers and choice codes as `i16`/`i32`/`i64` (whichever
+//! holds every value), dates as days since 1970-01-01, date-times as seconds
+//! since the epoch, text dictionary-encoded when few distinct values repeat.
+
+use super::bitmap::Bitmap;
+
+/// One field's values over all rows of an entity.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub(crate) data: ColumnData,
+    /// Which rows hold a value; `None` when every row does.
+    pub(crate) valid: Option<Bitmap>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum ColumnData {
+    Uuid(Vec<u128>),
+    /// Integer and choice fields.
+    Int(Ints),
+    Decimal(Vec<f64>),
+    Bool(Bitmap),
+    /// Days since 1970-01-01.
+    Date(Vec<i32>),
+    /// Seconds since 1970-01-01T00:00:00Z.
+    DateTime(Vec<i64>),
+    Text(Text),
+}
+
+/// Integers in the narrowest width that holds all of them. NULL rows hold 0.
+#[derive(Clone, Debug)]
+pub(crate) enum Ints {
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+}
+
+impl Ints {
+    /// Narrows `values` to the smallest width that holds each one.
+    pub(crate) fn narrow(values: Vec<i64>) -> Ints {
+        let (min, max) = values
+            .iter()
+            .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if min >= i16::MIN as i64 && max <= i16::MAX as i64 {
+            Ints::I16(values.into_iter().map(|v| v as i16).collect())
+        } else if min >= i32::MIN as i64 && max <= i32::MAX as i64 {
+            Ints::I32(values.into_iter().map(|v| v as i32).collect())
+        } else {
+            Ints::I64(values)
+        }
+    }
+}
+
+/// A text column. In `Dict`, `values` is sorted by byte order (= code point
+/// order) and distinct, so a test runs once per distinct value.
+#[derive(Clone, Debug)]
+pub(crate) enum Text {
+    Dict {
+        codes: Vec<u32>,
+        values: Vec<String>,
+    },
+    /// Row `i` is `bytes[offsets[i]..offsets[i + 1]]`.
+    Plain { offsets: Vec<usize>, bytes: String },
+}
+
+impl Text {
+    pub(crate) fn get(&self, row: usize) -> &str {
+        match self {
+            Text::Dict { codes, values } => &values[codes[row] as usize],
+            Text::Plain { offsets, bytes } => &bytes[offsets[row]..offsets[row + 1]],
+        }
+    }
+}
+
+impl Column {
+    /// Whether `row` holds a value.
+    pub(crate) fn is_valid(&self, row: usize) -> bool {
+        self.valid.as_ref().is_none_or(|v| v.get(row))
+    }
+
+    /// Number of rows.
+    pub(crate) fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Uuid(v) => v.len(),
+            ColumnData::Int(Ints::I16(v)) => v.len(),
+            ColumnData::Int(Ints::I32(v)) => v.len(),
+            ColumnData::Int(Ints::I64(v)) => v.len(),
+            ColumnData::Decimal(v) => v.len(),
+            ColumnData::Bool(b) => b.len(),
+            ColumnData::Date(v) => v.len(),
+            ColumnData::DateTime(v) => v.len(),
+            ColumnData::Text(Text::Dict { codes, .. }) => codes.len(),
+            ColumnData::Text(Text::Plain { offsets, .. }) => offsets.len().saturating_sub(1),
+        }
+    }
+
+    /// A short name of the storage form, for diagnostics and tests.
+    pub fn storage(&self) -> &'static str {
+        match &self.data {
+            ColumnData::Uuid(_) => "uuid",
+            ColumnData::Int(Ints::I16(_)) => "i16",
+            ColumnData::Int(Ints::I32(_)) => "i32",
+            ColumnData::Int(Ints::I64(_)) => "i64",
+            ColumnData::Decimal(_) => "f64",
+            ColumnData::Bool(_) => "bool",
+            ColumnData::Date(_) => "date",
+            ColumnData::DateTime(_) => "datetime",
+            ColumnData::Text(Text::Dict { .. }) => "text-dict",
+            ColumnData::Text(Text::Plain { .. }) => "text",
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`), exact for every year chrono supports.
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i64;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ => {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            if leap {
+                29
+            } else {
+                28
+            }
+        }
+    }
+}
+
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as u32)
+    })
+}
+
+/// Parses the stored date form `YYYY-MM-DD` into days since 1970-01-01.
+/// Only that exact form is accepted: the SQL back end compares dates as
+/// text, which is chronological only for this fixed-width form.
+pub(crate) fn parse_date(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(&b[0..4])? as i64;
+    let month = digits(&b[5..7])?;
+    let day = digits(&b[8..10])?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) as i32)
+}
+
+/// Parses the stored date-time form `YYYY-MM-DDTHH:MM:SSZ` into seconds
+/// since the epoch (exact form only, for the reason given at [`parse_date`]).
+pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let days = parse_date(&text[..10])? as i64;
+    let (h, m, s) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(days * 86_400 + (h * 3600 + m * 60 + s) as i64)
+}
+
+/// Parses a uuid in its stored form: lowercase, hyphenated, 36 characters.
+/// Other spellings are refused because the SQL back end joins and orders
+/// uuids as text, which only agrees with this form.
+pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
+    let b = text.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | d as u128;
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    #[test]
+    fn dates_match_chrono() {
+        for text in [
+            "1970-01-01",
+            "2024-02-29",
+            "1900-03-01",
+            "0001-01-01",
+            "9999-12-31",
+        ] {
+            let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+            let want = (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
+            assert_eq!(parse_date(text), Some(want as i32), "{text}");
+        }
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "2024-01-00",
+            "２０２４-01-01",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn datetimes_match_chrono() {
+        let t = Utc.with_ymd_and_hms(2024, 5, 1, 10, 30, 59).unwrap();
+        assert_eq!(parse_datetime("2024-05-01T10:30:59Z"), Some(t.timestamp()));
+        assert_eq!(parse_datetime("2024-05-01T24:00:00Z"), None);
+        assert_eq!(parse_datetime("2024-05-01 10:30:59"), None);
+    }
+
+    #[test]
+    fn uuids_parse_in_stored_form_only() {
+        let u = uuid::Uuid::new_v4();
+        assert_eq!(parse_uuid(&u.hyphenated().to_string()), Some(u.as_u128()));
+        let upper = u.hyphenated().to_string().to_uppercase();
+        assert!(upper.chars().all(|c| !c.is_ascii_lowercase()));
+        assert_eq!(
+            parse_uuid(&upper).is_some(),
+            !upper.contains(char::is_alphabetic)
+        );
+        assert_eq!(parse_uuid(&u.simple().to_string()), None);
+    }
+
+    #[test]
+    fn ints_narrow() {
+        assert!(matches!(Ints::narrow(vec![1, -3, 300]), Ints::I16(v) if v == [1, -3, 300]));
+        assert!(matches!(Ints::narrow(vec![1, 70_000]), Ints::I32(_)));
+        assert!(matches!(Ints::narrow(vec![i64::MIN]), Ints::I64(_)));
+    }
+}

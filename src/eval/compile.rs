@@ -1,0 +1,247 @@
+//! Plan → a tree of kernels bound to the store's columns and link indexes.
+//! Compiled once; then run over whole columns ([`Node::eval_all`], one bitmap
+//! per node) or for a single record ([`Node::test`], recursing only into the
+//! rows that record reaches).
+
+use chrono::{DateTime, Utc};
+
+use super::bitmap::Bitmap;
+use super::kernels::{compile_field, FieldKernel};
+use super::store::{LinkIndex, Store, NONE};
+use crate::check::plan::{Direction, PlanExpr, Quantifier};
+use crate::error::{Error, Result};
+
+/// A compiled expression over the rows of one entity (`rows` of them).
+pub(crate) enum Node<'a> {
+    Const(bool, usize),
+    Not(Box<Node<'a>>),
+    And(Vec<Node<'a>>, usize),
+    Or(Vec<Node<'a>>, usize),
+    Field(FieldKernel<'a>),
+    Related(Box<RelatedNode<'a>>),
+}
+
+pub(crate) struct RelatedNode<'a> {
+    link: &'a LinkIndex,
+    direction: Direction,
+    quantifier: Quantifier,
+    /// Runs over the entity at the other end of the link.
+    inner: Node<'a>,
+    rows: usize,
+}
+
+/// Compiles `expr` over entity table `table` of `store`.
+pub(crate) fn compile<'a>(
+    expr: &PlanExpr,
+    store: &'a Store,
+    table: usize,
+    now: DateTime<Utc>,
+) -> Result<Node<'a>> {
+    let t = &store.tables[table];
+    let rows = t.keys.len();
+    Ok(match expr {
+        PlanExpr::Const(b) => Node::Const(*b, rows),
+        PlanExpr::Not(e) => Node::Not(Box::new(compile(e, store, table, now)?)),
+        PlanExpr::And(es) => {
+            let mut nodes = compile_all(es, store, table, now)?;
+            // Cheap tests first: a single-record check stops at the first false.
+            nodes.sort_by_key(Node::cost);
+            Node::And(nodes, rows)
+        }
+        PlanExpr::Or(es) => {
+            let mut nodes = compile_all(es, store, table, now)?;
+            nodes.sort_by_key(Node::cost);
+            Node::Or(nodes, rows)
+        }
+        PlanExpr::Field(ft) => {
+            if !ft.field.entity.eq_ignore_ascii_case(&t.entity) {
+                return Err(Error::Internal {
+                    message: format!(
+                        "field {}.{} tested on {}",
+                        ft.field.entity, ft.field.field, t.entity
+                    ),
+                });
+            }
+            let column = t.column(&ft.field.field).ok_or_else(|| Error::Database {
+                message: format!(
+                    "the in-memory store holds no column for {}.{} (load it with a plan that uses it, or with none)",
+                    t.entity, ft.field.field
+                ),
+            })?;
+            Node::Field(compile_field(column, ft, now)?)
+        }
+        PlanExpr::Related(r) => {
+            let link = store.link(&r.link.relationship)?;
+            let (here, there) = match r.link.direction {
+                Direction::ToParent => (link.child, link.parent),
+                Direction::ToChildren => (link.parent, link.child),
+            };
+            if here != table {
+                return Err(Error::Internal {
+                    message: format!(
+                        "relationship {} does not start at {}",
+                        r.link.relationship, t.entity
+                    ),
+                });
+            }
+            Node::Related(Box::new(RelatedNode {
+                link,
+                direction: r.link.direction,
+                quantifier: r.quantifier,
+                inner: compile(&r.filter, store, there, now)?,
+                rows,
+            }))
+        }
+    })
+}
+
+fn compile_all<'a>(
+    es: &[PlanExpr],
+    store: &'a Store,
+    table: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<Node<'a>>> {
+    es.iter().map(|e| compile(e, store, table, now)).collect()
+}
+
+impl Node<'_> {
+    /// A rough rank of how much work a single-record test takes.
+    fn cost(&self) -> u8 {
+        match self {
+            Node::Const(..) => 0,
+            Node::Field(_) => 1,
+            Node::Not(n) => n.cost(),
+            Node::And(..) | Node::Or(..) => 2,
+            Node::Related(r) if r.direction == Direction::ToParent => 2,
+            Node::Related(_) => 3,
+        }
+    }
+
+    /// The set of rows satisfying the expression.
+    pub(crate) fn eval_all(&self) -> Bitmap {
+        match self {
+            Node::Const(true, rows) => Bitmap::ones(*rows),
+            Node::Const(false, rows) => Bitmap::zeros(*rows),
+            Node::Not(n) => {
+                let mut b = n.eval_all();
+                b.negate();
+                b
+            }
+            Node::And(nodes, rows) => {
+                let mut acc = Bitmap::ones(*rows);
+                for n in nodes {
+                    acc.and_with(&n.eval_all());
+                    if acc.none() {
+                        break;
+                    }
+                }
+                acc
+            }
+            Node::Or(nodes, rows) => {
+                let mut acc = Bitmap::zeros(*rows);
+                for n in nodes {
+                    acc.or_with(&n.eval_all());
+                    if acc.all() {
+                        break;
+                    }
+                }
+                acc
+            }
+            Node::Field(k) => k.eval_all(),
+            Node::Related(r) => r.eval_all(),
+        }
+    }
+
+    /// Whether row `row` satisfies the expression.
+    pub(crate) fn test(&self, row: usize) -> bool {
+        match self {
+            Node::Const(b, _) => *b,
+            Node::Not(n) => !n.test(row),
+            Node::And(nodes, _) => nodes.iter().all(|n| n.test(row)),
+            Node::Or(nodes, _) => nodes.iter().any(|n| n.test(row)),
+            Node::Field(k) => k.test(row),
+            Node::Related(r) => r.test(row),
+        }
+    }
+}
+
+impl RelatedNode<'_> {
+    fn eval_all(&self) -> Bitmap {
+        let q = self.quantifier;
+        let link = self.link;
+        match self.direction {
+            Direction::ToParent => {
+                let inner = self.inner.eval_all();
+                let (with, without) = (q.accepts(1), q.accepts(0));
+                Bitmap::from_slice(&link.parent_of, |p| {
+                    if p != NONE && inner.get(p as usize) {
+                        with
+                    } else {
+                        without
+                    }
+                })
+            }
+            Direction::ToChildren => {
+                if let Node::Const(true, _) = self.inner {
+                    // `has R` without a filter: the count is the degree.
+                    let o = &link.offsets;
+                    return Bitmap::from_fn(self.rows, |p| q.accepts((o[p + 1] - o[p]) as u64));
+                }
+                let inner = self.inner.eval_all();
+                match q {
+                    Quantifier::Any | Quantifier::No => {
+                        let mut hit = Bitmap::zeros(self.rows);
+                        for c in inner.iter_ones() {
+                            let p = link.parent_of[c];
+                            if p != NONE {
+                                hit.set(p as usize);
+                            }
+                        }
+                        if q == Quantifier::No {
+                            hit.negate();
+                        }
+                        hit
+                    }
+                    _ => {
+                        let mut counts = vec![0u32; self.rows];
+                        for c in inner.iter_ones() {
+                            let p = link.parent_of[c];
+                            if p != NONE {
+                                counts[p as usize] += 1;
+                            }
+                        }
+                        Bitmap::from_slice(&counts, |n| q.accepts(n as u64))
+                    }
+                }
+            }
+        }
+    }
+
+    fn test(&self, row: usize) -> bool {
+        let q = self.quantifier;
+        match self.direction {
+            Direction::ToParent => {
+                let p = self.link.parent_of[row];
+                q.accepts((p != NONE && self.inner.test(p as usize)) as u64)
+            }
+            Direction::ToChildren => {
+                // Counting past this many matches cannot change the answer.
+                let enough = match q {
+                    Quantifier::Any | Quantifier::No => 1,
+                    Quantifier::AtLeast(n) => n,
+                    Quantifier::AtMost(n) | Quantifier::Exactly(n) => n.saturating_add(1),
+                };
+                let mut count = 0u64;
+                for &c in self.link.children_of(row) {
+                    if count >= enough {
+                        break;
+                    }
+                    if self.inner.test(c as usize) {
+                        count += 1;
+                    }
+                }
+                q.accepts(count)
+            }
+        }
+    }
+}

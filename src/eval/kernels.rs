@@ -1,0 +1,528 @@
+//! Field kernels: one [`FieldTest`] of the plan bound to one column, able to
+//! run over the whole column (packing a [`Bitmap`]) or test a single row.
+//!
+//! Every test is reduced, at compile time, to a comparison on the column's
+//! storage type: integer bounds clamped to the column's width, a sorted set,
+//! a float comparison, or a text predicate run once per dictionary entry.
+//! The kernels ignore NULLs; [`FieldKernel`] ANDs the validity bitmap in.
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use super::bitmap::Bitmap;
+use super::column::{days_from_civil, Column, ColumnData, Ints, Text};
+use crate::check::plan::{CmpOp, FieldTest, Test, TextOp, Value};
+use crate::error::{Error, Result};
+
+/// A compiled field test.
+pub(crate) struct FieldKernel<'a> {
+    valid: Option<&'a Bitmap>,
+    len: usize,
+    scan: Scan<'a>,
+}
+
+/// The test itself, NULLs aside.
+enum Scan<'a> {
+    Const(bool),
+    Run {
+        all: Box<dyn Fn() -> Bitmap + 'a>,
+        one: Box<dyn Fn(usize) -> bool + 'a>,
+    },
+}
+
+impl FieldKernel<'_> {
+    /// The rows that pass: non-NULL and satisfying the test.
+    pub(crate) fn eval_all(&self) -> Bitmap {
+        let mut b = match &self.scan {
+            Scan::Const(true) => Bitmap::ones(self.len),
+            Scan::Const(false) => return Bitmap::zeros(self.len),
+            Scan::Run { all, .. } => all(),
+        };
+        if let Some(v) = self.valid {
+            b.and_with(v);
+        }
+        b
+    }
+
+    pub(crate) fn test(&self, row: usize) -> bool {
+        self.valid.is_none_or(|v| v.get(row))
+            && match &self.scan {
+                Scan::Const(c) => *c,
+                Scan::Run { one, .. } => one(row),
+            }
+    }
+}
+
+/// Runs `f` on every element (whole column) or on one.
+fn scan<'a, T, F>(data: &'a [T], f: F) -> Scan<'a>
+where
+    T: Copy + 'a,
+    F: Fn(T) -> bool + Clone + 'a,
+{
+    let g = f.clone();
+    Scan::Run {
+        all: Box::new(move || Bitmap::from_slice(data, &f)),
+        one: Box::new(move |i| g(data[i])),
+    }
+}
+
+/// `x op v` by the type's own order (floats, uuids).
+fn compare<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], op: CmpOp, v: T) -> Scan<'a> {
+    match op {
+        CmpOp::Eq => scan(data, move |x| x == v),
+        CmpOp::Lt => scan(data, move |x| x < v),
+        CmpOp::Le => scan(data, move |x| x <= v),
+        CmpOp::Gt => scan(data, move |x| x > v),
+        CmpOp::Ge => scan(data, move |x| x >= v),
+    }
+}
+
+/// `lo <= x <= hi`.
+fn within<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], lo: T, hi: T) -> Scan<'a> {
+    scan(data, move |x| lo <= x && x <= hi)
+}
+
+/// Membership in a set of values (totally ordered: no NaN reaches here).
+fn member<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], mut set: Vec<T>) -> Scan<'a> {
+    let order = |a: &T, b: &T| a.partial_cmp(b).unwrap_or(Ordering::Equal);
+    set.sort_by(order);
+    set.dedup_by(|a, b| a == b);
+    match set.len() {
+        0 => Scan::Const(false),
+        1 => within(data, set[0], set[0]),
+        // A linear scan of a few values beats a search.
+        2..=8 => {
+            let set: Rc<[T]> = set.into();
+            scan(data, move |x| set.contains(&x))
+        }
+        _ => {
+            let set: Rc<[T]> = set.into();
+            scan(data, move |x| {
+                set.binary_search_by(|p| order(p, &x)).is_ok()
+            })
+        }
+    }
+}
+
+/// Binds `test` to `column` (the column of `test.field`), resolving relative
+/// times against `now`.
+pub(crate) fn compile_field<'a>(
+    column: &'a Column,
+    test: &FieldTest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FieldKernel<'a>> {
+    let resolved = resolve_test(&test.test, now)?;
+    let mismatch = |v: &Value| Error::TypeMismatch {
+        expected: format!(
+            "a value of {}.{} ({})",
+            test.field.entity,
+            test.field.field,
+            column.storage()
+        ),
+        found: format!("{v:?}"),
+        context: "the in-memory evaluator".into(),
+        span: Default::default(),
+    };
+    let scan = match (&column.data, &resolved) {
+        (_, Test::IsNotNull) => Scan::Const(true),
+        (ColumnData::Int(ints), _) => {
+            let spec = int_spec(&resolved, |v| match v {
+                Value::Integer(i) | Value::Choice { code: i, .. } => Some(Num::Int(*i)),
+                Value::Decimal(f) => Some(Num::Real(*f)),
+                _ => None,
+            })
+            .map_err(mismatch)?;
+            match ints {
+                Ints::I16(d) => int_scan(d, &spec),
+                Ints::I32(d) => int_scan(d, &spec),
+                Ints::I64(d) => int_scan(d, &spec),
+            }
+        }
+        (ColumnData::Date(d), _) => {
+            let spec = int_spec(&resolved, |v| match v {
+                Value::Date(d) => Some(Num::Int(days(d))),
+                _ => None,
+            })
+            .map_err(mismatch)?;
+            int_scan(d, &spec)
+        }
+        (ColumnData::DateTime(d), _) => {
+            let spec = int_spec(&resolved, |v| match v {
+                Value::DateTime(t) => Some(Num::Int(t.timestamp())),
+                // A date on a date-time field means that day at 00:00:00Z.
+                Value::Date(d) => Some(Num::Int(days(d) * 86_400)),
+                _ => None,
+            })
+            .map_err(mismatch)?;
+            int_scan(d, &spec)
+        }
+        (ColumnData::Bool(bits), _) => {
+            let spec = int_spec(&resolved, |v| match v {
+                Value::Bool(b) => Some(Num::Int(*b as i64)),
+                _ => None,
+            })
+            .map_err(mismatch)?;
+            match (spec.accepts(0), spec.accepts(1)) {
+                (false, false) => Scan::Const(false),
+                (true, true) => Scan::Const(true),
+                (false, true) => Scan::Run {
+                    all: Box::new(move || bits.clone()),
+                    one: Box::new(move |i| bits.get(i)),
+                },
+                (true, false) => Scan::Run {
+                    all: Box::new(move || {
+                        let mut b = bits.clone();
+                        b.negate();
+                        b
+                    }),
+                    one: Box::new(move |i| !bits.get(i)),
+                },
+            }
+        }
+        (ColumnData::Uuid(d), _) => ordered_scan(d, &resolved, |v| match v {
+            Value::Uuid(u) => Some(u.as_u128()),
+            _ => None,
+        })
+        .map_err(mismatch)?,
+        (ColumnData::Decimal(d), _) => ordered_scan(d, &resolved, |v| match v {
+            Value::Decimal(f) => Some(*f),
+            // Exact for |i| <= 2^53, which covers every realistic literal.
+            Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        })
+        .map_err(mismatch)?,
+        (ColumnData::Text(text), _) => {
+            let t = StrTest::new(&resolved).map_err(mismatch)?;
+            text_scan(text, t)
+        }
+    };
+    Ok(FieldKernel {
+        valid: column.valid.as_ref(),
+        len: column.len(),
+        scan,
+    })
+}
+
+fn resolve(v: &Value, now: chrono::DateTime<chrono::Utc>) -> Result<Value> {
+    v.resolve(now).ok_or_else(|| Error::InvalidValue {
+        message: format!("{v:?} at the reference time {now} falls outside the years 0000 to 9999"),
+        span: Default::default(),
+    })
+}
+
+fn resolve_test(test: &Test, now: chrono::DateTime<chrono::Utc>) -> Result<Test> {
+    Ok(match test {
+        Test::Compare { op, value } => Test::Compare {
+            op: *op,
+            value: resolve(value, now)?,
+        },
+        Test::InList(vs) => {
+            Test::InList(vs.iter().map(|v| resolve(v, now)).collect::<Result<_>>()?)
+        }
+        Test::Between { low, high } => Test::Between {
+            low: resolve(low, now)?,
+            high: resolve(high, now)?,
+        },
+        other => other.clone(),
+    })
+}
+
+fn days(d: &chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    days_from_civil(d.year() as i64, d.month(), d.day())
+}
+
+/// A literal on an integer-like column.
+enum Num {
+    Int(i64),
+    Real(f64),
+}
+
+/// An integer-like test: inclusive bounds or a set, in `i128` so that `v ± 1`
+/// and saturated float bounds never overflow.
+enum IntSpec {
+    Range(i128, i128),
+    Set(Vec<i128>),
+}
+
+impl IntSpec {
+    fn accepts(&self, v: i128) -> bool {
+        match self {
+            IntSpec::Range(lo, hi) => *lo <= v && v <= *hi,
+            IntSpec::Set(s) => s.contains(&v),
+        }
+    }
+}
+
+/// The integers `x` with `x op n`. For a decimal literal the bound moves to
+/// the nearest integer on the right side (`x < 2.5` is `x <= 2`), which is
+/// exact where converting `x` to a float would not be.
+fn bounds(op: CmpOp, n: &Num) -> (i128, i128) {
+    const MIN: i128 = i128::MIN;
+    const MAX: i128 = i128::MAX;
+    match *n {
+        Num::Int(v) => {
+            let v = v as i128;
+            match op {
+                CmpOp::Eq => (v, v),
+                CmpOp::Lt => (MIN, v - 1),
+                CmpOp::Le => (MIN, v),
+                CmpOp::Gt => (v + 1, MAX),
+                CmpOp::Ge => (v, MAX),
+            }
+        }
+        Num::Real(f) => {
+            // `as` saturates, which keeps far-out literals on the right side.
+            let (floor, ceil) = (f.floor() as i128, f.ceil() as i128);
+            match op {
+                CmpOp::Eq if f.fract() == 0.0 => (floor, floor),
+                CmpOp::Eq => (1, 0),
+                CmpOp::Lt => (MIN, ceil.saturating_sub(1)),
+                CmpOp::Le => (MIN, floor),
+                CmpOp::Gt => (floor.saturating_add(1), MAX),
+                CmpOp::Ge => (ceil, MAX),
+            }
+        }
+    }
+}
+
+fn int_spec<'v>(test: &'v Test, num: impl Fn(&Value) -> Option<Num>) -> Result<IntSpec, &'v Value> {
+    let get = |v: &'v Value| num(v).ok_or(v);
+    Ok(match test {
+        Test::Compare { op, value } => {
+            let (lo, hi) = bounds(*op, &get(value)?);
+            IntSpec::Range(lo, hi)
+        }
+        Test::Between { low, high } => {
+            let (lo, _) = bounds(CmpOp::Ge, &get(low)?);
+            let (_, hi) = bounds(CmpOp::Le, &get(high)?);
+            IntSpec::Range(lo, hi)
+        }
+        Test::InList(vs) => {
+            let mut set = Vec::with_capacity(vs.len());
+            for v in vs {
+                match get(v)? {
+                    Num::Int(i) => set.push(i as i128),
+                    Num::Real(f) if f.fract() == 0.0 => set.push(f as i128),
+                    Num::Real(_) => {}
+                }
+            }
+            IntSpec::Set(set)
+        }
+        Test::IsNotNull => IntSpec::Range(i128::MIN, i128::MAX),
+        Test::Text { .. } => return Err(&TEXT_TEST),
+    })
+}
+
+/// Stands for a text pattern in type errors about non-text columns.
+static TEXT_TEST: Value = Value::Text(String::new());
+
+/// Integer storage widths.
+trait Narrow: Copy + PartialOrd + 'static {
+    const MIN: i128;
+    const MAX: i128;
+    /// `v` must lie in `MIN..=MAX`.
+    fn from_wide(v: i128) -> Self;
+}
+
+macro_rules! narrow {
+    ($($t:ty),*) => {$(
+        impl Narrow for $t {
+            const MIN: i128 = <$t>::MIN as i128;
+            const MAX: i128 = <$t>::MAX as i128;
+            fn from_wide(v: i128) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+narrow!(i16, i32, i64);
+
+fn int_scan<'a, T: Narrow>(data: &'a [T], spec: &IntSpec) -> Scan<'a> {
+    match spec {
+        IntSpec::Range(lo, hi) => {
+            let (lo, hi) = ((*lo).max(T::MIN), (*hi).min(T::MAX));
+            if lo > hi {
+                Scan::Const(false)
+            } else if lo == T::MIN && hi == T::MAX {
+                Scan::Const(true)
+            } else {
+                within(data, T::from_wide(lo), T::from_wide(hi))
+            }
+        }
+        IntSpec::Set(set) => member(
+            data,
+            set.iter()
+                .filter(|v| (T::MIN..=T::MAX).contains(v))
+                .map(|&v| T::from_wide(v))
+                .collect(),
+        ),
+    }
+}
+
+/// Tests on uuid and decimal columns, by the type's own order.
+fn ordered_scan<'a, 'v, T: Copy + PartialOrd + 'a>(
+    data: &'a [T],
+    test: &'v Test,
+    get: impl Fn(&Value) -> Option<T>,
+) -> Result<Scan<'a>, &'v Value> {
+    let get = |v: &'v Value| get(v).ok_or(v);
+    Ok(match test {
+        Test::Compare { op, value } => compare(data, *op, get(value)?),
+        Test::Between { low, high } => within(data, get(low)?, get(high)?),
+        Test::InList(vs) => member(data, vs.iter().map(get).collect::<Result<_, _>>()?),
+        Test::IsNotNull => Scan::Const(true),
+        Test::Text { .. } => return Err(&TEXT_TEST),
+    })
+}
+
+/// A test on one text value.
+enum StrTest {
+    Cmp(CmpOp, String),
+    In(Vec<String>),
+    Between(String, String),
+    /// Pattern already ASCII-lowercased.
+    Fold(TextOp, Vec<u8>),
+}
+
+impl StrTest {
+    fn new(test: &Test) -> Result<StrTest, &Value> {
+        let get = |v: &'_ Value| match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        };
+        Ok(match test {
+            Test::Compare { op, value } => StrTest::Cmp(*op, get(value).ok_or(value)?),
+            Test::Between { low, high } => {
+                StrTest::Between(get(low).ok_or(low)?, get(high).ok_or(high)?)
+            }
+            Test::InList(vs) => {
+                let mut set = Vec::with_capacity(vs.len());
+                for v in vs {
+                    set.push(get(v).ok_or(v)?);
+                }
+                set.sort_unstable();
+                set.dedup();
+                StrTest::In(set)
+            }
+            Test::Text { op, pattern } => {
+                StrTest::Fold(*op, pattern.as_bytes().to_ascii_lowercase())
+            }
+            Test::IsNotNull => StrTest::Between(String::new(), String::new()),
+        })
+    }
+
+    /// `str`'s order is byte order of UTF-8, which is code point order.
+    fn test(&self, s: &str) -> bool {
+        match self {
+            StrTest::Cmp(op, v) => {
+                let v = v.as_str();
+                match op {
+                    CmpOp::Eq => s == v,
+                    CmpOp::Lt => s < v,
+                    CmpOp::Le => s <= v,
+                    CmpOp::Gt => s > v,
+                    CmpOp::Ge => s >= v,
+                }
+            }
+            StrTest::In(set) => set.binary_search_by(|p| p.as_str().cmp(s)).is_ok(),
+            StrTest::Between(lo, hi) => lo.as_str() <= s && s <= hi.as_str(),
+            StrTest::Fold(op, p) => {
+                let h = s.as_bytes();
+                match op {
+                    TextOp::StartsWith => {
+                        h.len() >= p.len() && h[..p.len()].eq_ignore_ascii_case(p)
+                    }
+                    TextOp::EndsWith => {
+                        h.len() >= p.len() && h[h.len() - p.len()..].eq_ignore_ascii_case(p)
+                    }
+                    TextOp::Contains => contains_folded(h, p),
+                }
+            }
+        }
+    }
+}
+
+/// Whether `hay` contains `pat` (ASCII-lowercase) ignoring ASCII case. Byte
+/// matching is sound for UTF-8: folding leaves non-ASCII bytes alone, and a
+/// valid pattern can only match at character boundaries.
+fn contains_folded(hay: &[u8], pat: &[u8]) -> bool {
+    let Some(&first) = pat.first() else {
+        return true;
+    };
+    if hay.len() < pat.len() {
+        return false;
+    }
+    (0..=hay.len() - pat.len()).any(|i| {
+        hay[i].to_ascii_lowercase() == first && hay[i..i + pat.len()].eq_ignore_ascii_case(pat)
+    })
+}
+
+fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
+    let t = Rc::new(t);
+    let t1 = t.clone();
+    match text {
+        Text::Dict { codes, values } => Scan::Run {
+            // Each distinct value is tested once, then codes are looked up.
+            all: Box::new(move || {
+                let hits: Vec<bool> = values.iter().map(|v| t.test(v)).collect();
+                Bitmap::from_slice(codes, |c| hits[c as usize])
+            }),
+            one: Box::new(move |i| t1.test(&values[codes[i] as usize])),
+        },
+        Text::Plain { .. } => Scan::Run {
+            all: Box::new(move || {
+                let n = match text {
+                    Text::Plain { offsets, .. } => offsets.len() - 1,
+                    Text::Dict { codes, .. } => codes.len(),
+                };
+                Bitmap::from_fn(n, |i| t.test(text.get(i)))
+            }),
+            one: Box::new(move |i| t1.test(text.get(i))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_bounds_on_integers_are_exact() {
+        let d = [1i64, 2, 3, 4];
+        let run = |op, f| {
+            let spec = int_spec(
+                &Test::Compare {
+                    op,
+                    value: Value::Decimal(f),
+                },
+                |v| match v {
+                    Value::Decimal(f) => Some(Num::Real(*f)),
+                    _ => None,
+                },
+            )
+            .unwrap_or(IntSpec::Set(vec![]));
+            d.iter().filter(|&&x| spec.accepts(x as i128)).count()
+        };
+        assert_eq!(run(CmpOp::Lt, 2.5), 2);
+        assert_eq!(run(CmpOp::Le, 2.5), 2);
+        assert_eq!(run(CmpOp::Gt, 2.5), 2);
+        assert_eq!(run(CmpOp::Ge, 2.0), 3);
+        assert_eq!(run(CmpOp::Eq, 2.5), 0);
+        assert_eq!(run(CmpOp::Eq, 3.0), 1);
+        assert_eq!(run(CmpOp::Lt, 1e300), 4);
+        assert_eq!(run(CmpOp::Gt, -1e300), 4);
+    }
+
+    #[test]
+    fn folding_is_ascii_only_and_literal() {
+        let t = |op, p: &str, s: &str| StrTest::Fold(op, p.as_bytes().to_ascii_lowercase()).test(s);
+        assert!(t(TextOp::Contains, "COLE", "école"));
+        assert!(!t(TextOp::Contains, "é", "ÉCOLE"));
+        assert!(t(TextOp::Contains, "50%", "save 50% now"));
+        assert!(!t(TextOp::Contains, "5_%", "save 50% now"));
+        assert!(t(TextOp::StartsWith, "AB", "abc"));
+        assert!(t(TextOp::EndsWith, "", "abc"));
+        assert!(!t(TextOp::EndsWith, "abcd", "bcd"));
+    }
+}

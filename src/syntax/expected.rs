@@ -1,0 +1,263 @@
+//! Turns a pest error into an [`Error::Syntax`] a person can act on: the
+//! grammar's rule names become words ("a field name", "`where`"), the message
+//! says what came before and what was found, and common slips from other
+//! languages (`'text'`, `==`, `&&`, `1e3`, a keyword used as a name) get a
+//! hint saying what to write instead.
+
+use pest::error::{ErrorVariant, InputLocation};
+
+use crate::error::Error;
+use crate::span::{SourceKind, Span};
+
+use super::parser::Rule;
+use super::scan::{Scanner, Token, TokenKind};
+
+/// Words that can never be names (the `reserved` rule of the grammar).
+pub(crate) const RESERVED: [&str; 16] = [
+    "where", "and", "or", "not", "has", "in", "is", "null", "between", "contains", "starts",
+    "ends", "true", "false", "now", "today",
+];
+
+/// What a rule stands for, in words; `None` for rules never worth naming.
+fn describe(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        EOI => "end of input",
+        entity_name => "an entity name",
+        segment_name => "a segment name",
+        relation_name => "a relationship name",
+        via_name => "a relationship name",
+        field_name | path | predicate => "a field name",
+        group | open_paren => "`(`",
+        close_paren => "`)`",
+        open_bracket => "`[`",
+        close_bracket => "`]`",
+        comma => "`,`",
+        def_eq => "`=`",
+        cmp_tail | cmp_op => "a comparison operator",
+        null_tail | kw_is => "`is`",
+        list_tail | kw_in => "`in`",
+        between_tail | kw_between => "`between`",
+        text_tail | text_op => "`contains`, `starts with` or `ends with`",
+        kw_contains => "`contains`",
+        kw_starts => "`starts with`",
+        kw_ends => "`ends with`",
+        kw_with => "`with`",
+        literal => "a value",
+        pattern | string => "a string in double quotes",
+        count => "a whole number",
+        quantifier => "a quantifier (`no`, `at least N`, `at most N`, `exactly N`)",
+        kw_least => "`least`",
+        kw_most => "`most`",
+        via | kw_via => "`via`",
+        has | kw_has => "`has`",
+        member => "`in`",
+        kw_not => "`not`",
+        unary | or_expr | and_expr | expr_input => "a condition",
+        query_input => "an entity name",
+        library_input => "`segment`",
+        literal_input => "a value",
+        kw_true => "`true`",
+        kw_false => "`false`",
+        kw_where => "`where`",
+        kw_and => "`and`",
+        kw_or => "`or`",
+        kw_null => "`null`",
+        kw_segment | segment_def => "`segment`",
+        query => "an entity name",
+        time_sign => "`+` or `-`",
+        duration => "a duration such as 30d",
+        _ => return None,
+    })
+}
+
+/// The words for everything that starts a condition; listed one by one they
+/// make an unreadable message, so they are folded into "a condition".
+const CONDITION_STARTS: [&str; 6] = ["`(`", "`true`", "`false`", "`has`", "a field name", "`not`"];
+
+/// Where a word goes in the list of expectations: what continues the
+/// current construct first, then connectives, then the end.
+fn rank(word: &str) -> u8 {
+    match word {
+        "a comparison operator" => 0,
+        "`is`" => 1,
+        "`in`" => 2,
+        "`between`" => 3,
+        "`contains`, `starts with` or `ends with`" => 4,
+        "`and`" => 6,
+        "`or`" => 7,
+        "`)`" => 8,
+        "end of input" => 9,
+        _ => 5,
+    }
+}
+
+/// Builds the syntax error for a failed parse of `text`.
+pub(crate) fn syntax_error(
+    text: &str,
+    source: SourceKind,
+    err: &pest::error::Error<Rule>,
+) -> Error {
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    }
+    .min(text.len());
+    let mut expected: Vec<&str> = Vec::new();
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        for word in positives.iter().filter_map(|r| describe(*r)) {
+            if !expected.contains(&word) {
+                expected.push(word);
+            }
+        }
+    }
+    if CONDITION_STARTS.iter().all(|w| expected.contains(w)) {
+        expected.retain(|w| !CONDITION_STARTS.contains(w) && *w != "`in`");
+        expected.insert(0, "a condition");
+    }
+    expected.sort_by_key(|w| rank(w));
+    let found = Scanner::at(text, pos).next();
+    let previous = Scanner::new(text.get(..pos).unwrap_or(text)).last();
+    // At the end of the text, point just after the last token rather than
+    // after trailing blank lines and comments.
+    let pos = match (found, previous) {
+        (None, Some(prev)) => prev.end,
+        _ => pos,
+    };
+
+    let found_words = match found {
+        None => "end of input".to_string(),
+        Some(t) => describe_token(text, &t),
+    };
+    let mut message = match &expected[..] {
+        [] => format!("unexpected {found_words}"),
+        _ => format!("expected {}", list(&expected)),
+    };
+    if let Some(prev) = previous {
+        message.push_str(&format!(" after '{}'", clip(prev.text(text))));
+    }
+    if !expected.is_empty() {
+        message.push_str(&format!(", found {found_words}"));
+    }
+
+    let (span_end, hint, override_message) = match found {
+        None => (pos, None, None),
+        Some(t) => {
+            let (hint, msg) = slip(text, &t, &expected, previous.as_ref());
+            (t.end, hint, msg)
+        }
+    };
+    Error::Syntax {
+        message: override_message.unwrap_or(message),
+        expected: expected.iter().map(|s| s.to_string()).collect(),
+        span: Span::new(pos, span_end, source),
+        hint,
+    }
+}
+
+/// Recognizes habits from other languages in the token where parsing failed;
+/// returns a hint and, when the slip *is* the error, a message replacing the
+/// generic one.
+fn slip(
+    text: &str,
+    found: &Token,
+    expected: &[&str],
+    previous: Option<&Token>,
+) -> (Option<String>, Option<String>) {
+    let word = found.text(text);
+    let lower = word.to_ascii_lowercase();
+    match found.kind {
+        TokenKind::SingleQuoted => (
+            Some(format!(
+                "write {}",
+                super::fmt::quote(word.trim_matches('\''))
+            )),
+            Some("strings use double quotes; single quotes are not supported".into()),
+        ),
+        TokenKind::String { closed: false } => (
+            Some("add the closing `\"`; write `\\\"` for a quote inside a string".into()),
+            Some("unterminated string: the closing `\"` is missing".into()),
+        ),
+        TokenKind::Punct if word == "==" => (Some("use `=` to compare".into()), None),
+        TokenKind::Punct if word == "&&" => (Some("use `and`".into()), None),
+        TokenKind::Punct if word == "||" => (Some("use `or`".into()), None),
+        TokenKind::Punct if word == "!" => (Some("use `not` or `!=`".into()), None),
+        TokenKind::Number if looks_like_exponent(word) => (
+            Some("exponents are not supported; write the number out in full".into()),
+            None,
+        ),
+        TokenKind::Number if word.contains('-') || word.contains(':') => (
+            Some("dates are written YYYY-MM-DD and date-times YYYY-MM-DDTHH:MM:SSZ".into()),
+            None,
+        ),
+        TokenKind::Word if lower == "null" && expected.contains(&"a value") => (
+            Some("use `is null` or `is not null` to test for a missing value".into()),
+            None,
+        ),
+        TokenKind::Word if RESERVED.contains(&lower.as_str()) && wants_name(expected) => (
+            Some(format!(
+                "`{lower}` is a keyword and cannot be used as a name"
+            )),
+            None,
+        ),
+        TokenKind::Word
+            if previous.is_some_and(|p| p.kind == TokenKind::Number)
+                && expected.iter().any(|e| e.contains("duration")) =>
+        {
+            (Some("the units are s, min, h, d and w".into()), None)
+        }
+        _ => (None, None),
+    }
+}
+
+fn wants_name(expected: &[&str]) -> bool {
+    expected
+        .iter()
+        .any(|e| e.ends_with(" name") || *e == "a condition")
+}
+
+fn looks_like_exponent(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    match lower.split_once('e') {
+        Some((mantissa, exp)) => {
+            !mantissa.is_empty()
+                && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && !exp.is_empty()
+                && exp
+                    .trim_start_matches(['+', '-'])
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn describe_token(text: &str, token: &Token) -> String {
+    let word = token.text(text);
+    match token.kind {
+        TokenKind::Word if RESERVED.contains(&word.to_ascii_lowercase().as_str()) => {
+            format!("the keyword '{}'", clip(word))
+        }
+        _ => format!("'{}'", clip(word)),
+    }
+}
+
+/// At most 30 characters of a token, for messages.
+fn clip(word: &str) -> String {
+    let mut chars = word.chars();
+    let head: String = chars.by_ref().take(30).collect();
+    if chars.next().is_some() {
+        format!("{head}...")
+    } else {
+        head
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,345 @@
+//! The canonical text of an AST (`segql fmt`). Keywords are lowercase, one
+//! space surrounds every operator, strings are re-escaped, numbers and dates
+//! print so they parse back to the same value, and parentheses appear only
+//! where precedence needs them — or around an `and` inside an `and` (an `or`
+//! inside an `or`) that the author grouped, so `parse(format(q)) == q`.
+//! Lines longer than [`WIDTH`] break before `and`/`or`, nested groups indented.
+//! Comments are not part of the AST and are not kept.
+
+use std::fmt::Write as _;
+
+use super::ast::{
+    Anchor, CmpOp, Expr, ExprKind, Has, Library, Literal, LiteralKind, Path, Predicate, Quantifier,
+    Query, TextOp,
+};
+
+/// The column after which a line is broken.
+pub const WIDTH: usize = 80;
+const INDENT: usize = 2;
+
+/// The canonical text of a query, without a trailing newline.
+pub fn format_query(query: &Query) -> String {
+    format_query_at(query, 0)
+}
+
+/// The canonical text of a library: one definition per paragraph, a blank
+/// line between definitions, ending with a newline (empty for no segments).
+pub fn format_library(library: &Library) -> String {
+    let mut out = String::new();
+    for (i, def) in library.segments.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let head = format!("segment {} = ", def.name.name);
+        out.push_str(&head);
+        out.push_str(&format_query_at(&def.query, head.len()));
+        out.push('\n');
+    }
+    out
+}
+
+/// The canonical text of an expression (e.g. a guard), on as many lines as
+/// its width needs.
+pub fn format_expr(expr: &Expr) -> String {
+    block(expr, 0, 0)
+}
+
+/// The canonical text of a literal.
+pub fn format_literal(literal: &Literal) -> String {
+    let mut out = String::new();
+    write_literal(&mut out, literal);
+    out
+}
+
+/// `query` starting at column `column` of its first line.
+fn format_query_at(query: &Query, column: usize) -> String {
+    let Some(filter) = &query.filter else {
+        return query.entity.name.clone();
+    };
+    let head = format!("{} where", query.entity.name);
+    let flat = flat(filter);
+    if column + head.len() + 1 + flat.chars().count() <= WIDTH {
+        return format!("{head} {flat}");
+    }
+    format!(
+        "{head}\n{}{}",
+        " ".repeat(INDENT),
+        block(filter, INDENT, INDENT)
+    )
+}
+
+/// `expr` on one line.
+fn flat(expr: &Expr) -> String {
+    let mut out = String::new();
+    write_flat(&mut out, expr);
+    out
+}
+
+/// `expr` starting at column `column`, continuation lines indented by
+/// `indent`; broken over lines only when the flat form does not fit.
+fn block(expr: &Expr, column: usize, indent: usize) -> String {
+    let one_line = flat(expr);
+    if column + one_line.chars().count() <= WIDTH {
+        return one_line;
+    }
+    match &expr.kind {
+        ExprKind::And(items) | ExprKind::Or(items) => {
+            let word = if matches!(expr.kind, ExprKind::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
+            let mut out = String::new();
+            for (i, item) in items.iter().enumerate() {
+                let col = if i == 0 {
+                    column
+                } else {
+                    write!(out, "\n{}{word} ", " ".repeat(indent)).ok();
+                    indent + word.len() + 1
+                };
+                if needs_parens(expr, item) {
+                    let one_line = format!("({})", flat(item));
+                    if col + one_line.chars().count() <= WIDTH {
+                        out.push_str(&one_line);
+                    } else {
+                        out.push_str(&group(item, indent));
+                    }
+                } else {
+                    out.push_str(&block(item, col, indent));
+                }
+            }
+            out
+        }
+        ExprKind::Not(inner) if is_chain(inner) => format!("not {}", group(inner, indent)),
+        ExprKind::Has(has) if has.filter.is_some() => {
+            let mut out = String::new();
+            write_has_head(&mut out, has);
+            if let Some(filter) = &has.filter {
+                out.push_str(&group(filter, indent));
+            }
+            out
+        }
+        _ => one_line,
+    }
+}
+
+/// `(` + `expr` on its own indented lines + `)`.
+fn group(expr: &Expr, indent: usize) -> String {
+    let inner = indent + INDENT;
+    format!(
+        "(\n{pad}{}\n{})",
+        block(expr, inner, inner),
+        " ".repeat(indent),
+        pad = " ".repeat(inner)
+    )
+}
+
+fn is_chain(expr: &Expr) -> bool {
+    matches!(expr.kind, ExprKind::And(_) | ExprKind::Or(_))
+}
+
+/// Whether `child`, an operand of `parent`, must be parenthesized to parse
+/// back as the same tree.
+fn needs_parens(parent: &Expr, child: &Expr) -> bool {
+    match (&parent.kind, &child.kind) {
+        // An `or` binds looser than `and`; a nested same-operator group was
+        // grouped by its author (the parser flattens ungrouped chains).
+        (ExprKind::And(_), ExprKind::And(_) | ExprKind::Or(_)) => true,
+        (ExprKind::Or(_), ExprKind::Or(_)) => true,
+        (ExprKind::Not(_), ExprKind::And(_) | ExprKind::Or(_)) => true,
+        _ => false,
+    }
+}
+
+fn write_flat(out: &mut String, expr: &Expr) {
+    match &expr.kind {
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Not(inner) => {
+            out.push_str("not ");
+            write_operand(out, expr, inner);
+        }
+        ExprKind::And(items) | ExprKind::Or(items) => {
+            let (word, empty) = if matches!(expr.kind, ExprKind::And(_)) {
+                (" and ", "true")
+            } else {
+                (" or ", "false")
+            };
+            // An empty chain is what it means: `and` of nothing is true.
+            if items.is_empty() {
+                out.push_str(empty);
+            }
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(word);
+                }
+                write_operand(out, expr, item);
+            }
+        }
+        ExprKind::Has(has) => {
+            write_has_head(out, has);
+            if let Some(filter) = &has.filter {
+                out.push('(');
+                write_flat(out, filter);
+                out.push(')');
+            }
+        }
+        ExprKind::InSegment(name) => {
+            out.push_str("in ");
+            out.push_str(&name.name);
+        }
+        ExprKind::Predicate(p) => write_predicate(out, p),
+    }
+}
+
+fn write_operand(out: &mut String, parent: &Expr, child: &Expr) {
+    if needs_parens(parent, child) {
+        out.push('(');
+        write_flat(out, child);
+        out.push(')');
+    } else {
+        write_flat(out, child);
+    }
+}
+
+/// `has [quantifier] relation [via name]`, without the filter.
+fn write_has_head(out: &mut String, has: &Has) {
+    out.push_str("has ");
+    match has.quantifier {
+        Quantifier::Any => {}
+        Quantifier::No => out.push_str("no "),
+        Quantifier::AtLeast(n) => write!(out, "at least {n} ").unwrap_or(()),
+        Quantifier::AtMost(n) => write!(out, "at most {n} ").unwrap_or(()),
+        Quantifier::Exactly(n) => write!(out, "exactly {n} ").unwrap_or(()),
+    }
+    out.push_str(&has.relation.name);
+    if let Some(via) = &has.via {
+        out.push_str(" via ");
+        out.push_str(&via.name);
+    }
+}
+
+fn write_predicate(out: &mut String, predicate: &Predicate) {
+    let not = |negated: bool| if negated { "not " } else { "" };
+    match predicate {
+        Predicate::Compare { path, op, value } => {
+            write_path(out, path);
+            out.push_str(match op {
+                CmpOp::Eq => " = ",
+                CmpOp::Ne => " != ",
+                CmpOp::Lt => " < ",
+                CmpOp::Le => " <= ",
+                CmpOp::Gt => " > ",
+                CmpOp::Ge => " >= ",
+            });
+            write_literal(out, value);
+        }
+        Predicate::IsNull { path, negated } => {
+            write_path(out, path);
+            out.push_str(if *negated { " is not null" } else { " is null" });
+        }
+        Predicate::InList {
+            path,
+            negated,
+            values,
+        } => {
+            write_path(out, path);
+            write!(out, " {}in [", not(*negated)).unwrap_or(());
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_literal(out, v);
+            }
+            out.push(']');
+        }
+        Predicate::Between {
+            path,
+            negated,
+            low,
+            high,
+        } => {
+            write_path(out, path);
+            write!(out, " {}between ", not(*negated)).unwrap_or(());
+            write_literal(out, low);
+            out.push_str(" and ");
+            write_literal(out, high);
+        }
+        Predicate::Text {
+            path,
+            negated,
+            op,
+            pattern,
+        } => {
+            write_path(out, path);
+            let op = match op {
+                TextOp::Contains => "contains",
+                TextOp::StartsWith => "starts with",
+                TextOp::EndsWith => "ends with",
+            };
+            write!(out, " {}{op} ", not(*negated)).unwrap_or(());
+            write_literal(out, pattern);
+        }
+        Predicate::BoolField { path } => write_path(out, path),
+    }
+}
+
+fn write_path(out: &mut String, path: &Path) {
+    for (i, segment) in path.segments.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(&segment.name);
+    }
+}
+
+fn write_literal(out: &mut String, literal: &Literal) {
+    match &literal.kind {
+        LiteralKind::String(s) => out.push_str(&quote(s)),
+        LiteralKind::Integer(i) => write!(out, "{i}").unwrap_or(()),
+        LiteralKind::Decimal(d) => out.push_str(&decimal(*d)),
+        LiteralKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        LiteralKind::Date(d) => write!(out, "{}", d.format("%Y-%m-%d")).unwrap_or(()),
+        LiteralKind::DateTime(t) => write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")).unwrap_or(()),
+        LiteralKind::Relative(r) => {
+            out.push_str(match r.anchor {
+                Anchor::Now => "now",
+                Anchor::Today => "today",
+            });
+            if let Some(d) = r.offset {
+                let sign = if d.negative { '-' } else { '+' };
+                write!(out, " {sign} {}{}", d.amount, d.unit.suffix()).unwrap_or(());
+            }
+        }
+    }
+}
+
+/// A decimal that parses back to the same f64 and never as an integer:
+/// Rust's `Display` for f64 is the shortest round-tripping form and never
+/// uses an exponent; a whole number gets `.0` so it stays a decimal.
+fn decimal(d: f64) -> String {
+    let text = format!("{d}");
+    if text.contains('.') || !d.is_finite() {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// `s` as a double-quoted segql string: `"` and `\` escaped, newline and
+/// tab as `\n` `\t`, other control characters as `\u{HEX}`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => write!(out, "\\u{{{:x}}}", c as u32).unwrap_or(()),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

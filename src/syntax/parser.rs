@@ -1,0 +1,575 @@
+//! pest behind a thin wall: the crate-private grammar type and one small
+//! function per rule that turns a [`Pair`] into an AST node.
+//!
+//! The public entry points (`parse_query` and friends in `mod.rs`) check the
+//! size and depth limits first, then call [`run`], which parses on a thread
+//! with a large stack when the query nests deeply, so the recursive descent
+//! of pest and of this builder never overflows the caller's stack.
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+use pest_derive::Parser;
+
+use crate::error::{limits::MAX_IN_LIST, Error, Result};
+use crate::span::{SourceKind, Span};
+
+use super::ast::{
+    CmpOp, Expr, ExprKind, Has, Ident, Library, Literal, Path, Predicate, Quantifier, Query,
+    SegmentDef, TextOp,
+};
+use super::expected::syntax_error;
+use super::literal::{build_literal, build_string, parse_count};
+
+#[derive(Parser)]
+#[grammar = "../grammar/segql.pest"]
+pub(crate) struct SegqlParser;
+
+/// Nesting below which parsing runs on the caller's thread. Deeper queries
+/// get a thread of their own with [`BIG_STACK`] bytes of stack.
+const INLINE_DEPTH: usize = 48;
+const BIG_STACK: usize = 256 << 20;
+
+/// Parses `text` as `rule` and builds the result with `build`; `depth` is the
+/// nesting the pre-scan measured.
+pub(crate) fn run<T, F>(
+    text: &str,
+    source: SourceKind,
+    rule: Rule,
+    depth: usize,
+    build: F,
+) -> Result<T>
+where
+    T: Send,
+    F: FnOnce(Pair<'_, Rule>, &Builder) -> Result<T> + Send,
+{
+    let work = move || {
+        let builder = Builder { source };
+        let mut pairs =
+            SegqlParser::parse(rule, text).map_err(|e| syntax_error(text, source, &e))?;
+        let top = pairs
+            .next()
+            .ok_or_else(|| internal("the parser returned nothing"))?;
+        build(top, &builder)
+    };
+    if depth < INLINE_DEPTH {
+        return work();
+    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("segql-parse".into())
+            .stack_size(BIG_STACK)
+            .spawn_scoped(scope, work)
+            .map_err(|e| internal(&format!("cannot start the parser thread: {e}")))?;
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(internal("the parser thread panicked")))
+    })
+}
+
+pub(crate) fn internal(message: &str) -> Error {
+    Error::Internal {
+        message: message.to_string(),
+    }
+}
+
+/// Builds AST nodes from pairs; knows which text its spans point into.
+pub(crate) struct Builder {
+    pub source: SourceKind,
+}
+
+impl Builder {
+    pub fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(s.start(), s.end(), self.source)
+    }
+
+    /// The children of `pair` that carry meaning: keywords and punctuation
+    /// are skipped because their rule already told us what they are.
+    fn parts<'i>(&self, pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+        pair.into_inner().filter(|p| !is_noise(p.as_rule()))
+    }
+
+    pub fn query_input(&self, pair: Pair<'_, Rule>) -> Result<Query> {
+        let query = self
+            .parts(pair)
+            .find(|p| p.as_rule() == Rule::query)
+            .ok_or_else(|| internal("query_input without a query"))?;
+        self.query(query)
+    }
+
+    pub fn library_input(&self, pair: Pair<'_, Rule>) -> Result<Library> {
+        let segments = self
+            .parts(pair)
+            .filter(|p| p.as_rule() == Rule::segment_def)
+            .map(|p| self.segment_def(p))
+            .collect::<Result<_>>()?;
+        Ok(Library { segments })
+    }
+
+    pub fn expr_input(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let expr = self
+            .parts(pair)
+            .find(|p| p.as_rule() == Rule::or_expr)
+            .ok_or_else(|| internal("expr_input without an expression"))?;
+        self.expr(expr)
+    }
+
+    pub fn literal_input(&self, pair: Pair<'_, Rule>) -> Result<Literal> {
+        let literal = self
+            .parts(pair)
+            .find(|p| p.as_rule() == Rule::literal)
+            .ok_or_else(|| internal("literal_input without a literal"))?;
+        build_literal(self, literal)
+    }
+
+    fn segment_def(&self, pair: Pair<'_, Rule>) -> Result<SegmentDef> {
+        let span = self.span(&pair);
+        let mut parts = self.parts(pair);
+        let name = self.name(parts.next())?;
+        let query = self.query(next(&mut parts, "segment_def")?)?;
+        Ok(SegmentDef { name, query, span })
+    }
+
+    fn query(&self, pair: Pair<'_, Rule>) -> Result<Query> {
+        let span = self.span(&pair);
+        let mut parts = self.parts(pair);
+        let entity = self.name(parts.next())?;
+        let filter = parts.next().map(|p| self.expr(p)).transpose()?;
+        Ok(Query {
+            entity,
+            filter,
+            span,
+        })
+    }
+
+    /// A wrapper rule around `ident` (`entity_name`, `field_name`, ...).
+    fn name(&self, pair: Option<Pair<'_, Rule>>) -> Result<Ident> {
+        let pair = pair.ok_or_else(|| internal("a name is missing"))?;
+        Ok(Ident {
+            name: pair.as_str().trim().to_string(),
+            span: self.span(&pair),
+        })
+    }
+
+    /// Any expression rule: `or_expr`, `and_expr`, `unary`, `group` or a primary.
+    pub fn expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::or_expr => self.chain(pair, span, ExprKind::Or),
+            Rule::and_expr => self.chain(pair, span, ExprKind::And),
+            Rule::unary => {
+                let mut inner = pair.into_inner();
+                let first = next(&mut inner, "unary")?;
+                if first.as_rule() == Rule::kw_not {
+                    let operand = self.expr(next(&mut inner, "unary")?)?;
+                    Ok(Expr {
+                        kind: ExprKind::Not(Box::new(operand)),
+                        span,
+                    })
+                } else {
+                    self.expr(first)
+                }
+            }
+            Rule::group => {
+                let inner = next(&mut self.parts(pair), "group")?;
+                let expr = self.expr(inner)?;
+                // The group's span includes its parentheses.
+                Ok(Expr { span, ..expr })
+            }
+            Rule::kw_true => Ok(Expr {
+                kind: ExprKind::Bool(true),
+                span,
+            }),
+            Rule::kw_false => Ok(Expr {
+                kind: ExprKind::Bool(false),
+                span,
+            }),
+            Rule::has => self.has(pair, span),
+            Rule::member => {
+                let name = self.name(self.parts(pair).next())?;
+                Ok(Expr {
+                    kind: ExprKind::InSegment(name),
+                    span,
+                })
+            }
+            Rule::predicate => Ok(Expr {
+                kind: ExprKind::Predicate(self.predicate(pair)?),
+                span,
+            }),
+            other => Err(internal(&format!(
+                "unexpected rule {other:?} in an expression"
+            ))),
+        }
+    }
+
+    /// `a op b op c` becomes one n-ary node; a single operand is itself.
+    fn chain(
+        &self,
+        pair: Pair<'_, Rule>,
+        span: Span,
+        make: fn(Vec<Expr>) -> ExprKind,
+    ) -> Result<Expr> {
+        let mut operands = self
+            .parts(pair)
+            .map(|p| self.expr(p))
+            .collect::<Result<Vec<_>>>()?;
+        if operands.len() == 1 {
+            return operands.pop().ok_or_else(|| internal("empty chain"));
+        }
+        Ok(Expr {
+            kind: make(operands),
+            span,
+        })
+    }
+
+    fn has(&self, pair: Pair<'_, Rule>, span: Span) -> Result<Expr> {
+        let mut quantifier = Quantifier::Any;
+        let mut relation = None;
+        let mut via = None;
+        let mut filter = None;
+        for part in self.parts(pair) {
+            match part.as_rule() {
+                Rule::quantifier => quantifier = self.quantifier(part)?,
+                Rule::relation_name => relation = Some(self.name(Some(part))?),
+                Rule::via => via = Some(self.name(self.parts(part).next())?),
+                Rule::group => filter = Some(Box::new(self.expr(part)?)),
+                other => return Err(internal(&format!("unexpected {other:?} in has"))),
+            }
+        }
+        let relation = relation.ok_or_else(|| internal("has without a relation"))?;
+        Ok(Expr {
+            kind: ExprKind::Has(Has {
+                quantifier,
+                relation,
+                via,
+                filter,
+            }),
+            span,
+        })
+    }
+
+    fn quantifier(&self, pair: Pair<'_, Rule>) -> Result<Quantifier> {
+        let mut make: Option<fn(u64) -> Quantifier> = None;
+        let mut count = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::kw_no => return Ok(Quantifier::No),
+                Rule::kw_least => make = Some(Quantifier::AtLeast),
+                Rule::kw_most => make = Some(Quantifier::AtMost),
+                Rule::kw_exactly => make = Some(Quantifier::Exactly),
+                Rule::count => count = Some(parse_count(self, &part)?),
+                _ => {}
+            }
+        }
+        match (make, count) {
+            (Some(make), Some(n)) => Ok(make(n)),
+            _ => Err(internal("incomplete quantifier")),
+        }
+    }
+
+    fn predicate(&self, pair: Pair<'_, Rule>) -> Result<Predicate> {
+        let mut inner = pair.into_inner();
+        let path = self.path(next(&mut inner, "predicate")?)?;
+        let Some(tail) = inner.next() else {
+            return Ok(Predicate::BoolField { path });
+        };
+        let rule = tail.as_rule();
+        let mut negated = false;
+        let mut op_text = String::new();
+        let mut values = Vec::new();
+        let mut bad_op = None;
+        for part in tail.into_inner() {
+            match part.as_rule() {
+                Rule::kw_not => negated = true,
+                Rule::cmp_op => op_text = part.as_str().to_string(),
+                Rule::bad_cmp_op => bad_op = Some(part),
+                Rule::text_op => op_text = part.as_str().to_ascii_lowercase(),
+                Rule::literal => values.push(build_literal(self, part)?),
+                Rule::pattern => {
+                    let inner = next(&mut part.into_inner(), "pattern")?;
+                    values.push(self.pattern(inner)?);
+                }
+                _ => {}
+            }
+        }
+        if let Some(op) = bad_op {
+            return Err(bad_operator(self, &op));
+        }
+        if rule == Rule::list_tail {
+            if values.len() > MAX_IN_LIST {
+                let span = values[MAX_IN_LIST].span.to(values[values.len() - 1].span);
+                return Err(Error::TooManyValues {
+                    count: values.len(),
+                    limit: MAX_IN_LIST,
+                    span,
+                });
+            }
+            return Ok(Predicate::InList {
+                path,
+                negated,
+                values,
+            });
+        }
+        let mut values = values.into_iter();
+        let mut value = || {
+            values
+                .next()
+                .ok_or_else(|| internal("predicate without a value"))
+        };
+        Ok(match rule {
+            Rule::cmp_tail => Predicate::Compare {
+                path,
+                op: cmp_op(&op_text)?,
+                value: value()?,
+            },
+            Rule::null_tail => Predicate::IsNull { path, negated },
+            Rule::between_tail => Predicate::Between {
+                path,
+                negated,
+                low: value()?,
+                high: value()?,
+            },
+            Rule::text_tail => Predicate::Text {
+                path,
+                negated,
+                op: text_op(&op_text),
+                pattern: value()?,
+            },
+            other => return Err(internal(&format!("unexpected predicate tail {other:?}"))),
+        })
+    }
+
+    /// The pattern of `contains`/`starts with`/`ends with`: a string only.
+    fn pattern(&self, pair: Pair<'_, Rule>) -> Result<Literal> {
+        match pair.as_rule() {
+            Rule::string => build_string(self, pair),
+            _ => Err(super::literal::single_quoted(self, &pair)),
+        }
+    }
+
+    fn path(&self, pair: Pair<'_, Rule>) -> Result<Path> {
+        let span = self.span(&pair);
+        let segments = pair
+            .into_inner()
+            .map(|p| self.name(Some(p)))
+            .collect::<Result<_>>()?;
+        Ok(Path { segments, span })
+    }
+}
+
+/// Keyword and punctuation rules: the structure already says what they mean.
+fn is_noise(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::EOI
+            | Rule::kw_where
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_has
+            | Rule::kw_via
+            | Rule::kw_in
+            | Rule::kw_segment
+            | Rule::open_paren
+            | Rule::close_paren
+            | Rule::open_bracket
+            | Rule::close_bracket
+            | Rule::comma
+            | Rule::def_eq
+    )
+}
+
+fn next<'i>(
+    pairs: &mut impl Iterator<Item = Pair<'i, Rule>>,
+    what: &str,
+) -> Result<Pair<'i, Rule>> {
+    pairs
+        .next()
+        .ok_or_else(|| internal(&format!("{what} is missing a part")))
+}
+
+fn cmp_op(text: &str) -> Result<CmpOp> {
+    Ok(match text {
+        "=" => CmpOp::Eq,
+        "!=" => CmpOp::Ne,
+        "<" => CmpOp::Lt,
+        "<=" => CmpOp::Le,
+        ">" => CmpOp::Gt,
+        ">=" => CmpOp::Ge,
+        other => return Err(internal(&format!("unknown operator {other}"))),
+    })
+}
+
+fn text_op(text: &str) -> TextOp {
+    if text.starts_with("contains") {
+        TextOp::Contains
+    } else if text.starts_with("starts") {
+        TextOp::StartsWith
+    } else {
+        TextOp::EndsWith
+    }
+}
+
+/// `==`, `<>` and friends: say what segql writes instead.
+fn bad_operator(builder: &Builder, op: &Pair<'_, Rule>) -> Error {
+    let written = op.as_str();
+    let instead = match written {
+        "==" => "=",
+        "<>" => "!=",
+        "=<" => "<=",
+        _ => ">=",
+    };
+    Error::Syntax {
+        message: format!("unknown operator '{written}'; segql writes it `{instead}`"),
+        expected: vec!["a comparison operator (=, !=, <, <=, >, >=)".to_string()],
+        span: builder.span(op),
+        hint: Some(format!("use `{instead}` instead of `{written}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::span::SourceKind;
+    use crate::syntax::ast::{ExprKind, Predicate, Quantifier};
+    use crate::syntax::{format_expr, parse_expr, parse_query};
+
+    /// The tree of `text` in canonical text with every group parenthesized,
+    /// so a test can state the grouping it expects.
+    fn shape(text: &str) -> String {
+        fn walk(e: &crate::syntax::ast::Expr) -> String {
+            match &e.kind {
+                ExprKind::And(items) => format!(
+                    "and({})",
+                    items.iter().map(walk).collect::<Vec<_>>().join(", ")
+                ),
+                ExprKind::Or(items) => format!(
+                    "or({})",
+                    items.iter().map(walk).collect::<Vec<_>>().join(", ")
+                ),
+                ExprKind::Not(inner) => format!("not({})", walk(inner)),
+                _ => format_expr(e),
+            }
+        }
+        walk(&parse_expr(text, SourceKind::Query).unwrap())
+    }
+
+    #[test]
+    fn not_binds_tighter_than_and_which_binds_tighter_than_or() {
+        assert_eq!(shape("a or b and c"), "or(a, and(b, c))");
+        assert_eq!(shape("a and b or c"), "or(and(a, b), c)");
+        assert_eq!(shape("not a and b"), "and(not(a), b)");
+        assert_eq!(shape("not not a or b"), "or(not(not(a)), b)");
+        assert_eq!(shape("not (a or b)"), "not(or(a, b))");
+    }
+
+    #[test]
+    fn chains_are_flat_but_author_groups_stay_nested() {
+        assert_eq!(shape("a and b and c and d"), "and(a, b, c, d)");
+        assert_eq!(shape("a or b or c"), "or(a, b, c)");
+        assert_eq!(shape("(a and b) and c"), "and(and(a, b), c)");
+        assert_eq!(shape("a or (b or c)"), "or(a, or(b, c))");
+        assert_eq!(shape("((a))"), "a");
+    }
+
+    #[test]
+    fn between_keeps_its_own_and() {
+        assert_eq!(
+            shape("x between 1 and 2 and y"),
+            "and(x between 1 and 2, y)"
+        );
+        assert_eq!(
+            shape("x not between 1 and 2 or y"),
+            "or(x not between 1 and 2, y)"
+        );
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_need_a_word_boundary() {
+        let q = parse_query("CONTACT WHERE NOT Order AND nowhere Or isbn").unwrap();
+        assert_eq!(q.entity.name, "CONTACT");
+        assert_eq!(
+            shape("NOT Order AND nowhere Or isbn"),
+            "or(and(not(Order), nowhere), isbn)"
+        );
+        // Field names of the default schema that look like keywords.
+        assert_eq!(
+            shape("list = \"x\" and type = 1 and source = 2"),
+            "and(list = \"x\", type = 1, source = 2)"
+        );
+    }
+
+    #[test]
+    fn has_forms() {
+        let q = parse_query(
+            "contact where has at least 3 interaction via interaction_contact(type = 1)",
+        )
+        .unwrap();
+        let Some(ExprKind::Has(has)) = q.filter.map(|f| f.kind) else {
+            panic!("expected has")
+        };
+        assert_eq!(has.quantifier, Quantifier::AtLeast(3));
+        assert_eq!(has.relation.name, "interaction");
+        assert_eq!(
+            has.via.map(|v| v.name).as_deref(),
+            Some("interaction_contact")
+        );
+        assert!(has.filter.is_some());
+        for (text, quantifier) in [
+            ("has lead", Quantifier::Any),
+            ("has no lead", Quantifier::No),
+            ("has at most 0 lead", Quantifier::AtMost(0)),
+            ("has exactly 2 lead", Quantifier::Exactly(2)),
+            // A relationship called `no` is still a name when no name follows.
+            ("has no(x)", Quantifier::Any),
+        ] {
+            match parse_expr(text, SourceKind::Query).unwrap().kind {
+                ExprKind::Has(h) => assert_eq!(h.quantifier, quantifier, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn predicate_forms() {
+        let forms = [
+            "a = 1",
+            "a != 1",
+            "a < 1",
+            "a <= 1",
+            "a > 1",
+            "a >= 1",
+            "a is null",
+            "a is not null",
+            "a in [1, 2]",
+            "a not in [1]",
+            "a between 1 and 2",
+            "a not between 1 and 2",
+            "a contains \"x\"",
+            "a not contains \"x\"",
+            "a starts with \"x\"",
+            "a ends with \"x\"",
+            "a not ends with \"x\"",
+            "a.b.c",
+        ];
+        for text in forms {
+            let e = parse_expr(text, SourceKind::Query).unwrap();
+            assert!(matches!(e.kind, ExprKind::Predicate(_)), "{text}");
+            assert_eq!(format_expr(&e), text);
+        }
+        let e = parse_expr("a in [1, 2,]", SourceKind::Query).unwrap();
+        assert!(
+            matches!(e.kind, ExprKind::Predicate(Predicate::InList { ref values, .. }) if values.len() == 2)
+        );
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_tagged_with_their_source() {
+        let e = parse_expr("é = 1 or in seg", SourceKind::Guard);
+        assert!(e.is_err(), "names are ASCII");
+        let e = parse_expr("x = \"é\" or in seg", SourceKind::Guard).unwrap();
+        let ExprKind::Or(items) = e.kind else {
+            panic!()
+        };
+        assert_eq!((items[1].span.start, items[1].span.end), (12, 18));
+        assert!(matches!(items[1].span.source, SourceKind::Guard));
+    }
+}
