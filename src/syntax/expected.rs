@@ -38,7 +38,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         null_tail | kw_is => "`is`",
         list_tail | kw_in => "`in`",
         between_tail | kw_between => "`between`",
-        text_tail | text_op => "`contains`, `starts with` or `ends with`",
+        text_tail | text_op => "`contains`/`starts with`/`ends with`",
         kw_contains => "`contains`",
         kw_starts => "`starts with`",
         kw_ends => "`ends with`",
@@ -83,7 +83,7 @@ fn rank(word: &str) -> u8 {
         "`is`" => 1,
         "`in`" => 2,
         "`between`" => 3,
-        "`contains`, `starts with` or `ends with`" => 4,
+        "`contains`/`starts with`/`ends with`" => 4,
         "`and`" => 6,
         "`or`" => 7,
         "`)`" => 8,
@@ -182,6 +182,32 @@ fn slip(
         TokenKind::Punct if word == "&&" => (Some("use `and`".into()), None),
         TokenKind::Punct if word == "||" => (Some("use `or`".into()), None),
         TokenKind::Punct if word == "!" => (Some("use `not` or `!=`".into()), None),
+        TokenKind::Punct if word == "." && next_is_digit(text, found.end) => (
+            Some("write a digit before the decimal point, e.g. 0.5".into()),
+            None,
+        ),
+        TokenKind::Punct
+            if word == "-"
+                && text.get(found.end..).is_some_and(|rest| {
+                    rest.trim_start().starts_with(|c: char| c.is_ascii_digit())
+                }) =>
+        {
+            (
+                Some("write a negative number without a space, e.g. -5".into()),
+                None,
+            )
+        }
+        TokenKind::Punct if !word.is_ascii() => (
+            Some(
+                "names are made of ASCII letters, digits and `_`; other text goes in double quotes"
+                    .into(),
+            ),
+            None,
+        ),
+        TokenKind::Number if word.ends_with('.') => (
+            Some("write a digit after the decimal point, e.g. 1.0".into()),
+            None,
+        ),
         TokenKind::Number if looks_like_exponent(word) => (
             Some("exponents are not supported; write the number out in full".into()),
             None,
@@ -208,6 +234,10 @@ fn slip(
         }
         _ => (None, None),
     }
+}
+
+fn next_is_digit(text: &str, at: usize) -> bool {
+    text.as_bytes().get(at).is_some_and(u8::is_ascii_digit)
 }
 
 fn wants_name(expected: &[&str]) -> bool {
@@ -259,5 +289,84 @@ fn list(words: &[&str]) -> String {
         [] => String::new(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Error;
+    use crate::syntax::parse_query;
+
+    /// Message and hint of the syntax error of `text`.
+    fn error(text: &str) -> (String, Option<String>, Vec<String>) {
+        match parse_query(text) {
+            Err(Error::Syntax {
+                message,
+                hint,
+                expected,
+                ..
+            }) => (message, hint, expected),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_what_was_expected_after_what() {
+        assert!(
+            parse_query("contact where role").is_ok(),
+            "a bare path is valid"
+        );
+        let (message, _, expected) = error("contact where role ?");
+        assert!(
+            message.starts_with("expected a comparison operator, `is`, `in`, `between`"),
+            "{message}"
+        );
+        assert!(message.ends_with("after 'role', found '?'"), "{message}");
+        assert!(expected.contains(&"end of input".to_string()));
+    }
+
+    #[test]
+    fn folds_everything_that_starts_a_condition() {
+        let (message, _, expected) = error("contact where x = 1 and");
+        assert_eq!(
+            message,
+            "expected a condition after 'and', found end of input"
+        );
+        assert_eq!(expected, vec!["a condition"]);
+    }
+
+    #[test]
+    fn hints_at_habits_from_other_languages() {
+        for (text, hint) in [
+            ("contact where a = 1 && b", "use `and`"),
+            ("contact where a = 1 || b", "use `or`"),
+            ("contact where a = null", "is null"),
+            ("contact where where = 1", "keyword"),
+            ("contact where a = .5", "0.5"),
+            ("contact where a = - 5", "-5"),
+            ("contact where é = 1", "ASCII"),
+            ("contact where a = 2024-5-1", "YYYY-MM-DD"),
+        ] {
+            let (message, got, _) = error(text);
+            let got = got.unwrap_or_else(|| panic!("{text}: no hint; {message}"));
+            assert!(got.contains(hint), "{text}: {got}");
+        }
+    }
+
+    #[test]
+    fn the_slip_itself_can_be_the_message() {
+        let (message, hint, _) = error("contact where a = 'x");
+        assert!(message.contains("double quotes"), "{message}");
+        assert_eq!(hint.as_deref(), Some("write \"x\""));
+        let (message, _, _) = error("contact where a = \"x");
+        assert!(message.starts_with("unterminated string"), "{message}");
+    }
+
+    #[test]
+    fn an_error_at_the_end_points_after_the_last_token() {
+        let text = "contact where a =\n\n# trailing comment\n";
+        let err = parse_query(text).unwrap_err();
+        let span = err.span().unwrap();
+        assert_eq!(span.start, text.find('=').unwrap() + 1);
     }
 }

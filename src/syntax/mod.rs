@@ -4,6 +4,22 @@
 //! Every entry point enforces the limits of SPEC §2.4 before parsing: the
 //! text size ([`Error::TooLarge`]) and the nesting depth ([`Error::TooDeep`],
 //! measured by a non-recursive pre-scan), so no input can overflow the stack.
+//!
+//! Decisions where SPEC §2 is silent:
+//! - Reserved words, never names: `where and or not has in is null between
+//!   contains starts ends true false now today`. The other keywords (`no`,
+//!   `at`, `least`, `most`, `exactly`, `via`, `with`, `segment`) are only
+//!   keywords where they can appear, so they remain usable as names.
+//! - Depth counts every parenthesized group (also `has R(...)`), every `not`
+//!   of a chain, and every hop of a dotted path; `has R` alone adds nothing.
+//! - A date-time must say its zone (`Z` or `±HH:MM`); without one it is an
+//!   error rather than silently UTC. Fractional seconds are an error too
+//!   (reference times and stored date-times are whole seconds).
+//! - Number, date and duration tokens end at a non-word character, so
+//!   `1and` or `30dx` is an error, not `1 and` / `30d x`.
+//! - Durations may be written with upper-case units (`30D`); the formatter
+//!   prints them lower-case. `m` is rejected as ambiguous (use `min`).
+//! - An empty library is valid (no segments).
 
 // The crate's one error type is large by design (structured fields for good
 // messages); errors are rare, so the size of `Result` does not matter here.

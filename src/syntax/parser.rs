@@ -25,9 +25,11 @@ use super::literal::{build_literal, build_string, parse_count};
 pub(crate) struct SegqlParser;
 
 /// Nesting below which parsing runs on the caller's thread. Deeper queries
-/// get a thread of their own with [`BIG_STACK`] bytes of stack.
-const INLINE_DEPTH: usize = 48;
-const BIG_STACK: usize = 256 << 20;
+/// get a thread of their own with [`BIG_STACK`] bytes of stack: in a debug
+/// build pest's recursive descent takes some 40 KB of stack per nesting
+/// level, so even a 256-deep query would overflow a 2 MiB thread.
+const INLINE_DEPTH: usize = 8;
+const BIG_STACK: usize = 64 << 20;
 
 /// Parses `text` as `rule` and builds the result with `build`; `depth` is the
 /// nesting the pre-scan measured.
@@ -559,6 +561,30 @@ mod tests {
         assert!(
             matches!(e.kind, ExprKind::Predicate(Predicate::InList { ref values, .. }) if values.len() == 2)
         );
+    }
+
+    /// Queries shallower than `INLINE_DEPTH` parse on the caller's thread;
+    /// they must leave most of an ordinary 2 MiB thread stack to the caller.
+    #[test]
+    fn inline_parses_fit_in_a_small_stack() {
+        let n = super::INLINE_DEPTH - 1;
+        for text in [
+            format!("contact where {}x = 1{}", "(".repeat(n), ")".repeat(n)),
+            format!("contact where {}x", "not ".repeat(n)),
+            format!(
+                "contact where {}x = 1{}",
+                "has lead(".repeat(n),
+                ")".repeat(n)
+            ),
+        ] {
+            let parsed = std::thread::Builder::new()
+                .stack_size(1 << 20)
+                .spawn(move || parse_query(&text).is_ok())
+                .unwrap()
+                .join()
+                .unwrap();
+            assert!(parsed);
+        }
     }
 
     #[test]

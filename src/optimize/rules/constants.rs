@@ -1,0 +1,116 @@
+//! Constant folding: `true` and `false` through `and`, `or`, `not`, and a
+//! relationship whose filter is `false`.
+
+use crate::check::plan::PlanExpr;
+use crate::optimize::Rule;
+
+/// `x and false` → `false`, `x and true` → `x`, `x or true` → `true`,
+/// `x or false` → `x`, `not true` → `false`; and `has R(false)` → the
+/// quantifier tested on a count of zero (no related record can satisfy
+/// `false`), so `has R(false)` → `false` but `has no R(false)` → `true`.
+pub struct ConstantFolding;
+
+impl Rule for ConstantFolding {
+    fn name(&self) -> &'static str {
+        "constant_folding"
+    }
+
+    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        match expr {
+            PlanExpr::Not(inner) => match *inner {
+                PlanExpr::Const(value) => (PlanExpr::Const(!value), true),
+                other => (PlanExpr::Not(Box::new(other)), false),
+            },
+            PlanExpr::And(items) => fold_list(items, true, PlanExpr::And),
+            PlanExpr::Or(items) => fold_list(items, false, PlanExpr::Or),
+            PlanExpr::Related(related) if *related.filter == PlanExpr::Const(false) => {
+                (PlanExpr::Const(related.quantifier.accepts(0)), true)
+            }
+            other => (other, false),
+        }
+    }
+}
+
+/// Fold the constants of an `and` (`identity` = true) or `or` (`identity` =
+/// false): the identity drops out, its opposite decides the whole list.
+fn fold_list(
+    items: Vec<PlanExpr>,
+    identity: bool,
+    rebuild: fn(Vec<PlanExpr>) -> PlanExpr,
+) -> (PlanExpr, bool) {
+    if items.contains(&PlanExpr::Const(!identity)) {
+        return (PlanExpr::Const(!identity), true);
+    }
+    if items.is_empty() {
+        return (PlanExpr::Const(identity), true);
+    }
+    let before = items.len();
+    let kept: Vec<PlanExpr> = items
+        .into_iter()
+        .filter(|item| *item != PlanExpr::Const(identity))
+        .collect();
+    if kept.is_empty() {
+        return (PlanExpr::Const(identity), true);
+    }
+    let changed = kept.len() != before;
+    (rebuild(kept), changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::plan::{Direction, Quantifier};
+    use crate::optimize::rules::build::*;
+
+    fn run(expr: PlanExpr) -> (PlanExpr, bool) {
+        ConstantFolding.rewrite(expr)
+    }
+
+    #[test]
+    fn and_or_not() {
+        let t = PlanExpr::Const(true);
+        let f = PlanExpr::Const(false);
+        assert_eq!(run(and(vec![flag("a"), f.clone()])), (f.clone(), true));
+        assert_eq!(
+            run(and(vec![flag("a"), t.clone()])),
+            (and(vec![flag("a")]), true)
+        );
+        assert_eq!(run(or(vec![flag("a"), t.clone()])), (t.clone(), true));
+        assert_eq!(
+            run(or(vec![f.clone(), flag("a")])),
+            (or(vec![flag("a")]), true)
+        );
+        assert_eq!(run(and(vec![t.clone(), t.clone()])), (t.clone(), true));
+        assert_eq!(run(or(vec![f.clone()])), (f.clone(), true));
+        assert_eq!(run(and(vec![])), (t.clone(), true));
+        assert_eq!(run(or(vec![])), (f.clone(), true));
+        assert_eq!(run(not(t.clone())), (f.clone(), true));
+        assert_eq!(run(not(f)), (t, true));
+        let plain = and(vec![flag("a"), flag("b")]);
+        assert_eq!(run(plain.clone()), (plain, false));
+    }
+
+    #[test]
+    fn related_with_false_filter_counts_zero() {
+        let l = link("kids", Direction::ToChildren);
+        let f = PlanExpr::Const(false);
+        let cases = [
+            (Quantifier::Any, false),
+            (Quantifier::No, true),
+            (Quantifier::AtLeast(0), true),
+            (Quantifier::AtLeast(1), false),
+            (Quantifier::AtLeast(3), false),
+            (Quantifier::AtMost(0), true),
+            (Quantifier::AtMost(2), true),
+            (Quantifier::Exactly(0), true),
+            (Quantifier::Exactly(2), false),
+        ];
+        for (quantifier, expected) in cases {
+            let out = run(has(&l, quantifier, f.clone()));
+            assert_eq!(out, (PlanExpr::Const(expected), true), "{quantifier:?}");
+        }
+        // `has R(true)` depends on how many related records exist: kept.
+        let all = has(&l, Quantifier::Any, PlanExpr::Const(true));
+        assert_eq!(run(all.clone()), (all, false));
+    }
+}

@@ -1,0 +1,165 @@
+//! The rewrite rules, one per file, and the order the driver runs them in.
+//!
+//! Every rule rewrites one node and relies on its children being simplified
+//! already; none of them recurses, so the depth of a plan costs no stack.
+
+mod complement;
+mod constants;
+mod dedup;
+mod double_negation;
+mod field_and;
+mod field_or;
+mod flatten;
+mod merge_parent;
+mod merge_related;
+mod push_not;
+mod quantifiers;
+mod single_test;
+
+pub use complement::Complement;
+pub use constants::ConstantFolding;
+pub use dedup::RemoveDuplicates;
+pub use double_negation::DoubleNegation;
+pub use field_and::MergeFieldAnd;
+pub use field_or::MergeFieldOr;
+pub use flatten::Flatten;
+pub use merge_parent::MergeParent;
+pub use merge_related::MergeRelated;
+pub use push_not::PushNot;
+pub use quantifiers::SimplifyQuantifier;
+pub use single_test::SimplifyTest;
+
+use super::Rule;
+use crate::check::plan::{FieldRef, PlanExpr, Test};
+
+/// Every rule, in the order the driver tries them at each node: cheap
+/// structural clean-ups first, so the field and relationship merges see flat,
+/// duplicate-free lists.
+pub static ALL: &[&dyn Rule] = &[
+    &ConstantFolding,
+    &DoubleNegation,
+    &PushNot,
+    &Flatten,
+    &SimplifyQuantifier,
+    &SimplifyTest,
+    &RemoveDuplicates,
+    &Complement,
+    &MergeFieldAnd,
+    &MergeFieldOr,
+    &MergeRelated,
+    &MergeParent,
+];
+
+/// `not expr`, removing a double negation on the spot.
+pub(crate) fn negate(expr: PlanExpr) -> PlanExpr {
+    match expr {
+        PlanExpr::Not(inner) => *inner,
+        PlanExpr::Const(value) => PlanExpr::Const(!value),
+        other => PlanExpr::Not(Box::new(other)),
+    }
+}
+
+/// A test on one field, possibly negated: `(field, negated, test)`.
+pub(crate) fn field_atom(expr: &PlanExpr) -> Option<(&FieldRef, bool, &Test)> {
+    match expr {
+        PlanExpr::Field(test) => Some((&test.field, false, &test.test)),
+        PlanExpr::Not(inner) => match inner.as_ref() {
+            PlanExpr::Field(test) => Some((&test.field, true, &test.test)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod build {
+    //! Small constructors that keep the rule tests readable.
+
+    use crate::check::plan::*;
+
+    pub fn field(name: &str, ty: ValueType) -> FieldRef {
+        FieldRef {
+            entity: "e".into(),
+            field: name.into(),
+            ty,
+        }
+    }
+
+    pub fn int_field() -> FieldRef {
+        field("n", ValueType::Integer)
+    }
+
+    pub fn test(field: &FieldRef, test: Test) -> PlanExpr {
+        PlanExpr::Field(FieldTest {
+            field: field.clone(),
+            test,
+        })
+    }
+
+    pub fn cmp(field: &FieldRef, op: CmpOp, value: Value) -> PlanExpr {
+        test(field, Test::Compare { op, value })
+    }
+
+    pub fn eq(field: &FieldRef, value: Value) -> PlanExpr {
+        cmp(field, CmpOp::Eq, value)
+    }
+
+    pub fn int(n: i64) -> Value {
+        Value::Integer(n)
+    }
+
+    /// `n op value` on the integer field `n`.
+    pub fn n(op: CmpOp, value: i64) -> PlanExpr {
+        cmp(&int_field(), op, Value::Integer(value))
+    }
+
+    pub fn not_null(field: &FieldRef) -> PlanExpr {
+        test(field, Test::IsNotNull)
+    }
+
+    pub fn is_null(field: &FieldRef) -> PlanExpr {
+        not(not_null(field))
+    }
+
+    pub fn in_list(field: &FieldRef, values: Vec<Value>) -> PlanExpr {
+        test(field, Test::InList(values))
+    }
+
+    pub fn between(field: &FieldRef, low: Value, high: Value) -> PlanExpr {
+        test(field, Test::Between { low, high })
+    }
+
+    pub fn not(expr: PlanExpr) -> PlanExpr {
+        PlanExpr::Not(Box::new(expr))
+    }
+
+    pub fn and(items: Vec<PlanExpr>) -> PlanExpr {
+        PlanExpr::And(items)
+    }
+
+    pub fn or(items: Vec<PlanExpr>) -> PlanExpr {
+        PlanExpr::Or(items)
+    }
+
+    pub fn link(name: &str, direction: Direction) -> Link {
+        Link {
+            relationship: name.into(),
+            direction,
+            from: "e".into(),
+            to: "e".into(),
+        }
+    }
+
+    pub fn has(link: &Link, quantifier: Quantifier, filter: PlanExpr) -> PlanExpr {
+        PlanExpr::Related(Related {
+            link: link.clone(),
+            quantifier,
+            filter: Box::new(filter),
+        })
+    }
+
+    /// A leaf the rules cannot see through: a boolean field being true.
+    pub fn flag(name: &str) -> PlanExpr {
+        eq(&field(name, ValueType::Bool), Value::Bool(true))
+    }
+}

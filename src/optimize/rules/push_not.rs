@@ -1,0 +1,110 @@
+//! Pushing `not` inward: De Morgan's laws, and the complement of a
+//! relationship quantifier.
+//!
+//! Under two-valued logic `not` is the exact complement, so De Morgan holds.
+//! A `not` in front of a field test stays where it is: `not (a < 5)` is not
+//! `a >= 5` (a NULL `a` satisfies only the first), and `not (a = v)` *is* the
+//! plan's `a != v`.
+
+use crate::check::plan::{PlanExpr, Quantifier, Related};
+use crate::optimize::rules::negate;
+use crate::optimize::Rule;
+
+/// `not (a and b)` → `not a or not b`; `not (a or b)` → `not a and not b`;
+/// `not has R(e)` → `has no R(e)` and back; `not has at least N` →
+/// `has at most N-1`; `not has at most N` → `has at least N+1`.
+pub struct PushNot;
+
+impl Rule for PushNot {
+    fn name(&self) -> &'static str {
+        "push_not"
+    }
+
+    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        let PlanExpr::Not(inner) = expr else {
+            return (expr, false);
+        };
+        match *inner {
+            PlanExpr::And(items) => (PlanExpr::Or(items.into_iter().map(negate).collect()), true),
+            PlanExpr::Or(items) => (PlanExpr::And(items.into_iter().map(negate).collect()), true),
+            PlanExpr::Related(related) => match complement(related.quantifier) {
+                Some(quantifier) => (
+                    PlanExpr::Related(Related {
+                        quantifier,
+                        ..related
+                    }),
+                    true,
+                ),
+                None => (PlanExpr::Not(Box::new(PlanExpr::Related(related))), false),
+            },
+            other => (PlanExpr::Not(Box::new(other)), false),
+        }
+    }
+}
+
+/// The quantifier accepting exactly the counts `q` rejects, if there is one.
+/// (`exactly N` has none: its complement is two ranges.)
+fn complement(q: Quantifier) -> Option<Quantifier> {
+    match q {
+        Quantifier::Any => Some(Quantifier::No),
+        Quantifier::No => Some(Quantifier::Any),
+        Quantifier::AtLeast(0) => None,
+        Quantifier::AtLeast(n) => Some(Quantifier::AtMost(n - 1)),
+        Quantifier::AtMost(n) => n.checked_add(1).map(Quantifier::AtLeast),
+        Quantifier::Exactly(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::plan::{CmpOp, Direction};
+    use crate::optimize::rules::build::*;
+
+    #[test]
+    fn de_morgan() {
+        let x = int_field();
+        let input = not(and(vec![n(CmpOp::Lt, 5), is_null(&x)]));
+        let expected = or(vec![not(n(CmpOp::Lt, 5)), not_null(&x)]);
+        assert_eq!(PushNot.rewrite(input), (expected, true));
+        let input = not(or(vec![flag("a"), not(flag("b"))]));
+        let expected = and(vec![not(flag("a")), flag("b")]);
+        assert_eq!(PushNot.rewrite(input), (expected, true));
+    }
+
+    #[test]
+    fn field_tests_keep_their_not() {
+        // `not (n < 5)` is true for a NULL n, `n >= 5` is not: no flip.
+        let lt = not(n(CmpOp::Lt, 5));
+        assert_eq!(PushNot.rewrite(lt.clone()), (lt, false));
+        let ne = not(n(CmpOp::Eq, 5));
+        assert_eq!(PushNot.rewrite(ne.clone()), (ne, false));
+    }
+
+    #[test]
+    fn quantifier_complements() {
+        let l = link("kids", Direction::ToChildren);
+        let cases = [
+            (Quantifier::Any, Some(Quantifier::No)),
+            (Quantifier::No, Some(Quantifier::Any)),
+            (Quantifier::AtLeast(3), Some(Quantifier::AtMost(2))),
+            (Quantifier::AtMost(3), Some(Quantifier::AtLeast(4))),
+            (Quantifier::AtMost(u64::MAX), None),
+            (Quantifier::Exactly(2), None),
+            (Quantifier::AtLeast(0), None),
+        ];
+        for (q, expected) in cases {
+            for count in 0..6 {
+                if let Some(c) = expected {
+                    assert_eq!(c.accepts(count), !q.accepts(count), "{q:?} {count}");
+                }
+            }
+            let input = not(has(&l, q, flag("a")));
+            let out = PushNot.rewrite(input.clone());
+            match expected {
+                Some(c) => assert_eq!(out, (has(&l, c, flag("a")), true)),
+                None => assert_eq!(out, (input, false)),
+            }
+        }
+    }
+}

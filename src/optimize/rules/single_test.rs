@@ -1,0 +1,114 @@
+//! Simplifying one field test on its own: an `in` list without repeats,
+//! `in [v]` → `= v`, `in []` → `false`, `between v and v` → `= v`, and a
+//! `between` whose bounds are crossed → `false`.
+
+use std::cmp::Ordering;
+
+use crate::check::plan::{CmpOp, FieldTest, PlanExpr, Test, Value};
+use crate::optimize::values::compare;
+use crate::optimize::Rule;
+
+/// Normalizes a single `in` or `between` test.
+pub struct SimplifyTest;
+
+impl Rule for SimplifyTest {
+    fn name(&self) -> &'static str {
+        "simplify_test"
+    }
+
+    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        let PlanExpr::Field(FieldTest { field, test }) = expr else {
+            return (expr, false);
+        };
+        let simpler = match &test {
+            Test::InList(values) => {
+                let distinct = distinct_values(values);
+                match distinct.len() {
+                    0 => Some(PlanExpr::Const(false)),
+                    1 => Some(make_eq(field.clone(), distinct[0].clone())),
+                    n if n < values.len() => Some(PlanExpr::Field(FieldTest {
+                        field: field.clone(),
+                        test: Test::InList(distinct),
+                    })),
+                    _ => None,
+                }
+            }
+            Test::Between { low, high } => match compare(low, high) {
+                Some(Ordering::Greater) => Some(PlanExpr::Const(false)),
+                Some(Ordering::Equal) => Some(make_eq(field.clone(), low.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        match simpler {
+            Some(expr) => (expr, true),
+            None => (PlanExpr::Field(FieldTest { field, test }), false),
+        }
+    }
+}
+
+fn make_eq(field: crate::check::plan::FieldRef, value: Value) -> PlanExpr {
+    PlanExpr::Field(FieldTest {
+        field,
+        test: Test::Compare {
+            op: CmpOp::Eq,
+            value,
+        },
+    })
+}
+
+/// The values without exact repeats, first occurrence kept.
+pub(crate) fn distinct_values(values: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::with_capacity(values.len());
+    for value in values {
+        if !out.contains(value) {
+            out.push(value.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimize::rules::build::*;
+
+    #[test]
+    fn in_lists() {
+        let f = int_field();
+        let run = |e| SimplifyTest.rewrite(e);
+        assert_eq!(run(in_list(&f, vec![])), (PlanExpr::Const(false), true));
+        assert_eq!(
+            run(in_list(&f, vec![int(3), int(3)])),
+            (make_eq(f.clone(), int(3)), true)
+        );
+        assert_eq!(
+            run(in_list(&f, vec![int(3), int(4), int(3)])),
+            (in_list(&f, vec![int(3), int(4)]), true)
+        );
+        // 1 and 1.0 are different literals; the list is left as written.
+        let mixed = in_list(&f, vec![int(1), Value::Decimal(1.0)]);
+        assert_eq!(run(mixed.clone()), (mixed, false));
+    }
+
+    #[test]
+    fn betweens() {
+        let f = int_field();
+        let run = |e| SimplifyTest.rewrite(e);
+        assert_eq!(
+            run(between(&f, int(5), int(5))),
+            (make_eq(f.clone(), int(5)), true)
+        );
+        assert_eq!(
+            run(between(&f, int(6), int(5))),
+            (PlanExpr::Const(false), true)
+        );
+        let ok = between(&f, int(1), int(5));
+        assert_eq!(run(ok.clone()), (ok, false));
+        // An integer and a decimal bound are never compared.
+        let mixed = between(&f, int(6), Value::Decimal(5.0));
+        assert_eq!(run(mixed.clone()), (mixed, false));
+        let rel = between(&f, Value::TodayPlusDays(2), Value::TodayPlusDays(1));
+        assert_eq!(run(rel), (PlanExpr::Const(false), true));
+    }
+}

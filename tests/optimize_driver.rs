@@ -1,0 +1,206 @@
+//! The optimizer's driver: deep plans on a small stack, the trace of rule
+//! firings, and whole-plan rewrites that need several rules together.
+
+use segql::check::plan::*;
+use segql::error::limits::MAX_PLAN_DEPTH;
+use segql::optimize::{optimize, optimize_traced};
+
+fn field(name: &str, ty: ValueType) -> FieldRef {
+    FieldRef {
+        entity: "contact".into(),
+        field: name.into(),
+        ty,
+    }
+}
+
+fn test(field: &FieldRef, test: Test) -> PlanExpr {
+    PlanExpr::Field(FieldTest {
+        field: field.clone(),
+        test,
+    })
+}
+
+fn cmp(field: &FieldRef, op: CmpOp, value: Value) -> PlanExpr {
+    test(field, Test::Compare { op, value })
+}
+
+fn not(e: PlanExpr) -> PlanExpr {
+    PlanExpr::Not(Box::new(e))
+}
+
+fn plan(filter: PlanExpr) -> Plan {
+    Plan {
+        entity: "contact".into(),
+        filter,
+    }
+}
+
+fn score() -> FieldRef {
+    field("score", ValueType::Integer)
+}
+
+fn self_link(direction: Direction) -> Link {
+    Link {
+        relationship: "self".into(),
+        direction,
+        from: "contact".into(),
+        to: "contact".into(),
+    }
+}
+
+/// Run `f` on a thread with a 2 MiB stack, as small as a test thread's.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .expect("a thread starts")
+        .join()
+        .expect("no stack overflow")
+}
+
+/// A plan `MAX_PLAN_DEPTH` deep whose levels cycle through every node kind
+/// that has children.
+fn deep_plan(depth: usize) -> PlanExpr {
+    let mut expr = cmp(&score(), CmpOp::Gt, Value::Integer(1));
+    for level in 0..depth {
+        let leaf = cmp(&score(), CmpOp::Lt, Value::Integer(level as i64));
+        expr = match level % 5 {
+            0 => not(expr),
+            1 => PlanExpr::And(vec![leaf, expr]),
+            2 => PlanExpr::Or(vec![expr, leaf]),
+            3 => PlanExpr::Related(Related {
+                link: self_link(Direction::ToChildren),
+                quantifier: Quantifier::AtLeast(2),
+                filter: Box::new(expr),
+            }),
+            _ => PlanExpr::Related(Related {
+                link: self_link(Direction::ToParent),
+                quantifier: Quantifier::Any,
+                filter: Box::new(expr),
+            }),
+        };
+    }
+    expr
+}
+
+fn depth(expr: &PlanExpr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(expr, 1)];
+    while let Some((e, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match e {
+            PlanExpr::Not(inner) => stack.push((inner, d + 1)),
+            PlanExpr::And(items) | PlanExpr::Or(items) => {
+                stack.extend(items.iter().map(|i| (i, d + 1)))
+            }
+            PlanExpr::Related(r) => stack.push((&r.filter, d + 1)),
+            PlanExpr::Const(_) | PlanExpr::Field(_) => {}
+        }
+    }
+    deepest
+}
+
+#[test]
+fn deep_plans_fit_a_small_stack() {
+    let (depth_in, depth_out) = on_small_stack(|| {
+        let expr = deep_plan(MAX_PLAN_DEPTH - 1);
+        let depth_in = depth(&expr);
+        let optimized = optimize(plan(expr));
+        let depth_out = depth(&optimized.filter);
+        (depth_in, depth_out)
+    });
+    assert_eq!(depth_in, MAX_PLAN_DEPTH);
+    assert!(depth_out >= 2 && depth_out <= depth_in, "{depth_out}");
+}
+
+#[test]
+fn deep_plans_can_be_traced_on_a_small_stack() {
+    let firings = on_small_stack(|| {
+        let (_, firings) = optimize_traced(plan(deep_plan(MAX_PLAN_DEPTH - 1)));
+        firings.len()
+    });
+    assert!(firings > 0);
+}
+
+#[test]
+fn an_even_tower_of_nots_vanishes() {
+    let leaf = cmp(&score(), CmpOp::Eq, Value::Integer(3));
+    let out = on_small_stack(move || {
+        let mut expr = leaf;
+        for _ in 0..MAX_PLAN_DEPTH - 2 {
+            expr = not(expr);
+        }
+        optimize(plan(expr)).filter
+    });
+    assert_eq!(out, cmp(&score(), CmpOp::Eq, Value::Integer(3)));
+}
+
+#[test]
+fn the_trace_names_each_rule_and_the_node_it_changed() {
+    let role = field("role", ValueType::Choice);
+    let employee = Value::Choice {
+        code: 2,
+        label: "Employee".into(),
+    };
+    // not (role = Employee or score < 5)
+    let input = not(PlanExpr::Or(vec![
+        cmp(&role, CmpOp::Eq, employee.clone()),
+        cmp(&score(), CmpOp::Lt, Value::Integer(5)),
+    ]));
+    let (out, firings) = optimize_traced(plan(input.clone()));
+    let expected = PlanExpr::And(vec![
+        not(cmp(&role, CmpOp::Eq, employee)),
+        not(cmp(&score(), CmpOp::Lt, Value::Integer(5))),
+    ]);
+    assert_eq!(out.filter, expected);
+    assert_eq!(firings.len(), 1);
+    assert_eq!(firings[0].rule, "push_not");
+    assert_eq!(firings[0].before, input);
+    assert_eq!(firings[0].after, expected);
+    let json = serde_json::to_value(&firings).expect("firings serialize");
+    assert_eq!(json[0]["rule"], "push_not");
+    assert!(json[0]["before"]["not"]["or"].is_array(), "{json}");
+}
+
+#[test]
+fn rules_cooperate_to_a_fixed_point() {
+    let s = score();
+    let int = Value::Integer;
+    // not (has no self(score >= 5)) and has self(score >= 10) — one parent.
+    let parent = |q, filter| {
+        PlanExpr::Related(Related {
+            link: self_link(Direction::ToParent),
+            quantifier: q,
+            filter: Box::new(filter),
+        })
+    };
+    let input = PlanExpr::And(vec![
+        not(parent(Quantifier::No, cmp(&s, CmpOp::Ge, int(5)))),
+        parent(Quantifier::Exactly(1), cmp(&s, CmpOp::Ge, int(10))),
+        PlanExpr::Const(true),
+    ]);
+    let out = optimize(plan(input)).filter;
+    assert_eq!(out, parent(Quantifier::Any, cmp(&s, CmpOp::Ge, int(10))));
+
+    // (score = 1 or score = 2 or score = 3) and not (score = 2) and score is not null
+    let input = PlanExpr::And(vec![
+        PlanExpr::Or(vec![
+            cmp(&s, CmpOp::Eq, int(1)),
+            PlanExpr::Or(vec![cmp(&s, CmpOp::Eq, int(2)), cmp(&s, CmpOp::Eq, int(3))]),
+        ]),
+        not(cmp(&s, CmpOp::Eq, int(2))),
+        test(&s, Test::IsNotNull),
+    ]);
+    let out = optimize(plan(input)).filter;
+    assert_eq!(out, test(&s, Test::InList(vec![int(1), int(3)])));
+}
+
+#[test]
+fn optimize_keeps_the_entity() {
+    let out = optimize(Plan {
+        entity: "lead".into(),
+        filter: PlanExpr::And(vec![]),
+    });
+    assert_eq!(out.entity, "lead");
+    assert_eq!(out.filter, PlanExpr::Const(true));
+}
