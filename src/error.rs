@@ -50,6 +50,11 @@ pub enum Error {
     #[error("nesting is deeper than the limit of {limit} levels")]
     TooDeep { limit: usize, span: Span },
 
+    /// A checked plan with too many nodes, typically from inlining segments
+    /// that use other segments several times.
+    #[error("the query has more than {limit} conditions once segments and paths are expanded")]
+    TooManyNodes { limit: usize, span: Span },
+
     #[error("`in` list has {count} values; the limit is {limit}")]
     TooManyValues {
         count: usize,
@@ -85,6 +90,20 @@ pub enum Error {
         name: String,
         entity: String,
         choices: Vec<String>,
+        span: Span,
+    },
+
+    #[error(
+        "'{via}' is not a relationship between {entity} and '{name}'{}; choose one of: {}",
+        did_you_mean(suggestion),
+        choices.join(", ")
+    )]
+    UnknownVia {
+        via: String,
+        name: String,
+        entity: String,
+        choices: Vec<String>,
+        suggestion: Option<String>,
         span: Span,
     },
 
@@ -192,11 +211,13 @@ impl Error {
             Error::Syntax { .. } => "syntax error",
             Error::TooLarge { .. } => "limit exceeded",
             Error::TooDeep { .. } => "limit exceeded",
+            Error::TooManyNodes { .. } => "limit exceeded",
             Error::TooManyValues { .. } => "limit exceeded",
             Error::UnknownEntity { .. } => "unknown entity",
             Error::UnknownField { .. } => "unknown field",
             Error::UnknownRelationship { .. } => "unknown relationship",
             Error::AmbiguousRelationship { .. } => "ambiguous relationship",
+            Error::UnknownVia { .. } => "unknown relationship",
             Error::NotManyToOne { .. } => "invalid path",
             Error::UnknownChoice { .. } => "unknown label",
             Error::TypeMismatch { .. } => "type error",
@@ -219,11 +240,13 @@ impl Error {
             Error::Syntax { span, .. }
             | Error::TooLarge { span, .. }
             | Error::TooDeep { span, .. }
+            | Error::TooManyNodes { span, .. }
             | Error::TooManyValues { span, .. }
             | Error::UnknownEntity { span, .. }
             | Error::UnknownField { span, .. }
             | Error::UnknownRelationship { span, .. }
             | Error::AmbiguousRelationship { span, .. }
+            | Error::UnknownVia { span, .. }
             | Error::NotManyToOne { span, .. }
             | Error::UnknownChoice { span, .. }
             | Error::TypeMismatch { span, .. }

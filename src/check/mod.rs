@@ -1,4 +1,130 @@
 //! AST to typed plan: name resolution, types, choice labels, relationships,
 //! segment libraries and guards.
+//!
+//! | file          | concern                                                  |
+//! |---------------|----------------------------------------------------------|
+//! | `resolve.rs`  | entities, fields, `has R [via NAME]`, dotted paths       |
+//! | `expr.rs`     | expressions and predicates to [`PlanExpr`]               |
+//! | `types.rs`    | literals to typed [`plan::Value`]s                       |
+//! | `library.rs`  | `in NAME`: dependency order, cycles, inlining            |
+//! | `guards.rs`   | audience guards                                          |
+//! | `canonical.rs`| rewriting names in an AST to the schema's spelling       |
+//! | `plan.rs`     | the typed plan every back end consumes                   |
 
+mod canonical;
+mod expr;
+mod guards;
+mod library;
 pub mod plan;
+mod resolve;
+mod types;
+
+use crate::error::limits::{MAX_PLAN_DEPTH, MAX_PLAN_NODES};
+use crate::error::{Error, Result};
+use crate::schema::Schema;
+use crate::syntax::ast;
+
+pub use canonical::canonicalize;
+pub use guards::check_guard_expr;
+pub(crate) use guards::describe_guard_error;
+
+use expr::Checker;
+use library::Segments;
+use plan::{Plan, PlanExpr};
+
+/// What a query is checked against.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub schema: &'a Schema,
+    /// Segment definitions that `in NAME` may use.
+    pub library: Option<&'a ast::Library>,
+    /// Names of the schema's guards on the query's entity to AND in.
+    pub guards: &'a [String],
+}
+
+impl<'a> Context<'a> {
+    /// A context with only a schema: no library, no guards.
+    pub fn new(schema: &'a Schema) -> Self {
+        Context {
+            schema,
+            library: None,
+            guards: &[],
+        }
+    }
+}
+
+/// Check a query and build its plan.
+///
+/// Guards are ANDed at the top, outside everything the query says:
+/// `And([guard..., filter])`. Segments the query uses are checked first (in
+/// dependency order); library segments it does not use are not checked —
+/// [`check_library`] checks a whole library.
+pub fn check(query: &ast::Query, ctx: &Context) -> Result<Plan> {
+    let schema = ctx.schema;
+    let entity = resolve::entity(schema, &query.entity)?;
+    let mut segments = Segments::new(ctx.library)?;
+    if segments.len() > 0 {
+        segments.check_used_by(schema, query.filter.as_ref())?;
+    }
+    let guards = guards::resolve(schema, entity, ctx.guards)?;
+    let depth = if guards.is_empty() { 1 } else { 2 };
+    let filter = match &query.filter {
+        Some(filter) => Checker::new(schema, &segments).expr(filter, entity, depth)?,
+        None => PlanExpr::Const(true),
+    };
+    let filter = if guards.is_empty() {
+        filter
+    } else {
+        let mut all = guards;
+        all.push(filter);
+        PlanExpr::And(all)
+    };
+    let (depth, nodes) = measure(&filter);
+    if depth > MAX_PLAN_DEPTH {
+        return Err(Error::TooDeep {
+            limit: MAX_PLAN_DEPTH,
+            span: query.span,
+        });
+    }
+    if nodes > MAX_PLAN_NODES {
+        return Err(Error::TooManyNodes {
+            limit: MAX_PLAN_NODES,
+            span: query.span,
+        });
+    }
+    Ok(Plan {
+        entity: entity.name.clone(),
+        filter,
+    })
+}
+
+/// Check every segment of a library: unique names, known entities and
+/// names, matching entities for `in NAME`, no cycles. Definitions may come
+/// in any order.
+pub fn check_library(lib: &ast::Library, schema: &Schema) -> Result<()> {
+    Segments::new(Some(lib))?.check_all(schema)
+}
+
+/// Depth (levels, the root being 1) and node count of a plan expression,
+/// measured without recursion.
+pub(crate) fn measure(expr: &PlanExpr) -> (usize, usize) {
+    let mut depth = 0;
+    let mut nodes = 0;
+    let mut stack = vec![(expr, 1usize)];
+    while let Some((e, level)) = stack.pop() {
+        nodes += 1;
+        depth = depth.max(level);
+        match e {
+            PlanExpr::Const(_) | PlanExpr::Field(_) => {}
+            PlanExpr::Not(inner) => stack.push((inner, level + 1)),
+            PlanExpr::Related(r) => stack.push((&r.filter, level + 1)),
+            PlanExpr::And(items) | PlanExpr::Or(items) => {
+                stack.extend(items.iter().map(|i| (i, level + 1)))
+            }
+        }
+    }
+    (depth, nodes)
+}
+
+#[cfg(test)]
+mod tests;

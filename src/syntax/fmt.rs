@@ -13,6 +13,46 @@ use super::ast::{
     Query, TextOp,
 };
 
+/// Text being written, optionally with a cap: once the text is longer than
+/// `cap` bytes the writers stop early, so asking whether a big subtree fits
+/// on a line costs O(line width), not O(subtree).
+struct Out {
+    text: String,
+    cap: usize,
+}
+
+impl Out {
+    fn unbounded() -> Self {
+        Out {
+            text: String::new(),
+            cap: usize::MAX,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.text.len() > self.cap
+    }
+
+    fn push_str(&mut self, s: &str) {
+        if !self.full() {
+            self.text.push_str(s);
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        if !self.full() {
+            self.text.push(c);
+        }
+    }
+}
+
+impl std::fmt::Write for Out {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
 /// The column after which a line is broken.
 pub const WIDTH: usize = 80;
 const INDENT: usize = 2;
@@ -46,9 +86,9 @@ pub fn format_expr(expr: &Expr) -> String {
 
 /// The canonical text of a literal.
 pub fn format_literal(literal: &Literal) -> String {
-    let mut out = String::new();
+    let mut out = Out::unbounded();
     write_literal(&mut out, literal);
-    out
+    out.text
 }
 
 /// `query` starting at column `column` of its first line.
@@ -57,8 +97,7 @@ fn format_query_at(query: &Query, column: usize) -> String {
         return query.entity.name.clone();
     };
     let head = format!("{} where", query.entity.name);
-    let flat = flat(filter);
-    if column + head.len() + 1 + flat.chars().count() <= WIDTH {
+    if let Some(flat) = fits(filter, column + head.len() + 1) {
         return format!("{head} {flat}");
     }
     format!(
@@ -70,16 +109,27 @@ fn format_query_at(query: &Query, column: usize) -> String {
 
 /// `expr` on one line.
 fn flat(expr: &Expr) -> String {
-    let mut out = String::new();
+    let mut out = Out::unbounded();
     write_flat(&mut out, expr);
-    out
+    out.text
+}
+
+/// `expr` on one line if that line, starting at `column`, fits in [`WIDTH`].
+fn fits(expr: &Expr, column: usize) -> Option<String> {
+    let budget = WIDTH.checked_sub(column)?;
+    // A character takes at most 4 bytes: past this many bytes it cannot fit.
+    let mut out = Out {
+        text: String::new(),
+        cap: budget * 4,
+    };
+    write_flat(&mut out, expr);
+    (!out.full() && out.text.chars().count() <= budget).then_some(out.text)
 }
 
 /// `expr` starting at column `column`, continuation lines indented by
 /// `indent`; broken over lines only when the flat form does not fit.
 fn block(expr: &Expr, column: usize, indent: usize) -> String {
-    let one_line = flat(expr);
-    if column + one_line.chars().count() <= WIDTH {
+    if let Some(one_line) = fits(expr, column) {
         return one_line;
     }
     match &expr.kind {
@@ -98,11 +148,9 @@ fn block(expr: &Expr, column: usize, indent: usize) -> String {
                     indent + word.len() + 1
                 };
                 if needs_parens(expr, item) {
-                    let one_line = format!("({})", flat(item));
-                    if col + one_line.chars().count() <= WIDTH {
-                        out.push_str(&one_line);
-                    } else {
-                        out.push_str(&group(item, indent));
+                    match fits(item, col + 2) {
+                        Some(one_line) => write!(out, "({one_line})").unwrap_or(()),
+                        None => out.push_str(&group(item, indent)),
                     }
                 } else {
                     out.push_str(&block(item, col, indent));
@@ -111,15 +159,16 @@ fn block(expr: &Expr, column: usize, indent: usize) -> String {
             out
         }
         ExprKind::Not(inner) if is_chain(inner) => format!("not {}", group(inner, indent)),
+        ExprKind::Not(inner) => format!("not {}", block(inner, column + 4, indent)),
         ExprKind::Has(has) if has.filter.is_some() => {
-            let mut out = String::new();
+            let mut out = Out::unbounded();
             write_has_head(&mut out, has);
             if let Some(filter) = &has.filter {
                 out.push_str(&group(filter, indent));
             }
-            out
+            out.text
         }
-        _ => one_line,
+        _ => flat(expr),
     }
 }
 
@@ -151,7 +200,10 @@ fn needs_parens(parent: &Expr, child: &Expr) -> bool {
     }
 }
 
-fn write_flat(out: &mut String, expr: &Expr) {
+fn write_flat(out: &mut Out, expr: &Expr) {
+    if out.full() {
+        return;
+    }
     match &expr.kind {
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::Not(inner) => {
@@ -191,7 +243,7 @@ fn write_flat(out: &mut String, expr: &Expr) {
     }
 }
 
-fn write_operand(out: &mut String, parent: &Expr, child: &Expr) {
+fn write_operand(out: &mut Out, parent: &Expr, child: &Expr) {
     if needs_parens(parent, child) {
         out.push('(');
         write_flat(out, child);
@@ -202,7 +254,7 @@ fn write_operand(out: &mut String, parent: &Expr, child: &Expr) {
 }
 
 /// `has [quantifier] relation [via name]`, without the filter.
-fn write_has_head(out: &mut String, has: &Has) {
+fn write_has_head(out: &mut Out, has: &Has) {
     out.push_str("has ");
     match has.quantifier {
         Quantifier::Any => {}
@@ -218,7 +270,7 @@ fn write_has_head(out: &mut String, has: &Has) {
     }
 }
 
-fn write_predicate(out: &mut String, predicate: &Predicate) {
+fn write_predicate(out: &mut Out, predicate: &Predicate) {
     let not = |negated: bool| if negated { "not " } else { "" };
     match predicate {
         Predicate::Compare { path, op, value } => {
@@ -283,7 +335,7 @@ fn write_predicate(out: &mut String, predicate: &Predicate) {
     }
 }
 
-fn write_path(out: &mut String, path: &Path) {
+fn write_path(out: &mut Out, path: &Path) {
     for (i, segment) in path.segments.iter().enumerate() {
         if i > 0 {
             out.push('.');
@@ -292,7 +344,7 @@ fn write_path(out: &mut String, path: &Path) {
     }
 }
 
-fn write_literal(out: &mut String, literal: &Literal) {
+fn write_literal(out: &mut Out, literal: &Literal) {
     match &literal.kind {
         LiteralKind::String(s) => out.push_str(&quote(s)),
         LiteralKind::Integer(i) => write!(out, "{i}").unwrap_or(()),
@@ -342,4 +394,97 @@ pub fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{parse_library, parse_query};
+
+    fn canon(text: &str) -> String {
+        format_query(&parse_query(text).unwrap())
+    }
+
+    #[test]
+    fn keywords_lowercase_and_single_spaces() {
+        assert_eq!(
+            canon("CONTACT   WHERE City='x'".replace('\'', "\"").as_str()),
+            "CONTACT where City = \"x\""
+        );
+        assert_eq!(
+            canon("lead WHERE created_on>=NOW-30D and score NOT BETWEEN 1 AND 2"),
+            "lead where created_on >= now - 30d and score not between 1 and 2"
+        );
+        assert_eq!(
+            canon("contact where x In [1,2,]"),
+            "contact where x in [1, 2]"
+        );
+    }
+
+    #[test]
+    fn parentheses_only_where_needed() {
+        assert_eq!(
+            canon("contact where (a and b) or c"),
+            "contact where a and b or c"
+        );
+        assert_eq!(
+            canon("contact where (a or b) and c"),
+            "contact where (a or b) and c"
+        );
+        assert_eq!(canon("contact where not (a)"), "contact where not a");
+        assert_eq!(
+            canon("contact where not (a and b)"),
+            "contact where not (a and b)"
+        );
+        assert_eq!(
+            canon("contact where a and (b and c)"),
+            "contact where a and (b and c)"
+        );
+        assert_eq!(
+            canon("contact where has lead((a))"),
+            "contact where has lead(a)"
+        );
+    }
+
+    #[test]
+    fn literals_print_canonically() {
+        assert_eq!(decimal(3.0), "3.0");
+        assert_eq!(decimal(-0.5), "-0.5");
+        assert_eq!(decimal(0.1 + 0.2), "0.30000000000000004");
+        assert!(!decimal(1e300).contains('e'));
+        assert!(!decimal(1e-300).contains('e'));
+        assert_eq!(
+            quote("a\"b\\c\nd\te\u{1}é"),
+            "\"a\\\"b\\\\c\\nd\\te\\u{1}é\""
+        );
+        assert_eq!(
+            canon("contact where t = 2024-05-01T10:30:00+02:00 and d = 2024-05-01"),
+            "contact where t = 2024-05-01T08:30:00Z and d = 2024-05-01"
+        );
+        assert_eq!(canon("contact where x = 007"), "contact where x = 7");
+    }
+
+    #[test]
+    fn long_queries_break_at_and_or_with_indentation() {
+        let text = "contact where (role = \"Decision Maker\" or role = \"Influencer\") and \
+                    has at least 2 interaction(type = \"Email Clicked\" or type = \"Email Opened\" \
+                    or type = \"Website Visited\") and not has subscription";
+        let formatted = canon(text);
+        assert_eq!(
+            formatted,
+            "contact where\n  (role = \"Decision Maker\" or role = \"Influencer\")\n  and has at least 2 interaction(\n    type = \"Email Clicked\" or type = \"Email Opened\" or type = \"Website Visited\"\n  )\n  and not has subscription"
+        );
+        assert!(formatted.lines().all(|l| l.chars().count() <= WIDTH));
+        assert_eq!(parse_query(&formatted).unwrap(), parse_query(text).unwrap());
+    }
+
+    #[test]
+    fn libraries_put_a_blank_line_between_definitions() {
+        let lib = parse_library("segment a = contact segment b = lead where x # c\n").unwrap();
+        assert_eq!(
+            format_library(&lib),
+            "segment a = contact\n\nsegment b = lead where x\n"
+        );
+        assert_eq!(format_library(&Library::default()), "");
+    }
 }

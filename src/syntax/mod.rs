@@ -92,10 +92,15 @@ pub fn parse_literal(text: &str) -> Result<Literal> {
 /// Size first (so a huge text is not even scanned), then nesting depth.
 fn check_limits(text: &str, source: SourceKind) -> Result<usize> {
     if text.len() > MAX_TEXT_BYTES {
+        // The span covers what is over the limit, from a character boundary.
+        let start = (0..=MAX_TEXT_BYTES)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
         return Err(Error::TooLarge {
             size: text.len(),
             limit: MAX_TEXT_BYTES,
-            span: Span::new(MAX_TEXT_BYTES, text.len(), source),
+            span: Span::new(start, text.len(), source),
         });
     }
     depth::check_default_depth(text, source)

@@ -588,6 +588,18 @@ mod tests {
     }
 
     #[test]
+    fn layout_is_free_and_a_byte_order_mark_is_blank() {
+        let canonical = parse_query("contact where a = 1 and b").unwrap();
+        for text in [
+            "\u{FEFF}contact where a = 1 and b",
+            "contact\r\nwhere\ta=1\n  and b # done",
+            "# leading comment\ncontact where a=1 and#x\nb",
+        ] {
+            assert_eq!(parse_query(text).unwrap(), canonical, "{text:?}");
+        }
+    }
+
+    #[test]
     fn spans_are_byte_offsets_tagged_with_their_source() {
         let e = parse_expr("é = 1 or in seg", SourceKind::Guard);
         assert!(e.is_err(), "names are ASCII");

@@ -50,6 +50,8 @@ impl<'a> Scanner<'a> {
         while self.pos < bytes.len() {
             match bytes[self.pos] {
                 b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                // The byte-order mark U+FEFF, which the grammar treats as blank.
+                0xEF if bytes[self.pos..].starts_with("\u{FEFF}".as_bytes()) => self.pos += 3,
                 b'#' => {
                     while self.pos < bytes.len() && bytes[self.pos] != b'\n' {
                         self.pos += 1;

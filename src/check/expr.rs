@@ -1,0 +1,416 @@
+//! Checking expressions: AST [`Expr`] to [`PlanExpr`] over one entity.
+//!
+//! Lowering follows the plan's rule that atoms are positive: `!=`, `is null`,
+//! `not in`, `not between` and `not contains` become `Not` of the positive
+//! test, and a dotted path wraps the test in many-to-one `Related` hops
+//! *inside* that `Not`, so a missing parent makes the positive form false and
+//! the negative form true.
+//!
+//! The walk keeps its own stack instead of recursing, so no input depth can
+//! exhaust the call stack; plans deeper than [`MAX_PLAN_DEPTH`] are refused.
+
+use crate::error::limits::{MAX_IN_LIST, MAX_PLAN_DEPTH, MAX_PLAN_NODES};
+use crate::error::{Error, Result};
+use crate::schema::{Entity, FieldType, Schema};
+use crate::span::Span;
+use crate::syntax::ast::{self, Expr, ExprKind, Literal, Predicate};
+
+use super::library::Segments;
+use super::plan::{CmpOp, FieldRef, FieldTest, Link, PlanExpr, Quantifier, Related, Test, Value};
+use super::resolve::{self, Hop};
+use super::types::{describe_literal, value_type, Target};
+
+/// Checks expressions against one schema, inlining already-checked segments.
+pub(crate) struct Checker<'a> {
+    pub schema: &'a Schema,
+    pub segments: &'a Segments<'a>,
+    /// Plan nodes built so far, including inlined segments.
+    pub nodes: usize,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(schema: &'a Schema, segments: &'a Segments<'a>) -> Self {
+        Checker {
+            schema,
+            segments,
+            nodes: 0,
+        }
+    }
+
+    /// Count `n` more plan nodes, refusing plans over [`MAX_PLAN_NODES`].
+    pub fn add_nodes(&mut self, n: usize, span: Span) -> Result<()> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_PLAN_NODES {
+            return Err(Error::TooManyNodes {
+                limit: MAX_PLAN_NODES,
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// Check `expr` on records of `entity`; `depth` is the plan depth at
+    /// which the result will sit (1 for a query's filter).
+    ///
+    /// The walk uses an explicit stack of tasks rather than recursion: a
+    /// debug build spends kilobytes of stack per recursive level on the large
+    /// `Result`s in flight, and a tree may be a thousand levels deep.
+    pub fn expr(&mut self, expr: &Expr, entity: &'a Entity, depth: usize) -> Result<PlanExpr> {
+        let mut tasks = vec![Task::Visit(expr, entity, depth)];
+        let mut done: Vec<PlanExpr> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Visit(expr, entity, depth) => {
+                    self.visit(expr, entity, depth, &mut tasks, &mut done)?
+                }
+                Task::Not => {
+                    let inner = pop(&mut done)?;
+                    done.push(PlanExpr::Not(Box::new(inner)));
+                }
+                Task::And(n) | Task::Or(n) => {
+                    let Some(start) = done.len().checked_sub(n) else {
+                        return Err(missing_operand());
+                    };
+                    let items = done.split_off(start);
+                    done.push(match task {
+                        Task::And(_) => PlanExpr::And(items),
+                        _ => PlanExpr::Or(items),
+                    });
+                }
+                Task::Related(link, quantifier) => {
+                    let filter = pop(&mut done)?;
+                    done.push(PlanExpr::Related(Related {
+                        link,
+                        quantifier,
+                        filter: Box::new(filter),
+                    }));
+                }
+            }
+        }
+        match (done.pop(), done.is_empty()) {
+            (Some(plan), true) => Ok(plan),
+            _ => Err(missing_operand()),
+        }
+    }
+
+    /// One node: leaves go straight to `done`; inner nodes schedule their
+    /// children, then the task that assembles them.
+    fn visit<'e>(
+        &mut self,
+        expr: &'e Expr,
+        entity: &'a Entity,
+        depth: usize,
+        tasks: &mut Vec<Task<'e, 'a>>,
+        done: &mut Vec<PlanExpr>,
+    ) -> Result<()> {
+        if depth > MAX_PLAN_DEPTH {
+            return Err(Error::TooDeep {
+                limit: MAX_PLAN_DEPTH,
+                span: expr.span,
+            });
+        }
+        let children = |items: &'e [Expr]| {
+            items
+                .iter()
+                .rev()
+                .map(move |e| Task::Visit(e, entity, depth + 1))
+        };
+        match &expr.kind {
+            ExprKind::Bool(b) => {
+                self.add_nodes(1, expr.span)?;
+                done.push(PlanExpr::Const(*b));
+            }
+            ExprKind::Not(inner) => {
+                self.add_nodes(1, expr.span)?;
+                tasks.push(Task::Not);
+                tasks.push(Task::Visit(inner, entity, depth + 1));
+            }
+            ExprKind::And(items) => {
+                self.add_nodes(1, expr.span)?;
+                tasks.push(Task::And(items.len()));
+                tasks.extend(children(items));
+            }
+            ExprKind::Or(items) => {
+                self.add_nodes(1, expr.span)?;
+                tasks.push(Task::Or(items.len()));
+                tasks.extend(children(items));
+            }
+            ExprKind::Has(has) => {
+                self.add_nodes(1, expr.span)?;
+                let hop = resolve::has_hop(self.schema, entity, &has.relation, has.via.as_ref())?;
+                tasks.push(Task::Related(hop.link(), quantifier(has.quantifier)));
+                match &has.filter {
+                    Some(filter) => tasks.push(Task::Visit(filter, hop.to, depth + 1)),
+                    None => {
+                        if depth + 1 > MAX_PLAN_DEPTH {
+                            return Err(Error::TooDeep {
+                                limit: MAX_PLAN_DEPTH,
+                                span: expr.span,
+                            });
+                        }
+                        self.add_nodes(1, expr.span)?;
+                        done.push(PlanExpr::Const(true));
+                    }
+                }
+            }
+            ExprKind::InSegment(name) => done.push(self.segment(name, entity, depth)?),
+            ExprKind::Predicate(p) => done.push(self.predicate(p, entity, depth, expr.span)?),
+        }
+        Ok(())
+    }
+
+    fn segment(&mut self, name: &ast::Ident, entity: &Entity, depth: usize) -> Result<PlanExpr> {
+        let segment = self.segments.checked(name)?;
+        if !segment.entity.eq_ignore_ascii_case(&entity.name) {
+            return Err(Error::SegmentEntityMismatch {
+                name: segment.name.clone(),
+                expected: entity.name.clone(),
+                found: segment.entity.clone(),
+                span: name.span,
+            });
+        }
+        // The segment's root takes this node's place, at this depth.
+        if depth - 1 + segment.depth > MAX_PLAN_DEPTH {
+            return Err(Error::TooDeep {
+                limit: MAX_PLAN_DEPTH,
+                span: name.span,
+            });
+        }
+        self.add_nodes(segment.nodes, name.span)?;
+        Ok(segment.filter.clone())
+    }
+
+    /// A predicate on `path`: hops up the path, then the field test, negated
+    /// outside the hops when the predicate is a negative form.
+    #[inline(never)]
+    fn predicate(
+        &mut self,
+        predicate: &Predicate,
+        entity: &'a Entity,
+        depth: usize,
+        span: Span,
+    ) -> Result<PlanExpr> {
+        let path = predicate_path(predicate);
+        let resolved = resolve::path(self.schema, entity, path)?;
+        let target = Target {
+            entity: resolved.entity,
+            field: resolved.field,
+        };
+        let (test, negated) = lower(predicate, &target, path.span)?;
+        let depth_needed = depth + resolved.hops.len() + usize::from(negated);
+        if depth_needed > MAX_PLAN_DEPTH {
+            return Err(Error::TooDeep {
+                limit: MAX_PLAN_DEPTH,
+                span,
+            });
+        }
+        self.add_nodes(1 + resolved.hops.len() + usize::from(negated), span)?;
+        let positive = wrap_hops(
+            &resolved.hops,
+            PlanExpr::Field(FieldTest {
+                field: FieldRef {
+                    entity: target.entity.name.clone(),
+                    field: target.field.name.clone(),
+                    ty: value_type(&target.field.ty),
+                },
+                test,
+            }),
+        );
+        Ok(if negated {
+            PlanExpr::Not(Box::new(positive))
+        } else {
+            positive
+        })
+    }
+}
+
+/// Work on the explicit stack of [`Checker::expr`].
+enum Task<'e, 'a> {
+    /// Check this expression on this entity at this plan depth.
+    Visit(&'e Expr, &'a Entity, usize),
+    /// Wrap the last result in `Not`.
+    Not,
+    /// Gather the last n results into `And` / `Or`.
+    And(usize),
+    Or(usize),
+    /// Wrap the last result as the filter of this hop.
+    Related(Link, Quantifier),
+}
+
+fn pop(done: &mut Vec<PlanExpr>) -> Result<PlanExpr> {
+    done.pop().ok_or_else(missing_operand)
+}
+
+fn missing_operand() -> Error {
+    Error::Internal {
+        message: "the checker's work stack lost an operand".into(),
+    }
+}
+
+fn quantifier(q: ast::Quantifier) -> Quantifier {
+    match q {
+        ast::Quantifier::Any => Quantifier::Any,
+        ast::Quantifier::No => Quantifier::No,
+        ast::Quantifier::AtLeast(n) => Quantifier::AtLeast(n),
+        ast::Quantifier::AtMost(n) => Quantifier::AtMost(n),
+        ast::Quantifier::Exactly(n) => Quantifier::Exactly(n),
+    }
+}
+
+pub(crate) fn predicate_path(p: &Predicate) -> &ast::Path {
+    match p {
+        Predicate::Compare { path, .. }
+        | Predicate::IsNull { path, .. }
+        | Predicate::InList { path, .. }
+        | Predicate::Between { path, .. }
+        | Predicate::Text { path, .. }
+        | Predicate::BoolField { path } => path,
+    }
+}
+
+/// `a.b.f op v` is `Related{a, Any, Related{b, Any, test}}`.
+fn wrap_hops(hops: &[Hop], test: PlanExpr) -> PlanExpr {
+    hops.iter().rev().fold(test, |inner, hop| {
+        PlanExpr::Related(Related {
+            link: hop.link(),
+            quantifier: Quantifier::Any,
+            filter: Box::new(inner),
+        })
+    })
+}
+
+/// The positive field test of a predicate, and whether it is negated.
+fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)> {
+    Ok(match p {
+        Predicate::Compare { op, value, .. } => {
+            let (op, negated) = match op {
+                ast::CmpOp::Eq => (CmpOp::Eq, false),
+                ast::CmpOp::Ne => (CmpOp::Eq, true),
+                ast::CmpOp::Lt => (CmpOp::Lt, false),
+                ast::CmpOp::Le => (CmpOp::Le, false),
+                ast::CmpOp::Gt => (CmpOp::Gt, false),
+                ast::CmpOp::Ge => (CmpOp::Ge, false),
+            };
+            if op != CmpOp::Eq {
+                require_ordered(target, op_symbol(op), path_span)?;
+            }
+            let value = target.value(value)?;
+            (Test::Compare { op, value }, negated)
+        }
+        Predicate::IsNull { negated, .. } => (Test::IsNotNull, !negated),
+        Predicate::InList {
+            negated, values, ..
+        } => {
+            if values.len() > MAX_IN_LIST {
+                return Err(Error::TooManyValues {
+                    count: values.len(),
+                    limit: MAX_IN_LIST,
+                    span: path_span,
+                });
+            }
+            let values = values
+                .iter()
+                .map(|v| target.value(v))
+                .collect::<Result<Vec<Value>>>()?;
+            (Test::InList(values), *negated)
+        }
+        Predicate::Between {
+            negated, low, high, ..
+        } => {
+            require_ordered(target, "between", path_span)?;
+            let low = target.value(low)?;
+            let high = target.value(high)?;
+            (Test::Between { low, high }, *negated)
+        }
+        Predicate::Text {
+            negated,
+            op,
+            pattern,
+            ..
+        } => {
+            let name = match op {
+                ast::TextOp::Contains => "contains",
+                ast::TextOp::StartsWith => "starts with",
+                ast::TextOp::EndsWith => "ends with",
+            };
+            if target.field.ty != FieldType::Text {
+                return Err(Error::TypeMismatch {
+                    context: format!("`{name}`"),
+                    expected: "a text field".into(),
+                    found: target.described(),
+                    span: path_span,
+                });
+            }
+            let pattern = text_pattern(pattern, name)?;
+            (Test::Text { op: *op, pattern }, *negated)
+        }
+        Predicate::BoolField { .. } => {
+            if target.field.ty != FieldType::Bool {
+                return Err(Error::TypeMismatch {
+                    context: "a field alone as a condition".into(),
+                    expected: format!(
+                        "a bool field (compare it instead, e.g. `{} is not null`)",
+                        target.field.name
+                    ),
+                    found: target.described(),
+                    span: path_span,
+                });
+            }
+            let value = Value::Bool(true);
+            (
+                Test::Compare {
+                    op: CmpOp::Eq,
+                    value,
+                },
+                false,
+            )
+        }
+    })
+}
+
+fn text_pattern(pattern: &Literal, op: &str) -> Result<String> {
+    match &pattern.kind {
+        ast::LiteralKind::String(s) => Ok(s.clone()),
+        other => Err(Error::TypeMismatch {
+            context: format!("`{op}`"),
+            expected: "text in double quotes".into(),
+            found: describe_literal(other),
+            span: pattern.span,
+        }),
+    }
+}
+
+fn op_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+/// Ordering (`<` `<=` `>` `>=` `between`) applies to text, numbers, dates,
+/// date-times and ordered choices.
+fn require_ordered(target: &Target, op: &str, span: Span) -> Result<()> {
+    match &target.field.ty {
+        FieldType::Text
+        | FieldType::Integer
+        | FieldType::Decimal
+        | FieldType::Date
+        | FieldType::DateTime => Ok(()),
+        FieldType::Choice(set) if set.ordered => Ok(()),
+        FieldType::Choice(_) => Err(Error::NotOrdered {
+            entity: target.entity.name.clone(),
+            field: target.field.name.clone(),
+            span,
+        }),
+        FieldType::Bool | FieldType::Uuid => Err(Error::TypeMismatch {
+            context: format!("`{op}`"),
+            expected: "an ordered field (text, integer, decimal, date, datetime or ordered choice)"
+                .into(),
+            found: target.described(),
+            span,
+        }),
+    }
+}

@@ -1,0 +1,230 @@
+//! Name resolution: entities, relationships (`has R [via NAME]`) and dotted
+//! paths, all matched case-insensitively and answered with the schema's
+//! canonical spelling, or with an error that suggests the nearest name.
+
+use crate::error::{suggest, Error, Result};
+use crate::schema::{Entity, Field, Relationship, Schema};
+use crate::syntax::ast::{Ident, Path};
+
+use super::plan::{Direction, Link};
+
+/// One way to go from an entity to a related one.
+#[derive(Clone, Copy)]
+pub(crate) struct Hop<'s> {
+    pub rel: &'s Relationship,
+    pub direction: Direction,
+    pub from: &'s Entity,
+    pub to: &'s Entity,
+}
+
+impl Hop<'_> {
+    /// The plan's description of this hop.
+    pub fn link(&self) -> Link {
+        Link {
+            relationship: self.rel.name.clone(),
+            direction: self.direction,
+            from: self.from.name.clone(),
+            to: self.to.name.clone(),
+        }
+    }
+
+    /// The name by which `from` reaches `to` in the schema's spelling: the
+    /// parent's reach name going up, the child entity's name going down.
+    pub fn reach_name(&self) -> &str {
+        match self.direction {
+            Direction::ToParent => &self.rel.parent_reach,
+            Direction::ToChildren => &self.to.name,
+        }
+    }
+}
+
+/// The entity named by `ident`.
+pub(crate) fn entity<'s>(schema: &'s Schema, ident: &Ident) -> Result<&'s Entity> {
+    schema
+        .entity(&ident.name)
+        .ok_or_else(|| Error::UnknownEntity {
+            name: ident.name.clone(),
+            suggestion: suggest(&ident.name, schema.entities.iter().map(|e| e.name.as_str())),
+            span: ident.span,
+        })
+}
+
+/// The field `ident` of `entity`.
+pub(crate) fn field<'s>(entity: &'s Entity, ident: &Ident) -> Result<&'s Field> {
+    entity
+        .field(&ident.name)
+        .ok_or_else(|| Error::UnknownField {
+            name: ident.name.clone(),
+            entity: entity.name.clone(),
+            suggestion: suggest(&ident.name, entity.fields.iter().map(|f| f.name.as_str())),
+            span: ident.span,
+        })
+}
+
+/// Every hop from `from` whose reach name is `name` (case-insensitive):
+/// relationships where `from` is the child and `parent_reach == name`, and
+/// relationships where `from` is the parent and the child entity is `name`.
+pub(crate) fn hops<'s>(schema: &'s Schema, from: &'s Entity, name: &str) -> Vec<Hop<'s>> {
+    let mut found = Vec::new();
+    for rel in &schema.relationships {
+        if rel.child.eq_ignore_ascii_case(&from.name) && rel.parent_reach.eq_ignore_ascii_case(name)
+        {
+            if let Some(to) = schema.entity(&rel.parent) {
+                found.push(Hop {
+                    rel,
+                    direction: Direction::ToParent,
+                    from,
+                    to,
+                });
+            }
+        }
+        if rel.parent.eq_ignore_ascii_case(&from.name) && rel.child.eq_ignore_ascii_case(name) {
+            if let Some(to) = schema.entity(&rel.child) {
+                found.push(Hop {
+                    rel,
+                    direction: Direction::ToChildren,
+                    from,
+                    to,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// All names by which `from` reaches other entities, for suggestions.
+fn reach_names<'s>(schema: &'s Schema, from: &Entity) -> Vec<&'s str> {
+    let mut names = Vec::new();
+    for rel in &schema.relationships {
+        if rel.child.eq_ignore_ascii_case(&from.name) {
+            names.push(rel.parent_reach.as_str());
+        }
+        if rel.parent.eq_ignore_ascii_case(&from.name) {
+            names.push(rel.child.as_str());
+        }
+    }
+    names
+}
+
+fn unknown_relationship(schema: &Schema, from: &Entity, ident: &Ident) -> Error {
+    Error::UnknownRelationship {
+        name: ident.name.clone(),
+        entity: from.name.clone(),
+        suggestion: suggest(&ident.name, reach_names(schema, from)),
+        span: ident.span,
+    }
+}
+
+fn names_of(hops: &[Hop]) -> Vec<String> {
+    hops.iter().map(|h| h.rel.name.clone()).collect()
+}
+
+/// The hop of `has R [via NAME]`: exactly one candidate, or the one `via`
+/// names among several.
+pub(crate) fn has_hop<'s>(
+    schema: &'s Schema,
+    from: &'s Entity,
+    relation: &Ident,
+    via: Option<&Ident>,
+) -> Result<Hop<'s>> {
+    let candidates = hops(schema, from, &relation.name);
+    if candidates.is_empty() {
+        return Err(unknown_relationship(schema, from, relation));
+    }
+    match via {
+        Some(via) => candidates
+            .iter()
+            .find(|h| h.rel.name.eq_ignore_ascii_case(&via.name))
+            .copied()
+            .ok_or_else(|| Error::UnknownVia {
+                via: via.name.clone(),
+                name: relation.name.clone(),
+                entity: from.name.clone(),
+                suggestion: suggest(&via.name, candidates.iter().map(|h| h.rel.name.as_str())),
+                choices: names_of(&candidates),
+                span: via.span,
+            }),
+        None if candidates.len() == 1 => Ok(candidates[0]),
+        None => Err(Error::AmbiguousRelationship {
+            name: relation.name.clone(),
+            entity: from.name.clone(),
+            choices: names_of(&candidates),
+            span: relation.span,
+        }),
+    }
+}
+
+/// One hop of a dotted path: it must be the only many-to-one link by that name.
+pub(crate) fn path_hop<'s>(schema: &'s Schema, from: &'s Entity, ident: &Ident) -> Result<Hop<'s>> {
+    let candidates = hops(schema, from, &ident.name);
+    let up: Vec<Hop> = candidates
+        .iter()
+        .filter(|h| h.direction == Direction::ToParent)
+        .copied()
+        .collect();
+    match up.len() {
+        1 => Ok(up[0]),
+        0 => {
+            let reason = if let Some(down) = candidates.first() {
+                format!(
+                    "it is one-to-many (one {} can have many {} records); use `has {}(...)` instead",
+                    from.name,
+                    down.to.name,
+                    down.to.name
+                )
+            } else if let Some(f) = from.field(&ident.name) {
+                format!(
+                    "'{}' is a field of {}, not a relationship, and only the last name of a path is a field",
+                    f.name, from.name
+                )
+            } else {
+                return Err(unknown_relationship(schema, from, ident));
+            };
+            Err(Error::NotManyToOne {
+                name: ident.name.clone(),
+                entity: from.name.clone(),
+                reason,
+                span: ident.span,
+            })
+        }
+        _ => Err(Error::AmbiguousRelationship {
+            name: ident.name.clone(),
+            entity: from.name.clone(),
+            choices: names_of(&up),
+            span: ident.span,
+        }),
+    }
+}
+
+/// A resolved dotted path: the hops (all many-to-one) and the final field.
+pub(crate) struct ResolvedPath<'s> {
+    pub hops: Vec<Hop<'s>>,
+    pub entity: &'s Entity,
+    pub field: &'s Field,
+}
+
+/// Resolve `a.b.f` from `start`.
+pub(crate) fn path<'s>(
+    schema: &'s Schema,
+    start: &'s Entity,
+    path: &Path,
+) -> Result<ResolvedPath<'s>> {
+    let Some((last, hop_names)) = path.segments.split_last() else {
+        return Err(Error::Internal {
+            message: "a path without names reached the checker".into(),
+        });
+    };
+    let mut entity = start;
+    let mut hops = Vec::with_capacity(hop_names.len());
+    for ident in hop_names {
+        let hop = path_hop(schema, entity, ident)?;
+        entity = hop.to;
+        hops.push(hop);
+    }
+    let field = field(entity, last)?;
+    Ok(ResolvedPath {
+        hops,
+        entity,
+        field,
+    })
+}

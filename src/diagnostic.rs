@@ -1,0 +1,278 @@
+//! Rendering an [`Error`] for people: its kind and message, `file:line:col`,
+//! the source line with the span underlined, and help lines (the nearest
+//! valid name, what the parser expected). Used by the command line; the
+//! library itself only returns structured errors.
+
+use std::ops::Range;
+
+use ariadne::{CharSet, Color, Config, IndexType, Label, Report, ReportKind, Source};
+
+use crate::error::Error;
+use crate::span::SourceKind;
+
+/// The texts an error's span may point into, each with the name shown in the
+/// location line (`<query>`, or a file path).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sources<'a> {
+    /// `(name, text)` of the query.
+    pub query: Option<(&'a str, &'a str)>,
+    /// `(name, text)` of the segment library.
+    pub library: Option<(&'a str, &'a str)>,
+}
+
+/// Render `error` as a multi-line report. With `color` false the output has
+/// no ANSI escapes (for logs and snapshots). An error without a span, or
+/// whose source text is not given, renders as one plain line `error: ...`.
+pub fn render(error: &Error, sources: &Sources, color: bool) -> String {
+    let located = error.span().and_then(|span| {
+        let source = match span.source {
+            SourceKind::Query => sources.query,
+            SourceKind::Library => sources.library,
+            SourceKind::Guard => None,
+        }?;
+        Some((source, span.start..span.end))
+    });
+    let Some(((name, text), range)) = located else {
+        return plain(error);
+    };
+    let range = clamp(text, range);
+    let kind = format!("error[{}]", error.kind());
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte)
+        .with_char_set(CharSet::Unicode);
+    let mut report = Report::build(ReportKind::Custom(&kind, Color::Red), (name, range.clone()))
+        .with_config(config)
+        .with_message(error.to_string())
+        .with_label(
+            Label::new((name, range))
+                .with_message(label(error))
+                .with_color(Color::Red),
+        );
+    for help in helps(error) {
+        report.add_help(help);
+    }
+    for note in notes(error) {
+        report.add_note(note);
+    }
+    let mut out = Vec::new();
+    match report.finish().write((name, Source::from(text)), &mut out) {
+        Ok(()) if color => String::from_utf8_lossy(&out).into_owned(),
+        // ariadne colours a custom report kind even with colour off.
+        Ok(()) => strip_ansi(&String::from_utf8_lossy(&out)),
+        Err(_) => plain(error),
+    }
+}
+
+/// Remove ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip `[`, parameters, up to and including the final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn plain(error: &Error) -> String {
+    format!("error: {error}\n")
+}
+
+/// A byte range inside `text`, on character boundaries, without surrounding
+/// whitespace, and never empty where the text has something to underline.
+fn clamp(text: &str, range: Range<usize>) -> Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let mut start = floor(range.start);
+    let mut end = floor(range.end.max(start));
+    // Underline the text, not the layout around it.
+    let inner = &text[start..end];
+    let trimmed = inner.trim_start();
+    start += inner.len() - trimmed.len();
+    end = start + trimmed.trim_end().len();
+    if end == start {
+        // An empty span (e.g. at the end of the text) still gets a caret:
+        // widen it to the next character, or the previous one at the end.
+        if let Some(c) = text[start..].chars().next() {
+            end = start + c.len_utf8();
+        } else if let Some(c) = text[..start].chars().next_back() {
+            return start - c.len_utf8()..start;
+        }
+    }
+    start..end
+}
+
+/// The short text under the underlined span.
+fn label(error: &Error) -> String {
+    match error {
+        Error::Syntax { expected, .. } if !expected.is_empty() => {
+            format!("expected {}", words(expected))
+        }
+        Error::Syntax { .. } => "here".into(),
+        Error::TooLarge { .. } | Error::TooDeep { .. } | Error::TooManyNodes { .. } => {
+            "limit exceeded here".into()
+        }
+        Error::TooManyValues { count, .. } => format!("{count} values"),
+        Error::UnknownEntity { .. } => "not an entity of the schema".into(),
+        Error::UnknownField { entity, .. } => format!("not a field of {entity}"),
+        Error::UnknownRelationship { entity, .. } => format!("not related to {entity}"),
+        Error::UnknownVia { .. } => "not one of the relationships".into(),
+        Error::AmbiguousRelationship { choices, .. } => {
+            format!("{} relationships lead here", choices.len())
+        }
+        Error::NotManyToOne { .. } => "not a many-to-one relationship".into(),
+        Error::UnknownChoice { entity, field, .. } => format!("not a label of {entity}.{field}"),
+        Error::TypeMismatch { found, .. } => format!("this is {found}"),
+        Error::NotOrdered { .. } => "unordered choice".into(),
+        Error::InvalidValue { .. } => "invalid value".into(),
+        Error::UnknownSegment { .. } => "no segment of this name".into(),
+        Error::SegmentEntityMismatch { found, .. } => format!("selects {found} records"),
+        Error::SegmentCycle { .. } => "this reference closes the cycle".into(),
+        Error::DuplicateSegment { .. } => "defined again here".into(),
+        Error::UnknownGuard { .. }
+        | Error::Schema { .. }
+        | Error::Database { .. }
+        | Error::Internal { .. } => "here".into(),
+    }
+}
+
+fn helps(error: &Error) -> Vec<String> {
+    let mut helps = Vec::new();
+    match error {
+        Error::Syntax {
+            hint: Some(hint), ..
+        } => helps.push(hint.clone()),
+        Error::UnknownEntity { suggestion, .. }
+        | Error::UnknownField { suggestion, .. }
+        | Error::UnknownRelationship { suggestion, .. }
+        | Error::UnknownVia { suggestion, .. }
+        | Error::UnknownChoice { suggestion, .. }
+        | Error::UnknownSegment { suggestion, .. } => {
+            if let Some(s) = suggestion {
+                helps.push(format!("did you mean '{s}'?"));
+            }
+        }
+        Error::AmbiguousRelationship { name, choices, .. } => {
+            if let Some(first) = choices.first() {
+                helps.push(format!("for example: has {name} via {first}"));
+            }
+        }
+        _ => {}
+    }
+    helps
+}
+
+fn notes(error: &Error) -> Vec<String> {
+    match error {
+        Error::UnknownChoice { valid, .. } => vec![format!("valid labels: {}", valid.join(", "))],
+        _ => Vec::new(),
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    fn unknown_field() -> Error {
+        Error::UnknownField {
+            name: "rol".into(),
+            entity: "contact".into(),
+            suggestion: Some("role".into()),
+            span: Span::query(14, 17),
+        }
+    }
+
+    #[test]
+    fn renders_location_source_line_caret_and_help() {
+        let text = "contact where rol = \"Employee\"";
+        let sources = Sources {
+            query: Some(("<query>", text)),
+            library: None,
+        };
+        let out = render(&unknown_field(), &sources, false);
+        assert!(out.contains("unknown field 'rol' on contact; did you mean 'role'?"));
+        assert!(out.contains("<query>:1:15"), "{out}");
+        assert!(out.contains(text));
+        assert!(out.contains("did you mean 'role'?"));
+        assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn color_adds_escapes() {
+        let text = "contact where rol = \"Employee\"";
+        let sources = Sources {
+            query: Some(("<query>", text)),
+            library: None,
+        };
+        assert!(render(&unknown_field(), &sources, true).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn errors_without_span_or_source_are_one_line() {
+        let e = Error::Schema {
+            message: "bad".into(),
+        };
+        assert_eq!(
+            render(&e, &Sources::default(), false),
+            "error: invalid schema: bad\n"
+        );
+        let no_text = render(&unknown_field(), &Sources::default(), false);
+        assert_eq!(no_text.lines().count(), 1);
+    }
+
+    #[test]
+    fn spans_outside_the_text_do_not_panic() {
+        let e = Error::UnknownField {
+            name: "x".into(),
+            entity: "contact".into(),
+            suggestion: None,
+            span: Span::query(50, 90),
+        };
+        let text = "contact where é";
+        let sources = Sources {
+            query: Some(("<query>", text)),
+            library: None,
+        };
+        assert!(render(&e, &sources, false).contains("<query>:1:"));
+        let inside_char = Error::UnknownField {
+            name: "x".into(),
+            entity: "contact".into(),
+            suggestion: None,
+            span: Span::query(15, 15),
+        };
+        assert!(render(&inside_char, &sources, false).contains("unknown field"));
+        assert!(render(
+            &inside_char,
+            &Sources {
+                query: Some(("q", "")),
+                library: None
+            },
+            false
+        )
+        .contains("unknown field"));
+    }
+}
