@@ -1,5 +1,4 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
-
 // `Error` carries the details of a good message (names, suggestions, the
 // valid labels) and is returned at most once per query, never in a hot
 // loop, so its size is not worth boxing every variant for.
@@ -39,7 +38,12 @@ pub struct Options<'a> {
 impl<'a> Options<'a> {
     /// Check against `schema`, no library, no guards, optimizer on.
     pub fn new(schema: &'a Schema) -> Self {
-        Options { schema, library: None, guards: &[], optimize: true }
+        Options {
+            schema,
+            library: None,
+            guards: &[],
+            optimize: true,
+        }
     }
 }
 
@@ -52,9 +56,17 @@ pub fn parse(text: &str) -> Result<syntax::ast::Query> {
 /// (with library and guards), optimize. Every back end starts from this.
 pub fn plan(text: &str, options: &Options<'_>) -> Result<Plan> {
     let query = syntax::parse_query(text)?;
-    let context = check::Context { schema: options.schema, library: options.library, guards: options.guards };
+    let context = check::Context {
+        schema: options.schema,
+        library: options.library,
+        guards: options.guards,
+    };
     let plan = check::check(&query, &context)?;
-    Ok(if options.optimize { optimize::optimize(plan) } else { plan })
+    Ok(if options.optimize {
+        optimize::optimize(plan)
+    } else {
+        plan
+    })
 }
 
 /// The whole pipeline to SQL: parse, check, optimize, generate for `dialect`
@@ -66,7 +78,12 @@ pub fn compile(
     now: DateTime<Utc>,
 ) -> Result<sql::SqlQuery> {
     let plan = plan(text, options)?;
-    sql::to_sql(&plan, options.schema, dialect, &sql::SqlOptions { count: false, now })
+    sql::to_sql(
+        &plan,
+        options.schema,
+        dialect,
+        &sql::SqlOptions { count: false, now },
+    )
 }
 
 /// Evaluate a plan in memory over `store`: the ids of matching records, ascending.

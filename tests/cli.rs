@@ -7,7 +7,10 @@ use std::process::{Command, Output, Stdio};
 const NOW: &str = "2026-01-15T12:00:00Z";
 
 fn segql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segql")).args(args).output().expect("segql runs")
+    Command::new(env!("CARGO_BIN_EXE_segql"))
+        .args(args)
+        .output()
+        .expect("segql runs")
 }
 
 fn segql_stdin(args: &[&str], input: &str) -> Output {
@@ -18,7 +21,12 @@ fn segql_stdin(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("segql runs");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("segql finishes")
 }
 
@@ -36,7 +44,10 @@ fn code(o: &Output) -> i32 {
 
 #[test]
 fn check_accepts_a_valid_query_silently() {
-    let o = segql(&["check", r#"contact where role = "decision maker" and has lead(topic = "Contoso Ltd Conference")"#]);
+    let o = segql(&[
+        "check",
+        r#"contact where role = "decision maker" and has lead(topic = "Contoso Ltd Conference")"#,
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
     assert_eq!(stderr(&o), "");
@@ -50,7 +61,10 @@ fn check_suggests_the_nearest_field_with_a_caret() {
     assert!(err.contains("unknown field 'rol' on contact"), "{err}");
     assert!(err.contains("did you mean 'role'"), "{err}");
     assert!(err.contains("1:15"), "line:col missing: {err}");
-    assert!(err.contains('^') || err.contains('─'), "no caret/underline: {err}");
+    assert!(
+        err.contains('^') || err.contains('─'),
+        "no caret/underline: {err}"
+    );
 }
 
 #[test]
@@ -104,7 +118,15 @@ fn compile_prints_sql_with_parameters_in_both_dialects() {
     let sql = stdout(&o);
     assert!(sql.contains("SELECT"), "{sql}");
     assert!(sql.contains("?1"), "{sql}");
-    assert!(!sql.contains("Paris\""), "literal spliced into the SQL: {sql}");
+    let statement = sql.split(';').next().expect("statement");
+    assert!(
+        !statement.contains("Paris"),
+        "literal spliced into the SQL: {sql}"
+    );
+    assert!(
+        sql.contains("-- ?2 = \"Paris\""),
+        "parameters listed after the SQL: {sql}"
+    );
 
     let o = segql(&["compile", "--dialect", "postgres", "--format", "json", q]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -115,7 +137,11 @@ fn compile_prints_sql_with_parameters_in_both_dialects() {
     assert!(params.contains(&serde_json::json!(2)), "{params:?}");
 
     let o = segql(&["compile", "--count", q]);
-    assert!(stdout(&o).to_uppercase().contains("COUNT("), "{}", stdout(&o));
+    assert!(
+        stdout(&o).to_uppercase().contains("COUNT("),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -123,14 +149,23 @@ fn run_on_the_builtin_demo_agrees_across_engines_and_formats() {
     let q = r#"contact where has lead(status = "Qualified") and not do_not_email"#;
     let sqlite = segql(&["run", "--now", NOW, "--format", "ids", q]);
     assert_eq!(code(&sqlite), 0, "{}", stderr(&sqlite));
-    let memory = segql(&["run", "--now", NOW, "--engine", "memory", "--format", "ids", q]);
+    let memory = segql(&[
+        "run", "--now", NOW, "--engine", "memory", "--format", "ids", q,
+    ]);
     assert_eq!(code(&memory), 0, "{}", stderr(&memory));
     let ids = stdout(&sqlite);
-    assert!(ids.lines().count() > 0, "the demo data should have such contacts");
+    assert!(
+        ids.lines().count() > 0,
+        "the demo data should have such contacts"
+    );
     assert_eq!(ids, stdout(&memory));
     let mut sorted: Vec<&str> = ids.lines().collect();
     sorted.sort();
-    assert_eq!(sorted, ids.lines().collect::<Vec<_>>(), "ids must be ascending");
+    assert_eq!(
+        sorted,
+        ids.lines().collect::<Vec<_>>(),
+        "ids must be ascending"
+    );
 
     let count = segql(&["run", "--now", NOW, "--count", q]);
     assert_eq!(stdout(&count).trim(), ids.lines().count().to_string());
@@ -153,8 +188,16 @@ fn run_on_the_builtin_demo_agrees_across_engines_and_formats() {
 #[test]
 fn the_email_guard_removes_opted_out_contacts() {
     let all = segql(&["run", "--now", NOW, "--count", "contact"]);
-    let guarded = segql(&["run", "--now", NOW, "--count", "--guard", "email", "contact"]);
-    let opted_in = segql(&["run", "--now", NOW, "--count", "contact where not do_not_email and not do_not_bulk_email"]);
+    let guarded = segql(&[
+        "run", "--now", NOW, "--count", "--guard", "email", "contact",
+    ]);
+    let opted_in = segql(&[
+        "run",
+        "--now",
+        NOW,
+        "--count",
+        "contact where not do_not_email and not do_not_bulk_email",
+    ]);
     let all: usize = stdout(&all).trim().parse().expect("count");
     let guarded: usize = stdout(&guarded).trim().parse().expect("count");
     assert_eq!(guarded.to_string(), stdout(&opted_in).trim());
@@ -166,20 +209,46 @@ fn the_email_guard_removes_opted_out_contacts() {
 
 #[test]
 fn explain_names_the_rule_that_proves_a_contradiction() {
-    let o = segql(&["explain", r#"contact where role = "Employee" and role = "Influencer""#]);
+    let o = segql(&[
+        "explain",
+        r#"contact where role = "Employee" and role = "Influencer""#,
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("Optimized plan"), "{text}");
     assert!(text.contains("Rules fired"), "{text}");
     let optimized = text.split("Optimized plan").nth(1).expect("section");
-    assert!(optimized.lines().nth(1).expect("plan line").contains("false"), "{text}");
+    assert!(
+        optimized
+            .lines()
+            .nth(1)
+            .expect("plan line")
+            .contains("false"),
+        "{text}"
+    );
+
+    // A plan reduced to false is answered without touching the data.
+    let o = segql(&[
+        "run",
+        "--timing",
+        "--count",
+        r#"contact where role = "Employee" and role = "Influencer""#,
+    ]);
+    assert_eq!(stdout(&o).trim(), "0");
+    assert!(stderr(&o).contains("no scan"), "{}", stderr(&o));
 }
 
 #[test]
 fn fmt_prints_canonical_text_with_schema_spelling() {
-    let o = segql(&["fmt", r#"CONTACT WHERE Role = "decision maker"   AND NOT do_not_email"#]);
+    let o = segql(&[
+        "fmt",
+        r#"CONTACT WHERE Role = "decision maker"   AND NOT do_not_email"#,
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert_eq!(stdout(&o), "contact where role = \"Decision Maker\" and not do_not_email\n");
+    assert_eq!(
+        stdout(&o),
+        "contact where role = \"Decision Maker\" and not do_not_email\n"
+    );
 }
 
 #[test]
@@ -193,14 +262,34 @@ fn library_segments_can_be_used_with_in() {
     )
     .expect("write");
     let lib = lib.to_str().expect("utf8");
-    let via_library = segql(&["run", "--library", lib, "--now", NOW, "--format", "ids", "contact where in reachable"]);
+    let via_library = segql(&[
+        "run",
+        "--library",
+        lib,
+        "--now",
+        NOW,
+        "--format",
+        "ids",
+        "contact where in reachable",
+    ]);
     assert_eq!(code(&via_library), 0, "{}", stderr(&via_library));
-    let inline = segql(&["run", "--now", NOW, "--format", "ids", "contact where not do_not_email and email is not null"]);
+    let inline = segql(&[
+        "run",
+        "--now",
+        NOW,
+        "--format",
+        "ids",
+        "contact where not do_not_email and email is not null",
+    ]);
     assert_eq!(stdout(&via_library), stdout(&inline));
 
     let o = segql(&["check", "--library", lib, "contact where in reachabel"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("did you mean 'reachable'"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean 'reachable'"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -208,7 +297,17 @@ fn demo_writes_a_database_that_run_reads() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("crm.db");
     let db = db.to_str().expect("utf8");
-    let o = segql(&["demo", "--out", db, "--contacts", "300", "--seed", "7", "--now", NOW]);
+    let o = segql(&[
+        "demo",
+        "--out",
+        db,
+        "--contacts",
+        "300",
+        "--seed",
+        "7",
+        "--now",
+        NOW,
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let o = segql(&["run", "--db", db, "--count", "contact"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));

@@ -16,6 +16,7 @@ mod expr;
 mod guards;
 mod library;
 pub mod plan;
+mod plan_display;
 mod resolve;
 mod types;
 

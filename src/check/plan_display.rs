@@ -77,7 +77,11 @@ fn write_joined(
         }
         // A nested group of the same operator keeps its parentheses so the
         // printed text has the plan's shape.
-        let child_context = if own == Precedence::Or { Precedence::And } else { Precedence::Not };
+        let child_context = if own == Precedence::Or {
+            Precedence::And
+        } else {
+            Precedence::Not
+        };
         write_expr(f, item, child_context)?;
     }
     if parenthesize {
@@ -86,7 +90,11 @@ fn write_joined(
     Ok(())
 }
 
-fn write_related(f: &mut Formatter<'_>, related: &Related, quantifier: Option<Quantifier>) -> fmt::Result {
+fn write_related(
+    f: &mut Formatter<'_>,
+    related: &Related,
+    quantifier: Option<Quantifier>,
+) -> fmt::Result {
     f.write_str("has ")?;
     match quantifier.unwrap_or(related.quantifier) {
         Quantifier::Any => {}
@@ -109,7 +117,11 @@ fn write_related(f: &mut Formatter<'_>, related: &Related, quantifier: Option<Qu
 fn has_negated_form(test: &Test) -> bool {
     matches!(
         test,
-        Test::Compare { op: CmpOp::Eq, .. } | Test::IsNotNull | Test::InList(_) | Test::Between { .. } | Test::Text { .. }
+        Test::Compare { op: CmpOp::Eq, .. }
+            | Test::IsNotNull
+            | Test::InList(_)
+            | Test::Between { .. }
+            | Test::Text { .. }
     )
 }
 
@@ -140,7 +152,12 @@ fn write_test(f: &mut Formatter<'_>, test: &FieldTest, negated: bool) -> fmt::Re
             f.write_char(']')
         }
         Test::Between { low, high } => {
-            write!(f, "{field} {not}between {} and {}", DisplayValue(low), DisplayValue(high))
+            write!(
+                f,
+                "{field} {not}between {} and {}",
+                DisplayValue(low),
+                DisplayValue(high)
+            )
         }
         Test::Text { op, pattern } => {
             let op = match op {
@@ -183,7 +200,7 @@ fn write_relative(f: &mut Formatter<'_>, anchor: &str, seconds: i64) -> fmt::Res
     let magnitude = seconds.unsigned_abs();
     let (amount, unit) = [(604_800, "w"), (86_400, "d"), (3_600, "h"), (60, "min")]
         .iter()
-        .find(|(size, _)| magnitude % size == 0)
+        .find(|(size, _)| magnitude.is_multiple_of(*size))
         .map_or((magnitude, "s"), |(size, unit)| (magnitude / size, *unit));
     write!(f, "{anchor} {sign} {amount}{unit}")
 }
@@ -221,16 +238,29 @@ mod tests {
     use super::*;
 
     fn field(name: &str, ty: ValueType) -> FieldRef {
-        FieldRef { entity: "contact".into(), field: name.into(), ty }
+        FieldRef {
+            entity: "contact".into(),
+            field: name.into(),
+            ty,
+        }
     }
 
     #[test]
     fn negated_atoms_print_in_their_natural_form() {
         let role = PlanExpr::Field(FieldTest {
             field: field("role", ValueType::Choice),
-            test: Test::Compare { op: CmpOp::Eq, value: Value::Choice { code: 2, label: "Employee".into() } },
+            test: Test::Compare {
+                op: CmpOp::Eq,
+                value: Value::Choice {
+                    code: 2,
+                    label: "Employee".into(),
+                },
+            },
         });
-        let email = PlanExpr::Field(FieldTest { field: field("email", ValueType::Text), test: Test::IsNotNull });
+        let email = PlanExpr::Field(FieldTest {
+            field: field("email", ValueType::Text),
+            test: Test::IsNotNull,
+        });
         let plan = Plan {
             entity: "contact".into(),
             filter: PlanExpr::Or(vec![
@@ -238,24 +268,39 @@ mod tests {
                 PlanExpr::And(vec![PlanExpr::Not(Box::new(email)), PlanExpr::Const(true)]),
             ]),
         };
-        assert_eq!(plan.to_string(), "contact where role != \"Employee\" or email is null and true");
+        assert_eq!(
+            plan.to_string(),
+            "contact where role != \"Employee\" or email is null and true"
+        );
     }
 
     #[test]
     fn relative_times_use_their_largest_whole_unit() {
-        let now = |seconds| DisplayValue(&Value::NowPlusSeconds { seconds, midnight: false }).to_string();
+        let now = |seconds| {
+            DisplayValue(&Value::NowPlusSeconds {
+                seconds,
+                midnight: false,
+            })
+            .to_string()
+        };
         assert_eq!(now(-30 * 86_400), "now - 30d");
         assert_eq!(now(-90 * 60), "now - 90min");
         assert_eq!(now(14 * 86_400), "now + 2w");
         assert_eq!(now(0), "now");
-        assert_eq!(DisplayValue(&Value::TodayPlusDays(-1)).to_string(), "today - 1d");
+        assert_eq!(
+            DisplayValue(&Value::TodayPlusDays(-1)).to_string(),
+            "today - 1d"
+        );
     }
 
     #[test]
     fn nested_groups_keep_their_parentheses() {
         let t = PlanExpr::Const(true);
         let f = PlanExpr::Const(false);
-        let expr = PlanExpr::And(vec![PlanExpr::Or(vec![t.clone(), f.clone()]), PlanExpr::And(vec![t, f])]);
+        let expr = PlanExpr::And(vec![
+            PlanExpr::Or(vec![t.clone(), f.clone()]),
+            PlanExpr::And(vec![t, f]),
+        ]);
         assert_eq!(expr.to_string(), "(true or false) and (true and false)");
     }
 }

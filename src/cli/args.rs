@@ -55,7 +55,12 @@ pub struct QueryInput {
     pub query: Option<String>,
 
     /// Read the query from FILE.
-    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "query")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
     pub file: Option<PathBuf>,
 }
 

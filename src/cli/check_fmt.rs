@@ -56,7 +56,10 @@ fn looks_like_library(text: &str) -> bool {
         .map(|line| line.split('#').next().unwrap_or("").trim())
         .find(|line| !line.is_empty())
         .unwrap_or("");
-    let word: String = first_code.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let word: String = first_code
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     word.eq_ignore_ascii_case("segment")
 }
 

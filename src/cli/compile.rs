@@ -18,7 +18,8 @@ pub fn compile(workspace: &mut Workspace, args: &CompileArgs) -> Result<(), Fail
     match args.format {
         SqlFormat::Sql => print!("{}", render_sql(&query, dialect)),
         SqlFormat::Json => {
-            let json = serde_json::to_string_pretty(&query).map_err(|e| workspace.fail(internal(e)))?;
+            let json =
+                serde_json::to_string_pretty(&query).map_err(|e| workspace.fail(internal(e)))?;
             println!("{json}");
         }
     }
@@ -50,7 +51,8 @@ pub fn to_sql(
     count: bool,
     now: DateTime<Utc>,
 ) -> Result<SqlQuery, Failure> {
-    sql::to_sql(plan, &workspace.schema, dialect, &SqlOptions { count, now }).map_err(|e| workspace.fail(e))
+    sql::to_sql(plan, &workspace.schema, dialect, &SqlOptions { count, now })
+        .map_err(|e| workspace.fail(e))
 }
 
 /// The SQL, then its parameters as SQL comments so the output stays valid SQL.
@@ -65,5 +67,7 @@ pub fn render_sql(query: &SqlQuery, dialect: &dyn Dialect) -> String {
 }
 
 pub fn internal(e: impl std::fmt::Display) -> segql::Error {
-    segql::Error::Internal { message: e.to_string() }
+    segql::Error::Internal {
+        message: e.to_string(),
+    }
 }

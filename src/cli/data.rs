@@ -20,7 +20,8 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
     };
     let report = segql::demo::generate_sqlite(&args.out, &options)
         .map_err(|e| io_failure(&format!("cannot write the demo database {}", args.out.display()), e))?;
-    println!("wrote {}: {report}", args.out.display());
+    let counts: Vec<String> = report.tables().iter().map(|(table, rows)| format!("{rows} {table}")).collect();
+    println!("wrote {}: {} ({} orphaned leads)", args.out.display(), counts.join(", "), report.orphaned_leads);
     Ok(())
 }
 
@@ -41,7 +42,10 @@ pub fn link_orphans(workspace: &Workspace, args: &LinkOrphansArgs) -> Result<(),
             if args.dry_run {
                 println!("dry run: nothing was written");
             }
-            println!("{report}");
+            println!("linked to an existing contact: {}", report.linked_to_existing);
+            println!("contacts created:              {}", report.contacts_created);
+            println!("leads linked to them:          {}", report.leads_linked_to_created);
+            println!("skipped without email:         {}", report.skipped_without_email);
         }
     }
     Ok(())

@@ -47,14 +47,16 @@ impl Database {
     /// The built-in demo data set, generated in memory with `now` as its
     /// reference time so relative segments (`now - 30d`) find records.
     pub fn builtin_demo(now: DateTime<Utc>) -> Result<Self, Failure> {
-        let mut conn = Connection::open_in_memory().map_err(|e| io_failure("cannot open an in-memory database", e))?;
+        let mut conn = Connection::open_in_memory()
+            .map_err(|e| io_failure("cannot open an in-memory database", e))?;
         let options = segql::demo::DemoOptions {
             contacts: BUILTIN_DEMO_CONTACTS,
             seed: BUILTIN_DEMO_SEED,
             now,
             progress: false,
         };
-        segql::demo::generate_into(&mut conn, &options).map_err(|e| io_failure("cannot build the demo data", e))?;
+        segql::demo::generate_into(&mut conn, &options)
+            .map_err(|e| io_failure("cannot build the demo data", e))?;
         Ok(Database::Sqlite(conn))
     }
 }

@@ -38,10 +38,18 @@ pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Fail
     };
     let sqlite = to_sql(workspace, &optimized, &sql::Sqlite, false, now)?;
     let postgres = to_sql(workspace, &optimized, &sql::Postgres, false, now)?;
-    let explanation = Explanation { query, plan, optimized, firings, sqlite, postgres };
+    let explanation = Explanation {
+        query,
+        plan,
+        optimized,
+        firings,
+        sqlite,
+        postgres,
+    };
     match args.format {
         ExplainFormat::Json => {
-            let json = serde_json::to_string_pretty(&explanation).map_err(|e| workspace.fail(internal(e)))?;
+            let json = serde_json::to_string_pretty(&explanation)
+                .map_err(|e| workspace.fail(internal(e)))?;
             println!("{json}");
         }
         ExplainFormat::Sql => print!("{}", render_text(&explanation)),
@@ -54,17 +62,35 @@ fn render_text(e: &Explanation) -> String {
     section(&mut out, "Query", &segql::syntax::format_query(&e.query));
     section(&mut out, "Checked plan", &e.plan.to_string());
     if e.firings.is_empty() {
-        section(&mut out, "Optimized plan (no rule fired)", &e.optimized.to_string());
+        section(
+            &mut out,
+            "Optimized plan (no rule fired)",
+            &e.optimized.to_string(),
+        );
     } else {
         section(&mut out, "Optimized plan", &e.optimized.to_string());
         let mut rules = String::new();
         for (i, firing) in e.firings.iter().enumerate() {
-            rules.push_str(&format!("{}. {}\n   before: {}\n   after:  {}\n", i + 1, firing.rule, firing.before, firing.after));
+            rules.push_str(&format!(
+                "{}. {}\n   before: {}\n   after:  {}\n",
+                i + 1,
+                firing.rule,
+                firing.before,
+                firing.after
+            ));
         }
         section(&mut out, "Rules fired", &rules);
     }
-    section(&mut out, "SQL (sqlite)", &render_sql(&e.sqlite, &sql::Sqlite));
-    section(&mut out, "SQL (postgres)", &render_sql(&e.postgres, &sql::Postgres));
+    section(
+        &mut out,
+        "SQL (sqlite)",
+        &render_sql(&e.sqlite, &sql::Sqlite),
+    );
+    section(
+        &mut out,
+        "SQL (postgres)",
+        &render_sql(&e.postgres, &sql::Postgres),
+    );
     out
 }
 

@@ -15,8 +15,9 @@ pub struct SourceTexts {
 }
 
 pub enum Failure {
-    /// A fault in the query, library or value text: exit code 1.
-    Query { error: Error, sources: SourceTexts },
+    /// A fault in the query, library or value text: exit code 1. Boxed:
+    /// errors carry their texts, and the happy path should not pay for it.
+    Query(Box<(Error, SourceTexts)>),
     /// A usage, environment or I/O fault: exit code 2.
     Usage(String),
 }
@@ -30,7 +31,7 @@ impl Failure {
     /// (schema, database, internal) are environment failures.
     pub fn from_error(error: Error, sources: &SourceTexts) -> Self {
         if error.is_query_error() {
-            Failure::Query { error, sources: sources.clone() }
+            Failure::Query(Box::new((error, sources.clone())))
         } else {
             Failure::Usage(format!("error: {error}"))
         }
@@ -39,13 +40,20 @@ impl Failure {
     /// Print the failure to standard error and give the exit code.
     pub fn report(self) -> ExitCode {
         match self {
-            Failure::Query { error, sources } => {
+            Failure::Query(failure) => {
+                let (error, sources) = *failure;
                 let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
                 let rendered = diagnostic::render(
                     &error,
                     &Sources {
-                        query: sources.query.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-                        library: sources.library.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+                        query: sources
+                            .query
+                            .as_ref()
+                            .map(|(n, t)| (n.as_str(), t.as_str())),
+                        library: sources
+                            .library
+                            .as_ref()
+                            .map(|(n, t)| (n.as_str(), t.as_str())),
                     },
                     color,
                 );

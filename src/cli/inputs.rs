@@ -22,7 +22,9 @@ impl Workspace {
     /// Load `--schema` (or the built-in CRM schema) and `--library`.
     pub fn load(schema_path: Option<&Path>, library_path: Option<&Path>) -> Result<Self, Failure> {
         let schema = match schema_path {
-            Some(path) => schema::load_schema_file(path).map_err(|e| Failure::usage(format!("error: {e}")))?,
+            Some(path) => {
+                schema::load_schema_file(path).map_err(|e| Failure::usage(format!("error: {e}")))?
+            }
             None => schema::crm_schema(),
         };
         let mut sources = SourceTexts::default();
@@ -32,12 +34,17 @@ impl Workspace {
                 let parsed = segql::syntax::parse_library(&text);
                 sources.library = Some((path.display().to_string(), text));
                 let library = parsed.map_err(|e| Failure::from_error(e, &sources))?;
-                segql::check::check_library(&library, &schema).map_err(|e| Failure::from_error(e, &sources))?;
+                segql::check::check_library(&library, &schema)
+                    .map_err(|e| Failure::from_error(e, &sources))?;
                 Some(library)
             }
             None => None,
         };
-        Ok(Workspace { schema, library, sources })
+        Ok(Workspace {
+            schema,
+            library,
+            sources,
+        })
     }
 
     /// Remember the query text so errors can point into it.
@@ -64,13 +71,17 @@ pub fn read_query(input: &QueryInput) -> Result<(String, String), Failure> {
             Ok(("<stdin>".to_string(), text))
         }
         Some(text) => Ok(("<query>".to_string(), text.to_string())),
-        None => Err(Failure::usage("error: no query given: pass it as an argument, with -f FILE, or - for stdin")),
+        None => Err(Failure::usage(
+            "error: no query given: pass it as an argument, with -f FILE, or - for stdin",
+        )),
     }
 }
 
 fn read_file(path: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| io_failure(&format!("cannot read {}", path.display()), e))?;
-    String::from_utf8(bytes).map_err(|_| Failure::usage(format!("error: {} is not UTF-8 text", path.display())))
+    let bytes = std::fs::read(path)
+        .map_err(|e| io_failure(&format!("cannot read {}", path.display()), e))?;
+    String::from_utf8(bytes)
+        .map_err(|_| Failure::usage(format!("error: {} is not UTF-8 text", path.display())))
 }
 
 /// `--now`, or the current UTC time, in whole seconds (the stored precision).
@@ -89,5 +100,8 @@ fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
 }

@@ -65,8 +65,12 @@ pub fn print(
             let rows = fetch(db, entity, &fields, ids)?;
             let mut writer = csv::Writer::from_writer(&mut out);
             let header = writer.write_record(fields.iter().map(|f| f.name.as_str()));
-            let body = header.and_then(|_| rows.iter().try_for_each(|row| writer.write_record(row.iter().map(display))));
-            body.and_then(|_| writer.flush().map_err(csv::Error::from)).map_err(std::io::Error::other)
+            let body = header.and_then(|_| {
+                rows.iter()
+                    .try_for_each(|row| writer.write_record(row.iter().map(display)))
+            });
+            body.and_then(|_| writer.flush().map_err(csv::Error::from))
+                .map_err(std::io::Error::other)
         }
     };
     match written {
@@ -79,10 +83,9 @@ pub fn print(
 /// The key, then the first few fields that are neither key nor foreign key.
 fn table_fields<'a>(schema: &Schema, entity: &'a Entity) -> Vec<&'a segql::schema::Field> {
     let is_foreign_key = |name: &str| {
-        schema
-            .relationships
-            .iter()
-            .any(|r| r.child.eq_ignore_ascii_case(&entity.name) && r.child_field.eq_ignore_ascii_case(name))
+        schema.relationships.iter().any(|r| {
+            r.child.eq_ignore_ascii_case(&entity.name) && r.child_field.eq_ignore_ascii_case(name)
+        })
     };
     let key = entity.key_field();
     let rest = entity
@@ -116,7 +119,12 @@ fn fetch(
     .map_err(|e| io_failure(&format!("cannot read {} records", entity.name), e))?;
     Ok(texts
         .into_iter()
-        .map(|row| row.into_iter().zip(fields).map(|(text, field)| to_json(text, &field.ty)).collect())
+        .map(|row| {
+            row.into_iter()
+                .zip(fields)
+                .map(|(text, field)| to_json(text, &field.ty))
+                .collect()
+        })
         .collect())
 }
 
@@ -128,8 +136,10 @@ fn fetch_sqlite(
 ) -> Result<Vec<Vec<Option<String>>>, String> {
     let d = &sql::Sqlite;
     let key = column_of(entity, &entity.key);
-    let columns: Vec<String> =
-        fields.iter().map(|f| format!("CAST({} AS TEXT)", d.quote_ident(&f.column))).collect();
+    let columns: Vec<String> = fields
+        .iter()
+        .map(|f| format!("CAST({} AS TEXT)", d.quote_ident(&f.column)))
+        .collect();
     let text = format!(
         "SELECT {} FROM {} WHERE {} IN (SELECT value FROM json_each(?1)) ORDER BY {}",
         columns.join(", "),
@@ -141,7 +151,11 @@ fn fetch_sqlite(
         .map_err(|e| e.to_string())?;
     let mut statement = conn.prepare(&text).map_err(|e| e.to_string())?;
     let rows = statement
-        .query_map([id_list], |row| (0..fields.len()).map(|i| row.get::<_, Option<String>>(i)).collect())
+        .query_map([id_list], |row| {
+            (0..fields.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect()
+        })
         .map_err(|e| e.to_string())?;
     rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
 }
@@ -160,7 +174,9 @@ fn fetch_postgres(
             let column = d.quote_ident(&f.column);
             match f.ty {
                 FieldType::DateTime => {
-                    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+                    format!(
+                        "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                    )
                 }
                 _ => format!("{column}::text"),
             }
@@ -174,12 +190,23 @@ fn fetch_postgres(
         d.quote_ident(&key)
     );
     let id_list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-    let rows = client.query(&text, &[&id_list]).map_err(|e| e.to_string())?;
-    Ok(rows.iter().map(|row| (0..fields.len()).map(|i| row.get::<_, Option<String>>(i)).collect()).collect())
+    let rows = client
+        .query(&text, &[&id_list])
+        .map_err(|e| e.to_string())?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            (0..fields.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect()
+        })
+        .collect())
 }
 
 fn column_of(entity: &Entity, field: &str) -> String {
-    entity.field(field).map_or_else(|| field.to_string(), |f| f.column.clone())
+    entity
+        .field(field)
+        .map_or_else(|| field.to_string(), |f| f.column.clone())
 }
 
 /// Stored text to a typed JSON value; text that does not parse is shown as is.
@@ -193,9 +220,11 @@ fn to_json(text: Option<String>, ty: &FieldType) -> Json {
             "0" | "f" | "false" => Some(Json::Bool(false)),
             _ => None,
         },
-        FieldType::Choice(set) => {
-            text.parse::<i64>().ok().and_then(|code| set.by_code(code)).map(|o| Json::from(o.label.clone()))
-        }
+        FieldType::Choice(set) => text
+            .parse::<i64>()
+            .ok()
+            .and_then(|code| set.by_code(code))
+            .map(|o| Json::from(o.label.clone())),
         _ => None,
     };
     parsed.unwrap_or(Json::String(text))

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use segql::check::plan::Plan;
+use segql::check::plan::{Plan, PlanExpr};
 use segql::sql;
 use uuid::Uuid;
 
@@ -34,7 +34,15 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
     };
     let open_time = opened.elapsed();
     let only_count = args.count && args.format != RowFormat::Ids;
-    let found = evaluate(workspace, &mut db, &plan, args.engine, only_count, now, args.timing)?;
+    let found = evaluate(
+        workspace,
+        &mut db,
+        &plan,
+        args.engine,
+        only_count,
+        now,
+        args.timing,
+    )?;
     if args.timing {
         eprintln!("timing: open {}", ms(open_time));
     }
@@ -51,11 +59,20 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
         Found::Ids(ids) => ids,
     };
     let shown = &ids[..args.limit.unwrap_or(ids.len()).min(ids.len())];
-    let entity = workspace
-        .schema
-        .entity(&plan.entity)
-        .ok_or_else(|| workspace.fail(super::compile::internal(format!("plan entity {} not in schema", plan.entity))))?;
-    records::print(&mut db, &workspace.schema, entity, shown, ids.len(), args.format)
+    let entity = workspace.schema.entity(&plan.entity).ok_or_else(|| {
+        workspace.fail(super::compile::internal(format!(
+            "plan entity {} not in schema",
+            plan.entity
+        )))
+    })?;
+    records::print(
+        &mut db,
+        &workspace.schema,
+        entity,
+        shown,
+        ids.len(),
+        args.format,
+    )
 }
 
 /// Run `plan` on `engine` over `db`.
@@ -69,6 +86,17 @@ pub fn evaluate(
     timing: bool,
 ) -> Result<Found, Failure> {
     let schema = &workspace.schema;
+    if plan.filter == PlanExpr::Const(false) {
+        // The optimizer proved the segment empty: no engine needs to look.
+        if timing {
+            eprintln!("timing: plan is false, no scan");
+        }
+        return Ok(if only_count {
+            Found::Count(0)
+        } else {
+            Found::Ids(Vec::new())
+        });
+    }
     let started = Instant::now();
     let found = match (engine, db) {
         (EngineName::Sqlite, Database::Sqlite(conn)) => {

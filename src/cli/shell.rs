@@ -24,13 +24,18 @@ pub fn shell(workspace: &mut Workspace, args: &ShellArgs) -> Result<(), Failure>
         None => Database::builtin_demo(now)?,
     };
     let Database::Sqlite(conn) = db else {
-        return Err(Failure::usage("error: the shell loads SQLite databases only"));
+        return Err(Failure::usage(
+            "error: the shell loads SQLite databases only",
+        ));
     };
-    let store = segql::eval::Store::load_sqlite(&conn, &workspace.schema, None).map_err(|e| workspace.fail(e))?;
+    let store = segql::eval::Store::load_sqlite(&conn, &workspace.schema, None)
+        .map_err(|e| workspace.fail(e))?;
     eprintln!("loaded in {}. {HELP}", ms(loading.elapsed()));
 
-    let mut editor = DefaultEditor::new().map_err(|e| io_failure("cannot start the line editor", e))?;
-    let history = std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".segql_history"));
+    let mut editor =
+        DefaultEditor::new().map_err(|e| io_failure("cannot start the line editor", e))?;
+    let history =
+        std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".segql_history"));
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
@@ -76,7 +81,8 @@ fn evaluate_line(
         guards: &[],
         optimize: true,
     };
-    let result = segql::plan(text, &options).and_then(|plan| segql::eval::evaluate(&plan, store, now));
+    let result =
+        segql::plan(text, &options).and_then(|plan| segql::eval::evaluate(&plan, store, now));
     match result {
         Ok(ids) => {
             let elapsed = started.elapsed();
