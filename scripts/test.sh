@@ -40,7 +40,10 @@ if [ "${CI:-}" = true ] && [ -z "$(find_initdb)" ]; then
 fi
 
 # Unit, integration and CLI tests; benchmarks are built and run once each in
-# test mode, which checks they work without timing them.
-cargo test --all-targets
+# test mode, which checks they work without timing them. Every test binary
+# runs even when one fails, so a run reports all failures at once.
+status=0
+cargo test --no-fail-fast --all-targets || status=$?
 # --all-targets leaves out documentation examples.
-cargo test --doc
+cargo test --no-fail-fast --doc || status=$?
+exit "$status"

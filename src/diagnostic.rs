@@ -49,7 +49,7 @@ pub fn render(error: &Error, sources: &Sources, color: bool) -> String {
                 .with_message(label(error))
                 .with_color(Color::Red),
         );
-    for help in helps(error) {
+    for help in helps(error, sources) {
         report.add_help(help);
     }
     for note in notes(error) {
@@ -150,8 +150,11 @@ fn label(error: &Error) -> String {
     }
 }
 
-fn helps(error: &Error) -> Vec<String> {
+fn helps(error: &Error, sources: &Sources) -> Vec<String> {
     let mut helps = Vec::new();
+    if matches!(error, Error::UnknownSegment { .. }) && sources.library.is_none() {
+        helps.push("segments come from a library file: pass it with --library FILE".to_string());
+    }
     match error {
         Error::Syntax {
             hint: Some(hint), ..

@@ -323,15 +323,26 @@ fn layout_matches_the_default_schema() {
                 "{}.{}",
                 entity.table, field.column
             );
-            assert_eq!(
-                *pk == 1,
-                field.name == entity.key,
-                "{}.{}",
-                entity.table,
-                field.column
-            );
+            assert_eq!(*pk, 0, "{}.{}", entity.table, field.column);
         }
+        // The key has a unique index (built after the load, in place of a
+        // declared primary key).
+        let unique_on_key = count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM pragma_index_list('{}') AS l \
+                 JOIN pragma_index_info(l.name) AS i WHERE l.\"unique\" = 1 AND i.name = '{}' \
+                 AND (SELECT count(*) FROM pragma_index_info(l.name)) = 1",
+                entity.table, entity.key
+            ),
+        );
+        assert_eq!(unique_on_key, 1, "{} key is not unique", entity.table);
     }
+    let duplicate = conn.execute(
+        "INSERT INTO account (id) SELECT id FROM account LIMIT 1",
+        [],
+    );
+    assert!(duplicate.is_err(), "a duplicate key was accepted");
     for rel in crm_schema().relationships {
         let indexed = count(
             &conn,
@@ -423,4 +434,24 @@ fn column(conn: &Connection, sql: &str) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+#[test]
+fn create_tables_declares_primary_keys() {
+    let conn = Connection::open_in_memory().unwrap();
+    demo::create_tables_sqlite(&conn, &crm_schema()).unwrap();
+    demo::create_indexes_sqlite(&conn, &crm_schema()).unwrap();
+    for entity in crm_schema().entities {
+        let pk: String = conn
+            .query_row(
+                &format!(
+                    "SELECT name FROM pragma_table_info('{}') WHERE pk = 1",
+                    entity.table
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(pk, entity.key);
+    }
 }

@@ -567,3 +567,17 @@ fn builder_rejects_bad_values() {
     b.insert("contact", [("id", Value::Uuid(id(1)))]).unwrap();
     assert!(b.build().unwrap_err().to_string().contains("two records"));
 }
+
+#[test]
+fn programs_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let store = store();
+    let plan = Plan {
+        entity: "contact".into(),
+        filter: test("contact", "city", ValueType::Text, Test::IsNotNull),
+    };
+    let program = eval::compile(&plan, &store, now()).unwrap();
+    shareable(&program);
+    let counted = std::thread::scope(|s| s.spawn(|| program.count()).join().unwrap());
+    assert_eq!(counted, 3);
+}

@@ -83,7 +83,7 @@ fn deep_plan(depth: usize) -> PlanExpr {
     expr
 }
 
-fn depth(expr: &PlanExpr) -> usize {
+fn depth_of(expr: &PlanExpr) -> usize {
     let mut deepest = 0;
     let mut stack = vec![(expr, 1)];
     while let Some((e, d)) = stack.pop() {
@@ -104,9 +104,9 @@ fn depth(expr: &PlanExpr) -> usize {
 fn deep_plans_fit_a_small_stack() {
     let (depth_in, depth_out) = on_small_stack(|| {
         let expr = deep_plan(MAX_PLAN_DEPTH - 1);
-        let depth_in = depth(&expr);
+        let depth_in = depth_of(&expr);
         let optimized = optimize(plan(expr));
-        let depth_out = depth(&optimized.filter);
+        let depth_out = depth_of(&optimized.filter);
         (depth_in, depth_out)
     });
     assert_eq!(depth_in, MAX_PLAN_DEPTH);
@@ -154,11 +154,11 @@ fn the_trace_names_each_rule_and_the_node_it_changed() {
     ]);
     assert_eq!(out.filter, expected);
     assert_eq!(firings.len(), 1);
-    assert_eq!(firings[0].rule, "push_not");
+    assert_eq!(firings[0].rule, "negation_normal_form");
     assert_eq!(firings[0].before, input);
     assert_eq!(firings[0].after, expected);
     let json = serde_json::to_value(&firings).expect("firings serialize");
-    assert_eq!(json[0]["rule"], "push_not");
+    assert_eq!(json[0]["rule"], "negation_normal_form");
     assert!(json[0]["before"]["not"]["or"].is_array(), "{json}");
 }
 
@@ -203,4 +203,60 @@ fn optimize_keeps_the_entity() {
     });
     assert_eq!(out.entity, "lead");
     assert_eq!(out.filter, PlanExpr::Const(true));
+}
+
+/// `has P(b) or has no P(a)` → `has no P(not b and a)`, and the `not`
+/// pushed down `b` ends on its deepest leaf: one level more.
+fn deepening_plan(chain: usize) -> PlanExpr {
+    // A field per level, so no field merge shortens the chain.
+    let leaf = |level: usize| {
+        let f = field(&format!("f{level}"), ValueType::Integer);
+        cmp(&f, CmpOp::Gt, Value::Integer(1))
+    };
+    let mut b = leaf(0);
+    for level in 1..=chain {
+        // The top of the chain is an `and`, whose negation (an `or`) is not
+        // flattened into the merged filter.
+        b = if (chain - level).is_multiple_of(2) {
+            PlanExpr::And(vec![leaf(level), b])
+        } else {
+            PlanExpr::Or(vec![leaf(level), b])
+        };
+    }
+    let parent = |q, filter| {
+        PlanExpr::Related(Related {
+            link: self_link(Direction::ToParent),
+            quantifier: q,
+            filter: Box::new(filter),
+        })
+    };
+    PlanExpr::Or(vec![
+        parent(Quantifier::Any, b),
+        parent(Quantifier::No, test(&score(), Test::IsNotNull)),
+    ])
+}
+
+#[test]
+fn optimizing_can_add_a_level() {
+    let input = deepening_plan(8);
+    let before = segql::optimize::depth(&input);
+    let out = optimize(plan(input)).filter;
+    assert_eq!(segql::optimize::depth(&out), before + 1, "{out:?}");
+}
+
+#[test]
+fn optimizing_never_exceeds_the_depth_limit() {
+    let (before, after, unchanged, traced) = on_small_stack(|| {
+        let input = deepening_plan(MAX_PLAN_DEPTH - 3);
+        let before = segql::optimize::depth(&input);
+        let (out, firings) = optimize_traced(plan(input.clone()));
+        let after = segql::optimize::depth(&out.filter);
+        (before, after, out.filter == input, firings.len())
+    });
+    assert_eq!(before, MAX_PLAN_DEPTH);
+    assert!(after <= MAX_PLAN_DEPTH, "{after}");
+    // The only rewrite would add a level: the plan comes back as it was,
+    // with no firings to show.
+    assert!(unchanged, "{before} {after} {traced}");
+    assert_eq!(traced, 0);
 }

@@ -177,6 +177,10 @@ fn field_test_on(index: usize) -> BoxedStrategy<PlanExpr> {
         prop::collection::vec(literal(ty), 0..4)
             .prop_map(Test::InList)
             .boxed(),
+        // Long enough for the sorting paths of list deduplication.
+        prop::collection::vec(stored_value(ty), 33..50)
+            .prop_map(Test::InList)
+            .boxed(),
         (literal(ty), literal(ty))
             .prop_map(|(low, high)| Test::Between { low, high })
             .boxed(),
@@ -237,6 +241,14 @@ fn plan_expr() -> impl Strategy<Value = PlanExpr> {
             1 => (inner.clone(), inner.clone(), any::<bool>()).prop_map(|(a, b, is_and)| {
                 let items = vec![a.clone(), b, PlanExpr::Not(Box::new(a))];
                 if is_and { PlanExpr::And(items) } else { PlanExpr::Or(items) }
+            }),
+            // An item next to a list that contains it.
+            1 => (inner.clone(), inner.clone(), any::<bool>()).prop_map(|(a, b, is_and)| {
+                if is_and {
+                    PlanExpr::And(vec![PlanExpr::Or(vec![b, a.clone()]), a])
+                } else {
+                    PlanExpr::Or(vec![a.clone(), PlanExpr::And(vec![a, b])])
+                }
             }),
             // Two tests of one link side by side.
             2 => (
@@ -440,6 +452,57 @@ proptest! {
         let once = optimize(plan(expr));
         let twice = optimize(once.clone());
         prop_assert_eq!(once, twice);
+    }
+}
+
+/// Long `in` lists (sorted deduplication, binary-search membership: more
+/// than 32 distinct values) mixed with short ones, equalities and their
+/// negations on the integer field.
+fn long_list_group() -> impl Strategy<Value = PlanExpr> {
+    let value = || (-40i64..=40).prop_map(Value::Integer);
+    let test = prop_oneof![
+        2 => prop::collection::vec(value(), 40..80).prop_map(Test::InList),
+        1 => prop::collection::vec(value(), 1..4).prop_map(Test::InList),
+        1 => (-3i64..=3).prop_map(|n| Test::Compare { op: CmpOp::Eq, value: Value::Integer(n) }),
+    ];
+    (
+        prop::collection::vec((test, any::<bool>()), 2..5),
+        any::<bool>(),
+    )
+        .prop_map(|(tests, is_and)| {
+            let items = tests
+                .into_iter()
+                .map(|(test, negated)| {
+                    let t = PlanExpr::Field(FieldTest {
+                        field: field_ref(0),
+                        test,
+                    });
+                    if negated {
+                        PlanExpr::Not(Box::new(t))
+                    } else {
+                        t
+                    }
+                })
+                .collect();
+            if is_and {
+                PlanExpr::And(items)
+            } else {
+                PlanExpr::Or(items)
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 4))]
+
+    #[test]
+    fn long_lists_keep_the_meaning(expr in long_list_group(), world in world()) {
+        let (optimized, firings) = optimize_traced(plan(expr.clone()));
+        assert_same_meaning(&world, &expr, &optimized.filter, "optimize");
+        for firing in &firings {
+            assert_same_meaning(&world, &firing.before, &firing.after, firing.rule);
+        }
+        prop_assert_eq!(optimize(optimized.clone()), optimized);
     }
 }
 

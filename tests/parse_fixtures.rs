@@ -2,10 +2,14 @@
 //! `queries/valid/` parses (its AST is snapshotted without spans), formats
 //! to text that parses back to the same tree, and formats idempotently;
 //! every `queries/invalid/syntax_*` file fails with the snapshotted error.
+//! The spans of every node are checked to cover exactly that node's text.
 
 use std::fs;
 
 use segql::syntax::{format_library, format_query, parse_library, parse_query};
+
+mod parse_support;
+use parse_support::check_query_spans;
 
 /// The AST as JSON without spans, so layout changes do not move snapshots.
 fn without_spans(value: serde_json::Value) -> serde_json::Value {
@@ -43,6 +47,7 @@ fn valid_queries_parse_and_round_trip() {
             "{}: format is not idempotent",
             path.display()
         );
+        check_query_spans(&text, &query);
         let json = without_spans(serde_json::to_value(&query).unwrap());
         insta::assert_snapshot!(format!(
             "{formatted}\n\n{}",

@@ -16,6 +16,9 @@ use segql::syntax::{
 };
 use segql::Error;
 
+mod parse_support;
+use parse_support::check_query_spans;
+
 // ------------------------------------------------------------------ (a)
 
 /// The valid fixture queries, the seeds of the mutation test.
@@ -78,6 +81,8 @@ const PIECES: &[&str] = &[
     "\u{0}",
     "segment ",
     "99999999999999999999",
+    " . ",
+    "# c\n",
 ];
 
 #[derive(Debug, Clone)]
@@ -127,6 +132,7 @@ fn apply(text: &mut String, edit: &Edit) {
 /// Parses `text` every way there is; whatever parses must round-trip.
 fn parse_every_way(text: &str) {
     if let Ok(q) = parse_query(text) {
+        check_query_spans(text, &q);
         let formatted = format_query(&q);
         assert_eq!(
             parse_query(&formatted).as_ref(),
@@ -366,6 +372,7 @@ proptest! {
         let text = format_query(&q);
         let back = parse_query(&text);
         prop_assert_eq!(back.as_ref(), Ok(&q), "{}", text);
+        check_query_spans(&text, &back.unwrap());
         prop_assert_eq!(format_query(&q), text);
     }
 

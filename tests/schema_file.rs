@@ -132,3 +132,41 @@ fn good_fixture_schemas_load() {
         load_schema_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     });
 }
+
+#[test]
+fn references_take_the_spelling_of_their_definitions() {
+    let schema = load_schema_toml(
+        r#"
+        [[entity]]
+        name = "Company"
+        key = "ID"
+        fields = [{ name = "id", type = "uuid" }]
+
+        [[entity]]
+        name = "person"
+        fields = [
+          { name = "id", type = "uuid" },
+          { name = "companyId", type = "uuid" },
+        ]
+
+        [[relationship]]
+        name = "person_company"
+        child = "PERSON"
+        child_field = "companyid"
+        parent = "company"
+        "#,
+    )
+    .expect("valid schema");
+    assert_eq!(schema.entities[0].key, "id");
+    let rel = &schema.relationships[0];
+    assert_eq!(
+        (
+            rel.child.as_str(),
+            rel.child_field.as_str(),
+            rel.parent.as_str()
+        ),
+        ("person", "companyId", "Company")
+    );
+    // The reach name defaults to the parent as written in the relationship.
+    assert_eq!(rel.parent_reach, "company");
+}

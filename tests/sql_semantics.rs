@@ -894,3 +894,210 @@ fn a_database_in_the_wrong_layout_is_named() {
     };
     sql::verify_layout_sqlite(&conn, &schema, &fine).unwrap();
 }
+
+/// The ids a query text selects (parsed and checked against the default
+/// schema, with `guards` ANDed in), on SQLite and PostgreSQL.
+fn query(text: &str, guards: &[&str]) -> Vec<u128> {
+    let schema = crm_schema();
+    let guards: Vec<String> = guards.iter().map(|g| g.to_string()).collect();
+    let context = segql::check::Context {
+        schema: &schema,
+        library: None,
+        guards: &guards,
+    };
+    let parsed = segql::syntax::parse_query(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let plan = segql::check::check(&parsed, &context).unwrap_or_else(|e| panic!("{text}: {e}"));
+    ids(&plan.entity, plan.filter)
+}
+
+#[test]
+fn query_texts_keep_the_two_valued_meaning() {
+    let cases: &[(&str, &[u128])] = &[
+        (r#"contact where city != "Paris""#, &[2, 3, 4]),
+        (
+            r#"contact where role not in ["decision maker", "employee"]"#,
+            &[2, 4],
+        ),
+        (
+            r#"contact where not (city = "Paris" or role = "Employee")"#,
+            &[2, 4],
+        ),
+        ("contact where email is null", &[2]),
+        (
+            r#"contact where consent_level not between "Consent Given" and "Subscriptions""#,
+            &[1, 2, 4],
+        ),
+        ("contact where has at least 0 lead", &[1, 2, 3, 4]),
+        ("contact where has at most 0 lead", &[2, 4]),
+        ("contact where has exactly 0 lead", &[2, 4]),
+        ("contact where not has exactly 0 lead", &[1, 3]),
+        ("contact where has at most 1 lead(score > 6)", &[2, 3, 4]),
+        (
+            r#"contact where has exactly 1 lead(topic = "Expo")"#,
+            &[1, 3],
+        ),
+        (r#"contact where account.industry = "Retail""#, &[3]),
+        (
+            r#"contact where not account.industry = "Retail""#,
+            &[1, 2, 4],
+        ),
+        (
+            r#"lead where contact.account.industry = "Technology""#,
+            &[100, 101],
+        ),
+        (
+            r#"lead where not contact.account.industry = "Technology""#,
+            &[102, 103],
+        ),
+        (
+            r#"contact where has lead(has account(industry = "Retail"))"#,
+            &[3],
+        ),
+        (r#"contact where last_name < "a""#, &[1]),
+        (r#"contact where last_name > "z""#, &[3, 4]),
+        (r#"contact where first_name contains "é""#, &[2]),
+        (r#"contact where first_name contains "cole""#, &[1, 2]),
+        (r#"contact where email contains "_""#, &[1]),
+        (r#"contact where email starts with "ABC%""#, &[4]),
+        (r#"contact where not email contains "\\""#, &[2, 3, 4]),
+        (
+            r#"contact where has at least 2 interaction(type = "Email Opened" and occurred_on >= now - 30d)"#,
+            &[1],
+        ),
+        ("contact where created_on >= today - 7d", &[1]),
+        ("contact where not created_on >= now - 7d", &[2, 3, 4]),
+        ("account where employees > 2.5", &[10, 11]),
+        ("account where not employees = 3.5", &[10, 11, 12]),
+        ("account where annual_revenue >= 2", &[10]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(&query(text, &[]), expected, "{text}");
+    }
+}
+
+#[test]
+fn guards_are_anded_in() {
+    assert_eq!(query("contact", &["email"]), vec![2, 3]);
+    assert_eq!(
+        query(r#"contact where city != "Berlin""#, &["email"]),
+        vec![2]
+    );
+}
+
+#[test]
+fn a_postgres_database_in_the_wrong_layout_is_named() {
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let schema = crm_schema();
+    let mut client = pg.client();
+    segql::demo::copy_sqlite_to_postgres(&sqlite_db(&schema), &mut client, &schema).unwrap();
+    client
+        .batch_execute(
+            "ALTER TABLE lead DROP COLUMN score; DROP TABLE interaction; \
+             ALTER TABLE contact ALTER COLUMN role TYPE integer;",
+        )
+        .unwrap();
+    let plan = Plan {
+        entity: "contact".into(),
+        filter: PlanExpr::And(vec![
+            eq("contact", "role", choice(1)),
+            has(
+                "contact",
+                "lead_parent_contact",
+                Quantifier::Any,
+                cmp("lead", "score", CmpOp::Gt, Value::Integer(1)),
+            ),
+            has(
+                "contact",
+                "interaction_contact",
+                Quantifier::Any,
+                PlanExpr::Const(true),
+            ),
+        ]),
+    };
+    let message = sql::verify_layout_postgres(&mut client, &schema, &plan)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("no table 'interaction'"), "{message}");
+    assert!(
+        message.contains("table 'lead' has no column 'score'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("'contact.role' has type integer"),
+        "{message}"
+    );
+    let fine = Plan {
+        entity: "contact".into(),
+        filter: eq("contact", "city", text("Paris")),
+    };
+    sql::verify_layout_postgres(&mut client, &schema, &fine).unwrap();
+}
+
+#[test]
+fn plans_as_deep_as_the_checker_allows_compile() {
+    use segql::error::limits::MAX_PLAN_DEPTH;
+    // Alternating parent and child hops, as deep as a plan may be.
+    let mut filter = eq("contact", "city", text("Paris"));
+    for i in 0..MAX_PLAN_DEPTH / 2 {
+        let (entity, rel) = if i % 2 == 0 {
+            ("lead", "lead_parent_contact")
+        } else {
+            ("contact", "lead_parent_contact")
+        };
+        filter = not(has(entity, rel, Quantifier::Any, filter));
+    }
+    let plan = Plan {
+        entity: "contact".into(),
+        filter,
+    };
+    // A thread with the default stack of test threads (2 MiB).
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let q = compile(&plan, &sql::Sqlite, false).unwrap();
+            q.sql.matches("SELECT").count()
+        });
+    assert_eq!(handle.unwrap().join().unwrap(), MAX_PLAN_DEPTH / 2 + 1);
+}
+
+#[test]
+fn parts_that_fold_to_constants_leave_no_parameters_behind() {
+    // Unused parameters: SQLite rejects one past the last used placeholder,
+    // PostgreSQL one whose type it cannot infer (an integer).
+    let always = has(
+        "contact",
+        "lead_parent_contact",
+        Quantifier::AtLeast(0),
+        cmp("lead", "score", CmpOp::Gt, Value::Integer(5)),
+    );
+    let never = PlanExpr::And(vec![
+        eq("contact", "role", choice(2)),
+        PlanExpr::Const(false),
+    ]);
+    let filter = PlanExpr::And(vec![
+        eq("contact", "city", text("Paris")),
+        PlanExpr::Or(vec![never.clone(), eq("contact", "last_name", text("Zed"))]),
+        always.clone(),
+    ]);
+    assert_eq!(ids("contact", filter), vec![1]);
+    assert_eq!(ids("contact", not(always)), Vec::<u128>::new());
+    assert_eq!(ids("contact", not(never)), vec![1, 2, 3, 4]);
+    // An integer between whose upper bound is below every integer.
+    let between = test(
+        "account",
+        "employees",
+        Test::Between {
+            low: Value::Decimal(2.5),
+            high: Value::Decimal(-1e300),
+        },
+    );
+    assert_eq!(
+        ids(
+            "account",
+            PlanExpr::Or(vec![between, eq("account", "name", text("Shop"))])
+        ),
+        vec![11]
+    );
+}

@@ -10,6 +10,34 @@
 //! | `guards.rs`   | audience guards                                          |
 //! | `canonical.rs`| rewriting names in an AST to the schema's spelling       |
 //! | `plan.rs`     | the typed plan every back end consumes                   |
+//!
+//! # Decisions where SPEC §2.3 is silent
+//!
+//! - **`today` on a date-time field** is accepted and means midnight UTC of
+//!   the reference date, moved by whole days (`created_on >= today - 1d`);
+//!   this matches how a date literal reads on a date-time field.
+//! - **Durations on `today`** must be whole days wherever `today` is used;
+//!   `today + 48h` counts as two days, `today + 12h` is an error.
+//! - **`now` on a date field** is a type error (use `today`).
+//! - **Uuid literals** are strings that parse as uuids in any form the
+//!   `uuid` crate reads (hyphenated, simple, braced, urn; any case); the plan
+//!   holds the parsed value, which back ends store lowercase hyphenated.
+//! - **Ordering on bool and uuid fields** is a type error, as is `contains`,
+//!   `starts with` and `ends with` on anything but text.
+//! - **Dotted paths** must follow the only many-to-one link by that name;
+//!   several links are an ambiguity error (a path has no `via`: write
+//!   `has R via NAME(...)` instead).
+//! - **`via`** must name one of the links that `R` could mean; otherwise
+//!   [`Error::UnknownVia`] lists them.
+//! - **Libraries**: `check` checks only the segments the query uses (and
+//!   those they use); a name defined twice is an error even if unused.
+//!   [`check_library`] checks every definition.
+//! - **Guards** are checked when used; a guard that does not check is an
+//!   [`Error::Schema`] (a fault of the schema, not of the query), and so is
+//!   one found by [`Schema::validate`](crate::schema::Schema::validate).
+//! - **Limits**: besides the parser's depth limit, plans are refused beyond
+//!   [`MAX_PLAN_DEPTH`] levels or [`MAX_PLAN_NODES`] nodes, which inlined
+//!   segments and dotted paths can reach from shallow text.
 
 mod canonical;
 mod expr;

@@ -12,8 +12,45 @@ use crate::schema::{Entity, FieldType, Schema};
 
 /// Creates every table of `schema` in an SQLite database.
 pub fn create_tables_sqlite(conn: &rusqlite::Connection, schema: &Schema) -> Result<()> {
-    conn.execute_batch(&tables_sql(schema, &SqliteTypes))
+    conn.execute_batch(&tables_sql(schema, &SqliteTypes, Key::PrimaryKey))
         .map_err(sqlite_error)
+}
+
+/// Creates the tables for a bulk load: keys are `NOT NULL` but get their
+/// unique index only from `create_key_indexes_sqlite`, after the load.
+///
+/// SQLite keeps a text primary key in an index of its own, updated on every
+/// insert; with random uuids that is a random B-tree insert per row, the
+/// largest single cost of writing the demo data. Building the same unique
+/// index once from sorted keys is several times cheaper. SQLite cannot add a
+/// PRIMARY KEY to an existing table, so such tables have a unique index on
+/// the key instead, which behaves the same for every query segql runs.
+pub(crate) fn create_bulk_tables_sqlite(
+    conn: &rusqlite::Connection,
+    schema: &Schema,
+) -> Result<()> {
+    conn.execute_batch(&tables_sql(schema, &SqliteTypes, Key::Later))
+        .map_err(sqlite_error)
+}
+
+/// The unique indexes on the keys of tables made by `create_bulk_tables_sqlite`.
+pub(crate) fn create_key_indexes_sqlite(
+    conn: &rusqlite::Connection,
+    schema: &Schema,
+) -> Result<()> {
+    let mut sql = String::new();
+    for entity in &schema.entities {
+        let Some(key) = entity.key_field() else {
+            continue;
+        };
+        sql.push_str(&format!(
+            "CREATE UNIQUE INDEX {} ON {} ({});\n",
+            quote_ident(&format!("{}_{}_key", entity.table, key.column)),
+            quote_ident(&entity.table),
+            quote_ident(&key.column)
+        ));
+    }
+    conn.execute_batch(&sql).map_err(sqlite_error)
 }
 
 /// Creates an index on every foreign-key field of `schema` in SQLite.
@@ -28,7 +65,7 @@ pub fn create_tables_postgres<C: postgres::GenericClient>(
     schema: &Schema,
 ) -> Result<()> {
     client
-        .batch_execute(&tables_sql(schema, &PostgresTypes))
+        .batch_execute(&tables_sql(schema, &PostgresTypes, Key::PrimaryKey))
         .map_err(postgres_error)
 }
 
@@ -99,15 +136,23 @@ impl ColumnTypes for PostgresTypes {
     }
 }
 
-fn tables_sql(schema: &Schema, types: &dyn ColumnTypes) -> String {
+/// How a table's key is declared.
+#[derive(Clone, Copy, PartialEq)]
+enum Key {
+    PrimaryKey,
+    /// Only `NOT NULL`; a unique index follows after a bulk load.
+    Later,
+}
+
+fn tables_sql(schema: &Schema, types: &dyn ColumnTypes, key: Key) -> String {
     let mut sql = String::new();
     for entity in &schema.entities {
-        sql.push_str(&table_sql(entity, types));
+        sql.push_str(&table_sql(entity, types, key));
     }
     sql
 }
 
-fn table_sql(entity: &Entity, types: &dyn ColumnTypes) -> String {
+fn table_sql(entity: &Entity, types: &dyn ColumnTypes, key: Key) -> String {
     let columns: Vec<String> = entity
         .fields
         .iter()
@@ -133,7 +178,7 @@ fn table_sql(entity: &Entity, types: &dyn ColumnTypes) -> String {
                     " DEFAULT 0"
                 });
             }
-            if is_key {
+            if is_key && key == Key::PrimaryKey {
                 column.push_str(" PRIMARY KEY");
             }
             column
@@ -197,14 +242,14 @@ mod tests {
     fn contact_table_has_keys_and_flag_defaults() {
         let schema = crm_schema();
         let contact = schema.entity("contact").unwrap();
-        let sql = table_sql(contact, &SqliteTypes);
+        let sql = table_sql(contact, &SqliteTypes, Key::PrimaryKey);
         assert!(sql.contains("\"id\" TEXT NOT NULL PRIMARY KEY"), "{sql}");
         assert!(
             sql.contains("\"do_not_email\" INTEGER NOT NULL DEFAULT 0"),
             "{sql}"
         );
         assert!(sql.contains("\"birth_date\" TEXT,"), "{sql}");
-        let pg = table_sql(contact, &PostgresTypes);
+        let pg = table_sql(contact, &PostgresTypes, Key::PrimaryKey);
         assert!(pg.contains("\"id\" uuid NOT NULL PRIMARY KEY"), "{pg}");
         assert!(
             pg.contains("\"is_child\" boolean NOT NULL DEFAULT false"),

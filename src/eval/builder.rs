@@ -158,6 +158,8 @@ fn finish_text(offsets: &[usize], bytes: &str, valid: &[bool], perm: &[u32]) -> 
 /// One entity's records as they arrive.
 pub(crate) struct TableBuilder {
     pub(crate) entity: String,
+    /// Name of the key field, whose values are `keys`.
+    pub(crate) key_field: String,
     pub(crate) keys: Vec<u128>,
     pub(crate) columns: Vec<PendingColumn>,
 }
@@ -192,6 +194,7 @@ impl TableBuilder {
             .collect();
         Ok(Table {
             entity: self.entity,
+            key_field: self.key_field,
             keys,
             columns,
         })
@@ -266,6 +269,7 @@ impl StoreBuilder {
             .iter()
             .map(|e| TableBuilder {
                 entity: e.name.clone(),
+                key_field: e.key.clone(),
                 keys: Vec::new(),
                 columns: e
                     .fields

@@ -10,7 +10,7 @@ use super::bitmap::Bitmap;
 
 /// One field's values over all rows of an entity.
 #[derive(Clone, Debug)]
-pub struct Column {
+pub(crate) struct Column {
     pub(crate) data: ColumnData,
     /// Which rows hold a value; `None` when every row does.
     pub(crate) valid: Option<Bitmap>,
@@ -98,7 +98,7 @@ impl Column {
     }
 
     /// A short name of the storage form, for diagnostics and tests.
-    pub fn storage(&self) -> &'static str {
+    pub(crate) fn storage(&self) -> &'static str {
         match &self.data {
             ColumnData::Uuid(_) => "uuid",
             ColumnData::Int(Ints::I16(_)) => "i16",

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::bitmap::Bitmap;
-use super::kernels::{compile_field, FieldKernel};
+use super::kernels::{compile_field, compile_key, FieldKernel};
 use super::store::{LinkIndex, Store, NONE};
 use crate::check::plan::{Direction, PlanExpr, Quantifier};
 use crate::error::{Error, Result};
@@ -61,6 +61,9 @@ pub(crate) fn compile<'a>(
                         ft.field.entity, ft.field.field, t.entity
                     ),
                 });
+            }
+            if ft.field.field.eq_ignore_ascii_case(&t.key_field) {
+                return Ok(Node::Field(compile_key(&t.keys, ft, now)?));
             }
             let column = t.column(&ft.field.field).ok_or_else(|| Error::Database {
                 message: format!(

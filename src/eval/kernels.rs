@@ -7,7 +7,7 @@
 //! The kernels ignore NULLs; [`FieldKernel`] ANDs the validity bitmap in.
 
 use std::cmp::Ordering;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::bitmap::Bitmap;
 use super::column::{days_from_civil, Column, ColumnData, Ints, Text};
@@ -25,8 +25,8 @@ pub(crate) struct FieldKernel<'a> {
 enum Scan<'a> {
     Const(bool),
     Run {
-        all: Box<dyn Fn() -> Bitmap + 'a>,
-        one: Box<dyn Fn(usize) -> bool + 'a>,
+        all: Box<dyn Fn() -> Bitmap + Send + Sync + 'a>,
+        one: Box<dyn Fn(usize) -> bool + Send + Sync + 'a>,
     },
 }
 
@@ -56,8 +56,8 @@ impl FieldKernel<'_> {
 /// Runs `f` on every element (whole column) or on one.
 fn scan<'a, T, F>(data: &'a [T], f: F) -> Scan<'a>
 where
-    T: Copy + 'a,
-    F: Fn(T) -> bool + Clone + 'a,
+    T: Copy + Send + Sync + 'a,
+    F: Fn(T) -> bool + Clone + Send + Sync + 'a,
 {
     let g = f.clone();
     Scan::Run {
@@ -67,7 +67,11 @@ where
 }
 
 /// `x op v` by the type's own order (floats, uuids).
-fn compare<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], op: CmpOp, v: T) -> Scan<'a> {
+fn compare<'a, T: Copy + PartialOrd + Send + Sync + 'a>(
+    data: &'a [T],
+    op: CmpOp,
+    v: T,
+) -> Scan<'a> {
     match op {
         CmpOp::Eq => scan(data, move |x| x == v),
         CmpOp::Lt => scan(data, move |x| x < v),
@@ -78,12 +82,12 @@ fn compare<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], op: CmpOp, v: T) -> Sca
 }
 
 /// `lo <= x <= hi`.
-fn within<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], lo: T, hi: T) -> Scan<'a> {
+fn within<'a, T: Copy + PartialOrd + Send + Sync + 'a>(data: &'a [T], lo: T, hi: T) -> Scan<'a> {
     scan(data, move |x| lo <= x && x <= hi)
 }
 
 /// Membership in a set of values (totally ordered: no NaN reaches here).
-fn member<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], mut set: Vec<T>) -> Scan<'a> {
+fn member<'a, T: Copy + PartialOrd + Send + Sync + 'a>(data: &'a [T], mut set: Vec<T>) -> Scan<'a> {
     let order = |a: &T, b: &T| a.partial_cmp(b).unwrap_or(Ordering::Equal);
     set.sort_by(order);
     set.dedup_by(|a, b| a == b);
@@ -92,11 +96,11 @@ fn member<'a, T: Copy + PartialOrd + 'a>(data: &'a [T], mut set: Vec<T>) -> Scan
         1 => within(data, set[0], set[0]),
         // A linear scan of a few values beats a search.
         2..=8 => {
-            let set: Rc<[T]> = set.into();
+            let set: Arc<[T]> = set.into();
             scan(data, move |x| set.contains(&x))
         }
         _ => {
-            let set: Rc<[T]> = set.into();
+            let set: Arc<[T]> = set.into();
             scan(data, move |x| {
                 set.binary_search_by(|p| order(p, &x)).is_ok()
             })
@@ -199,6 +203,30 @@ pub(crate) fn compile_field<'a>(
     Ok(FieldKernel {
         valid: column.valid.as_ref(),
         len: column.len(),
+        scan,
+    })
+}
+
+/// Binds `test` to the key column `keys` (never NULL).
+pub(crate) fn compile_key<'a>(
+    keys: &'a [u128],
+    test: &FieldTest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FieldKernel<'a>> {
+    let resolved = resolve_test(&test.test, now)?;
+    let scan = ordered_scan(keys, &resolved, |v| match v {
+        Value::Uuid(u) => Some(u.as_u128()),
+        _ => None,
+    })
+    .map_err(|v| Error::TypeMismatch {
+        expected: format!("a uuid for {}.{}", test.field.entity, test.field.field),
+        found: format!("{v:?}"),
+        context: "the in-memory evaluator".into(),
+        span: Default::default(),
+    })?;
+    Ok(FieldKernel {
+        valid: None,
+        len: keys.len(),
         scan,
     })
 }
@@ -318,7 +346,7 @@ fn int_spec<'v>(test: &'v Test, num: impl Fn(&Value) -> Option<Num>) -> Result<I
 static TEXT_TEST: Value = Value::Text(String::new());
 
 /// Integer storage widths.
-trait Narrow: Copy + PartialOrd + 'static {
+trait Narrow: Copy + PartialOrd + Send + Sync + 'static {
     const MIN: i128;
     const MAX: i128;
     /// `v` must lie in `MIN..=MAX`.
@@ -361,7 +389,7 @@ fn int_scan<'a, T: Narrow>(data: &'a [T], spec: &IntSpec) -> Scan<'a> {
 }
 
 /// Tests on uuid and decimal columns, by the type's own order.
-fn ordered_scan<'a, 'v, T: Copy + PartialOrd + 'a>(
+fn ordered_scan<'a, 'v, T: Copy + PartialOrd + Send + Sync + 'a>(
     data: &'a [T],
     test: &'v Test,
     get: impl Fn(&Value) -> Option<T>,
@@ -458,11 +486,49 @@ fn contains_folded(hay: &[u8], pat: &[u8]) -> bool {
     })
 }
 
+/// `contains` over a whole plain text column: one search through the
+/// ASCII-lowercased concatenation of all rows (SIMD substring search) instead
+/// of one search per row. A hit that runs past the end of its row is not a
+/// match, and no later start in that row can be one either (it would run
+/// further), so the search resumes at the next row.
+fn contains_in_buffer(offsets: &[usize], bytes: &[u8], pattern: &[u8]) -> Bitmap {
+    let rows = offsets.len() - 1;
+    let mut hits = Bitmap::zeros(rows);
+    if pattern.is_empty() {
+        return Bitmap::ones(rows);
+    }
+    let folded = bytes.to_ascii_lowercase();
+    let finder = memchr::memmem::Finder::new(pattern);
+    let (mut pos, mut row) = (0, 0);
+    while let Some(found) = finder.find(&folded[pos..]) {
+        let at = pos + found;
+        // The row holding byte `at`: the last row starting at or before it.
+        // Rows only move forward, so a galloping step would also do; rows
+        // are short, so the linear advance is cheap.
+        while offsets[row + 1] <= at {
+            row += 1;
+        }
+        if at + pattern.len() <= offsets[row + 1] {
+            hits.set(row);
+        }
+        pos = offsets[row + 1];
+        row += 1;
+        if row >= rows {
+            break;
+        }
+    }
+    hits
+}
+
 fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
-    let t = Rc::new(t);
+    let contains = match &t {
+        StrTest::Fold(TextOp::Contains, pattern) => Some(pattern.clone()),
+        _ => None,
+    };
+    let t = Arc::new(t);
     let t1 = t.clone();
-    match text {
-        Text::Dict { codes, values } => Scan::Run {
+    match (text, contains) {
+        (Text::Dict { codes, values }, _) => Scan::Run {
             // Each distinct value is tested once, then codes are looked up.
             all: Box::new(move || {
                 let hits: Vec<bool> = values.iter().map(|v| t.test(v)).collect();
@@ -470,7 +536,11 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
             }),
             one: Box::new(move |i| t1.test(&values[codes[i] as usize])),
         },
-        Text::Plain { .. } => Scan::Run {
+        (Text::Plain { offsets, bytes }, Some(pattern)) => Scan::Run {
+            all: Box::new(move || contains_in_buffer(offsets, bytes.as_bytes(), &pattern)),
+            one: Box::new(move |i| t1.test(text.get(i))),
+        },
+        (Text::Plain { .. }, None) => Scan::Run {
             all: Box::new(move || {
                 let n = match text {
                     Text::Plain { offsets, .. } => offsets.len() - 1,
@@ -512,6 +582,34 @@ mod tests {
         assert_eq!(run(CmpOp::Eq, 3.0), 1);
         assert_eq!(run(CmpOp::Lt, 1e300), 4);
         assert_eq!(run(CmpOp::Gt, -1e300), 4);
+    }
+
+    #[test]
+    fn buffer_search_matches_row_by_row_search() {
+        let rows = [
+            "",
+            "xmueller",
+            "MUE",
+            "ller",
+            "mUeLlEr",
+            "é",
+            "mueLLER.de",
+            "mue",
+            "mueller",
+        ];
+        let mut offsets = vec![0];
+        let mut bytes = String::new();
+        for r in rows {
+            bytes.push_str(r);
+            offsets.push(bytes.len());
+        }
+        for pattern in ["mueller", "mue", "e", "é", "x", "ll", "zz", "ermu"] {
+            let p = pattern.as_bytes().to_ascii_lowercase();
+            let got = contains_in_buffer(&offsets, bytes.as_bytes(), &p);
+            let t = StrTest::Fold(TextOp::Contains, p);
+            let want = Bitmap::from_fn(rows.len(), |i| t.test(rows[i]));
+            assert_eq!(got, want, "{pattern}");
+        }
     }
 
     #[test]

@@ -177,6 +177,7 @@ fn load_table(conn: &Connection, entity: &Entity, fields: &[&Field]) -> Result<T
     let mut rows = stmt.query([]).map_err(db_error)?;
     let mut builder = TableBuilder {
         entity: entity.name.clone(),
+        key_field: entity.key.clone(),
         keys: Vec::new(),
         columns: fields
             .iter()

@@ -24,14 +24,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use builder::StoreBuilder;
-pub use column::Column;
 pub use store::Store;
 
 use crate::check::plan::Plan;
 use crate::error::Result;
 use compile::Node;
 
-/// A plan compiled against one store; run it as often as needed.
+/// A plan compiled against one store; run it as often as needed, from any
+/// thread.
 pub struct Program<'a> {
     root: Node<'a>,
     keys: &'a [u128],

@@ -25,6 +25,8 @@ pub struct Store {
 pub(crate) struct Table {
     /// Canonical entity name.
     pub(crate) entity: String,
+    /// Name of the key field; tests on it run over `keys`.
+    pub(crate) key_field: String,
     /// Keys in ascending order; row `i` is the record with key `keys[i]`.
     pub(crate) keys: Vec<u128>,
     /// Loaded fields by canonical name.

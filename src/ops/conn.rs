@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::schema::FieldType;
+use crate::sql::{sqlite, SqlParam, SqlQuery};
 
 /// How long a data-changing operation waits for a lock held by another writer
 /// before it gives up with a clear error (SQLite busy timeout, PostgreSQL
@@ -24,7 +25,6 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 const TRIM_CODES: [u8; 5] = [32, 9, 10, 12, 13];
 
 /// A bind parameter.
-#[allow(dead_code)] // Non-text values arrive with `update`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Param {
     Null,
@@ -124,6 +124,14 @@ impl Flavor {
         }
     }
 
+    /// A NULL-safe "differs": true when exactly one side is NULL.
+    pub fn is_distinct(self, a: &str, b: &str) -> String {
+        match self {
+            Flavor::Sqlite => format!("{a} IS NOT {b}"),
+            Flavor::Postgres => format!("{a} IS DISTINCT FROM {b}"),
+        }
+    }
+
     /// A statement that keeps other writers off `tables` (already quoted)
     /// until the transaction ends, letting readers go on. SQLite needs none:
     /// `BEGIN IMMEDIATE` already holds the database's write lock.
@@ -175,6 +183,10 @@ pub(crate) trait Conn {
     /// numbered from 1, without a round trip per row.
     fn fill_numbered_ids(&mut self, table: &str, ids: &[uuid::Uuid]) -> Result<()>;
 
+    /// Create the temporary table `table(id)` and fill it with the ids the
+    /// compiled query selects, inside the database; the number of ids.
+    fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64>;
+
     /// The column names of `table`, or `None` when there is no such table.
     fn columns(&mut self, table: &str) -> Result<Option<Vec<String>>>;
 
@@ -219,6 +231,33 @@ fn to_sqlite(p: &Param) -> rusqlite::types::Value {
         Param::Real(r) => Value::Real(*r),
         Param::Bool(b) => Value::Integer(i64::from(*b)),
         Param::Text(t) => Value::Text(t.clone()),
+    }
+}
+
+/// A compiled query's parameter as SQLite stores it (SPEC §3.1).
+fn sql_to_sqlite(p: &SqlParam) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match p {
+        SqlParam::Bool(b) => Value::Integer(i64::from(*b)),
+        SqlParam::Integer(i) => Value::Integer(*i),
+        SqlParam::Real(x) => Value::Real(*x),
+        SqlParam::Text(s) => Value::Text(s.clone()),
+        SqlParam::Uuid(u) => Value::Text(u.hyphenated().to_string()),
+        SqlParam::Date(d) => Value::Text(d.format(sqlite::DATE_FORMAT).to_string()),
+        SqlParam::DateTime(t) => Value::Text(t.format(sqlite::DATETIME_FORMAT).to_string()),
+    }
+}
+
+/// A compiled query's parameter, bound with its own PostgreSQL type.
+fn sql_to_pg(p: &SqlParam) -> &(dyn postgres::types::ToSql + Sync) {
+    match p {
+        SqlParam::Bool(b) => b,
+        SqlParam::Integer(i) => i,
+        SqlParam::Real(x) => x,
+        SqlParam::Text(s) => s,
+        SqlParam::Uuid(u) => u,
+        SqlParam::Date(d) => d,
+        SqlParam::DateTime(t) => t,
     }
 }
 
@@ -291,6 +330,27 @@ impl Conn for SqliteConn<'_> {
                 .map_err(sqlite_error)?;
         }
         Ok(())
+    }
+
+    fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
+        self.0
+            .execute(
+                &format!("CREATE TEMP TABLE {table} (id TEXT PRIMARY KEY)"),
+                [],
+            )
+            .map_err(sqlite_error)?;
+        let values: Vec<rusqlite::types::Value> = query.params.iter().map(sql_to_sqlite).collect();
+        let n = self
+            .0
+            .execute(
+                &format!(
+                    "INSERT INTO temp.{table} (id) SELECT * FROM ({}) AS s",
+                    query.sql
+                ),
+                rusqlite::params_from_iter(values),
+            )
+            .map_err(sqlite_error)?;
+        Ok(n as u64)
     }
 
     fn columns(&mut self, table: &str) -> Result<Option<Vec<String>>> {
@@ -387,6 +447,31 @@ impl Conn for PgConn<'_, '_> {
             )
             .map_err(pg_error)?;
         Ok(())
+    }
+
+    fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
+        self.0
+            .batch_execute(&format!(
+                "CREATE TEMP TABLE {table} (id uuid PRIMARY KEY) ON COMMIT DROP"
+            ))
+            .map_err(pg_error)?;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            query.params.iter().map(sql_to_pg).collect();
+        let n = self
+            .0
+            .execute(
+                &format!(
+                    "INSERT INTO pg_temp.{table} (id) SELECT * FROM ({}) AS s",
+                    query.sql
+                ),
+                &params,
+            )
+            .map_err(pg_error)?;
+        // Temporary tables are never analyzed automatically.
+        self.0
+            .batch_execute(&format!("ANALYZE pg_temp.{table}"))
+            .map_err(pg_error)?;
+        Ok(n)
     }
 
     fn columns(&mut self, table: &str) -> Result<Option<Vec<String>>> {

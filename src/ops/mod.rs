@@ -15,18 +15,24 @@
 // functions return it once per run, never in a loop that would feel its size.
 #![allow(clippy::result_large_err)]
 
+mod assign;
 mod conn;
 mod link_orphans;
+mod update;
 
 use chrono::{DateTime, Utc};
 use rusqlite::TransactionBehavior;
 
+use crate::check::plan::Plan;
 use crate::error::Result;
 use crate::schema::Schema;
+use crate::sql;
 use conn::{pg_error, sqlite_error, PgConn, SqliteConn};
 
+pub use assign::{parse_assignments, Assignment};
 pub use conn::LOCK_WAIT;
 pub use link_orphans::{LeadLink, LinkReport};
+pub use update::UpdateReport;
 
 /// Options of a link-orphans run.
 #[derive(Clone, Debug)]
@@ -106,4 +112,81 @@ fn set_lock_timeout(tx: &mut postgres::Transaction<'_>) -> Result<()> {
         LOCK_WAIT.as_millis()
     ))
     .map_err(pg_error)
+}
+
+/// Options of an update.
+#[derive(Clone, Debug)]
+pub struct UpdateOptions {
+    /// Compute the same report, but roll everything back.
+    pub dry_run: bool,
+    /// The reference time: what `now` and `today` mean, in the segment and
+    /// in the values set.
+    pub now: DateTime<Utc>,
+}
+
+/// Set `assignments` (from [`parse_assignments`]) on every record of the
+/// segment `plan` selects in a SQLite database, in one `BEGIN IMMEDIATE`
+/// transaction. The segment is selected with the SQL generator; only records
+/// whose values differ are written, so `changed` counts real changes.
+///
+/// Errors: [`crate::Error::Database`] when a table or column the segment or
+/// the assignments use is missing (nothing is changed) or another writer
+/// holds the lock longer than [`LOCK_WAIT`]; [`crate::Error::InvalidValue`]
+/// when a relative time leaves the years 0000 to 9999 or an assignment is not
+/// on the segment's entity.
+pub fn update_sqlite(
+    conn: &mut rusqlite::Connection,
+    schema: &Schema,
+    plan: &Plan,
+    assignments: &[Assignment],
+    options: &UpdateOptions,
+) -> Result<UpdateReport> {
+    let ids = sql::to_sql(plan, schema, &sql::Sqlite, &id_query(options))?;
+    conn.busy_timeout(LOCK_WAIT).map_err(sqlite_error)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite_error)?;
+    sql::verify_layout_sqlite(&tx, schema, plan)?;
+    let report = update::run(
+        &mut SqliteConn(&tx),
+        schema,
+        plan,
+        &ids,
+        assignments,
+        options,
+    )?;
+    finish_sqlite(tx, options.dry_run)?;
+    Ok(report)
+}
+
+/// [`update_sqlite`] for PostgreSQL: one transaction; waiting for row locks
+/// held by other writers is bounded by [`LOCK_WAIT`].
+pub fn update_postgres(
+    client: &mut postgres::Client,
+    schema: &Schema,
+    plan: &Plan,
+    assignments: &[Assignment],
+    options: &UpdateOptions,
+) -> Result<UpdateReport> {
+    let ids = sql::to_sql(plan, schema, &sql::Postgres, &id_query(options))?;
+    sql::verify_layout_postgres(client, schema, plan)?;
+    let mut tx = client.transaction().map_err(pg_error)?;
+    set_lock_timeout(&mut tx)?;
+    let report = update::run(
+        &mut PgConn(&mut tx),
+        schema,
+        plan,
+        &ids,
+        assignments,
+        options,
+    )?;
+    finish_postgres(tx, options.dry_run)?;
+    Ok(report)
+}
+
+fn id_query(options: &UpdateOptions) -> sql::SqlOptions {
+    sql::SqlOptions {
+        count: false,
+        now: options.now,
+    }
 }

@@ -20,26 +20,32 @@ pub trait Fold {
         expr
     }
 
+    /// A constant.
     fn fold_const(&mut self, value: bool) -> PlanExpr {
         self.fold_node(PlanExpr::Const(value))
     }
 
+    /// A field test.
     fn fold_field(&mut self, test: FieldTest) -> PlanExpr {
         self.fold_node(PlanExpr::Field(test))
     }
 
+    /// A `not` around its folded operand.
     fn fold_not(&mut self, inner: PlanExpr) -> PlanExpr {
         self.fold_node(PlanExpr::Not(Box::new(inner)))
     }
 
+    /// An `and` of folded items.
     fn fold_and(&mut self, items: Vec<PlanExpr>) -> PlanExpr {
         self.fold_node(PlanExpr::And(items))
     }
 
+    /// An `or` of folded items.
     fn fold_or(&mut self, items: Vec<PlanExpr>) -> PlanExpr {
         self.fold_node(PlanExpr::Or(items))
     }
 
+    /// A relationship test around its folded filter.
     fn fold_related(&mut self, related: Related) -> PlanExpr {
         self.fold_node(PlanExpr::Related(related))
     }

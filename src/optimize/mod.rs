@@ -2,20 +2,33 @@
 //! fixed point.
 //!
 //! Each rule (one per file under `rules/`) rewrites a single node whose
-//! children are already simplified. The driver folds the tree with every rule
-//! at every node, and repeats whole passes until a pass changes nothing or
-//! [`MAX_PASSES`] is reached. Every rule keeps the plan's meaning under SPEC
-//! §2.3's two-valued logic — which allows rewrites SQL's three-valued logic
-//! would not, but not all of them: `not (a < 5)` is *not* `a >= 5`, because a
-//! NULL `a` satisfies the former.
+//! children are already simplified. A pass first pushes every negation down
+//! in one top-down walk (`nnf.rs`), then folds the tree bottom-up with every
+//! rule at every node; passes repeat until one changes nothing or
+//! [`MAX_PASSES`] is reached. Nothing recurses over the plan, so plans as
+//! deep as the checker allows optimize on a small stack.
+//!
+//! Every rule keeps the plan's meaning under SPEC §2.3's two-valued logic —
+//! which allows rewrites SQL's three-valued logic would not, but not all of
+//! them: `not (a < 5)` is *not* `a >= 5`, because a NULL `a` satisfies the
+//! former. Literals are compared only when every back end would order them
+//! alike (see [`values`]).
+//!
+//! The rules: constant folding, pushing `not` inward, flattening, quantifier
+//! normal forms, single-test clean-ups, duplicate removal, complements
+//! (`a and not a`), absorption, merging the tests of one field in an `and`
+//! or an `or` (contradictions, ranges, `in` lists), and merging relationship
+//! tests over one link.
 
 mod fold;
+mod nnf;
 pub mod rules;
 pub mod values;
 
 use serde::Serialize;
 
 use crate::check::plan::{Plan, PlanExpr};
+use crate::error::limits::MAX_PLAN_DEPTH;
 
 pub use fold::Fold;
 
@@ -59,24 +72,68 @@ pub fn optimize_traced(plan: Plan) -> (Plan, Vec<Firing>) {
     (plan, firings)
 }
 
-fn run(plan: Plan, trace: Option<&mut Vec<Firing>>) -> Plan {
+fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
+    let depth_before = depth(&plan.filter);
+    // Kept only for the rare plan the rules could push past the depth limit.
+    let original = (depth_before + 2 > MAX_PLAN_DEPTH).then(|| plan.filter.clone());
     let mut driver = Driver {
         rules: rules::ALL,
-        trace,
+        trace: trace.as_deref_mut(),
         changed: false,
     };
     let mut filter = plan.filter;
     for _ in 0..MAX_PASSES {
-        driver.changed = false;
-        filter = driver.fold_expr(filter);
+        // The walk may move many negations at once: its firing shows the
+        // whole plan.
+        let before = driver.trace.as_ref().map(|_| filter.clone());
+        let (normal, moved) = nnf::negation_normal_form(filter);
+        if let (true, Some(trace), Some(before)) = (moved, driver.trace.as_deref_mut(), before) {
+            trace.push(Firing {
+                rule: nnf::NAME,
+                before,
+                after: normal.clone(),
+            });
+        }
+        driver.changed = moved;
+        filter = driver.fold_expr(normal);
         if !driver.changed {
             break;
+        }
+    }
+    // A few rules can add a level (`has no P(a) or has P(b)` becomes `has
+    // no P(not b and a)`, whose `not` may settle on a leaf). Every back end
+    // relies on the depth limit the checker enforced, so a plan the rules
+    // pushed over it is returned as it came.
+    if let Some(original) = original {
+        if depth(&filter) > MAX_PLAN_DEPTH.max(depth_before) {
+            if let Some(trace) = trace {
+                trace.clear();
+            }
+            filter = original;
         }
     }
     Plan {
         entity: plan.entity,
         filter,
     }
+}
+
+/// The number of nodes on the longest path from the root, without recursion.
+pub fn depth(expr: &PlanExpr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(expr, 1)];
+    while let Some((node, level)) = stack.pop() {
+        deepest = deepest.max(level);
+        match node {
+            PlanExpr::Not(inner) => stack.push((inner, level + 1)),
+            PlanExpr::And(items) | PlanExpr::Or(items) => {
+                stack.extend(items.iter().map(|item| (item, level + 1)));
+            }
+            PlanExpr::Related(related) => stack.push((&related.filter, level + 1)),
+            PlanExpr::Const(_) | PlanExpr::Field(_) => {}
+        }
+    }
+    deepest
 }
 
 /// Applies every rule at every node of one pass.

@@ -75,12 +75,6 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// Whether a field equal to `a` is known to equal `b` (`Some(true)`), known
-/// to differ (`Some(false)`), or the optimizer cannot tell (`None`).
-pub fn same(a: &Value, b: &Value) -> Option<bool> {
-    compare(a, b).map(|order| order == Ordering::Equal)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +132,6 @@ mod tests {
             label: "A".into(),
         };
         assert_eq!(compare(&a, &b), Some(Ordering::Less));
-        assert_eq!(same(&a, &a), Some(true));
+        assert_eq!(compare(&a, &a), Some(Ordering::Equal));
     }
 }

@@ -187,10 +187,42 @@ impl SchemaFile {
                 parent: r.parent,
             })
             .collect();
-        Ok(Schema {
+        let mut schema = Schema {
             entities,
             relationships,
-        })
+        };
+        canonical_references(&mut schema);
+        Ok(schema)
+    }
+}
+
+/// Spell names that refer to other names (a relationship's entities and
+/// foreign-key field, an entity's key) the way their definitions do, so code
+/// downstream may compare them exactly. Names that match nothing are left
+/// for [`Schema::validate`] to report.
+fn canonical_references(schema: &mut Schema) {
+    for entity in &mut schema.entities {
+        if let Some(key) = entity.field(&entity.key) {
+            entity.key = key.name.clone();
+        }
+    }
+    let entities = &schema.entities;
+    for rel in &mut schema.relationships {
+        if let Some(parent) = entities
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(&rel.parent))
+        {
+            rel.parent = parent.name.clone();
+        }
+        if let Some(child) = entities
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(&rel.child))
+        {
+            rel.child = child.name.clone();
+            if let Some(field) = child.field(&rel.child_field) {
+                rel.child_field = field.name.clone();
+            }
+        }
     }
 }
 

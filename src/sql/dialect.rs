@@ -10,13 +10,14 @@ use uuid::Uuid;
 
 use super::SqlParam;
 
-/// How one database spells the pieces of a query.
+/// How one database spells the pieces of a query. `Sync`, so a deep plan can
+/// be compiled on a thread of its own.
 ///
 /// Every method that builds an expression receives its operands already
 /// rendered as SQL text (a column like `t0.email`, a placeholder like `?2`)
 /// and returns SQL text. Text operands passed to the `text_*` methods are
 /// never NULL when the generator relies on the result.
-pub trait Dialect {
+pub trait Dialect: Sync {
     /// A short name for messages and docs, e.g. `sqlite`.
     fn name(&self) -> &'static str;
 

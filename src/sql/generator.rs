@@ -88,6 +88,18 @@ impl<'a> Generator<'a> {
 
     /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
     pub fn expr(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let mark = self.params.len();
+        let sql = self.expr_unfolded(e, scope, negated)?;
+        if let SqlExpr::Const(_) = sql {
+            // The expression folded to a constant (`has at least 0 lead(..)`,
+            // `x = 1 and false`): the parameters its parts bound appear
+            // nowhere, and databases reject unused parameters.
+            self.params.truncate(mark);
+        }
+        Ok(sql)
+    }
+
+    fn expr_unfolded(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
         Ok(match e {
             PlanExpr::Const(b) => SqlExpr::Const(*b != negated),
             PlanExpr::Not(inner) => self.expr(inner, scope, !negated)?,
@@ -124,18 +136,19 @@ impl<'a> Generator<'a> {
             depth: scope.depth + 1,
         };
         let (outer_alias, inner_alias) = (scope.alias(), inner.alias());
-        let correlation = match r.link.direction {
-            Direction::ToChildren => format!(
-                "{inner_alias}.{} = {outer_alias}.{}",
-                self.quote(&column(target, &rel.child_field)?),
-                self.quote(&column(scope.entity, &scope.entity.key)?),
-            ),
-            Direction::ToParent => format!(
-                "{inner_alias}.{} = {outer_alias}.{}",
-                self.quote(&column(target, &target.key)?),
-                self.quote(&column(scope.entity, &rel.child_field)?),
-            ),
+        // The columns that link the two rows: on the outer and inner table.
+        let (outer_field, inner_field) = match r.link.direction {
+            Direction::ToChildren => (&scope.entity.key, &rel.child_field),
+            Direction::ToParent => (&rel.child_field, &target.key),
         };
+        let outer_col = format!(
+            "{outer_alias}.{}",
+            self.quote(&column(scope.entity, outer_field)?)
+        );
+        let inner_col = format!(
+            "{inner_alias}.{}",
+            self.quote(&column(target, inner_field)?)
+        );
         let filter = self.expr(&r.filter, &inner, false)?;
         let shape = shape(r.link.direction, r.quantifier, negated);
         if filter == SqlExpr::Const(false) {
@@ -146,25 +159,45 @@ impl<'a> Generator<'a> {
                 Shape::Count(op, n) => compare_count(op, 0, n),
             }));
         }
-        let sub = Subquery {
+        let mut sub = Subquery {
             table: self.quote(&target.table),
             alias: inner_alias,
-            correlation,
+            correlation: None,
             filter: Box::new(filter),
         };
+        // Where a match must exist, an uncorrelated `IN (SELECT ...)` runs
+        // the subquery once (SQLite builds a temporary index of its result,
+        // PostgreSQL a semi-join). Where none may exist, `IN` cannot be
+        // negated safely (NULLs, and PostgreSQL's NOT IN cannot use an
+        // anti-join), so those stay correlated `NOT EXISTS` / `COUNT(*)`.
+        let correlated = format!("{inner_col} = {outer_col}");
         Ok(match shape {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
-            Shape::Exists => SqlExpr::Exists {
-                negated: false,
+            Shape::Exists => SqlExpr::In {
+                outer: outer_col,
+                column: inner_col,
                 sub,
+                having: None,
             },
-            Shape::NotExists => SqlExpr::Exists { negated: true, sub },
-            Shape::Count(op, n) => SqlExpr::Count {
+            Shape::NotExists => {
+                sub.correlation = Some(correlated);
+                SqlExpr::Exists { negated: true, sub }
+            }
+            Shape::Count(op, n) if !compare_count(op, 0, n) => SqlExpr::In {
+                outer: outer_col,
+                column: inner_col,
                 sub,
-                op,
-                rhs: self.bind(SqlParam::Integer(n)),
+                having: Some((op, self.bind(SqlParam::Integer(n)))),
             },
+            Shape::Count(op, n) => {
+                sub.correlation = Some(correlated);
+                SqlExpr::Count {
+                    sub,
+                    op,
+                    rhs: self.bind(SqlParam::Integer(n)),
+                }
+            }
         })
     }
 

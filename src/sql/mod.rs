@@ -30,7 +30,7 @@ pub use self::sqlite::Sqlite;
 
 use self::generator::{column, entity, Generator, Scope};
 use self::tree::{Renderer, SqlExpr};
-use crate::check::plan::Plan;
+use crate::check::plan::{Plan, PlanExpr};
 use crate::error::Result;
 use crate::schema::Schema;
 
@@ -82,6 +82,53 @@ fn serialize_datetime<S: serde::Serializer>(
 /// leaves the years 0000 to 9999 at `options.now`; [`crate::Error::Internal`]
 /// when the plan names something `schema` lacks.
 pub fn to_sql(
+    plan: &Plan,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+    options: &SqlOptions,
+) -> Result<SqlQuery> {
+    if depth(&plan.filter) < INLINE_DEPTH {
+        return generate(plan, schema, dialect, options);
+    }
+    // Generation recurses once per plan level; deep plans (up to
+    // MAX_PLAN_DEPTH) get a thread whose stack is sized for them, so the
+    // caller's stack size does not matter.
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("segql-sql".into())
+            .stack_size(BIG_STACK)
+            .spawn_scoped(scope, || generate(plan, schema, dialect, options))
+            .map_err(|e| crate::Error::Internal {
+                message: format!("cannot start the SQL generator thread: {e}"),
+            })?;
+        handle.join().unwrap_or_else(|_| {
+            Err(crate::Error::Internal {
+                message: "the SQL generator thread panicked".into(),
+            })
+        })
+    })
+}
+
+/// Plans up to this depth are compiled on the caller's thread.
+const INLINE_DEPTH: usize = 32;
+/// Stack for deeper plans: a debug build takes some 10 KB per plan level;
+/// only what is used is ever committed.
+const BIG_STACK: usize = 64 << 20;
+
+/// The nesting depth of `e`; recursion with a tiny frame, bounded by the
+/// checker's MAX_PLAN_DEPTH.
+fn depth(e: &PlanExpr) -> usize {
+    match e {
+        PlanExpr::Const(_) | PlanExpr::Field(_) => 1,
+        PlanExpr::Not(inner) => 1 + depth(inner),
+        PlanExpr::Related(r) => 1 + depth(&r.filter),
+        PlanExpr::And(items) | PlanExpr::Or(items) => {
+            1 + items.iter().map(depth).max().unwrap_or(0)
+        }
+    }
+}
+
+fn generate(
     plan: &Plan,
     schema: &Schema,
     dialect: &dyn Dialect,

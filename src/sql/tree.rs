@@ -18,6 +18,15 @@ pub(crate) enum SqlExpr {
         negated: bool,
         sub: Subquery,
     },
+    /// `outer IN (SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs])`:
+    /// an uncorrelated subquery, which databases evaluate once for the
+    /// whole query instead of once per outer row.
+    In {
+        outer: String,
+        column: String,
+        sub: Subquery,
+        having: Option<(&'static str, String)>,
+    },
     /// `(SELECT COUNT(*) FROM ...) op rhs`.
     Count {
         sub: Subquery,
@@ -26,14 +35,15 @@ pub(crate) enum SqlExpr {
     },
 }
 
-/// A correlated subquery over one related table.
+/// A subquery over one related table.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Subquery {
     /// Quoted table name.
     pub table: String,
     pub alias: String,
-    /// The join condition with the outer row, e.g. `t1.contact_id = t0.id`.
-    pub correlation: String,
+    /// The join condition with the outer row, e.g. `t1.contact_id = t0.id`;
+    /// `None` for an uncorrelated subquery.
+    pub correlation: Option<String>,
     pub filter: Box<SqlExpr>,
 }
 
@@ -94,6 +104,24 @@ impl Renderer<'_> {
                 newline(indent, out);
                 out.push(')');
             }
+            SqlExpr::In {
+                outer,
+                column,
+                sub,
+                having,
+            } => {
+                out.push_str(outer);
+                out.push_str(" IN (");
+                self.subquery(column, sub, indent + 2, out);
+                if let Some((op, rhs)) = having {
+                    newline(indent + 2, out);
+                    out.push_str(&format!("GROUP BY {column}"));
+                    newline(indent + 2, out);
+                    out.push_str(&format!("HAVING COUNT(*) {op} {rhs}"));
+                }
+                newline(indent, out);
+                out.push(')');
+            }
             SqlExpr::Count { sub, op, rhs } => {
                 out.push('(');
                 self.subquery("COUNT(*)", sub, indent + 2, out);
@@ -137,17 +165,23 @@ impl Renderer<'_> {
         out.push_str(what);
         newline(indent, out);
         out.push_str(&format!("FROM {} AS {}", sub.table, sub.alias));
-        newline(indent, out);
-        out.push_str("WHERE ");
-        out.push_str(&sub.correlation);
-        let conditions: &[SqlExpr] = match &*sub.filter {
-            SqlExpr::Const(true) => &[],
-            SqlExpr::And(items) => items,
-            other => std::slice::from_ref(other),
+        let mut conditions: Vec<&SqlExpr> = match &*sub.filter {
+            SqlExpr::Const(true) => Vec::new(),
+            SqlExpr::And(items) => items.iter().collect(),
+            other => vec![other],
         };
-        for item in conditions {
-            newline(indent + 2, out);
-            out.push_str("AND ");
+        let correlation = sub.correlation.clone().map(SqlExpr::Atom);
+        if let Some(c) = &correlation {
+            conditions.insert(0, c);
+        }
+        for (i, item) in conditions.into_iter().enumerate() {
+            if i == 0 {
+                newline(indent, out);
+                out.push_str("WHERE ");
+            } else {
+                newline(indent + 2, out);
+                out.push_str("AND ");
+            }
             self.operand(item, indent + 2, out);
         }
     }
@@ -194,7 +228,7 @@ mod tests {
                 sub: Subquery {
                     table: "lead".into(),
                     alias: "t1".into(),
-                    correlation: "t1.contact_id = t0.id".into(),
+                    correlation: Some("t1.contact_id = t0.id".into()),
                     filter: Box::new(atom("t1.score > ?4")),
                 },
             },

@@ -20,7 +20,8 @@ pub(crate) fn check_depth(text: &str, source: SourceKind, limit: usize) -> Resul
     let mut groups: Vec<usize> = Vec::new();
     let mut base = 0usize;
     // `not`s seen since the current operand began; they stay open until the
-    // operand ends, which is at the latest the next `and`, `or` or `)`.
+    // operand ends, which is at the latest the next `and`, `or`, `)` or
+    // `segment`.
     let mut nots = 0usize;
     // Dots of the dotted path being read.
     let mut dots = 0usize;
@@ -30,7 +31,13 @@ pub(crate) fn check_depth(text: &str, source: SourceKind, limit: usize) -> Resul
     for token in Scanner::new(text) {
         let word_before = std::mem::replace(&mut prev_was_word, false);
         let depth = match token.kind {
-            TokenKind::Word if token.is_word(text, "and") || token.is_word(text, "or") => {
+            // `segment` starts the next library definition, which ends the
+            // operand (and its `not` chain) of the one before.
+            TokenKind::Word
+                if token.is_word(text, "and")
+                    || token.is_word(text, "or")
+                    || token.is_word(text, "segment") =>
+            {
                 nots = 0;
                 dots = 0;
                 base

@@ -80,9 +80,18 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
+    /// The span of `pair` without trailing blanks and comments. pest's span
+    /// of a rule ending in an optional or repeated part includes the blank
+    /// skipped before trying that part; the last token of the rule (its
+    /// rightmost leaf, always an atomic rule) ends where the text does.
     pub fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(s.start(), s.end(), self.source)
+        let start = pair.as_span().start();
+        let mut last = pair.clone();
+        while let Some(child) = last.clone().into_inner().next_back() {
+            last = child;
+        }
+        let end = last.as_span().end().max(start);
+        Span::new(start, end, self.source)
     }
 
     /// The children of `pair` that carry meaning: keywords and punctuation

@@ -214,10 +214,118 @@ pub fn dump_sqlite(conn: &Connection) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// A hash of [`dump_sqlite`]: equal checksums mean the same data.
+fn table_names(conn: &Connection) -> Vec<String> {
+    conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .expect("list tables")
+        .query_map([], |r| r.get(0))
+        .expect("list tables")
+        .collect::<rusqlite::Result<_>>()
+        .expect("list tables")
+}
+
+fn hash_cell(cell: rusqlite::types::ValueRef<'_>, h: &mut DefaultHasher) {
+    use rusqlite::types::ValueRef;
+    match cell {
+        ValueRef::Null => 0u8.hash(h),
+        ValueRef::Integer(i) => (1u8, i).hash(h),
+        ValueRef::Real(x) => (2u8, x.to_bits()).hash(h),
+        ValueRef::Text(t) => (3u8, t).hash(h),
+        ValueRef::Blob(b) => (4u8, b).hash(h),
+    }
+}
+
+/// Rows of `table` ordered by the first column, each cell as text (NULL as
+/// `None`), with `map` applied to the cells of column `mapped`.
+fn mapped_rows(
+    conn: &Connection,
+    table: &str,
+    mapped: usize,
+    map: &dyn Fn(Option<String>) -> Option<String>,
+) -> Vec<Vec<Option<String>>> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM \"{table}\""))
+        .expect("select");
+    let width = stmt.column_count();
+    let mut rows: Vec<Vec<Option<String>>> = stmt
+        .query_map([], |r| {
+            (0..width)
+                .map(|i| {
+                    let cell = r.get_ref(i)?;
+                    let text = match cell {
+                        rusqlite::types::ValueRef::Null => None,
+                        other => Some(format!("{other:?}")),
+                    };
+                    Ok(if i == mapped { map(r.get(i)?) } else { text })
+                })
+                .collect()
+        })
+        .expect("rows")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    rows.sort();
+    rows
+}
+
+/// A hash of every row of every table, in a stable order, computed row by
+/// row so it also serves large databases: equal checksums mean the same data.
 pub fn checksum_sqlite(conn: &Connection) -> u64 {
     let mut h = DefaultHasher::new();
-    dump_sqlite(conn).hash(&mut h);
+    for table in table_names(conn) {
+        table.hash(&mut h);
+        hash_table(conn, &table, &mut h);
+    }
+    h.finish()
+}
+
+fn hash_table(conn: &Connection, table: &str, h: &mut DefaultHasher) {
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
+        .expect("select");
+    let width = stmt.column_count();
+    let mut rows = stmt.query([]).expect("rows");
+    while let Some(row) = rows.next().expect("row") {
+        for i in 0..width {
+            hash_cell(row.get_ref(i).expect("cell"), h);
+        }
+    }
+}
+
+/// Like [`checksum_sqlite`], but contacts that are not in `before` are known
+/// by `new:<normalized email>` instead of their random id, in the contact
+/// table and in the leads' `contact_id`: equal for two runs that did the same.
+pub fn settled_checksum_sqlite(conn: &Connection, before: &BTreeSet<String>) -> u64 {
+    let new: BTreeMap<String, String> = conn
+        .prepare("SELECT id, lower(trim(email, char(32,9,10,12,13))) FROM contact")
+        .expect("contacts")
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .expect("contacts")
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .expect("contacts")
+        .into_iter()
+        .filter(|(id, _)| !before.contains(id))
+        .map(|(id, email)| (id, format!("new:{}", email.unwrap_or_default())))
+        .collect();
+    let map = |id: Option<String>| id.map(|id| new.get(&id).cloned().unwrap_or(id));
+    let mut h = DefaultHasher::new();
+    for table in table_names(conn) {
+        table.hash(&mut h);
+        match table.as_str() {
+            "contact" => mapped_rows(conn, "contact", 0, &map).hash(&mut h),
+            "lead" => {
+                let column: usize = conn
+                    .query_row(
+                        "SELECT cid FROM pragma_table_info('lead') WHERE name = 'contact_id'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .expect("lead.contact_id");
+                mapped_rows(conn, "lead", column, &map).hash(&mut h)
+            }
+            other => hash_table(conn, other, &mut h),
+        }
+    }
     h.finish()
 }
 

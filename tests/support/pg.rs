@@ -226,9 +226,16 @@ fn run(mut cmd: Command, what: &str) -> Result<(), String> {
 impl Cluster {
     fn start(bin: PathBuf) -> Result<Cluster, String> {
         let run_as_postgres = running_as_root();
+        // The user `postgres` must reach the directory, and a socket path
+        // must stay under ~100 bytes: a TMPDIR under /root would fail both.
+        let parent = if run_as_postgres && Path::new("/tmp").is_dir() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
         let dir = tempfile::Builder::new()
             .prefix("segql-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .map_err(|e| format!("cannot create a temporary directory: {e}"))?
             .keep();
         if run_as_postgres {

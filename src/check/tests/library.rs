@@ -156,3 +156,12 @@ fn long_segment_chains_hit_the_depth_limit() {
     assert!(matches!(err, Error::TooDeep { .. }), "{err:?}");
     with_library(&library, "contact where in s500").expect("500 levels are fine");
 }
+
+#[test]
+fn many_definitions_with_not_are_not_one_deep_chain() {
+    let mut library = String::new();
+    for i in 0..300 {
+        library.push_str(&format!("segment s{i} = contact where not is_child\n"));
+    }
+    with_library(&library, "contact where in s299").expect("each `not` ends with its segment");
+}

@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 
 use crate::check::plan::{CmpOp, FieldRef, FieldTest, PlanExpr, Test, Value, ValueType};
 use crate::optimize::rules::field_atom;
-use crate::optimize::rules::single_test::distinct_values;
+use crate::optimize::rules::single_test::{distinct_values, membership};
 use crate::optimize::values::{class, compare, Class};
 use crate::optimize::Rule;
 
@@ -177,7 +177,8 @@ pub(crate) fn conjoin(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanEx
                 if let Some(set) = &mut bounds.set {
                     for (negated, test) in &parts {
                         if *negated && is_exclusion(test) && class_of_test(field, test) == Some(c) {
-                            set.retain(|v| !test_values(test).iter().any(|w| same(v, w)));
+                            let excluded = membership(test_values(test));
+                            set.retain(|v| !excluded(v));
                         }
                     }
                 }
@@ -236,15 +237,14 @@ fn test_values(test: &Test) -> Vec<&Value> {
     }
 }
 
-fn same(a: &Value, b: &Value) -> bool {
-    compare(a, b) == Some(Ordering::Equal)
-}
-
 /// Narrow `set` to the values also in `values`.
 fn intersect(set: &mut Option<Vec<Value>>, values: &[Value]) {
     match set {
         None => *set = Some(distinct_values(values)),
-        Some(current) => current.retain(|v| values.iter().any(|w| same(v, w))),
+        Some(current) => {
+            let member = membership(values.iter().collect());
+            current.retain(|v| member(v));
+        }
     }
 }
 

@@ -2,11 +2,14 @@
 //!
 //! Every rule rewrites one node and relies on its children being simplified
 //! already; none of them recurses, so the depth of a plan costs no stack.
+//! Double negations and De Morgan's laws are mostly the business of the
+//! driver's negation-normal-form walk (`nnf.rs`), which settles a whole plan
+//! in one pass; [`PushNot`] catches the negations rules create mid-pass.
 
+mod absorb;
 mod complement;
 mod constants;
 mod dedup;
-mod double_negation;
 mod field_and;
 mod field_or;
 mod flatten;
@@ -16,15 +19,16 @@ mod push_not;
 mod quantifiers;
 mod single_test;
 
+pub use absorb::Absorb;
 pub use complement::Complement;
 pub use constants::ConstantFolding;
 pub use dedup::RemoveDuplicates;
-pub use double_negation::DoubleNegation;
 pub use field_and::MergeFieldAnd;
 pub use field_or::MergeFieldOr;
 pub use flatten::Flatten;
 pub use merge_parent::MergeParent;
 pub use merge_related::MergeRelated;
+pub(crate) use push_not::complement;
 pub use push_not::PushNot;
 pub use quantifiers::SimplifyQuantifier;
 pub use single_test::SimplifyTest;
@@ -37,13 +41,13 @@ use crate::check::plan::{FieldRef, PlanExpr, Test};
 /// duplicate-free lists.
 pub static ALL: &[&dyn Rule] = &[
     &ConstantFolding,
-    &DoubleNegation,
     &PushNot,
     &Flatten,
     &SimplifyQuantifier,
     &SimplifyTest,
     &RemoveDuplicates,
     &Complement,
+    &Absorb,
     &MergeFieldAnd,
     &MergeFieldOr,
     &MergeRelated,

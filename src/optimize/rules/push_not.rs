@@ -44,7 +44,7 @@ impl Rule for PushNot {
 
 /// The quantifier accepting exactly the counts `q` rejects, if there is one.
 /// (`exactly N` has none: its complement is two ranges.)
-fn complement(q: Quantifier) -> Option<Quantifier> {
+pub(crate) fn complement(q: Quantifier) -> Option<Quantifier> {
     match q {
         Quantifier::Any => Some(Quantifier::No),
         Quantifier::No => Some(Quantifier::Any),

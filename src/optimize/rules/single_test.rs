@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::check::plan::{CmpOp, FieldTest, PlanExpr, Test, Value};
-use crate::optimize::values::compare;
+use crate::optimize::values::{class, compare};
 use crate::optimize::Rule;
 
 /// Normalizes a single `in` or `between` test.
@@ -57,8 +57,15 @@ fn make_eq(field: crate::check::plan::FieldRef, value: Value) -> PlanExpr {
     })
 }
 
-/// The values without exact repeats, first occurrence kept.
+/// The values without repeats, first occurrence kept. Long lists of one
+/// class are deduplicated by sorting (`in` lists may hold 10,000 values);
+/// others by pairwise comparison.
 pub(crate) fn distinct_values(values: &[Value]) -> Vec<Value> {
+    if values.len() > SHORT {
+        if let Some(distinct) = distinct_sorted(values) {
+            return distinct;
+        }
+    }
     let mut out: Vec<Value> = Vec::with_capacity(values.len());
     for value in values {
         if !out.contains(value) {
@@ -66,6 +73,62 @@ pub(crate) fn distinct_values(values: &[Value]) -> Vec<Value> {
         }
     }
     out
+}
+
+/// Lists up to this long are handled pairwise.
+const SHORT: usize = 32;
+
+fn distinct_sorted(values: &[Value]) -> Option<Vec<Value>> {
+    let c = class(values.first()?)?;
+    if !values.iter().all(|v| class(v) == Some(c)) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    // Equal values end up next to each other, the first occurrence first.
+    order.sort_by(|&a, &b| {
+        compare(&values[a], &values[b])
+            .unwrap_or(Ordering::Equal)
+            .then(a.cmp(&b))
+    });
+    let mut keep = vec![false; values.len()];
+    let mut previous: Option<usize> = None;
+    for &index in &order {
+        let repeat =
+            previous.is_some_and(|p| compare(&values[p], &values[index]) == Some(Ordering::Equal));
+        if !repeat {
+            keep[index] = true;
+        }
+        previous = Some(index);
+    }
+    Some(
+        values
+            .iter()
+            .zip(keep)
+            .filter(|(_, keep)| *keep)
+            .map(|(v, _)| v.clone())
+            .collect(),
+    )
+}
+
+/// A membership test for `values`, all of one class: a binary search for
+/// long lists, a scan for short ones.
+pub(crate) fn membership(values: Vec<&Value>) -> impl Fn(&Value) -> bool + '_ {
+    let mut sorted = values;
+    let long = sorted.len() > SHORT;
+    if long {
+        sorted.sort_by(|a, b| compare(a, b).unwrap_or(Ordering::Equal));
+    }
+    move |v: &Value| {
+        if long {
+            sorted
+                .binary_search_by(|probe| compare(probe, v).unwrap_or(Ordering::Equal))
+                .is_ok()
+        } else {
+            sorted
+                .iter()
+                .any(|w| compare(v, w) == Some(Ordering::Equal))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +152,19 @@ mod tests {
         // 1 and 1.0 are different literals; the list is left as written.
         let mixed = in_list(&f, vec![int(1), Value::Decimal(1.0)]);
         assert_eq!(run(mixed.clone()), (mixed, false));
+    }
+
+    #[test]
+    fn long_lists() {
+        let f = int_field();
+        let values: Vec<Value> = (0..1000).map(|i| int((i * 7) % 300)).collect();
+        let (out, changed) = SimplifyTest.rewrite(in_list(&f, values));
+        assert!(changed);
+        let expected: Vec<Value> = (0..300).map(|i| int((i * 7) % 300)).collect();
+        assert_eq!(out, in_list(&f, expected));
+        let evens: Vec<Value> = (0..100).map(|i| int(i * 2)).collect();
+        let member = membership(evens.iter().collect());
+        assert!(member(&int(42)) && !member(&int(43)));
     }
 
     #[test]

@@ -1,0 +1,129 @@
+//! Optimization time of generated plans of 100, 1,000 and 10,000 nodes. The
+//! driver does a bounded number of linear passes, so time per node should
+//! stay roughly flat as plans grow.
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use segql::check::plan::*;
+use segql::optimize::optimize;
+
+fn field(name: &str, ty: ValueType) -> FieldRef {
+    FieldRef {
+        entity: "contact".into(),
+        field: name.into(),
+        ty,
+    }
+}
+
+/// A random field test: few fields and small value ranges, so that the
+/// field merges, duplicates and complements have work to do.
+fn leaf(rng: &mut ChaCha8Rng) -> PlanExpr {
+    let op = [CmpOp::Eq, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge][rng.gen_range(0..5)];
+    let (field, test) = match rng.gen_range(0..5) {
+        0 => (
+            field("score", ValueType::Integer),
+            Test::Compare {
+                op,
+                value: Value::Integer(rng.gen_range(0..20)),
+            },
+        ),
+        1 => (
+            field("role", ValueType::Choice),
+            Test::Compare {
+                op: CmpOp::Eq,
+                value: Value::Choice {
+                    code: rng.gen_range(1..4),
+                    label: "label".into(),
+                },
+            },
+        ),
+        2 => (field("city", ValueType::Text), Test::IsNotNull),
+        3 => (
+            field("city", ValueType::Text),
+            Test::InList(vec![
+                Value::Text(["Oslo", "Lima", "Pune"][rng.gen_range(0..3)].into()),
+                Value::Text("Rome".into()),
+            ]),
+        ),
+        _ => (
+            field("created_on", ValueType::DateTime),
+            Test::Compare {
+                op,
+                value: Value::NowPlusSeconds {
+                    seconds: -86_400 * rng.gen_range(0..30),
+                    midnight: false,
+                },
+            },
+        ),
+    };
+    let test = PlanExpr::Field(FieldTest { field, test });
+    if rng.gen_bool(0.2) {
+        PlanExpr::Not(Box::new(test))
+    } else {
+        test
+    }
+}
+
+/// A random plan of exactly `nodes` nodes.
+fn plan_expr(rng: &mut ChaCha8Rng, nodes: usize) -> PlanExpr {
+    if nodes <= 1 {
+        return leaf(rng);
+    }
+    let rest = nodes - 1;
+    match rng.gen_range(0..10) {
+        0 => PlanExpr::Not(Box::new(plan_expr(rng, rest))),
+        1 | 2 => {
+            let (relationship, direction) = if rng.gen_bool(0.5) {
+                ("lead_parent_contact", Direction::ToChildren)
+            } else {
+                ("contact_parent_account", Direction::ToParent)
+            };
+            let quantifier =
+                [Quantifier::Any, Quantifier::No, Quantifier::AtLeast(2)][rng.gen_range(0..3)];
+            PlanExpr::Related(Related {
+                link: Link {
+                    relationship: relationship.into(),
+                    direction,
+                    from: "contact".into(),
+                    to: "contact".into(),
+                },
+                quantifier,
+                filter: Box::new(plan_expr(rng, rest)),
+            })
+        }
+        _ => {
+            // Split the remaining nodes over 2..=4 items.
+            let parts = rng.gen_range(2..=4).min(rest);
+            let mut sizes = vec![1; parts];
+            for _ in parts..rest {
+                sizes[rng.gen_range(0..parts)] += 1;
+            }
+            let items = sizes.into_iter().map(|n| plan_expr(rng, n)).collect();
+            if rng.gen_bool(0.5) {
+                PlanExpr::And(items)
+            } else {
+                PlanExpr::Or(items)
+            }
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("optimize");
+    for nodes in [100, 1_000, 10_000] {
+        let mut rng = ChaCha8Rng::seed_from_u64(nodes as u64);
+        let plan = Plan {
+            entity: "contact".into(),
+            filter: plan_expr(&mut rng, nodes),
+        };
+        group.throughput(Throughput::Elements(nodes as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(nodes), &plan, |b, plan| {
+            b.iter_batched(|| plan.clone(), optimize, BatchSize::SmallInput)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

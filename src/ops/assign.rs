@@ -1,0 +1,332 @@
+//! `--set FIELD=VALUE[,FIELD=VALUE]` of `segql update`: split, resolve each
+//! field against the schema and type each value like a query literal.
+//!
+//! Values are written as in queries (`city="Oslo"`, `score=40`,
+//! `marketing_only=false`, `role="decision maker"`, `created_on=now`,
+//! `birth_date=2001-02-03`), plus `null` for fields that may be empty.
+//! Choice labels match case-insensitively; unknown ones list the valid
+//! labels. The key and foreign-key fields cannot be set: an update changes
+//! data, not the shape of the relationships.
+
+use serde::Serialize;
+
+use crate::check::plan::{FieldRef, Value, ValueType};
+use crate::error::{suggest, Error, Result};
+use crate::schema::{Entity, Field, FieldType, Schema};
+use crate::span::{SourceKind, Span};
+use crate::syntax::ast::{Anchor, Literal, LiteralKind};
+
+/// One checked `FIELD=VALUE`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assignment {
+    /// The field, with the schema's spelling and its type.
+    pub field: FieldRef,
+    /// The new value; `None` sets the field to null. Relative times
+    /// (`now - 1d`) are resolved at the reference time of the update.
+    pub value: Option<Value>,
+    /// Where `FIELD=VALUE` is in the `--set` text.
+    pub span: Span,
+}
+
+/// Parse and check `--set` text against `entity` of `schema`.
+///
+/// Error spans are byte offsets into `text` (tagged [`SourceKind::Query`]),
+/// so render them against the `--set` text, not the query.
+///
+/// Errors: a missing `=` or empty part, an unknown field (with the nearest
+/// name), a field set twice, the key or a foreign-key field, a value of the
+/// wrong type (both types named), an unknown choice label (valid labels
+/// listed), `null` on a field that cannot be empty.
+pub fn parse_assignments(text: &str, entity: &str, schema: &Schema) -> Result<Vec<Assignment>> {
+    let whole = Span::new(0, text.len(), SourceKind::Query);
+    if text.len() > crate::error::limits::MAX_TEXT_BYTES {
+        return Err(Error::TooLarge {
+            size: text.len(),
+            limit: crate::error::limits::MAX_TEXT_BYTES,
+            span: whole,
+        });
+    }
+    let entity = schema.entity(entity).ok_or_else(|| Error::UnknownEntity {
+        name: entity.to_string(),
+        suggestion: suggest(entity, schema.entities.iter().map(|e| e.name.as_str())),
+        span: whole,
+    })?;
+    let mut out: Vec<Assignment> = Vec::new();
+    for (start, part) in split_top_level(text) {
+        let assignment = parse_one(start, part, entity, schema)?;
+        if out.iter().any(|a| a.field.field == assignment.field.field) {
+            return Err(Error::InvalidValue {
+                message: format!("{} is set twice", assignment.field.field),
+                span: assignment.span,
+            });
+        }
+        out.push(assignment);
+    }
+    Ok(out)
+}
+
+/// The parts of `text` between commas that are not inside a double-quoted
+/// string, each with its byte offset.
+fn split_top_level(text: &str) -> Vec<(usize, &str)> {
+    let mut parts = Vec::new();
+    let (mut start, mut in_string, mut escaped) = (0, false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            ',' if !in_string => {
+                parts.push((start, &text[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push((start, &text[start..]));
+    parts
+}
+
+/// The span of the trimmed `part` (at `start`) within the whole text.
+fn trimmed_span(start: usize, part: &str) -> (Span, &str) {
+    let lead = part.len() - part.trim_start().len();
+    let trimmed = part.trim();
+    let begin = start + lead;
+    (
+        Span::new(begin, begin + trimmed.len(), SourceKind::Query),
+        trimmed,
+    )
+}
+
+fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Result<Assignment> {
+    let (span, trimmed) = trimmed_span(start, part);
+    let Some(eq) = part.find('=') else {
+        return Err(Error::Syntax {
+            message: if trimmed.is_empty() {
+                "empty assignment".to_string()
+            } else {
+                format!("expected FIELD=VALUE, found '{trimmed}'")
+            },
+            expected: vec!["FIELD=VALUE".to_string()],
+            span,
+            hint: Some("separate assignments with commas: city=\"Oslo\",score=40".into()),
+        });
+    };
+    let (name_span, name) = trimmed_span(start, &part[..eq]);
+    let (value_span, value_text) = trimmed_span(start + eq + 1, &part[eq + 1..]);
+    let field = resolve_field(entity, schema, name, name_span)?;
+    let field_ref = FieldRef {
+        entity: entity.name.clone(),
+        field: field.name.clone(),
+        ty: value_type(&field.ty),
+    };
+    let context = format!("{}.{}", entity.name, field.name);
+    let value = if value_text.eq_ignore_ascii_case("null") {
+        if !field.nullable {
+            return Err(Error::InvalidValue {
+                message: format!("{context} cannot be null"),
+                span: value_span,
+            });
+        }
+        None
+    } else if value_text.is_empty() {
+        return Err(Error::Syntax {
+            message: format!("missing value for {context}"),
+            expected: vec!["a value".to_string()],
+            span: value_span,
+            hint: Some("write null to empty a field, \"\" for empty text".into()),
+        });
+    } else {
+        let literal =
+            crate::syntax::parse_literal(value_text).map_err(|e| literal_error(e, value_span))?;
+        Some(typed_value(&context, field, &literal, value_span)?)
+    };
+    Ok(Assignment {
+        field: field_ref,
+        value,
+        span,
+    })
+}
+
+fn resolve_field<'a>(
+    entity: &'a Entity,
+    schema: &Schema,
+    name: &str,
+    span: Span,
+) -> Result<&'a Field> {
+    let field = entity.field(name).ok_or_else(|| Error::UnknownField {
+        name: name.to_string(),
+        entity: entity.name.clone(),
+        suggestion: suggest(name, entity.fields.iter().map(|f| f.name.as_str())),
+        span,
+    })?;
+    if field.name.eq_ignore_ascii_case(&entity.key) {
+        return Err(Error::InvalidValue {
+            message: format!(
+                "{} is the key of {}; it cannot be set",
+                field.name, entity.name
+            ),
+            span,
+        });
+    }
+    let foreign = schema.relationships.iter().find(|r| {
+        r.child.eq_ignore_ascii_case(&entity.name)
+            && r.child_field.eq_ignore_ascii_case(&field.name)
+    });
+    if let Some(rel) = foreign {
+        return Err(Error::InvalidValue {
+            message: format!(
+                "{}.{} links to {} ({}); it cannot be set by update",
+                entity.name, field.name, rel.parent, rel.name
+            ),
+            span,
+        });
+    }
+    Ok(field)
+}
+
+/// An error of the literal parser, moved from the value's own text to the
+/// `--set` text.
+fn literal_error(e: Error, value_span: Span) -> Error {
+    match e {
+        Error::Syntax {
+            message,
+            expected,
+            span,
+            hint,
+        } => Error::Syntax {
+            message,
+            expected,
+            span: Span::new(
+                value_span.start + span.start.min(value_span.end - value_span.start),
+                value_span.start + span.end.min(value_span.end - value_span.start),
+                SourceKind::Query,
+            ),
+            hint: hint.or_else(|| {
+                Some("values are written as in queries: text in double quotes (city=\"Oslo\"), numbers, true/false, dates, now, null".into())
+            }),
+        },
+        other => Error::InvalidValue {
+            message: other.to_string(),
+            span: value_span,
+        },
+    }
+}
+
+/// The comparison type of a schema field type.
+fn value_type(ty: &FieldType) -> ValueType {
+    match ty {
+        FieldType::Uuid => ValueType::Uuid,
+        FieldType::Text => ValueType::Text,
+        FieldType::Integer => ValueType::Integer,
+        FieldType::Decimal => ValueType::Decimal,
+        FieldType::Bool => ValueType::Bool,
+        FieldType::Date => ValueType::Date,
+        FieldType::DateTime => ValueType::DateTime,
+        FieldType::Choice(_) => ValueType::Choice,
+    }
+}
+
+/// What a literal is, in the words type errors use.
+fn literal_type(kind: &LiteralKind) -> &'static str {
+    match kind {
+        LiteralKind::String(_) => "text",
+        LiteralKind::Integer(_) => "integer",
+        LiteralKind::Decimal(_) => "decimal",
+        LiteralKind::Bool(_) => "bool",
+        LiteralKind::Date(_) => "date",
+        LiteralKind::DateTime(_) => "datetime",
+        LiteralKind::Relative(r) => match r.anchor {
+            Anchor::Now => "datetime",
+            Anchor::Today => "date",
+        },
+    }
+}
+
+/// Type `literal` for `field`, with the rules of query literals (SPEC §2.3).
+fn typed_value(context: &str, field: &Field, literal: &Literal, span: Span) -> Result<Value> {
+    let mismatch = || Error::TypeMismatch {
+        expected: field.ty.name().to_string(),
+        found: literal_type(&literal.kind).to_string(),
+        context: format!("setting {context}"),
+        span,
+    };
+    let invalid = |message: String| Error::InvalidValue { message, span };
+    match (&field.ty, &literal.kind) {
+        (FieldType::Text, LiteralKind::String(s)) => Ok(Value::Text(s.clone())),
+        (FieldType::Uuid, LiteralKind::String(s)) => uuid::Uuid::parse_str(s)
+            .map(Value::Uuid)
+            .map_err(|_| invalid(format!("\"{s}\" is not a uuid"))),
+        (FieldType::Integer, LiteralKind::Integer(i)) => Ok(Value::Integer(*i)),
+        (FieldType::Decimal, LiteralKind::Integer(i)) => Ok(Value::Decimal(*i as f64)),
+        (FieldType::Decimal, LiteralKind::Decimal(x)) => Ok(Value::Decimal(*x)),
+        (FieldType::Bool, LiteralKind::Bool(b)) => Ok(Value::Bool(*b)),
+        (FieldType::Date, LiteralKind::Date(d)) => Ok(Value::Date(*d)),
+        (FieldType::DateTime, LiteralKind::DateTime(t)) => Ok(Value::DateTime(*t)),
+        (FieldType::DateTime, LiteralKind::Date(d)) => d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| Value::DateTime(t.and_utc()))
+            .ok_or_else(|| invalid(format!("{d} has no midnight"))),
+        (FieldType::Date | FieldType::DateTime, LiteralKind::Relative(r)) => {
+            let seconds = match r.offset {
+                None => 0,
+                Some(d) => d
+                    .total_seconds()
+                    .ok_or_else(|| invalid("the duration is too long".into()))?,
+            };
+            match (&field.ty, r.anchor) {
+                (FieldType::DateTime, Anchor::Now) => Ok(Value::NowPlusSeconds {
+                    seconds,
+                    midnight: false,
+                }),
+                (_, Anchor::Today) if seconds % 86_400 != 0 => Err(invalid(
+                    "a duration added to today must be whole days".into(),
+                )),
+                (FieldType::DateTime, Anchor::Today) => Ok(Value::NowPlusSeconds {
+                    seconds,
+                    midnight: true,
+                }),
+                (_, Anchor::Today) => Ok(Value::TodayPlusDays(seconds / 86_400)),
+                _ => Err(mismatch()),
+            }
+        }
+        (FieldType::Choice(set), LiteralKind::String(label)) => match set.by_label(label) {
+            Some(option) => Ok(Value::Choice {
+                code: option.code,
+                label: option.label.clone(),
+            }),
+            None => {
+                let labels: Vec<String> = set.options.iter().map(|o| o.label.clone()).collect();
+                let (entity, field_name) = context.split_once('.').unwrap_or((context, ""));
+                Err(Error::UnknownChoice {
+                    label: label.clone(),
+                    entity: entity.to_string(),
+                    field: field_name.to_string(),
+                    suggestion: suggest(label, labels.iter().map(String::as_str)),
+                    valid: labels,
+                    span,
+                })
+            }
+        },
+        _ => Err(mismatch()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commas_inside_strings_do_not_split() {
+        let parts: Vec<&str> = split_top_level(r#"a="x, \"y\", z",b=1"#)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(parts, vec![r#"a="x, \"y\", z""#, "b=1"]);
+    }
+
+    #[test]
+    fn spans_point_into_the_set_text() {
+        let (span, text) = trimmed_span(4, "  city  ");
+        assert_eq!((span.start, span.end, text), (6, 10, "city"));
+    }
+}

@@ -1,0 +1,93 @@
+//! Absorption: `a or (a and b)` → `a`, and `a and (a or b)` → `a`.
+//!
+//! Common after inlining segments: `in engaged_decision_makers or in
+//! decision_makers` holds the second segment's test on both sides.
+
+use crate::check::plan::PlanExpr;
+use crate::optimize::Rule;
+
+/// Drops an inner `and` (`or`) of an `or` (`and`) that contains another of
+/// the outer list's items.
+pub struct Absorb;
+
+impl Rule for Absorb {
+    fn name(&self) -> &'static str {
+        "absorb"
+    }
+
+    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        match expr {
+            PlanExpr::Or(items) => {
+                let (items, changed) = absorb(items, |e| match e {
+                    PlanExpr::And(inner) => Some(inner),
+                    _ => None,
+                });
+                (PlanExpr::Or(items), changed)
+            }
+            PlanExpr::And(items) => {
+                let (items, changed) = absorb(items, |e| match e {
+                    PlanExpr::Or(inner) => Some(inner),
+                    _ => None,
+                });
+                (PlanExpr::And(items), changed)
+            }
+            other => (other, false),
+        }
+    }
+}
+
+/// Remove every item whose `inner` list contains one of the items that has
+/// no inner list (those are never removed, so the result does not depend
+/// on the order of removal).
+fn absorb(
+    items: Vec<PlanExpr>,
+    inner: impl Fn(&PlanExpr) -> Option<&Vec<PlanExpr>>,
+) -> (Vec<PlanExpr>, bool) {
+    let absorbed: Vec<bool> = items
+        .iter()
+        .map(|item| {
+            inner(item).is_some_and(|parts| {
+                items
+                    .iter()
+                    .any(|other| inner(other).is_none() && parts.contains(other))
+            })
+        })
+        .collect();
+    if !absorbed.contains(&true) {
+        return (items, false);
+    }
+    let kept = items
+        .into_iter()
+        .zip(absorbed)
+        .filter(|(_, gone)| !gone)
+        .map(|(item, _)| item)
+        .collect();
+    (kept, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimize::rules::build::*;
+
+    #[test]
+    fn or_absorbs_and() {
+        let input = or(vec![
+            and(vec![flag("a"), flag("b")]),
+            flag("a"),
+            and(vec![flag("c"), flag("b")]),
+        ]);
+        let expected = or(vec![flag("a"), and(vec![flag("c"), flag("b")])]);
+        assert_eq!(Absorb.rewrite(input), (expected.clone(), true));
+        assert_eq!(Absorb.rewrite(expected.clone()), (expected, false));
+    }
+
+    #[test]
+    fn and_absorbs_or() {
+        let input = and(vec![flag("a"), or(vec![flag("b"), flag("a")])]);
+        assert_eq!(Absorb.rewrite(input), (and(vec![flag("a")]), true));
+        // `a and (not a or b)` is not `a`: only equal items absorb.
+        let kept = and(vec![flag("a"), or(vec![not(flag("a")), flag("b")])]);
+        assert_eq!(Absorb.rewrite(kept.clone()), (kept, false));
+    }
+}

@@ -1,0 +1,3 @@
+INSERT INTO account (id, annual_revenue, employees) VALUES ('00000000-0000-0000-0000-000000000001', 9.223372036854776e18, 2);
+INSERT INTO account (id, annual_revenue, employees) VALUES ('00000000-0000-0000-0000-000000000002', 9.223372036854776e18, 1);
+INSERT INTO account (id, annual_revenue, employees) VALUES ('00000000-0000-0000-0000-000000000003', 1.0, 1);

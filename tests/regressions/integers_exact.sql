@@ -1,0 +1,6 @@
+INSERT INTO account (id, employees, annual_revenue) VALUES ('00000000-0000-0000-0000-000000000001', 2, 3.0);
+INSERT INTO account (id, employees, annual_revenue) VALUES ('00000000-0000-0000-0000-000000000002', 3, 5.0);
+INSERT INTO account (id, employees, annual_revenue) VALUES ('00000000-0000-0000-0000-000000000003', NULL, 10.0);
+INSERT INTO account (id, employees, annual_revenue) VALUES ('00000000-0000-0000-0000-000000000004', -1, 2.99);
+INSERT INTO account (id, employees, annual_revenue) VALUES ('00000000-0000-0000-0000-000000000005', 9223372036854775807, NULL);
+INSERT INTO account (id, employees, annual_revenue) VALUES ('00000000-0000-0000-0000-000000000006', 9223372036854775806, NULL);

@@ -1,0 +1,4 @@
+INSERT INTO contact (id, city, country) VALUES ('00000000-0000-0000-0000-000000000001', NULL, NULL);
+INSERT INTO contact (id, city, country) VALUES ('00000000-0000-0000-0000-000000000002', 'Paris', NULL);
+INSERT INTO contact (id, city, country) VALUES ('00000000-0000-0000-0000-000000000003', 'paris', 'fr');
+INSERT INTO contact (id, city, country) VALUES ('00000000-0000-0000-0000-000000000004', 'Lyon', 'FR');
