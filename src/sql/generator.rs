@@ -6,8 +6,10 @@
 //! (`t0.role = ?1`): where it yields NULL, the surrounding `AND`/`OR`/`WHERE`
 //! are monotone, so NULL acts exactly like false. Only a *negated* atom needs
 //! care, and it is written null-safe (`t0.city IS NOT ?1`,
-//! `(t0.score >= ?2 OR t0.score IS NULL)`), so it is never NULL. `EXISTS` and
-//! `COUNT(*)` are never NULL either, so `NOT` in front of them is exact.
+//! `(t0.score >= ?2 OR t0.score IS NULL)`), so it is never NULL. `NOT EXISTS`
+//! and `COUNT(*)` comparisons are never NULL either. `x IN (SELECT ...)` can
+//! be NULL (a NULL `x`, or NULLs in the set), so it appears only positively,
+//! where NULL and false mean the same.
 
 use chrono::{DateTime, Utc};
 

@@ -2,9 +2,13 @@
 //! parameters for a [`Dialect`] (SQLite or PostgreSQL), runs it, and checks
 //! beforehand that a database has the tables and columns the plan needs.
 //!
-//! The compiled SQL keeps SPEC §2.3's two-valued meaning exactly (see
-//! [`generator`]'s docs for how). Literals are always bind parameters;
-//! identifiers come only from the schema and are quoted by the dialect.
+//! The compiled SQL keeps SPEC §2.3's two-valued meaning exactly: negation
+//! is pushed down to the atoms, positive atoms are written plainly (NULL acts
+//! as false under `AND`/`OR`/`WHERE`) and negated ones null-safely. A related
+//! record that must exist is found with an uncorrelated `IN (SELECT ...)`
+//! (evaluated once); one that must not exist with a correlated `NOT EXISTS`.
+//! Literals are always bind parameters, one per literal; identifiers come
+//! only from the schema and are quoted by the dialect.
 
 // The crate's one error type is large (it carries spans, suggestions and
 // lists of valid names); errors are rare here, so size does not matter.
