@@ -6,7 +6,7 @@ Loads the demo database that `cargo bench --bench eval` generated
 BOOLEAN, INTEGER, DOUBLE), runs the same segments as hand-written SQL on
 DuckDB and on SQLite (median of several runs, after one warm-up), checks that
 every engine counts the same records, and prints a table next to segql's
-in-memory figures read from criterion's results (target/criterion/count/*).
+in-memory figures read from criterion's results (target/criterion/count/NAME/N).
 
 Usage: python3 benches/duckdb_compare.py [N] [--runs 7]
 Needs the `duckdb` Python package (pip install duckdb).
@@ -162,13 +162,16 @@ def median_ms(run, runs):
     return statistics.median(times)
 
 
-def segql_ms(name):
-    path = os.path.join(ROOT, "target", "criterion", "count", name, "new", "estimates.json")
-    try:
-        with open(path) as f:
-            return json.load(f)["median"]["point_estimate"] / 1e6
-    except OSError:
-        return None
+def segql_ms(name, contacts):
+    base = os.path.join(ROOT, "target", "criterion", "count", name)
+    for path in (os.path.join(base, str(contacts), "new", "estimates.json"),
+                 os.path.join(base, "new", "estimates.json")):
+        try:
+            with open(path) as f:
+                return json.load(f)["median"]["point_estimate"] / 1e6
+        except OSError:
+            pass
+    return None
 
 
 def main():
@@ -202,7 +205,7 @@ def main():
             sys.exit(f"{name}: counts differ: DuckDB {n_duck}, SQLite {n_lite}, segql {segql_counts.get(name)}")
         t_duck = median_ms(lambda: duck.execute(duck_sql).fetchone(), args.runs)
         t_lite = median_ms(lambda: lite.execute(lite_sql).fetchone(), max(3, args.runs // 2))
-        t_seg = segql_ms(name)
+        t_seg = segql_ms(name, args.contacts)
         ratio = lambda t: f"{t / t_seg:9.1f}x" if t_seg else "        ?"
         seg = f"{t_seg:10.3f}" if t_seg else "         ?"
         print(f"{name:<15} {n_duck:>8} {seg} {t_duck:10.3f} {t_lite:10.1f} {ratio(t_duck)} {ratio(t_lite)}")

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rusqlite::Connection;
-use segql::check::plan::*;
+use segql::check::plan::Plan;
 use segql::eval::{self, Store};
 use segql::schema::crm_schema;
 
@@ -42,222 +42,55 @@ fn database() -> PathBuf {
     path
 }
 
-fn field(entity: &str, name: &str, ty: ValueType, test: Test) -> PlanExpr {
-    PlanExpr::Field(FieldTest {
-        field: FieldRef {
-            entity: entity.into(),
-            field: name.into(),
-            ty,
-        },
-        test,
-    })
-}
-
-fn eq(entity: &str, name: &str, ty: ValueType, value: Value) -> PlanExpr {
-    field(
-        entity,
-        name,
-        ty,
-        Test::Compare {
-            op: CmpOp::Eq,
-            value,
-        },
-    )
-}
-
-fn text(s: &str) -> Value {
-    Value::Text(s.into())
-}
-
-fn choice(code: i64) -> Value {
-    Value::Choice {
-        code,
-        label: String::new(),
-    }
-}
-
-fn not(e: PlanExpr) -> PlanExpr {
-    PlanExpr::Not(Box::new(e))
-}
-
-fn has(rel: &str, dir: Direction, from: &str, to: &str, q: Quantifier, f: PlanExpr) -> PlanExpr {
-    PlanExpr::Related(Related {
-        link: Link {
-            relationship: rel.into(),
-            direction: dir,
-            from: from.into(),
-            to: to.into(),
-        },
-        quantifier: q,
-        filter: Box::new(f),
-    })
-}
-
-fn contact(filter: PlanExpr) -> Plan {
-    Plan {
-        entity: "contact".into(),
-        filter,
-    }
-}
-
 /// The benchmark segments; `benches/duckdb_compare.py` holds the same ones
 /// as SQL under the same names.
+const QUERIES: [(&str, &str); 7] = [
+    (
+        "spec_example",
+        r#"contact where role = "decision maker" and has lead(topic = "Contoso Ltd Conference")"#,
+    ),
+    (
+        "contact_fields",
+        r#"contact where country = "Germany" and consent_level >= "Marketing" and birth_date < 1990-01-01"#,
+    ),
+    (
+        "recent_opens",
+        r#"contact where has at least 3 interaction(type = "Email Opened" and occurred_on >= now - 30d)"#,
+    ),
+    (
+        "nested",
+        r#"contact where has lead(has account(industry = "Retail"))"#,
+    ),
+    (
+        "negations",
+        r#"contact where not do_not_email and not do_not_bulk_email and city != "Berlin"
+           and has no lead(status = "Disqualified") and not (role = "Employee" or is_child)"#,
+    ),
+    (
+        "text_contains",
+        r#"contact where email contains "MUELLER" or last_name contains "son""#,
+    ),
+    (
+        "wide_or",
+        r#"contact where city = "Paris" or city = "Toronto" or country = "Japan"
+           or job_title = "CEO" or first_name = "Hannah" or role = "Influencer"
+           or consent_level = "Tracking" or is_child or email ends with ".fr"
+           or has at least 4 lead"#,
+    ),
+];
+
+/// The segments, parsed, checked and optimized.
 fn queries() -> Vec<(&'static str, Plan)> {
-    use ValueType::*;
-    let leads = |q, f| {
-        has(
-            "lead_parent_contact",
-            Direction::ToChildren,
-            "contact",
-            "lead",
-            q,
-            f,
-        )
-    };
-    let bool_true = |name| eq("contact", name, Bool, Value::Bool(true));
-    vec![
-        // contact where role = "decision maker" and has lead(topic = "Contoso Ltd Conference")
-        (
-            "spec_example",
-            contact(PlanExpr::And(vec![
-                eq("contact", "role", Choice, choice(1)),
-                leads(
-                    Quantifier::Any,
-                    eq("lead", "topic", Text, text("Contoso Ltd Conference")),
-                ),
-            ])),
-        ),
-        // contact where country = "Germany" and consent_level >= "Marketing"
-        //   and birth_date < 1990-01-01
-        (
-            "contact_fields",
-            contact(PlanExpr::And(vec![
-                eq("contact", "country", Text, text("Germany")),
-                field(
-                    "contact",
-                    "consent_level",
-                    Choice,
-                    Test::Compare {
-                        op: CmpOp::Ge,
-                        value: choice(4),
-                    },
-                ),
-                field(
-                    "contact",
-                    "birth_date",
-                    Date,
-                    Test::Compare {
-                        op: CmpOp::Lt,
-                        value: Value::Date(chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()),
-                    },
-                ),
-            ])),
-        ),
-        // contact where has at least 3 interaction(type = "Email Opened" and occurred_on >= now - 30d)
-        (
-            "recent_opens",
-            contact(has(
-                "interaction_contact",
-                Direction::ToChildren,
-                "contact",
-                "interaction",
-                Quantifier::AtLeast(3),
-                PlanExpr::And(vec![
-                    eq("interaction", "type", Choice, choice(3)),
-                    field(
-                        "interaction",
-                        "occurred_on",
-                        DateTime,
-                        Test::Compare {
-                            op: CmpOp::Ge,
-                            value: Value::NowPlusSeconds {
-                                seconds: -30 * 86_400,
-                                midnight: false,
-                            },
-                        },
-                    ),
-                ]),
-            )),
-        ),
-        // contact where has lead(has account(industry = "Retail"))
-        (
-            "nested",
-            contact(leads(
-                Quantifier::Any,
-                has(
-                    "lead_parent_account",
-                    Direction::ToParent,
-                    "lead",
-                    "account",
-                    Quantifier::Any,
-                    eq("account", "industry", Choice, choice(8)),
-                ),
-            )),
-        ),
-        // contact where not do_not_email and not do_not_bulk_email and city != "Berlin"
-        //   and not has lead(status = "Disqualified") and not (role = "Employee" or is_child)
-        (
-            "negations",
-            contact(PlanExpr::And(vec![
-                not(bool_true("do_not_email")),
-                not(bool_true("do_not_bulk_email")),
-                not(eq("contact", "city", Text, text("Berlin"))),
-                leads(Quantifier::No, eq("lead", "status", Choice, choice(2))),
-                not(PlanExpr::Or(vec![
-                    eq("contact", "role", Choice, choice(2)),
-                    bool_true("is_child"),
-                ])),
-            ])),
-        ),
-        // contact where email contains "MÜLLER" or last_name contains "son"
-        (
-            "text_contains",
-            contact(PlanExpr::Or(vec![
-                field(
-                    "contact",
-                    "email",
-                    Text,
-                    Test::Text {
-                        op: TextOp::Contains,
-                        pattern: "MUELLER".into(),
-                    },
-                ),
-                field(
-                    "contact",
-                    "last_name",
-                    Text,
-                    Test::Text {
-                        op: TextOp::Contains,
-                        pattern: "son".into(),
-                    },
-                ),
-            ])),
-        ),
-        // contact where city = "Paris" or city = "Toronto" or ... (ten branches over several fields)
-        (
-            "wide_or",
-            contact(PlanExpr::Or(vec![
-                eq("contact", "city", Text, text("Paris")),
-                eq("contact", "city", Text, text("Toronto")),
-                eq("contact", "country", Text, text("Japan")),
-                eq("contact", "job_title", Text, text("CEO")),
-                eq("contact", "first_name", Text, text("Hannah")),
-                eq("contact", "role", Choice, choice(3)),
-                eq("contact", "consent_level", Choice, choice(6)),
-                bool_true("is_child"),
-                field(
-                    "contact",
-                    "email",
-                    Text,
-                    Test::Text {
-                        op: TextOp::EndsWith,
-                        pattern: ".fr".into(),
-                    },
-                ),
-                leads(Quantifier::AtLeast(4), PlanExpr::Const(true)),
-            ])),
-        ),
-    ]
+    let schema = crm_schema();
+    let ctx = segql::check::Context::new(&schema);
+    QUERIES
+        .iter()
+        .map(|(name, text)| {
+            let query = segql::syntax::parse_query(text).expect("parse");
+            let plan = segql::check::check(&query, &ctx).expect("check");
+            (*name, segql::optimize::optimize(plan))
+        })
+        .collect()
 }
 
 fn benches(c: &mut Criterion) {
@@ -265,7 +98,14 @@ fn benches(c: &mut Criterion) {
     let conn = Connection::open(&path).expect("open the demo database");
     let schema = crm_schema();
 
+    let started = std::time::Instant::now();
     let store = Store::load_sqlite(&conn, &schema, None).expect("load");
+    let load_secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "loaded {} values in {load_secs:.2} s ({:.2} M values/s)",
+        store.value_count(),
+        store.value_count() as f64 / load_secs / 1e6
+    );
     let mut group = c.benchmark_group("load");
     group
         .sample_size(10)
@@ -284,7 +124,7 @@ fn benches(c: &mut Criterion) {
     for (name, plan) in queries() {
         let n = eval::count(&plan, &store, now()).expect("evaluate");
         counts.insert(name.into(), n.into());
-        group.bench_with_input(BenchmarkId::from_parameter(name), &plan, |b, plan| {
+        group.bench_with_input(BenchmarkId::new(name, contacts()), &plan, |b, plan| {
             b.iter(|| eval::count(plan, &store, now()).expect("evaluate"))
         });
     }

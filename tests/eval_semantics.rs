@@ -581,3 +581,143 @@ fn programs_can_be_shared_between_threads() {
     let counted = std::thread::scope(|s| s.spawn(|| program.count()).join().unwrap());
     assert_eq!(counted, 3);
 }
+
+/// Parses, checks (with `guards`) and evaluates a query over the fixture
+/// store, before and after optimization (which must not change the answer);
+/// returns the record numbers.
+fn q_guarded(text: &str, guards: &[String]) -> Vec<u128> {
+    let schema = crm_schema();
+    let query = segql::syntax::parse_query(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let ctx = segql::check::Context {
+        schema: &schema,
+        library: None,
+        guards,
+    };
+    let plan = segql::check::check(&query, &ctx).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let base = match plan.entity.as_str() {
+        "contact" => 0x100,
+        "account" => 0x200,
+        "lead" => 0x300,
+        _ => 0x400,
+    };
+    let got = run(&plan.entity, plan.filter.clone(), base);
+    let optimized = segql::optimize::optimize(plan);
+    assert_eq!(
+        run(&optimized.entity, optimized.filter, base),
+        got,
+        "{text} optimized"
+    );
+    got
+}
+
+fn q(text: &str) -> Vec<u128> {
+    q_guarded(text, &[])
+}
+
+const NONE: [u128; 0] = [];
+
+#[test]
+fn queries_nulls_and_negation() {
+    assert_eq!(q(r#"contact where city = "Oslo""#), [1]);
+    assert_eq!(q(r#"contact where city != "Oslo""#), [2, 3, 4, 5]);
+    assert_eq!(
+        q(r#"contact where city not in ["Oslo", "Zürich"]"#),
+        [2, 4, 5]
+    );
+    assert_eq!(q(r#"contact where city is null"#), [2, 5]);
+    assert_eq!(
+        q(r#"contact where not (city is not null and role = "employee")"#),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(q(r#"contact where consent_level >= "Transactional""#), [1]);
+    assert_eq!(
+        q(r#"contact where consent_level not between "not set" and "transactional""#),
+        [1, 3, 4, 5]
+    );
+    assert_eq!(q("contact where do_not_email"), [2]);
+    assert_eq!(q("contact"), [1, 2, 3, 4, 5]);
+    assert_eq!(q("contact where false or not true"), NONE);
+}
+
+#[test]
+fn queries_quantifiers() {
+    assert_eq!(q("contact where has lead"), [1, 2]);
+    assert_eq!(
+        q(r#"contact where has no lead(status = "qualified")"#),
+        [3, 4, 5]
+    );
+    assert_eq!(
+        q(r#"contact where has at least 0 lead(status = "Qualified")"#),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        q(r#"contact where has exactly 1 lead(status != "Qualified")"#),
+        [1]
+    );
+    assert_eq!(q(r#"contact where has at most 1 lead"#), [2, 3, 4, 5]);
+    assert_eq!(
+        q(r#"contact where has exactly 0 lead(score is null)"#),
+        [1, 3, 4, 5]
+    );
+    assert_eq!(
+        q(
+            r#"contact where has at least 2 interaction(type = "Email Opened" and occurred_on >= now - 30d)"#
+        ),
+        [1, 2]
+    );
+    assert_eq!(q("contact where birth_date > today - 10d"), [2]);
+    assert_eq!(q("interaction where occurred_on < now - 7d"), [1, 2]);
+}
+
+#[test]
+fn queries_paths_and_nesting() {
+    assert_eq!(q(r#"contact where account.industry = "Retail""#), [1]);
+    assert_eq!(
+        q(r#"contact where account.industry != "Retail""#),
+        [2, 3, 4, 5]
+    );
+    assert_eq!(
+        q(r#"contact where has account(industry != "Retail")"#),
+        [2, 4]
+    );
+    assert_eq!(q(r#"contact where account.name is null"#), [3, 5]);
+    assert_eq!(
+        q(r#"lead where contact.account.industry != "Retail""#),
+        [2, 3]
+    );
+    assert_eq!(
+        q(r#"contact where has lead(has account(industry = "Retail"))"#),
+        [1]
+    );
+    assert_eq!(
+        q(r#"account where has lead via lead_parent_account"#),
+        [1, 2]
+    );
+}
+
+#[test]
+fn queries_text() {
+    assert_eq!(q(r#"contact where first_name contains "é""#), NONE);
+    assert_eq!(q(r#"contact where first_name contains "COLE""#), [3]);
+    assert_eq!(q(r#"contact where first_name contains "%""#), [4]);
+    assert_eq!(q(r#"contact where first_name contains "0_o""#), NONE);
+    assert_eq!(
+        q(r#"contact where first_name starts with "b" or first_name ends with "NN""#),
+        [1, 2]
+    );
+    assert_eq!(q(r#"contact where city < "Zz""#), [1]);
+    assert_eq!(q(r#"contact where city >= "a""#), [4]);
+    assert_eq!(
+        q(r#"contact where first_name in ["ann", "Ann", "BOB"]"#),
+        [1]
+    );
+}
+
+#[test]
+fn queries_numbers_and_guards() {
+    assert_eq!(q("lead where score > 3.5"), [0]);
+    assert_eq!(q("lead where score between 2.5 and 3"), [1]);
+    assert_eq!(q("lead where estimated_value = 3"), [1]);
+    assert_eq!(q("lead where estimated_value < 3 or score in [3]"), [0, 1]);
+    assert_eq!(q_guarded("contact", &["email".to_string()]), [1, 4, 5]);
+}

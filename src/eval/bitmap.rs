@@ -13,6 +13,20 @@ pub struct Bitmap {
     len: usize,
 }
 
+/// Packs 64 bytes, each 0 or 1, into a word (byte `i` → bit `i`).
+fn pack(bytes: &[u8; 64]) -> u64 {
+    // Multiplying eight 0/1 bytes by this constant gathers byte k's low bit
+    // into bit 56 + k of the product.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut w = 0u64;
+    for (k, eight) in bytes.chunks_exact(8).enumerate() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(eight);
+        w |= (u64::from_le_bytes(b).wrapping_mul(GATHER) >> 56) << (8 * k);
+    }
+    w
+}
+
 impl Bitmap {
     /// The empty set over `len` rows.
     pub fn zeros(len: usize) -> Bitmap {
@@ -49,13 +63,24 @@ impl Bitmap {
     }
 
     /// Packs `pred(x)` for every element of `data`; the row is the position.
-    /// Kept separate from [`Bitmap::from_fn`] because slicing into chunks lets
-    /// the compiler drop bounds checks and vectorize the comparisons.
+    /// Kept separate from [`Bitmap::from_fn`] because fixed 64-element chunks
+    /// let the compiler unroll and vectorize the comparisons.
     pub fn from_slice<T: Copy>(data: &[T], pred: impl Fn(T) -> bool) -> Bitmap {
         let mut words = Vec::with_capacity(data.len().div_ceil(64));
-        for chunk in data.chunks(64) {
+        let chunks = data.chunks_exact(64);
+        let rest = chunks.remainder();
+        for chunk in chunks {
+            // First one byte per row (a loop the compiler vectorizes), then
+            // eight bytes of 0/1 into eight bits at a time by a multiply.
+            let mut bytes = [0u8; 64];
+            for (b, &x) in bytes.iter_mut().zip(chunk) {
+                *b = pred(x) as u8;
+            }
+            words.push(pack(&bytes));
+        }
+        if !rest.is_empty() {
             let mut w = 0u64;
-            for (i, &x) in chunk.iter().enumerate() {
+            for (i, &x) in rest.iter().enumerate() {
                 w |= (pred(x) as u64) << i;
             }
             words.push(w);
@@ -154,6 +179,18 @@ mod tests {
         assert!(!b.get(3));
         assert!(!b.get(70));
         assert_eq!(Bitmap::ones(70).count(), 70);
+    }
+
+    #[test]
+    fn packs_bytes_into_bits() {
+        let mut bytes = [0u8; 64];
+        for i in [0, 1, 7, 8, 30, 63] {
+            bytes[i] = 1;
+        }
+        assert_eq!(
+            pack(&bytes),
+            (1 << 0) | (1 << 1) | (1 << 7) | (1 << 8) | (1 << 30) | (1 << 63)
+        );
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn finish_text(offsets: &[usize], bytes: &str, valid: &[bool], perm: &[u32]) -> 
     Text::Plain {
         offsets: out_offsets,
         bytes: out,
+        folded: Default::default(),
     }
 }
 

@@ -62,17 +62,14 @@ pub(crate) enum Text {
         codes: Vec<u32>,
         values: Vec<String>,
     },
-    /// Row `i` is `bytes[offsets[i]..offsets[i + 1]]`.
-    Plain { offsets: Vec<usize>, bytes: String },
-}
-
-impl Text {
-    pub(crate) fn get(&self, row: usize) -> &str {
-        match self {
-            Text::Dict { codes, values } => &values[codes[row] as usize],
-            Text::Plain { offsets, bytes } => &bytes[offsets[row]..offsets[row + 1]],
-        }
-    }
+    /// Row `i` is `bytes[offsets[i]..offsets[i + 1]]`. `folded` is `bytes`
+    /// ASCII-lowercased, made by the first `contains` search and kept for
+    /// the next ones.
+    Plain {
+        offsets: Vec<usize>,
+        bytes: String,
+        folded: std::sync::OnceLock<Vec<u8>>,
+    },
 }
 
 impl Column {

@@ -440,11 +440,12 @@ impl StrTest {
         })
     }
 
-    /// `str`'s order is byte order of UTF-8, which is code point order.
-    fn test(&self, s: &str) -> bool {
+    /// Tests the UTF-8 bytes of a value. Byte order of UTF-8 is code point
+    /// order, so comparing bytes is comparing text as SPEC §2.3 asks.
+    fn test(&self, s: &[u8]) -> bool {
         match self {
             StrTest::Cmp(op, v) => {
-                let v = v.as_str();
+                let v = v.as_bytes();
                 match op {
                     CmpOp::Eq => s == v,
                     CmpOp::Lt => s < v,
@@ -453,20 +454,15 @@ impl StrTest {
                     CmpOp::Ge => s >= v,
                 }
             }
-            StrTest::In(set) => set.binary_search_by(|p| p.as_str().cmp(s)).is_ok(),
-            StrTest::Between(lo, hi) => lo.as_str() <= s && s <= hi.as_str(),
-            StrTest::Fold(op, p) => {
-                let h = s.as_bytes();
-                match op {
-                    TextOp::StartsWith => {
-                        h.len() >= p.len() && h[..p.len()].eq_ignore_ascii_case(p)
-                    }
-                    TextOp::EndsWith => {
-                        h.len() >= p.len() && h[h.len() - p.len()..].eq_ignore_ascii_case(p)
-                    }
-                    TextOp::Contains => contains_folded(h, p),
+            StrTest::In(set) => set.binary_search_by(|p| p.as_bytes().cmp(s)).is_ok(),
+            StrTest::Between(lo, hi) => lo.as_bytes() <= s && s <= hi.as_bytes(),
+            StrTest::Fold(op, p) => match op {
+                TextOp::StartsWith => s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p),
+                TextOp::EndsWith => {
+                    s.len() >= p.len() && s[s.len() - p.len()..].eq_ignore_ascii_case(p)
                 }
-            }
+                TextOp::Contains => contains_folded(s, p),
+            },
         }
     }
 }
@@ -529,27 +525,47 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
     let t1 = t.clone();
     match (text, contains) {
         (Text::Dict { codes, values }, _) => Scan::Run {
-            // Each distinct value is tested once, then codes are looked up.
+            all: Box::new(move || dict_scan(codes, values, &t)),
+            one: Box::new(move |i| t1.test(values[codes[i] as usize].as_bytes())),
+        },
+        (
+            Text::Plain {
+                offsets,
+                bytes,
+                folded,
+            },
+            Some(pattern),
+        ) => Scan::Run {
             all: Box::new(move || {
-                let hits: Vec<bool> = values.iter().map(|v| t.test(v)).collect();
-                Bitmap::from_slice(codes, |c| hits[c as usize])
+                let folded = folded.get_or_init(|| bytes.as_bytes().to_ascii_lowercase());
+                contains_in_buffer(offsets, folded, &pattern)
             }),
-            one: Box::new(move |i| t1.test(&values[codes[i] as usize])),
+            one: Box::new(move |i| t1.test(&bytes.as_bytes()[offsets[i]..offsets[i + 1]])),
         },
-        (Text::Plain { offsets, bytes }, Some(pattern)) => Scan::Run {
-            all: Box::new(move || contains_in_buffer(offsets, bytes.as_bytes(), &pattern)),
-            one: Box::new(move |i| t1.test(text.get(i))),
-        },
-        (Text::Plain { .. }, None) => Scan::Run {
-            all: Box::new(move || {
-                let n = match text {
-                    Text::Plain { offsets, .. } => offsets.len() - 1,
-                    Text::Dict { codes, .. } => codes.len(),
-                };
-                Bitmap::from_fn(n, |i| t.test(text.get(i)))
-            }),
-            one: Box::new(move |i| t1.test(text.get(i))),
-        },
+        (Text::Plain { offsets, bytes, .. }, None) => {
+            let row = move |i: usize| &bytes.as_bytes()[offsets[i]..offsets[i + 1]];
+            Scan::Run {
+                all: Box::new(move || Bitmap::from_fn(offsets.len() - 1, |i| t.test(row(i)))),
+                one: Box::new(move |i| t1.test(row(i))),
+            }
+        }
+    }
+}
+
+/// Tests each distinct value once. Because the dictionary is sorted, the
+/// hits of `=`, `<`, `between` (and often of the text searches) are one run
+/// of codes, tested as a range over the codes, which vectorizes; other hit
+/// sets go through a lookup table.
+fn dict_scan(codes: &[u32], values: &[String], t: &StrTest) -> Bitmap {
+    let hits: Vec<bool> = values.iter().map(|v| t.test(v.as_bytes())).collect();
+    let (Some(lo), Some(hi)) = (hits.iter().position(|&h| h), hits.iter().rposition(|&h| h)) else {
+        return Bitmap::zeros(codes.len());
+    };
+    if hits[lo..=hi].iter().all(|&h| h) {
+        let (lo, hi) = (lo as u32, hi as u32);
+        Bitmap::from_slice(codes, |c| lo <= c && c <= hi)
+    } else {
+        Bitmap::from_slice(codes, |c| hits[c as usize])
     }
 }
 
@@ -607,14 +623,16 @@ mod tests {
             let p = pattern.as_bytes().to_ascii_lowercase();
             let got = contains_in_buffer(&offsets, bytes.as_bytes(), &p);
             let t = StrTest::Fold(TextOp::Contains, p);
-            let want = Bitmap::from_fn(rows.len(), |i| t.test(rows[i]));
+            let want = Bitmap::from_fn(rows.len(), |i| t.test(rows[i].as_bytes()));
             assert_eq!(got, want, "{pattern}");
         }
     }
 
     #[test]
     fn folding_is_ascii_only_and_literal() {
-        let t = |op, p: &str, s: &str| StrTest::Fold(op, p.as_bytes().to_ascii_lowercase()).test(s);
+        let t = |op, p: &str, s: &str| {
+            StrTest::Fold(op, p.as_bytes().to_ascii_lowercase()).test(s.as_bytes())
+        };
         assert!(t(TextOp::Contains, "COLE", "école"));
         assert!(!t(TextOp::Contains, "é", "ÉCOLE"));
         assert!(t(TextOp::Contains, "50%", "save 50% now"));
