@@ -10,7 +10,7 @@ mod ops_support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use rand::Rng;
@@ -20,7 +20,9 @@ use segql::schema::crm_schema;
 
 const CHILD_ENV: &str = "SEGQL_OPS_KILL_CHILD_DB";
 const TEST_NAME: &str = "link_orphans_is_all_or_nothing_under_sigkill";
-const RUNS: usize = 20;
+/// Kill attempts per test run: a count, not a time budget, so a slow or
+/// loaded machine takes longer but checks the same thing.
+const RUNS: usize = 12;
 
 fn options() -> LinkOptions {
     LinkOptions {
@@ -78,10 +80,7 @@ fn link_orphans_is_all_or_nothing_under_sigkill() {
 
     let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rng = rand::thread_rng();
-    let deadline = Instant::now() + Duration::from_secs(150);
-    let mut runs = 0;
-    while runs < RUNS && Instant::now() < deadline {
-        runs += 1;
+    for runs in 1..=RUNS {
         let path = dir.path().join(format!("run{runs}.db"));
         std::fs::copy(&base, &path).unwrap();
         let mut child = spawn_child(&path);
@@ -123,8 +122,7 @@ fn link_orphans_is_all_or_nothing_under_sigkill() {
         drop(conn);
         std::fs::remove_file(&path).unwrap();
     }
-    eprintln!("full run {full_run:?}; {runs} runs: {outcomes:?}");
-    assert!(runs >= 5, "too few runs in the time allowed");
+    eprintln!("full run {full_run:?}; {RUNS} runs: {outcomes:?}");
     assert!(
         outcomes.get("killed: untouched").copied().unwrap_or(0) > 0,
         "no kill landed before the commit: {outcomes:?}"

@@ -68,7 +68,12 @@ impl Target<'_> {
         let value = match (&self.field.ty, &literal.kind) {
             (FieldType::Text, L::String(s)) => Value::Text(s.clone()),
             (FieldType::Uuid, L::String(s)) => Value::Uuid(uuid(s, self, literal.span)?),
-            (FieldType::Integer | FieldType::Decimal, L::Integer(i)) => Value::Integer(*i),
+            (FieldType::Integer, L::Integer(i)) => Value::Integer(*i),
+            // A decimal field holds doubles, and every engine compares it with
+            // the double nearest to an integer literal; typing the literal as
+            // that double says so, and lets the optimizer reason in the same
+            // arithmetic (`between 2^63-1 and 2^63-2` is not empty there).
+            (FieldType::Decimal, L::Integer(i)) => Value::Decimal(*i as f64),
             (FieldType::Integer | FieldType::Decimal, L::Decimal(d)) => Value::Decimal(*d),
             (FieldType::Bool, L::Bool(b)) => Value::Bool(*b),
             (FieldType::Choice(set), L::String(label)) => self.choice(set, label, literal.span)?,

@@ -6,7 +6,7 @@
 //! fixture then guards against its return and the generator covers the
 //! whole language again.
 
-use super::gen_query::{GExpr, GLibrary, GPred, GQuery};
+use super::gen_query::{GExpr, GLibrary, GQuery};
 
 /// A known bug: its description and a test for the queries it affects.
 pub struct KnownBug {
@@ -15,36 +15,7 @@ pub struct KnownBug {
 }
 
 /// The bugs currently excluded.
-pub const KNOWN_BUGS: &[KnownBug] = &[KnownBug {
-    description: "optimize: on a decimal field (a double) the engines compare an \
-            integer literal as the double it rounds to, but the optimizer compares \
-            two integer literals exactly, so `annual_revenue between \
-            9223372036854775807 and 9223372036854775806` is folded to false while \
-            every engine finds 2^63 in it (fixture decimal_field_vs_large_integers)",
-    affects: large_integer_on_decimal_field,
-}];
-
-/// The decimal fields of the default schema.
-const DECIMAL_FIELDS: &[&str] = &["annual_revenue", "estimated_value"];
-
-/// An integer literal on a decimal field that a double cannot hold exactly.
-fn large_integer_on_decimal_field(e: &GExpr) -> bool {
-    let GExpr::Pred { path, pred } = e else {
-        return false;
-    };
-    let inexact = |lit: &String| {
-        lit.parse::<i64>()
-            .is_ok_and(|v| v.unsigned_abs() > (1u64 << 53))
-    };
-    path.last()
-        .is_some_and(|f| DECIMAL_FIELDS.contains(&f.as_str()))
-        && match pred {
-            GPred::Cmp(_, v) => inexact(v),
-            GPred::In(_, vs) => vs.iter().any(inexact),
-            GPred::Between(_, lo, hi) => inexact(lo) || inexact(hi),
-            _ => false,
-        }
-}
+pub const KNOWN_BUGS: &[KnownBug] = &[];
 
 /// A known bug recognized by its symptom: a substring of an engine's error.
 /// Used where the affected queries have no simple shape; a failure whose
