@@ -1,6 +1,4 @@
-//! segql: an embedded query language and segment compiler for CRM and
-//! marketing data.
-
+#![doc = include_str!("../ARCHITECTURE.md")]
 // `Error` carries the details of a good message (names, suggestions, the
 // valid labels) and is returned at most once per query, never in a hot
 // loop, so its size is not worth boxing every variant for.
@@ -18,4 +16,77 @@ pub mod span;
 pub mod sql;
 pub mod syntax;
 
+pub use check::plan::Plan;
 pub use error::{Error, Result};
+
+use chrono::{DateTime, Utc};
+use schema::Schema;
+use syntax::ast::Library;
+
+/// What turning segment text into a plan needs besides the text.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    pub schema: &'a Schema,
+    /// Segment definitions that `in NAME` can refer to.
+    pub library: Option<&'a Library>,
+    /// Names of the entity's audience guards to AND into the query.
+    pub guards: &'a [String],
+    /// Run the optimizer (on by default in every command).
+    pub optimize: bool,
+}
+
+impl<'a> Options<'a> {
+    /// Check against `schema`, no library, no guards, optimizer on.
+    pub fn new(schema: &'a Schema) -> Self {
+        Options {
+            schema,
+            library: None,
+            guards: &[],
+            optimize: true,
+        }
+    }
+}
+
+/// Parse a query (stage 1).
+pub fn parse(text: &str) -> Result<syntax::ast::Query> {
+    syntax::parse_query(text)
+}
+
+/// Text to checked, and unless turned off optimized, plan: parse, check
+/// (with library and guards), optimize. Every back end starts from this.
+pub fn plan(text: &str, options: &Options<'_>) -> Result<Plan> {
+    let query = syntax::parse_query(text)?;
+    let context = check::Context {
+        schema: options.schema,
+        library: options.library,
+        guards: options.guards,
+    };
+    let plan = check::check(&query, &context)?;
+    Ok(if options.optimize {
+        optimize::optimize(plan)
+    } else {
+        plan
+    })
+}
+
+/// The whole pipeline to SQL: parse, check, optimize, generate for `dialect`
+/// with `now` as the reference time of relative dates.
+pub fn compile(
+    text: &str,
+    options: &Options<'_>,
+    dialect: &dyn sql::Dialect,
+    now: DateTime<Utc>,
+) -> Result<sql::SqlQuery> {
+    let plan = plan(text, options)?;
+    sql::to_sql(
+        &plan,
+        options.schema,
+        dialect,
+        &sql::SqlOptions { count: false, now },
+    )
+}
+
+/// Evaluate a plan in memory over `store`: the ids of matching records, ascending.
+pub fn eval(plan: &Plan, store: &eval::Store, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>> {
+    eval::evaluate(plan, store, now)
+}

@@ -44,6 +44,7 @@ mod expr;
 mod guards;
 mod library;
 pub mod plan;
+mod plan_display;
 mod resolve;
 mod types;
 

@@ -1,0 +1,228 @@
+//! The command-line grammar (clap derive), SPEC §4.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "segql",
+    version,
+    about = "Segments for CRM and marketing data: check, compile to SQL, run",
+    after_help = "A QUERY is given as an argument, with -f FILE, or as - to read standard input.\n\
+                  Exit codes: 0 success, 1 query error, 2 usage or I/O error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Schema file (TOML); the built-in CRM schema when absent.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+
+    /// Segment library file with `segment NAME = query` definitions, for `in NAME`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub library: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check a query (or a library); prints nothing but errors.
+    Check(QueryInput),
+    /// Print the canonical formatting of a query or library.
+    Fmt(QueryInput),
+    /// Compile a query to SQL with bind parameters.
+    Compile(CompileArgs),
+    /// Evaluate a query against a database (the built-in demo data without --db).
+    Run(RunArgs),
+    /// Show the plan before and after optimization, and the SQL.
+    Explain(ExplainArgs),
+    /// Write a deterministic demo database in the default layout.
+    Demo(DemoArgs),
+    /// Give every orphaned lead (no parent contact) a contact (SPEC §5).
+    LinkOrphans(LinkOrphansArgs),
+    /// Set fields on every record of a segment, in one transaction.
+    Update(UpdateArgs),
+    /// Load a database once, then evaluate segment after segment at a prompt.
+    Shell(ShellArgs),
+}
+
+/// Where the query text comes from.
+#[derive(Args, Debug, Clone)]
+pub struct QueryInput {
+    /// The query text, or `-` for standard input.
+    #[arg(value_name = "QUERY", required_unless_present = "file")]
+    pub query: Option<String>,
+
+    /// Read the query from FILE.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
+    pub file: Option<PathBuf>,
+}
+
+/// Options shared by the commands that turn a query into a plan.
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    /// Reference time for `now`/`today` (e.g. 2026-01-15T12:00:00Z); default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+
+    /// AND the named audience guard of the schema into the query (repeatable).
+    #[arg(long = "guard", value_name = "NAME")]
+    pub guards: Vec<String>,
+
+    /// Skip the optimizer.
+    #[arg(long)]
+    pub no_optimize: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialectName {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlFormat {
+    Sql,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub input: QueryInput,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub dialect: DialectName,
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: SqlFormat,
+    /// Compile a query that counts the records instead of listing their ids.
+    #[arg(long)]
+    pub count: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineName {
+    Sqlite,
+    Memory,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFormat {
+    Table,
+    Ids,
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: QueryInput,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// SQLite database file or postgresql:// URL; the built-in demo data when absent.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: Option<String>,
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub engine: EngineName,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RowFormat,
+    /// Print at most N records (the first N by id).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print only the number of records.
+    #[arg(long)]
+    pub count: bool,
+    /// Print load and evaluation times to standard error.
+    #[arg(long)]
+    pub timing: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub input: QueryInput,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: ExplainFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExplainFormat {
+    /// Human-readable text.
+    Sql,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Database file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1000)]
+    pub contacts: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Reference time the demo's dates are spread before; default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct LinkOrphansArgs {
+    /// SQLite database file or postgresql:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// Report what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// `created_on` of new contacts; default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub input: QueryInput,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// SQLite database file or postgresql:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// FIELD=VALUE[,FIELD=VALUE...]
+    #[arg(long = "set", value_name = "ASSIGNMENTS")]
+    pub set: String,
+    /// Report how many records would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShellArgs {
+    /// SQLite database file; the built-in demo data when absent.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<String>,
+    /// Reference time for `now`/`today`; default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+    /// How many ids to show after each count.
+    #[arg(long, default_value_t = 10)]
+    pub show: usize,
+}

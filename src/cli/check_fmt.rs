@@ -1,0 +1,76 @@
+//! `segql check` and `segql fmt`: both take a query or a whole library.
+
+use segql::syntax;
+
+use super::args::QueryInput;
+use super::failure::Failure;
+use super::inputs::{read_query, Workspace};
+
+/// Parse and check; print nothing but errors.
+pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure> {
+    let (name, text) = read_query(input)?;
+    workspace.with_query(name, &text);
+    if looks_like_library(&text) {
+        let library = syntax::parse_library(&text).map_err(|e| workspace.fail(e))?;
+        segql::check::check_library(&library, &workspace.schema).map_err(|e| workspace.fail(e))?;
+        return Ok(());
+    }
+    let options = segql::Options {
+        schema: &workspace.schema,
+        library: workspace.library.as_ref(),
+        guards: &[],
+        optimize: false,
+    };
+    segql::plan(&text, &options).map_err(|e| workspace.fail(e))?;
+    Ok(())
+}
+
+/// Print the canonical formatting. With the schema at hand, names and choice
+/// labels take the schema's spelling; a query that does not check is still
+/// formatted, as written.
+pub fn fmt(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure> {
+    let (name, text) = read_query(input)?;
+    workspace.with_query(name, &text);
+    let formatted = if looks_like_library(&text) {
+        let mut library = syntax::parse_library(&text).map_err(|e| workspace.fail(e))?;
+        for definition in &mut library.segments {
+            let _ = segql::check::canonicalize(&mut definition.query, &workspace.schema);
+        }
+        syntax::format_library(&library)
+    } else {
+        let mut query = syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
+        let _ = segql::check::canonicalize(&mut query, &workspace.schema);
+        syntax::format_query(&query)
+    };
+    print!("{formatted}");
+    if !formatted.ends_with('\n') {
+        println!();
+    }
+    Ok(())
+}
+
+/// A library starts with the keyword `segment` (after comments and blanks).
+fn looks_like_library(text: &str) -> bool {
+    let first_code = text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
+    let word: String = first_code
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    word.eq_ignore_ascii_case("segment")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_library;
+
+    #[test]
+    fn recognises_libraries_by_their_first_keyword() {
+        assert!(looks_like_library("# lib\n\nSEGMENT a = contact"));
+        assert!(!looks_like_library("contact where true"));
+        assert!(!looks_like_library("segments_x"));
+    }
+}

@@ -1,0 +1,73 @@
+//! `segql compile`: a query to SQL and its bind parameters.
+
+use chrono::{DateTime, Utc};
+use segql::check::plan::Plan;
+use segql::sql::{self, Dialect, SqlOptions, SqlQuery};
+
+use super::args::{CompileArgs, DialectName, PlanArgs, SqlFormat};
+use super::failure::Failure;
+use super::inputs::{read_query, reference_time, Workspace};
+
+pub fn compile(workspace: &mut Workspace, args: &CompileArgs) -> Result<(), Failure> {
+    let (name, text) = read_query(&args.input)?;
+    workspace.with_query(name, &text);
+    let now = reference_time(args.plan.now.as_deref())?;
+    let plan = plan_query(workspace, &text, &args.plan)?;
+    let dialect = dialect(args.dialect);
+    let query = to_sql(workspace, &plan, dialect, args.count, now)?;
+    match args.format {
+        SqlFormat::Sql => print!("{}", render_sql(&query, dialect)),
+        SqlFormat::Json => {
+            let json =
+                serde_json::to_string_pretty(&query).map_err(|e| workspace.fail(internal(e)))?;
+            println!("{json}");
+        }
+    }
+    Ok(())
+}
+
+/// Parse, check (with guards) and, unless turned off, optimize.
+pub fn plan_query(workspace: &Workspace, text: &str, args: &PlanArgs) -> Result<Plan, Failure> {
+    let options = segql::Options {
+        schema: &workspace.schema,
+        library: workspace.library.as_ref(),
+        guards: &args.guards,
+        optimize: !args.no_optimize,
+    };
+    segql::plan(text, &options).map_err(|e| workspace.fail(e))
+}
+
+pub fn dialect(name: DialectName) -> &'static dyn Dialect {
+    match name {
+        DialectName::Sqlite => &sql::Sqlite,
+        DialectName::Postgres => &sql::Postgres,
+    }
+}
+
+pub fn to_sql(
+    workspace: &Workspace,
+    plan: &Plan,
+    dialect: &dyn Dialect,
+    count: bool,
+    now: DateTime<Utc>,
+) -> Result<SqlQuery, Failure> {
+    sql::to_sql(plan, &workspace.schema, dialect, &SqlOptions { count, now })
+        .map_err(|e| workspace.fail(e))
+}
+
+/// The SQL, then its parameters as SQL comments so the output stays valid SQL.
+pub fn render_sql(query: &SqlQuery, dialect: &dyn Dialect) -> String {
+    let mut out = query.sql.trim_end().to_string();
+    out.push_str(";\n");
+    for (i, param) in query.params.iter().enumerate() {
+        let value = serde_json::to_string(param).unwrap_or_else(|_| "?".to_string());
+        out.push_str(&format!("-- {} = {}\n", dialect.placeholder(i + 1), value));
+    }
+    out
+}
+
+pub fn internal(e: impl std::fmt::Display) -> segql::Error {
+    segql::Error::Internal {
+        message: e.to_string(),
+    }
+}

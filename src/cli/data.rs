@@ -1,0 +1,123 @@
+//! The commands that write: `demo`, `link-orphans` and `update`.
+
+use std::io::IsTerminal;
+
+use segql::ops;
+
+use super::args::{DemoArgs, LinkOrphansArgs, ReportFormat, UpdateArgs};
+use super::compile::{internal, plan_query};
+use super::database::Database;
+use super::failure::{io_failure, Failure};
+use super::inputs::{read_query, reference_time, Workspace};
+
+pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
+    let now = reference_time(args.now.as_deref())?;
+    let options = segql::demo::DemoOptions {
+        contacts: args.contacts,
+        seed: args.seed,
+        now,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let report = segql::demo::generate_sqlite(&args.out, &options).map_err(|e| {
+        io_failure(
+            &format!("cannot write the demo database {}", args.out.display()),
+            e,
+        )
+    })?;
+    let counts: Vec<String> = report
+        .tables()
+        .iter()
+        .map(|(table, rows)| format!("{rows} {table}"))
+        .collect();
+    println!(
+        "wrote {}: {} ({} orphaned leads)",
+        args.out.display(),
+        counts.join(", "),
+        report.orphaned_leads
+    );
+    Ok(())
+}
+
+pub fn link_orphans(workspace: &Workspace, args: &LinkOrphansArgs) -> Result<(), Failure> {
+    let now = reference_time(args.now.as_deref())?;
+    let options = ops::LinkOptions {
+        dry_run: args.dry_run,
+        now,
+    };
+    let report = match Database::open(&args.db, true)? {
+        Database::Sqlite(mut conn) => {
+            ops::link_orphans_sqlite(&mut conn, &workspace.schema, &options)
+        }
+        Database::Postgres(mut client) => {
+            ops::link_orphans_postgres(&mut client, &workspace.schema, &options)
+        }
+    }
+    .map_err(|e| workspace.fail(e))?;
+    match args.format {
+        ReportFormat::Json => {
+            let json =
+                serde_json::to_string_pretty(&report).map_err(|e| workspace.fail(internal(e)))?;
+            println!("{json}");
+        }
+        ReportFormat::Table => {
+            if args.dry_run {
+                println!("dry run: nothing was written");
+            }
+            println!(
+                "linked to an existing contact: {}",
+                report.linked_to_existing
+            );
+            println!("contacts created:              {}", report.contacts_created);
+            println!(
+                "leads linked to them:          {}",
+                report.leads_linked_to_created
+            );
+            println!(
+                "skipped without email:         {}",
+                report.skipped_without_email
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn update(workspace: &mut Workspace, args: &UpdateArgs) -> Result<(), Failure> {
+    let (name, text) = read_query(&args.input)?;
+    workspace.with_query(name, &text);
+    let now = reference_time(args.plan.now.as_deref())?;
+    let plan = plan_query(workspace, &text, &args.plan)?;
+    let assignments =
+        ops::parse_assignments(&args.set, &plan.entity, &workspace.schema).map_err(|e| {
+            // Errors in the assignments point into the --set text, not the query.
+            let mut sources = workspace.sources.clone();
+            sources.query = Some(("--set".to_string(), args.set.clone()));
+            Failure::from_error(e, &sources)
+        })?;
+    let options = ops::UpdateOptions {
+        dry_run: args.dry_run,
+        now,
+    };
+    let report = match Database::open(&args.db, true)? {
+        Database::Sqlite(mut conn) => {
+            ops::update_sqlite(&mut conn, &workspace.schema, &plan, &assignments, &options)
+        }
+        Database::Postgres(mut client) => ops::update_postgres(
+            &mut client,
+            &workspace.schema,
+            &plan,
+            &assignments,
+            &options,
+        ),
+    }
+    .map_err(|e| workspace.fail(e))?;
+    let verb = if args.dry_run {
+        "would change"
+    } else {
+        "changed"
+    };
+    println!(
+        "{verb} {} of {} matching {} records",
+        report.changed, report.matched, plan.entity
+    );
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! `segql explain`: the query as parsed, the checked plan, the optimized plan
+//! with every rule that fired, and the SQL of each dialect.
+
+use segql::check::plan::Plan;
+use segql::sql::{self, SqlQuery};
+use serde::Serialize;
+
+use super::args::{ExplainArgs, ExplainFormat};
+use super::compile::{internal, render_sql, to_sql};
+use super::failure::Failure;
+use super::inputs::{read_query, reference_time, Workspace};
+
+#[derive(Serialize)]
+struct Explanation {
+    query: segql::syntax::ast::Query,
+    plan: Plan,
+    optimized: Plan,
+    firings: Vec<segql::optimize::Firing>,
+    sqlite: SqlQuery,
+    postgres: SqlQuery,
+}
+
+pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Failure> {
+    let (name, text) = read_query(&args.input)?;
+    workspace.with_query(name, &text);
+    let now = reference_time(args.plan.now.as_deref())?;
+    let query = segql::syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
+    let context = segql::check::Context {
+        schema: &workspace.schema,
+        library: workspace.library.as_ref(),
+        guards: &args.plan.guards,
+    };
+    let plan = segql::check::check(&query, &context).map_err(|e| workspace.fail(e))?;
+    let (optimized, firings) = if args.plan.no_optimize {
+        (plan.clone(), Vec::new())
+    } else {
+        segql::optimize::optimize_traced(plan.clone())
+    };
+    let sqlite = to_sql(workspace, &optimized, &sql::Sqlite, false, now)?;
+    let postgres = to_sql(workspace, &optimized, &sql::Postgres, false, now)?;
+    let explanation = Explanation {
+        query,
+        plan,
+        optimized,
+        firings,
+        sqlite,
+        postgres,
+    };
+    match args.format {
+        ExplainFormat::Json => {
+            let json = serde_json::to_string_pretty(&explanation)
+                .map_err(|e| workspace.fail(internal(e)))?;
+            println!("{json}");
+        }
+        ExplainFormat::Sql => print!("{}", render_text(&explanation)),
+    }
+    Ok(())
+}
+
+fn render_text(e: &Explanation) -> String {
+    let mut out = String::new();
+    section(&mut out, "Query", &segql::syntax::format_query(&e.query));
+    section(&mut out, "Checked plan", &e.plan.to_string());
+    if e.firings.is_empty() {
+        section(
+            &mut out,
+            "Optimized plan (no rule fired)",
+            &e.optimized.to_string(),
+        );
+    } else {
+        section(&mut out, "Optimized plan", &e.optimized.to_string());
+        let mut rules = String::new();
+        for (i, firing) in e.firings.iter().enumerate() {
+            rules.push_str(&format!(
+                "{}. {}\n   before: {}\n   after:  {}\n",
+                i + 1,
+                firing.rule,
+                firing.before,
+                firing.after
+            ));
+        }
+        section(&mut out, "Rules fired", &rules);
+    }
+    section(
+        &mut out,
+        "SQL (sqlite)",
+        &render_sql(&e.sqlite, &sql::Sqlite),
+    );
+    section(
+        &mut out,
+        "SQL (postgres)",
+        &render_sql(&e.postgres, &sql::Postgres),
+    );
+    out
+}
+
+fn section(out: &mut String, title: &str, body: &str) {
+    out.push_str(title);
+    out.push('\n');
+    for line in body.trim_end().lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+}

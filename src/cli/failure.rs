@@ -1,0 +1,77 @@
+//! How a command fails: a query error (exit 1), rendered against the texts it
+//! points into, or a usage/I-O error (exit 2).
+
+use std::process::ExitCode;
+
+use segql::diagnostic::{self, Sources};
+use segql::Error;
+
+/// The texts an error may point into, kept so it can be rendered with the
+/// offending line and a caret.
+#[derive(Default, Clone)]
+pub struct SourceTexts {
+    pub query: Option<(String, String)>,
+    pub library: Option<(String, String)>,
+}
+
+pub enum Failure {
+    /// A fault in the query, library or value text: exit code 1. Boxed:
+    /// errors carry their texts, and the happy path should not pay for it.
+    Query(Box<(Error, SourceTexts)>),
+    /// A usage, environment or I/O fault: exit code 2.
+    Usage(String),
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure::Usage(message.into())
+    }
+
+    /// A library error at the edge: query errors keep their sources, the rest
+    /// (schema, database, internal) are environment failures.
+    pub fn from_error(error: Error, sources: &SourceTexts) -> Self {
+        if error.is_query_error() {
+            Failure::Query(Box::new((error, sources.clone())))
+        } else {
+            Failure::Usage(format!("error: {error}"))
+        }
+    }
+
+    /// Print the failure to standard error and give the exit code.
+    pub fn report(self) -> ExitCode {
+        match self {
+            Failure::Query(failure) => {
+                let (error, sources) = *failure;
+                let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                let rendered = diagnostic::render(
+                    &error,
+                    &Sources {
+                        query: sources
+                            .query
+                            .as_ref()
+                            .map(|(n, t)| (n.as_str(), t.as_str())),
+                        library: sources
+                            .library
+                            .as_ref()
+                            .map(|(n, t)| (n.as_str(), t.as_str())),
+                    },
+                    color,
+                );
+                eprint!("{rendered}");
+                if !rendered.ends_with('\n') {
+                    eprintln!();
+                }
+                ExitCode::from(1)
+            }
+            Failure::Usage(message) => {
+                eprintln!("{message}");
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
+/// `?`-friendly conversion for I/O and other environment errors.
+pub fn io_failure(what: &str, err: impl std::fmt::Display) -> Failure {
+    Failure::Usage(format!("error: {what}: {err}"))
+}

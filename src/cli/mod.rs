@@ -1,0 +1,58 @@
+//! The `segql` command line (SPEC §4). One module per command; errors are
+//! rendered here and nowhere else.
+
+mod args;
+mod check_fmt;
+mod compile;
+mod data;
+mod database;
+mod explain;
+mod failure;
+mod inputs;
+mod records;
+mod run;
+mod shell;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use failure::Failure;
+use inputs::Workspace;
+
+/// Parse the arguments, run the command, map the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            // clap prints help/version to stdout and usage errors to stderr.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    // Commands that touch no query do not need the schema's library.
+    if let Command::Demo(args) = &cli.command {
+        return data::demo(args);
+    }
+    let mut workspace = Workspace::load(cli.schema.as_deref(), cli.library.as_deref())?;
+    match cli.command {
+        Command::Check(input) => check_fmt::check(&mut workspace, &input),
+        Command::Fmt(input) => check_fmt::fmt(&mut workspace, &input),
+        Command::Compile(args) => compile::compile(&mut workspace, &args),
+        Command::Run(args) => run::run(&mut workspace, &args),
+        Command::Explain(args) => explain::explain(&mut workspace, &args),
+        Command::LinkOrphans(args) => data::link_orphans(&workspace, &args),
+        Command::Update(args) => data::update(&mut workspace, &args),
+        Command::Shell(args) => shell::shell(&mut workspace, &args),
+        Command::Demo(_) => Ok(()),
+    }
+}
