@@ -111,6 +111,9 @@ fn link_orphans_is_all_or_nothing_under_sigkill() {
             );
             "done"
         };
+        eprintln!(
+            "run {runs}: killed after {delay:.2?}, exited first: {exited}, same file: {same_file}, {outcome}"
+        );
         let key = match (exited, outcome) {
             (true, _) => "finished before the kill",
             (false, "untouched") => "killed: untouched",
