@@ -56,6 +56,7 @@ use crate::syntax::ast;
 pub use canonical::canonicalize;
 pub use guards::check_guard_expr;
 pub(crate) use guards::describe_guard_error;
+pub use types::{typed_value, value_type};
 
 use expr::Checker;
 use library::Segments;

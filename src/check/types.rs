@@ -18,7 +18,7 @@ use super::plan::{Value, ValueType};
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The plan type of a schema field type.
-pub(crate) fn value_type(ty: &FieldType) -> ValueType {
+pub fn value_type(ty: &FieldType) -> ValueType {
     match ty {
         FieldType::Uuid => ValueType::Uuid,
         FieldType::Text => ValueType::Text,
@@ -29,6 +29,13 @@ pub(crate) fn value_type(ty: &FieldType) -> ValueType {
         FieldType::DateTime => ValueType::DateTime,
         FieldType::Choice(_) => ValueType::Choice,
     }
+}
+
+/// The typed value of `literal` for `field` of `entity`, by the rules of
+/// query literals (SPEC §2.3): what `update --set` and other writers use so a
+/// value means the same as in a query.
+pub fn typed_value(entity: &Entity, field: &Field, literal: &Literal) -> Result<Value> {
+    Target { entity, field }.value(literal)
 }
 
 /// A field together with its entity, for typing values and naming the field

@@ -10,11 +10,11 @@
 
 use serde::Serialize;
 
-use crate::check::plan::{FieldRef, Value, ValueType};
+use crate::check::plan::{FieldRef, Value};
+use crate::check::{typed_value, value_type};
 use crate::error::{suggest, Error, Result};
-use crate::schema::{Entity, Field, FieldType, Schema};
+use crate::schema::{Entity, Field, Schema};
 use crate::span::{SourceKind, Span};
-use crate::syntax::ast::{Anchor, Literal, LiteralKind};
 
 /// One checked `FIELD=VALUE`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -136,9 +136,11 @@ fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Resu
             hint: Some("write null to empty a field, \"\" for empty text".into()),
         });
     } else {
-        let literal =
+        let mut literal =
             crate::syntax::parse_literal(value_text).map_err(|e| literal_error(e, value_span))?;
-        Some(typed_value(&context, field, &literal, value_span)?)
+        // The literal was parsed on its own; its errors point into --set.
+        literal.span = value_span;
+        Some(typed_value(entity, field, &literal)?)
     };
     Ok(Assignment {
         field: field_ref,
@@ -209,105 +211,6 @@ fn literal_error(e: Error, value_span: Span) -> Error {
             message: other.to_string(),
             span: value_span,
         },
-    }
-}
-
-/// The comparison type of a schema field type.
-fn value_type(ty: &FieldType) -> ValueType {
-    match ty {
-        FieldType::Uuid => ValueType::Uuid,
-        FieldType::Text => ValueType::Text,
-        FieldType::Integer => ValueType::Integer,
-        FieldType::Decimal => ValueType::Decimal,
-        FieldType::Bool => ValueType::Bool,
-        FieldType::Date => ValueType::Date,
-        FieldType::DateTime => ValueType::DateTime,
-        FieldType::Choice(_) => ValueType::Choice,
-    }
-}
-
-/// What a literal is, in the words type errors use.
-fn literal_type(kind: &LiteralKind) -> &'static str {
-    match kind {
-        LiteralKind::String(_) => "text",
-        LiteralKind::Integer(_) => "integer",
-        LiteralKind::Decimal(_) => "decimal",
-        LiteralKind::Bool(_) => "bool",
-        LiteralKind::Date(_) => "date",
-        LiteralKind::DateTime(_) => "datetime",
-        LiteralKind::Relative(r) => match r.anchor {
-            Anchor::Now => "datetime",
-            Anchor::Today => "date",
-        },
-    }
-}
-
-/// Type `literal` for `field`, with the rules of query literals (SPEC §2.3).
-fn typed_value(context: &str, field: &Field, literal: &Literal, span: Span) -> Result<Value> {
-    let mismatch = || Error::TypeMismatch {
-        expected: field.ty.name().to_string(),
-        found: literal_type(&literal.kind).to_string(),
-        context: format!("setting {context}"),
-        span,
-    };
-    let invalid = |message: String| Error::InvalidValue { message, span };
-    match (&field.ty, &literal.kind) {
-        (FieldType::Text, LiteralKind::String(s)) => Ok(Value::Text(s.clone())),
-        (FieldType::Uuid, LiteralKind::String(s)) => uuid::Uuid::parse_str(s)
-            .map(Value::Uuid)
-            .map_err(|_| invalid(format!("\"{s}\" is not a uuid"))),
-        (FieldType::Integer, LiteralKind::Integer(i)) => Ok(Value::Integer(*i)),
-        (FieldType::Decimal, LiteralKind::Integer(i)) => Ok(Value::Decimal(*i as f64)),
-        (FieldType::Decimal, LiteralKind::Decimal(x)) => Ok(Value::Decimal(*x)),
-        (FieldType::Bool, LiteralKind::Bool(b)) => Ok(Value::Bool(*b)),
-        (FieldType::Date, LiteralKind::Date(d)) => Ok(Value::Date(*d)),
-        (FieldType::DateTime, LiteralKind::DateTime(t)) => Ok(Value::DateTime(*t)),
-        (FieldType::DateTime, LiteralKind::Date(d)) => d
-            .and_hms_opt(0, 0, 0)
-            .map(|t| Value::DateTime(t.and_utc()))
-            .ok_or_else(|| invalid(format!("{d} has no midnight"))),
-        (FieldType::Date | FieldType::DateTime, LiteralKind::Relative(r)) => {
-            let seconds = match r.offset {
-                None => 0,
-                Some(d) => d
-                    .total_seconds()
-                    .ok_or_else(|| invalid("the duration is too long".into()))?,
-            };
-            match (&field.ty, r.anchor) {
-                (FieldType::DateTime, Anchor::Now) => Ok(Value::NowPlusSeconds {
-                    seconds,
-                    midnight: false,
-                }),
-                (_, Anchor::Today) if seconds % 86_400 != 0 => Err(invalid(
-                    "a duration added to today must be whole days".into(),
-                )),
-                (FieldType::DateTime, Anchor::Today) => Ok(Value::NowPlusSeconds {
-                    seconds,
-                    midnight: true,
-                }),
-                (_, Anchor::Today) => Ok(Value::TodayPlusDays(seconds / 86_400)),
-                _ => Err(mismatch()),
-            }
-        }
-        (FieldType::Choice(set), LiteralKind::String(label)) => match set.by_label(label) {
-            Some(option) => Ok(Value::Choice {
-                code: option.code,
-                label: option.label.clone(),
-            }),
-            None => {
-                let labels: Vec<String> = set.options.iter().map(|o| o.label.clone()).collect();
-                let (entity, field_name) = context.split_once('.').unwrap_or((context, ""));
-                Err(Error::UnknownChoice {
-                    label: label.clone(),
-                    entity: entity.to_string(),
-                    field: field_name.to_string(),
-                    suggestion: suggest(label, labels.iter().map(String::as_str)),
-                    valid: labels,
-                    span,
-                })
-            }
-        },
-        _ => Err(mismatch()),
     }
 }
 
