@@ -58,9 +58,10 @@ fn unknown_labels_list_the_valid_ones_and_suggest() {
 #[test]
 fn numbers_take_integer_or_decimal_literals() {
     assert_eq!(value_of("lead where score > 2.5"), Value::Decimal(2.5));
+    // A decimal field holds doubles: an integer literal is the nearest one.
     assert_eq!(
         value_of("lead where estimated_value > 7"),
-        Value::Integer(7)
+        Value::Decimal(7.0)
     );
     assert!(matches!(
         error("lead where score > \"high\""),
