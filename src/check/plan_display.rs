@@ -37,14 +37,8 @@ fn write_expr(f: &mut Formatter<'_>, expr: &PlanExpr, context: Precedence) -> fm
         PlanExpr::Const(b) => write!(f, "{b}"),
         PlanExpr::Field(test) => write_test(f, test, false),
         PlanExpr::Not(inner) => match inner.as_ref() {
-            PlanExpr::Field(test) if has_negated_form(&test.test) => {
-                let text = Wrapped(|f: &mut Formatter<'_>| write_test(f, test, true));
-                // `a != 1` binds like any atom, so it needs no parentheses.
-                write!(f, "{text}")
-            }
-            PlanExpr::Related(related) if related.quantifier == Quantifier::Any => {
-                write_related(f, related, Some(Quantifier::No))
-            }
+            // `a != 1` binds like any atom, so it needs no parentheses.
+            PlanExpr::Field(test) if has_negated_form(&test.test) => write_test(f, test, true),
             inner => {
                 f.write_str("not ")?;
                 write_expr(f, inner, Precedence::Not)
@@ -52,7 +46,7 @@ fn write_expr(f: &mut Formatter<'_>, expr: &PlanExpr, context: Precedence) -> fm
         },
         PlanExpr::And(items) => write_joined(f, items, " and ", Precedence::And, context),
         PlanExpr::Or(items) => write_joined(f, items, " or ", Precedence::Or, context),
-        PlanExpr::Related(related) => write_related(f, related, None),
+        PlanExpr::Related(related) => write_related(f, related),
     }
 }
 
@@ -90,24 +84,17 @@ fn write_joined(
     Ok(())
 }
 
-fn write_related(
-    f: &mut Formatter<'_>,
-    related: &Related,
-    quantifier: Option<Quantifier>,
-) -> fmt::Result {
+fn write_related(f: &mut Formatter<'_>, related: &Related) -> fmt::Result {
     f.write_str("has ")?;
-    match quantifier.unwrap_or(related.quantifier) {
+    match related.quantifier {
         Quantifier::Any => {}
         Quantifier::No => f.write_str("no ")?,
         Quantifier::AtLeast(n) => write!(f, "at least {n} ")?,
         Quantifier::AtMost(n) => write!(f, "at most {n} ")?,
         Quantifier::Exactly(n) => write!(f, "exactly {n} ")?,
     }
-    let name = match related.link.direction {
-        super::plan::Direction::ToChildren => &related.link.to,
-        super::plan::Direction::ToParent => &related.link.to,
-    };
-    write!(f, "{name} via {}", related.link.relationship)?;
+    // The target entity's name plus `via` is unambiguous in both directions.
+    write!(f, "{} via {}", related.link.to, related.link.relationship)?;
     if related.filter.as_ref() != &PlanExpr::Const(true) {
         write!(f, "({})", related.filter)?;
     }
@@ -221,15 +208,6 @@ fn quoted(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// Adapts a closure to `Display`.
-struct Wrapped<F>(F);
-
-impl<F: Fn(&mut Formatter<'_>) -> fmt::Result> Display for Wrapped<F> {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        (self.0)(f)
-    }
 }
 
 #[cfg(test)]

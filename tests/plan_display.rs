@@ -1,0 +1,37 @@
+//! A printed plan is segql text that checks back to the same plan, which is
+//! what makes `explain` output something an analyst can paste and run.
+#![allow(clippy::result_large_err)] // the library's Error is large by design
+
+use segql::check::{check, Context};
+use segql::schema::crm_schema;
+use segql::syntax::parse_query;
+
+#[test]
+fn printed_plans_check_back_to_themselves() {
+    let schema = crm_schema();
+    let context = Context {
+        schema: &schema,
+        library: None,
+        guards: &[],
+    };
+    let mut checked = 0;
+    for entry in std::fs::read_dir("tests/queries/valid").expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("fixture text");
+        let Ok(plan) = parse_query(&text).and_then(|q| check(&q, &context)) else {
+            continue; // fixtures that need a custom schema or library
+        };
+        let printed = plan.to_string();
+        let again = parse_query(&printed)
+            .and_then(|q| check(&q, &context))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: printed plan `{printed}` does not check: {e}",
+                    path.display()
+                )
+            });
+        assert_eq!(again, plan, "{}: `{printed}`", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 60, "only {checked} fixtures checked");
+}
