@@ -1,174 +1,57 @@
 //! Building a [`Store`]: columns are collected in arrival order, then sorted
-//! by key once, narrowed and dictionary-encoded, and the relationship indexes
-//! are built. [`StoreBuilder`] is the public way in for data held in Rust;
-//! the SQLite loader feeds the same pending columns.
-
-use std::collections::HashMap;
+//! by key once (for entities whose keys are kept), narrowed, and the
+//! relationship indexes are built. [`StoreBuilder`] is the public way in for
+//! data held in Rust; the SQLite loader feeds the same pending columns.
 
 use uuid::Uuid;
 
-use super::bitmap::Bitmap;
-use super::column::{days_from_civil, parse_uuid, Column, ColumnData, Ints, Text};
+use super::column::{days_from_civil, parse_uuid, ColumnData};
+use super::keys::KeyIndex;
+use super::pending::{Pending, PendingColumn};
 use super::store::{LinkIndex, Store, Table};
 use crate::check::plan::Value;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, FieldType, Relationship, Schema};
-
-/// Values of one field in arrival order; NULL rows hold a placeholder.
-pub(crate) enum Pending {
-    Uuid(Vec<u128>),
-    Int(Vec<i64>),
-    Decimal(Vec<f64>),
-    Bool(Vec<bool>),
-    Date(Vec<i32>),
-    DateTime(Vec<i64>),
-    Text { offsets: Vec<usize>, bytes: String },
-}
-
-pub(crate) struct PendingColumn {
-    pub(crate) name: String,
-    pub(crate) data: Pending,
-    valid: Vec<bool>,
-    nulls: usize,
-}
-
-impl PendingColumn {
-    pub(crate) fn new(name: &str, ty: &FieldType) -> PendingColumn {
-        let data = match ty {
-            FieldType::Uuid => Pending::Uuid(Vec::new()),
-            FieldType::Text => Pending::Text {
-                offsets: vec![0],
-                bytes: String::new(),
-            },
-            FieldType::Integer | FieldType::Choice(_) => Pending::Int(Vec::new()),
-            FieldType::Decimal => Pending::Decimal(Vec::new()),
-            FieldType::Bool => Pending::Bool(Vec::new()),
-            FieldType::Date => Pending::Date(Vec::new()),
-            FieldType::DateTime => Pending::DateTime(Vec::new()),
-        };
-        PendingColumn {
-            name: name.to_string(),
-            data,
-            valid: Vec::new(),
-            nulls: 0,
-        }
-    }
-
-    pub(crate) fn push_null(&mut self) {
-        match &mut self.data {
-            Pending::Uuid(v) => v.push(0),
-            Pending::Int(v) => v.push(0),
-            Pending::Decimal(v) => v.push(0.0),
-            Pending::Bool(v) => v.push(false),
-            Pending::Date(v) => v.push(0),
-            Pending::DateTime(v) => v.push(0),
-            Pending::Text { offsets, bytes } => offsets.push(bytes.len()),
-        }
-        self.valid.push(false);
-        self.nulls += 1;
-    }
-
-    /// Marks the value just pushed into `data` as present.
-    pub(crate) fn pushed(&mut self) {
-        self.valid.push(true);
-    }
-
-    pub(crate) fn push_text(&mut self, s: &str) -> bool {
-        if let Pending::Text { offsets, bytes } = &mut self.data {
-            bytes.push_str(s);
-            offsets.push(bytes.len());
-            self.pushed();
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Gathers rows in `perm` order into a finished column.
-    fn finish(self, perm: &[u32]) -> Column {
-        fn gather<T: Copy>(v: &[T], perm: &[u32]) -> Vec<T> {
-            perm.iter().map(|&r| v[r as usize]).collect()
-        }
-        let valid =
-            (self.nulls > 0).then(|| Bitmap::from_fn(perm.len(), |i| self.valid[perm[i] as usize]));
-        let data = match self.data {
-            Pending::Uuid(v) => ColumnData::Uuid(gather(&v, perm)),
-            Pending::Int(v) => ColumnData::Int(Ints::narrow(gather(&v, perm))),
-            Pending::Decimal(v) => ColumnData::Decimal(gather(&v, perm)),
-            Pending::Bool(v) => {
-                ColumnData::Bool(Bitmap::from_fn(perm.len(), |i| v[perm[i] as usize]))
-            }
-            Pending::Date(v) => ColumnData::Date(gather(&v, perm)),
-            Pending::DateTime(v) => ColumnData::DateTime(gather(&v, perm)),
-            Pending::Text { offsets, bytes } => {
-                ColumnData::Text(finish_text(&offsets, &bytes, &self.valid, perm))
-            }
-        };
-        Column { data, valid }
-    }
-}
-
-/// Dictionary-encodes when values repeat (at most one distinct value per two
-/// rows, checked as rows arrive so a column of unique values gives up after a
-/// few hundred rows); otherwise stores the texts back to back.
-fn finish_text(offsets: &[usize], bytes: &str, valid: &[bool], perm: &[u32]) -> Text {
-    let get = |r: usize| {
-        if valid[r] {
-            &bytes[offsets[r]..offsets[r + 1]]
-        } else {
-            ""
-        }
-    };
-    let mut map: HashMap<&str, u32> = HashMap::new();
-    let mut codes = Vec::with_capacity(perm.len());
-    let mut dictionary = true;
-    for (i, &r) in perm.iter().enumerate() {
-        let next = map.len() as u32;
-        codes.push(*map.entry(get(r as usize)).or_insert(next));
-        if map.len() > 256 && 2 * map.len() > i + 1 {
-            dictionary = false;
-            break;
-        }
-    }
-    if dictionary {
-        let mut distinct: Vec<(&str, u32)> = map.into_iter().collect();
-        distinct.sort_unstable();
-        let mut remap = vec![0u32; distinct.len()];
-        for (new, &(_, old)) in distinct.iter().enumerate() {
-            remap[old as usize] = new as u32;
-        }
-        return Text::Dict {
-            codes: codes.into_iter().map(|c| remap[c as usize]).collect(),
-            values: distinct.into_iter().map(|(s, _)| s.to_string()).collect(),
-        };
-    }
-    let mut out_offsets = Vec::with_capacity(perm.len() + 1);
-    let mut out = String::with_capacity(bytes.len());
-    out_offsets.push(0);
-    for &r in perm {
-        out.push_str(get(r as usize));
-        out_offsets.push(out.len());
-    }
-    Text::Plain {
-        offsets: out_offsets,
-        bytes: out,
-        folded: Default::default(),
-    }
-}
 
 /// One entity's records as they arrive.
 pub(crate) struct TableBuilder {
     pub(crate) entity: String,
     /// Name of the key field, whose values are `keys`.
     pub(crate) key_field: String,
+    /// Whether the keys are read. Without them (an entity reached only as
+    /// the child side of relationships, whose key no test uses) the rows
+    /// stay in arrival order and `keys` stays empty.
+    pub(crate) keyed: bool,
     pub(crate) keys: Vec<u128>,
+    /// Number of records read.
+    pub(crate) rows: usize,
     pub(crate) columns: Vec<PendingColumn>,
 }
 
 impl TableBuilder {
-    /// Sorts by key and finishes every column. Duplicate keys are an error.
+    /// An empty table of `entity` with a pending column per field of `fields`.
+    pub(crate) fn new<'f>(
+        entity: &Entity,
+        keyed: bool,
+        fields: impl IntoIterator<Item = &'f crate::schema::Field>,
+    ) -> TableBuilder {
+        TableBuilder {
+            entity: entity.name.clone(),
+            key_field: entity.key.clone(),
+            keyed,
+            keys: Vec::new(),
+            rows: 0,
+            columns: fields
+                .into_iter()
+                .map(|f| PendingColumn::new(&f.name, &f.ty))
+                .collect(),
+        }
+    }
+
+    /// Sorts by key (when keyed) and finishes every column. Duplicate keys
+    /// are an error.
     pub(crate) fn finish(self) -> Result<Table> {
-        if self.keys.len() >= u32::MAX as usize {
+        if self.rows >= u32::MAX as usize {
             return Err(Error::Database {
                 message: format!(
                     "{} has too many records for the in-memory store",
@@ -176,43 +59,41 @@ impl TableBuilder {
                 ),
             });
         }
-        let mut perm: Vec<u32> = (0..self.keys.len() as u32).collect();
-        perm.sort_unstable_by_key(|&r| self.keys[r as usize]);
-        let keys: Vec<u128> = perm.iter().map(|&r| self.keys[r as usize]).collect();
-        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
-            return Err(Error::Database {
-                message: format!(
-                    "{} has two records with the key {}",
-                    self.entity,
-                    Uuid::from_u128(w[0])
-                ),
-            });
-        }
+        let (keys, perm) = if self.keyed {
+            let (index, perm) = KeyIndex::sort(&self.keys);
+            if let Some(k) = index.duplicate() {
+                return Err(Error::Database {
+                    message: format!(
+                        "{} has two records with the key {}",
+                        self.entity,
+                        Uuid::from_u128(k)
+                    ),
+                });
+            }
+            (Some(index), Some(perm))
+        } else {
+            (None, None)
+        };
         let columns = self
             .columns
             .into_iter()
-            .map(|c| (c.name.clone(), c.finish(&perm)))
+            .map(|c| (c.name.clone(), c.finish(perm.as_deref())))
             .collect();
         Ok(Table {
             entity: self.entity,
             key_field: self.key_field,
+            rows: self.rows,
             keys,
             columns,
         })
     }
 }
 
-/// Finishes the tables and builds the index of every relationship in
-/// `relationships` whose two entities and foreign-key column are present.
-pub(crate) fn assemble(
-    tables: Vec<TableBuilder>,
-    relationships: &[&Relationship],
-) -> Result<Store> {
+/// Builds the index of every relationship in `relationships` whose two
+/// entities and foreign-key column are present among `tables`.
+pub(crate) fn assemble(tables: Vec<Table>, relationships: &[&Relationship]) -> Result<Store> {
     let mut store = Store {
-        tables: tables
-            .into_iter()
-            .map(TableBuilder::finish)
-            .collect::<Result<_>>()?,
+        tables,
         links: Vec::new(),
     };
     for rel in relationships {
@@ -233,11 +114,20 @@ pub(crate) fn assemble(
                 ),
             });
         };
-        let fks = values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| fk.is_valid(i).then_some(v));
-        let link = LinkIndex::build(&rel.name, child, parent, fks, &store.tables[parent].keys);
+        let parent_keys = store.tables[parent]
+            .keys
+            .as_ref()
+            .ok_or_else(|| Error::Internal {
+                message: format!("{} was loaded without its keys", rel.parent),
+            })?;
+        let link = LinkIndex::build(
+            &rel.name,
+            child,
+            parent,
+            values,
+            fk.valid.as_ref(),
+            parent_keys,
+        );
         store.links.push(link);
     }
     Ok(store)
@@ -268,16 +158,7 @@ impl StoreBuilder {
         let tables = schema
             .entities
             .iter()
-            .map(|e| TableBuilder {
-                entity: e.name.clone(),
-                key_field: e.key.clone(),
-                keys: Vec::new(),
-                columns: e
-                    .fields
-                    .iter()
-                    .map(|f| PendingColumn::new(&f.name, &f.ty))
-                    .collect(),
-            })
+            .map(|e| TableBuilder::new(e, true, &e.fields))
             .collect();
         StoreBuilder {
             entities: schema.entities.clone(),
@@ -346,6 +227,7 @@ impl StoreBuilder {
         }
         let table = &mut self.tables[ei];
         table.keys.push(key);
+        table.rows += 1;
         for (col, datum) in table.columns.iter_mut().zip(typed) {
             push_datum(col, datum);
         }
@@ -355,7 +237,12 @@ impl StoreBuilder {
     /// Sorts, encodes and indexes everything added so far.
     pub fn build(self) -> Result<Store> {
         let rels: Vec<&Relationship> = self.relationships.iter().collect();
-        assemble(self.tables, &rels)
+        let tables = self
+            .tables
+            .into_iter()
+            .map(TableBuilder::finish)
+            .collect::<Result<_>>()?;
+        assemble(tables, &rels)
     }
 }
 
@@ -372,7 +259,7 @@ enum Datum {
 fn to_datum(ty: &FieldType, v: Value) -> Option<Datum> {
     Some(match (ty, v) {
         (FieldType::Uuid, Value::Uuid(u)) => Datum::U128(u.as_u128()),
-        (FieldType::Uuid, Value::Text(s)) => Datum::U128(parse_uuid(&s)?),
+        (FieldType::Uuid, Value::Text(s)) => Datum::U128(parse_uuid(s.as_bytes())?),
         (FieldType::Text, Value::Text(s)) => Datum::Text(s),
         (FieldType::Integer, Value::Integer(i)) => Datum::I64(i),
         (FieldType::Decimal, Value::Decimal(f)) if f.is_finite() => Datum::F64(f),
@@ -403,7 +290,7 @@ fn push_datum(col: &mut PendingColumn, datum: Option<Datum>) {
         (Pending::Bool(v), Datum::Bool(x)) => v.push(x),
         (Pending::Date(v), Datum::I32(x)) => v.push(x),
         (Pending::Text { .. }, Datum::Text(s)) => {
-            col.push_text(&s);
+            col.push_text(s.as_bytes());
             return;
         }
         // `to_datum` matches the field type, so this cannot happen; a NULL

@@ -74,6 +74,7 @@ pub(crate) enum Text {
 
 impl Column {
     /// Whether `row` holds a value.
+    #[cfg(test)]
     pub(crate) fn is_valid(&self, row: usize) -> bool {
         self.valid.as_ref().is_none_or(|v| v.get(row))
     }
@@ -148,8 +149,7 @@ fn digits(bytes: &[u8]) -> Option<u32> {
 /// Parses the stored date form `YYYY-MM-DD` into days since 1970-01-01.
 /// Only that exact form is accepted: the SQL back end compares dates as
 /// text, which is chronological only for this fixed-width form.
-pub(crate) fn parse_date(text: &str) -> Option<i32> {
-    let b = text.as_bytes();
+pub(crate) fn parse_date(b: &[u8]) -> Option<i32> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -164,12 +164,11 @@ pub(crate) fn parse_date(text: &str) -> Option<i32> {
 
 /// Parses the stored date-time form `YYYY-MM-DDTHH:MM:SSZ` into seconds
 /// since the epoch (exact form only, for the reason given at [`parse_date`]).
-pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
+pub(crate) fn parse_datetime(b: &[u8]) -> Option<i64> {
     if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
         return None;
     }
-    let days = parse_date(&text[..10])? as i64;
+    let days = parse_date(&b[..10])? as i64;
     let (h, m, s) = (
         digits(&b[11..13])?,
         digits(&b[14..16])?,
@@ -181,28 +180,52 @@ pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
     Some(days * 86_400 + (h * 3600 + m * 60 + s) as i64)
 }
 
-/// Parses a uuid in its stored form: lowercase, hyphenated, 36 characters.
-/// Other spellings are refused because the SQL back end joins and orders
-/// uuids as text, which only agrees with this form.
-pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
-    let b = text.as_bytes();
-    if b.len() != 36 {
+/// The value of eight lowercase hex digits (ASCII, the first one most
+/// significant, loaded little-endian into `w`), or `None` if any byte is
+/// not one. All eight are checked and converted at once, bytewise within
+/// the word (no carry crosses a byte: every sum stays below 0x100).
+fn hex8(w: u64) -> Option<u32> {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * LANES;
+    // For a byte b < 0x80, b + (0x80 - t) has its high bit set iff b >= t
+    // (a byte of 0x80 or more is refused anyway, whatever it carries).
+    let at_least = |t: u64| w.wrapping_add((0x80 - t) * LANES);
+    let digit = at_least(0x30) & !at_least(0x3a);
+    let letter = at_least(0x61) & !at_least(0x67);
+    if w & HIGH != 0 || (digit | letter) & HIGH != HIGH {
         return None;
     }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | d as u128;
+    // '0'..'9' are 0x30..0x39, 'a'..'f' are 0x61..0x66: the low nibble, plus
+    // nine for a letter.
+    let v = (w & (0x0f * LANES)) + ((letter & HIGH) >> 7) * 9;
+    // Nibbles to bytes, bytes to 16-bit halves, halves to the 32-bit value,
+    // the first digit ending up highest.
+    let v = ((v & 0x0f00_0f00_0f00_0f00) >> 8) | ((v & 0x000f_000f_000f_000f) << 4);
+    let v = ((v & 0x00ff_0000_00ff_0000) >> 16) | ((v & 0x0000_00ff_0000_00ff) << 8);
+    Some((((v >> 32) & 0xffff) | ((v & 0xffff) << 16)) as u32)
+}
+
+/// Parses a uuid in its stored form: lowercase, hyphenated, 36 characters.
+/// Other spellings are refused because the SQL back end joins and orders
+/// uuids as text, which only agrees with this form. Every key and foreign
+/// key passes through here when loading, so the 32 digits are converted
+/// eight at a time ([`hex8`]).
+pub(crate) fn parse_uuid(text: &[u8]) -> Option<u128> {
+    let b: &[u8; 36] = text.try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let mut digits = [0u8; 32];
+    digits[0..8].copy_from_slice(&b[0..8]);
+    digits[8..12].copy_from_slice(&b[9..13]);
+    digits[12..16].copy_from_slice(&b[14..18]);
+    digits[16..20].copy_from_slice(&b[19..23]);
+    digits[20..32].copy_from_slice(&b[24..36]);
+    let mut v = 0u128;
+    for eight in digits.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(eight);
+        v = (v << 32) | hex8(u64::from_le_bytes(w))? as u128;
     }
     Some(v)
 }
@@ -223,7 +246,7 @@ mod tests {
         ] {
             let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
             let want = (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
-            assert_eq!(parse_date(text), Some(want as i32), "{text}");
+            assert_eq!(parse_date(text.as_bytes()), Some(want as i32), "{text}");
         }
         for bad in [
             "2023-02-29",
@@ -232,29 +255,86 @@ mod tests {
             "2024-01-00",
             "２０２４-01-01",
         ] {
-            assert_eq!(parse_date(bad), None, "{bad}");
+            assert_eq!(parse_date(bad.as_bytes()), None, "{bad}");
         }
     }
 
     #[test]
     fn datetimes_match_chrono() {
         let t = Utc.with_ymd_and_hms(2024, 5, 1, 10, 30, 59).unwrap();
-        assert_eq!(parse_datetime("2024-05-01T10:30:59Z"), Some(t.timestamp()));
-        assert_eq!(parse_datetime("2024-05-01T24:00:00Z"), None);
-        assert_eq!(parse_datetime("2024-05-01 10:30:59"), None);
+        assert_eq!(parse_datetime(b"2024-05-01T10:30:59Z"), Some(t.timestamp()));
+        assert_eq!(parse_datetime(b"2024-05-01T24:00:00Z"), None);
+        assert_eq!(parse_datetime(b"2024-05-01 10:30:59"), None);
     }
 
     #[test]
     fn uuids_parse_in_stored_form_only() {
         let u = uuid::Uuid::new_v4();
-        assert_eq!(parse_uuid(&u.hyphenated().to_string()), Some(u.as_u128()));
+        assert_eq!(
+            parse_uuid(u.hyphenated().to_string().as_bytes()),
+            Some(u.as_u128())
+        );
         let upper = u.hyphenated().to_string().to_uppercase();
         assert!(upper.chars().all(|c| !c.is_ascii_lowercase()));
         assert_eq!(
-            parse_uuid(&upper).is_some(),
+            parse_uuid(upper.as_bytes()).is_some(),
             !upper.contains(char::is_alphabetic)
         );
-        assert_eq!(parse_uuid(&u.simple().to_string()), None);
+        assert_eq!(parse_uuid(u.simple().to_string().as_bytes()), None);
+        let mut bad = u.hyphenated().to_string().into_bytes();
+        for (at, byte) in [(0, b'g'), (35, b'/'), (8, b'0'), (20, 0xc3)] {
+            let keep = bad[at];
+            bad[at] = byte;
+            assert_eq!(parse_uuid(&bad), None, "{at}");
+            bad[at] = keep;
+        }
+        assert_eq!(parse_uuid(&bad), Some(u.as_u128()));
+    }
+
+    /// The stored form, checked one character at a time.
+    fn parse_uuid_slowly(b: &[u8]) -> Option<u128> {
+        if b.len() != 36 {
+            return None;
+        }
+        let mut v = 0u128;
+        for (i, &c) in b.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                if c != b'-' {
+                    return None;
+                }
+                continue;
+            }
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => return None,
+            };
+            v = (v << 4) | d as u128;
+        }
+        Some(v)
+    }
+
+    #[test]
+    fn uuid_parsing_agrees_with_the_plain_definition_on_every_byte() {
+        let base = *b"0123abcd-ef45-6789-abcd-ef0123456789";
+        assert_eq!(
+            parse_uuid(&base),
+            Some(0x0123abcd_ef45_6789_abcd_ef0123456789)
+        );
+        for at in 0..36 {
+            for byte in 0..=255u8 {
+                let mut t = base;
+                t[at] = byte;
+                assert_eq!(parse_uuid(&t), parse_uuid_slowly(&t), "{at} {byte}");
+            }
+        }
+        for _ in 0..200 {
+            let u = uuid::Uuid::new_v4();
+            assert_eq!(
+                parse_uuid(u.hyphenated().to_string().as_bytes()),
+                Some(u.as_u128())
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::bitmap::Bitmap;
 use super::kernels::{compile_field, compile_key, FieldKernel};
-use super::store::{LinkIndex, Store, NONE};
+use super::keys::KeyIndex;
+use super::store::{LinkIndex, Store, Table, NONE};
 use crate::check::plan::{Direction, PlanExpr, Quantifier};
 use crate::error::{Error, Result};
 
@@ -38,7 +39,7 @@ pub(crate) fn compile<'a>(
     now: DateTime<Utc>,
 ) -> Result<Node<'a>> {
     let t = &store.tables[table];
-    let rows = t.keys.len();
+    let rows = t.rows;
     Ok(match expr {
         PlanExpr::Const(b) => Node::Const(*b, rows),
         PlanExpr::Not(e) => Node::Not(Box::new(compile(e, store, table, now)?)),
@@ -63,7 +64,7 @@ pub(crate) fn compile<'a>(
                 });
             }
             if ft.field.field.eq_ignore_ascii_case(&t.key_field) {
-                return Ok(Node::Field(compile_key(&t.keys, ft, now)?));
+                return Ok(Node::Field(compile_key(table_keys(t)?.keys(), ft, now)?));
             }
             let column = t.column(&ft.field.field).ok_or_else(|| Error::Database {
                 message: format!(
@@ -96,6 +97,16 @@ pub(crate) fn compile<'a>(
             }))
         }
     })
+}
+
+/// The sorted keys of `t`, or an error when they were not loaded.
+pub(crate) fn table_keys(t: &Table) -> Result<&KeyIndex> {
+    t.keys.as_ref().ok_or_else(|| Error::Database {
+            message: format!(
+                "the in-memory store holds no keys of {} (load it with a plan that needs them, or with none)",
+                t.entity
+            ),
+        })
 }
 
 fn compile_all<'a>(
@@ -187,7 +198,7 @@ impl RelatedNode<'_> {
             Direction::ToChildren => {
                 if let Node::Const(true, _) = self.inner {
                     // `has R` without a filter: the count is the degree.
-                    let o = &link.offsets;
+                    let o = link.offsets();
                     return Bitmap::from_fn(self.rows, |p| q.accepts((o[p + 1] - o[p]) as u64));
                 }
                 let inner = self.inner.eval_all();

@@ -17,7 +17,9 @@ mod builder;
 mod column;
 mod compile;
 mod kernels;
+mod keys;
 mod load_sqlite;
+mod pending;
 mod store;
 
 use chrono::{DateTime, Utc};
@@ -29,12 +31,13 @@ pub use store::Store;
 use crate::check::plan::Plan;
 use crate::error::Result;
 use compile::Node;
+use keys::KeyIndex;
 
 /// A plan compiled against one store; run it as often as needed, from any
 /// thread.
 pub struct Program<'a> {
     root: Node<'a>,
-    keys: &'a [u128],
+    keys: &'a KeyIndex,
 }
 
 /// Compiles `plan` against `store`, resolving relative times at `now`.
@@ -44,7 +47,7 @@ pub fn compile<'a>(plan: &Plan, store: &'a Store, now: DateTime<Utc>) -> Result<
     let (index, table) = store.table(&plan.entity)?;
     Ok(Program {
         root: compile::compile(&plan.filter, store, index, now)?,
-        keys: &table.keys,
+        keys: compile::table_keys(table)?,
     })
 }
 
@@ -54,7 +57,7 @@ impl Program<'_> {
         self.root
             .eval_all()
             .iter_ones()
-            .map(|row| Uuid::from_u128(self.keys[row]))
+            .map(|row| Uuid::from_u128(self.keys.keys()[row]))
             .collect()
     }
 
@@ -66,10 +69,9 @@ impl Program<'_> {
     /// Whether the record `id` matches; false when the store has no such
     /// record. Only the rows reachable from that record are examined.
     pub fn contains(&self, id: Uuid) -> bool {
-        match self.keys.binary_search(&id.as_u128()) {
-            Ok(row) => self.root.test(row),
-            Err(_) => false,
-        }
+        self.keys
+            .find(id.as_u128())
+            .is_some_and(|row| self.root.test(row))
     }
 }
 

@@ -1,13 +1,26 @@
-//! The in-memory store: per entity, records sorted by key with one typed
-//! column per loaded field, and per relationship prebuilt index arrays both
-//! ways (child → parent row, parent → children in CSR form).
+//! The in-memory store: per entity, one typed column per loaded field, and
+//! per relationship prebuilt index arrays both ways (child → parent row,
+//! parent → children in CSR form).
+//!
+//! Records are sorted by key whenever the key is held: always for stores
+//! built from Rust values or loaded without a plan, and for the entities a
+//! plan needs keys of (its root, the parent side of every relationship it
+//! follows, and any entity whose key it tests). An entity a plan reaches
+//! only as the child side of relationships, without testing its key, is
+//! loaded without keys, its rows in the order they were read: nothing then
+//! asks for one of its records by key or lists its ids, so sorting them
+//! would be wasted work.
 //!
 //! A store is built once — from SQLite ([`Store::load_sqlite`]) or from Rust
 //! values ([`super::StoreBuilder`]) — and then answers any number of segments.
 
+use std::sync::OnceLock;
+
 use uuid::Uuid;
 
+use super::bitmap::Bitmap;
 use super::column::Column;
+use super::keys::KeyIndex;
 use crate::error::{Error, Result};
 
 /// Row index meaning "no parent" in [`LinkIndex::parent_of`].
@@ -20,15 +33,19 @@ pub struct Store {
     pub(crate) links: Vec<LinkIndex>,
 }
 
-/// The records of one entity, sorted ascending by key.
+/// The records of one entity.
 #[derive(Clone, Debug)]
 pub(crate) struct Table {
     /// Canonical entity name.
     pub(crate) entity: String,
     /// Name of the key field; tests on it run over `keys`.
     pub(crate) key_field: String,
+    /// Number of records.
+    pub(crate) rows: usize,
     /// Keys in ascending order; row `i` is the record with key `keys[i]`.
-    pub(crate) keys: Vec<u128>,
+    /// `None` when the keys were not loaded; the rows are then in the order
+    /// they were read (see the module docs).
+    pub(crate) keys: Option<KeyIndex>,
     /// Loaded fields by canonical name.
     pub(crate) columns: Vec<(String, Column)>,
 }
@@ -43,42 +60,39 @@ pub(crate) struct LinkIndex {
     pub(crate) parent: usize,
     /// Per child row, the parent's row or [`NONE`] (null or dangling key).
     pub(crate) parent_of: Vec<u32>,
-    /// Per parent row `p`, its children are `children[offsets[p]..offsets[p + 1]]`.
-    pub(crate) offsets: Vec<u32>,
-    pub(crate) children: Vec<u32>,
+    /// Number of parent rows.
+    parents: usize,
+    /// The parent → children direction, built on first use: a whole-column
+    /// `has` with an existence test needs only `parent_of`, so a one-shot
+    /// run often never asks for it.
+    csr: OnceLock<Csr>,
+}
+
+/// Per parent row `p`, its children are `children[offsets[p]..offsets[p + 1]]`,
+/// ascending.
+#[derive(Clone, Debug)]
+struct Csr {
+    offsets: Vec<u32>,
+    children: Vec<u32>,
 }
 
 impl LinkIndex {
-    /// Builds both directions from the child's foreign keys (`None` = null).
+    /// Builds the index from the child's foreign keys `fks` (a row's value
+    /// counts only where `valid` says it is not null).
     pub(crate) fn build(
         relationship: &str,
         child: usize,
         parent: usize,
-        foreign_keys: impl Iterator<Item = Option<u128>>,
-        parent_keys: &[u128],
+        fks: &[u128],
+        valid: Option<&Bitmap>,
+        parent_keys: &KeyIndex,
     ) -> LinkIndex {
-        let parent_of: Vec<u32> = foreign_keys
-            .map(|fk| {
-                fk.and_then(|k| parent_keys.binary_search(&k).ok())
-                    .map_or(NONE, |p| p as u32)
-            })
-            .collect();
-        let mut offsets = vec![0u32; parent_keys.len() + 1];
-        for &p in &parent_of {
-            if p != NONE {
-                offsets[p as usize + 1] += 1;
-            }
-        }
-        for i in 1..offsets.len() {
-            offsets[i] += offsets[i - 1];
-        }
-        let mut fill = offsets.clone();
-        let mut children = vec![0u32; offsets.last().copied().unwrap_or(0) as usize];
-        for (c, &p) in parent_of.iter().enumerate() {
-            if p != NONE {
-                let slot = &mut fill[p as usize];
-                children[*slot as usize] = c as u32;
-                *slot += 1;
+        let mut parent_of = parent_keys.find_each(fks, NONE);
+        if let Some(valid) = valid {
+            for (row, p) in parent_of.iter_mut().enumerate() {
+                if !valid.get(row) {
+                    *p = NONE;
+                }
             }
         }
         LinkIndex {
@@ -86,14 +100,44 @@ impl LinkIndex {
             child,
             parent,
             parent_of,
-            offsets,
-            children,
+            parents: parent_keys.keys().len(),
+            csr: OnceLock::new(),
         }
+    }
+
+    fn csr(&self) -> &Csr {
+        self.csr.get_or_init(|| {
+            let mut offsets = vec![0u32; self.parents + 1];
+            for &p in &self.parent_of {
+                if p != NONE {
+                    offsets[p as usize + 1] += 1;
+                }
+            }
+            for i in 1..offsets.len() {
+                offsets[i] += offsets[i - 1];
+            }
+            let mut fill = offsets.clone();
+            let mut children = vec![0u32; offsets.last().copied().unwrap_or(0) as usize];
+            for (c, &p) in self.parent_of.iter().enumerate() {
+                if p != NONE {
+                    let slot = &mut fill[p as usize];
+                    children[*slot as usize] = c as u32;
+                    *slot += 1;
+                }
+            }
+            Csr { offsets, children }
+        })
+    }
+
+    /// Per parent row `p`, its number of children is `offsets[p + 1] - offsets[p]`.
+    pub(crate) fn offsets(&self) -> &[u32] {
+        &self.csr().offsets
     }
 
     /// The child rows of parent row `p`, ascending.
     pub(crate) fn children_of(&self, p: usize) -> &[u32] {
-        &self.children[self.offsets[p] as usize..self.offsets[p + 1] as usize]
+        let csr = self.csr();
+        &csr.children[csr.offsets[p] as usize..csr.offsets[p + 1] as usize]
     }
 }
 
@@ -133,7 +177,7 @@ impl Store {
 
     /// Number of records of `entity`, if the store holds that entity.
     pub fn len(&self, entity: &str) -> Option<usize> {
-        self.table_index(entity).map(|i| self.tables[i].keys.len())
+        self.table_index(entity).map(|i| self.tables[i].rows)
     }
 
     /// Whether the store holds no entity at all.
@@ -141,16 +185,12 @@ impl Store {
         self.tables.is_empty()
     }
 
-    /// The ids of all records of `entity`, ascending (empty if not loaded).
+    /// The ids of all records of `entity`, ascending (empty if the entity
+    /// or its keys were not loaded).
     pub fn ids(&self, entity: &str) -> Vec<Uuid> {
         self.table_index(entity)
-            .map(|i| {
-                self.tables[i]
-                    .keys
-                    .iter()
-                    .map(|&k| Uuid::from_u128(k))
-                    .collect()
-            })
+            .and_then(|i| self.tables[i].keys.as_ref())
+            .map(|keys| keys.keys().iter().map(|&k| Uuid::from_u128(k)).collect())
             .unwrap_or_default()
     }
 
@@ -168,11 +208,12 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// Total number of stored values (rows × loaded columns, keys included).
+    /// Total number of stored values (rows × loaded columns, keys included
+    /// where loaded).
     pub fn value_count(&self) -> usize {
         self.tables
             .iter()
-            .map(|t| t.keys.len() * (t.columns.len() + 1))
+            .map(|t| t.rows * (t.columns.len() + t.keys.is_some() as usize))
             .sum()
     }
 }
@@ -183,9 +224,10 @@ mod tests {
 
     #[test]
     fn link_index_both_ways() {
-        let parents = [10u128, 20, 30];
-        let fks = [Some(20), None, Some(10), Some(20), Some(99)];
-        let l = LinkIndex::build("r", 0, 1, fks.into_iter(), &parents);
+        let (parents, _) = KeyIndex::sort(&[30u128, 10, 20]);
+        let fks = [20, 30, 10, 20, 99];
+        let valid = Bitmap::from_fn(5, |i| i != 1);
+        let l = LinkIndex::build("r", 0, 1, &fks, Some(&valid), &parents);
         assert_eq!(l.parent_of, vec![1, NONE, 0, 1, NONE]);
         assert_eq!(l.children_of(0), &[2]);
         assert_eq!(l.children_of(1), &[0, 3]);

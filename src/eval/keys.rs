@@ -1,0 +1,154 @@
+//! The sorted keys of an entity and a directory over them, so that both
+//! sorting the keys at load time and finding a key (a foreign key's parent
+//! row, the record of a single-record check) cost a few memory accesses.
+//!
+//! Keys are uuids, mostly random ones (v4), whose leading bits are spread
+//! evenly. So the keys are distributed into buckets by their top bits in one
+//! pass (each bucket then holds a handful, sorted on the spot), and the
+//! bucket boundaries are kept as the directory: a key lives in the bucket of
+//! its top bits, and only that bucket is searched. Keys that are not spread
+//! (small integers in tests, time-ordered uuids) land in few buckets; then
+//! the per-bucket sort and search are an ordinary sort and binary search,
+//! so the results are the same, only slower.
+
+/// Keys in ascending order and the bucket directory over them.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyIndex {
+    keys: Vec<u128>,
+    /// The keys whose top `bits` bits equal `b` are `keys[dir[b]..dir[b + 1]]`.
+    dir: Vec<u32>,
+    /// `128 - bits`, the shift that leaves a key's bucket number.
+    shift: u32,
+}
+
+/// Bucket bits for `n` keys: about four keys per bucket, at most 2^22
+/// buckets (16 MiB of directory), at least 2.
+fn bucket_bits(n: usize) -> u32 {
+    let log2 = usize::BITS - n.leading_zeros();
+    log2.saturating_sub(2).clamp(1, 22)
+}
+
+impl KeyIndex {
+    /// Sorts `keys` (in arrival order) and returns the index with the
+    /// permutation that sorts them: sorted row `i` is arrival row `perm[i]`.
+    /// Keys must be fewer than `u32::MAX`.
+    pub(crate) fn sort(keys: &[u128]) -> (KeyIndex, Vec<u32>) {
+        let bits = bucket_bits(keys.len());
+        let shift = 128 - bits;
+        let buckets = 1usize << bits;
+        let mut dir = vec![0u32; buckets + 1];
+        for &k in keys {
+            dir[(k >> shift) as usize + 1] += 1;
+        }
+        for b in 1..dir.len() {
+            dir[b] += dir[b - 1];
+        }
+        let mut fill = dir.clone();
+        let mut pairs = vec![(0u128, 0u32); keys.len()];
+        for (row, &k) in keys.iter().enumerate() {
+            let slot = &mut fill[(k >> shift) as usize];
+            pairs[*slot as usize] = (k, row as u32);
+            *slot += 1;
+        }
+        for b in 0..buckets {
+            let bucket = &mut pairs[dir[b] as usize..dir[b + 1] as usize];
+            if bucket.len() > 1 {
+                bucket.sort_unstable_by_key(|&(k, _)| k);
+            }
+        }
+        let (keys, perm) = pairs.into_iter().unzip();
+        (KeyIndex { keys, dir, shift }, perm)
+    }
+
+    /// The keys, ascending.
+    pub(crate) fn keys(&self) -> &[u128] {
+        &self.keys
+    }
+
+    /// The row holding `key`.
+    pub(crate) fn find(&self, key: u128) -> Option<usize> {
+        let b = (key >> self.shift) as usize;
+        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        self.keys[lo..hi].binary_search(&key).ok().map(|i| lo + i)
+    }
+
+    /// The row holding each of `keys`, in order, or `missing` where there
+    /// is none. Resolving a million foreign keys is a million look-ups in
+    /// tables larger than the caches; done a batch at a time, the batch's
+    /// directory reads are independent of each other, so the processor
+    /// waits for them together instead of one after another.
+    pub(crate) fn find_each(&self, keys: &[u128], missing: u32) -> Vec<u32> {
+        const BATCH: usize = 16;
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            let mut ranges = [(0u32, 0u32); BATCH];
+            for (range, &k) in ranges.iter_mut().zip(chunk) {
+                let b = (k >> self.shift) as usize;
+                *range = (self.dir[b], self.dir[b + 1]);
+            }
+            for (&(lo, hi), &k) in ranges.iter().zip(chunk) {
+                let bucket = &self.keys[lo as usize..hi as usize];
+                out.push(match bucket.binary_search(&k) {
+                    Ok(i) => lo + i as u32,
+                    Err(_) => missing,
+                });
+            }
+        }
+        out
+    }
+
+    /// The first pair of equal keys, if any.
+    pub(crate) fn duplicate(&self) -> Option<u128> {
+        self.keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(keys: &[u128]) {
+        let (index, perm) = KeyIndex::sort(keys);
+        let mut want = keys.to_vec();
+        want.sort_unstable();
+        assert_eq!(index.keys(), want.as_slice());
+        for (i, &p) in perm.iter().enumerate() {
+            assert_eq!(index.keys()[i], keys[p as usize]);
+        }
+        for (row, &k) in index.keys().iter().enumerate() {
+            assert_eq!(index.keys()[index.find(k).unwrap()], k, "row {row}");
+        }
+        let probes: Vec<u128> = [0, 1, u128::MAX, u128::MAX / 3, 1 << 127]
+            .into_iter()
+            .chain(keys.iter().copied())
+            .collect();
+        let found = index.find_each(&probes, u32::MAX);
+        for (&k, &row) in probes.iter().zip(&found) {
+            assert_eq!(index.find(k).is_some(), keys.contains(&k), "{k}");
+            assert_eq!(index.find(k).map_or(u32::MAX, |r| r as u32), row, "{k}");
+        }
+    }
+
+    #[test]
+    fn sorts_and_finds_spread_and_clustered_keys() {
+        check(&[]);
+        check(&[7]);
+        let spread: Vec<u128> = (0..5000u128)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+            .collect();
+        check(&spread);
+        let small: Vec<u128> = (0..3000u128).rev().collect();
+        check(&small);
+        let mut both = spread.clone();
+        both.extend([u128::MAX, 0, 5, 5 << 120]);
+        check(&both);
+    }
+
+    #[test]
+    fn reports_a_duplicate() {
+        let (index, _) = KeyIndex::sort(&[3, 1 << 100, 3]);
+        assert_eq!(index.duplicate(), Some(3));
+        let (index, _) = KeyIndex::sort(&[3, 1 << 100]);
+        assert_eq!(index.duplicate(), None);
+    }
+}

@@ -1,0 +1,349 @@
+//! Columns under construction: values in arrival order, turned into finished
+//! [`Column`]s once every row is in (gathered into key order when the table
+//! is sorted by key).
+//!
+//! Text is dictionary-encoded as it arrives: a value already seen costs one
+//! hash lookup on the bytes as read, with no copy and no UTF-8 check (it was
+//! checked when first seen). When values stop repeating (more than 256
+//! distinct ones, and more than one per two rows) the column turns into
+//! plain text, back to back, for the rest of the load.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::bitmap::Bitmap;
+use super::column::{Column, ColumnData, Ints, Text};
+use crate::schema::FieldType;
+
+/// Values of one field in arrival order; NULL rows hold a placeholder.
+pub(crate) enum Pending {
+    Uuid(Vec<u128>),
+    Int(Vec<i64>),
+    Decimal(Vec<f64>),
+    Bool(Vec<bool>),
+    Date(Vec<i32>),
+    DateTime(Vec<i64>),
+    Text(PendingText),
+}
+
+/// A text column being read. NULL rows hold the empty text.
+pub(crate) enum PendingText {
+    /// `codes[row]` is the code of the row's value in `map`, numbered in
+    /// order of first arrival.
+    Dict {
+        map: HashMap<Box<[u8]>, u32, FastHash>,
+        codes: Vec<u32>,
+    },
+    /// Row `i` is `bytes[offsets[i]..offsets[i + 1]]`.
+    Plain { offsets: Vec<usize>, bytes: String },
+}
+
+/// A multiply-rotate hash (as rustc's FxHash): the dictionary lookups during
+/// a load are the hot path, and std's SipHash costs several times more per
+/// short text. Its weak mixing is no concern for a dictionary that gives up
+/// after a few hundred distinct values when they do not repeat.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+type FastHash = BuildHasherDefault<Fx>;
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl PendingText {
+    fn new() -> PendingText {
+        PendingText::Dict {
+            map: HashMap::default(),
+            codes: Vec::new(),
+        }
+    }
+
+    /// Appends `raw`; false (and nothing appended) when it is not UTF-8.
+    fn push(&mut self, raw: &[u8]) -> bool {
+        match self {
+            PendingText::Dict { map, codes } => {
+                if let Some(&code) = map.get(raw) {
+                    codes.push(code);
+                    return true;
+                }
+                if std::str::from_utf8(raw).is_err() {
+                    return false;
+                }
+                let code = map.len() as u32;
+                map.insert(raw.into(), code);
+                codes.push(code);
+                if map.len() > 256 && 2 * map.len() > codes.len() {
+                    self.spell_out();
+                }
+                true
+            }
+            PendingText::Plain { offsets, bytes } => match std::str::from_utf8(raw) {
+                Ok(s) => {
+                    bytes.push_str(s);
+                    offsets.push(bytes.len());
+                    true
+                }
+                Err(_) => false,
+            },
+        }
+    }
+
+    /// Values do not repeat enough: spell out the rows read so far.
+    fn spell_out(&mut self) {
+        let PendingText::Dict { map, codes } = self else {
+            return;
+        };
+        let mut by_code: Vec<&[u8]> = vec![&[]; map.len()];
+        for (value, &code) in map.iter() {
+            by_code[code as usize] = value;
+        }
+        let mut raw = Vec::new();
+        let mut offsets = Vec::with_capacity(codes.len() + 1);
+        offsets.push(0);
+        for &c in codes.iter() {
+            raw.extend_from_slice(by_code[c as usize]);
+            offsets.push(raw.len());
+        }
+        // Every dictionary entry was checked to be UTF-8 when it arrived.
+        let bytes = String::from_utf8_lossy(&raw).into_owned();
+        *self = PendingText::Plain { offsets, bytes };
+    }
+
+    /// Finishes the column with rows in `perm` order (arrival order if none).
+    fn finish(self, perm: Option<&[u32]>) -> Text {
+        match self {
+            PendingText::Dict { map, codes } => {
+                // Number the values in byte order (= code point order), so
+                // ordering tests become code ranges.
+                let mut distinct: Vec<(Box<[u8]>, u32)> = map.into_iter().collect();
+                distinct.sort_unstable();
+                let mut remap = vec![0u32; distinct.len()];
+                for (new, (_, old)) in distinct.iter().enumerate() {
+                    remap[*old as usize] = new as u32;
+                }
+                let codes = match perm {
+                    Some(perm) => perm
+                        .iter()
+                        .map(|&r| remap[codes[r as usize] as usize])
+                        .collect(),
+                    None => codes.into_iter().map(|c| remap[c as usize]).collect(),
+                };
+                let values = distinct
+                    .into_iter()
+                    .map(|(v, _)| String::from_utf8_lossy(&v).into_owned())
+                    .collect();
+                Text::Dict { codes, values }
+            }
+            PendingText::Plain { offsets, bytes } => {
+                let (offsets, bytes) = match perm {
+                    None => (offsets, bytes),
+                    Some(perm) => {
+                        let mut out_offsets = Vec::with_capacity(perm.len() + 1);
+                        let mut out = String::with_capacity(bytes.len());
+                        out_offsets.push(0);
+                        for &r in perm {
+                            out.push_str(&bytes[offsets[r as usize]..offsets[r as usize + 1]]);
+                            out_offsets.push(out.len());
+                        }
+                        (out_offsets, out)
+                    }
+                };
+                Text::Plain {
+                    offsets,
+                    bytes,
+                    folded: Default::default(),
+                }
+            }
+        }
+    }
+}
+
+/// One field being read.
+pub(crate) struct PendingColumn {
+    pub(crate) name: String,
+    pub(crate) data: Pending,
+    valid: Vec<bool>,
+    nulls: usize,
+}
+
+impl PendingColumn {
+    pub(crate) fn new(name: &str, ty: &FieldType) -> PendingColumn {
+        let data = match ty {
+            FieldType::Uuid => Pending::Uuid(Vec::new()),
+            FieldType::Text => Pending::Text(PendingText::new()),
+            FieldType::Integer | FieldType::Choice(_) => Pending::Int(Vec::new()),
+            FieldType::Decimal => Pending::Decimal(Vec::new()),
+            FieldType::Bool => Pending::Bool(Vec::new()),
+            FieldType::Date => Pending::Date(Vec::new()),
+            FieldType::DateTime => Pending::DateTime(Vec::new()),
+        };
+        PendingColumn {
+            name: name.to_string(),
+            data,
+            valid: Vec::new(),
+            nulls: 0,
+        }
+    }
+
+    pub(crate) fn push_null(&mut self) {
+        match &mut self.data {
+            Pending::Uuid(v) => v.push(0),
+            Pending::Int(v) => v.push(0),
+            Pending::Decimal(v) => v.push(0.0),
+            Pending::Bool(v) => v.push(false),
+            Pending::Date(v) => v.push(0),
+            Pending::DateTime(v) => v.push(0),
+            Pending::Text(t) => {
+                t.push(b"");
+            }
+        }
+        self.valid.push(false);
+        self.nulls += 1;
+    }
+
+    /// Marks the value just pushed into `data` as present.
+    pub(crate) fn pushed(&mut self) {
+        self.valid.push(true);
+    }
+
+    /// Appends a text value given as bytes; false (nothing appended) when
+    /// this is not a text column or the bytes are not UTF-8.
+    pub(crate) fn push_text(&mut self, raw: &[u8]) -> bool {
+        let ok = match &mut self.data {
+            Pending::Text(t) => t.push(raw),
+            _ => false,
+        };
+        if ok {
+            self.pushed();
+        }
+        ok
+    }
+
+    /// The finished column, rows in `perm` order (arrival order if none).
+    pub(crate) fn finish(self, perm: Option<&[u32]>) -> Column {
+        fn gather<T: Copy>(v: Vec<T>, perm: Option<&[u32]>) -> Vec<T> {
+            match perm {
+                Some(perm) => perm.iter().map(|&r| v[r as usize]).collect(),
+                None => v,
+            }
+        }
+        let rows = self.valid.len();
+        let bits = |v: &[bool]| match perm {
+            Some(perm) => Bitmap::from_fn(rows, |i| v[perm[i] as usize]),
+            None => Bitmap::from_fn(rows, |i| v[i]),
+        };
+        let valid = (self.nulls > 0).then(|| bits(&self.valid));
+        let data = match self.data {
+            Pending::Uuid(v) => ColumnData::Uuid(gather(v, perm)),
+            Pending::Int(v) => ColumnData::Int(Ints::narrow(gather(v, perm))),
+            Pending::Decimal(v) => ColumnData::Decimal(gather(v, perm)),
+            Pending::Bool(v) => ColumnData::Bool(bits(&v)),
+            Pending::Date(v) => ColumnData::Date(gather(v, perm)),
+            Pending::DateTime(v) => ColumnData::DateTime(gather(v, perm)),
+            Pending::Text(t) => ColumnData::Text(t.finish(perm)),
+        };
+        Column { data, valid }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(column: &Column) -> Vec<Option<String>> {
+        let ColumnData::Text(text) = &column.data else {
+            panic!("not text");
+        };
+        (0..column.len())
+            .map(|i| {
+                column.is_valid(i).then(|| match text {
+                    Text::Dict { codes, values } => values[codes[i] as usize].clone(),
+                    Text::Plain { offsets, bytes, .. } => bytes[offsets[i]..offsets[i + 1]].into(),
+                })
+            })
+            .collect()
+    }
+
+    fn build(values: &[Option<String>], perm: Option<&[u32]>) -> Column {
+        let mut col = PendingColumn::new("t", &FieldType::Text);
+        for v in values {
+            match v {
+                Some(s) => assert!(col.push_text(s.as_bytes())),
+                None => col.push_null(),
+            }
+        }
+        col.finish(perm)
+    }
+
+    #[test]
+    fn text_is_kept_exactly_whether_it_repeats_or_not() {
+        let repeating: Vec<Option<String>> = (0..2000)
+            .map(|i| (i % 7 != 3).then(|| format!("v{}", (i * 31) % 40)))
+            .collect();
+        let unique: Vec<Option<String>> = (0..2000)
+            .map(|i| (i % 5 != 0).then(|| format!("é{i}")))
+            .collect();
+        for (values, storage) in [(&repeating, "text-dict"), (&unique, "text")] {
+            let col = build(values, None);
+            assert_eq!(col.storage(), storage);
+            assert_eq!(&texts(&col), values);
+            let perm: Vec<u32> = (0..values.len() as u32).rev().collect();
+            let col = build(values, Some(&perm));
+            let reversed: Vec<_> = values.iter().rev().cloned().collect();
+            assert_eq!(texts(&col), reversed);
+        }
+    }
+
+    #[test]
+    fn a_dictionary_is_in_byte_order() {
+        let values: Vec<Option<String>> = ["b", "a", "é", "B", "a"]
+            .iter()
+            .map(|s| Some(s.to_string()))
+            .collect();
+        let col = build(&values, None);
+        let ColumnData::Text(Text::Dict { values: dict, .. }) = &col.data else {
+            panic!("not a dictionary");
+        };
+        assert_eq!(dict, &["B", "a", "b", "é"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_and_not_stored() {
+        let mut col = PendingColumn::new("t", &FieldType::Text);
+        assert!(col.push_text(b"ok"));
+        assert!(!col.push_text(&[0xff, 0xfe]));
+        assert_eq!(col.finish(None).len(), 1);
+    }
+}
