@@ -22,6 +22,7 @@ pub(crate) struct TableBuilder {
     /// the child side of relationships, whose key no test uses) the rows
     /// stay in arrival order and `keys` stays empty.
     pub(crate) keyed: bool,
+    /// The keys in arrival order.
     pub(crate) keys: Vec<u128>,
     /// Number of records read.
     pub(crate) rows: usize,
@@ -46,6 +47,32 @@ impl TableBuilder {
                 .map(|f| PendingColumn::new(&f.name, &f.ty))
                 .collect(),
         }
+    }
+
+    /// Makes room for `more` rows.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        if self.keyed {
+            self.keys.reserve(more);
+        }
+        for col in &mut self.columns {
+            col.reserve(more);
+        }
+    }
+
+    /// One table of the parts of a table, rows in the parts' order.
+    pub(crate) fn join(parts: Vec<TableBuilder>) -> Option<TableBuilder> {
+        let rows: usize = parts.iter().map(|p| p.rows).sum();
+        let mut parts = parts.into_iter();
+        let mut table = parts.next()?;
+        table.reserve(rows - table.rows);
+        for part in parts {
+            table.keys.extend(part.keys);
+            table.rows += part.rows;
+            for (col, more) in table.columns.iter_mut().zip(part.columns) {
+                col.append(more);
+            }
+        }
+        Some(table)
     }
 
     /// Sorts by key (when keyed) and finishes every column. Duplicate keys

@@ -79,6 +79,28 @@ impl Column {
         self.valid.as_ref().is_none_or(|v| v.get(row))
     }
 
+    /// Row `row`'s value spelled out, whatever the storage form.
+    #[cfg(test)]
+    pub(crate) fn render(&self, row: usize) -> String {
+        if !self.is_valid(row) {
+            return "NULL".into();
+        }
+        match &self.data {
+            ColumnData::Uuid(v) => format!("{:032x}", v[row]),
+            ColumnData::Int(Ints::I16(v)) => v[row].to_string(),
+            ColumnData::Int(Ints::I32(v)) => v[row].to_string(),
+            ColumnData::Int(Ints::I64(v)) => v[row].to_string(),
+            ColumnData::Decimal(v) => v[row].to_string(),
+            ColumnData::Bool(b) => b.get(row).to_string(),
+            ColumnData::Date(v) => v[row].to_string(),
+            ColumnData::DateTime(v) => v[row].to_string(),
+            ColumnData::Text(Text::Dict { codes, values }) => values[codes[row] as usize].clone(),
+            ColumnData::Text(Text::Plain { offsets, bytes, .. }) => {
+                bytes[offsets[row]..offsets[row + 1]].to_string()
+            }
+        }
+    }
+
     /// Number of rows.
     pub(crate) fn len(&self) -> usize {
         match &self.data {

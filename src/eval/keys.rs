@@ -3,13 +3,13 @@
 //! row, the record of a single-record check) cost a few memory accesses.
 //!
 //! Keys are uuids, mostly random ones (v4), whose leading bits are spread
-//! evenly. So the keys are distributed into buckets by their top bits in one
-//! pass (each bucket then holds a handful, sorted on the spot), and the
-//! bucket boundaries are kept as the directory: a key lives in the bucket of
-//! its top bits, and only that bucket is searched. Keys that are not spread
-//! (small integers in tests, time-ordered uuids) land in few buckets; then
-//! the per-bucket sort and search are an ordinary sort and binary search,
-//! so the results are the same, only slower.
+//! evenly. So the keys are sorted by their top bits with a radix sort (ties,
+//! rare, sorted on the spot), and the sorted keys get a directory of
+//! buckets by their top bits: a key lives in the bucket of its top bits,
+//! and only that bucket (a handful of keys) is searched. Keys that are not
+//! spread (small integers in tests, time-ordered uuids) share their top
+//! bits; then the tie sort and the bucket search are an ordinary sort and
+//! binary search, so the results are the same, only slower.
 
 /// Keys in ascending order and the bucket directory over them.
 #[derive(Clone, Debug)]
@@ -32,31 +32,54 @@ impl KeyIndex {
     /// Sorts `keys` (in arrival order) and returns the index with the
     /// permutation that sorts them: sorted row `i` is arrival row `perm[i]`.
     /// Keys must be fewer than `u32::MAX`.
+    ///
+    /// Three stable byte-wise passes order the rows by the keys' top 24
+    /// bits, each pass writing to 256 places at a time (which the caches
+    /// keep up with, unlike writes scattered over the whole array); then the
+    /// runs of keys sharing those bits (rare when keys are spread) are
+    /// sorted by the whole key.
     pub(crate) fn sort(keys: &[u128]) -> (KeyIndex, Vec<u32>) {
-        let bits = bucket_bits(keys.len());
-        let shift = 128 - bits;
-        let buckets = 1usize << bits;
-        let mut dir = vec![0u32; buckets + 1];
-        for &k in keys {
-            dir[(k >> shift) as usize + 1] += 1;
-        }
-        for b in 1..dir.len() {
-            dir[b] += dir[b - 1];
-        }
-        let mut fill = dir.clone();
-        let mut pairs = vec![(0u128, 0u32); keys.len()];
-        for (row, &k) in keys.iter().enumerate() {
-            let slot = &mut fill[(k >> shift) as usize];
-            pairs[*slot as usize] = (k, row as u32);
-            *slot += 1;
-        }
-        for b in 0..buckets {
-            let bucket = &mut pairs[dir[b] as usize..dir[b + 1] as usize];
-            if bucket.len() > 1 {
-                bucket.sort_unstable_by_key(|&(k, _)| k);
+        // (top 32 bits, row): eight bytes a pair moves less memory than the
+        // whole keys would.
+        let mut pairs: Vec<(u32, u32)> = keys
+            .iter()
+            .zip(0..)
+            .map(|(&k, r)| ((k >> 96) as u32, r))
+            .collect();
+        let mut spare = vec![(0u32, 0u32); keys.len()];
+        for shift in [8, 16, 24] {
+            let mut starts = [0usize; 256];
+            for &(top, _) in &pairs {
+                starts[(top >> shift) as usize & 0xff] += 1;
             }
+            let mut at = 0;
+            for s in starts.iter_mut() {
+                let count = *s;
+                *s = at;
+                at += count;
+            }
+            for &pair in &pairs {
+                let slot = &mut starts[(pair.0 >> shift) as usize & 0xff];
+                spare[*slot] = pair;
+                *slot += 1;
+            }
+            std::mem::swap(&mut pairs, &mut spare);
         }
-        let (keys, perm) = pairs.into_iter().unzip();
+        drop(spare);
+        let mut perm: Vec<u32> = pairs.iter().map(|&(_, r)| r).collect();
+        // Keys sharing their top 24 bits: a handful at a time when spread.
+        let mut i = 0;
+        while i < pairs.len() {
+            let top = pairs[i].0 >> 8;
+            let run = pairs[i..].iter().take_while(|p| p.0 >> 8 == top).count();
+            if run > 1 {
+                perm[i..i + run].sort_unstable_by_key(|&r| keys[r as usize]);
+            }
+            i += run;
+        }
+        drop(pairs);
+        let keys: Vec<u128> = perm.iter().map(|&r| keys[r as usize]).collect();
+        let (shift, dir) = directory(&keys, bucket_bits(keys.len()));
         (KeyIndex { keys, dir, shift }, perm)
     }
 
@@ -101,6 +124,19 @@ impl KeyIndex {
     pub(crate) fn duplicate(&self) -> Option<u128> {
         self.keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
     }
+}
+
+/// The shift and bucket directory of sorted `keys` with `2^bits` buckets.
+fn directory(keys: &[u128], bits: u32) -> (u32, Vec<u32>) {
+    let shift = 128 - bits;
+    let mut dir = vec![0u32; (1usize << bits) + 1];
+    for &k in keys {
+        dir[(k >> shift) as usize + 1] += 1;
+    }
+    for b in 1..dir.len() {
+        dir[b] += dir[b - 1];
+    }
+    (shift, dir)
 }
 
 #[cfg(test)]

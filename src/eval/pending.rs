@@ -120,6 +120,45 @@ impl PendingText {
         }
     }
 
+    /// Appends the rows of `other`.
+    fn append(&mut self, other: PendingText) {
+        match (&mut *self, other) {
+            (
+                PendingText::Dict { map, codes },
+                PendingText::Dict {
+                    map: more,
+                    codes: more_codes,
+                },
+            ) => {
+                let mut remap = vec![0u32; more.len()];
+                for (value, code) in more {
+                    let next = map.len() as u32;
+                    remap[code as usize] = *map.entry(value).or_insert(next);
+                }
+                codes.extend(more_codes.into_iter().map(|c| remap[c as usize]));
+                if map.len() > 256 && 2 * map.len() > codes.len() {
+                    self.spell_out();
+                }
+            }
+            (_, mut other) => {
+                self.spell_out();
+                other.spell_out();
+                if let (
+                    PendingText::Plain { offsets, bytes },
+                    PendingText::Plain {
+                        offsets: more_offsets,
+                        bytes: more_bytes,
+                    },
+                ) = (self, other)
+                {
+                    let base = bytes.len();
+                    offsets.extend(more_offsets[1..].iter().map(|&o| base + o));
+                    bytes.push_str(&more_bytes);
+                }
+            }
+        }
+    }
+
     /// Values do not repeat enough: spell out the rows read so far.
     fn spell_out(&mut self) {
         let PendingText::Dict { map, codes } = self else {
@@ -194,8 +233,11 @@ impl PendingText {
 pub(crate) struct PendingColumn {
     pub(crate) name: String,
     pub(crate) data: Pending,
-    valid: Vec<bool>,
-    nulls: usize,
+    /// Rows so far.
+    rows: usize,
+    /// The rows holding NULL, ascending (most values are not NULL, so
+    /// keeping these is cheaper than a flag per row).
+    nulls: Vec<u32>,
 }
 
 impl PendingColumn {
@@ -212,8 +254,8 @@ impl PendingColumn {
         PendingColumn {
             name: name.to_string(),
             data,
-            valid: Vec::new(),
-            nulls: 0,
+            rows: 0,
+            nulls: Vec::new(),
         }
     }
 
@@ -229,13 +271,44 @@ impl PendingColumn {
                 t.push(b"");
             }
         }
-        self.valid.push(false);
-        self.nulls += 1;
+        self.nulls.push(self.rows as u32);
+        self.rows += 1;
+    }
+
+    /// Makes room for `more` rows.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        match &mut self.data {
+            Pending::Uuid(v) => v.reserve(more),
+            Pending::Int(v) | Pending::DateTime(v) => v.reserve(more),
+            Pending::Decimal(v) => v.reserve(more),
+            Pending::Bool(v) => v.reserve(more),
+            Pending::Date(v) => v.reserve(more),
+            Pending::Text(PendingText::Dict { codes, .. }) => codes.reserve(more),
+            Pending::Text(PendingText::Plain { offsets, .. }) => offsets.reserve(more),
+        }
+    }
+
+    /// Appends the rows of `other`, a column of the same field.
+    pub(crate) fn append(&mut self, other: PendingColumn) {
+        match (&mut self.data, other.data) {
+            (Pending::Uuid(v), Pending::Uuid(w)) => v.extend(w),
+            (Pending::Int(v), Pending::Int(w)) => v.extend(w),
+            (Pending::Decimal(v), Pending::Decimal(w)) => v.extend(w),
+            (Pending::Bool(v), Pending::Bool(w)) => v.extend(w),
+            (Pending::Date(v), Pending::Date(w)) => v.extend(w),
+            (Pending::DateTime(v), Pending::DateTime(w)) => v.extend(w),
+            (Pending::Text(t), Pending::Text(u)) => t.append(u),
+            // Parts of one table have the same fields, in the same order.
+            _ => {}
+        }
+        let base = self.rows as u32;
+        self.nulls.extend(other.nulls.into_iter().map(|r| base + r));
+        self.rows += other.rows;
     }
 
     /// Marks the value just pushed into `data` as present.
     pub(crate) fn pushed(&mut self) {
-        self.valid.push(true);
+        self.rows += 1;
     }
 
     /// Appends a text value given as bytes; false (nothing appended) when
@@ -259,15 +332,29 @@ impl PendingColumn {
                 None => v,
             }
         }
-        let rows = self.valid.len();
+        let rows = self.rows;
         let bits = |v: &[bool]| match perm {
             Some(perm) => Bitmap::from_fn(rows, |i| v[perm[i] as usize]),
             None => Bitmap::from_fn(rows, |i| v[i]),
         };
-        let valid = (self.nulls > 0).then(|| bits(&self.valid));
+        let valid = (!self.nulls.is_empty()).then(|| {
+            let mut valid = Bitmap::ones(rows);
+            for &r in &self.nulls {
+                valid.clear(r as usize);
+            }
+            match perm {
+                Some(perm) => Bitmap::from_fn(rows, |i| valid.get(perm[i] as usize)),
+                None => valid,
+            }
+        });
         let data = match self.data {
             Pending::Uuid(v) => ColumnData::Uuid(gather(v, perm)),
-            Pending::Int(v) => ColumnData::Int(Ints::narrow(gather(v, perm))),
+            // Narrowed first: gathering two-byte values moves less memory.
+            Pending::Int(v) => ColumnData::Int(match Ints::narrow(v) {
+                Ints::I16(v) => Ints::I16(gather(v, perm)),
+                Ints::I32(v) => Ints::I32(gather(v, perm)),
+                Ints::I64(v) => Ints::I64(gather(v, perm)),
+            }),
             Pending::Decimal(v) => ColumnData::Decimal(gather(v, perm)),
             Pending::Bool(v) => ColumnData::Bool(bits(&v)),
             Pending::Date(v) => ColumnData::Date(gather(v, perm)),

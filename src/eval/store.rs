@@ -87,7 +87,7 @@ impl LinkIndex {
         valid: Option<&Bitmap>,
         parent_keys: &KeyIndex,
     ) -> LinkIndex {
-        let mut parent_of = parent_keys.find_each(fks, NONE);
+        let mut parent_of = find_all(parent_keys, fks);
         if let Some(valid) = valid {
             for (row, p) in parent_of.iter_mut().enumerate() {
                 if !valid.get(row) {
@@ -139,6 +139,29 @@ impl LinkIndex {
         let csr = self.csr();
         &csr.children[csr.offsets[p] as usize..csr.offsets[p + 1] as usize]
     }
+}
+
+/// The row of each of `fks` among `parent_keys` ([`NONE`] if missing), the
+/// look-ups shared among the cores when there are many.
+fn find_all(parent_keys: &KeyIndex, fks: &[u128]) -> Vec<u32> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || fks.len() < 1 << 17 {
+        return parent_keys.find_each(fks, NONE);
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = fks
+            .chunks(fks.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || parent_keys.find_each(part, NONE)))
+            .collect();
+        let mut out = Vec::with_capacity(fks.len());
+        for part in parts {
+            match part.join() {
+                Ok(rows) => out.extend(rows),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 impl Table {
@@ -221,6 +244,15 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_look_ups_agree_with_one_pass() {
+        let spread = |i: u128| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+        let keys: Vec<u128> = (0..100_000).map(spread).collect();
+        let (index, _) = KeyIndex::sort(&keys);
+        let fks: Vec<u128> = (0..(1 << 17) + 5).map(|i| spread(i * 3 / 2)).collect();
+        assert_eq!(find_all(&index, &fks), index.find_each(&fks, NONE));
+    }
 
     #[test]
     fn link_index_both_ways() {

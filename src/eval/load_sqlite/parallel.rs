@@ -1,0 +1,243 @@
+//! Sharing a load among several connections.
+//!
+//! SQLite decodes rows on the thread that steps the statement, so reading
+//! two tables (or two halves of one) at once on two connections to the same
+//! file takes about half the time on two cores. A load runs in two rounds,
+//! each on this thread (with the caller's connection) plus one extra thread
+//! per further core (each with its own read-only connection):
+//! 1. every table is cut into pieces of about [`PIECE_ROWS`] rows by rowid
+//!    range, and the pieces are read, largest tables first;
+//! 2. each table's pieces are joined in rowid order (so the rows arrive in
+//!    the same order as one full scan would give) and finished (sorted by
+//!    key, encoded), one table per thread at a time.
+//!
+//! Only a plain database file qualifies: a fresh connection must see exactly
+//! the tables the caller's does, so none when the caller is inside a
+//! transaction (its uncommitted rows), has temporary tables (which shadow
+//! stored ones) or attached databases (which could hold the tables).
+//! Otherwise, and for a table without a rowid or one SQLite would read from
+//! a covering index anyway, the table is read in one piece.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::read::{quote, read_rows};
+use super::Job;
+use crate::error::{Error, Result};
+use crate::eval::builder::TableBuilder;
+use crate::eval::store::Table;
+
+/// Rows per piece of a table read in rowid ranges.
+#[cfg(not(test))]
+const PIECE_ROWS: i64 = 200_000;
+/// Small in tests, so that the small test databases are cut too.
+#[cfg(test)]
+const PIECE_ROWS: i64 = 50;
+
+/// Reads and finishes every job's table, in job order.
+pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Table>> {
+    let readers = reader_count(conn);
+    let path = conn.path().unwrap_or_default().to_string();
+    if readers <= 1 || path.is_empty() {
+        return jobs
+            .iter()
+            .map(|job| {
+                let rows = cut(conn, job, 1).iter().map(|(_, rows)| rows).sum();
+                read_rows(conn, job, None, rows)?.finish()
+            })
+            .collect();
+    }
+    // Round 1: the pieces, in rowid order within each table.
+    let mut pieces: Vec<Piece> = Vec::new();
+    for (job, j) in jobs.iter().zip(0..) {
+        pieces.extend(
+            cut(conn, job, readers)
+                .into_iter()
+                .map(|(range, rows)| Piece {
+                    job: j,
+                    range,
+                    rows,
+                }),
+        );
+    }
+    let totals: Vec<i64> = (0..jobs.len()).map(|j| table_rows(&pieces, j)).collect();
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_by_key(|&p| (std::cmp::Reverse(totals[pieces[p].job]), p));
+    let open = || open_reader(&path).ok();
+    let read = share(conn, readers - 1, open, &order, |c, p| {
+        let piece = &pieces[p];
+        read_rows(c, &jobs[piece.job], piece.range, piece.rows)
+    });
+    // Round 2: join and finish each table.
+    let mut parts: Vec<Vec<TableBuilder>> = jobs.iter().map(|_| Vec::new()).collect();
+    for (piece, result) in pieces.iter().zip(read) {
+        parts[piece.job].push(result?);
+    }
+    let parts: Vec<Mutex<Vec<TableBuilder>>> = parts.into_iter().map(Mutex::new).collect();
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&j| std::cmp::Reverse(totals[j]));
+    share(
+        &(),
+        readers - 1,
+        || Some(()),
+        &order,
+        |_, j| {
+            let parts = parts[j]
+                .lock()
+                .map(|mut p| std::mem::take(&mut *p))
+                .unwrap_or_default();
+            TableBuilder::join(parts)
+                .ok_or_else(|| Error::Internal {
+                    message: "a table was read in no piece".into(),
+                })?
+                .finish()
+        },
+    )
+    .into_iter()
+    .collect()
+}
+
+/// A rowid range of one job's table (`None`: the whole table).
+struct Piece {
+    job: usize,
+    range: Option<(i64, i64)>,
+    /// Rows expected (rowids spanned), for scheduling.
+    rows: i64,
+}
+
+fn table_rows(pieces: &[Piece], job: usize) -> i64 {
+    pieces.iter().filter(|p| p.job == job).map(|p| p.rows).sum()
+}
+
+/// How many connections may read at once: one per core (at most four) when
+/// a fresh connection to the same file sees the same tables, else one.
+pub(super) fn reader_count(conn: &Connection) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || !conn.is_autocommit() {
+        return 1;
+    }
+    let others: i64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM temp.sqlite_master)
+                  + (SELECT count(*) FROM pragma_database_list WHERE name NOT IN ('main', 'temp'))",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap_or(1);
+    if others == 0 {
+        cores.min(4)
+    } else {
+        1
+    }
+}
+
+fn open_reader(path: &str) -> rusqlite::Result<Connection> {
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
+/// Cuts `job`'s table into rowid ranges of about [`PIECE_ROWS`] rows (at most
+/// four per reader), each with the rows it spans. One piece when the table
+/// has no usable rowid, is small, or would be read from a covering index
+/// (then the rows come in index order and ranges would only slow it down).
+pub(super) fn cut(
+    conn: &Connection,
+    job: &Job<'_>,
+    readers: usize,
+) -> Vec<(Option<(i64, i64)>, i64)> {
+    let Some(rowid) = job.rowid else {
+        return vec![(None, 0)];
+    };
+    let table = quote(&job.entity.table);
+    // Two sub-queries: SQLite finds a lone min() or max() of the rowid at
+    // the b-tree's edge, but scans the table for both in one select.
+    let span = conn.query_row(
+        &format!("SELECT (SELECT min({rowid}) FROM {table}), (SELECT max({rowid}) FROM {table})"),
+        [],
+        |row| Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?)),
+    );
+    let Ok((Some(lo), Some(hi))) = span else {
+        return vec![(None, 0)];
+    };
+    // i128: the span of two extreme rowids does not fit an i64.
+    let width = hi as i128 - lo as i128 + 1;
+    let n = (width / PIECE_ROWS as i128).clamp(1, 4 * readers as i128);
+    let rows = width.min(i64::MAX as i128) as i64;
+    if n == 1 || covering_index(conn, &job.select()) {
+        return vec![(None, rows)];
+    }
+    (0..n)
+        .map(|k| {
+            let start = lo as i128 + width * k / n;
+            let end = lo as i128 + width * (k + 1) / n - 1;
+            (
+                Some((start as i64, end as i64)),
+                (end - start + 1).min(i64::MAX as i128) as i64,
+            )
+        })
+        .collect()
+}
+
+/// Whether SQLite would answer `select` from a covering index.
+fn covering_index(conn: &Connection, select: &str) -> bool {
+    let Ok(mut stmt) = conn.prepare(&format!("EXPLAIN QUERY PLAN {select}")) else {
+        return false;
+    };
+    let mut covering = false;
+    if let Ok(details) = stmt.query_map([], |row| row.get::<_, String>(3)) {
+        covering = details
+            .flatten()
+            .any(|detail| detail.contains("COVERING INDEX"));
+    }
+    covering
+}
+
+/// Runs `work(state, item)` for every item of `order`, on this thread with
+/// `here` and on `extra` more threads, each with a state from `open` (a
+/// thread whose `open` gives none takes no item). The results come back by
+/// item (`order` holds each of `0..order.len()` once).
+fn share<S, T: Send>(
+    here: &S,
+    extra: usize,
+    open: impl Fn() -> Option<S> + Sync,
+    order: &[usize],
+    work: impl Fn(&S, usize) -> Result<T> + Sync,
+) -> Vec<Result<T>> {
+    let next = AtomicUsize::new(0);
+    let (sender, results) = mpsc::channel();
+    let run = |state: &S, sender: mpsc::Sender<(usize, Result<T>)>| {
+        while let Some(&item) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            // The receiver outlives every thread, so sending cannot fail.
+            let _ = sender.send((item, work(state, item)));
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..extra.min(order.len().saturating_sub(1)) {
+            let sender = sender.clone();
+            let (open, run) = (&open, &run);
+            scope.spawn(move || {
+                if let Some(state) = open() {
+                    run(&state, sender);
+                }
+            });
+        }
+        run(here, sender);
+    });
+    let mut out: Vec<Option<Result<T>>> = order.iter().map(|_| None).collect();
+    for (item, result) in results.try_iter() {
+        out[item] = Some(result);
+    }
+    out.into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(Error::Internal {
+                    message: "a part of the load was not done".into(),
+                })
+            })
+        })
+        .collect()
+}
