@@ -483,27 +483,30 @@ fn contains_folded(hay: &[u8], pat: &[u8]) -> bool {
 }
 
 /// `contains` over a whole plain text column: one search through the
-/// ASCII-lowercased concatenation of all rows (SIMD substring search) instead
-/// of one search per row. A hit that runs past the end of its row is not a
-/// match, and no later start in that row can be one either (it would run
-/// further), so the search resumes at the next row.
-fn contains_in_buffer(offsets: &[usize], bytes: &[u8], pattern: &[u8]) -> Bitmap {
+/// ASCII-lowercased concatenation of all rows, `folded` (SIMD substring
+/// search), instead of one search per row. A hit that runs past the end of
+/// its row is not a match, and no later start in that row can be one either
+/// (it would run further), so the search resumes at the next row.
+fn contains_in_buffer(offsets: &[usize], folded: &[u8], pattern: &[u8]) -> Bitmap {
     let rows = offsets.len() - 1;
-    let mut hits = Bitmap::zeros(rows);
     if pattern.is_empty() {
         return Bitmap::ones(rows);
     }
-    let folded = bytes.to_ascii_lowercase();
+    let mut hits = Bitmap::zeros(rows);
     let finder = memchr::memmem::Finder::new(pattern);
     let (mut pos, mut row) = (0, 0);
     while let Some(found) = finder.find(&folded[pos..]) {
         let at = pos + found;
         // The row holding byte `at`: the last row starting at or before it.
-        // Rows only move forward, so a galloping step would also do; rows
-        // are short, so the linear advance is cheap.
-        while offsets[row + 1] <= at {
-            row += 1;
+        // Hits are near or far: gallop forward, then search the last stride
+        // (a search over all remaining rows would miss the cache at once).
+        let mut stride = 1;
+        while row + stride < rows && offsets[row + stride + 1] <= at {
+            row += stride;
+            stride *= 2;
         }
+        let window = &offsets[row + 1..(row + stride + 1).min(rows + 1)];
+        row += window.partition_point(|&end| end <= at);
         if at + pattern.len() <= offsets[row + 1] {
             hits.set(row);
         }
@@ -602,7 +605,7 @@ mod tests {
 
     #[test]
     fn buffer_search_matches_row_by_row_search() {
-        let rows = [
+        let mut rows = vec![
             "",
             "xmueller",
             "MUE",
@@ -613,15 +616,22 @@ mod tests {
             "mue",
             "mueller",
         ];
+        // Long stretches without a hit, for the search between hits.
+        rows.extend(std::iter::repeat_n("abc", 40));
+        rows.push("MUELLER");
+        rows.extend(std::iter::repeat_n("", 20));
+        rows.push("zmueller");
         let mut offsets = vec![0];
         let mut bytes = String::new();
-        for r in rows {
+        for r in &rows {
             bytes.push_str(r);
             offsets.push(bytes.len());
         }
-        for pattern in ["mueller", "mue", "e", "é", "x", "ll", "zz", "ermu"] {
+        for pattern in [
+            "mueller", "mue", "e", "é", "x", "ll", "zz", "ermu", "abc", "ca", "rz",
+        ] {
             let p = pattern.as_bytes().to_ascii_lowercase();
-            let got = contains_in_buffer(&offsets, bytes.as_bytes(), &p);
+            let got = contains_in_buffer(&offsets, &bytes.as_bytes().to_ascii_lowercase(), &p);
             let t = StrTest::Fold(TextOp::Contains, p);
             let want = Bitmap::from_fn(rows.len(), |i| t.test(rows[i].as_bytes()));
             assert_eq!(got, want, "{pattern}");
