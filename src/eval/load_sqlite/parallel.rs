@@ -49,7 +49,6 @@ pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Tab
             })
             .collect();
     }
-    // Round 1: the pieces, in rowid order within each table.
     let mut pieces: Vec<Piece> = Vec::new();
     for (job, j) in jobs.iter().zip(0..) {
         pieces.extend(
@@ -62,41 +61,80 @@ pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Tab
                 }),
         );
     }
+    // Tables sorted by key first (their finishing, the sort, then overlaps
+    // the reading of the rest), larger ones first, pieces in rowid order.
     let totals: Vec<i64> = (0..jobs.len()).map(|j| table_rows(&pieces, j)).collect();
     let mut order: Vec<usize> = (0..pieces.len()).collect();
-    order.sort_by_key(|&p| (std::cmp::Reverse(totals[pieces[p].job]), p));
-    let open = || open_reader(&path).ok();
-    let read = share(conn, readers - 1, open, &order, |c, p| {
-        let piece = &pieces[p];
-        read_rows(c, &jobs[piece.job], piece.range, piece.rows)
+    order.sort_by_key(|&p| {
+        let job = pieces[p].job;
+        (!jobs[job].keyed, std::cmp::Reverse(totals[job]), p)
     });
-    // Round 2: join and finish each table.
-    let mut parts: Vec<Vec<TableBuilder>> = jobs.iter().map(|_| Vec::new()).collect();
-    for (piece, result) in pieces.iter().zip(read) {
-        parts[piece.job].push(result?);
-    }
-    let parts: Vec<Mutex<Vec<TableBuilder>>> = parts.into_iter().map(Mutex::new).collect();
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&j| std::cmp::Reverse(totals[j]));
-    share(
-        &(),
-        readers - 1,
-        || Some(()),
-        &order,
-        |_, j| {
-            let parts = parts[j]
-                .lock()
-                .map(|mut p| std::mem::take(&mut *p))
-                .unwrap_or_default();
-            TableBuilder::join(parts)
-                .ok_or_else(|| Error::Internal {
-                    message: "a table was read in no piece".into(),
-                })?
-                .finish()
-        },
-    )
+    let tables: Vec<Mutex<Assembly>> = (0..jobs.len())
+        .map(|j| {
+            Mutex::new(Assembly {
+                parts: Vec::new(),
+                left: pieces.iter().filter(|p| p.job == j).count(),
+                table: None,
+            })
+        })
+        .collect();
+    let open = || open_reader(&path).ok();
+    share(conn, readers - 1, open, &order, |c, p| {
+        let piece = &pieces[p];
+        let part = read_rows(c, &jobs[piece.job], piece.range, piece.rows);
+        let mut assembly = lock(&tables[piece.job]);
+        assembly.parts.push((p, part));
+        assembly.left -= 1;
+        if assembly.left == 0 {
+            // The table's last piece: join the pieces in rowid order and
+            // finish the table here, while the other threads read on.
+            let mut parts = std::mem::take(&mut assembly.parts);
+            drop(assembly);
+            parts.sort_by_key(|&(p, _)| p);
+            let table = parts
+                .into_iter()
+                .map(|(_, part)| part)
+                .collect::<Result<Vec<TableBuilder>>>()
+                .and_then(|parts| {
+                    TableBuilder::join(parts).ok_or_else(|| Error::Internal {
+                        message: "a table was read in no piece".into(),
+                    })
+                })
+                .and_then(TableBuilder::finish);
+            lock(&tables[piece.job]).table = Some(table);
+        }
+        Ok(())
+    })
     .into_iter()
-    .collect()
+    .collect::<Result<()>>()?;
+    tables
+        .into_iter()
+        .map(|t| {
+            t.into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .table
+                .unwrap_or_else(|| {
+                    Err(Error::Internal {
+                        message: "a table was not finished".into(),
+                    })
+                })
+        })
+        .collect()
+}
+
+/// A table while its pieces come in.
+struct Assembly {
+    /// The pieces read so far, with their piece numbers (rowid order).
+    parts: Vec<(usize, Result<TableBuilder>)>,
+    /// Pieces still to come.
+    left: usize,
+    table: Option<Result<Table>>,
+}
+
+/// The lock's contents even if a thread panicked holding it (the panic is
+/// passed on when the threads are joined anyway).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A rowid range of one job's table (`None`: the whole table).
