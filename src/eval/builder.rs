@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::column::{days_from_civil, parse_uuid, ColumnData};
 use super::keys::KeyIndex;
 use super::pending::{Pending, PendingColumn};
-use super::store::{LinkIndex, Store, Table};
+use super::store::{LinkIndex, Store, Table, NONE};
 use crate::check::plan::Value;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, FieldType, Relationship, Schema};
@@ -27,6 +27,9 @@ pub(crate) struct TableBuilder {
     /// Number of records read.
     pub(crate) rows: usize,
     pub(crate) columns: Vec<PendingColumn>,
+    /// Per relationship (by name) whose foreign key is among `columns` and
+    /// was resolved while reading, the parent row of every row read.
+    resolved: Vec<(String, Vec<u32>)>,
 }
 
 impl TableBuilder {
@@ -46,7 +49,25 @@ impl TableBuilder {
                 .into_iter()
                 .map(|f| PendingColumn::new(&f.name, &f.ty))
                 .collect(),
+            resolved: Vec::new(),
         }
+    }
+
+    /// Resolves the foreign keys in column `column` (a uuid column) of the
+    /// rows read so far to rows of a parent with keys `parent_keys`, for
+    /// `relationship`.
+    pub(crate) fn resolve(&mut self, relationship: &str, column: usize, parent_keys: &KeyIndex) {
+        if self.resolved.iter().any(|(name, _)| name == relationship) {
+            return;
+        }
+        let Some((fks, nulls)) = self.columns.get(column).and_then(|c| c.uuids()) else {
+            return;
+        };
+        let mut rows = parent_keys.find_each(fks, NONE);
+        for &n in nulls {
+            rows[n as usize] = NONE;
+        }
+        self.resolved.push((relationship.to_string(), rows));
     }
 
     /// Makes room for `more` rows.
@@ -65,12 +86,17 @@ impl TableBuilder {
         let mut parts = parts.into_iter();
         let mut table = parts.next()?;
         table.reserve(rows - table.rows);
-        for part in parts {
+        for mut part in parts {
             table.keys.extend(part.keys);
             table.rows += part.rows;
             for (col, more) in table.columns.iter_mut().zip(part.columns) {
                 col.append(more);
             }
+            // A relationship stays resolved only if every part resolved it.
+            table.resolved.retain_mut(|(name, rows)| {
+                let more = part.resolved.iter_mut().find(|(n, _)| n == name);
+                more.map(|(_, more)| rows.append(more)).is_some()
+            });
         }
         Some(table)
     }
@@ -106,12 +132,21 @@ impl TableBuilder {
             .into_iter()
             .map(|c| (c.name.clone(), c.finish(perm.as_deref())))
             .collect();
+        let resolved = self
+            .resolved
+            .into_iter()
+            .map(|(name, rows)| match &perm {
+                Some(perm) => (name, perm.iter().map(|&r| rows[r as usize]).collect()),
+                None => (name, rows),
+            })
+            .collect();
         Ok(Table {
             entity: self.entity,
             key_field: self.key_field,
             rows: self.rows,
             keys,
             columns,
+            resolved,
         })
     }
 }
@@ -123,6 +158,11 @@ pub(crate) fn assemble(tables: Vec<Table>, relationships: &[&Relationship]) -> R
         tables,
         links: Vec::new(),
     };
+    let mut resolved: Vec<Vec<(String, Vec<u32>)>> = store
+        .tables
+        .iter_mut()
+        .map(|t| std::mem::take(&mut t.resolved))
+        .collect();
     for rel in relationships {
         let (Some(child), Some(parent)) = (
             store.table_index(&rel.child),
@@ -147,6 +187,17 @@ pub(crate) fn assemble(tables: Vec<Table>, relationships: &[&Relationship]) -> R
             .ok_or_else(|| Error::Internal {
                 message: format!("{} was loaded without its keys", rel.parent),
             })?;
+        let done = resolved[child]
+            .iter()
+            .position(|(name, _)| *name == rel.name);
+        if let Some(at) = done {
+            let (_, parent_of) = resolved[child].swap_remove(at);
+            let parents = parent_keys.keys().len();
+            store.links.push(LinkIndex::with_parents(
+                &rel.name, child, parent, parent_of, parents,
+            ));
+            continue;
+        }
         let link = LinkIndex::build(
             &rel.name,
             child,

@@ -306,6 +306,15 @@ impl PendingColumn {
         self.rows += other.rows;
     }
 
+    /// The values of a uuid column so far and its NULL rows (whose values
+    /// are placeholders).
+    pub(crate) fn uuids(&self) -> Option<(&[u128], &[u32])> {
+        match &self.data {
+            Pending::Uuid(v) => Some((v, &self.nulls)),
+            _ => None,
+        }
+    }
+
     /// Marks the value just pushed into `data` as present.
     pub(crate) fn pushed(&mut self) {
         self.rows += 1;

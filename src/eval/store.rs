@@ -48,6 +48,10 @@ pub(crate) struct Table {
     pub(crate) keys: Option<KeyIndex>,
     /// Loaded fields by canonical name.
     pub(crate) columns: Vec<(String, Column)>,
+    /// Foreign keys resolved while loading: per relationship name, the
+    /// parent row of every row ([`NONE`] for none). Taken (emptied) when the
+    /// store's links are built.
+    pub(crate) resolved: Vec<(String, Vec<u32>)>,
 }
 
 /// Both directions of one many-to-one relationship.
@@ -95,12 +99,30 @@ impl LinkIndex {
                 }
             }
         }
+        LinkIndex::with_parents(
+            relationship,
+            child,
+            parent,
+            parent_of,
+            parent_keys.keys().len(),
+        )
+    }
+
+    /// The index from the parent row of every child row (`parents` rows in
+    /// the parent table).
+    pub(crate) fn with_parents(
+        relationship: &str,
+        child: usize,
+        parent: usize,
+        parent_of: Vec<u32>,
+        parents: usize,
+    ) -> LinkIndex {
         LinkIndex {
             relationship: relationship.to_string(),
             child,
             parent,
             parent_of,
-            parents: parent_keys.keys().len(),
+            parents,
             csr: OnceLock::new(),
         }
     }

@@ -31,31 +31,42 @@ impl Store {
     /// one per core (the caller's connection is one of them), large tables
     /// in rowid ranges; see [`parallel`].
     pub fn load_sqlite(conn: &Connection, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
-        let needs = match plan {
-            Some(plan) => Needs::of_plan(plan, schema)?,
-            None => Needs::everything(schema),
-        };
-        let mut jobs = Vec::new();
-        for (entity_name, fields) in &needs.fields {
-            let entity = schema.entity(entity_name).ok_or_else(|| Error::Schema {
-                message: format!("the schema has no entity '{entity_name}'"),
-            })?;
-            let fields: Vec<&Field> = entity
-                .fields
-                .iter()
-                .filter(|f| f.name != entity.key && fields.contains(&f.name.to_ascii_lowercase()))
-                .collect();
-            let keyed = needs.keyed.contains(entity_name);
-            jobs.push(Job::new(conn, entity, fields, keyed)?);
-        }
-        let tables = parallel::read_tables(conn, &jobs)?;
-        let rels: Vec<&Relationship> = schema
-            .relationships
-            .iter()
-            .filter(|r| needs.relationships.contains(&r.name.to_ascii_lowercase()))
-            .collect();
-        assemble(tables, &rels)
+        load(conn, schema, plan, None)
     }
+}
+
+/// [`Store::load_sqlite`] on at most `readers` connections (`None`: one
+/// per core).
+fn load(
+    conn: &Connection,
+    schema: &Schema,
+    plan: Option<&Plan>,
+    readers: Option<usize>,
+) -> Result<Store> {
+    let needs = match plan {
+        Some(plan) => Needs::of_plan(plan, schema)?,
+        None => Needs::everything(schema),
+    };
+    let mut jobs = Vec::new();
+    for (entity_name, fields) in &needs.fields {
+        let entity = schema.entity(entity_name).ok_or_else(|| Error::Schema {
+            message: format!("the schema has no entity '{entity_name}'"),
+        })?;
+        let fields: Vec<&Field> = entity
+            .fields
+            .iter()
+            .filter(|f| f.name != entity.key && fields.contains(&f.name.to_ascii_lowercase()))
+            .collect();
+        let keyed = needs.keyed.contains(entity_name);
+        jobs.push(Job::new(conn, entity, fields, keyed)?);
+    }
+    let rels: Vec<&Relationship> = schema
+        .relationships
+        .iter()
+        .filter(|r| needs.relationships.contains(&r.name.to_ascii_lowercase()))
+        .collect();
+    let tables = parallel::read_tables(conn, &jobs, &rels, readers)?;
+    assemble(tables, &rels)
 }
 
 /// Entities (lowercase name → lowercase field names) and relationships to
@@ -268,12 +279,14 @@ mod tests {
             parallel::reader_count(&conn) > 1
                 || std::thread::available_parallelism().unwrap().get() < 2
         );
-        let parallel = Store::load_sqlite(&conn, &schema, None).unwrap();
+        let parallel = load(&conn, &schema, None, Some(2)).unwrap();
+        let sequential = load(&conn, &schema, None, Some(1)).unwrap();
         // An open transaction keeps the load on the caller's connection.
         conn.execute_batch("BEGIN").unwrap();
         assert_eq!(parallel::reader_count(&conn), 1);
-        let sequential = Store::load_sqlite(&conn, &schema, None).unwrap();
+        let in_transaction = Store::load_sqlite(&conn, &schema, None).unwrap();
         conn.execute_batch("COMMIT").unwrap();
+        assert_eq!(contents(&in_transaction), contents(&sequential));
         assert_eq!(contents(&parallel), contents(&sequential));
         assert_eq!(parallel.len("contact"), Some(400));
         // The tables were cut into rowid ranges, except one SQLite reads
@@ -315,7 +328,7 @@ mod tests {
             ("contact where has no subscription", &["contact"]),
         ] {
             let plan = plan(text);
-            let store = Store::load_sqlite(&conn, &schema, Some(&plan)).unwrap();
+            let store = load(&conn, &schema, Some(&plan), Some(2)).unwrap();
             for t in &store.tables {
                 let want = keyed.contains(&t.entity.as_str());
                 assert_eq!(t.keys.is_some(), want, "{text}: {}", t.entity);

@@ -2,14 +2,16 @@
 //!
 //! SQLite decodes rows on the thread that steps the statement, so reading
 //! two tables (or two halves of one) at once on two connections to the same
-//! file takes about half the time on two cores. A load runs in two rounds,
-//! each on this thread (with the caller's connection) plus one extra thread
-//! per further core (each with its own read-only connection):
-//! 1. every table is cut into pieces of about [`PIECE_ROWS`] rows by rowid
-//!    range, and the pieces are read, largest tables first;
-//! 2. each table's pieces are joined in rowid order (so the rows arrive in
-//!    the same order as one full scan would give) and finished (sorted by
-//!    key, encoded), one table per thread at a time.
+//! file takes about half the time on two idle cores. The work is shared by
+//! this thread (with the caller's connection) and one extra thread per
+//! further core (each with its own read-only connection): every table is
+//! cut into pieces of about [`PIECE_ROWS`] rows by rowid range; the threads
+//! take pieces in turn, tables to be sorted by key first and larger tables
+//! first. The thread that reads a table's last piece joins the table's
+//! pieces in rowid order (so the rows come in the order one full scan would
+//! give) and finishes it (sorts it by key, encodes it) while the others read
+//! on. A piece whose foreign keys point at a table already finished has them
+//! resolved to parent rows by the thread that read it.
 //!
 //! Only a plain database file qualifies: a fresh connection must see exactly
 //! the tables the caller's does, so none when the caller is inside a
@@ -19,7 +21,7 @@
 //! a covering index anyway, the table is read in one piece.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Mutex, OnceLock};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -28,6 +30,7 @@ use super::Job;
 use crate::error::{Error, Result};
 use crate::eval::builder::TableBuilder;
 use crate::eval::store::Table;
+use crate::schema::Relationship;
 
 /// Rows per piece of a table read in rowid ranges.
 #[cfg(not(test))]
@@ -36,9 +39,18 @@ const PIECE_ROWS: i64 = 200_000;
 #[cfg(test)]
 const PIECE_ROWS: i64 = 50;
 
-/// Reads and finishes every job's table, in job order.
-pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Table>> {
-    let readers = reader_count(conn);
+/// Reads and finishes every job's table, in job order, on up to `readers`
+/// connections (`None`: one per core) as far as [`reader_count`] allows. Where both ends of one of `relationships` are read,
+/// the child's foreign keys are resolved to parent rows piece by piece once
+/// the parent is finished, by the threads that read the pieces.
+pub(super) fn read_tables(
+    conn: &Connection,
+    jobs: &[Job<'_>],
+    relationships: &[&Relationship],
+    readers: Option<usize>,
+) -> Result<Vec<Table>> {
+    let allowed = reader_count(conn);
+    let readers = readers.map_or(allowed, |n| n.min(allowed));
     let path = conn.path().unwrap_or_default().to_string();
     if readers <= 1 || path.is_empty() {
         return jobs
@@ -69,19 +81,38 @@ pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Tab
         let job = pieces[p].job;
         (!jobs[job].keyed, std::cmp::Reverse(totals[job]), p)
     });
+    let links: Vec<Vec<Link>> = jobs
+        .iter()
+        .map(|job| links_from(job, jobs, relationships))
+        .collect();
+    let finished: Vec<OnceLock<Result<Table>>> = jobs.iter().map(|_| OnceLock::new()).collect();
+    // Resolves what it can of `part`'s foreign keys: those whose parent is
+    // finished.
+    let resolve = |part: &mut TableBuilder, job: usize| {
+        for link in &links[job] {
+            if let Some(Ok(Table {
+                keys: Some(keys), ..
+            })) = finished[link.parent].get()
+            {
+                part.resolve(link.relationship, link.column, keys);
+            }
+        }
+    };
     let tables: Vec<Mutex<Assembly>> = (0..jobs.len())
         .map(|j| {
             Mutex::new(Assembly {
                 parts: Vec::new(),
                 left: pieces.iter().filter(|p| p.job == j).count(),
-                table: None,
             })
         })
         .collect();
     let open = || open_reader(&path).ok();
     share(conn, readers - 1, open, &order, |c, p| {
         let piece = &pieces[p];
-        let part = read_rows(c, &jobs[piece.job], piece.range, piece.rows);
+        let mut part = read_rows(c, &jobs[piece.job], piece.range, piece.rows);
+        if let Ok(part) = &mut part {
+            resolve(part, piece.job);
+        }
         let mut assembly = lock(&tables[piece.job]);
         assembly.parts.push((p, part));
         assembly.left -= 1;
@@ -93,7 +124,13 @@ pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Tab
             parts.sort_by_key(|&(p, _)| p);
             let table = parts
                 .into_iter()
-                .map(|(_, part)| part)
+                .map(|(_, part)| {
+                    part.map(|mut part| {
+                        // Pieces read before their parent was finished.
+                        resolve(&mut part, piece.job);
+                        part
+                    })
+                })
                 .collect::<Result<Vec<TableBuilder>>>()
                 .and_then(|parts| {
                     TableBuilder::join(parts).ok_or_else(|| Error::Internal {
@@ -101,23 +138,21 @@ pub(super) fn read_tables(conn: &Connection, jobs: &[Job<'_>]) -> Result<Vec<Tab
                     })
                 })
                 .and_then(TableBuilder::finish);
-            lock(&tables[piece.job]).table = Some(table);
+            // Set once: only the thread that read the last piece gets here.
+            let _ = finished[piece.job].set(table);
         }
         Ok(())
     })
     .into_iter()
     .collect::<Result<()>>()?;
-    tables
+    finished
         .into_iter()
         .map(|t| {
-            t.into_inner()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .table
-                .unwrap_or_else(|| {
-                    Err(Error::Internal {
-                        message: "a table was not finished".into(),
-                    })
+            t.into_inner().unwrap_or_else(|| {
+                Err(Error::Internal {
+                    message: "a table was not finished".into(),
                 })
+            })
         })
         .collect()
 }
@@ -128,7 +163,42 @@ struct Assembly {
     parts: Vec<(usize, Result<TableBuilder>)>,
     /// Pieces still to come.
     left: usize,
-    table: Option<Result<Table>>,
+}
+
+/// A relationship whose child is a job's table.
+struct Link<'s> {
+    relationship: &'s str,
+    /// The foreign key's position among the job's fields.
+    column: usize,
+    /// The parent's job.
+    parent: usize,
+}
+
+/// The relationships whose child is `job`'s table and whose parent is the
+/// table of another of `jobs`.
+fn links_from<'s>(
+    job: &Job<'_>,
+    jobs: &[Job<'_>],
+    relationships: &[&'s Relationship],
+) -> Vec<Link<'s>> {
+    relationships
+        .iter()
+        .filter(|r| r.child.eq_ignore_ascii_case(&job.entity.name))
+        .filter_map(|r| {
+            let column = job
+                .fields
+                .iter()
+                .position(|f| f.name.eq_ignore_ascii_case(&r.child_field))?;
+            let parent = jobs
+                .iter()
+                .position(|j| j.entity.name.eq_ignore_ascii_case(&r.parent))?;
+            Some(Link {
+                relationship: &r.name,
+                column,
+                parent,
+            })
+        })
+        .collect()
 }
 
 /// The lock's contents even if a thread panicked holding it (the panic is
