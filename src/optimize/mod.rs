@@ -59,6 +59,16 @@ pub struct Firing {
     pub after: PlanExpr,
 }
 
+/// Every name a [`Firing`] can carry: the negation-normal-form walk the
+/// driver runs before each pass, then each rule of [`rules::ALL`] in the
+/// order the driver tries them. Tests use it to demand that every rule is
+/// exercised.
+pub fn rule_names() -> Vec<&'static str> {
+    std::iter::once(nnf::NAME)
+        .chain(rules::ALL.iter().map(|rule| rule.name()))
+        .collect()
+}
+
 /// Simplify a plan. The result selects the same records for every data set
 /// and reference time.
 pub fn optimize(plan: Plan) -> Plan {
