@@ -2,11 +2,16 @@
 //! fixed point.
 //!
 //! Each rule (one per file under `rules/`) rewrites a single node whose
-//! children are already simplified. A pass first pushes every negation down
-//! in one top-down walk (`nnf.rs`), then folds the tree bottom-up with every
-//! rule at every node; passes repeat until one changes nothing or
-//! [`MAX_PASSES`] is reached. Nothing recurses over the plan, so plans as
-//! deep as the checker allows optimize on a small stack.
+//! children are already simplified. The driver folds the tree bottom-up
+//! once, pushing every negation down on the way (`nnf.rs`) and running the
+//! rules at every node until none applies. A few rules build new nodes under
+//! the one they rewrite (`has P(a) and has P(b)` → `has P(a and b)`: the
+//! `and` is new); they say how deep ([`Rule::reach`]), and the fold goes
+//! over those levels again before it moves up. So every node the fold hands
+//! upwards is already at its fixed point, and one walk settles the plan:
+//! time grows with the plan's size, not with how deep rewrites cascade.
+//! Nothing recurses over the plan, so plans as deep as the checker allows
+//! optimize on a small stack.
 //!
 //! Every rule keeps the plan's meaning under SPEC §2.3's two-valued logic —
 //! which allows rewrites SQL's three-valued logic would not, but not all of
@@ -32,14 +37,14 @@ use crate::error::limits::MAX_PLAN_DEPTH;
 
 pub use fold::Fold;
 
-/// The most passes over the whole plan. Each pass brings every node to a
-/// local fixed point; later passes only pick up what a rewrite exposed higher
-/// up, so simple plans settle in two or three.
-pub const MAX_PASSES: usize = 16;
-
-/// The most times the rules are run over one node within one pass: a guard
-/// against two rules undoing each other forever.
+/// The most times the rules are run over one node before the fold moves on:
+/// a guard against two rules undoing each other forever.
 const MAX_NODE_ROUNDS: usize = 32;
+
+/// The most rule firings per node of the input, over the whole walk: the
+/// same guard for rules that keep asking for new levels to be folded. Real
+/// plans stay far below one firing per node.
+const MAX_FIRINGS_PER_NODE: usize = 32;
 
 /// One rewrite rule. It looks at one node — whose children are already
 /// simplified — and returns the node, rewritten or not, and whether it
@@ -49,6 +54,18 @@ pub trait Rule: Sync {
     fn name(&self) -> &'static str;
     /// Rewrite `expr` into an equivalent expression; `true` if it changed.
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool);
+
+    /// How many levels below the node it returns a rewrite may leave nodes
+    /// no rule has seen yet: 0 (the default) for a rule that only drops,
+    /// reorders or splices simplified sub-expressions; 1 when it builds new
+    /// children (`not (a and b)` → `not a or not b`), and so on. It must
+    /// also bound how far down the rewrite moves the nodes it was given. A
+    /// new `not` that can move down needs no level: the walk pushes it
+    /// wherever it stands. The driver runs the rules over those levels
+    /// again; an answer too small leaves the plan short of its fixed point.
+    fn reach(&self) -> usize {
+        0
+    }
 }
 
 /// A rule that changed a node: the node before and after.
@@ -59,8 +76,8 @@ pub struct Firing {
     pub after: PlanExpr,
 }
 
-/// Every name a [`Firing`] can carry: the negation-normal-form walk the
-/// driver runs before each pass, then each rule of [`rules::ALL`] in the
+/// Every name a [`Firing`] can carry: the negation-normal-form walk (the
+/// driver pushes negations down as it folds), then each rule of [`rules::ALL`] in the
 /// order the driver tries them. Tests use it to demand that every rule is
 /// exercised.
 pub fn rule_names() -> Vec<&'static str> {
@@ -83,33 +100,31 @@ pub fn optimize_traced(plan: Plan) -> (Plan, Vec<Firing>) {
 }
 
 fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
-    let depth_before = depth(&plan.filter);
+    let (nodes, depth_before) = size_and_depth(&plan.filter);
     // Kept only for the rare plan the rules could push past the depth limit.
     let original = (depth_before + 2 > MAX_PLAN_DEPTH).then(|| plan.filter.clone());
-    let mut driver = Driver {
-        rules: rules::ALL,
-        trace: trace.as_deref_mut(),
-        changed: false,
-    };
     let mut filter = plan.filter;
-    for _ in 0..MAX_PASSES {
-        // The walk may move many negations at once: its firing shows the
-        // whole plan.
-        let before = driver.trace.as_ref().map(|_| filter.clone());
+    if let Some(trace) = trace.as_deref_mut() {
+        // The fold below pushes negations down as it goes; a trace shows
+        // that first move on its own, for the whole plan at once.
+        let before = filter.clone();
         let (normal, moved) = nnf::negation_normal_form(filter);
-        if let (true, Some(trace), Some(before)) = (moved, driver.trace.as_deref_mut(), before) {
+        if moved {
             trace.push(Firing {
                 rule: nnf::NAME,
                 before,
                 after: normal.clone(),
             });
         }
-        driver.changed = moved;
-        filter = driver.fold_expr(normal);
-        if !driver.changed {
-            break;
-        }
+        filter = normal;
     }
+    let mut driver = Driver {
+        rules: rules::ALL,
+        trace: trace.as_deref_mut(),
+        firings_left: MAX_FIRINGS_PER_NODE.saturating_mul(nodes),
+        refold: None,
+    };
+    let (mut filter, _) = fold::fold_normalizing(&mut driver, filter);
     // A few rules can add a level (`has no P(a) or has P(b)` becomes `has
     // no P(not b and a)`, whose `not` may settle on a leaf). Every back end
     // relies on the depth limit the checker enforced, so a plan the rules
@@ -130,9 +145,16 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
 
 /// The number of nodes on the longest path from the root, without recursion.
 pub fn depth(expr: &PlanExpr) -> usize {
+    size_and_depth(expr).1
+}
+
+/// The number of nodes, and of nodes on the longest path from the root.
+fn size_and_depth(expr: &PlanExpr) -> (usize, usize) {
+    let mut nodes = 0;
     let mut deepest = 0;
     let mut stack = vec![(expr, 1)];
     while let Some((node, level)) = stack.pop() {
+        nodes += 1;
         deepest = deepest.max(level);
         match node {
             PlanExpr::Not(inner) => stack.push((inner, level + 1)),
@@ -143,14 +165,17 @@ pub fn depth(expr: &PlanExpr) -> usize {
             PlanExpr::Const(_) | PlanExpr::Field(_) => {}
         }
     }
-    deepest
+    (nodes, deepest)
 }
 
-/// Applies every rule at every node of one pass.
+/// Applies every rule at every node, in one bottom-up walk.
 struct Driver<'a> {
     rules: &'a [&'a dyn Rule],
     trace: Option<&'a mut Vec<Firing>>,
-    changed: bool,
+    /// Firings allowed before the driver stops rewriting.
+    firings_left: usize,
+    /// Levels of the node just returned that the walk must fold again.
+    refold: Option<usize>,
 }
 
 impl Fold for Driver<'_> {
@@ -159,30 +184,57 @@ impl Fold for Driver<'_> {
         // node on arrival, then the copy of each result stands in for the
         // next firing's "before". Plain optimization copies nothing.
         let mut snapshot = self.trace.as_ref().map(|_| expr.clone());
+        // How deep below this node lie nodes the rules have not seen.
+        let mut unsettled = 0;
         for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
             for rule in self.rules {
-                let (after, changed) = rule.rewrite(expr);
-                if changed {
-                    round_changed = true;
-                    if let (Some(trace), Some(before)) =
-                        (self.trace.as_deref_mut(), snapshot.take())
-                    {
-                        snapshot = Some(after.clone());
-                        trace.push(Firing {
-                            rule: rule.name(),
-                            before,
-                            after: after.clone(),
-                        });
-                    }
+                if self.firings_left == 0 {
+                    break;
                 }
+                let (after, changed) = rule.rewrite(expr);
                 expr = after;
+                if !changed {
+                    continue;
+                }
+                self.firings_left -= 1;
+                round_changed = true;
+                if let (Some(trace), Some(before)) = (self.trace.as_deref_mut(), snapshot.take()) {
+                    snapshot = Some(expr.clone());
+                    trace.push(Firing {
+                        rule: rule.name(),
+                        before,
+                        after: expr.clone(),
+                    });
+                }
+                unsettled += rule.reach();
             }
             if !round_changed {
                 break;
             }
-            self.changed = true;
+        }
+        if unsettled > 0 {
+            // New nodes below: the walk folds them (pushing their negations
+            // down on the way), then brings this node back here with its
+            // children settled. A trace shows that push on its own, as at
+            // the start; the walk still makes it, so that it folds every node
+            // the push rebuilds.
+            if let Some(trace) = self.trace.as_deref_mut() {
+                let (normal, moved) = nnf::negation_normal_form(expr.clone());
+                if moved {
+                    trace.push(Firing {
+                        rule: nnf::NAME,
+                        before: expr.clone(),
+                        after: normal,
+                    });
+                }
+            }
+            self.refold = Some(unsettled + 1);
         }
         expr
+    }
+
+    fn refold(&mut self) -> Option<usize> {
+        self.refold.take()
     }
 }

@@ -24,6 +24,12 @@ impl Rule for MergeFieldAnd {
         "merge_field_and"
     }
 
+    /// The merged tests are new (under a `not`, a test is as the merge
+    /// made it: simplified already).
+    fn reach(&self) -> usize {
+        1
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
         let PlanExpr::And(items) = expr else {
             return (expr, false);

@@ -19,6 +19,12 @@ impl Rule for MergeFieldOr {
         "merge_field_or"
     }
 
+    /// The merged tests are new (under a `not`, a test is as the merge
+    /// made it: simplified already).
+    fn reach(&self) -> usize {
+        1
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
         let PlanExpr::Or(items) = expr else {
             return (expr, false);

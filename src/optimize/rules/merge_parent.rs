@@ -19,6 +19,12 @@ impl Rule for MergeParent {
         "merge_parent"
     }
 
+    /// A merged item and the `and` of its filters are new (a negated
+    /// filter is a `not` the driver's walk pushes down wherever it stands).
+    fn reach(&self) -> usize {
+        2
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
         match expr {
             // In an `and` the `has` tests lead; in an `or` the `has no` ones.

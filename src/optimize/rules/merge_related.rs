@@ -17,6 +17,11 @@ impl Rule for MergeRelated {
         "merge_related"
     }
 
+    /// A merged item and the `or` of its filters are new.
+    fn reach(&self) -> usize {
+        2
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
         match expr {
             PlanExpr::Or(items) => {

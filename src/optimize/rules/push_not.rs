@@ -20,6 +20,11 @@ impl Rule for PushNot {
         "push_not"
     }
 
+    /// The negated items are new.
+    fn reach(&self) -> usize {
+        1
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
         let PlanExpr::Not(inner) = expr else {
             return (expr, false);
