@@ -6,10 +6,10 @@
 //! of pending work on the heap: each node is rebuilt after its children have
 //! been folded, through one overridable method per node kind.
 //!
-//! A fold that builds new structure under a node it rewrites can ask, through
-//! [`Fold::refold`], for the top levels of that node to be folded again; the
-//! parts below are taken as they are. The new structure is then folded in
-//! the same walk, without a second walk over the whole plan.
+//! A fold that builds new nodes under a node it rewrites can ask, through
+//! [`Fold::refold`], for those nodes to be folded and the node to be rebuilt
+//! again; everything else is taken as it is. The new structure is then
+//! folded in the same walk, without a second walk over the whole plan.
 
 use crate::check::plan::{FieldTest, Link, PlanExpr, Quantifier, Related};
 use crate::optimize::rules::complement;
@@ -56,11 +56,10 @@ pub trait Fold {
         self.fold_node(PlanExpr::Related(related))
     }
 
-    /// Asked after every `fold_*` call: `Some(n)` to fold the top `n` levels
-    /// of the node that call returned again (the node itself is level 1;
-    /// deeper parts are kept as they are, already folded). The default never
-    /// asks.
-    fn refold(&mut self) -> Option<usize> {
+    /// Asked after every `fold_*` call: `Some(new)` to fold the nodes
+    /// `new` names under the node that call returned, then rebuild that node
+    /// again through its `fold_*` method. The default never asks.
+    fn refold(&mut self) -> Option<NewNodes> {
         None
     }
 
@@ -82,12 +81,53 @@ pub(crate) fn fold_normalizing<F: Fold + ?Sized>(
     walk(folder, expr, true)
 }
 
+/// The new nodes under a node: its children at `children` (item indices of
+/// a list; 0 for the operand of a `not` or the filter of a relationship
+/// test), each down to `levels` levels (1: the child itself, 2: also its
+/// children, ...). Nodes below them are not new.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewNodes {
+    pub children: Vec<usize>,
+    pub levels: usize,
+}
+
+impl NewNodes {
+    /// Every one of `count` children, down to `levels` levels.
+    pub fn all(count: usize, levels: usize) -> Self {
+        NewNodes {
+            children: (0..count).collect(),
+            levels,
+        }
+    }
+}
+
+/// What part of a subtree a walk folds.
+enum Scope {
+    /// All of it.
+    All,
+    /// Its top `n` levels (the node itself is level 1). At 0 a subtree that
+    /// is not negated is kept as it is: folded already.
+    Top(usize),
+    /// The node itself and the new nodes under it.
+    New(NewNodes),
+}
+
+impl Scope {
+    /// The scope of the node's child at `index`.
+    fn child(&self, index: usize) -> Scope {
+        match self {
+            Scope::All => Scope::All,
+            Scope::Top(n) => Scope::Top(n.saturating_sub(1)),
+            Scope::New(new) if new.children.contains(&index) => Scope::Top(new.levels),
+            Scope::New(_) => Scope::Top(0),
+        }
+    }
+}
+
 /// Pending work of the iterative walk.
 enum Task {
-    /// Fold this subtree, negated if the flag is set: all of it (`None`) or
-    /// its top `n` levels. At 0 a subtree that is not negated is kept as it
-    /// is (folded already).
-    Visit(PlanExpr, bool, Option<usize>),
+    /// Fold this subtree, negated if the flag is set, within the scope.
+    Visit(PlanExpr, bool, Scope),
     /// Its child is folded (on top of the output stack): rebuild a `Not`.
     Not,
     /// Rebuild an `And` from the top `n` folded items.
@@ -102,21 +142,20 @@ enum Task {
 /// walk ever visits a subtree negated.
 fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanExpr, bool) {
     let mut moved = false;
-    let mut tasks = vec![Task::Visit(root, false, None)];
+    let mut tasks = vec![Task::Visit(root, false, Scope::All)];
     let mut done: Vec<PlanExpr> = Vec::new();
     while let Some(task) = tasks.pop() {
         let folded = match task {
             // Past the levels asked for, a subtree is folded already; but a
             // `not` that can move down is not where it belongs wherever it
             // stands, so a pushing walk takes it on.
-            Task::Visit(expr, false, Some(0)) if !(push && movable_not(&expr)) => {
+            Task::Visit(expr, false, Scope::Top(0)) if !(push && movable_not(&expr)) => {
                 done.push(expr);
                 continue;
             }
-            Task::Visit(expr, negated, levels) => {
-                // Levels count from where a node stood before a push: a
-                // pushed negation never moves a node further down.
-                let below = levels.map(|n| n.saturating_sub(1));
+            Task::Visit(expr, negated, scope) => {
+                // Scopes follow where a node stood before a push: a pushed
+                // negation never moves a node further down.
                 match expr {
                     PlanExpr::Const(value) => {
                         moved |= negated;
@@ -124,7 +163,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                     }
                     PlanExpr::Field(test) if negated => {
                         tasks.push(Task::Not);
-                        tasks.push(Task::Visit(PlanExpr::Field(test), false, levels));
+                        tasks.push(Task::Visit(PlanExpr::Field(test), false, scope));
                         continue;
                     }
                     PlanExpr::Field(test) => folder.fold_field(test),
@@ -132,10 +171,10 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                         let stays = !push || keeps_not(&inner);
                         if stays && !negated {
                             tasks.push(Task::Not);
-                            tasks.push(Task::Visit(*inner, false, below));
+                            tasks.push(Task::Visit(*inner, false, scope.child(0)));
                         } else {
                             moved = true;
-                            tasks.push(Task::Visit(*inner, !negated, below));
+                            tasks.push(Task::Visit(*inner, !negated, scope.child(0)));
                         }
                         continue;
                     }
@@ -148,7 +187,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                         } else {
                             Task::And(items.len())
                         });
-                        push_items(&mut tasks, items, negated, below);
+                        push_items(&mut tasks, items, negated, &scope);
                         continue;
                     }
                     PlanExpr::Or(items) => {
@@ -158,7 +197,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                         } else {
                             Task::Or(items.len())
                         });
-                        push_items(&mut tasks, items, negated, below);
+                        push_items(&mut tasks, items, negated, &scope);
                         continue;
                     }
                     PlanExpr::Related(related) => {
@@ -173,7 +212,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                             }
                         }
                         tasks.push(Task::Related(related.link, quantifier));
-                        tasks.push(Task::Visit(*related.filter, false, below));
+                        tasks.push(Task::Visit(*related.filter, false, scope.child(0)));
                         continue;
                     }
                 }
@@ -200,7 +239,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
             }
         };
         match folder.refold() {
-            Some(levels) => tasks.push(Task::Visit(folded, false, Some(levels))),
+            Some(new) => tasks.push(Task::Visit(folded, false, Scope::New(new))),
             None => done.push(folded),
         }
     }
@@ -224,12 +263,13 @@ fn movable_not(expr: &PlanExpr) -> bool {
 
 /// Queue the items of a list. Reversed, so the first item is folded first
 /// and the folded items land on `done` in their original order.
-fn push_items(tasks: &mut Vec<Task>, items: Vec<PlanExpr>, negated: bool, levels: Option<usize>) {
+fn push_items(tasks: &mut Vec<Task>, items: Vec<PlanExpr>, negated: bool, scope: &Scope) {
     tasks.extend(
         items
             .into_iter()
+            .enumerate()
             .rev()
-            .map(|item| Task::Visit(item, negated, levels)),
+            .map(|(index, item)| Task::Visit(item, negated, scope.child(index))),
     );
 }
 
@@ -296,11 +336,11 @@ mod tests {
         assert_eq!(flip.nodes, 8);
     }
 
-    /// Rewrites `true` into new structure and asks for `levels` of it to be
-    /// folded again; records every node it is given.
+    /// Rewrites `true` into new structure, names its first item as new,
+    /// down to `levels` levels, and records every node it is given.
     struct Expand {
         levels: usize,
-        pending: Option<usize>,
+        pending: Option<NewNodes>,
         seen: Vec<PlanExpr>,
     }
 
@@ -310,21 +350,24 @@ mod tests {
             if expr != PlanExpr::Const(true) {
                 return expr;
             }
-            self.pending = Some(self.levels);
+            self.pending = Some(NewNodes {
+                children: vec![0],
+                levels: self.levels,
+            });
             PlanExpr::And(vec![
-                PlanExpr::Const(false),
+                PlanExpr::Or(vec![PlanExpr::Const(false)]),
                 PlanExpr::Or(vec![PlanExpr::Const(false)]),
             ])
         }
-        fn refold(&mut self) -> Option<usize> {
+        fn refold(&mut self) -> Option<NewNodes> {
             self.pending.take()
         }
     }
 
     #[test]
-    fn refolds_the_levels_asked_for() {
+    fn refolds_the_new_nodes() {
         use PlanExpr::{And, Const, Or};
-        let built = || And(vec![Const(false), Or(vec![Const(false)])]);
+        let built = || And(vec![Or(vec![Const(false)]), Or(vec![Const(false)])]);
         let seen = |levels| {
             let mut expand = Expand {
                 levels,
@@ -335,7 +378,8 @@ mod tests {
             assert_eq!(out, Or(vec![built()]));
             expand.seen
         };
-        // Two levels: the new `and` and its items, not the `or`'s item.
+        // The new `and`, its first item and (at two levels) that item's
+        // operand; never the second item.
         assert_eq!(
             seen(2),
             vec![
@@ -346,7 +390,15 @@ mod tests {
                 Or(vec![built()]),
             ]
         );
-        assert_eq!(seen(1), vec![Const(true), built(), Or(vec![built()])]);
+        assert_eq!(
+            seen(1),
+            vec![
+                Const(true),
+                Or(vec![Const(false)]),
+                built(),
+                Or(vec![built()]),
+            ]
+        );
     }
 
     #[test]

@@ -6,12 +6,13 @@
 //! once, pushing every negation down on the way (`nnf.rs`) and running the
 //! rules at every node until none applies. A few rules build new nodes under
 //! the one they rewrite (`has P(a) and has P(b)` → `has P(a and b)`: the
-//! `and` is new); they say how deep ([`Rule::reach`]), and the fold goes
-//! over those levels again before it moves up. So every node the fold hands
-//! upwards is already at its fixed point, and one walk settles the plan:
-//! time grows with the plan's size, not with how deep rewrites cascade.
-//! Nothing recurses over the plan, so plans as deep as the checker allows
-//! optimize on a small stack.
+//! `and` is new); they say which ([`Rule::rewrite_built`]). Once the rules
+//! are done with the node, the fold simplifies those new nodes and brings
+//! the node back to the rules. So every node the fold hands upwards is at
+//! its fixed point, and one walk settles the plan: time grows with the
+//! plan's size, not with how deep rewrites cascade. Nothing recurses over
+//! the plan, so plans as deep as the checker allows optimize on a small
+//! stack.
 //!
 //! Every rule keeps the plan's meaning under SPEC §2.3's two-valued logic —
 //! which allows rewrites SQL's three-valued logic would not, but not all of
@@ -25,6 +26,7 @@
 //! or an `or` (contradictions, ranges, `in` lists), and merging relationship
 //! tests over one link.
 
+mod fingerprint;
 mod fold;
 mod nnf;
 pub mod rules;
@@ -35,15 +37,15 @@ use serde::Serialize;
 use crate::check::plan::{Plan, PlanExpr};
 use crate::error::limits::MAX_PLAN_DEPTH;
 
-pub use fold::Fold;
+pub use fold::{Fold, NewNodes};
 
 /// The most times the rules are run over one node before the fold moves on:
 /// a guard against two rules undoing each other forever.
 const MAX_NODE_ROUNDS: usize = 32;
 
 /// The most rule firings per node of the input, over the whole walk: the
-/// same guard for rules that keep asking for new levels to be folded. Real
-/// plans stay far below one firing per node.
+/// same guard for rules whose new nodes bring the node back to the rules.
+/// Real plans stay far below one firing per node.
 const MAX_FIRINGS_PER_NODE: usize = 32;
 
 /// One rewrite rule. It looks at one node — whose children are already
@@ -55,16 +57,28 @@ pub trait Rule: Sync {
     /// Rewrite `expr` into an equivalent expression; `true` if it changed.
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool);
 
-    /// How many levels below the node it returns a rewrite may leave nodes
-    /// no rule has seen yet: 0 (the default) for a rule that only drops,
-    /// reorders or splices simplified sub-expressions; 1 when it builds new
-    /// children (`not (a and b)` → `not a or not b`), and so on. It must
-    /// also bound how far down the rewrite moves the nodes it was given. A
-    /// new `not` that can move down needs no level: the walk pushes it
-    /// wherever it stands. The driver runs the rules over those levels
-    /// again; an answer too small leaves the plan short of its fixed point.
-    fn reach(&self) -> usize {
-        0
+    /// [`Rule::rewrite`], also naming the nodes of the result that the
+    /// rewrite built below it and no rule has seen yet (`not (a and b)` →
+    /// `not a or not b`: both items are new). The driver simplifies them
+    /// once the node's own rewrites are done (until then the other rules
+    /// see them as built), then runs the rules on the node again; a rule
+    /// that leaves a new node unnamed leaves the plan short of its fixed
+    /// point. A new `not` that can move down may go unnamed: the walk
+    /// pushes it wherever it stands. A rule that names new nodes says so in
+    /// [`Rule::builds`]. The default, for rules that only drop, reorder or
+    /// splice simplified sub-expressions (none of which moves a node
+    /// further down), names none.
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+        let (expr, changed) = self.rewrite(expr);
+        (expr, changed, NewNodes::default())
+    }
+
+    /// Whether [`Rule::rewrite_built`] may name new nodes. Once a rewrite of
+    /// a node has built some, the driver holds such rules back at that node
+    /// until the new nodes are simplified: they could move them where the
+    /// names no longer point.
+    fn builds(&self) -> bool {
+        false
     }
 }
 
@@ -168,14 +182,23 @@ fn size_and_depth(expr: &PlanExpr) -> (usize, usize) {
     (nodes, deepest)
 }
 
+/// The number of children of `expr`'s top node.
+fn child_count(expr: &PlanExpr) -> usize {
+    match expr {
+        PlanExpr::And(items) | PlanExpr::Or(items) => items.len(),
+        PlanExpr::Not(_) | PlanExpr::Related(_) => 1,
+        PlanExpr::Const(_) | PlanExpr::Field(_) => 0,
+    }
+}
+
 /// Applies every rule at every node, in one bottom-up walk.
 struct Driver<'a> {
     rules: &'a [&'a dyn Rule],
     trace: Option<&'a mut Vec<Firing>>,
     /// Firings allowed before the driver stops rewriting.
     firings_left: usize,
-    /// Levels of the node just returned that the walk must fold again.
-    refold: Option<usize>,
+    /// New nodes under the node just returned, for the walk to fold.
+    refold: Option<NewNodes>,
 }
 
 impl Fold for Driver<'_> {
@@ -184,15 +207,23 @@ impl Fold for Driver<'_> {
         // node on arrival, then the copy of each result stands in for the
         // next firing's "before". Plain optimization copies nothing.
         let mut snapshot = self.trace.as_ref().map(|_| expr.clone());
-        // How deep below this node lie nodes the rules have not seen.
-        let mut unsettled = 0;
-        for _ in 0..MAX_NODE_ROUNDS {
+        // The new nodes a rewrite of this node named, and whether another
+        // rewrite has changed the node since. Builders wait until the new
+        // nodes are simplified; the others never move a node further down,
+        // so after them the same levels under every child still reach all
+        // the new nodes.
+        let mut built: Option<NewNodes> = None;
+        let mut changed_since = false;
+        'rounds: for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
             for rule in self.rules {
                 if self.firings_left == 0 {
-                    break;
+                    break 'rounds;
                 }
-                let (after, changed) = rule.rewrite(expr);
+                if built.is_some() && rule.builds() {
+                    continue;
+                }
+                let (after, changed, new) = rule.rewrite_built(expr);
                 expr = after;
                 if !changed {
                     continue;
@@ -207,34 +238,90 @@ impl Fold for Driver<'_> {
                         after: expr.clone(),
                     });
                 }
-                unsettled += rule.reach();
+                if new.children.is_empty() {
+                    changed_since |= built.is_some();
+                } else if let Some(earlier) = &built {
+                    // A builder that did not say so: take both as far down
+                    // as they may reach.
+                    changed_since = true;
+                    built = Some(NewNodes {
+                        children: Vec::new(),
+                        levels: earlier.levels + new.levels,
+                    });
+                } else {
+                    built = Some(new);
+                }
             }
             if !round_changed {
                 break;
             }
         }
-        if unsettled > 0 {
-            // New nodes below: the walk folds them (pushing their negations
-            // down on the way), then brings this node back here with its
-            // children settled. A trace shows that push on its own, as at
-            // the start; the walk still makes it, so that it folds every node
-            // the push rebuilds.
-            if let Some(trace) = self.trace.as_deref_mut() {
-                let (normal, moved) = nnf::negation_normal_form(expr.clone());
-                if moved {
-                    trace.push(Firing {
-                        rule: nnf::NAME,
-                        before: expr.clone(),
-                        after: normal,
-                    });
-                }
-            }
-            self.refold = Some(unsettled + 1);
+        if let Some(new) = built {
+            let new = if changed_since {
+                NewNodes::all(child_count(&expr), new.levels)
+            } else {
+                new
+            };
+            self.refold_new(&expr, new);
         }
         expr
     }
 
-    fn refold(&mut self) -> Option<usize> {
+    fn refold(&mut self) -> Option<NewNodes> {
         self.refold.take()
+    }
+}
+
+impl Driver<'_> {
+    /// Has the walk simplify the new nodes under `expr` (pushing their
+    /// negations down on the way), then bring `expr` back to the rules. A
+    /// trace shows that push on its own, as at the start; the walk still
+    /// makes it, so that it folds every node the push rebuilds.
+    fn refold_new(&mut self, expr: &PlanExpr, new: NewNodes) {
+        if let Some(trace) = self.trace.as_deref_mut() {
+            let (normal, moved) = nnf::negation_normal_form(expr.clone());
+            if moved {
+                trace.push(Firing {
+                    rule: nnf::NAME,
+                    before: expr.clone(),
+                    after: normal,
+                });
+            }
+        }
+        self.refold = Some(new);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::plan::{Direction, Quantifier};
+    use crate::optimize::rules::build::*;
+
+    fn plan(filter: PlanExpr) -> Plan {
+        Plan {
+            entity: "e".into(),
+            filter,
+        }
+    }
+
+    /// `has up(has up(... leaf))`, `levels` deep.
+    fn tower(levels: usize, leaf: PlanExpr) -> PlanExpr {
+        let up = link("up", Direction::ToParent);
+        (0..levels).fold(leaf, |inner, _| has(&up, Quantifier::Any, inner))
+    }
+
+    #[test]
+    fn cascading_merges_settle_in_one_walk() {
+        // Each merge of two parents builds the next one below: forty in a
+        // row. A walk per level would take forty walks (the driver once
+        // stopped at sixteen, short of the fixed point).
+        let input = and(vec![tower(40, flag("a")), tower(40, flag("b"))]);
+        let (out, firings) = optimize_traced(plan(input));
+        let expected = tower(40, and(vec![flag("a"), flag("b")]));
+        assert_eq!(out.filter, expected);
+        let merges = firings.iter().filter(|f| f.rule == "merge_parent").count();
+        assert_eq!(merges, 40);
+        assert_eq!(optimize(out.clone()), out);
     }
 }
