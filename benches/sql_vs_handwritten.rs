@@ -14,6 +14,8 @@
 //!   `target/bench/sql-demo-N.db` and reused.
 //! - `SEGQL_BENCH_RUNS`: interleaved runs per query for the summary's
 //!   medians (default 31).
+//! - `SEGQL_BENCH_CASES`: a comma-separated list of case names to run
+//!   (default: all).
 //!
 //! For the million-contact figures:
 //! `SEGQL_BENCH_CONTACTS=1000000 SEGQL_BENCH_RUNS=5 cargo bench --bench sql_vs_handwritten`.
@@ -77,7 +79,18 @@ fn days_ago(days: i64) -> String {
         .to_string()
 }
 
+/// The cases `SEGQL_BENCH_CASES` selects (all when unset).
 fn cases() -> Vec<Case> {
+    let wanted = std::env::var("SEGQL_BENCH_CASES").ok();
+    let selected = |case: &Case| {
+        wanted
+            .as_deref()
+            .is_none_or(|names| names.split(',').any(|n| n.trim() == case.name))
+    };
+    all_cases().into_iter().filter(selected).collect()
+}
+
+fn all_cases() -> Vec<Case> {
     vec![
         Case {
             name: "spec_example",
@@ -150,6 +163,30 @@ fn cases() -> Vec<Case> {
                  AND NOT EXISTS (SELECT 1 FROM interaction i WHERE i.contact_id = c.id AND i.type = 4) \
                  AND c.email IS NOT NULL AND c.email NOT ILIKE '%@example.com' ORDER BY c.id",
             ),
+        },
+        // Written the way a tree designer produces it: one `has` per branch,
+        // which the optimizer merges into one.
+        Case {
+            name: "or_of_has",
+            segment: r#"contact where has lead(status = "Qualified") or has lead(topic = "Contoso Ltd Conference") or has lead(score >= 90)"#,
+            hand: hand(
+                "SELECT c.id FROM contact c WHERE EXISTS (SELECT 1 FROM lead l \
+                 WHERE l.contact_id = c.id AND (l.status = ?1 OR l.topic = ?2 OR l.score >= ?3)) \
+                 ORDER BY c.id",
+                vec![SqlParam::Integer(1), text("Contoso Ltd Conference"), SqlParam::Integer(90)],
+            ),
+            hand_pg: None,
+        },
+        // Two dotted paths through the same parent: one hop after optimizing.
+        Case {
+            name: "parent_paths",
+            segment: r#"contact where account.industry = "Retail" and account.employees >= 1000"#,
+            hand: hand(
+                "SELECT c.id FROM contact c JOIN account a ON a.id = c.account_id \
+                 WHERE a.industry = ?1 AND a.employees >= ?2 ORDER BY c.id",
+                vec![SqlParam::Integer(8), SqlParam::Integer(1000)],
+            ),
+            hand_pg: None,
         },
         // The optimizer's showcase: equalities on one field become one `in`.
         Case {
