@@ -1,6 +1,11 @@
 //! Optimization time of generated plans of 100, 1,000 and 10,000 nodes. The
-//! driver does a bounded number of linear passes, so time per node should
-//! stay roughly flat as plans grow.
+//! driver settles a plan in one walk, so time per node should stay roughly
+//! flat as plans grow.
+//!
+//! Two shapes: `optimize` is a random tree of `and`, `or`, `not` and `has`
+//! over many fields; `optimize_long_or` is one `or` of `and`s, the shape
+//! that makes rules looking for equal items in a list (duplicates,
+//! complements, absorption) quadratic if they compare every pair.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
@@ -105,6 +110,30 @@ fn plan_expr(rng: &mut ChaCha8Rng, nodes: usize) -> PlanExpr {
     }
 }
 
+/// One `or` of `nodes / 4` `and`s of two tests on their own fields (four
+/// nodes each: the `and`, two tests, a `not`).
+fn long_or(nodes: usize) -> PlanExpr {
+    let test = |name: String, op| {
+        PlanExpr::Field(FieldTest {
+            field: field(&name, ValueType::Integer),
+            test: Test::Compare {
+                op,
+                value: Value::Integer(1),
+            },
+        })
+    };
+    PlanExpr::Or(
+        (0..nodes / 4)
+            .map(|i| {
+                PlanExpr::And(vec![
+                    test(format!("a{i}"), CmpOp::Eq),
+                    PlanExpr::Not(Box::new(test(format!("b{i}"), CmpOp::Lt))),
+                ])
+            })
+            .collect(),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("optimize");
     for nodes in [100, 1_000, 10_000] {
@@ -112,6 +141,19 @@ fn bench(c: &mut Criterion) {
         let plan = Plan {
             entity: "contact".into(),
             filter: plan_expr(&mut rng, nodes),
+        };
+        group.throughput(Throughput::Elements(nodes as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(nodes), &plan, |b, plan| {
+            b.iter_batched(|| plan.clone(), optimize, BatchSize::SmallInput)
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("optimize_long_or");
+    for nodes in [100, 1_000, 10_000] {
+        let plan = Plan {
+            entity: "contact".into(),
+            filter: long_or(nodes),
         };
         group.throughput(Throughput::Elements(nodes as u64));
         group.bench_with_input(BenchmarkId::from_parameter(nodes), &plan, |b, plan| {

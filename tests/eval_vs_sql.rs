@@ -111,16 +111,7 @@ impl Gen<'_> {
         let schema = self.schema;
         let e = schema.entity(entity).unwrap();
         let f = &e.fields[self.rng.gen_range(0..e.fields.len())];
-        let ty = match &f.ty {
-            FieldType::Uuid => ValueType::Uuid,
-            FieldType::Text => ValueType::Text,
-            FieldType::Integer => ValueType::Integer,
-            FieldType::Decimal => ValueType::Decimal,
-            FieldType::Bool => ValueType::Bool,
-            FieldType::Date => ValueType::Date,
-            FieldType::DateTime => ValueType::DateTime,
-            FieldType::Choice(_) => ValueType::Choice,
-        };
+        let ty = segql::check::value_type(&f.ty);
         let field = FieldRef {
             entity: e.name.clone(),
             field: f.name.clone(),

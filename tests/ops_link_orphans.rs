@@ -14,16 +14,19 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
 }
 
+/// One link-orphans run with the default schema at `now()`.
+// The library's own error type, returned once per test run.
+#[allow(clippy::result_large_err)]
+fn try_run(conn: &mut rusqlite::Connection, dry_run: bool) -> Result<LinkReport, Error> {
+    let options = LinkOptions {
+        dry_run,
+        now: now(),
+    };
+    link_orphans_sqlite(conn, &crm_schema(), &options)
+}
+
 fn run(conn: &mut rusqlite::Connection, dry_run: bool) -> LinkReport {
-    link_orphans_sqlite(
-        conn,
-        &crm_schema(),
-        &LinkOptions {
-            dry_run,
-            now: now(),
-        },
-    )
-    .unwrap()
+    try_run(conn, dry_run).unwrap()
 }
 
 /// The contact a lead points at.
@@ -342,15 +345,7 @@ fn a_missing_column_is_named_and_nothing_changes() {
     conn.execute_batch("ALTER TABLE contact DROP COLUMN marketing_only")
         .unwrap();
     let before = checksum_sqlite(&conn);
-    let err = link_orphans_sqlite(
-        &mut conn,
-        &crm_schema(),
-        &LinkOptions {
-            dry_run: false,
-            now: now(),
-        },
-    )
-    .unwrap_err();
+    let err = try_run(&mut conn, false).unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("'marketing_only'"), "{message}");
@@ -363,15 +358,7 @@ fn a_missing_table_is_named() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     conn.execute_batch("CREATE TABLE contact (id TEXT)")
         .unwrap();
-    let err = link_orphans_sqlite(
-        &mut conn,
-        &crm_schema(),
-        &LinkOptions {
-            dry_run: false,
-            now: now(),
-        },
-    )
-    .unwrap_err();
+    let err = try_run(&mut conn, false).unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     assert!(err.to_string().contains("table 'lead'"), "{err}");
 }
@@ -387,15 +374,7 @@ fn a_concurrent_writer_gives_a_clear_error_and_nothing_changes() {
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let started = std::time::Instant::now();
-    let err = link_orphans_sqlite(
-        &mut conn,
-        &crm_schema(),
-        &LinkOptions {
-            dry_run: false,
-            now: now(),
-        },
-    )
-    .unwrap_err();
+    let err = try_run(&mut conn, false).unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     assert!(
@@ -425,15 +404,7 @@ fn a_failing_statement_rolls_back_everything() {
     ))
     .unwrap();
     let before = checksum_sqlite(&conn);
-    let err = link_orphans_sqlite(
-        &mut conn,
-        &crm_schema(),
-        &LinkOptions {
-            dry_run: false,
-            now: now(),
-        },
-    )
-    .unwrap_err();
+    let err = try_run(&mut conn, false).unwrap_err();
     assert!(err.to_string().contains("refused by trigger"), "{err}");
     assert_eq!(checksum_sqlite(&conn), before);
     assert_eq!(count(&conn, "SELECT count(*) FROM sqlite_temp_master"), 0);

@@ -241,16 +241,7 @@ fn now() -> DateTime<Utc> {
 
 fn field_ref(entity: &str, field: &str) -> FieldRef {
     let schema = crm_schema();
-    let ty = match &schema.entity(entity).unwrap().field(field).unwrap().ty {
-        FieldType::Uuid => ValueType::Uuid,
-        FieldType::Text => ValueType::Text,
-        FieldType::Integer => ValueType::Integer,
-        FieldType::Decimal => ValueType::Decimal,
-        FieldType::Bool => ValueType::Bool,
-        FieldType::Date => ValueType::Date,
-        FieldType::DateTime => ValueType::DateTime,
-        FieldType::Choice(_) => ValueType::Choice,
-    };
+    let ty = segql::check::value_type(&schema.entity(entity).unwrap().field(field).unwrap().ty);
     FieldRef {
         entity: entity.into(),
         field: field.into(),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::schema::FieldType;
-use crate::sql::{sqlite, SqlParam, SqlQuery};
+use crate::sql::SqlQuery;
 
 /// How long a data-changing operation waits for a lock held by another writer
 /// before it gives up with a clear error (SQLite busy timeout, PostgreSQL
@@ -234,33 +234,6 @@ fn to_sqlite(p: &Param) -> rusqlite::types::Value {
     }
 }
 
-/// A compiled query's parameter as SQLite stores it (SPEC §3.1).
-fn sql_to_sqlite(p: &SqlParam) -> rusqlite::types::Value {
-    use rusqlite::types::Value;
-    match p {
-        SqlParam::Bool(b) => Value::Integer(i64::from(*b)),
-        SqlParam::Integer(i) => Value::Integer(*i),
-        SqlParam::Real(x) => Value::Real(*x),
-        SqlParam::Text(s) => Value::Text(s.clone()),
-        SqlParam::Uuid(u) => Value::Text(u.hyphenated().to_string()),
-        SqlParam::Date(d) => Value::Text(d.format(sqlite::DATE_FORMAT).to_string()),
-        SqlParam::DateTime(t) => Value::Text(t.format(sqlite::DATETIME_FORMAT).to_string()),
-    }
-}
-
-/// A compiled query's parameter, bound with its own PostgreSQL type.
-fn sql_to_pg(p: &SqlParam) -> &(dyn postgres::types::ToSql + Sync) {
-    match p {
-        SqlParam::Bool(b) => b,
-        SqlParam::Integer(i) => i,
-        SqlParam::Real(x) => x,
-        SqlParam::Text(s) => s,
-        SqlParam::Uuid(u) => u,
-        SqlParam::Date(d) => d,
-        SqlParam::DateTime(t) => t,
-    }
-}
-
 /// A database error from SQLite, with a plain message for a lock held by
 /// another connection.
 pub(crate) fn sqlite_error(e: rusqlite::Error) -> Error {
@@ -339,7 +312,11 @@ impl Conn for SqliteConn<'_> {
                 [],
             )
             .map_err(sqlite_error)?;
-        let values: Vec<rusqlite::types::Value> = query.params.iter().map(sql_to_sqlite).collect();
+        let values: Vec<rusqlite::types::Value> = query
+            .params
+            .iter()
+            .map(crate::sql::sqlite_exec::value)
+            .collect();
         let n = self
             .0
             .execute(
@@ -455,8 +432,11 @@ impl Conn for PgConn<'_, '_> {
                 "CREATE TEMP TABLE {table} (id uuid PRIMARY KEY) ON COMMIT DROP"
             ))
             .map_err(pg_error)?;
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            query.params.iter().map(sql_to_pg).collect();
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = query
+            .params
+            .iter()
+            .map(crate::sql::postgres_exec::param)
+            .collect();
         let n = self
             .0
             .execute(

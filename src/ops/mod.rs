@@ -65,14 +65,9 @@ pub fn link_orphans_sqlite(
     schema: &Schema,
     options: &LinkOptions,
 ) -> Result<LinkReport> {
-    conn.busy_timeout(LOCK_WAIT).map_err(sqlite_error)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
-    // On any error `tx` is dropped, which rolls back.
-    let report = link_orphans::run(&mut SqliteConn(&tx), schema, options)?;
-    finish_sqlite(tx, options.dry_run)?;
-    Ok(report)
+    in_sqlite_transaction(conn, options.dry_run, |tx| {
+        link_orphans::run(&mut SqliteConn(tx), schema, options)
+    })
 }
 
 /// [`link_orphans_sqlite`] for PostgreSQL: the same rules and report, in one
@@ -83,27 +78,48 @@ pub fn link_orphans_postgres(
     schema: &Schema,
     options: &LinkOptions,
 ) -> Result<LinkReport> {
+    in_postgres_transaction(client, options.dry_run, |tx| {
+        link_orphans::run(&mut PgConn(tx), schema, options)
+    })
+}
+
+/// Runs `work` in one `BEGIN IMMEDIATE` transaction (the write lock up front,
+/// waiting at most [`LOCK_WAIT`] for it) and commits, or rolls back on a dry
+/// run. On an error the transaction is dropped, which rolls back.
+fn in_sqlite_transaction<T>(
+    conn: &mut rusqlite::Connection,
+    dry_run: bool,
+    work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    conn.busy_timeout(LOCK_WAIT).map_err(sqlite_error)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite_error)?;
+    let done = work(&tx)?;
+    if dry_run {
+        tx.rollback().map_err(sqlite_error)?;
+    } else {
+        tx.commit().map_err(sqlite_error)?;
+    }
+    Ok(done)
+}
+
+/// [`in_sqlite_transaction`] for PostgreSQL: waiting for locks held by other
+/// writers is bounded by `lock_timeout` = [`LOCK_WAIT`].
+fn in_postgres_transaction<T>(
+    client: &mut postgres::Client,
+    dry_run: bool,
+    work: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
     let mut tx = client.transaction().map_err(pg_error)?;
     set_lock_timeout(&mut tx)?;
-    let report = link_orphans::run(&mut PgConn(&mut tx), schema, options)?;
-    finish_postgres(tx, options.dry_run)?;
-    Ok(report)
-}
-
-fn finish_sqlite(tx: rusqlite::Transaction<'_>, dry_run: bool) -> Result<()> {
+    let done = work(&mut tx)?;
     if dry_run {
-        tx.rollback().map_err(sqlite_error)
+        tx.rollback().map_err(pg_error)?;
     } else {
-        tx.commit().map_err(sqlite_error)
+        tx.commit().map_err(pg_error)?;
     }
-}
-
-fn finish_postgres(tx: postgres::Transaction<'_>, dry_run: bool) -> Result<()> {
-    if dry_run {
-        tx.rollback().map_err(pg_error)
-    } else {
-        tx.commit().map_err(pg_error)
-    }
+    Ok(done)
 }
 
 fn set_lock_timeout(tx: &mut postgres::Transaction<'_>) -> Result<()> {
@@ -142,21 +158,11 @@ pub fn update_sqlite(
     options: &UpdateOptions,
 ) -> Result<UpdateReport> {
     let ids = sql::to_sql(plan, schema, &sql::Sqlite, &id_query(options))?;
-    conn.busy_timeout(LOCK_WAIT).map_err(sqlite_error)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
-    sql::verify_layout_sqlite(&tx, schema, plan)?;
-    let report = update::run(
-        &mut SqliteConn(&tx),
-        schema,
-        plan,
-        &ids,
-        assignments,
-        options,
-    )?;
-    finish_sqlite(tx, options.dry_run)?;
-    Ok(report)
+    in_sqlite_transaction(conn, options.dry_run, |tx| {
+        sql::verify_layout_sqlite(tx, schema, plan)?;
+        let mut conn = SqliteConn(tx);
+        update::run(&mut conn, schema, plan, &ids, assignments, options)
+    })
 }
 
 /// [`update_sqlite`] for PostgreSQL: one transaction; waiting for row locks
@@ -170,18 +176,9 @@ pub fn update_postgres(
 ) -> Result<UpdateReport> {
     let ids = sql::to_sql(plan, schema, &sql::Postgres, &id_query(options))?;
     sql::verify_layout_postgres(client, schema, plan)?;
-    let mut tx = client.transaction().map_err(pg_error)?;
-    set_lock_timeout(&mut tx)?;
-    let report = update::run(
-        &mut PgConn(&mut tx),
-        schema,
-        plan,
-        &ids,
-        assignments,
-        options,
-    )?;
-    finish_postgres(tx, options.dry_run)?;
-    Ok(report)
+    in_postgres_transaction(client, options.dry_run, |tx| {
+        update::run(&mut PgConn(tx), schema, plan, &ids, assignments, options)
+    })
 }
 
 fn id_query(options: &UpdateOptions) -> sql::SqlOptions {

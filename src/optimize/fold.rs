@@ -5,8 +5,14 @@
 //! stack in a debug build. [`Fold::fold_expr`] therefore keeps its own stack
 //! of pending work on the heap: each node is rebuilt after its children have
 //! been folded, through one overridable method per node kind.
+//!
+//! A fold that builds new nodes under a node it rewrites can ask, through
+//! [`Fold::refold`], for those nodes to be folded and the node to be rebuilt
+//! again; everything else is taken as it is. The new structure is then
+//! folded in the same walk, without a second walk over the whole plan.
 
 use crate::check::plan::{FieldTest, Link, PlanExpr, Quantifier, Related};
+use crate::optimize::rules::complement;
 
 /// A rewrite of a plan expression, applied bottom-up: every `fold_*` method
 /// receives a node whose children are already folded.
@@ -50,17 +56,78 @@ pub trait Fold {
         self.fold_node(PlanExpr::Related(related))
     }
 
+    /// Asked after every `fold_*` call: `Some(new)` to fold the nodes
+    /// `new` names under the node that call returned, then rebuild that node
+    /// again through its `fold_*` method. The default never asks.
+    fn refold(&mut self) -> Option<NewNodes> {
+        None
+    }
+
     /// Fold a whole tree, children first. Iterative: the depth of the tree
     /// costs heap, not stack.
     fn fold_expr(&mut self, expr: PlanExpr) -> PlanExpr {
-        walk(self, expr)
+        walk(self, expr, false).0
+    }
+}
+
+/// Fold a whole tree as [`Fold::fold_expr`] does, pushing every `not` down
+/// on the way (negation normal form, see `nnf.rs`): each node is handed to
+/// the folder as it stands after the push. Also says whether a negation
+/// moved.
+pub(crate) fn fold_normalizing<F: Fold + ?Sized>(
+    folder: &mut F,
+    expr: PlanExpr,
+) -> (PlanExpr, bool) {
+    walk(folder, expr, true)
+}
+
+/// The new nodes under a node: its children at `children` (item indices of
+/// a list; 0 for the operand of a `not` or the filter of a relationship
+/// test), each down to `levels` levels (1: the child itself, 2: also its
+/// children, ...). Nodes below them are not new.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewNodes {
+    pub children: Vec<usize>,
+    pub levels: usize,
+}
+
+impl NewNodes {
+    /// Every one of `count` children, down to `levels` levels.
+    pub fn all(count: usize, levels: usize) -> Self {
+        NewNodes {
+            children: (0..count).collect(),
+            levels,
+        }
+    }
+}
+
+/// What part of a subtree a walk folds.
+enum Scope {
+    /// All of it.
+    All,
+    /// Its top `n` levels (the node itself is level 1). At 0 a subtree that
+    /// is not negated is kept as it is: folded already.
+    Top(usize),
+    /// The node itself and the new nodes under it.
+    New(NewNodes),
+}
+
+impl Scope {
+    /// The scope of the node's child at `index`.
+    fn child(&self, index: usize) -> Scope {
+        match self {
+            Scope::All => Scope::All,
+            Scope::Top(n) => Scope::Top(n.saturating_sub(1)),
+            Scope::New(new) if new.children.contains(&index) => Scope::Top(new.levels),
+            Scope::New(_) => Scope::Top(0),
+        }
     }
 }
 
 /// Pending work of the iterative walk.
 enum Task {
-    /// Fold this subtree.
-    Visit(PlanExpr),
+    /// Fold this subtree, negated if the flag is set, within the scope.
+    Visit(PlanExpr, bool, Scope),
     /// Its child is folded (on top of the output stack): rebuild a `Not`.
     Not,
     /// Rebuild an `And` from the top `n` folded items.
@@ -71,56 +138,139 @@ enum Task {
     Related(Link, Quantifier),
 }
 
-fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr) -> PlanExpr {
-    let mut tasks = vec![Task::Visit(root)];
+/// The walk behind both folds; `push` moves negations down. Only a pushing
+/// walk ever visits a subtree negated.
+fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanExpr, bool) {
+    let mut moved = false;
+    let mut tasks = vec![Task::Visit(root, false, Scope::All)];
     let mut done: Vec<PlanExpr> = Vec::new();
     while let Some(task) = tasks.pop() {
-        match task {
-            Task::Visit(expr) => match expr {
-                PlanExpr::Const(value) => done.push(folder.fold_const(value)),
-                PlanExpr::Field(test) => done.push(folder.fold_field(test)),
-                PlanExpr::Not(inner) => {
-                    tasks.push(Task::Not);
-                    tasks.push(Task::Visit(*inner));
+        let folded = match task {
+            // Past the levels asked for, a subtree is folded already; but a
+            // `not` that can move down is not where it belongs wherever it
+            // stands, so a pushing walk takes it on.
+            Task::Visit(expr, false, Scope::Top(0)) if !(push && movable_not(&expr)) => {
+                done.push(expr);
+                continue;
+            }
+            Task::Visit(expr, negated, scope) => {
+                // Scopes follow where a node stood before a push: a pushed
+                // negation never moves a node further down.
+                match expr {
+                    PlanExpr::Const(value) => {
+                        moved |= negated;
+                        folder.fold_const(value != negated)
+                    }
+                    PlanExpr::Field(test) if negated => {
+                        tasks.push(Task::Not);
+                        tasks.push(Task::Visit(PlanExpr::Field(test), false, scope));
+                        continue;
+                    }
+                    PlanExpr::Field(test) => folder.fold_field(test),
+                    PlanExpr::Not(inner) => {
+                        let stays = !push || keeps_not(&inner);
+                        if stays && !negated {
+                            tasks.push(Task::Not);
+                            tasks.push(Task::Visit(*inner, false, scope.child(0)));
+                        } else {
+                            moved = true;
+                            tasks.push(Task::Visit(*inner, !negated, scope.child(0)));
+                        }
+                        continue;
+                    }
+                    // An empty list turns into the other empty list: `not
+                    // and()` = `not true` = `false` = `or()`.
+                    PlanExpr::And(items) => {
+                        moved |= negated;
+                        tasks.push(if negated {
+                            Task::Or(items.len())
+                        } else {
+                            Task::And(items.len())
+                        });
+                        push_items(&mut tasks, items, negated, &scope);
+                        continue;
+                    }
+                    PlanExpr::Or(items) => {
+                        moved |= negated;
+                        tasks.push(if negated {
+                            Task::And(items.len())
+                        } else {
+                            Task::Or(items.len())
+                        });
+                        push_items(&mut tasks, items, negated, &scope);
+                        continue;
+                    }
+                    PlanExpr::Related(related) => {
+                        let mut quantifier = related.quantifier;
+                        if negated {
+                            match complement(quantifier) {
+                                Some(q) => {
+                                    moved = true;
+                                    quantifier = q;
+                                }
+                                None => tasks.push(Task::Not),
+                            }
+                        }
+                        tasks.push(Task::Related(related.link, quantifier));
+                        tasks.push(Task::Visit(*related.filter, false, scope.child(0)));
+                        continue;
+                    }
                 }
-                PlanExpr::And(items) => {
-                    tasks.push(Task::And(items.len()));
-                    // Reversed, so the first item is folded first and the
-                    // folded items land on `done` in their original order.
-                    tasks.extend(items.into_iter().rev().map(Task::Visit));
-                }
-                PlanExpr::Or(items) => {
-                    tasks.push(Task::Or(items.len()));
-                    tasks.extend(items.into_iter().rev().map(Task::Visit));
-                }
-                PlanExpr::Related(related) => {
-                    tasks.push(Task::Related(related.link, related.quantifier));
-                    tasks.push(Task::Visit(*related.filter));
-                }
-            },
+            }
             Task::Not => {
                 let inner = pop(&mut done);
-                done.push(folder.fold_not(inner));
+                folder.fold_not(inner)
             }
             Task::And(n) => {
                 let items = done.split_off(done.len() - n);
-                done.push(folder.fold_and(items));
+                folder.fold_and(items)
             }
             Task::Or(n) => {
                 let items = done.split_off(done.len() - n);
-                done.push(folder.fold_or(items));
+                folder.fold_or(items)
             }
             Task::Related(link, quantifier) => {
                 let filter = Box::new(pop(&mut done));
-                done.push(folder.fold_related(Related {
+                folder.fold_related(Related {
                     link,
                     quantifier,
                     filter,
-                }));
+                })
             }
+        };
+        match folder.refold() {
+            Some(new) => tasks.push(Task::Visit(folded, false, Scope::New(new))),
+            None => done.push(folded),
         }
     }
-    pop(&mut done)
+    (pop(&mut done), moved)
+}
+
+/// Whether a `not` stays over `inner` in negation normal form: over a field
+/// test, or a relationship test with no complementary quantifier.
+fn keeps_not(inner: &PlanExpr) -> bool {
+    match inner {
+        PlanExpr::Field(_) => true,
+        PlanExpr::Related(r) => complement(r.quantifier).is_none(),
+        _ => false,
+    }
+}
+
+/// Whether `expr` is a `not` that negation normal form moves down.
+fn movable_not(expr: &PlanExpr) -> bool {
+    matches!(expr, PlanExpr::Not(inner) if !keeps_not(inner))
+}
+
+/// Queue the items of a list. Reversed, so the first item is folded first
+/// and the folded items land on `done` in their original order.
+fn push_items(tasks: &mut Vec<Task>, items: Vec<PlanExpr>, negated: bool, scope: &Scope) {
+    tasks.extend(
+        items
+            .into_iter()
+            .enumerate()
+            .rev()
+            .map(|(index, item)| Task::Visit(item, negated, scope.child(index))),
+    );
 }
 
 /// Every rebuild task is pushed after the visits of its children, so their
@@ -184,6 +334,71 @@ mod tests {
         ]);
         assert_eq!(out, expected);
         assert_eq!(flip.nodes, 8);
+    }
+
+    /// Rewrites `true` into new structure, names its first item as new,
+    /// down to `levels` levels, and records every node it is given.
+    struct Expand {
+        levels: usize,
+        pending: Option<NewNodes>,
+        seen: Vec<PlanExpr>,
+    }
+
+    impl Fold for Expand {
+        fn fold_node(&mut self, expr: PlanExpr) -> PlanExpr {
+            self.seen.push(expr.clone());
+            if expr != PlanExpr::Const(true) {
+                return expr;
+            }
+            self.pending = Some(NewNodes {
+                children: vec![0],
+                levels: self.levels,
+            });
+            PlanExpr::And(vec![
+                PlanExpr::Or(vec![PlanExpr::Const(false)]),
+                PlanExpr::Or(vec![PlanExpr::Const(false)]),
+            ])
+        }
+        fn refold(&mut self) -> Option<NewNodes> {
+            self.pending.take()
+        }
+    }
+
+    #[test]
+    fn refolds_the_new_nodes() {
+        use PlanExpr::{And, Const, Or};
+        let built = || And(vec![Or(vec![Const(false)]), Or(vec![Const(false)])]);
+        let seen = |levels| {
+            let mut expand = Expand {
+                levels,
+                pending: None,
+                seen: Vec::new(),
+            };
+            let out = expand.fold_expr(Or(vec![Const(true)]));
+            assert_eq!(out, Or(vec![built()]));
+            expand.seen
+        };
+        // The new `and`, its first item and (at two levels) that item's
+        // operand; never the second item.
+        assert_eq!(
+            seen(2),
+            vec![
+                Const(true),
+                Const(false),
+                Or(vec![Const(false)]),
+                built(),
+                Or(vec![built()]),
+            ]
+        );
+        assert_eq!(
+            seen(1),
+            vec![
+                Const(true),
+                Or(vec![Const(false)]),
+                built(),
+                Or(vec![built()]),
+            ]
+        );
     }
 
     #[test]

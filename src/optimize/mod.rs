@@ -2,11 +2,17 @@
 //! fixed point.
 //!
 //! Each rule (one per file under `rules/`) rewrites a single node whose
-//! children are already simplified. A pass first pushes every negation down
-//! in one top-down walk (`nnf.rs`), then folds the tree bottom-up with every
-//! rule at every node; passes repeat until one changes nothing or
-//! [`MAX_PASSES`] is reached. Nothing recurses over the plan, so plans as
-//! deep as the checker allows optimize on a small stack.
+//! children are already simplified. The driver folds the tree bottom-up
+//! once, pushing every negation down on the way (`nnf.rs`) and running the
+//! rules at every node until none applies. A few rules build new nodes under
+//! the one they rewrite (`has P(a) and has P(b)` → `has P(a and b)`: the
+//! `and` is new); they say which ([`Rule::rewrite_built`]). Once the rules
+//! are done with the node, the fold simplifies those new nodes and brings
+//! the node back to the rules. So every node the fold hands upwards is at
+//! its fixed point, and one walk settles the plan: time grows with the
+//! plan's size, not with how deep rewrites cascade. Nothing recurses over
+//! the plan, so plans as deep as the checker allows optimize on a small
+//! stack.
 //!
 //! Every rule keeps the plan's meaning under SPEC §2.3's two-valued logic —
 //! which allows rewrites SQL's three-valued logic would not, but not all of
@@ -20,6 +26,7 @@
 //! or an `or` (contradictions, ranges, `in` lists), and merging relationship
 //! tests over one link.
 
+mod fingerprint;
 mod fold;
 mod nnf;
 pub mod rules;
@@ -30,16 +37,16 @@ use serde::Serialize;
 use crate::check::plan::{Plan, PlanExpr};
 use crate::error::limits::MAX_PLAN_DEPTH;
 
-pub use fold::Fold;
+pub use fold::{Fold, NewNodes};
 
-/// The most passes over the whole plan. Each pass brings every node to a
-/// local fixed point; later passes only pick up what a rewrite exposed higher
-/// up, so simple plans settle in two or three.
-pub const MAX_PASSES: usize = 16;
-
-/// The most times the rules are run over one node within one pass: a guard
-/// against two rules undoing each other forever.
+/// The most times the rules are run over one node before the fold moves on:
+/// a guard against two rules undoing each other forever.
 const MAX_NODE_ROUNDS: usize = 32;
+
+/// The most rule firings per node of the input, over the whole walk: the
+/// same guard for rules whose new nodes bring the node back to the rules.
+/// Real plans stay far below one firing per node.
+const MAX_FIRINGS_PER_NODE: usize = 32;
 
 /// One rewrite rule. It looks at one node — whose children are already
 /// simplified — and returns the node, rewritten or not, and whether it
@@ -49,6 +56,30 @@ pub trait Rule: Sync {
     fn name(&self) -> &'static str;
     /// Rewrite `expr` into an equivalent expression; `true` if it changed.
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool);
+
+    /// [`Rule::rewrite`], also naming the nodes of the result that the
+    /// rewrite built below it and no rule has seen yet (`not (a and b)` →
+    /// `not a or not b`: both items are new). The driver simplifies them
+    /// once the node's own rewrites are done (until then the other rules
+    /// see them as built), then runs the rules on the node again; a rule
+    /// that leaves a new node unnamed leaves the plan short of its fixed
+    /// point. A new `not` that can move down may go unnamed: the walk
+    /// pushes it wherever it stands. A rule that names new nodes says so in
+    /// [`Rule::builds`]. The default, for rules that only drop, reorder or
+    /// splice simplified sub-expressions (none of which moves a node
+    /// further down), names none.
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+        let (expr, changed) = self.rewrite(expr);
+        (expr, changed, NewNodes::default())
+    }
+
+    /// Whether [`Rule::rewrite_built`] may name new nodes. Once a rewrite of
+    /// a node has built some, the driver holds such rules back at that node
+    /// until the new nodes are simplified: they could move them where the
+    /// names no longer point.
+    fn builds(&self) -> bool {
+        false
+    }
 }
 
 /// A rule that changed a node: the node before and after.
@@ -57,6 +88,16 @@ pub struct Firing {
     pub rule: &'static str,
     pub before: PlanExpr,
     pub after: PlanExpr,
+}
+
+/// Every name a [`Firing`] can carry: the negation-normal-form walk (the
+/// driver pushes negations down as it folds), then each rule of [`rules::ALL`] in the
+/// order the driver tries them. Tests use it to demand that every rule is
+/// exercised.
+pub fn rule_names() -> Vec<&'static str> {
+    std::iter::once(nnf::NAME)
+        .chain(rules::ALL.iter().map(|rule| rule.name()))
+        .collect()
 }
 
 /// Simplify a plan. The result selects the same records for every data set
@@ -73,33 +114,31 @@ pub fn optimize_traced(plan: Plan) -> (Plan, Vec<Firing>) {
 }
 
 fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
-    let depth_before = depth(&plan.filter);
+    let (nodes, depth_before) = size_and_depth(&plan.filter);
     // Kept only for the rare plan the rules could push past the depth limit.
     let original = (depth_before + 2 > MAX_PLAN_DEPTH).then(|| plan.filter.clone());
-    let mut driver = Driver {
-        rules: rules::ALL,
-        trace: trace.as_deref_mut(),
-        changed: false,
-    };
     let mut filter = plan.filter;
-    for _ in 0..MAX_PASSES {
-        // The walk may move many negations at once: its firing shows the
-        // whole plan.
-        let before = driver.trace.as_ref().map(|_| filter.clone());
+    if let Some(trace) = trace.as_deref_mut() {
+        // The fold below pushes negations down as it goes; a trace shows
+        // that first move on its own, for the whole plan at once.
+        let before = filter.clone();
         let (normal, moved) = nnf::negation_normal_form(filter);
-        if let (true, Some(trace), Some(before)) = (moved, driver.trace.as_deref_mut(), before) {
+        if moved {
             trace.push(Firing {
                 rule: nnf::NAME,
                 before,
                 after: normal.clone(),
             });
         }
-        driver.changed = moved;
-        filter = driver.fold_expr(normal);
-        if !driver.changed {
-            break;
-        }
+        filter = normal;
     }
+    let mut driver = Driver {
+        rules: rules::ALL,
+        trace: trace.as_deref_mut(),
+        firings_left: MAX_FIRINGS_PER_NODE.saturating_mul(nodes),
+        refold: None,
+    };
+    let (mut filter, _) = fold::fold_normalizing(&mut driver, filter);
     // A few rules can add a level (`has no P(a) or has P(b)` becomes `has
     // no P(not b and a)`, whose `not` may settle on a leaf). Every back end
     // relies on the depth limit the checker enforced, so a plan the rules
@@ -120,9 +159,16 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
 
 /// The number of nodes on the longest path from the root, without recursion.
 pub fn depth(expr: &PlanExpr) -> usize {
+    size_and_depth(expr).1
+}
+
+/// The number of nodes, and of nodes on the longest path from the root.
+fn size_and_depth(expr: &PlanExpr) -> (usize, usize) {
+    let mut nodes = 0;
     let mut deepest = 0;
     let mut stack = vec![(expr, 1)];
     while let Some((node, level)) = stack.pop() {
+        nodes += 1;
         deepest = deepest.max(level);
         match node {
             PlanExpr::Not(inner) => stack.push((inner, level + 1)),
@@ -133,14 +179,26 @@ pub fn depth(expr: &PlanExpr) -> usize {
             PlanExpr::Const(_) | PlanExpr::Field(_) => {}
         }
     }
-    deepest
+    (nodes, deepest)
 }
 
-/// Applies every rule at every node of one pass.
+/// The number of children of `expr`'s top node.
+fn child_count(expr: &PlanExpr) -> usize {
+    match expr {
+        PlanExpr::And(items) | PlanExpr::Or(items) => items.len(),
+        PlanExpr::Not(_) | PlanExpr::Related(_) => 1,
+        PlanExpr::Const(_) | PlanExpr::Field(_) => 0,
+    }
+}
+
+/// Applies every rule at every node, in one bottom-up walk.
 struct Driver<'a> {
     rules: &'a [&'a dyn Rule],
     trace: Option<&'a mut Vec<Firing>>,
-    changed: bool,
+    /// Firings allowed before the driver stops rewriting.
+    firings_left: usize,
+    /// New nodes under the node just returned, for the walk to fold.
+    refold: Option<NewNodes>,
 }
 
 impl Fold for Driver<'_> {
@@ -149,30 +207,121 @@ impl Fold for Driver<'_> {
         // node on arrival, then the copy of each result stands in for the
         // next firing's "before". Plain optimization copies nothing.
         let mut snapshot = self.trace.as_ref().map(|_| expr.clone());
-        for _ in 0..MAX_NODE_ROUNDS {
+        // The new nodes a rewrite of this node named, and whether another
+        // rewrite has changed the node since. Builders wait until the new
+        // nodes are simplified; the others never move a node further down,
+        // so after them the same levels under every child still reach all
+        // the new nodes.
+        let mut built: Option<NewNodes> = None;
+        let mut changed_since = false;
+        'rounds: for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
             for rule in self.rules {
-                let (after, changed) = rule.rewrite(expr);
-                if changed {
-                    round_changed = true;
-                    if let (Some(trace), Some(before)) =
-                        (self.trace.as_deref_mut(), snapshot.take())
-                    {
-                        snapshot = Some(after.clone());
-                        trace.push(Firing {
-                            rule: rule.name(),
-                            before,
-                            after: after.clone(),
-                        });
-                    }
+                if self.firings_left == 0 {
+                    break 'rounds;
                 }
+                if built.is_some() && rule.builds() {
+                    continue;
+                }
+                let (after, changed, new) = rule.rewrite_built(expr);
                 expr = after;
+                if !changed {
+                    continue;
+                }
+                self.firings_left -= 1;
+                round_changed = true;
+                if let (Some(trace), Some(before)) = (self.trace.as_deref_mut(), snapshot.take()) {
+                    snapshot = Some(expr.clone());
+                    trace.push(Firing {
+                        rule: rule.name(),
+                        before,
+                        after: expr.clone(),
+                    });
+                }
+                if new.children.is_empty() {
+                    changed_since |= built.is_some();
+                } else if let Some(earlier) = &built {
+                    // A builder that did not say so: take both as far down
+                    // as they may reach.
+                    changed_since = true;
+                    built = Some(NewNodes {
+                        children: Vec::new(),
+                        levels: earlier.levels + new.levels,
+                    });
+                } else {
+                    built = Some(new);
+                }
             }
             if !round_changed {
                 break;
             }
-            self.changed = true;
+        }
+        if let Some(new) = built {
+            let new = if changed_since {
+                NewNodes::all(child_count(&expr), new.levels)
+            } else {
+                new
+            };
+            self.refold_new(&expr, new);
         }
         expr
+    }
+
+    fn refold(&mut self) -> Option<NewNodes> {
+        self.refold.take()
+    }
+}
+
+impl Driver<'_> {
+    /// Has the walk simplify the new nodes under `expr` (pushing their
+    /// negations down on the way), then bring `expr` back to the rules. A
+    /// trace shows that push on its own, as at the start; the walk still
+    /// makes it, so that it folds every node the push rebuilds.
+    fn refold_new(&mut self, expr: &PlanExpr, new: NewNodes) {
+        if let Some(trace) = self.trace.as_deref_mut() {
+            let (normal, moved) = nnf::negation_normal_form(expr.clone());
+            if moved {
+                trace.push(Firing {
+                    rule: nnf::NAME,
+                    before: expr.clone(),
+                    after: normal,
+                });
+            }
+        }
+        self.refold = Some(new);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::plan::{Direction, Quantifier};
+    use crate::optimize::rules::build::*;
+
+    fn plan(filter: PlanExpr) -> Plan {
+        Plan {
+            entity: "e".into(),
+            filter,
+        }
+    }
+
+    /// `has up(has up(... leaf))`, `levels` deep.
+    fn tower(levels: usize, leaf: PlanExpr) -> PlanExpr {
+        let up = link("up", Direction::ToParent);
+        (0..levels).fold(leaf, |inner, _| has(&up, Quantifier::Any, inner))
+    }
+
+    #[test]
+    fn cascading_merges_settle_in_one_walk() {
+        // Each merge of two parents builds the next one below: forty in a
+        // row. A walk per level would take forty walks (the driver once
+        // stopped at sixteen, short of the fixed point).
+        let input = and(vec![tower(40, flag("a")), tower(40, flag("b"))]);
+        let (out, firings) = optimize_traced(plan(input));
+        let expected = tower(40, and(vec![flag("a"), flag("b")]));
+        assert_eq!(out.filter, expected);
+        let merges = firings.iter().filter(|f| f.rule == "merge_parent").count();
+        assert_eq!(merges, 40);
+        assert_eq!(optimize(out.clone()), out);
     }
 }

@@ -5,144 +5,31 @@
 //! The [`PushNot`](super::rules::PushNot) rule does the same one level at a
 //! time, bottom-up, so a `not` above a long alternating chain of `and` and
 //! `or` would need a pass per level; this walk settles it at once. The
-//! driver runs it before every bottom-up pass, because rules can introduce
-//! new negations (merging parents negates filters).
+//! walk itself is the fold's (`fold.rs`), which can also push negations while
+//! it folds: the driver's fold does, so that the negations rules introduce
+//! (merging parents negates filters) move down as soon as they appear.
 
-use crate::check::plan::{Link, PlanExpr, Quantifier, Related};
-use crate::optimize::rules::complement;
+use crate::check::plan::PlanExpr;
+use crate::optimize::fold::{fold_normalizing, Fold};
 
 /// The name of the walk in a trace of firings.
 pub const NAME: &str = "negation_normal_form";
 
-/// Pending work of the walk.
-enum Task {
-    /// Rewrite this subtree, negated if the flag is set.
-    Visit(PlanExpr, bool),
-    /// Rebuild a `not` around the rewritten child (which was not pushable).
-    Not,
-    /// Rebuild an `and` (`true`) or `or` (`false`) from `n` rewritten items.
-    List(bool, usize),
-    /// Rebuild a relationship test around the rewritten filter.
-    Related(Link, Quantifier),
-}
+/// A fold that keeps every node as the walk rebuilt it.
+struct Keep;
+
+impl Fold for Keep {}
 
 /// `expr` with its negations pushed down as far as they go, and whether
 /// anything moved.
 pub fn negation_normal_form(expr: PlanExpr) -> (PlanExpr, bool) {
-    let mut changed = false;
-    let mut tasks = vec![Task::Visit(expr, false)];
-    let mut done: Vec<PlanExpr> = Vec::new();
-    while let Some(task) = tasks.pop() {
-        match task {
-            Task::Visit(expr, negated) => match expr {
-                PlanExpr::Const(value) => {
-                    changed |= negated;
-                    done.push(PlanExpr::Const(value != negated));
-                }
-                PlanExpr::Field(test) => {
-                    let field = PlanExpr::Field(test);
-                    done.push(if negated {
-                        PlanExpr::Not(Box::new(field))
-                    } else {
-                        field
-                    });
-                }
-                PlanExpr::Not(inner) => {
-                    // A `not` over a field test, or a relationship test with
-                    // no complementary quantifier, stays where it is.
-                    let stays = match inner.as_ref() {
-                        PlanExpr::Field(_) => true,
-                        PlanExpr::Related(r) => complement(r.quantifier).is_none(),
-                        _ => false,
-                    };
-                    if stays && !negated {
-                        tasks.push(Task::Not);
-                        tasks.push(Task::Visit(*inner, false));
-                    } else {
-                        changed = true;
-                        tasks.push(Task::Visit(*inner, !negated));
-                    }
-                }
-                // An empty list turns into the other empty list: `not
-                // and()` = `not true` = `false` = `or()`.
-                PlanExpr::And(items) => {
-                    push_list(&mut tasks, items, !negated, negated, &mut changed);
-                }
-                PlanExpr::Or(items) => {
-                    push_list(&mut tasks, items, negated, negated, &mut changed);
-                }
-                PlanExpr::Related(related) => {
-                    let quantifier = if negated {
-                        match complement(related.quantifier) {
-                            Some(q) => {
-                                changed = true;
-                                q
-                            }
-                            None => {
-                                tasks.push(Task::Not);
-                                related.quantifier
-                            }
-                        }
-                    } else {
-                        related.quantifier
-                    };
-                    tasks.push(Task::Related(related.link, quantifier));
-                    tasks.push(Task::Visit(*related.filter, false));
-                }
-            },
-            Task::Not => {
-                let inner = pop(&mut done);
-                done.push(PlanExpr::Not(Box::new(inner)));
-            }
-            Task::List(is_and, n) => {
-                let items = done.split_off(done.len() - n);
-                done.push(if is_and {
-                    PlanExpr::And(items)
-                } else {
-                    PlanExpr::Or(items)
-                });
-            }
-            Task::Related(link, quantifier) => {
-                let filter = Box::new(pop(&mut done));
-                done.push(PlanExpr::Related(Related {
-                    link,
-                    quantifier,
-                    filter,
-                }));
-            }
-        }
-    }
-    (pop(&mut done), changed)
-}
-
-/// Queue the items of a list, to be rebuilt as an `and` (`is_and`) or `or`.
-fn push_list(
-    tasks: &mut Vec<Task>,
-    items: Vec<PlanExpr>,
-    is_and: bool,
-    negated: bool,
-    changed: &mut bool,
-) {
-    *changed |= negated;
-    tasks.push(Task::List(is_and, items.len()));
-    tasks.extend(
-        items
-            .into_iter()
-            .rev()
-            .map(|item| Task::Visit(item, negated)),
-    );
-}
-
-/// Each rebuild task runs after the visits of its children.
-fn pop(done: &mut Vec<PlanExpr>) -> PlanExpr {
-    done.pop()
-        .expect("walk invariant: a rewritten child precedes its parent")
+    fold_normalizing(&mut Keep, expr)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::{CmpOp, Direction};
+    use crate::check::plan::{CmpOp, Direction, Quantifier};
     use crate::optimize::rules::build::*;
 
     #[test]

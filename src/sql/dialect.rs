@@ -105,6 +105,16 @@ pub trait Dialect: Sync {
     fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
         format!("({lhs} <> {rhs} OR {lhs} IS NULL)")
     }
+
+    /// Whether an uncorrelated `x IN (SELECT ...)` stays fast where the
+    /// planner cannot make it a semi-join: under `OR`. Where it may not
+    /// (the default), a `has` under `OR` is written as a correlated
+    /// `EXISTS` or `COUNT(*)`, which probes the foreign-key index once per
+    /// row. PostgreSQL, for one, hashes such a subquery only when its rows
+    /// fit in `work_mem`, and otherwise rescans them for every outer row.
+    fn in_subquery_under_or(&self) -> bool {
+        false
+    }
 }
 
 /// A name that needs no quoting in any dialect: lowercase ASCII letters,

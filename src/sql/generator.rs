@@ -30,6 +30,9 @@ pub(crate) struct Generator<'a> {
     pub now: DateTime<Utc>,
     /// One per literal, in the order the literals appear in the SQL.
     pub params: Vec<SqlParam>,
+    /// Whether the condition being written sits under an `OR` of its
+    /// (sub)query's `WHERE`, where a planner cannot make `IN` a semi-join.
+    under_or: bool,
 }
 
 /// The table a condition is evaluated on and its alias (`t0` for the query's
@@ -75,6 +78,7 @@ impl<'a> Generator<'a> {
             dialect,
             now,
             params: Vec::new(),
+            under_or: false,
         }
     }
 
@@ -106,15 +110,19 @@ impl<'a> Generator<'a> {
             PlanExpr::Const(b) => SqlExpr::Const(*b != negated),
             PlanExpr::Not(inner) => self.expr(inner, scope, !negated)?,
             PlanExpr::And(items) | PlanExpr::Or(items) => {
+                // De Morgan: under negation AND becomes OR and back.
+                let is_and = matches!(e, PlanExpr::And(_)) != negated;
+                let outer = self.under_or;
+                self.under_or |= !is_and && items.len() > 1;
                 let parts = items
                     .iter()
                     .map(|item| self.expr(item, scope, negated))
-                    .collect::<Result<Vec<_>>>()?;
-                // De Morgan: under negation AND becomes OR and back.
-                if matches!(e, PlanExpr::And(_)) != negated {
-                    SqlExpr::and(parts)
+                    .collect::<Result<Vec<_>>>();
+                self.under_or = outer;
+                if is_and {
+                    SqlExpr::and(parts?)
                 } else {
-                    SqlExpr::or(parts)
+                    SqlExpr::or(parts?)
                 }
             }
             PlanExpr::Related(related) => self.related(related, scope, negated)?,
@@ -151,7 +159,11 @@ impl<'a> Generator<'a> {
             "{inner_alias}.{}",
             self.quote(&column(target, inner_field)?)
         );
-        let filter = self.expr(&r.filter, &inner, false)?;
+        // The filter is the subquery's own WHERE: no `OR` above it there.
+        let outer = std::mem::replace(&mut self.under_or, false);
+        let filter = self.expr(&r.filter, &inner, false);
+        self.under_or = outer;
+        let filter = filter?;
         let shape = shape(r.link.direction, r.quantifier, negated);
         if filter == SqlExpr::Const(false) {
             // No related row can match: decide with a count of zero.
@@ -169,13 +181,23 @@ impl<'a> Generator<'a> {
         };
         // Where a match must exist, an uncorrelated `IN (SELECT ...)` runs
         // the subquery once (SQLite builds a temporary index of its result,
-        // PostgreSQL a semi-join). Where none may exist, `IN` cannot be
-        // negated safely (NULLs, and PostgreSQL's NOT IN cannot use an
-        // anti-join), so those stay correlated `NOT EXISTS` / `COUNT(*)`.
+        // PostgreSQL a semi-join) -- unless it sits under an `OR` in a
+        // dialect where that is slow (see `in_subquery_under_or`). Where
+        // none may exist, `IN` cannot be negated safely (NULLs, and
+        // PostgreSQL's NOT IN cannot use an anti-join), so those stay
+        // correlated `NOT EXISTS` / `COUNT(*)`.
         let correlated = format!("{inner_col} = {outer_col}");
+        let uncorrelated_in = !self.under_or || self.dialect.in_subquery_under_or();
         Ok(match shape {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
+            Shape::Exists if !uncorrelated_in => {
+                sub.correlation = Some(correlated);
+                SqlExpr::Exists {
+                    negated: false,
+                    sub,
+                }
+            }
             Shape::Exists => SqlExpr::In {
                 outer: outer_col,
                 column: inner_col,
@@ -186,7 +208,7 @@ impl<'a> Generator<'a> {
                 sub.correlation = Some(correlated);
                 SqlExpr::Exists { negated: true, sub }
             }
-            Shape::Count(op, n) if !compare_count(op, 0, n) => SqlExpr::In {
+            Shape::Count(op, n) if uncorrelated_in && !compare_count(op, 0, n) => SqlExpr::In {
                 outer: outer_col,
                 column: inner_col,
                 sub,

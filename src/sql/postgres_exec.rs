@@ -30,21 +30,20 @@ pub fn run_count(client: &mut Client, query: &SqlQuery) -> Result<u64> {
 }
 
 fn params(query: &SqlQuery) -> Vec<&(dyn ToSql + Sync)> {
-    query
-        .params
-        .iter()
-        .map(|p| -> &(dyn ToSql + Sync) {
-            match p {
-                SqlParam::Bool(b) => b,
-                SqlParam::Integer(i) => i,
-                SqlParam::Real(x) => x,
-                SqlParam::Text(s) => s,
-                SqlParam::Uuid(u) => u,
-                SqlParam::Date(d) => d,
-                SqlParam::DateTime(t) => t,
-            }
-        })
-        .collect()
+    query.params.iter().map(param).collect()
+}
+
+/// A compiled query's parameter, bound with its own PostgreSQL type.
+pub(crate) fn param(p: &SqlParam) -> &(dyn ToSql + Sync) {
+    match p {
+        SqlParam::Bool(b) => b,
+        SqlParam::Integer(i) => i,
+        SqlParam::Real(x) => x,
+        SqlParam::Text(s) => s,
+        SqlParam::Uuid(u) => u,
+        SqlParam::Date(d) => d,
+        SqlParam::DateTime(t) => t,
+    }
 }
 
 pub(crate) fn database(e: postgres::Error) -> Error {

@@ -54,6 +54,12 @@ impl Dialect for Sqlite {
         format!("substr({haystack}, -length({needle})) = {needle}")
     }
 
+    /// SQLite builds an index of the subquery's rows once, whatever
+    /// their number, and probes it per row, under `OR` too.
+    fn in_subquery_under_or(&self) -> bool {
+        true
+    }
+
     fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
         format!("{lhs} IS NOT {rhs}")
     }

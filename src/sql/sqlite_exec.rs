@@ -1,7 +1,7 @@
 //! Runs a compiled query on SQLite (rusqlite).
 
-use rusqlite::types::{ToSqlOutput, Value as SqliteValue};
-use rusqlite::{Connection, ToSql};
+use rusqlite::types::Value as SqliteValue;
+use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::sqlite::{DATETIME_FORMAT, DATE_FORMAT};
@@ -44,31 +44,22 @@ pub fn run_count(conn: &Connection, query: &SqlQuery) -> Result<u64> {
     })
 }
 
-/// The parameters as SQLite values. Typed parameters (from a query
-/// compiled for another dialect) are stored the way SPEC §3.1 stores them.
-fn params(query: &SqlQuery) -> Vec<SqliteParam> {
-    query.params.iter().map(SqliteParam::from).collect()
+/// The parameters as SQLite values.
+fn params(query: &SqlQuery) -> Vec<SqliteValue> {
+    query.params.iter().map(value).collect()
 }
 
-struct SqliteParam(SqliteValue);
-
-impl From<&SqlParam> for SqliteParam {
-    fn from(p: &SqlParam) -> Self {
-        SqliteParam(match p {
-            SqlParam::Bool(b) => SqliteValue::Integer(i64::from(*b)),
-            SqlParam::Integer(i) => SqliteValue::Integer(*i),
-            SqlParam::Real(x) => SqliteValue::Real(*x),
-            SqlParam::Text(s) => SqliteValue::Text(s.clone()),
-            SqlParam::Uuid(u) => SqliteValue::Text(u.hyphenated().to_string()),
-            SqlParam::Date(d) => SqliteValue::Text(d.format(DATE_FORMAT).to_string()),
-            SqlParam::DateTime(t) => SqliteValue::Text(t.format(DATETIME_FORMAT).to_string()),
-        })
-    }
-}
-
-impl ToSql for SqliteParam {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        self.0.to_sql()
+/// A parameter as SQLite stores it (SPEC §3.1); typed parameters (from a
+/// query compiled for another dialect) become the layout's text forms.
+pub(crate) fn value(p: &SqlParam) -> SqliteValue {
+    match p {
+        SqlParam::Bool(b) => SqliteValue::Integer(i64::from(*b)),
+        SqlParam::Integer(i) => SqliteValue::Integer(*i),
+        SqlParam::Real(x) => SqliteValue::Real(*x),
+        SqlParam::Text(s) => SqliteValue::Text(s.clone()),
+        SqlParam::Uuid(u) => SqliteValue::Text(u.hyphenated().to_string()),
+        SqlParam::Date(d) => SqliteValue::Text(d.format(DATE_FORMAT).to_string()),
+        SqlParam::DateTime(t) => SqliteValue::Text(t.format(DATETIME_FORMAT).to_string()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! decision_makers` holds the second segment's test on both sides.
 
 use crate::check::plan::PlanExpr;
+use crate::optimize::fingerprint::{worth_an_index, EqualItems};
 use crate::optimize::Rule;
 
 /// Drops an inner `and` (`or`) of an `or` (`and`) that contains another of
@@ -43,16 +44,23 @@ fn absorb(
     items: Vec<PlanExpr>,
     inner: impl Fn(&PlanExpr) -> Option<&Vec<PlanExpr>>,
 ) -> (Vec<PlanExpr>, bool) {
-    let absorbed: Vec<bool> = items
-        .iter()
-        .map(|item| {
-            inner(item).is_some_and(|parts| {
-                items
-                    .iter()
-                    .any(|other| inner(other).is_none() && parts.contains(other))
-            })
-        })
-        .collect();
+    let parts: usize = items.iter().filter_map(&inner).map(Vec::len).sum();
+    if parts == 0 {
+        return (items, false);
+    }
+    let plain: Vec<&PlanExpr> = items.iter().filter(|item| inner(item).is_none()).collect();
+    let absorbed: Vec<bool> = if !worth_an_index(parts * plain.len()) {
+        items
+            .iter()
+            .map(|item| inner(item).is_some_and(|parts| parts.iter().any(|p| plain.contains(&p))))
+            .collect()
+    } else {
+        let plain = EqualItems::new(plain);
+        items
+            .iter()
+            .map(|item| inner(item).is_some_and(|parts| parts.iter().any(|p| plain.contains(p))))
+            .collect()
+    };
     if !absorbed.contains(&true) {
         return (items, false);
     }
@@ -89,5 +97,21 @@ mod tests {
         // `a and (not a or b)` is not `a`: only equal items absorb.
         let kept = and(vec![flag("a"), or(vec![not(flag("a")), flag("b")])]);
         assert_eq!(Absorb.rewrite(kept.clone()), (kept, false));
+    }
+
+    #[test]
+    fn long_lists() {
+        use crate::check::plan::CmpOp;
+        // Enough pairs to be searched through an index.
+        let mut items: Vec<PlanExpr> = (0..40).map(|i| n(CmpOp::Lt, i)).collect();
+        items.extend((0..40).map(|i| and(vec![flag("x"), n(CmpOp::Gt, i)])));
+        assert_eq!(
+            Absorb.rewrite(or(items.clone())),
+            (or(items.clone()), false)
+        );
+        items.push(and(vec![flag("y"), n(CmpOp::Lt, 39)]));
+        let (out, changed) = Absorb.rewrite(or(items.clone()));
+        items.pop();
+        assert_eq!((out, changed), (or(items), true));
     }
 }

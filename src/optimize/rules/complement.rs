@@ -5,6 +5,7 @@
 //! `x is null or x is not null` → `true`.
 
 use crate::check::plan::PlanExpr;
+use crate::optimize::fingerprint::{worth_an_index, EqualItems};
 use crate::optimize::Rule;
 
 /// An item and its negation in one `and` (`or`) make it `false` (`true`).
@@ -21,10 +22,18 @@ impl Rule for Complement {
             PlanExpr::Or(items) => (items, false),
             _ => return (expr, false),
         };
-        let clash = items.iter().any(|item| match item {
-            PlanExpr::Not(inner) => items.iter().any(|other| other == inner.as_ref()),
-            _ => false,
-        });
+        let negated = || {
+            items.iter().filter_map(|item| match item {
+                PlanExpr::Not(inner) => Some(inner.as_ref()),
+                _ => None,
+            })
+        };
+        let clash = if !worth_an_index(negated().count() * items.len()) {
+            negated().any(|inner| items.contains(inner))
+        } else {
+            let all = EqualItems::new(items);
+            negated().any(|inner| all.contains(inner))
+        };
         if clash {
             (PlanExpr::Const(!is_and), true)
         } else {
@@ -53,5 +62,18 @@ mod tests {
         // `n < 5 or n >= 5` is false for a NULL n: it must stay.
         let input = or(vec![n(CmpOp::Lt, 5), n(CmpOp::Ge, 5)]);
         assert_eq!(Complement.rewrite(input.clone()), (input, false));
+    }
+
+    #[test]
+    fn long_lists() {
+        // Long enough to be searched through an index.
+        let mut items: Vec<PlanExpr> = (0..60).map(|i| n(CmpOp::Lt, i)).collect();
+        items.extend((60..120).map(|i| not(n(CmpOp::Lt, i))));
+        assert_eq!(
+            Complement.rewrite(or(items.clone())),
+            (or(items.clone()), false)
+        );
+        items.push(not(n(CmpOp::Lt, 7)));
+        assert_eq!(Complement.rewrite(or(items)), (PlanExpr::Const(true), true));
     }
 }

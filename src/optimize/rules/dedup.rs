@@ -1,6 +1,7 @@
 //! Removing duplicate items of an `and` or `or`: `a and a` → `a`.
 
 use crate::check::plan::PlanExpr;
+use crate::optimize::fingerprint::{worth_an_index, EqualItems};
 use crate::optimize::Rule;
 
 /// Keeps the first of equal items of an `and` or `or`.
@@ -21,15 +22,40 @@ impl Rule for RemoveDuplicates {
 }
 
 fn dedup(items: Vec<PlanExpr>, rebuild: fn(Vec<PlanExpr>) -> PlanExpr) -> (PlanExpr, bool) {
-    let before = items.len();
-    let mut kept: Vec<PlanExpr> = Vec::with_capacity(before);
-    for item in items {
-        if !kept.contains(&item) {
-            kept.push(item);
-        }
+    let Some(repeats) = repeats(&items) else {
+        return (rebuild(items), false);
+    };
+    let kept = items
+        .into_iter()
+        .zip(repeats)
+        .filter(|(_, repeat)| !repeat)
+        .map(|(item, _)| item)
+        .collect();
+    (rebuild(kept), true)
+}
+
+/// For each item, whether an earlier one equals it; `None` when none does.
+fn repeats(items: &[PlanExpr]) -> Option<Vec<bool>> {
+    let pairs = items.len() * items.len().saturating_sub(1) / 2;
+    if !worth_an_index(pairs) {
+        let repeat = |i: usize| items[..i].contains(&items[i]);
+        (0..items.len())
+            .any(repeat)
+            .then(|| (0..items.len()).map(repeat).collect())
+    } else {
+        let mut seen = EqualItems::default();
+        let repeats: Vec<bool> = items
+            .iter()
+            .map(|item| {
+                let repeat = seen.contains(item);
+                if !repeat {
+                    seen.insert(item);
+                }
+                repeat
+            })
+            .collect();
+        repeats.contains(&true).then_some(repeats)
     }
-    let changed = kept.len() != before;
-    (rebuild(kept), changed)
 }
 
 #[cfg(test)]
@@ -49,6 +75,21 @@ mod tests {
         assert_eq!(
             RemoveDuplicates.rewrite(distinct.clone()),
             (distinct, false)
+        );
+    }
+
+    #[test]
+    fn long_lists_keep_first_occurrence() {
+        // Long enough to be searched through an index.
+        let items: Vec<PlanExpr> = (0..120).map(|i| n(CmpOp::Lt, i % 50)).collect();
+        let expected: Vec<PlanExpr> = (0..50).map(|i| n(CmpOp::Lt, i)).collect();
+        assert_eq!(
+            RemoveDuplicates.rewrite(and(items)),
+            (and(expected.clone()), true)
+        );
+        assert_eq!(
+            RemoveDuplicates.rewrite(and(expected.clone())),
+            (and(expected), false)
         );
     }
 }

@@ -9,12 +9,14 @@
 //! compared are left as they are.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use crate::check::plan::{CmpOp, FieldRef, FieldTest, PlanExpr, Test, Value, ValueType};
+use crate::optimize::fingerprint::{worth_an_index, QuickState};
 use crate::optimize::rules::field_atom;
 use crate::optimize::rules::single_test::{distinct_values, membership};
 use crate::optimize::values::{class, compare, Class};
-use crate::optimize::Rule;
+use crate::optimize::{NewNodes, Rule};
 
 /// Merges the tests an `and` makes on the same field.
 pub struct MergeFieldAnd;
@@ -25,13 +27,24 @@ impl Rule for MergeFieldAnd {
     }
 
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        let (expr, changed, _) = self.rewrite_built(expr);
+        (expr, changed)
+    }
+
+    fn builds(&self) -> bool {
+        true
+    }
+
+    /// The merged tests are new (under a `not`, a test is as the merge
+    /// made it: simplified already).
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
         let PlanExpr::And(items) = expr else {
-            return (expr, false);
+            return (expr, false, NewNodes::default());
         };
         match merge_groups(items, conjoin) {
-            Merged::Unchanged(items) => (PlanExpr::And(items), false),
-            Merged::Changed(items) => (PlanExpr::And(items), true),
-            Merged::Contradiction => (PlanExpr::Const(false), true),
+            Merged::Unchanged(items) => (PlanExpr::And(items), false, NewNodes::default()),
+            Merged::Changed(items, new) => (PlanExpr::And(items), true, new),
+            Merged::Contradiction => (PlanExpr::Const(false), true, NewNodes::default()),
         }
     }
 }
@@ -39,7 +52,8 @@ impl Rule for MergeFieldAnd {
 /// The outcome of merging the field groups of a list.
 pub(crate) enum Merged {
     Unchanged(Vec<PlanExpr>),
-    Changed(Vec<PlanExpr>),
+    /// The items, and the merged tests among them.
+    Changed(Vec<PlanExpr>, NewNodes),
     /// One group simplified to the list's absorbing constant.
     Contradiction,
 }
@@ -51,19 +65,41 @@ pub(crate) fn merge_groups(
     items: Vec<PlanExpr>,
     merge: impl Fn(&FieldRef, &[PlanExpr]) -> Option<Vec<PlanExpr>>,
 ) -> Merged {
-    let mut groups: Vec<(&FieldRef, Vec<usize>)> = Vec::new();
+    // Per field: the index of its first test and of the others.
+    let mut groups: Vec<(&FieldRef, usize, Vec<usize>)> = Vec::new();
+    // In a long list, each field's place in `groups`: a scan of the groups
+    // for every item would cost the square of the list's length.
+    let long = worth_an_index(items.len() * items.len() / 2);
+    let mut places: HashMap<&FieldRef, usize, QuickState> = HashMap::default();
     for (index, item) in items.iter().enumerate() {
-        if let Some((field, _, _)) = field_atom(item) {
-            match groups.iter_mut().find(|(f, _)| *f == field) {
-                Some((_, members)) => members.push(index),
-                None => groups.push((field, vec![index])),
+        let Some((field, _, _)) = field_atom(item) else {
+            continue;
+        };
+        let place = if long {
+            places.get(field).copied()
+        } else {
+            groups.iter().position(|(f, _, _)| *f == field)
+        };
+        match place {
+            Some(place) => groups[place].2.push(index),
+            None => {
+                if long {
+                    places.insert(field, groups.len());
+                }
+                groups.push((field, index, Vec::new()));
             }
         }
+    }
+    if groups.iter().all(|(_, _, others)| others.is_empty()) {
+        return Merged::Unchanged(items);
     }
     // For each item: `Some(replacement)` where a group changed.
     let mut replace: Vec<Option<Vec<PlanExpr>>> = vec![None; items.len()];
     let mut changed = false;
-    for (field, members) in groups.iter().filter(|(_, m)| m.len() >= 2) {
+    for (field, first, others) in groups.iter().filter(|(_, _, o)| !o.is_empty()) {
+        let members: Vec<usize> = std::iter::once(*first)
+            .chain(others.iter().copied())
+            .collect();
         let atoms: Vec<PlanExpr> = members.iter().map(|&i| items[i].clone()).collect();
         let Some(merged) = merge(field, &atoms) else {
             return Merged::Contradiction;
@@ -80,13 +116,21 @@ pub(crate) fn merge_groups(
         return Merged::Unchanged(items);
     }
     let mut out = Vec::with_capacity(items.len());
+    let mut merged = Vec::new();
     for (item, replacement) in items.into_iter().zip(replace) {
         match replacement {
-            Some(new) => out.extend(new),
+            Some(new) => {
+                merged.extend(out.len()..out.len() + new.len());
+                out.extend(new);
+            }
             None => out.push(item),
         }
     }
-    Merged::Changed(out)
+    let new = NewNodes {
+        children: merged,
+        levels: 1,
+    };
+    Merged::Changed(out, new)
 }
 
 /// What one class of comparable values constrains the field to.

@@ -9,7 +9,7 @@ use crate::check::plan::{FieldRef, FieldTest, PlanExpr, Test, Value};
 use crate::optimize::rules::field_and::{conjoin, merge_groups, Merged};
 use crate::optimize::rules::single_test::distinct_values;
 use crate::optimize::rules::{field_atom, negate};
-use crate::optimize::Rule;
+use crate::optimize::{NewNodes, Rule};
 
 /// Merges the tests an `or` makes on the same field.
 pub struct MergeFieldOr;
@@ -20,13 +20,24 @@ impl Rule for MergeFieldOr {
     }
 
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        let (expr, changed, _) = self.rewrite_built(expr);
+        (expr, changed)
+    }
+
+    fn builds(&self) -> bool {
+        true
+    }
+
+    /// The merged tests are new (under a `not`, a test is as the merge
+    /// made it: simplified already).
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
         let PlanExpr::Or(items) = expr else {
-            return (expr, false);
+            return (expr, false, NewNodes::default());
         };
         match merge_groups(items, disjoin) {
-            Merged::Unchanged(items) => (PlanExpr::Or(items), false),
-            Merged::Changed(items) => (PlanExpr::Or(items), true),
-            Merged::Contradiction => (PlanExpr::Const(true), true),
+            Merged::Unchanged(items) => (PlanExpr::Or(items), false, NewNodes::default()),
+            Merged::Changed(items, new) => (PlanExpr::Or(items), true, new),
+            Merged::Contradiction => (PlanExpr::Const(true), true, NewNodes::default()),
         }
     }
 }
@@ -122,6 +133,26 @@ mod tests {
                 or(vec![in_list(&x, vec![int(1), Value::Decimal(1.5)])]),
                 true
             )
+        );
+    }
+
+    #[test]
+    fn names_the_merged_tests_new() {
+        let x = int_field();
+        let input = or(vec![flag("a"), n(Eq, 1), n(Eq, 1)]);
+        let (out, changed, new) = MergeFieldOr.rewrite_built(input);
+        // `x in [1]`: the merge leaves it to `simplify_test`, which the
+        // driver runs on the new test before it looks at the `or` again.
+        assert_eq!(
+            (out, changed),
+            (or(vec![flag("a"), in_list(&x, vec![int(1)])]), true)
+        );
+        assert_eq!(
+            new,
+            NewNodes {
+                children: vec![1],
+                levels: 1
+            }
         );
     }
 

@@ -9,7 +9,7 @@
 
 use crate::check::plan::{Direction, Link, PlanExpr, Quantifier, Related};
 use crate::optimize::rules::negate;
-use crate::optimize::Rule;
+use crate::optimize::{NewNodes, Rule};
 
 /// Merges `has` / `has no` over one many-to-one link.
 pub struct MergeParent;
@@ -20,26 +20,39 @@ impl Rule for MergeParent {
     }
 
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        match expr {
-            // In an `and` the `has` tests lead; in an `or` the `has no` ones.
-            PlanExpr::And(items) => {
-                let (items, changed) = merge(items, Quantifier::Any);
-                (PlanExpr::And(items), changed)
-            }
-            PlanExpr::Or(items) => {
-                let (items, changed) = merge(items, Quantifier::No);
-                (PlanExpr::Or(items), changed)
-            }
-            other => (other, false),
-        }
+        let (expr, changed, _) = self.rewrite_built(expr);
+        (expr, changed)
+    }
+
+    fn builds(&self) -> bool {
+        true
+    }
+
+    /// A merged item and the `and` of its filters are new (a negated
+    /// filter is a `not` the driver's walk pushes down wherever it stands).
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+        // In an `and` the `has` tests lead; in an `or` the `has no` ones.
+        let (items, lead, rebuild): (_, _, fn(Vec<PlanExpr>) -> PlanExpr) = match expr {
+            PlanExpr::And(items) => (items, Quantifier::Any, PlanExpr::And),
+            PlanExpr::Or(items) => (items, Quantifier::No, PlanExpr::Or),
+            other => return (other, false, NewNodes::default()),
+        };
+        let (items, merged) = merge(items, lead);
+        let changed = !merged.is_empty();
+        let new = NewNodes {
+            children: merged,
+            levels: 2,
+        };
+        (rebuild(items), changed, new)
     }
 }
 
 /// Merge, per link, all `lead` and opposite items into one `lead` item whose
 /// filter is the `and` of their filters (the opposite ones negated) — when
 /// the link has at least one `lead` item and two items in all. The merged
-/// item takes the place of the link's first item.
-fn merge(items: Vec<PlanExpr>, lead: Quantifier) -> (Vec<PlanExpr>, bool) {
+/// item takes the place of the link's first item; those places are returned
+/// too.
+fn merge(items: Vec<PlanExpr>, lead: Quantifier) -> (Vec<PlanExpr>, Vec<usize>) {
     let opposite = match lead {
         Quantifier::Any => Quantifier::No,
         _ => Quantifier::Any,
@@ -70,7 +83,7 @@ fn merge(items: Vec<PlanExpr>, lead: Quantifier) -> (Vec<PlanExpr>, bool) {
         .map(|(link, _, _)| link)
         .collect();
     if merging.is_empty() {
-        return (items, false);
+        return (items, Vec::new());
     }
     let mut out: Vec<PlanExpr> = Vec::with_capacity(items.len());
     // Per merging link: its place in `out` and the filters gathered.
@@ -100,14 +113,16 @@ fn merge(items: Vec<PlanExpr>, lead: Quantifier) -> (Vec<PlanExpr>, bool) {
             }
         }
     }
+    let mut merged = Vec::with_capacity(groups.len());
     for (link, index, filters) in groups {
         out[index] = PlanExpr::Related(Related {
             link,
             quantifier: lead,
             filter: Box::new(PlanExpr::And(filters)),
         });
+        merged.push(index);
     }
-    (out, true)
+    (out, merged)
 }
 
 #[cfg(test)]
@@ -148,6 +163,26 @@ mod tests {
             and(vec![not(flag("a")), flag("b")]),
         )]);
         assert_eq!(MergeParent.rewrite(input), (expected, true));
+    }
+
+    #[test]
+    fn names_the_merged_item_new() {
+        let up = link("up", Direction::ToParent);
+        let input = and(vec![
+            flag("z"),
+            has(&up, Quantifier::Any, flag("a")),
+            has(&up, Quantifier::Any, flag("b")),
+        ]);
+        let (_, changed, new) = MergeParent.rewrite_built(input);
+        assert!(changed);
+        // The merged `has` and the `and` of its filters.
+        assert_eq!(
+            new,
+            NewNodes {
+                children: vec![1],
+                levels: 2
+            }
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! add up this way.
 
 use crate::check::plan::{Link, PlanExpr, Quantifier, Related};
-use crate::optimize::Rule;
+use crate::optimize::{NewNodes, Rule};
 
 /// Merges `has` over one link inside `or`, and `has no` inside `and`.
 pub struct MergeRelated;
@@ -18,24 +18,42 @@ impl Rule for MergeRelated {
     }
 
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        match expr {
-            PlanExpr::Or(items) => {
-                let (items, changed) = merge_same(items, Quantifier::Any);
-                (PlanExpr::Or(items), changed)
-            }
-            PlanExpr::And(items) => {
-                let (items, changed) = merge_same(items, Quantifier::No);
-                (PlanExpr::And(items), changed)
-            }
-            other => (other, false),
-        }
+        let (expr, changed, _) = self.rewrite_built(expr);
+        (expr, changed)
+    }
+
+    fn builds(&self) -> bool {
+        true
+    }
+
+    /// A merged item and the `or` of its filters are new.
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+        let (items, q, rebuild): (_, _, fn(Vec<PlanExpr>) -> PlanExpr) = match expr {
+            PlanExpr::Or(items) => (items, Quantifier::Any, PlanExpr::Or),
+            PlanExpr::And(items) => (items, Quantifier::No, PlanExpr::And),
+            other => return (other, false, NewNodes::default()),
+        };
+        let (items, merged) = merge_same(items, q);
+        let changed = !merged.is_empty();
+        let new = NewNodes {
+            children: merged,
+            levels: 2,
+        };
+        (rebuild(items), changed, new)
     }
 }
 
 /// Replace every group of two or more `Related` items with quantifier `q`
 /// over one link by one whose filter is the `or` of theirs, at the place of
-/// the group's first item.
-fn merge_same(items: Vec<PlanExpr>, q: Quantifier) -> (Vec<PlanExpr>, bool) {
+/// the group's first item; also return those places.
+fn merge_same(items: Vec<PlanExpr>, q: Quantifier) -> (Vec<PlanExpr>, Vec<usize>) {
+    let candidates = items
+        .iter()
+        .filter(|item| matches!(item, PlanExpr::Related(r) if r.quantifier == q))
+        .count();
+    if candidates < 2 {
+        return (items, Vec::new());
+    }
     let mut out: Vec<PlanExpr> = Vec::with_capacity(items.len());
     // For each link seen: its index in `out` and the filters gathered.
     let mut groups: Vec<(Link, usize, Vec<PlanExpr>)> = Vec::new();
@@ -54,12 +72,12 @@ fn merge_same(items: Vec<PlanExpr>, q: Quantifier) -> (Vec<PlanExpr>, bool) {
             other => out.push(other),
         }
     }
-    let mut changed = false;
+    let mut merged = Vec::new();
     for (link, index, mut filters) in groups {
         let filter = if filters.len() == 1 {
             filters.pop().unwrap_or(PlanExpr::Const(false))
         } else {
-            changed = true;
+            merged.push(index);
             PlanExpr::Or(filters)
         };
         out[index] = PlanExpr::Related(Related {
@@ -68,7 +86,7 @@ fn merge_same(items: Vec<PlanExpr>, q: Quantifier) -> (Vec<PlanExpr>, bool) {
             filter: Box::new(filter),
         });
     }
-    (out, changed)
+    (out, merged)
 }
 
 #[cfg(test)]
@@ -94,6 +112,26 @@ mod tests {
         ]);
         assert_eq!(MergeRelated.rewrite(input), (expected.clone(), true));
         assert_eq!(MergeRelated.rewrite(expected.clone()), (expected, false));
+    }
+
+    #[test]
+    fn names_the_merged_item_new() {
+        let kids = link("kids", Direction::ToChildren);
+        let input = or(vec![
+            flag("z"),
+            has(&kids, Quantifier::Any, flag("a")),
+            has(&kids, Quantifier::Any, flag("b")),
+        ]);
+        let (_, changed, new) = MergeRelated.rewrite_built(input);
+        assert!(changed);
+        // The merged `has` and the `or` of its filters.
+        assert_eq!(
+            new,
+            NewNodes {
+                children: vec![1],
+                levels: 2
+            }
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use crate::check::plan::{PlanExpr, Quantifier, Related};
 use crate::optimize::rules::negate;
-use crate::optimize::Rule;
+use crate::optimize::{NewNodes, Rule};
 
 /// `not (a and b)` → `not a or not b`; `not (a or b)` → `not a and not b`;
 /// `not has R(e)` → `has no R(e)` and back; `not has at least N` →
@@ -21,12 +21,32 @@ impl Rule for PushNot {
     }
 
     fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+        let (expr, changed, _) = self.rewrite_built(expr);
+        (expr, changed)
+    }
+
+    fn builds(&self) -> bool {
+        true
+    }
+
+    /// The negated items are new.
+    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
         let PlanExpr::Not(inner) = expr else {
-            return (expr, false);
+            return (expr, false, NewNodes::default());
+        };
+        let negated = |items: Vec<PlanExpr>| {
+            let new = NewNodes::all(items.len(), 1);
+            (items.into_iter().map(negate).collect(), new)
         };
         match *inner {
-            PlanExpr::And(items) => (PlanExpr::Or(items.into_iter().map(negate).collect()), true),
-            PlanExpr::Or(items) => (PlanExpr::And(items.into_iter().map(negate).collect()), true),
+            PlanExpr::And(items) => {
+                let (items, new) = negated(items);
+                (PlanExpr::Or(items), true, new)
+            }
+            PlanExpr::Or(items) => {
+                let (items, new) = negated(items);
+                (PlanExpr::And(items), true, new)
+            }
             PlanExpr::Related(related) => match complement(related.quantifier) {
                 Some(quantifier) => (
                     PlanExpr::Related(Related {
@@ -34,10 +54,15 @@ impl Rule for PushNot {
                         ..related
                     }),
                     true,
+                    NewNodes::default(),
                 ),
-                None => (PlanExpr::Not(Box::new(PlanExpr::Related(related))), false),
+                None => (
+                    PlanExpr::Not(Box::new(PlanExpr::Related(related))),
+                    false,
+                    NewNodes::default(),
+                ),
             },
-            other => (PlanExpr::Not(Box::new(other)), false),
+            other => (PlanExpr::Not(Box::new(other)), false, NewNodes::default()),
         }
     }
 }
@@ -70,6 +95,13 @@ mod tests {
         let input = not(or(vec![flag("a"), not(flag("b"))]));
         let expected = and(vec![not(flag("a")), flag("b")]);
         assert_eq!(PushNot.rewrite(input), (expected, true));
+    }
+
+    #[test]
+    fn names_the_negated_items_new() {
+        let (_, changed, new) = PushNot.rewrite_built(not(or(vec![flag("a"), flag("b")])));
+        assert!(changed);
+        assert_eq!(new, NewNodes::all(2, 1));
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! Finding equal items in long `and`/`or` lists without comparing every
+//! pair.
+//!
+//! Merging tests over one link gathers filters into one list, so lists grow
+//! with the plan; rules that look for an item equal to another (duplicates,
+//! complements, absorption) would then cost the square of the list's length
+//! on every visit. A [`fingerprint`] hashes an expression's top levels only,
+//! in time independent of its size, and equal expressions get equal
+//! fingerprints; [`EqualItems`] uses it to narrow each search to the few
+//! items that may be equal, and compares those in full.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use crate::check::plan::{PlanExpr, Test, Value};
+
+/// Up to this many comparisons a search goes pair by pair: comparing two
+/// different items usually stops at their first field, and building an
+/// index costs more than it saves.
+const PAIRWISE: usize = 512;
+
+/// Whether a search that would take `comparisons` pairwise comparisons is
+/// better done through an [`EqualItems`] index.
+pub(crate) fn worth_an_index(comparisons: usize) -> bool {
+    comparisons > PAIRWISE
+}
+
+/// How many levels of an expression its fingerprint looks at.
+const LEVELS: usize = 3;
+
+/// A hash of the top levels of `expr`: equal expressions have equal
+/// fingerprints (the converse need not hold).
+pub(crate) fn fingerprint(expr: &PlanExpr) -> u64 {
+    let mut hasher = QuickHasher::default();
+    write_expr(expr, LEVELS, &mut hasher);
+    hasher.finish()
+}
+
+/// A fast hasher for the optimizer's own tables: one multiply per word (the
+/// scheme of rustc's `FxHasher`). Fingerprints are computed on every visit
+/// of a long list, and the standard hasher's resistance to chosen keys buys
+/// nothing here: colliding items are only compared in full.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct QuickHasher(u64);
+
+/// Builds [`QuickHasher`]s, for `HashMap`s keyed by plan parts.
+pub(crate) type QuickState = BuildHasherDefault<QuickHasher>;
+
+impl QuickHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for QuickHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut buffer = [0u8; 8];
+            buffer.copy_from_slice(word);
+            self.add(u64::from_le_bytes(buffer));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut buffer = [0u8; 8];
+            buffer[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buffer));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+/// Only what `PartialEq` compares goes in, and never more than the first
+/// item of a list or value of an `in` list, so the cost stays bounded.
+fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
+    std::mem::discriminant(expr).hash(hasher);
+    if levels == 0 {
+        return;
+    }
+    match expr {
+        PlanExpr::Const(value) => value.hash(hasher),
+        PlanExpr::Not(inner) => write_expr(inner, levels - 1, hasher),
+        PlanExpr::And(items) | PlanExpr::Or(items) => {
+            items.len().hash(hasher);
+            if let Some(first) = items.first() {
+                write_expr(first, levels - 1, hasher);
+            }
+        }
+        PlanExpr::Related(related) => {
+            related.link.hash(hasher);
+            related.quantifier.hash(hasher);
+            write_expr(&related.filter, levels - 1, hasher);
+        }
+        PlanExpr::Field(test) => {
+            test.field.hash(hasher);
+            write_test(&test.test, hasher);
+        }
+    }
+}
+
+fn write_test(test: &Test, hasher: &mut QuickHasher) {
+    std::mem::discriminant(test).hash(hasher);
+    match test {
+        Test::Compare { op, value } => {
+            op.hash(hasher);
+            write_value(value, hasher);
+        }
+        Test::IsNotNull => {}
+        Test::InList(values) => {
+            values.len().hash(hasher);
+            if let Some(first) = values.first() {
+                write_value(first, hasher);
+            }
+        }
+        Test::Between { low, high } => {
+            write_value(low, hasher);
+            write_value(high, hasher);
+        }
+        Test::Text { op, pattern } => {
+            std::mem::discriminant(op).hash(hasher);
+            pattern.hash(hasher);
+        }
+    }
+}
+
+fn write_value(value: &Value, hasher: &mut QuickHasher) {
+    std::mem::discriminant(value).hash(hasher);
+    match value {
+        Value::Text(text) => text.hash(hasher),
+        Value::Integer(n) => n.hash(hasher),
+        // `0.0 == -0.0`, so both hash alike; a NaN equals nothing.
+        Value::Decimal(d) if *d == 0.0 => {}
+        Value::Decimal(d) => d.to_bits().hash(hasher),
+        Value::Bool(b) => b.hash(hasher),
+        Value::Uuid(u) => u.hash(hasher),
+        Value::Choice { code, label } => {
+            code.hash(hasher);
+            label.hash(hasher);
+        }
+        Value::Date(d) => d.hash(hasher),
+        Value::DateTime(t) => t.hash(hasher),
+        Value::TodayPlusDays(days) => days.hash(hasher),
+        Value::NowPlusSeconds { seconds, midnight } => {
+            seconds.hash(hasher);
+            midnight.hash(hasher);
+        }
+    }
+}
+
+/// A set of expressions that answers "is there one equal to this?" by
+/// comparing only the members whose fingerprint matches.
+#[derive(Default)]
+pub(crate) struct EqualItems<'a> {
+    by_fingerprint: HashMap<u64, Vec<&'a PlanExpr>, QuickState>,
+}
+
+impl<'a> EqualItems<'a> {
+    /// The set of `items`.
+    pub(crate) fn new(items: impl IntoIterator<Item = &'a PlanExpr>) -> Self {
+        let mut set = EqualItems::default();
+        for item in items {
+            set.insert(item);
+        }
+        set
+    }
+
+    pub(crate) fn insert(&mut self, item: &'a PlanExpr) {
+        self.by_fingerprint
+            .entry(fingerprint(item))
+            .or_default()
+            .push(item);
+    }
+
+    /// Whether a member equals `expr`.
+    pub(crate) fn contains(&self, expr: &PlanExpr) -> bool {
+        self.by_fingerprint
+            .get(&fingerprint(expr))
+            .is_some_and(|members| members.contains(&expr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::plan::CmpOp;
+    use crate::optimize::rules::build::*;
+
+    #[test]
+    fn equal_expressions_have_equal_fingerprints() {
+        let deep = |leaf| and(vec![or(vec![not(leaf), flag("b")]), flag("c")]);
+        assert_eq!(
+            fingerprint(&deep(n(CmpOp::Lt, 1))),
+            fingerprint(&deep(n(CmpOp::Lt, 1)))
+        );
+        let zero = |d: f64| cmp(&int_field(), CmpOp::Eq, Value::Decimal(d));
+        assert_eq!(zero(0.0), zero(-0.0));
+        assert_eq!(fingerprint(&zero(0.0)), fingerprint(&zero(-0.0)));
+    }
+
+    #[test]
+    fn finds_equal_members_only() {
+        let items = [flag("a"), n(CmpOp::Lt, 1), not(flag("a")), n(CmpOp::Lt, 2)];
+        let set = EqualItems::new(&items);
+        assert!(set.contains(&n(CmpOp::Lt, 2)));
+        assert!(set.contains(&not(flag("a"))));
+        assert!(!set.contains(&n(CmpOp::Lt, 3)));
+        assert!(!set.contains(&not(flag("b"))));
+        // Equal at the top three levels, different below: compared in full.
+        let deep = |name| and(vec![or(vec![not(flag(name))])]);
+        let member = deep("a");
+        let set = EqualItems::new([&member]);
+        assert!(set.contains(&deep("a")));
+        assert!(!set.contains(&deep("b")));
+    }
+}
