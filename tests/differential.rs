@@ -38,7 +38,6 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use segql::schema::Schema;
 use segql::syntax::ast::Library;
 
@@ -71,15 +70,6 @@ fn seed() -> u64 {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(0)
         })
-}
-
-fn runner(seed: u64) -> TestRunner {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
-    )
 }
 
 /// Loads a data set into every engine (PostgreSQL in a fresh database).
@@ -221,7 +211,7 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
     let queries = generator.query();
     let libraries = generator.library();
     let data = gen_data::data_set_strategy(&schema);
-    let mut runner = runner(seed);
+    let mut runner = gen_query::seeded_runner(seed);
     let mut checked = 0;
     let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
     for _ in 0..data_sets {
@@ -311,7 +301,7 @@ fn generated_queries_cover_every_form() {
     let schema = segql::schema::crm_schema();
     let mut generator = gen_query::QueryGen::new(schema);
     let queries = generator.query();
-    let mut runner = runner(7);
+    let mut runner = gen_query::seeded_runner(7);
     let mut text = String::new();
     for _ in 0..2000 {
         let q = queries.new_tree(&mut runner).expect("queries never reject");

@@ -8,7 +8,9 @@ mod support;
 use chrono::{DateTime, TimeZone, Utc};
 use ops_support::{checksum_sqlite, contact, dump_postgres, id, load_postgres, sqlite, Fixture};
 use segql::check::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
-use segql::ops::{parse_assignments, update_postgres, update_sqlite, UpdateOptions};
+use segql::ops::{
+    parse_assignments, update_postgres, update_sqlite, Assignment, UpdateOptions, UpdateReport,
+};
 use segql::schema::crm_schema;
 use segql::Error;
 use support::pg::TestPg;
@@ -22,6 +24,19 @@ fn options(dry_run: bool) -> UpdateOptions {
         dry_run,
         now: now(),
     }
+}
+
+/// `update` of the marketing-only contacts (`marketing_only_contacts()`) on
+/// SQLite with the built-in schema.
+// The library's own error type, returned once per test run.
+#[allow(clippy::result_large_err)]
+fn update_marketing_only(
+    conn: &mut rusqlite::Connection,
+    set: &[Assignment],
+    dry_run: bool,
+) -> Result<UpdateReport, Error> {
+    let plan = marketing_only_contacts();
+    update_sqlite(conn, &crm_schema(), &plan, set, &options(dry_run))
 }
 
 fn err(text: &str) -> Error {
@@ -142,52 +157,24 @@ fn sets_fields_on_the_segment_and_counts_real_changes() {
         .unwrap();
     let schema = crm_schema();
     let set = parse_assignments("city=\"Oslo\"", "contact", &schema).unwrap();
-    let report = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &set,
-        &options(false),
-    )
-    .unwrap();
+    let report = update_marketing_only(&mut conn, &set, false).unwrap();
     assert_eq!((report.matched, report.changed), (3, 2));
     assert_eq!(city(&conn, 1), (Some("Oslo".into()), 1));
     assert_eq!(city(&conn, 4), (None, 0));
 
-    let again = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &set,
-        &options(false),
-    )
-    .unwrap();
+    let again = update_marketing_only(&mut conn, &set, false).unwrap();
     assert_eq!((again.matched, again.changed), (3, 0));
 
     // NULL-safe: null where already null is no change; a value is.
     conn.execute("UPDATE contact SET city = NULL WHERE id = ?1", [id(3)])
         .unwrap();
     let clear = parse_assignments("city=null", "contact", &schema).unwrap();
-    let report = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &clear,
-        &options(false),
-    )
-    .unwrap();
+    let report = update_marketing_only(&mut conn, &clear, false).unwrap();
     assert_eq!((report.matched, report.changed), (3, 2));
 
     // Clearing the flag takes records out of the segment.
     let flag = parse_assignments("marketing_only=false", "contact", &schema).unwrap();
-    let report = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &flag,
-        &options(false),
-    )
-    .unwrap();
+    let report = update_marketing_only(&mut conn, &flag, false).unwrap();
     assert_eq!((report.matched, report.changed), (3, 3));
     assert_eq!(city(&conn, 1), (None, 0));
     let temp: i64 = conn
@@ -206,14 +193,7 @@ fn stores_values_as_the_layout_does() {
         &schema,
     )
     .unwrap();
-    update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &set,
-        &options(false),
-    )
-    .unwrap();
+    update_marketing_only(&mut conn, &set, false).unwrap();
     let row: (String, String, i64, i64) = conn
         .query_row(
             "SELECT created_on, birth_date, consent_level, do_not_email FROM contact WHERE id = ?1",
@@ -233,24 +213,10 @@ fn a_dry_run_writes_nothing() {
     let schema = crm_schema();
     let set = parse_assignments("city=\"Oslo\"", "contact", &schema).unwrap();
     let before = checksum_sqlite(&conn);
-    let dry = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &set,
-        &options(true),
-    )
-    .unwrap();
+    let dry = update_marketing_only(&mut conn, &set, true).unwrap();
     assert_eq!(checksum_sqlite(&conn), before);
     assert!(dry.dry_run);
-    let real = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &set,
-        &options(false),
-    )
-    .unwrap();
+    let real = update_marketing_only(&mut conn, &set, false).unwrap();
     assert_eq!((dry.matched, dry.changed), (real.matched, real.changed));
     assert_ne!(checksum_sqlite(&conn), before);
 }
@@ -263,14 +229,7 @@ fn a_missing_column_is_named_and_nothing_changes() {
     let schema = crm_schema();
     let set = parse_assignments("city=\"Oslo\",do_not_email=true", "contact", &schema).unwrap();
     let before = checksum_sqlite(&conn);
-    let e = update_sqlite(
-        &mut conn,
-        &schema,
-        &marketing_only_contacts(),
-        &set,
-        &options(false),
-    )
-    .unwrap_err();
+    let e = update_marketing_only(&mut conn, &set, false).unwrap_err();
     assert!(matches!(e, Error::Database { .. }), "{e:?}");
     assert!(e.to_string().contains("'city'"), "{e}");
     assert_eq!(checksum_sqlite(&conn), before);

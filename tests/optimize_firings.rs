@@ -23,7 +23,6 @@ mod pools;
 use std::collections::BTreeMap;
 
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use segql::check::plan::Plan;
 use segql::optimize::{optimize, optimize_traced, rule_names};
 use segql::schema::Schema;
@@ -40,15 +39,6 @@ const QUERIES_PER_LIBRARY: usize = 50;
 /// the test passes (every rule fires many times over).
 const SEED: u64 = 6;
 
-fn runner(seed: u64) -> TestRunner {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
-    )
-}
-
 fn parse_library(schema: &Schema, text: &str) -> Library {
     let library = segql::syntax::parse_library(text)
         .unwrap_or_else(|e| panic!("a generated library does not parse: {e}\n{text}"));
@@ -63,7 +53,7 @@ fn corpus() -> Vec<Plan> {
     let mut generator = gen_query::QueryGen::new(schema.clone());
     let queries = generator.query();
     let libraries = generator.library();
-    let mut runner = runner(SEED);
+    let mut runner = gen_query::seeded_runner(SEED);
     let mut plans = Vec::with_capacity(PLANS);
     while plans.len() < PLANS {
         let library = libraries

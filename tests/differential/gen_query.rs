@@ -629,3 +629,15 @@ impl QueryGen {
             .boxed()
     }
 }
+
+/// A proptest runner whose random draws follow `seed` alone, so a run can
+/// be replayed.
+pub fn seeded_runner(seed: u64) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
+}
