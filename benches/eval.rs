@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rusqlite::Connection;
-use segql::check::plan::Plan;
 use segql::eval::{self, Store};
+use segql::plan::Plan;
 use segql::schema::crm_schema;
 
 /// The reference time of the generated data and of every query.

@@ -13,11 +13,11 @@
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use segql::check::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
 use segql::demo::{generate_sqlite, DemoOptions};
 use segql::ops::{
     link_orphans_sqlite, parse_assignments, update_sqlite, LinkOptions, UpdateOptions,
 };
+use segql::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
 use segql::schema::crm_schema;
 
 const SEGMENT_SIZE: f64 = 100_000.0;

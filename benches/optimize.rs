@@ -10,8 +10,8 @@
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use segql::check::plan::*;
 use segql::optimize::optimize;
+use segql::plan::*;
 
 fn field(name: &str, ty: ValueType) -> FieldRef {
     FieldRef {

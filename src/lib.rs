@@ -11,13 +11,14 @@ pub mod error;
 pub mod eval;
 pub mod ops;
 pub mod optimize;
+pub mod plan;
 pub mod schema;
 pub mod span;
 pub mod sql;
 pub mod syntax;
 
-pub use check::plan::Plan;
 pub use error::{Error, Result};
+pub use plan::Plan;
 
 use chrono::{DateTime, Utc};
 use schema::Schema;

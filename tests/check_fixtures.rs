@@ -11,8 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use segql::check::{self, plan::Plan, Context};
+use segql::check::{self, Context};
 use segql::diagnostic::{self, Sources};
+use segql::plan::Plan;
 use segql::schema::{self, Schema};
 use segql::syntax;
 

@@ -3,8 +3,8 @@
 //! mixed numbers, relative times, and `contains` agreeing with `evaluate`.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use segql::check::plan::*;
 use segql::eval::{self, Store, StoreBuilder};
+use segql::plan::*;
 use segql::schema::crm_schema;
 use uuid::Uuid;
 

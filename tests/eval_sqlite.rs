@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
-use segql::check::plan::*;
 use segql::eval::{self, Store};
+use segql::plan::*;
 use segql::schema::crm_schema;
 
 const C1: &str = "00000000-0000-4000-8000-000000000001";

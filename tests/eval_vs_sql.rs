@@ -8,8 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
-use segql::check::plan::*;
 use segql::eval::{self, Store};
+use segql::plan::*;
 use segql::schema::{crm_schema, FieldType, Schema};
 use segql::sql::{self, SqlOptions};
 

@@ -7,10 +7,10 @@ mod support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use ops_support::{checksum_sqlite, contact, dump_postgres, id, load_postgres, sqlite, Fixture};
-use segql::check::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
 use segql::ops::{
     parse_assignments, update_postgres, update_sqlite, Assignment, UpdateOptions, UpdateReport,
 };
+use segql::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
 use segql::schema::crm_schema;
 use segql::Error;
 use support::pg::TestPg;

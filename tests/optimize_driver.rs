@@ -1,9 +1,9 @@
 //! The optimizer's driver: deep plans on a small stack, the trace of rule
 //! firings, and whole-plan rewrites that need several rules together.
 
-use segql::check::plan::*;
 use segql::error::limits::MAX_PLAN_DEPTH;
 use segql::optimize::{optimize, optimize_traced};
+use segql::plan::*;
 
 fn field(name: &str, ty: ValueType) -> FieldRef {
     FieldRef {
@@ -239,18 +239,18 @@ fn deepening_plan(chain: usize) -> PlanExpr {
 #[test]
 fn optimizing_can_add_a_level() {
     let input = deepening_plan(8);
-    let before = segql::optimize::depth(&input);
+    let before = segql::plan::depth(&input);
     let out = optimize(plan(input)).filter;
-    assert_eq!(segql::optimize::depth(&out), before + 1, "{out:?}");
+    assert_eq!(segql::plan::depth(&out), before + 1, "{out:?}");
 }
 
 #[test]
 fn optimizing_never_exceeds_the_depth_limit() {
     let (before, after, unchanged, traced) = on_small_stack(|| {
         let input = deepening_plan(MAX_PLAN_DEPTH - 3);
-        let before = segql::optimize::depth(&input);
+        let before = segql::plan::depth(&input);
         let (out, firings) = optimize_traced(plan(input.clone()));
-        let after = segql::optimize::depth(&out.filter);
+        let after = segql::plan::depth(&out.filter);
         (before, after, out.filter == input, firings.len())
     });
     assert_eq!(before, MAX_PLAN_DEPTH);

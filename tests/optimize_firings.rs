@@ -23,8 +23,8 @@ mod pools;
 use std::collections::BTreeMap;
 
 use proptest::strategy::{Strategy, ValueTree};
-use segql::check::plan::Plan;
 use segql::optimize::{optimize, optimize_traced, rule_names};
+use segql::plan::Plan;
 use segql::schema::Schema;
 use segql::syntax::ast::Library;
 

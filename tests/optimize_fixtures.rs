@@ -11,9 +11,9 @@ use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use segql::check::plan::*;
 use segql::check::{check, Context};
 use segql::optimize::{optimize, optimize_traced};
+use segql::plan::*;
 use segql::schema::{crm_schema, load_schema_file};
 use segql::syntax::{parse_library, parse_query};
 

@@ -11,8 +11,8 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
-use segql::check::plan::*;
 use segql::optimize::{optimize, optimize_traced};
+use segql::plan::*;
 
 const ROWS: usize = 6;
 

@@ -8,7 +8,8 @@ mod support;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use segql::check::{check, plan::Plan, Context};
+use segql::check::{check, Context};
+use segql::plan::Plan;
 use segql::schema::crm_schema;
 use segql::sql::{self, SqlOptions};
 use segql::syntax::{parse_library, parse_query};

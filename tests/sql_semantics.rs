@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rusqlite::Connection;
-use segql::check::plan::*;
+use segql::plan::*;
 use segql::schema::{crm_schema, FieldType, Schema};
 use segql::sql::{self, Dialect, SqlOptions};
 use support::pg::TestPg;

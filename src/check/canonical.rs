@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 use crate::schema::{Entity, FieldType, Schema};
 use crate::syntax::ast::{self, Expr, ExprKind, Literal, LiteralKind, Predicate};
 
-use super::plan::Value;
 use super::resolve;
 use super::types::Target;
+use crate::plan::Value;
 
 /// Rewrite entity, field and relationship names (including `via` names and
 /// path hops) to the schema's spelling, and choice labels in string literals

@@ -16,9 +16,11 @@ use crate::span::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Literal, Predicate};
 
 use super::library::Segments;
-use super::plan::{CmpOp, FieldRef, FieldTest, Link, PlanExpr, Quantifier, Related, Test, Value};
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
+use crate::plan::{
+    CmpOp, FieldRef, FieldTest, Link, PlanExpr, Quantifier, Related, Test, TextOp, Value,
+};
 
 /// Checks expressions against one schema, inlining already-checked segments.
 pub(crate) struct Checker<'a> {
@@ -292,7 +294,7 @@ fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)
                 ast::CmpOp::Ge => (CmpOp::Ge, false),
             };
             if op != CmpOp::Eq {
-                require_ordered(target, op_symbol(op), path_span)?;
+                require_ordered(target, op.symbol(), path_span)?;
             }
             let value = target.value(value)?;
             (Test::Compare { op, value }, negated)
@@ -328,11 +330,12 @@ fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)
             pattern,
             ..
         } => {
-            let name = match op {
-                ast::TextOp::Contains => "contains",
-                ast::TextOp::StartsWith => "starts with",
-                ast::TextOp::EndsWith => "ends with",
+            let op = match op {
+                ast::TextOp::Contains => TextOp::Contains,
+                ast::TextOp::StartsWith => TextOp::StartsWith,
+                ast::TextOp::EndsWith => TextOp::EndsWith,
             };
+            let name = op.keyword();
             if target.field.ty != FieldType::Text {
                 return Err(Error::TypeMismatch {
                     context: format!("`{name}`"),
@@ -342,7 +345,7 @@ fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)
                 });
             }
             let pattern = text_pattern(pattern, name)?;
-            (Test::Text { op: *op, pattern }, *negated)
+            (Test::Text { op, pattern }, *negated)
         }
         Predicate::BoolField { .. } => {
             if target.field.ty != FieldType::Bool {
@@ -377,16 +380,6 @@ fn text_pattern(pattern: &Literal, op: &str) -> Result<String> {
             found: describe_literal(other),
             span: pattern.span,
         }),
-    }
-}
-
-fn op_symbol(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
     }
 }
 

@@ -8,7 +8,7 @@ use crate::syntax;
 
 use super::expr::Checker;
 use super::library::Segments;
-use super::plan::PlanExpr;
+use crate::plan::PlanExpr;
 
 /// Parse and check one guard's expression over its entity. Errors carry
 /// spans into the guard's text ([`SourceKind::Guard`]).

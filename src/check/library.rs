@@ -8,13 +8,13 @@
 use std::collections::HashMap;
 
 use crate::error::{suggest, Error, Result};
+use crate::plan::{measure, Measure, PlanExpr};
 use crate::schema::Schema;
 use crate::span::Span;
 use crate::syntax::ast::{Expr, ExprKind, Ident, Library, SegmentDef};
 
 use super::expr::Checker;
-use super::plan::PlanExpr;
-use super::{measure, resolve};
+use super::resolve;
 
 /// A checked segment, ready to be inlined.
 pub(crate) struct CheckedSegment {
@@ -127,7 +127,7 @@ impl<'l> Segments<'l> {
             Some(filter) => Checker::new(schema, self).expr(filter, entity, 1)?,
             None => PlanExpr::Const(true),
         };
-        let (depth, nodes) = measure(&filter);
+        let Measure { nodes, depth } = measure(&filter);
         Ok(CheckedSegment {
             name: def.name.name.clone(),
             entity: entity.name.clone(),

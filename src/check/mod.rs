@@ -1,15 +1,14 @@
-//! AST to typed plan: name resolution, types, choice labels, relationships,
-//! segment libraries and guards.
+//! AST to typed [`Plan`]: name resolution, types, choice labels,
+//! relationships, segment libraries and guards.
 //!
 //! | file          | concern                                                  |
 //! |---------------|----------------------------------------------------------|
 //! | `resolve.rs`  | entities, fields, `has R [via NAME]`, dotted paths       |
 //! | `expr.rs`     | expressions and predicates to [`PlanExpr`]               |
-//! | `types.rs`    | literals to typed [`plan::Value`]s                       |
+//! | `types.rs`    | literals to typed [`Value`](crate::plan::Value)s         |
 //! | `library.rs`  | `in NAME`: dependency order, cycles, inlining            |
 //! | `guards.rs`   | audience guards                                          |
 //! | `canonical.rs`| rewriting names in an AST to the schema's spelling       |
-//! | `plan.rs`     | the typed plan every back end consumes                   |
 //!
 //! # Decisions where SPEC §2.3 is silent
 //!
@@ -43,13 +42,12 @@ mod canonical;
 mod expr;
 mod guards;
 mod library;
-pub mod plan;
-mod plan_display;
 mod resolve;
 mod types;
 
 use crate::error::limits::{MAX_PLAN_DEPTH, MAX_PLAN_NODES};
 use crate::error::{Error, Result};
+use crate::plan::{measure, Measure, Plan, PlanExpr};
 use crate::schema::Schema;
 use crate::syntax::ast;
 
@@ -60,7 +58,6 @@ pub use types::{typed_value, value_type};
 
 use expr::Checker;
 use library::Segments;
-use plan::{Plan, PlanExpr};
 
 /// What a query is checked against.
 #[derive(Clone, Copy)]
@@ -109,7 +106,7 @@ pub fn check(query: &ast::Query, ctx: &Context) -> Result<Plan> {
         all.push(filter);
         PlanExpr::And(all)
     };
-    let (depth, nodes) = measure(&filter);
+    let Measure { nodes, depth } = measure(&filter);
     if depth > MAX_PLAN_DEPTH {
         return Err(Error::TooDeep {
             limit: MAX_PLAN_DEPTH,
@@ -133,27 +130,6 @@ pub fn check(query: &ast::Query, ctx: &Context) -> Result<Plan> {
 /// in any order.
 pub fn check_library(lib: &ast::Library, schema: &Schema) -> Result<()> {
     Segments::new(Some(lib))?.check_all(schema)
-}
-
-/// Depth (levels, the root being 1) and node count of a plan expression,
-/// measured without recursion.
-pub(crate) fn measure(expr: &PlanExpr) -> (usize, usize) {
-    let mut depth = 0;
-    let mut nodes = 0;
-    let mut stack = vec![(expr, 1usize)];
-    while let Some((e, level)) = stack.pop() {
-        nodes += 1;
-        depth = depth.max(level);
-        match e {
-            PlanExpr::Const(_) | PlanExpr::Field(_) => {}
-            PlanExpr::Not(inner) => stack.push((inner, level + 1)),
-            PlanExpr::Related(r) => stack.push((&r.filter, level + 1)),
-            PlanExpr::And(items) | PlanExpr::Or(items) => {
-                stack.extend(items.iter().map(|i| (i, level + 1)))
-            }
-        }
-    }
-    (depth, nodes)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::error::{suggest, Error, Result};
 use crate::schema::{Entity, Field, Relationship, Schema};
 use crate::syntax::ast::{Ident, Path};
 
-use super::plan::{Direction, Link};
+use crate::plan::{Direction, Link};
 
 /// One way to go from an entity to a related one.
 #[derive(Clone, Copy)]

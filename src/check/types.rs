@@ -13,7 +13,7 @@ use crate::schema::{ChoiceSet, Entity, Field, FieldType};
 use crate::span::Span;
 use crate::syntax::ast::{Anchor, Literal, LiteralKind, Relative};
 
-use super::plan::{Value, ValueType};
+use crate::plan::{Value, ValueType};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 

@@ -1,7 +1,7 @@
 //! `segql compile`: a query to SQL and its bind parameters.
 
 use chrono::{DateTime, Utc};
-use segql::check::plan::Plan;
+use segql::plan::Plan;
 use segql::sql::{self, Dialect, SqlOptions, SqlQuery};
 
 use super::args::{CompileArgs, DialectName, PlanArgs, SqlFormat};

@@ -1,7 +1,7 @@
 //! `segql explain`: the query as parsed, the checked plan, the optimized plan
 //! with every rule that fired, and the SQL of each dialect.
 
-use segql::check::plan::Plan;
+use segql::plan::Plan;
 use segql::sql::{self, SqlQuery};
 use serde::Serialize;
 

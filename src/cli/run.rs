@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use segql::check::plan::{Plan, PlanExpr};
+use segql::plan::{Plan, PlanExpr};
 use segql::sql;
 use uuid::Uuid;
 

@@ -9,8 +9,8 @@ use super::column::{days_from_civil, parse_uuid, ColumnData};
 use super::keys::KeyIndex;
 use super::pending::{Pending, PendingColumn};
 use super::store::{LinkIndex, Store, Table, NONE};
-use crate::check::plan::Value;
 use crate::error::{Error, Result};
+use crate::plan::Value;
 use crate::schema::{Entity, FieldType, Relationship, Schema};
 
 /// One entity's records as they arrive.
@@ -215,7 +215,7 @@ pub(crate) fn assemble(tables: Vec<Table>, relationships: &[&Relationship]) -> R
 /// without a database:
 ///
 /// ```
-/// use segql::check::plan::Value;
+/// use segql::plan::Value;
 /// use segql::eval::StoreBuilder;
 /// let schema = segql::schema::crm_schema();
 /// let mut b = StoreBuilder::new(&schema);

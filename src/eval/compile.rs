@@ -9,8 +9,8 @@ use super::bitmap::Bitmap;
 use super::kernels::{compile_field, compile_key, FieldKernel};
 use super::keys::KeyIndex;
 use super::store::{LinkIndex, Store, Table, NONE};
-use crate::check::plan::{Direction, PlanExpr, Quantifier};
 use crate::error::{Error, Result};
+use crate::plan::{Direction, PlanExpr, Quantifier};
 
 /// A compiled expression over the rows of one entity (`rows` of them).
 pub(crate) enum Node<'a> {

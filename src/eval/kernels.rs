@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use super::bitmap::Bitmap;
 use super::column::{days_from_civil, Column, ColumnData, Ints, Text};
-use crate::check::plan::{CmpOp, FieldTest, Test, TextOp, Value};
 use crate::error::{Error, Result};
+use crate::plan::{CmpOp, FieldTest, Test, TextOp, Value};
 
 /// A compiled field test.
 pub(crate) struct FieldKernel<'a> {

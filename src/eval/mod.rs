@@ -28,8 +28,8 @@ use uuid::Uuid;
 pub use builder::StoreBuilder;
 pub use store::Store;
 
-use crate::check::plan::Plan;
 use crate::error::Result;
+use crate::plan::Plan;
 use compile::Node;
 use keys::KeyIndex;
 

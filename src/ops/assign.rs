@@ -10,9 +10,9 @@
 
 use serde::Serialize;
 
-use crate::check::plan::{FieldRef, Value};
 use crate::check::{typed_value, value_type};
 use crate::error::{suggest, Error, Result};
+use crate::plan::{FieldRef, Value};
 use crate::schema::{Entity, Field, Schema};
 use crate::span::{SourceKind, Span};
 

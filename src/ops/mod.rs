@@ -23,8 +23,8 @@ mod update;
 use chrono::{DateTime, Utc};
 use rusqlite::TransactionBehavior;
 
-use crate::check::plan::Plan;
 use crate::error::Result;
+use crate::plan::Plan;
 use crate::schema::Schema;
 use crate::sql;
 use conn::{pg_error, sqlite_error, PgConn, SqliteConn};

@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::assign::Assignment;
 use super::conn::{verify_columns, Conn, Param};
 use super::UpdateOptions;
-use crate::check::plan::{Plan, Value};
 use crate::error::{Error, Result};
+use crate::plan::{Plan, Value};
 use crate::schema::Schema;
 use crate::sql::{sqlite, SqlQuery};
 

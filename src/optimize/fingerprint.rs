@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use crate::check::plan::{PlanExpr, Test, Value};
+use crate::plan::{PlanExpr, Test, Value};
 
 /// Up to this many comparisons a search goes pair by pair: comparing two
 /// different items usually stops at their first field, and building an
@@ -201,8 +201,8 @@ impl<'a> EqualItems<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::CmpOp;
     use crate::optimize::rules::build::*;
+    use crate::plan::CmpOp;
 
     #[test]
     fn equal_expressions_have_equal_fingerprints() {

@@ -6,7 +6,7 @@
 //! once, pushing every negation down on the way (`nnf.rs`) and running the
 //! rules at every node until none applies. A few rules build new nodes under
 //! the one they rewrite (`has P(a) and has P(b)` → `has P(a and b)`: the
-//! `and` is new); they say which ([`Rule::rewrite_built`]). Once the rules
+//! `and` is new); they say which ([`Transformed::built`]). Once the rules
 //! are done with the node, the fold simplifies those new nodes and brings
 //! the node back to the rules. So every node the fold hands upwards is at
 //! its fixed point, and one walk settles the plan: time grows with the
@@ -27,17 +27,14 @@
 //! tests over one link.
 
 mod fingerprint;
-mod fold;
 mod nnf;
 pub mod rules;
 pub mod values;
 
 use serde::Serialize;
 
-use crate::check::plan::{Plan, PlanExpr};
 use crate::error::limits::MAX_PLAN_DEPTH;
-
-pub use fold::{Fold, NewNodes};
+use crate::plan::{depth, fold_normalizing, measure, Fold, NewNodes, Plan, PlanExpr};
 
 /// The most times the rules are run over one node before the fold moves on:
 /// a guard against two rules undoing each other forever.
@@ -49,36 +46,61 @@ const MAX_NODE_ROUNDS: usize = 32;
 const MAX_FIRINGS_PER_NODE: usize = 32;
 
 /// One rewrite rule. It looks at one node — whose children are already
-/// simplified — and returns the node, rewritten or not, and whether it
-/// changed anything.
+/// simplified — and says what it did to it.
 pub trait Rule: Sync {
     /// A short stable name, shown by `segql explain`.
     fn name(&self) -> &'static str;
-    /// Rewrite `expr` into an equivalent expression; `true` if it changed.
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool);
 
-    /// [`Rule::rewrite`], also naming the nodes of the result that the
-    /// rewrite built below it and no rule has seen yet (`not (a and b)` →
-    /// `not a or not b`: both items are new). The driver simplifies them
-    /// once the node's own rewrites are done (until then the other rules
-    /// see them as built), then runs the rules on the node again; a rule
-    /// that leaves a new node unnamed leaves the plan short of its fixed
-    /// point. A new `not` that can move down may go unnamed: the walk
-    /// pushes it wherever it stands. A rule that names new nodes says so in
-    /// [`Rule::builds`]. The default, for rules that only drop, reorder or
-    /// splice simplified sub-expressions (none of which moves a node
-    /// further down), names none.
-    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
-        let (expr, changed) = self.rewrite(expr);
-        (expr, changed, NewNodes::default())
+    /// Rewrite `expr` into an equivalent expression: the result, whether it
+    /// changed, and which of its nodes the rewrite built below it (see
+    /// [`Transformed::built`]).
+    fn rewrite(&self, expr: PlanExpr) -> Transformed;
+}
+
+/// What a [`Rule`] did to a node, in the manner of DataFusion's
+/// `Transformed`: the node, whether it changed, and the new nodes below it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transformed {
+    pub expr: PlanExpr,
+    pub changed: bool,
+    /// The nodes of `expr` that the rewrite built below it and no rule has
+    /// seen yet (`not (a and b)` → `not a or not b`: both items are new).
+    /// The driver simplifies them once the node's own rewrites are done,
+    /// then runs the rules on the node again; a rule that leaves a new node
+    /// unnamed leaves the plan short of its fixed point. A new `not` that
+    /// can move down may go unnamed: the walk pushes it wherever it stands.
+    /// Rules that only drop, reorder or splice simplified sub-expressions
+    /// (none of which moves a node further down) name none.
+    pub built: NewNodes,
+}
+
+impl Transformed {
+    /// `expr`, unchanged.
+    pub fn no(expr: PlanExpr) -> Self {
+        Transformed::new(expr, false)
     }
 
-    /// Whether [`Rule::rewrite_built`] may name new nodes. Once a rewrite of
-    /// a node has built some, the driver holds such rules back at that node
-    /// until the new nodes are simplified: they could move them where the
-    /// names no longer point.
-    fn builds(&self) -> bool {
-        false
+    /// `expr`, changed without building new nodes below it.
+    pub fn yes(expr: PlanExpr) -> Self {
+        Transformed::new(expr, true)
+    }
+
+    /// `expr`, changed or not as `changed` says; nothing built below it.
+    pub fn new(expr: PlanExpr, changed: bool) -> Self {
+        Transformed {
+            expr,
+            changed,
+            built: NewNodes::default(),
+        }
+    }
+
+    /// `expr`, changed, with the new nodes `built` below it.
+    pub fn with_built(expr: PlanExpr, built: NewNodes) -> Self {
+        Transformed {
+            expr,
+            changed: true,
+            built,
+        }
     }
 }
 
@@ -114,7 +136,8 @@ pub fn optimize_traced(plan: Plan) -> (Plan, Vec<Firing>) {
 }
 
 fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
-    let (nodes, depth_before) = size_and_depth(&plan.filter);
+    let size = measure(&plan.filter);
+    let (nodes, depth_before) = (size.nodes, size.depth);
     // Kept only for the rare plan the rules could push past the depth limit.
     let original = (depth_before + 2 > MAX_PLAN_DEPTH).then(|| plan.filter.clone());
     let mut filter = plan.filter;
@@ -138,7 +161,7 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
         firings_left: MAX_FIRINGS_PER_NODE.saturating_mul(nodes),
         refold: None,
     };
-    let (mut filter, _) = fold::fold_normalizing(&mut driver, filter);
+    let (mut filter, _) = fold_normalizing(&mut driver, filter);
     // A few rules can add a level (`has no P(a) or has P(b)` becomes `has
     // no P(not b and a)`, whose `not` may settle on a leaf). Every back end
     // relies on the depth limit the checker enforced, so a plan the rules
@@ -155,31 +178,6 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
         entity: plan.entity,
         filter,
     }
-}
-
-/// The number of nodes on the longest path from the root, without recursion.
-pub fn depth(expr: &PlanExpr) -> usize {
-    size_and_depth(expr).1
-}
-
-/// The number of nodes, and of nodes on the longest path from the root.
-fn size_and_depth(expr: &PlanExpr) -> (usize, usize) {
-    let mut nodes = 0;
-    let mut deepest = 0;
-    let mut stack = vec![(expr, 1)];
-    while let Some((node, level)) = stack.pop() {
-        nodes += 1;
-        deepest = deepest.max(level);
-        match node {
-            PlanExpr::Not(inner) => stack.push((inner, level + 1)),
-            PlanExpr::And(items) | PlanExpr::Or(items) => {
-                stack.extend(items.iter().map(|item| (item, level + 1)));
-            }
-            PlanExpr::Related(related) => stack.push((&related.filter, level + 1)),
-            PlanExpr::Const(_) | PlanExpr::Field(_) => {}
-        }
-    }
-    (nodes, deepest)
 }
 
 /// The number of children of `expr`'s top node.
@@ -208,10 +206,11 @@ impl Fold for Driver<'_> {
         // next firing's "before". Plain optimization copies nothing.
         let mut snapshot = self.trace.as_ref().map(|_| expr.clone());
         // The new nodes a rewrite of this node named, and whether another
-        // rewrite has changed the node since. Builders wait until the new
-        // nodes are simplified; the others never move a node further down,
-        // so after them the same levels under every child still reach all
-        // the new nodes.
+        // rewrite has changed the node since. Until they are simplified, a
+        // rewrite that would build more is held back (undone from a copy
+        // of the node): it could move them where the names no longer point.
+        // The others never move a node further down, so after them the
+        // same levels under every child still reach all the new nodes.
         let mut built: Option<NewNodes> = None;
         let mut changed_since = false;
         'rounds: for _ in 0..MAX_NODE_ROUNDS {
@@ -220,12 +219,15 @@ impl Fold for Driver<'_> {
                 if self.firings_left == 0 {
                     break 'rounds;
                 }
-                if built.is_some() && rule.builds() {
+                let held = built.as_ref().map(|_| expr.clone());
+                let done = rule.rewrite(expr);
+                let builds = !done.built.children.is_empty();
+                if let (Some(before), true) = (held, builds) {
+                    expr = before;
                     continue;
                 }
-                let (after, changed, new) = rule.rewrite_built(expr);
-                expr = after;
-                if !changed {
+                expr = done.expr;
+                if !done.changed {
                     continue;
                 }
                 self.firings_left -= 1;
@@ -238,18 +240,10 @@ impl Fold for Driver<'_> {
                         after: expr.clone(),
                     });
                 }
-                if new.children.is_empty() {
-                    changed_since |= built.is_some();
-                } else if let Some(earlier) = &built {
-                    // A builder that did not say so: take both as far down
-                    // as they may reach.
-                    changed_since = true;
-                    built = Some(NewNodes {
-                        children: Vec::new(),
-                        levels: earlier.levels + new.levels,
-                    });
+                if builds {
+                    built = Some(done.built);
                 } else {
-                    built = Some(new);
+                    changed_since |= built.is_some();
                 }
             }
             if !round_changed {
@@ -295,8 +289,8 @@ impl Driver<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::{Direction, Quantifier};
     use crate::optimize::rules::build::*;
+    use crate::plan::{Direction, Quantifier};
 
     fn plan(filter: PlanExpr) -> Plan {
         Plan {

@@ -5,12 +5,12 @@
 //! The [`PushNot`](super::rules::PushNot) rule does the same one level at a
 //! time, bottom-up, so a `not` above a long alternating chain of `and` and
 //! `or` would need a pass per level; this walk settles it at once. The
-//! walk itself is the fold's (`fold.rs`), which can also push negations while
-//! it folds: the driver's fold does, so that the negations rules introduce
-//! (merging parents negates filters) move down as soon as they appear.
+//! walk itself is the plan's fold (`src/plan/fold.rs`), which can also push
+//! negations while it folds: the driver's fold does, so that the negations
+//! rules introduce (merging parents negates filters) move down as soon as
+//! they appear.
 
-use crate::check::plan::PlanExpr;
-use crate::optimize::fold::{fold_normalizing, Fold};
+use crate::plan::{fold_normalizing, Fold, PlanExpr};
 
 /// The name of the walk in a trace of firings.
 pub const NAME: &str = "negation_normal_form";
@@ -29,8 +29,8 @@ pub fn negation_normal_form(expr: PlanExpr) -> (PlanExpr, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::{CmpOp, Direction, Quantifier};
     use crate::optimize::rules::build::*;
+    use crate::plan::{CmpOp, Direction, Quantifier};
 
     #[test]
     fn pushes_through_alternating_lists_at_once() {

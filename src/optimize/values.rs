@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 
-use crate::check::plan::Value;
+use crate::plan::Value;
 
 /// The kind of a value as far as ordering is concerned: two values can be
 /// ordered at optimization time only when their classes are equal.

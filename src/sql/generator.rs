@@ -16,10 +16,10 @@ use chrono::{DateTime, Utc};
 use super::dialect::Dialect;
 use super::tree::{SqlExpr, Subquery};
 use super::SqlParam;
-use crate::check::plan::{
+use crate::error::{Error, Result};
+use crate::plan::{
     CmpOp, Direction, FieldTest, PlanExpr, Quantifier, Related, Test, TextOp, Value, ValueType,
 };
-use crate::error::{Error, Result};
 use crate::schema::{Entity, Schema};
 use crate::span::Span;
 
@@ -417,7 +417,7 @@ impl<'a> Generator<'a> {
             (Cond::In(ps), true) if ps.len() == 1 && nullable => {
                 atom(d.null_safe_not_equal(col, &ps[0]))
             }
-            (Cond::Cmp(op, p), false) => atom(format!("{} {} {p}", ordered(op), op_sql(op))),
+            (Cond::Cmp(op, p), false) => atom(format!("{} {} {p}", ordered(op), op.symbol())),
             (Cond::Cmp(op, p), true) => {
                 let flipped = match op {
                     CmpOp::Eq => "<>",
@@ -514,16 +514,6 @@ fn compare_count(op: &str, count: i64, n: i64) -> bool {
         "<" => count < n,
         "=" => count == n,
         _ => count != n,
-    }
-}
-
-fn op_sql(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
     }
 }
 

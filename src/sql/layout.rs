@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 
 use super::generator::{column, entity};
-use crate::check::plan::{Direction, Plan, PlanExpr};
 use crate::error::{Error, Result};
+use crate::plan::{Direction, Plan, PlanExpr};
 use crate::schema::{Entity, FieldType, Schema};
 
 /// A column a plan reads, and why.

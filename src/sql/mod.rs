@@ -34,8 +34,8 @@ pub use self::sqlite::Sqlite;
 
 use self::generator::{column, entity, Generator, Scope};
 use self::tree::{Renderer, SqlExpr};
-use crate::check::plan::{Plan, PlanExpr};
 use crate::error::Result;
+use crate::plan::{depth, Plan};
 use crate::schema::Schema;
 
 /// What to compile.
@@ -118,19 +118,6 @@ const INLINE_DEPTH: usize = 32;
 /// Stack for deeper plans: a debug build takes some 10 KB per plan level;
 /// only what is used is ever committed.
 const BIG_STACK: usize = 64 << 20;
-
-/// The nesting depth of `e`; recursion with a tiny frame, bounded by the
-/// checker's MAX_PLAN_DEPTH.
-fn depth(e: &PlanExpr) -> usize {
-    match e {
-        PlanExpr::Const(_) | PlanExpr::Field(_) => 1,
-        PlanExpr::Not(inner) => 1 + depth(inner),
-        PlanExpr::Related(r) => 1 + depth(&r.filter),
-        PlanExpr::And(items) | PlanExpr::Or(items) => {
-            1 + items.iter().map(depth).max().unwrap_or(0)
-        }
-    }
-}
 
 fn generate(
     plan: &Plan,

@@ -100,12 +100,47 @@ pub enum CmpOp {
     Ge,
 }
 
+impl CmpOp {
+    /// Every operator.
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
+
+    /// The operator as written (`!=`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TextOp {
     Contains,
     StartsWith,
     EndsWith,
+}
+
+impl TextOp {
+    /// The operator as written (`starts with`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TextOp::Contains => "contains",
+            TextOp::StartsWith => "starts with",
+            TextOp::EndsWith => "ends with",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,8 +9,7 @@
 use std::fmt::Write as _;
 
 use super::ast::{
-    Anchor, CmpOp, Expr, ExprKind, Has, Library, Literal, LiteralKind, Path, Predicate, Quantifier,
-    Query, TextOp,
+    Anchor, Expr, ExprKind, Has, Library, Literal, LiteralKind, Path, Predicate, Quantifier, Query,
 };
 
 /// Text being written, optionally with a cap: once the text is longer than
@@ -275,14 +274,7 @@ fn write_predicate(out: &mut Out, predicate: &Predicate) {
     match predicate {
         Predicate::Compare { path, op, value } => {
             write_path(out, path);
-            out.push_str(match op {
-                CmpOp::Eq => " = ",
-                CmpOp::Ne => " != ",
-                CmpOp::Lt => " < ",
-                CmpOp::Le => " <= ",
-                CmpOp::Gt => " > ",
-                CmpOp::Ge => " >= ",
-            });
+            write!(out, " {} ", op.symbol()).unwrap_or(());
             write_literal(out, value);
         }
         Predicate::IsNull { path, negated } => {
@@ -323,12 +315,7 @@ fn write_predicate(out: &mut Out, predicate: &Predicate) {
             pattern,
         } => {
             write_path(out, path);
-            let op = match op {
-                TextOp::Contains => "contains",
-                TextOp::StartsWith => "starts with",
-                TextOp::EndsWith => "ends with",
-            };
-            write!(out, " {}{op} ", not(*negated)).unwrap_or(());
+            write!(out, " {}{} ", not(*negated), op.keyword()).unwrap_or(());
             write_literal(out, pattern);
         }
         Predicate::BoolField { path } => write_path(out, path),

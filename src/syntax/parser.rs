@@ -399,15 +399,10 @@ fn next<'i>(
 }
 
 fn cmp_op(text: &str) -> Result<CmpOp> {
-    Ok(match text {
-        "=" => CmpOp::Eq,
-        "!=" => CmpOp::Ne,
-        "<" => CmpOp::Lt,
-        "<=" => CmpOp::Le,
-        ">" => CmpOp::Gt,
-        ">=" => CmpOp::Ge,
-        other => return Err(internal(&format!("unknown operator {other}"))),
-    })
+    CmpOp::ALL
+        .into_iter()
+        .find(|op| op.symbol() == text)
+        .ok_or_else(|| internal(&format!("unknown operator {text}")))
 }
 
 fn text_op(text: &str) -> TextOp {

@@ -12,8 +12,8 @@ use std::cell::RefCell;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use segql::check::plan::Plan;
 use segql::eval::Store;
+use segql::plan::Plan;
 use segql::schema::Schema;
 use segql::syntax::ast::{Library, Query};
 use uuid::Uuid;

@@ -2,7 +2,7 @@
 //! bool fields alone, quantifiers.
 
 use super::*;
-use crate::check::plan::{CmpOp, Quantifier, Test, Value};
+use crate::plan::{CmpOp, Quantifier, Test, Value};
 
 fn same(a: &str, b: &str) {
     assert_eq!(filter(a), filter(b), "\n{a}\n{b}");

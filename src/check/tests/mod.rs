@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::schema::{crm_schema, Schema};
 use crate::syntax;
 
-use super::plan::{Plan, PlanExpr};
 use super::{check, Context};
+use crate::plan::{Plan, PlanExpr};
 
 /// Check `text` against the CRM schema.
 fn plan(text: &str) -> Result<Plan> {

@@ -1,7 +1,7 @@
 //! Names: entities, fields, relationships, `via`, dotted paths.
 
 use super::*;
-use crate::check::plan::{Direction, Quantifier};
+use crate::plan::{Direction, Quantifier};
 
 #[test]
 fn names_are_case_insensitive_and_canonical_in_the_plan() {

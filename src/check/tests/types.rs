@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::*;
-use crate::check::plan::{FieldTest, Test, Value, ValueType};
+use crate::plan::{FieldTest, Test, Value, ValueType};
 
 /// The field test of a one-predicate query.
 fn test_of(text: &str) -> FieldTest {

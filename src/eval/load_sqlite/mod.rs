@@ -13,8 +13,8 @@ use rusqlite::Connection;
 
 use super::builder::assemble;
 use super::store::Store;
-use crate::check::plan::{Plan, PlanExpr};
 use crate::error::{Error, Result};
+use crate::plan::{Plan, PlanExpr};
 use crate::schema::{Entity, Field, Relationship, Schema};
 use read::{quote, table_columns};
 

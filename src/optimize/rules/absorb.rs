@@ -3,9 +3,9 @@
 //! Common after inlining segments: `in engaged_decision_makers or in
 //! decision_makers` holds the second segment's test on both sides.
 
-use crate::check::plan::PlanExpr;
 use crate::optimize::fingerprint::{worth_an_index, EqualItems};
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::PlanExpr;
 
 /// Drops an inner `and` (`or`) of an `or` (`and`) that contains another of
 /// the outer list's items.
@@ -16,23 +16,23 @@ impl Rule for Absorb {
         "absorb"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::Or(items) => {
                 let (items, changed) = absorb(items, |e| match e {
                     PlanExpr::And(inner) => Some(inner),
                     _ => None,
                 });
-                (PlanExpr::Or(items), changed)
+                Transformed::new(PlanExpr::Or(items), changed)
             }
             PlanExpr::And(items) => {
                 let (items, changed) = absorb(items, |e| match e {
                     PlanExpr::Or(inner) => Some(inner),
                     _ => None,
                 });
-                (PlanExpr::And(items), changed)
+                Transformed::new(PlanExpr::And(items), changed)
             }
-            other => (other, false),
+            other => Transformed::no(other),
         }
     }
 }
@@ -86,31 +86,31 @@ mod tests {
             and(vec![flag("c"), flag("b")]),
         ]);
         let expected = or(vec![flag("a"), and(vec![flag("c"), flag("b")])]);
-        assert_eq!(Absorb.rewrite(input), (expected.clone(), true));
-        assert_eq!(Absorb.rewrite(expected.clone()), (expected, false));
+        assert_eq!(rewrite(&Absorb, input), (expected.clone(), true));
+        assert_eq!(rewrite(&Absorb, expected.clone()), (expected, false));
     }
 
     #[test]
     fn and_absorbs_or() {
         let input = and(vec![flag("a"), or(vec![flag("b"), flag("a")])]);
-        assert_eq!(Absorb.rewrite(input), (and(vec![flag("a")]), true));
+        assert_eq!(rewrite(&Absorb, input), (and(vec![flag("a")]), true));
         // `a and (not a or b)` is not `a`: only equal items absorb.
         let kept = and(vec![flag("a"), or(vec![not(flag("a")), flag("b")])]);
-        assert_eq!(Absorb.rewrite(kept.clone()), (kept, false));
+        assert_eq!(rewrite(&Absorb, kept.clone()), (kept, false));
     }
 
     #[test]
     fn long_lists() {
-        use crate::check::plan::CmpOp;
+        use crate::plan::CmpOp;
         // Enough pairs to be searched through an index.
         let mut items: Vec<PlanExpr> = (0..40).map(|i| n(CmpOp::Lt, i)).collect();
         items.extend((0..40).map(|i| and(vec![flag("x"), n(CmpOp::Gt, i)])));
         assert_eq!(
-            Absorb.rewrite(or(items.clone())),
+            rewrite(&Absorb, or(items.clone())),
             (or(items.clone()), false)
         );
         items.push(and(vec![flag("y"), n(CmpOp::Lt, 39)]));
-        let (out, changed) = Absorb.rewrite(or(items.clone()));
+        let (out, changed) = rewrite(&Absorb, or(items.clone()));
         items.pop();
         assert_eq!((out, changed), (or(items), true));
     }

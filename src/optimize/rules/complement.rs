@@ -4,9 +4,9 @@
 //! three-valued logic `a or not a` would be unknown for a NULL field. So
 //! `x is null or x is not null` → `true`.
 
-use crate::check::plan::PlanExpr;
 use crate::optimize::fingerprint::{worth_an_index, EqualItems};
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::PlanExpr;
 
 /// An item and its negation in one `and` (`or`) make it `false` (`true`).
 pub struct Complement;
@@ -16,11 +16,11 @@ impl Rule for Complement {
         "complement"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let (items, is_and) = match &expr {
             PlanExpr::And(items) => (items, true),
             PlanExpr::Or(items) => (items, false),
-            _ => return (expr, false),
+            _ => return Transformed::no(expr),
         };
         let negated = || {
             items.iter().filter_map(|item| match item {
@@ -35,9 +35,9 @@ impl Rule for Complement {
             negated().any(|inner| all.contains(inner))
         };
         if clash {
-            (PlanExpr::Const(!is_and), true)
+            Transformed::yes(PlanExpr::Const(!is_and))
         } else {
-            (expr, false)
+            Transformed::no(expr)
         }
     }
 }
@@ -45,23 +45,23 @@ impl Rule for Complement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::CmpOp;
     use crate::optimize::rules::build::*;
+    use crate::plan::CmpOp;
 
     #[test]
     fn and_or_with_a_complement() {
         let n_field = int_field();
         let input = and(vec![flag("b"), n(CmpOp::Lt, 5), not(n(CmpOp::Lt, 5))]);
-        assert_eq!(Complement.rewrite(input), (PlanExpr::Const(false), true));
+        assert_eq!(rewrite(&Complement, input), (PlanExpr::Const(false), true));
         let input = or(vec![is_null(&n_field), not_null(&n_field)]);
-        assert_eq!(Complement.rewrite(input), (PlanExpr::Const(true), true));
+        assert_eq!(rewrite(&Complement, input), (PlanExpr::Const(true), true));
     }
 
     #[test]
     fn opposite_comparisons_are_not_complements() {
         // `n < 5 or n >= 5` is false for a NULL n: it must stay.
         let input = or(vec![n(CmpOp::Lt, 5), n(CmpOp::Ge, 5)]);
-        assert_eq!(Complement.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&Complement, input.clone()), (input, false));
     }
 
     #[test]
@@ -70,10 +70,13 @@ mod tests {
         let mut items: Vec<PlanExpr> = (0..60).map(|i| n(CmpOp::Lt, i)).collect();
         items.extend((60..120).map(|i| not(n(CmpOp::Lt, i))));
         assert_eq!(
-            Complement.rewrite(or(items.clone())),
+            rewrite(&Complement, or(items.clone())),
             (or(items.clone()), false)
         );
         items.push(not(n(CmpOp::Lt, 7)));
-        assert_eq!(Complement.rewrite(or(items)), (PlanExpr::Const(true), true));
+        assert_eq!(
+            rewrite(&Complement, or(items)),
+            (PlanExpr::Const(true), true)
+        );
     }
 }

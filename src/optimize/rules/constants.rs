@@ -1,8 +1,8 @@
 //! Constant folding: `true` and `false` through `and`, `or`, `not`, and a
 //! relationship whose filter is `false`.
 
-use crate::check::plan::PlanExpr;
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::PlanExpr;
 
 /// `x and false` → `false`, `x and true` → `x`, `x or true` → `true`,
 /// `x or false` → `x`, `not true` → `false`; and `has R(false)` → the
@@ -15,18 +15,18 @@ impl Rule for ConstantFolding {
         "constant_folding"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::Not(inner) => match *inner {
-                PlanExpr::Const(value) => (PlanExpr::Const(!value), true),
-                other => (PlanExpr::Not(Box::new(other)), false),
+                PlanExpr::Const(value) => Transformed::yes(PlanExpr::Const(!value)),
+                other => Transformed::no(PlanExpr::Not(Box::new(other))),
             },
             PlanExpr::And(items) => fold_list(items, true, PlanExpr::And),
             PlanExpr::Or(items) => fold_list(items, false, PlanExpr::Or),
             PlanExpr::Related(related) if *related.filter == PlanExpr::Const(false) => {
-                (PlanExpr::Const(related.quantifier.accepts(0)), true)
+                Transformed::yes(PlanExpr::Const(related.quantifier.accepts(0)))
             }
-            other => (other, false),
+            other => Transformed::no(other),
         }
     }
 }
@@ -37,12 +37,12 @@ fn fold_list(
     items: Vec<PlanExpr>,
     identity: bool,
     rebuild: fn(Vec<PlanExpr>) -> PlanExpr,
-) -> (PlanExpr, bool) {
+) -> Transformed {
     if items.contains(&PlanExpr::Const(!identity)) {
-        return (PlanExpr::Const(!identity), true);
+        return Transformed::yes(PlanExpr::Const(!identity));
     }
     if items.is_empty() {
-        return (PlanExpr::Const(identity), true);
+        return Transformed::yes(PlanExpr::Const(identity));
     }
     let before = items.len();
     let kept: Vec<PlanExpr> = items
@@ -50,20 +50,20 @@ fn fold_list(
         .filter(|item| *item != PlanExpr::Const(identity))
         .collect();
     if kept.is_empty() {
-        return (PlanExpr::Const(identity), true);
+        return Transformed::yes(PlanExpr::Const(identity));
     }
     let changed = kept.len() != before;
-    (rebuild(kept), changed)
+    Transformed::new(rebuild(kept), changed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::{Direction, Quantifier};
     use crate::optimize::rules::build::*;
+    use crate::plan::{Direction, Quantifier};
 
     fn run(expr: PlanExpr) -> (PlanExpr, bool) {
-        ConstantFolding.rewrite(expr)
+        rewrite(&ConstantFolding, expr)
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Removing duplicate items of an `and` or `or`: `a and a` → `a`.
 
-use crate::check::plan::PlanExpr;
 use crate::optimize::fingerprint::{worth_an_index, EqualItems};
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::PlanExpr;
 
 /// Keeps the first of equal items of an `and` or `or`.
 pub struct RemoveDuplicates;
@@ -12,18 +12,18 @@ impl Rule for RemoveDuplicates {
         "remove_duplicates"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::And(items) => dedup(items, PlanExpr::And),
             PlanExpr::Or(items) => dedup(items, PlanExpr::Or),
-            other => (other, false),
+            other => Transformed::no(other),
         }
     }
 }
 
-fn dedup(items: Vec<PlanExpr>, rebuild: fn(Vec<PlanExpr>) -> PlanExpr) -> (PlanExpr, bool) {
+fn dedup(items: Vec<PlanExpr>, rebuild: fn(Vec<PlanExpr>) -> PlanExpr) -> Transformed {
     let Some(repeats) = repeats(&items) else {
-        return (rebuild(items), false);
+        return Transformed::no(rebuild(items));
     };
     let kept = items
         .into_iter()
@@ -31,7 +31,7 @@ fn dedup(items: Vec<PlanExpr>, rebuild: fn(Vec<PlanExpr>) -> PlanExpr) -> (PlanE
         .filter(|(_, repeat)| !repeat)
         .map(|(item, _)| item)
         .collect();
-    (rebuild(kept), true)
+    Transformed::yes(rebuild(kept))
 }
 
 /// For each item, whether an earlier one equals it; `None` when none does.
@@ -61,19 +61,19 @@ fn repeats(items: &[PlanExpr]) -> Option<Vec<bool>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::CmpOp;
     use crate::optimize::rules::build::*;
+    use crate::plan::CmpOp;
 
     #[test]
     fn keeps_first_occurrence() {
         let input = or(vec![flag("a"), flag("b"), flag("a"), flag("b")]);
         assert_eq!(
-            RemoveDuplicates.rewrite(input),
+            rewrite(&RemoveDuplicates, input),
             (or(vec![flag("a"), flag("b")]), true)
         );
         let distinct = and(vec![n(CmpOp::Lt, 1), not(n(CmpOp::Lt, 1))]);
         assert_eq!(
-            RemoveDuplicates.rewrite(distinct.clone()),
+            rewrite(&RemoveDuplicates, distinct.clone()),
             (distinct, false)
         );
     }
@@ -84,11 +84,11 @@ mod tests {
         let items: Vec<PlanExpr> = (0..120).map(|i| n(CmpOp::Lt, i % 50)).collect();
         let expected: Vec<PlanExpr> = (0..50).map(|i| n(CmpOp::Lt, i)).collect();
         assert_eq!(
-            RemoveDuplicates.rewrite(and(items)),
+            rewrite(&RemoveDuplicates, and(items)),
             (and(expected.clone()), true)
         );
         assert_eq!(
-            RemoveDuplicates.rewrite(and(expected.clone())),
+            rewrite(&RemoveDuplicates, and(expected.clone())),
             (and(expected), false)
         );
     }

@@ -11,12 +11,13 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::check::plan::{CmpOp, FieldRef, FieldTest, PlanExpr, Test, Value, ValueType};
 use crate::optimize::fingerprint::{worth_an_index, QuickState};
 use crate::optimize::rules::field_atom;
 use crate::optimize::rules::single_test::{distinct_values, membership};
 use crate::optimize::values::{class, compare, Class};
-use crate::optimize::{NewNodes, Rule};
+use crate::optimize::{Rule, Transformed};
+use crate::plan::NewNodes;
+use crate::plan::{CmpOp, FieldRef, FieldTest, PlanExpr, Test, Value, ValueType};
 
 /// Merges the tests an `and` makes on the same field.
 pub struct MergeFieldAnd;
@@ -26,26 +27,13 @@ impl Rule for MergeFieldAnd {
         "merge_field_and"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        let (expr, changed, _) = self.rewrite_built(expr);
-        (expr, changed)
-    }
-
-    fn builds(&self) -> bool {
-        true
-    }
-
     /// The merged tests are new (under a `not`, a test is as the merge
     /// made it: simplified already).
-    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::And(items) = expr else {
-            return (expr, false, NewNodes::default());
+            return Transformed::no(expr);
         };
-        match merge_groups(items, conjoin) {
-            Merged::Unchanged(items) => (PlanExpr::And(items), false, NewNodes::default()),
-            Merged::Changed(items, new) => (PlanExpr::And(items), true, new),
-            Merged::Contradiction => (PlanExpr::Const(false), true, NewNodes::default()),
-        }
+        merge_groups(items, conjoin).transformed(PlanExpr::And, false)
     }
 }
 
@@ -56,6 +44,21 @@ pub(crate) enum Merged {
     Changed(Vec<PlanExpr>, NewNodes),
     /// One group simplified to the list's absorbing constant.
     Contradiction,
+}
+
+impl Merged {
+    /// The list rebuilt by `rebuild`, or its `absorbing` constant.
+    pub(crate) fn transformed(
+        self,
+        rebuild: fn(Vec<PlanExpr>) -> PlanExpr,
+        absorbing: bool,
+    ) -> Transformed {
+        match self {
+            Merged::Unchanged(items) => Transformed::no(rebuild(items)),
+            Merged::Changed(items, new) => Transformed::with_built(rebuild(items), new),
+            Merged::Contradiction => Transformed::yes(PlanExpr::Const(absorbing)),
+        }
+    }
 }
 
 /// Groups the field tests of `items` by field and lets `merge` replace every
@@ -392,11 +395,11 @@ fn make_not(field: &FieldRef, test: Test) -> PlanExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::CmpOp::*;
     use crate::optimize::rules::build::*;
+    use crate::plan::CmpOp::*;
 
     fn run(items: Vec<PlanExpr>) -> (PlanExpr, bool) {
-        MergeFieldAnd.rewrite(and(items))
+        rewrite(&MergeFieldAnd, and(items))
     }
 
     fn f() -> PlanExpr {
@@ -440,7 +443,7 @@ mod tests {
             (and(vec![n(Eq, 1)]), true)
         );
         let kept = and(vec![not_null(&x), not(n(Eq, 1))]);
-        assert_eq!(MergeFieldAnd.rewrite(kept.clone()), (kept, false));
+        assert_eq!(rewrite(&MergeFieldAnd, kept.clone()), (kept, false));
     }
 
     #[test]
@@ -460,7 +463,7 @@ mod tests {
             (and(vec![n(Ge, 1), n(Lt, 9)]), true)
         );
         let settled = and(vec![n(Ge, 1), n(Lt, 9)]);
-        assert_eq!(MergeFieldAnd.rewrite(settled.clone()), (settled, false));
+        assert_eq!(rewrite(&MergeFieldAnd, settled.clone()), (settled, false));
         assert_eq!(
             run(vec![
                 between(&x, int(1), int(9)),
@@ -474,12 +477,12 @@ mod tests {
     fn mixed_numbers_are_not_compared() {
         let x = int_field();
         let input = and(vec![n(Gt, 10), cmp(&x, Lt, Value::Decimal(5.0))]);
-        assert_eq!(MergeFieldAnd.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeFieldAnd, input.clone()), (input, false));
         // Huge integers on a decimal field lose precision as floats.
         let d = field("d", ValueType::Decimal);
         let big = 1i64 << 60;
         let input = and(vec![cmp(&d, Gt, int(big)), cmp(&d, Lt, int(big + 1))]);
-        assert_eq!(MergeFieldAnd.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeFieldAnd, input.clone()), (input, false));
     }
 
     #[test]
@@ -497,7 +500,7 @@ mod tests {
             cmp(&t, Gt, now(0, false)),
             cmp(&t, Lt, now(-60, true)),
         ]);
-        assert_eq!(MergeFieldAnd.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeFieldAnd, input.clone()), (input, false));
     }
 
     #[test]
@@ -525,7 +528,7 @@ mod tests {
         );
         // `not (x < 1)` is no exclusion of the value 1.
         let kept = and(vec![n(Eq, 1), not(n(Lt, 1))]);
-        assert_eq!(MergeFieldAnd.rewrite(kept.clone()), (kept, false));
+        assert_eq!(rewrite(&MergeFieldAnd, kept.clone()), (kept, false));
     }
 
     #[test]
@@ -544,6 +547,6 @@ mod tests {
     fn other_fields_are_untouched() {
         let y = field("y", ValueType::Integer);
         let input = and(vec![n(Ge, 5), cmp(&y, Ge, int(10))]);
-        assert_eq!(MergeFieldAnd.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeFieldAnd, input.clone()), (input, false));
     }
 }

@@ -5,11 +5,11 @@
 //! 2` → `true`, `not (x >= 5) or not (x >= 10)` → `not (x >= 10)`, and `x is
 //! not null or x = 1` → `x is not null`.
 
-use crate::check::plan::{FieldRef, FieldTest, PlanExpr, Test, Value};
-use crate::optimize::rules::field_and::{conjoin, merge_groups, Merged};
+use crate::optimize::rules::field_and::{conjoin, merge_groups};
 use crate::optimize::rules::single_test::distinct_values;
 use crate::optimize::rules::{field_atom, negate};
-use crate::optimize::{NewNodes, Rule};
+use crate::optimize::{Rule, Transformed};
+use crate::plan::{FieldRef, FieldTest, PlanExpr, Test, Value};
 
 /// Merges the tests an `or` makes on the same field.
 pub struct MergeFieldOr;
@@ -19,26 +19,13 @@ impl Rule for MergeFieldOr {
         "merge_field_or"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        let (expr, changed, _) = self.rewrite_built(expr);
-        (expr, changed)
-    }
-
-    fn builds(&self) -> bool {
-        true
-    }
-
     /// The merged tests are new (under a `not`, a test is as the merge
     /// made it: simplified already).
-    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Or(items) = expr else {
-            return (expr, false, NewNodes::default());
+            return Transformed::no(expr);
         };
-        match merge_groups(items, disjoin) {
-            Merged::Unchanged(items) => (PlanExpr::Or(items), false, NewNodes::default()),
-            Merged::Changed(items, new) => (PlanExpr::Or(items), true, new),
-            Merged::Contradiction => (PlanExpr::Const(true), true, NewNodes::default()),
-        }
+        merge_groups(items, disjoin).transformed(PlanExpr::Or, true)
     }
 }
 
@@ -62,7 +49,7 @@ fn union_of_sets(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanExpr>> 
                 _,
                 false,
                 Test::Compare {
-                    op: crate::check::plan::CmpOp::Eq,
+                    op: crate::plan::CmpOp::Eq,
                     value,
                 },
             ) => Some(vec![value.clone()]),
@@ -103,12 +90,13 @@ fn union_of_sets(field: &FieldRef, atoms: &[PlanExpr]) -> Option<Vec<PlanExpr>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::CmpOp::*;
-    use crate::check::plan::ValueType;
     use crate::optimize::rules::build::*;
+    use crate::plan::CmpOp::*;
+    use crate::plan::NewNodes;
+    use crate::plan::ValueType;
 
     fn run(items: Vec<PlanExpr>) -> (PlanExpr, bool) {
-        MergeFieldOr.rewrite(or(items))
+        rewrite(&MergeFieldOr, or(items))
     }
 
     #[test]
@@ -140,7 +128,11 @@ mod tests {
     fn names_the_merged_tests_new() {
         let x = int_field();
         let input = or(vec![flag("a"), n(Eq, 1), n(Eq, 1)]);
-        let (out, changed, new) = MergeFieldOr.rewrite_built(input);
+        let Transformed {
+            expr: out,
+            changed,
+            built: new,
+        } = MergeFieldOr.rewrite(input);
         // `x in [1]`: the merge leaves it to `simplify_test`, which the
         // driver runs on the new test before it looks at the `or` again.
         assert_eq!(
@@ -189,7 +181,7 @@ mod tests {
     fn null_sensitive_pairs_stay() {
         // `x < 5 or x >= 5` misses NULL x: not a tautology.
         let input = or(vec![n(Lt, 5), n(Ge, 5)]);
-        assert_eq!(MergeFieldOr.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeFieldOr, input.clone()), (input, false));
         let s = field("s", ValueType::Text);
         let input = or(vec![
             cmp(&s, Lt, Value::Text("m".into())),
@@ -197,6 +189,6 @@ mod tests {
             n(Eq, 1),
         ]);
         // (Complement handles this one; the field merge leaves it.)
-        assert_eq!(MergeFieldOr.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeFieldOr, input.clone()), (input, false));
     }
 }

@@ -1,8 +1,8 @@
 //! Flattening: `a and (b and c)` → `a and b and c` (likewise `or`), and a
 //! list of one item → the item.
 
-use crate::check::plan::PlanExpr;
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::PlanExpr;
 
 /// Splices nested lists of the same kind into their parent and unwraps
 /// single-item lists.
@@ -13,16 +13,16 @@ impl Rule for Flatten {
         "flatten"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::And(items) => flatten(items, true),
             PlanExpr::Or(items) => flatten(items, false),
-            other => (other, false),
+            other => Transformed::no(other),
         }
     }
 }
 
-fn flatten(items: Vec<PlanExpr>, is_and: bool) -> (PlanExpr, bool) {
+fn flatten(items: Vec<PlanExpr>, is_and: bool) -> Transformed {
     let same_kind = |e: &PlanExpr| match e {
         PlanExpr::And(_) => is_and,
         PlanExpr::Or(_) => !is_and,
@@ -45,10 +45,10 @@ fn flatten(items: Vec<PlanExpr>, is_and: bool) -> (PlanExpr, bool) {
     }
     if items.len() == 1 {
         if let Some(only) = items.pop() {
-            return (only, true);
+            return Transformed::yes(only);
         }
     }
-    (rebuild(items), changed)
+    Transformed::new(rebuild(items), changed)
 }
 
 #[cfg(test)]
@@ -69,19 +69,19 @@ mod tests {
             flag("c"),
             or(vec![flag("d"), flag("e")]),
         ]);
-        assert_eq!(Flatten.rewrite(input), (expected.clone(), true));
-        assert_eq!(Flatten.rewrite(expected.clone()), (expected, false));
+        assert_eq!(rewrite(&Flatten, input), (expected.clone(), true));
+        assert_eq!(rewrite(&Flatten, expected.clone()), (expected, false));
         let input = or(vec![or(vec![flag("a")]), flag("b")]);
         assert_eq!(
-            Flatten.rewrite(input),
+            rewrite(&Flatten, input),
             (or(vec![flag("a"), flag("b")]), true)
         );
     }
 
     #[test]
     fn unwraps_single_items() {
-        assert_eq!(Flatten.rewrite(and(vec![flag("a")])), (flag("a"), true));
-        assert_eq!(Flatten.rewrite(or(vec![flag("a")])), (flag("a"), true));
-        assert_eq!(Flatten.rewrite(or(vec![])), (or(vec![]), false));
+        assert_eq!(rewrite(&Flatten, and(vec![flag("a")])), (flag("a"), true));
+        assert_eq!(rewrite(&Flatten, or(vec![flag("a")])), (flag("a"), true));
+        assert_eq!(rewrite(&Flatten, or(vec![])), (or(vec![]), false));
     }
 }

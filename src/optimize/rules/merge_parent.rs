@@ -7,9 +7,10 @@
 //! Never for one-to-many links: two different children may each satisfy one
 //! side.
 
-use crate::check::plan::{Direction, Link, PlanExpr, Quantifier, Related};
+use crate::optimize::rules::merge_hops::{merge_by_link, rewrite_list};
 use crate::optimize::rules::negate;
-use crate::optimize::{NewNodes, Rule};
+use crate::optimize::{Rule, Transformed};
+use crate::plan::{Direction, PlanExpr, Quantifier, Related};
 
 /// Merges `has` / `has no` over one many-to-one link.
 pub struct MergeParent;
@@ -19,31 +20,11 @@ impl Rule for MergeParent {
         "merge_parent"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        let (expr, changed, _) = self.rewrite_built(expr);
-        (expr, changed)
-    }
-
-    fn builds(&self) -> bool {
-        true
-    }
-
     /// A merged item and the `and` of its filters are new (a negated
     /// filter is a `not` the driver's walk pushes down wherever it stands).
-    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         // In an `and` the `has` tests lead; in an `or` the `has no` ones.
-        let (items, lead, rebuild): (_, _, fn(Vec<PlanExpr>) -> PlanExpr) = match expr {
-            PlanExpr::And(items) => (items, Quantifier::Any, PlanExpr::And),
-            PlanExpr::Or(items) => (items, Quantifier::No, PlanExpr::Or),
-            other => return (other, false, NewNodes::default()),
-        };
-        let (items, merged) = merge(items, lead);
-        let changed = !merged.is_empty();
-        let new = NewNodes {
-            children: merged,
-            levels: 2,
-        };
-        (rebuild(items), changed, new)
+        rewrite_list(expr, Quantifier::Any, Quantifier::No, merge)
     }
 }
 
@@ -57,78 +38,37 @@ fn merge(items: Vec<PlanExpr>, lead: Quantifier) -> (Vec<PlanExpr>, Vec<usize>) 
         Quantifier::Any => Quantifier::No,
         _ => Quantifier::Any,
     };
-    let key = |item: &PlanExpr| match item {
-        PlanExpr::Related(r)
-            if r.link.direction == Direction::ToParent
-                && (r.quantifier == lead || r.quantifier == opposite) =>
-        {
-            Some((r.link.clone(), r.quantifier == lead))
-        }
-        _ => None,
-    };
-    // Per link: how many leading items, how many in all.
-    let mut counts: Vec<(Link, usize, usize)> = Vec::new();
-    for (link, leading) in items.iter().filter_map(key) {
-        match counts.iter_mut().find(|(l, _, _)| *l == link) {
-            Some((_, lead_count, total)) => {
-                *lead_count += usize::from(leading);
-                *total += 1;
-            }
-            None => counts.push((link, usize::from(leading), 1)),
-        }
-    }
-    let merging: Vec<Link> = counts
-        .into_iter()
-        .filter(|(_, leading, total)| *leading >= 1 && *total >= 2)
-        .map(|(link, _, _)| link)
-        .collect();
-    if merging.is_empty() {
-        return (items, Vec::new());
-    }
-    let mut out: Vec<PlanExpr> = Vec::with_capacity(items.len());
-    // Per merging link: its place in `out` and the filters gathered.
-    let mut groups: Vec<(Link, usize, Vec<PlanExpr>)> = Vec::new();
-    for item in items {
-        let link = match key(&item) {
-            Some((link, _)) if merging.contains(&link) => link,
-            _ => {
-                out.push(item);
-                continue;
-            }
-        };
-        let PlanExpr::Related(related) = item else {
-            continue;
-        };
-        let filter = if related.quantifier == lead {
-            *related.filter
-        } else {
-            negate(*related.filter)
-        };
-        match groups.iter_mut().find(|(l, _, _)| *l == link) {
-            Some((_, _, filters)) => filters.push(filter),
-            None => {
-                groups.push((link, out.len(), vec![filter]));
-                // A placeholder, replaced below.
-                out.push(PlanExpr::Const(false));
-            }
-        }
-    }
-    let mut merged = Vec::with_capacity(groups.len());
-    for (link, index, filters) in groups {
-        out[index] = PlanExpr::Related(Related {
+    merge_by_link(
+        items,
+        |r| {
+            r.link.direction == Direction::ToParent
+                && (r.quantifier == lead || r.quantifier == opposite)
+        },
+        |tests| tests.iter().any(|r| r.quantifier == lead),
+        |link, tests| Related {
             link,
             quantifier: lead,
-            filter: Box::new(PlanExpr::And(filters)),
-        });
-        merged.push(index);
-    }
-    (out, merged)
+            filter: Box::new(PlanExpr::And(
+                tests
+                    .into_iter()
+                    .map(|r| {
+                        if r.quantifier == lead {
+                            *r.filter
+                        } else {
+                            negate(*r.filter)
+                        }
+                    })
+                    .collect(),
+            )),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::optimize::rules::build::*;
+    use crate::plan::NewNodes;
 
     #[test]
     fn parents_merge_in_and() {
@@ -147,7 +87,7 @@ mod tests {
             ),
             flag("z"),
         ]);
-        assert_eq!(MergeParent.rewrite(input), (expected, true));
+        assert_eq!(rewrite(&MergeParent, input), (expected, true));
     }
 
     #[test]
@@ -162,7 +102,7 @@ mod tests {
             Quantifier::No,
             and(vec![not(flag("a")), flag("b")]),
         )]);
-        assert_eq!(MergeParent.rewrite(input), (expected, true));
+        assert_eq!(rewrite(&MergeParent, input), (expected, true));
     }
 
     #[test]
@@ -173,7 +113,11 @@ mod tests {
             has(&up, Quantifier::Any, flag("a")),
             has(&up, Quantifier::Any, flag("b")),
         ]);
-        let (_, changed, new) = MergeParent.rewrite_built(input);
+        let Transformed {
+            changed,
+            built: new,
+            ..
+        } = MergeParent.rewrite(input);
         assert!(changed);
         // The merged `has` and the `and` of its filters.
         assert_eq!(
@@ -192,7 +136,7 @@ mod tests {
             has(&kids, Quantifier::Any, flag("a")),
             has(&kids, Quantifier::Any, flag("b")),
         ]);
-        assert_eq!(MergeParent.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeParent, input.clone()), (input, false));
     }
 
     #[test]
@@ -203,6 +147,6 @@ mod tests {
             flag("z"),
             has(&up, Quantifier::No, flag("b")),
         ]);
-        assert_eq!(MergeParent.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeParent, input.clone()), (input, false));
     }
 }

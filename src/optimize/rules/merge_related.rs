@@ -6,8 +6,9 @@
 //! see [`MergeParent`](super::MergeParent)); and counting quantifiers do not
 //! add up this way.
 
-use crate::check::plan::{Link, PlanExpr, Quantifier, Related};
-use crate::optimize::{NewNodes, Rule};
+use crate::optimize::rules::merge_hops::{merge_by_link, rewrite_list};
+use crate::optimize::{Rule, Transformed};
+use crate::plan::{PlanExpr, Quantifier, Related};
 
 /// Merges `has` over one link inside `or`, and `has no` inside `and`.
 pub struct MergeRelated;
@@ -17,29 +18,9 @@ impl Rule for MergeRelated {
         "merge_related"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        let (expr, changed, _) = self.rewrite_built(expr);
-        (expr, changed)
-    }
-
-    fn builds(&self) -> bool {
-        true
-    }
-
     /// A merged item and the `or` of its filters are new.
-    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
-        let (items, q, rebuild): (_, _, fn(Vec<PlanExpr>) -> PlanExpr) = match expr {
-            PlanExpr::Or(items) => (items, Quantifier::Any, PlanExpr::Or),
-            PlanExpr::And(items) => (items, Quantifier::No, PlanExpr::And),
-            other => return (other, false, NewNodes::default()),
-        };
-        let (items, merged) = merge_same(items, q);
-        let changed = !merged.is_empty();
-        let new = NewNodes {
-            children: merged,
-            levels: 2,
-        };
-        (rebuild(items), changed, new)
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
+        rewrite_list(expr, Quantifier::No, Quantifier::Any, merge_same)
     }
 }
 
@@ -47,53 +28,23 @@ impl Rule for MergeRelated {
 /// over one link by one whose filter is the `or` of theirs, at the place of
 /// the group's first item; also return those places.
 fn merge_same(items: Vec<PlanExpr>, q: Quantifier) -> (Vec<PlanExpr>, Vec<usize>) {
-    let candidates = items
-        .iter()
-        .filter(|item| matches!(item, PlanExpr::Related(r) if r.quantifier == q))
-        .count();
-    if candidates < 2 {
-        return (items, Vec::new());
-    }
-    let mut out: Vec<PlanExpr> = Vec::with_capacity(items.len());
-    // For each link seen: its index in `out` and the filters gathered.
-    let mut groups: Vec<(Link, usize, Vec<PlanExpr>)> = Vec::new();
-    for item in items {
-        match item {
-            PlanExpr::Related(related) if related.quantifier == q => {
-                match groups.iter_mut().find(|(link, _, _)| *link == related.link) {
-                    Some((_, _, filters)) => filters.push(*related.filter),
-                    None => {
-                        groups.push((related.link, out.len(), vec![*related.filter]));
-                        // A placeholder, replaced below.
-                        out.push(PlanExpr::Const(false));
-                    }
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    let mut merged = Vec::new();
-    for (link, index, mut filters) in groups {
-        let filter = if filters.len() == 1 {
-            filters.pop().unwrap_or(PlanExpr::Const(false))
-        } else {
-            merged.push(index);
-            PlanExpr::Or(filters)
-        };
-        out[index] = PlanExpr::Related(Related {
+    merge_by_link(
+        items,
+        |r| r.quantifier == q,
+        |_| true,
+        |link, tests| Related {
             link,
             quantifier: q,
-            filter: Box::new(filter),
-        });
-    }
-    (out, merged)
+            filter: Box::new(PlanExpr::Or(tests.into_iter().map(|r| *r.filter).collect())),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::Direction;
     use crate::optimize::rules::build::*;
+    use crate::plan::{Direction, NewNodes};
 
     #[test]
     fn any_in_or() {
@@ -110,8 +61,8 @@ mod tests {
             has(&pets, Quantifier::Any, flag("a")),
             flag("z"),
         ]);
-        assert_eq!(MergeRelated.rewrite(input), (expected.clone(), true));
-        assert_eq!(MergeRelated.rewrite(expected.clone()), (expected, false));
+        assert_eq!(rewrite(&MergeRelated, input), (expected.clone(), true));
+        assert_eq!(rewrite(&MergeRelated, expected.clone()), (expected, false));
     }
 
     #[test]
@@ -122,7 +73,11 @@ mod tests {
             has(&kids, Quantifier::Any, flag("a")),
             has(&kids, Quantifier::Any, flag("b")),
         ]);
-        let (_, changed, new) = MergeRelated.rewrite_built(input);
+        let Transformed {
+            changed,
+            built: new,
+            ..
+        } = MergeRelated.rewrite(input);
         assert!(changed);
         // The merged `has` and the `or` of its filters.
         assert_eq!(
@@ -146,7 +101,7 @@ mod tests {
             Quantifier::No,
             or(vec![flag("a"), flag("b")]),
         )]);
-        assert_eq!(MergeRelated.rewrite(input), (expected, true));
+        assert_eq!(rewrite(&MergeRelated, input), (expected, true));
     }
 
     #[test]
@@ -157,11 +112,11 @@ mod tests {
             has(&kids, Quantifier::Any, flag("a")),
             has(&kids, Quantifier::Any, flag("b")),
         ]);
-        assert_eq!(MergeRelated.rewrite(input.clone()), (input, false));
+        assert_eq!(rewrite(&MergeRelated, input.clone()), (input, false));
         let counted = or(vec![
             has(&kids, Quantifier::AtLeast(2), flag("a")),
             has(&kids, Quantifier::AtLeast(2), flag("b")),
         ]);
-        assert_eq!(MergeRelated.rewrite(counted.clone()), (counted, false));
+        assert_eq!(rewrite(&MergeRelated, counted.clone()), (counted, false));
     }
 }

@@ -13,6 +13,7 @@ mod dedup;
 mod field_and;
 mod field_or;
 mod flatten;
+mod merge_hops;
 mod merge_parent;
 mod merge_related;
 mod push_not;
@@ -28,13 +29,12 @@ pub use field_or::MergeFieldOr;
 pub use flatten::Flatten;
 pub use merge_parent::MergeParent;
 pub use merge_related::MergeRelated;
-pub(crate) use push_not::complement;
 pub use push_not::PushNot;
 pub use quantifiers::SimplifyQuantifier;
 pub use single_test::SimplifyTest;
 
 use super::Rule;
-use crate::check::plan::{FieldRef, PlanExpr, Test};
+use crate::plan::{FieldRef, PlanExpr, Test};
 
 /// Every rule, in the order the driver tries them at each node: cheap
 /// structural clean-ups first, so the field and relationship merges see flat,
@@ -79,7 +79,14 @@ pub(crate) fn field_atom(expr: &PlanExpr) -> Option<(&FieldRef, bool, &Test)> {
 pub(crate) mod build {
     //! Small constructors that keep the rule tests readable.
 
-    use crate::check::plan::*;
+    use crate::optimize::Rule;
+    use crate::plan::*;
+
+    /// What `rule` makes of `expr`: the node and whether it changed.
+    pub fn rewrite(rule: &dyn Rule, expr: PlanExpr) -> (PlanExpr, bool) {
+        let done = rule.rewrite(expr);
+        (done.expr, done.changed)
+    }
 
     pub fn field(name: &str, ty: ValueType) -> FieldRef {
         FieldRef {

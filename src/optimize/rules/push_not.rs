@@ -6,9 +6,10 @@
 //! `a >= 5` (a NULL `a` satisfies only the first), and `not (a = v)` *is* the
 //! plan's `a != v`.
 
-use crate::check::plan::{PlanExpr, Quantifier, Related};
 use crate::optimize::rules::negate;
-use crate::optimize::{NewNodes, Rule};
+use crate::optimize::{Rule, Transformed};
+use crate::plan::NewNodes;
+use crate::plan::{PlanExpr, Quantifier, Related};
 
 /// `not (a and b)` → `not a or not b`; `not (a or b)` → `not a and not b`;
 /// `not has R(e)` → `has no R(e)` and back; `not has at least N` →
@@ -20,19 +21,10 @@ impl Rule for PushNot {
         "push_not"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
-        let (expr, changed, _) = self.rewrite_built(expr);
-        (expr, changed)
-    }
-
-    fn builds(&self) -> bool {
-        true
-    }
-
     /// The negated items are new.
-    fn rewrite_built(&self, expr: PlanExpr) -> (PlanExpr, bool, NewNodes) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Not(inner) = expr else {
-            return (expr, false, NewNodes::default());
+            return Transformed::no(expr);
         };
         let negated = |items: Vec<PlanExpr>| {
             let new = NewNodes::all(items.len(), 1);
@@ -41,65 +33,48 @@ impl Rule for PushNot {
         match *inner {
             PlanExpr::And(items) => {
                 let (items, new) = negated(items);
-                (PlanExpr::Or(items), true, new)
+                Transformed::with_built(PlanExpr::Or(items), new)
             }
             PlanExpr::Or(items) => {
                 let (items, new) = negated(items);
-                (PlanExpr::And(items), true, new)
+                Transformed::with_built(PlanExpr::And(items), new)
             }
-            PlanExpr::Related(related) => match complement(related.quantifier) {
-                Some(quantifier) => (
-                    PlanExpr::Related(Related {
-                        quantifier,
-                        ..related
-                    }),
-                    true,
-                    NewNodes::default(),
-                ),
-                None => (
-                    PlanExpr::Not(Box::new(PlanExpr::Related(related))),
-                    false,
-                    NewNodes::default(),
-                ),
+            PlanExpr::Related(related) => match related.quantifier.complement() {
+                Some(quantifier) => Transformed::yes(PlanExpr::Related(Related {
+                    quantifier,
+                    ..related
+                })),
+                None => Transformed::no(PlanExpr::Not(Box::new(PlanExpr::Related(related)))),
             },
-            other => (PlanExpr::Not(Box::new(other)), false, NewNodes::default()),
+            other => Transformed::no(PlanExpr::Not(Box::new(other))),
         }
-    }
-}
-
-/// The quantifier accepting exactly the counts `q` rejects, if there is one.
-/// (`exactly N` has none: its complement is two ranges.)
-pub(crate) fn complement(q: Quantifier) -> Option<Quantifier> {
-    match q {
-        Quantifier::Any => Some(Quantifier::No),
-        Quantifier::No => Some(Quantifier::Any),
-        Quantifier::AtLeast(0) => None,
-        Quantifier::AtLeast(n) => Some(Quantifier::AtMost(n - 1)),
-        Quantifier::AtMost(n) => n.checked_add(1).map(Quantifier::AtLeast),
-        Quantifier::Exactly(_) => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::{CmpOp, Direction};
     use crate::optimize::rules::build::*;
+    use crate::plan::{CmpOp, Direction};
 
     #[test]
     fn de_morgan() {
         let x = int_field();
         let input = not(and(vec![n(CmpOp::Lt, 5), is_null(&x)]));
         let expected = or(vec![not(n(CmpOp::Lt, 5)), not_null(&x)]);
-        assert_eq!(PushNot.rewrite(input), (expected, true));
+        assert_eq!(rewrite(&PushNot, input), (expected, true));
         let input = not(or(vec![flag("a"), not(flag("b"))]));
         let expected = and(vec![not(flag("a")), flag("b")]);
-        assert_eq!(PushNot.rewrite(input), (expected, true));
+        assert_eq!(rewrite(&PushNot, input), (expected, true));
     }
 
     #[test]
     fn names_the_negated_items_new() {
-        let (_, changed, new) = PushNot.rewrite_built(not(or(vec![flag("a"), flag("b")])));
+        let Transformed {
+            changed,
+            built: new,
+            ..
+        } = PushNot.rewrite(not(or(vec![flag("a"), flag("b")])));
         assert!(changed);
         assert_eq!(new, NewNodes::all(2, 1));
     }
@@ -108,9 +83,9 @@ mod tests {
     fn field_tests_keep_their_not() {
         // `not (n < 5)` is true for a NULL n, `n >= 5` is not: no flip.
         let lt = not(n(CmpOp::Lt, 5));
-        assert_eq!(PushNot.rewrite(lt.clone()), (lt, false));
+        assert_eq!(rewrite(&PushNot, lt.clone()), (lt, false));
         let ne = not(n(CmpOp::Eq, 5));
-        assert_eq!(PushNot.rewrite(ne.clone()), (ne, false));
+        assert_eq!(rewrite(&PushNot, ne.clone()), (ne, false));
     }
 
     #[test]
@@ -132,7 +107,7 @@ mod tests {
                 }
             }
             let input = not(has(&l, q, flag("a")));
-            let out = PushNot.rewrite(input.clone());
+            let out = rewrite(&PushNot, input.clone());
             match expected {
                 Some(c) => assert_eq!(out, (has(&l, c, flag("a")), true)),
                 None => assert_eq!(out, (input, false)),

@@ -2,8 +2,8 @@
 //! `has`, `has at most 0` / `has exactly 0` → `has no`; and, along a
 //! many-to-one hop (at most one parent), counts above one collapse.
 
-use crate::check::plan::{Direction, PlanExpr, Quantifier, Related};
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::{Direction, PlanExpr, Quantifier, Related};
 
 /// Rewrites a relationship's quantifier into the simplest equivalent one.
 pub struct SimplifyQuantifier;
@@ -13,9 +13,9 @@ impl Rule for SimplifyQuantifier {
         "simplify_quantifier"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Related(related) = expr else {
-            return (expr, false);
+            return Transformed::no(expr);
         };
         let to_parent = related.link.direction == Direction::ToParent;
         let simpler = match related.quantifier {
@@ -27,18 +27,15 @@ impl Rule for SimplifyQuantifier {
             Quantifier::AtMost(_) if to_parent => Err(true),
             Quantifier::Exactly(1) if to_parent => Ok(Quantifier::Any),
             Quantifier::Exactly(_) if to_parent => Err(false),
-            _ => return (PlanExpr::Related(related), false),
+            _ => return Transformed::no(PlanExpr::Related(related)),
         };
-        match simpler {
-            Ok(quantifier) => (
-                PlanExpr::Related(Related {
-                    quantifier,
-                    ..related
-                }),
-                true,
-            ),
-            Err(constant) => (PlanExpr::Const(constant), true),
-        }
+        Transformed::yes(match simpler {
+            Ok(quantifier) => PlanExpr::Related(Related {
+                quantifier,
+                ..related
+            }),
+            Err(constant) => PlanExpr::Const(constant),
+        })
     }
 }
 
@@ -50,7 +47,7 @@ mod tests {
     fn check(direction: Direction, q: Quantifier, expected: Option<PlanExpr>) {
         let l = link("r", direction);
         let input = has(&l, q, flag("a"));
-        let out = SimplifyQuantifier.rewrite(input.clone());
+        let out = rewrite(&SimplifyQuantifier, input.clone());
         match expected {
             Some(e) => assert_eq!(out, (e, true), "{q:?}"),
             None => assert_eq!(out, (input, false), "{q:?}"),

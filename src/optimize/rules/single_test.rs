@@ -4,9 +4,9 @@
 
 use std::cmp::Ordering;
 
-use crate::check::plan::{CmpOp, FieldTest, PlanExpr, Test, Value};
 use crate::optimize::values::{class, compare};
-use crate::optimize::Rule;
+use crate::optimize::{Rule, Transformed};
+use crate::plan::{CmpOp, FieldTest, PlanExpr, Test, Value};
 
 /// Normalizes a single `in` or `between` test.
 pub struct SimplifyTest;
@@ -16,9 +16,9 @@ impl Rule for SimplifyTest {
         "simplify_test"
     }
 
-    fn rewrite(&self, expr: PlanExpr) -> (PlanExpr, bool) {
+    fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Field(FieldTest { field, test }) = expr else {
-            return (expr, false);
+            return Transformed::no(expr);
         };
         let simpler = match &test {
             Test::InList(values) => {
@@ -41,13 +41,13 @@ impl Rule for SimplifyTest {
             _ => None,
         };
         match simpler {
-            Some(expr) => (expr, true),
-            None => (PlanExpr::Field(FieldTest { field, test }), false),
+            Some(expr) => Transformed::yes(expr),
+            None => Transformed::no(PlanExpr::Field(FieldTest { field, test })),
         }
     }
 }
 
-fn make_eq(field: crate::check::plan::FieldRef, value: Value) -> PlanExpr {
+fn make_eq(field: crate::plan::FieldRef, value: Value) -> PlanExpr {
     PlanExpr::Field(FieldTest {
         field,
         test: Test::Compare {
@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn in_lists() {
         let f = int_field();
-        let run = |e| SimplifyTest.rewrite(e);
+        let run = |e| rewrite(&SimplifyTest, e);
         assert_eq!(run(in_list(&f, vec![])), (PlanExpr::Const(false), true));
         assert_eq!(
             run(in_list(&f, vec![int(3), int(3)])),
@@ -158,7 +158,7 @@ mod tests {
     fn long_lists() {
         let f = int_field();
         let values: Vec<Value> = (0..1000).map(|i| int((i * 7) % 300)).collect();
-        let (out, changed) = SimplifyTest.rewrite(in_list(&f, values));
+        let (out, changed) = rewrite(&SimplifyTest, in_list(&f, values));
         assert!(changed);
         let expected: Vec<Value> = (0..300).map(|i| int((i * 7) % 300)).collect();
         assert_eq!(out, in_list(&f, expected));
@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn betweens() {
         let f = int_field();
-        let run = |e| SimplifyTest.rewrite(e);
+        let run = |e| rewrite(&SimplifyTest, e);
         assert_eq!(
             run(between(&f, int(5), int(5))),
             (make_eq(f.clone(), int(5)), true)

@@ -1,5 +1,13 @@
 //! The typed plan: what the checker produces and every later stage consumes
-//! (optimizer, SQL generator, in-memory evaluator).
+//! (optimizer, SQL generator, in-memory evaluator, bulk operations, the
+//! command line). It depends on no stage: the stages depend on it.
+//!
+//! | file         | concern                                                  |
+//! |--------------|----------------------------------------------------------|
+//! | `mod.rs`     | the plan types and their operators                       |
+//! | `display.rs` | plans printed back as segment text                       |
+//! | `fold.rs`    | the bottom-up [`Fold`] that never recurses               |
+//! | `measure.rs` | size and depth, measured without recursion               |
 //!
 //! Names are resolved to the schema's canonical spelling, literals to typed
 //! values (choice labels to codes), dotted paths to `Related` hops, `in NAME`
@@ -10,10 +18,16 @@
 //! the exact complement. So `a != v` is `Not(a = v)`, `a is null` is
 //! `Not(IsNotNull)`, `a not in [..]` is `Not(InList)`.
 
+mod display;
+mod fold;
+mod measure;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::syntax::ast::TextOp;
+pub(crate) use fold::fold_normalizing;
+pub use fold::{Fold, NewNodes};
+pub use measure::{depth, measure, Measure};
 
 /// A checked query: the ids of `entity` records satisfying `filter`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +103,19 @@ impl Quantifier {
             Quantifier::Exactly(n) => count == n,
         }
     }
+
+    /// The quantifier accepting exactly the counts this one rejects, if
+    /// there is one. (`exactly N` has none: its complement is two ranges.)
+    pub fn complement(self) -> Option<Quantifier> {
+        match self {
+            Quantifier::Any => Some(Quantifier::No),
+            Quantifier::No => Some(Quantifier::Any),
+            Quantifier::AtLeast(0) => None,
+            Quantifier::AtLeast(n) => Some(Quantifier::AtMost(n - 1)),
+            Quantifier::AtMost(n) => n.checked_add(1).map(Quantifier::AtLeast),
+            Quantifier::Exactly(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,6 +172,39 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+}
+
+impl CmpOp {
+    /// The operator as segql and SQL both write it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// Text pattern operators of the plan: ASCII-case-insensitive and literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextOp {
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+impl TextOp {
+    /// The operator as segql writes it (`starts with`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TextOp::Contains => "contains",
+            TextOp::StartsWith => "starts with",
+            TextOp::EndsWith => "ends with",
+        }
+    }
 }
 
 /// A typed literal. Its variant matches the field's [`ValueType`], except that

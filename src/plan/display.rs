@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use chrono::SecondsFormat;
 
-use super::plan::{CmpOp, FieldTest, Plan, PlanExpr, Quantifier, Related, Test, TextOp, Value};
+use super::{CmpOp, FieldTest, Plan, PlanExpr, Quantifier, Related, Test, Value};
 
 impl Display for Plan {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -118,12 +118,8 @@ fn write_test(f: &mut Formatter<'_>, test: &FieldTest, negated: bool) -> fmt::Re
     match &test.test {
         Test::Compare { op, value } => {
             let op = match (op, negated) {
-                (CmpOp::Eq, false) => "=",
                 (CmpOp::Eq, true) => "!=",
-                (CmpOp::Lt, _) => "<",
-                (CmpOp::Le, _) => "<=",
-                (CmpOp::Gt, _) => ">",
-                (CmpOp::Ge, _) => ">=",
+                (op, _) => op.symbol(),
             };
             write!(f, "{field} {op} {}", DisplayValue(value))
         }
@@ -147,12 +143,7 @@ fn write_test(f: &mut Formatter<'_>, test: &FieldTest, negated: bool) -> fmt::Re
             )
         }
         Test::Text { op, pattern } => {
-            let op = match op {
-                TextOp::Contains => "contains",
-                TextOp::StartsWith => "starts with",
-                TextOp::EndsWith => "ends with",
-            };
-            write!(f, "{field} {not}{op} {}", quoted(pattern))
+            write!(f, "{field} {not}{} {}", op.keyword(), quoted(pattern))
         }
     }
 }
@@ -212,8 +203,8 @@ fn quoted(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::plan::*;
     use super::*;
+    use crate::plan::{FieldRef, ValueType};
 
     fn field(name: &str, ty: ValueType) -> FieldRef {
         FieldRef {

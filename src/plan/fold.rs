@@ -11,8 +11,7 @@
 //! again; everything else is taken as it is. The new structure is then
 //! folded in the same walk, without a second walk over the whole plan.
 
-use crate::check::plan::{FieldTest, Link, PlanExpr, Quantifier, Related};
-use crate::optimize::rules::complement;
+use super::{FieldTest, Link, PlanExpr, Quantifier, Related};
 
 /// A rewrite of a plan expression, applied bottom-up: every `fold_*` method
 /// receives a node whose children are already folded.
@@ -71,9 +70,9 @@ pub trait Fold {
 }
 
 /// Fold a whole tree as [`Fold::fold_expr`] does, pushing every `not` down
-/// on the way (negation normal form, see `nnf.rs`): each node is handed to
-/// the folder as it stands after the push. Also says whether a negation
-/// moved.
+/// on the way to negation normal form (the optimizer's first move): each
+/// node is handed to the folder as it stands after the push. Also says
+/// whether a negation moved.
 pub(crate) fn fold_normalizing<F: Fold + ?Sized>(
     folder: &mut F,
     expr: PlanExpr,
@@ -203,7 +202,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                     PlanExpr::Related(related) => {
                         let mut quantifier = related.quantifier;
                         if negated {
-                            match complement(quantifier) {
+                            match quantifier.complement() {
                                 Some(q) => {
                                     moved = true;
                                     quantifier = q;
@@ -251,7 +250,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
 fn keeps_not(inner: &PlanExpr) -> bool {
     match inner {
         PlanExpr::Field(_) => true,
-        PlanExpr::Related(r) => complement(r.quantifier).is_none(),
+        PlanExpr::Related(r) => r.quantifier.complement().is_none(),
         _ => false,
     }
 }
@@ -283,7 +282,7 @@ fn pop(done: &mut Vec<PlanExpr>) -> PlanExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::plan::Direction;
+    use crate::plan::Direction;
 
     /// Counts nodes and turns every constant around: exercises both a
     /// `fold_node` hook and a per-kind override.
