@@ -255,23 +255,13 @@ fn postgres_gives_the_same_result() {
     .unwrap();
     let plan = marketing_only_contacts();
     let before = dump_postgres(&mut client);
-    let dry = update(
-        &mut PostgresBackend::new(&mut client),
-        &schema,
-        &plan,
-        &set,
-        &options(true),
-    )
-    .unwrap();
+    let update_pg = |client: &mut postgres::Client, dry_run: bool| {
+        let mut db = PostgresBackend::new(client);
+        update(&mut db, &schema, &plan, &set, &options(dry_run)).unwrap()
+    };
+    let dry = update_pg(&mut client, true);
     assert_eq!(dump_postgres(&mut client), before);
-    let pg_report = update(
-        &mut PostgresBackend::new(&mut client),
-        &schema,
-        &plan,
-        &set,
-        &options(false),
-    )
-    .unwrap();
+    let pg_report = update_pg(&mut client, false);
     let lite_report = update(
         &mut SqliteBackend::new(&mut conn),
         &schema,
@@ -286,14 +276,7 @@ fn postgres_gives_the_same_result() {
         (lite_report.matched, lite_report.changed),
         (pg_report.matched, pg_report.changed)
     );
-    let again = update(
-        &mut PostgresBackend::new(&mut client),
-        &schema,
-        &plan,
-        &set,
-        &options(false),
-    )
-    .unwrap();
+    let again = update_pg(&mut client, false);
     assert_eq!(again.changed, 0);
     let ids = ops_support::contact_ids_sqlite(&conn);
     assert_eq!(

@@ -84,25 +84,13 @@ pub trait Backend {
     /// The ids of `plan`'s records at reference time `now`, ascending:
     /// checks the layout, compiles for this database and runs.
     fn ids(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
-        self.verify_layout(schema, plan)?;
-        let query = sql::to_sql(
-            plan,
-            schema,
-            self.dialect(),
-            &SqlOptions { count: false, now },
-        )?;
+        let query = checked_query(self, schema, plan, SqlOptions { count: false, now })?;
         self.query_ids(&query)
     }
 
     /// The number of `plan`'s records, counted by the database.
     fn count(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<u64> {
-        self.verify_layout(schema, plan)?;
-        let query = sql::to_sql(
-            plan,
-            schema,
-            self.dialect(),
-            &SqlOptions { count: true, now },
-        )?;
+        let query = checked_query(self, schema, plan, SqlOptions { count: true, now })?;
         self.query_count(&query)
     }
 
@@ -238,6 +226,27 @@ pub fn open(spec: &str, access: Access) -> Result<Box<dyn Backend>> {
             })?,
     };
     (driver.open)(spec, access)
+}
+
+/// `plan` compiled for `db`, once its layout is checked.
+fn checked_query<B: Backend + ?Sized>(
+    db: &mut B,
+    schema: &Schema,
+    plan: &Plan,
+    options: SqlOptions,
+) -> Result<SqlQuery> {
+    db.verify_layout(schema, plan)?;
+    sql::to_sql(plan, schema, db.dialect(), &options)
+}
+
+/// The first column of a catalog query's rows: names, or `None` when there
+/// are none (no such table).
+fn names(rows: Vec<Vec<Option<String>>>) -> Option<Vec<String>> {
+    let names: Vec<String> = rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect();
+    (!names.is_empty()).then_some(names)
 }
 
 /// A count from the database as a `u64`.

@@ -135,14 +135,7 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
             d.quote_ident(&entity.table),
         );
         let id_list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        let rows = self.client().query(&text, &[&id_list]).map_err(error)?;
-        rows.iter()
-            .map(|row| {
-                (0..fields.len())
-                    .map(|i| row.try_get::<_, Option<String>>(i).map_err(error))
-                    .collect()
-            })
-            .collect()
+        text_rows(&self.client().query(&text, &[&id_list]).map_err(error)?)
     }
 
     fn load_store(&mut self, _schema: &Schema, _plan: Option<&Plan>) -> Result<Store> {
@@ -214,6 +207,17 @@ fn param_text(p: &Param) -> Option<String> {
     }
 }
 
+/// Rows whose columns are all text (or NULL).
+fn text_rows(rows: &[postgres::Row]) -> Result<Vec<Vec<Option<String>>>> {
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| row.try_get::<_, Option<String>>(i).map_err(error))
+                .collect()
+        })
+        .collect()
+}
+
 /// A database error from PostgreSQL: the server's own message (with its
 /// detail), which says more than the client's summary, and a plain message
 /// for a lock timeout.
@@ -257,14 +261,7 @@ impl Transaction for PgTx<'_, '_> {
         let texts: Vec<Option<String>> = params.iter().map(param_text).collect();
         let refs: Vec<&(dyn ToSql + Sync)> =
             texts.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
-        let rows = self.0.query(sql, &refs).map_err(error)?;
-        rows.iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get::<_, Option<String>>(i).map_err(error))
-                    .collect()
-            })
-            .collect()
+        text_rows(&self.0.query(sql, &refs).map_err(error)?)
     }
 
     fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()> {
@@ -316,11 +313,7 @@ impl Transaction for PgTx<'_, '_> {
              WHERE table_name = $1::text AND table_schema = ANY (current_schemas(false))",
             &[Param::Text(table.to_string())],
         )?;
-        let names: Vec<String> = rows
-            .into_iter()
-            .filter_map(|r| r.into_iter().next().flatten())
-            .collect();
-        Ok((!names.is_empty()).then_some(names))
+        Ok(super::names(rows))
     }
 
     fn lock_for_writing(&mut self, tables: &[&str]) -> Result<()> {

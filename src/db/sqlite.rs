@@ -334,11 +334,7 @@ impl Transaction for SqliteTx<'_> {
             "SELECT name FROM pragma_table_info(?1)",
             &[Param::Text(table.to_string())],
         )?;
-        let names: Vec<String> = rows
-            .into_iter()
-            .filter_map(|r| r.into_iter().next().flatten())
-            .collect();
-        Ok((!names.is_empty()).then_some(names))
+        Ok(super::names(rows))
     }
 
     /// `BEGIN IMMEDIATE` already holds the database's write lock.
