@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rusqlite::Connection;
+use segql::db::SqliteBackend;
 use segql::eval::{self, Store};
 use segql::plan::Plan;
 use segql::schema::crm_schema;
@@ -82,7 +83,7 @@ const QUERIES: [(&str, &str); 7] = [
 /// The segments, parsed, checked and optimized.
 fn queries() -> Vec<(&'static str, Plan)> {
     let schema = crm_schema();
-    let ctx = segql::check::Context::new(&schema);
+    let ctx = segql::Options::new(&schema);
     QUERIES
         .iter()
         .map(|(name, text)| {
@@ -99,7 +100,7 @@ fn benches(c: &mut Criterion) {
     let schema = crm_schema();
 
     let started = std::time::Instant::now();
-    let store = Store::load_sqlite(&conn, &schema, None).expect("load");
+    let store = Store::load(&mut SqliteBackend::new(&conn), &schema, None).expect("load");
     let load_secs = started.elapsed().as_secs_f64();
     eprintln!(
         "loaded {} values in {load_secs:.2} s ({:.2} M values/s)",
@@ -112,7 +113,7 @@ fn benches(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(store.value_count() as u64));
     group.bench_function("all_tables", |b| {
-        b.iter(|| Store::load_sqlite(&conn, &schema, None).expect("load"))
+        b.iter(|| Store::load(&mut SqliteBackend::new(&conn), &schema, None).expect("load"))
     });
     group.finish();
 

@@ -13,10 +13,9 @@
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
+use segql::db::SqliteBackend;
 use segql::demo::{generate_sqlite, DemoOptions};
-use segql::ops::{
-    link_orphans_sqlite, parse_assignments, update_sqlite, LinkOptions, UpdateOptions,
-};
+use segql::ops::{link_orphans, parse_assignments, update, LinkOptions, UpdateOptions};
 use segql::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
 use segql::schema::crm_schema;
 
@@ -39,8 +38,12 @@ fn main() {
     let mut conn = rusqlite::Connection::open(&path).expect("open");
     for (label, dry_run) in [("dry run", true), ("run", false), ("second run", false)] {
         let started = Instant::now();
-        let report = link_orphans_sqlite(&mut conn, &schema, &LinkOptions { dry_run, now })
-            .expect("link-orphans");
+        let report = link_orphans(
+            &mut SqliteBackend::new(&mut conn),
+            &schema,
+            &LinkOptions { dry_run, now },
+        )
+        .expect("link-orphans");
         println!(
             "link-orphans {label}: {:.2?} (linked to existing {}, contacts created {}, \
              linked to created {}, skipped {})",
@@ -73,8 +76,8 @@ fn main() {
     let set = parse_assignments("city=\"Benchmark\"", "contact", &schema).expect("assignments");
     for (label, dry_run) in [("dry run", true), ("run", false), ("second run", false)] {
         let started = Instant::now();
-        let report = update_sqlite(
-            &mut conn,
+        let report = update(
+            &mut SqliteBackend::new(&mut conn),
             &schema,
             &plan,
             &set,

@@ -32,8 +32,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use rusqlite::Connection;
+use segql::db::{Backend, PostgresBackend, SqliteBackend};
 use segql::schema::{crm_schema, Schema};
-use segql::sql::{self, postgres_exec, sqlite_exec, Dialect, SqlParam, SqlQuery};
+use segql::sql::{self, Dialect, SqlParam, SqlQuery};
 
 /// Demo sizes above this skip criterion's sampling (see the module docs).
 const CRITERION_MAX_CONTACTS: usize = 100_000;
@@ -288,7 +289,11 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
             },
             params: case.hand.params.iter().map(postgres_param).collect(),
         };
-        let mut run = |q: &SqlQuery| postgres_exec::run_ids(&mut client, q).expect("SQL runs");
+        let mut run = |q: &SqlQuery| {
+            PostgresBackend::new(&mut client)
+                .query_ids(q)
+                .expect("SQL runs")
+        };
         let ids = run(&hand);
         for q in [&generated.unoptimized, &generated.optimized] {
             assert_eq!(
@@ -300,7 +305,8 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
             );
         }
         let client = std::cell::RefCell::new(&mut client);
-        let time = |q: &SqlQuery| drop(postgres_exec::run_ids(&mut client.borrow_mut(), q));
+        let time =
+            |q: &SqlQuery| drop(PostgresBackend::new(&mut **client.borrow_mut()).query_ids(q));
         let times = medians(
             runs,
             [
@@ -362,9 +368,13 @@ fn bench(c: &mut Criterion) {
     let mut summary = vec![header()];
     for case in cases() {
         let generated = generate(&case.segment, &schema, &sql::Sqlite);
-        let ids = sqlite_exec::run_ids(&conn, &case.hand).expect("hand-written SQL runs");
+        let ids = SqliteBackend::new(&conn)
+            .query_ids(&case.hand)
+            .expect("hand-written SQL runs");
         for q in [&generated.unoptimized, &generated.optimized] {
-            let ours = sqlite_exec::run_ids(&conn, q).expect("generated SQL runs");
+            let ours = SqliteBackend::new(&conn)
+                .query_ids(q)
+                .expect("generated SQL runs");
             assert_eq!(
                 ours, ids,
                 "different answers for {}\n{}",
@@ -380,12 +390,12 @@ fn bench(c: &mut Criterion) {
                 ("hand_written", &case.hand),
             ] {
                 group.bench_function(variant, |b| {
-                    b.iter(|| sqlite_exec::run_ids(&conn, q).expect("runs"))
+                    b.iter(|| SqliteBackend::new(&conn).query_ids(q).expect("runs"))
                 });
             }
             group.finish();
         }
-        let time = |q: &SqlQuery| drop(sqlite_exec::run_ids(&conn, q));
+        let time = |q: &SqlQuery| drop(SqliteBackend::new(&conn).query_ids(q));
         let times = medians(
             runs,
             [

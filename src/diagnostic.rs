@@ -146,6 +146,7 @@ fn label(error: &Error) -> String {
         Error::UnknownGuard { .. }
         | Error::Schema { .. }
         | Error::Database { .. }
+        | Error::Unavailable { .. }
         | Error::Internal { .. } => "here".into(),
     }
 }

@@ -184,6 +184,11 @@ pub enum Error {
     #[error("database error: {message}")]
     Database { message: String },
 
+    /// A database that cannot be opened or reached, or that cannot do what
+    /// was asked of it (the message says which and why).
+    #[error("{message}")]
+    Unavailable { message: String },
+
     /// A bug in segql, not in the input.
     #[error("internal error (a bug in segql, please report it): {message}")]
     Internal { message: String },
@@ -230,6 +235,7 @@ impl Error {
             Error::UnknownGuard { .. } => "unknown guard",
             Error::Schema { .. } => "schema error",
             Error::Database { .. } => "database error",
+            Error::Unavailable { .. } => "database unavailable",
             Error::Internal { .. } => "internal error",
         }
     }
@@ -259,6 +265,7 @@ impl Error {
             Error::UnknownGuard { .. }
             | Error::Schema { .. }
             | Error::Database { .. }
+            | Error::Unavailable { .. }
             | Error::Internal { .. } => None,
         }
     }
@@ -268,7 +275,10 @@ impl Error {
     pub fn is_query_error(&self) -> bool {
         !matches!(
             self,
-            Error::Schema { .. } | Error::Database { .. } | Error::Internal { .. }
+            Error::Schema { .. }
+                | Error::Database { .. }
+                | Error::Unavailable { .. }
+                | Error::Internal { .. }
         )
     }
 }

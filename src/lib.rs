@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod check;
+pub mod db;
 pub mod demo;
 pub mod diagnostic;
 pub mod error;
@@ -17,14 +18,19 @@ pub mod span;
 pub mod sql;
 pub mod syntax;
 
+mod run;
+
 pub use error::{Error, Result};
 pub use plan::Plan;
+pub use run::{run, Engine, Found, Outcome, RunOptions, Timing};
 
 use chrono::{DateTime, Utc};
 use schema::Schema;
 use syntax::ast::Library;
 
-/// What turning segment text into a plan needs besides the text.
+/// What turning segment text into a plan needs besides the text: what a
+/// query is checked against ([`check::check`]) and whether [`plan`]
+/// optimizes it.
 #[derive(Clone, Copy, Debug)]
 pub struct Options<'a> {
     pub schema: &'a Schema,
@@ -57,12 +63,7 @@ pub fn parse(text: &str) -> Result<syntax::ast::Query> {
 /// (with library and guards), optimize. Every back end starts from this.
 pub fn plan(text: &str, options: &Options<'_>) -> Result<Plan> {
     let query = syntax::parse_query(text)?;
-    let context = check::Context {
-        schema: options.schema,
-        library: options.library,
-        guards: options.guards,
-    };
-    let plan = check::check(&query, &context)?;
+    let plan = check::check(&query, options)?;
     Ok(if options.optimize {
         optimize::optimize(plan)
     } else {

@@ -11,11 +11,12 @@
 
 use std::path::{Path, PathBuf};
 
-use segql::check::{self, Context};
+use segql::check;
 use segql::diagnostic::{self, Sources};
 use segql::plan::Plan;
 use segql::schema::{self, Schema};
 use segql::syntax;
+use segql::Options;
 
 struct Fixture {
     name: String,
@@ -77,10 +78,11 @@ fn run(fixture: &Fixture) -> Result<Plan, String> {
         Some((_, text)) => Some(syntax::parse_library(text).map_err(fail)?),
         None => None,
     };
-    let ctx = Context {
+    let ctx = Options {
         schema: &fixture.schema,
         library: library.as_ref(),
         guards: &fixture.guards,
+        optimize: true,
     };
     check::check(&query, &ctx).map_err(fail)
 }
@@ -125,10 +127,11 @@ fn every_checker_error_kind_has_a_fixture() {
             .library
             .as_ref()
             .map(|(_, text)| syntax::parse_library(text).expect("libraries parse"));
-        let ctx = Context {
+        let ctx = Options {
             schema: &fixture.schema,
             library: library.as_ref(),
             guards: &fixture.guards,
+            optimize: true,
         };
         let err = check::check(&query, &ctx).expect_err("check fixtures fail");
         kinds.insert(variant_name(&err));

@@ -7,10 +7,11 @@
 
 use proptest::prelude::*;
 
-use segql::check::{self, canonicalize, Context};
+use segql::check::{self, canonicalize};
 use segql::diagnostic::{self, Sources};
 use segql::schema::crm_schema;
 use segql::syntax::{format_query, parse_query};
+use segql::Options;
 
 const ENTITIES: &[&str] = &[
     "contact",
@@ -203,7 +204,7 @@ proptest! {
         let Ok(query) = parse_query(&text) else {
             return Ok(());
         };
-        if let Err(e) = check::check(&query, &Context::new(&schema)) {
+        if let Err(e) = check::check(&query, &Options::new(&schema)) {
             let span = e.span().expect("checker errors on a query have spans");
             prop_assert!(span.start <= span.end && span.end <= text.len(), "{e:?}");
             let sources = Sources { query: Some(("<query>", &text)), library: None };
@@ -217,13 +218,13 @@ proptest! {
     fn typed_queries_check(text in typed_query()) {
         let schema = crm_schema();
         let query = parse_query(&text).expect("generated text parses");
-        check::check(&query, &Context::new(&schema)).expect("typed queries check");
+        check::check(&query, &Options::new(&schema)).expect("typed queries check");
     }
 
     #[test]
     fn names_are_case_insensitive(text in prop_oneof![query(), typed_query()]) {
         let schema = crm_schema();
-        let ctx = Context::new(&schema);
+        let ctx = Options::new(&schema);
         let (Ok(quiet), Ok(loud)) = (parse_query(&text), parse_query(&shout(&text))) else {
             return Ok(());
         };
@@ -239,7 +240,7 @@ proptest! {
     #[test]
     fn canonical_text_checks_to_the_same_plan(text in typed_query()) {
         let schema = crm_schema();
-        let ctx = Context::new(&schema);
+        let ctx = Options::new(&schema);
         let mut query = parse_query(&shout(&text)).expect("generated text parses");
         let plan = check::check(&query, &ctx).expect("typed queries check");
         canonicalize(&mut query, &schema).expect("a query that checks canonicalizes");

@@ -7,8 +7,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::Value;
 use rusqlite::Connection;
+use segql::db::SqliteBackend;
 use segql::demo::{self, DemoOptions, DemoReport};
 use segql::schema::{crm_schema, FieldType};
+use segql::sql::Dialect;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 15, 12, 0, 0).unwrap()
@@ -313,7 +315,7 @@ fn layout_matches_the_default_schema() {
                 .unwrap_or_else(|| panic!("{}.{} is missing", entity.table, field.column));
             assert_eq!(
                 ty,
-                demo::sqlite_type(&field.ty),
+                segql::sql::Sqlite.column_type(&field.ty),
                 "{}.{}",
                 entity.table,
                 field.column
@@ -439,8 +441,8 @@ fn column(conn: &Connection, sql: &str) -> Vec<String> {
 #[test]
 fn create_tables_declares_primary_keys() {
     let conn = Connection::open_in_memory().unwrap();
-    demo::create_tables_sqlite(&conn, &crm_schema()).unwrap();
-    demo::create_indexes_sqlite(&conn, &crm_schema()).unwrap();
+    segql::demo::create_tables(&mut SqliteBackend::new(&conn), &crm_schema()).unwrap();
+    segql::demo::create_indexes(&mut SqliteBackend::new(&conn), &crm_schema()).unwrap();
     for entity in crm_schema().entities {
         let pk: String = conn
             .query_row(

@@ -5,8 +5,10 @@ mod support;
 
 use chrono::{TimeZone, Utc};
 use rusqlite::types::ValueRef;
+use segql::db::PostgresBackend;
 use segql::demo::{self, DemoOptions};
 use segql::schema::{crm_schema, Entity, FieldType};
+use segql::sql::Dialect;
 use support::pg::TestPg;
 
 /// A row as comparable text: each value with its type, NULL as None.
@@ -131,8 +133,8 @@ fn postgres_layout_uses_the_spec_types() {
     let Some(pg) = TestPg::start() else { return };
     let schema = crm_schema();
     let mut client = pg.client();
-    demo::create_tables_postgres(&mut client, &schema).unwrap();
-    demo::create_indexes_postgres(&mut client, &schema).unwrap();
+    segql::demo::create_tables(&mut PostgresBackend::new(&mut client), &schema).unwrap();
+    segql::demo::create_indexes(&mut PostgresBackend::new(&mut client), &schema).unwrap();
     for entity in &schema.entities {
         for field in &entity.fields {
             let row = client
@@ -142,7 +144,7 @@ fn postgres_layout_uses_the_spec_types() {
                     "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                      format_type($3::text::regtype::oid, NULL) \
                      FROM pg_attribute a WHERE a.attrelid = $1::text::regclass AND a.attname = $2::text",
-                    &[&entity.table, &field.column, &demo::postgres_type(&field.ty)],
+                    &[&entity.table, &field.column, &segql::sql::Postgres.column_type(&field.ty)],
                 )
                 .unwrap_or_else(|e| panic!("{}.{}: {e}", entity.table, field.column));
             let ty: String = row.get(0);

@@ -588,10 +588,11 @@ fn programs_can_be_shared_between_threads() {
 fn q_guarded(text: &str, guards: &[String]) -> Vec<u128> {
     let schema = crm_schema();
     let query = segql::syntax::parse_query(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-    let ctx = segql::check::Context {
+    let ctx = segql::Options {
         schema: &schema,
         library: None,
         guards,
+        optimize: true,
     };
     let plan = segql::check::check(&query, &ctx).unwrap_or_else(|e| panic!("{text}: {e}"));
     let base = match plan.entity.as_str() {

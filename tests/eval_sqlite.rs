@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
+use segql::db::SqliteBackend;
 use segql::eval::{self, Store};
 use segql::plan::*;
 use segql::schema::crm_schema;
@@ -130,7 +131,7 @@ fn ids(plan: &Plan, store: &Store) -> Vec<String> {
 #[test]
 fn loads_everything_in_key_order() {
     let conn = db();
-    let store = Store::load_sqlite(&conn, &crm_schema(), None).unwrap();
+    let store = Store::load(&mut SqliteBackend::new(&conn), &crm_schema(), None).unwrap();
     let all = Plan {
         entity: "contact".into(),
         filter: PlanExpr::Const(true),
@@ -179,7 +180,7 @@ fn loads_everything_in_key_order() {
 fn a_plan_loads_only_what_it_needs() {
     let conn = db();
     let plan = spec_example();
-    let store = Store::load_sqlite(&conn, &crm_schema(), Some(&plan)).unwrap();
+    let store = Store::load(&mut SqliteBackend::new(&conn), &crm_schema(), Some(&plan)).unwrap();
     assert_eq!(ids(&plan, &store), [C3]);
     let contact_cols: Vec<String> = store
         .columns("contact")
@@ -210,12 +211,12 @@ fn a_missing_table_or_column_is_named() {
     let conn = db();
     conn.execute_batch("DROP TABLE interaction; ALTER TABLE lead DROP COLUMN topic;")
         .unwrap();
-    let err = Store::load_sqlite(&conn, &crm_schema(), None).unwrap_err();
+    let err = Store::load(&mut SqliteBackend::new(&conn), &crm_schema(), None).unwrap_err();
     assert_eq!(err.kind(), "database error");
     let msg = err.to_string();
     assert!(msg.contains("interaction"), "{msg}");
     let plan = spec_example();
-    let msg = Store::load_sqlite(&conn, &crm_schema(), Some(&plan))
+    let msg = Store::load(&mut SqliteBackend::new(&conn), &crm_schema(), Some(&plan))
         .unwrap_err()
         .to_string();
     assert!(msg.contains("'lead'") && msg.contains("'topic'"), "{msg}");
@@ -229,7 +230,7 @@ fn an_unreadable_value_names_table_column_and_record() {
         [C2],
     )
     .unwrap();
-    let msg = Store::load_sqlite(&conn, &crm_schema(), None)
+    let msg = Store::load(&mut SqliteBackend::new(&conn), &crm_schema(), None)
         .unwrap_err()
         .to_string();
     assert!(
@@ -240,7 +241,7 @@ fn an_unreadable_value_names_table_column_and_record() {
     let conn = db();
     conn.execute("UPDATE contact SET id = 'NOT-A-UUID' WHERE id = ?1", [C2])
         .unwrap();
-    let msg = Store::load_sqlite(&conn, &crm_schema(), None)
+    let msg = Store::load(&mut SqliteBackend::new(&conn), &crm_schema(), None)
         .unwrap_err()
         .to_string();
     assert!(msg.contains("NOT-A-UUID"), "{msg}");

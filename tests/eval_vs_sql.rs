@@ -8,7 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
-use segql::eval::{self, Store};
+use segql::db::{Backend, SqliteBackend};
+use segql::eval;
 use segql::plan::*;
 use segql::schema::{crm_schema, FieldType, Schema};
 use segql::sql::{self, SqlOptions};
@@ -213,7 +214,7 @@ fn random_plans_agree_with_sqlite() {
     segql::demo::generate_sqlite(&path, &options).unwrap();
     let conn = Connection::open(&path).unwrap();
     let schema = crm_schema();
-    let store = Store::load_sqlite(&conn, &schema, None).unwrap();
+    let store = segql::eval::Store::load(&mut SqliteBackend::new(&conn), &schema, None).unwrap();
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(42),
         schema: &schema,
@@ -232,7 +233,8 @@ fn random_plans_agree_with_sqlite() {
             now: now(),
         };
         let query = sql::to_sql(&plan, &schema, &sql::Sqlite, &options).unwrap();
-        let want = sql::sqlite_exec::run_ids(&conn, &query)
+        let want = SqliteBackend::new(&conn)
+            .query_ids(&query)
             .unwrap_or_else(|e| panic!("plan {i}: {e}\n{query:?}"));
         let program = eval::compile(&plan, &store, now()).unwrap();
         let got = program.ids();
@@ -261,7 +263,8 @@ fn random_plans_agree_with_sqlite() {
         entity: "contact".into(),
         filter: g.expr("contact", 4),
     };
-    let small = Store::load_sqlite(&conn, &schema, Some(&plan)).unwrap();
+    let small =
+        segql::eval::Store::load(&mut SqliteBackend::new(&conn), &schema, Some(&plan)).unwrap();
     assert_eq!(
         eval::evaluate(&plan, &small, now()).unwrap(),
         eval::evaluate(&plan, &store, now()).unwrap()

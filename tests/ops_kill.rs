@@ -14,8 +14,9 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use rand::Rng;
+use segql::db::SqliteBackend;
 use segql::demo::{generate_sqlite, DemoOptions};
-use segql::ops::{link_orphans_sqlite, LinkOptions};
+use segql::ops::{link_orphans, LinkOptions};
 use segql::schema::crm_schema;
 
 const CHILD_ENV: &str = "SEGQL_OPS_KILL_CHILD_DB";
@@ -33,7 +34,12 @@ fn options() -> LinkOptions {
 
 fn run_in_process(path: &Path) {
     let mut conn = rusqlite::Connection::open(path).expect("open");
-    link_orphans_sqlite(&mut conn, &crm_schema(), &options()).expect("link-orphans");
+    link_orphans(
+        &mut SqliteBackend::new(&mut conn),
+        &crm_schema(),
+        &options(),
+    )
+    .expect("link-orphans");
 }
 
 fn spawn_child(path: &Path) -> std::process::Child {

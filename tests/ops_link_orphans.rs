@@ -6,7 +6,8 @@ mod ops_support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use ops_support::{checksum_sqlite, contact, dump_sqlite, id, lead, sqlite, Fixture};
-use segql::ops::{link_orphans_sqlite, LinkOptions, LinkReport};
+use segql::db::SqliteBackend;
+use segql::ops::{link_orphans, LinkOptions, LinkReport};
 use segql::schema::crm_schema;
 use segql::Error;
 
@@ -22,7 +23,7 @@ fn try_run(conn: &mut rusqlite::Connection, dry_run: bool) -> Result<LinkReport,
         dry_run,
         now: now(),
     };
-    link_orphans_sqlite(conn, &crm_schema(), &options)
+    link_orphans(&mut SqliteBackend::new(conn), &crm_schema(), &options)
 }
 
 fn run(conn: &mut rusqlite::Connection, dry_run: bool) -> LinkReport {

@@ -10,7 +10,8 @@ use ops_support::{
     canonical_postgres, canonical_sqlite, contact, contact_ids_postgres, contact_ids_sqlite,
     dump_postgres, id, lead, load_postgres, sqlite, Fixture,
 };
-use segql::ops::{link_orphans_postgres, link_orphans_sqlite, LinkOptions, LinkReport};
+use segql::db::{PostgresBackend, SqliteBackend};
+use segql::ops::{link_orphans, LinkOptions, LinkReport};
 use segql::schema::crm_schema;
 use segql::Error;
 use support::pg::TestPg;
@@ -94,7 +95,12 @@ fn follows_the_rules_and_matches_sqlite() {
     let fixture = rules_fixture();
     load_postgres(&mut client, &fixture);
     let before_pg = contact_ids_postgres(&mut client);
-    let report = link_orphans_postgres(&mut client, &crm_schema(), &options(false)).unwrap();
+    let report = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap();
     assert_eq!(counts(&report), (3, 2, 4, 2));
     assert_eq!(parent(&mut client, 20), Some(id(2)));
     assert_eq!(parent(&mut client, 21), Some(id(4)));
@@ -118,7 +124,12 @@ fn follows_the_rules_and_matches_sqlite() {
 
     let mut lite = sqlite(&fixture);
     let before_lite = contact_ids_sqlite(&lite);
-    let lite_report = link_orphans_sqlite(&mut lite, &crm_schema(), &options(false)).unwrap();
+    let lite_report = link_orphans(
+        &mut SqliteBackend::new(&mut lite),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap();
     assert_eq!(counts(&lite_report), counts(&report));
     assert_eq!(lite_report.skipped, report.skipped);
     assert_eq!(
@@ -128,7 +139,12 @@ fn follows_the_rules_and_matches_sqlite() {
 
     // A second run changes nothing.
     let dump = dump_postgres(&mut client);
-    let again = link_orphans_postgres(&mut client, &crm_schema(), &options(false)).unwrap();
+    let again = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap();
     assert_eq!(counts(&again), (0, 0, 0, 2));
     assert_eq!(dump_postgres(&mut client), dump);
 }
@@ -139,10 +155,20 @@ fn a_dry_run_rolls_back() {
     let mut client = pg.client();
     load_postgres(&mut client, &rules_fixture());
     let before = dump_postgres(&mut client);
-    let dry = link_orphans_postgres(&mut client, &crm_schema(), &options(true)).unwrap();
+    let dry = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(true),
+    )
+    .unwrap();
     assert!(dry.dry_run);
     assert_eq!(dump_postgres(&mut client), before);
-    let real = link_orphans_postgres(&mut client, &crm_schema(), &options(false)).unwrap();
+    let real = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap();
     assert_eq!(counts(&dry), counts(&real));
     assert_ne!(dump_postgres(&mut client), before);
 }
@@ -160,7 +186,12 @@ fn a_failing_statement_rolls_back_everything() {
         )
         .unwrap();
     let before = dump_postgres(&mut client);
-    let err = link_orphans_postgres(&mut client, &crm_schema(), &options(false)).unwrap_err();
+    let err = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     assert!(err.to_string().contains("no_link_for_20"), "{err}");
     assert_eq!(dump_postgres(&mut client), before);
@@ -175,7 +206,12 @@ fn a_wrong_layout_is_named() {
         .batch_execute("ALTER TABLE lead DROP COLUMN created_on")
         .unwrap();
     let before = dump_postgres(&mut client);
-    let err = link_orphans_postgres(&mut client, &crm_schema(), &options(false)).unwrap_err();
+    let err = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     assert!(err.to_string().contains("'created_on'"), "{err}");
     assert_eq!(dump_postgres(&mut client), before);
@@ -194,7 +230,12 @@ fn a_concurrent_writer_gives_a_clear_error() {
             "UPDATE contact SET city = 'Oslo' WHERE id = '00000000-0000-4000-8000-000000000001'",
         )
         .unwrap();
-    let err = link_orphans_postgres(&mut client, &crm_schema(), &options(false)).unwrap_err();
+    let err = link_orphans(
+        &mut PostgresBackend::new(&mut client),
+        &crm_schema(),
+        &options(false),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     assert!(
         err.to_string().contains("locked by another writer"),

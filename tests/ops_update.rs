@@ -7,9 +7,8 @@ mod support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use ops_support::{checksum_sqlite, contact, dump_postgres, id, load_postgres, sqlite, Fixture};
-use segql::ops::{
-    parse_assignments, update_postgres, update_sqlite, Assignment, UpdateOptions, UpdateReport,
-};
+use segql::db::{PostgresBackend, SqliteBackend};
+use segql::ops::{parse_assignments, update, Assignment, UpdateOptions, UpdateReport};
 use segql::plan::{CmpOp, FieldRef, FieldTest, Plan, PlanExpr, Test, Value, ValueType};
 use segql::schema::crm_schema;
 use segql::Error;
@@ -36,7 +35,13 @@ fn update_marketing_only(
     dry_run: bool,
 ) -> Result<UpdateReport, Error> {
     let plan = marketing_only_contacts();
-    update_sqlite(conn, &crm_schema(), &plan, set, &options(dry_run))
+    update(
+        &mut SqliteBackend::new(conn),
+        &crm_schema(),
+        &plan,
+        set,
+        &options(dry_run),
+    )
 }
 
 fn err(text: &str) -> Error {
@@ -250,17 +255,28 @@ fn postgres_gives_the_same_result() {
     .unwrap();
     let plan = marketing_only_contacts();
     let before = dump_postgres(&mut client);
-    let dry = update_postgres(&mut client, &schema, &plan, &set, &options(true)).unwrap();
+    let update_pg = |client: &mut postgres::Client, dry_run: bool| {
+        let mut db = PostgresBackend::new(client);
+        update(&mut db, &schema, &plan, &set, &options(dry_run)).unwrap()
+    };
+    let dry = update_pg(&mut client, true);
     assert_eq!(dump_postgres(&mut client), before);
-    let pg_report = update_postgres(&mut client, &schema, &plan, &set, &options(false)).unwrap();
-    let lite_report = update_sqlite(&mut conn, &schema, &plan, &set, &options(false)).unwrap();
+    let pg_report = update_pg(&mut client, false);
+    let lite_report = update(
+        &mut SqliteBackend::new(&mut conn),
+        &schema,
+        &plan,
+        &set,
+        &options(false),
+    )
+    .unwrap();
     assert_eq!((dry.matched, dry.changed), (3, 3));
     assert_eq!((pg_report.matched, pg_report.changed), (3, 3));
     assert_eq!(
         (lite_report.matched, lite_report.changed),
         (pg_report.matched, pg_report.changed)
     );
-    let again = update_postgres(&mut client, &schema, &plan, &set, &options(false)).unwrap();
+    let again = update_pg(&mut client, false);
     assert_eq!(again.changed, 0);
     let ids = ops_support::contact_ids_sqlite(&conn);
     assert_eq!(

@@ -70,10 +70,11 @@ fn corpus() -> Vec<Plan> {
             let parsed = segql::syntax::parse_query(&text)
                 .unwrap_or_else(|e| panic!("a generated query does not parse: {e}\n{text}"));
             let guards = query.guards();
-            let ctx = segql::check::Context {
+            let ctx = segql::Options {
                 schema: &schema,
                 library: Some(&library),
                 guards: &guards,
+                optimize: true,
             };
             let plan = segql::check::check(&parsed, &ctx)
                 .unwrap_or_else(|e| panic!("a generated query does not check: {e}\n{text}"));

@@ -11,11 +11,12 @@ use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use segql::check::{check, Context};
+use segql::check::check;
 use segql::optimize::{optimize, optimize_traced};
 use segql::plan::*;
 use segql::schema::{crm_schema, load_schema_file};
 use segql::syntax::{parse_library, parse_query};
+use segql::Options;
 
 fn tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -39,10 +40,11 @@ fn run_fixture(path: &Path) -> String {
             guards.push(guard.trim().to_string());
         }
     }
-    let ctx = Context {
+    let ctx = Options {
         schema: &schema,
         library: library.as_ref(),
         guards: &guards,
+        optimize: true,
     };
     let query = parse_query(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let plan = check(&query, &ctx).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

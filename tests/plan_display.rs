@@ -2,17 +2,19 @@
 //! what makes `explain` output something an analyst can paste and run.
 #![allow(clippy::result_large_err)] // the library's Error is large by design
 
-use segql::check::{check, Context};
+use segql::check::check;
 use segql::schema::crm_schema;
 use segql::syntax::parse_query;
+use segql::Options;
 
 #[test]
 fn printed_plans_check_back_to_themselves() {
     let schema = crm_schema();
-    let context = Context {
+    let context = Options {
         schema: &schema,
         library: None,
         guards: &[],
+        optimize: true,
     };
     let mut checked = 0;
     for entry in std::fs::read_dir("tests/queries/valid").expect("fixtures") {

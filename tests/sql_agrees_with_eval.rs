@@ -8,11 +8,13 @@ mod support;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use segql::check::{check, Context};
+use segql::check::check;
+use segql::db::{Backend, PostgresBackend, SqliteBackend};
 use segql::plan::Plan;
 use segql::schema::crm_schema;
 use segql::sql::{self, SqlOptions};
 use segql::syntax::{parse_library, parse_query};
+use segql::Options;
 
 #[test]
 fn sql_and_evaluator_agree_on_every_valid_fixture() {
@@ -20,7 +22,7 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
     let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     segql::demo::generate_into(&mut conn, &segql::demo::DemoOptions::new(400, 11, now)).unwrap();
-    let store = segql::eval::Store::load_sqlite(&conn, &schema, None).unwrap();
+    let store = segql::eval::Store::load(&mut SqliteBackend::new(&conn), &schema, None).unwrap();
     let mut pg = support::pg::TestPg::start().map(|pg| {
         let mut client = pg.client();
         segql::demo::copy_sqlite_to_postgres(&conn, &mut client, &schema).unwrap();
@@ -50,10 +52,11 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
             // The demo data is in the default layout only.
             continue;
         }
-        let context = Context {
+        let context = Options {
             schema: &schema,
             library: library.as_ref(),
             guards: &guards,
+            optimize: true,
         };
         let plan = check(&parse_query(&text).unwrap(), &context).unwrap();
         let optimized = segql::optimize::optimize(plan.clone());
@@ -65,7 +68,8 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
             if let Some((_, client)) = pg.as_mut() {
                 let options = SqlOptions { count: false, now };
                 let q = sql::to_sql(plan, &schema, &sql::Postgres, &options).unwrap();
-                let found = sql::postgres_exec::run_ids(client, &q)
+                let found = PostgresBackend::new(client)
+                    .query_ids(&q)
                     .unwrap_or_else(|e| panic!("{name}: {e}\n{}", q.sql));
                 assert_eq!(
                     found, expected,
@@ -92,5 +96,7 @@ fn run_sqlite(
 ) -> Vec<uuid::Uuid> {
     let options = SqlOptions { count: false, now };
     let q = sql::to_sql(plan, &crm_schema(), &sql::Sqlite, &options).unwrap();
-    sql::sqlite_exec::run_ids(conn, &q).unwrap_or_else(|e| panic!("{e}\n{}", q.sql))
+    SqliteBackend::new(conn)
+        .query_ids(&q)
+        .unwrap_or_else(|e| panic!("{e}\n{}", q.sql))
 }

@@ -7,10 +7,11 @@
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use segql::check::{check, Context};
+use segql::check::check;
 use segql::schema::{crm_schema, load_schema_file};
 use segql::sql::{to_sql, Dialect, Postgres, SqlOptions, Sqlite};
 use segql::syntax::{parse_library, parse_query};
+use segql::Options;
 
 #[test]
 fn sql_of_valid_queries() {
@@ -31,10 +32,11 @@ fn sql_of_valid_queries() {
             }
         }
         let query = parse_query(&text).unwrap();
-        let context = Context {
+        let context = Options {
             schema: &schema,
             library: library.as_ref(),
             guards: &guards,
+            optimize: true,
         };
         let plan = check(&query, &context).unwrap();
         let mut out = String::new();

@@ -13,6 +13,7 @@ use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rusqlite::Connection;
+use segql::db::{Backend, PostgresBackend, SqliteBackend};
 use segql::plan::*;
 use segql::schema::{crm_schema, FieldType, Schema};
 use segql::sql::{self, Dialect, SqlOptions};
@@ -205,8 +206,8 @@ fn rows() -> Vec<Row> {
 /// The SPEC §3.1 layout of `schema` in SQLite, with the data of [`rows`].
 fn sqlite_db(schema: &Schema) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    segql::demo::create_tables_sqlite(&conn, schema).unwrap();
-    segql::demo::create_indexes_sqlite(&conn, schema).unwrap();
+    segql::demo::create_tables(&mut SqliteBackend::new(&conn), schema).unwrap();
+    segql::demo::create_indexes(&mut SqliteBackend::new(&conn), schema).unwrap();
     for (table, cols) in rows() {
         let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
@@ -323,11 +324,14 @@ fn ids(entity: &str, filter: PlanExpr) -> Vec<u128> {
         entity: entity.into(),
         filter,
     };
-    sql::verify_layout_sqlite(&conn, &schema, &plan).unwrap();
+    SqliteBackend::new(&conn)
+        .verify_layout(&schema, &plan)
+        .unwrap();
     let q = compile(&plan, &sql::Sqlite, false).unwrap();
-    let found = sql::sqlite_exec::run_ids(&conn, &q).unwrap();
-    let count =
-        sql::sqlite_exec::run_count(&conn, &compile(&plan, &sql::Sqlite, true).unwrap()).unwrap();
+    let found = SqliteBackend::new(&conn).query_ids(&q).unwrap();
+    let count = SqliteBackend::new(&conn)
+        .query_count(&compile(&plan, &sql::Sqlite, true).unwrap())
+        .unwrap();
     assert_eq!(
         count as usize,
         found.len(),
@@ -339,10 +343,12 @@ fn ids(entity: &str, filter: PlanExpr) -> Vec<u128> {
         let c = compile(&plan, &sql::Postgres, true).unwrap();
         let (pg_found, pg_count) = {
             let mut client = pg.lock().unwrap_or_else(|e| e.into_inner());
-            sql::verify_layout_postgres(&mut client, &schema, &plan).unwrap();
+            PostgresBackend::new(&mut *client)
+                .verify_layout(&schema, &plan)
+                .unwrap();
             (
-                sql::postgres_exec::run_ids(&mut client, &q),
-                sql::postgres_exec::run_count(&mut client, &c),
+                PostgresBackend::new(&mut *client).query_ids(&q),
+                PostgresBackend::new(&mut *client).query_count(&c),
             )
         };
         let pg_found = pg_found.unwrap_or_else(|e| panic!("{e}\n{}", q.sql));
@@ -870,7 +876,9 @@ fn a_database_in_the_wrong_layout_is_named() {
             ),
         ]),
     };
-    let err = sql::verify_layout_sqlite(&conn, &schema, &plan).unwrap_err();
+    let err = SqliteBackend::new(&conn)
+        .verify_layout(&schema, &plan)
+        .unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, segql::Error::Database { .. }));
     assert!(message.contains("no table 'interaction'"), "{message}");
@@ -883,7 +891,9 @@ fn a_database_in_the_wrong_layout_is_named() {
         entity: "contact".into(),
         filter: eq("contact", "city", text("Paris")),
     };
-    sql::verify_layout_sqlite(&conn, &schema, &fine).unwrap();
+    SqliteBackend::new(&conn)
+        .verify_layout(&schema, &fine)
+        .unwrap();
 }
 
 /// The ids a query text selects (parsed and checked against the default
@@ -891,10 +901,11 @@ fn a_database_in_the_wrong_layout_is_named() {
 fn query(text: &str, guards: &[&str]) -> Vec<u128> {
     let schema = crm_schema();
     let guards: Vec<String> = guards.iter().map(|g| g.to_string()).collect();
-    let context = segql::check::Context {
+    let context = segql::Options {
         schema: &schema,
         library: None,
         guards: &guards,
+        optimize: true,
     };
     let parsed = segql::syntax::parse_query(text).unwrap_or_else(|e| panic!("{text}: {e}"));
     let plan = segql::check::check(&parsed, &context).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -1007,7 +1018,8 @@ fn a_postgres_database_in_the_wrong_layout_is_named() {
             ),
         ]),
     };
-    let message = sql::verify_layout_postgres(&mut client, &schema, &plan)
+    let message = PostgresBackend::new(&mut client)
+        .verify_layout(&schema, &plan)
         .unwrap_err()
         .to_string();
     assert!(message.contains("no table 'interaction'"), "{message}");
@@ -1023,7 +1035,9 @@ fn a_postgres_database_in_the_wrong_layout_is_named() {
         entity: "contact".into(),
         filter: eq("contact", "city", text("Paris")),
     };
-    sql::verify_layout_postgres(&mut client, &schema, &fine).unwrap();
+    PostgresBackend::new(&mut client)
+        .verify_layout(&schema, &fine)
+        .unwrap();
 }
 
 #[test]

@@ -50,6 +50,7 @@ use crate::error::{Error, Result};
 use crate::plan::{measure, Measure, Plan, PlanExpr};
 use crate::schema::Schema;
 use crate::syntax::ast;
+use crate::Options;
 
 pub use canonical::canonicalize;
 pub use guards::check_guard_expr;
@@ -59,34 +60,16 @@ pub use types::{typed_value, value_type};
 use expr::Checker;
 use library::Segments;
 
-/// What a query is checked against.
-#[derive(Clone, Copy)]
-pub struct Context<'a> {
-    pub schema: &'a Schema,
-    /// Segment definitions that `in NAME` may use.
-    pub library: Option<&'a ast::Library>,
-    /// Names of the schema's guards on the query's entity to AND in.
-    pub guards: &'a [String],
-}
-
-impl<'a> Context<'a> {
-    /// A context with only a schema: no library, no guards.
-    pub fn new(schema: &'a Schema) -> Self {
-        Context {
-            schema,
-            library: None,
-            guards: &[],
-        }
-    }
-}
-
 /// Check a query and build its plan.
 ///
 /// Guards are ANDed at the top, outside everything the query says:
 /// `And([guard..., filter])`. Segments the query uses are checked first (in
 /// dependency order); library segments it does not use are not checked —
 /// [`check_library`] checks a whole library.
-pub fn check(query: &ast::Query, ctx: &Context) -> Result<Plan> {
+///
+/// Of `options`, the schema, library and guards count; `optimize` is the
+/// optimizer's business.
+pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
     let schema = ctx.schema;
     let entity = resolve::entity(schema, &query.entity)?;
     let mut segments = Segments::new(ctx.library)?;

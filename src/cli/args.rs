@@ -81,12 +81,6 @@ pub struct PlanArgs {
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DialectName {
-    Sqlite,
-    Postgres,
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SqlFormat {
     Sql,
     Json,
@@ -98,8 +92,10 @@ pub struct CompileArgs {
     pub input: QueryInput,
     #[command(flatten)]
     pub plan: PlanArgs,
-    #[arg(long, value_enum, default_value = "sqlite")]
-    pub dialect: DialectName,
+    // The names of `segql::db`'s registry.
+    #[arg(long, default_value = "sqlite",
+          value_parser = clap::builder::PossibleValuesParser::new(segql::db::dialect_names()))]
+    pub dialect: String,
     #[arg(long, value_enum, default_value = "sql")]
     pub format: SqlFormat,
     /// Compile a query that counts the records instead of listing their ids.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use segql::plan::Plan;
 use segql::sql::{self, Dialect, SqlOptions, SqlQuery};
 
-use super::args::{CompileArgs, DialectName, PlanArgs, SqlFormat};
+use super::args::{CompileArgs, PlanArgs, SqlFormat};
 use super::failure::Failure;
 use super::inputs::{read_query, reference_time, Workspace};
 
@@ -13,7 +13,8 @@ pub fn compile(workspace: &mut Workspace, args: &CompileArgs) -> Result<(), Fail
     workspace.with_query(name, &text);
     let now = reference_time(args.plan.now.as_deref())?;
     let plan = plan_query(workspace, &text, &args.plan)?;
-    let dialect = dialect(args.dialect);
+    let dialect = segql::db::dialect(&args.dialect)
+        .ok_or_else(|| workspace.fail(internal(format!("no dialect '{}'", args.dialect))))?;
     let query = to_sql(workspace, &plan, dialect, args.count, now)?;
     match args.format {
         SqlFormat::Sql => print!("{}", render_sql(&query, dialect)),
@@ -35,13 +36,6 @@ pub fn plan_query(workspace: &Workspace, text: &str, args: &PlanArgs) -> Result<
         optimize: !args.no_optimize,
     };
     segql::plan(text, &options).map_err(|e| workspace.fail(e))
-}
-
-pub fn dialect(name: DialectName) -> &'static dyn Dialect {
-    match name {
-        DialectName::Sqlite => &sql::Sqlite,
-        DialectName::Postgres => &sql::Postgres,
-    }
 }
 
 pub fn to_sql(

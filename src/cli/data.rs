@@ -2,11 +2,12 @@
 
 use std::io::IsTerminal;
 
+use segql::db::Access;
 use segql::ops;
 
 use super::args::{DemoArgs, LinkOrphansArgs, ReportFormat, UpdateArgs};
 use super::compile::{internal, plan_query};
-use super::database::Database;
+use super::database;
 use super::failure::{io_failure, Failure};
 use super::inputs::{read_query, reference_time, Workspace};
 
@@ -44,15 +45,9 @@ pub fn link_orphans(workspace: &Workspace, args: &LinkOrphansArgs) -> Result<(),
         dry_run: args.dry_run,
         now,
     };
-    let report = match Database::open(&args.db, true)? {
-        Database::Sqlite(mut conn) => {
-            ops::link_orphans_sqlite(&mut conn, &workspace.schema, &options)
-        }
-        Database::Postgres(mut client) => {
-            ops::link_orphans_postgres(&mut client, &workspace.schema, &options)
-        }
-    }
-    .map_err(|e| workspace.fail(e))?;
+    let mut db = database::open(&args.db, Access::ReadWrite)?;
+    let report = ops::link_orphans(db.as_mut(), &workspace.schema, &options)
+        .map_err(|e| workspace.fail(e))?;
     match args.format {
         ReportFormat::Json => {
             let json =
@@ -97,18 +92,14 @@ pub fn update(workspace: &mut Workspace, args: &UpdateArgs) -> Result<(), Failur
         dry_run: args.dry_run,
         now,
     };
-    let report = match Database::open(&args.db, true)? {
-        Database::Sqlite(mut conn) => {
-            ops::update_sqlite(&mut conn, &workspace.schema, &plan, &assignments, &options)
-        }
-        Database::Postgres(mut client) => ops::update_postgres(
-            &mut client,
-            &workspace.schema,
-            &plan,
-            &assignments,
-            &options,
-        ),
-    }
+    let mut db = database::open(&args.db, Access::ReadWrite)?;
+    let report = ops::update(
+        db.as_mut(),
+        &workspace.schema,
+        &plan,
+        &assignments,
+        &options,
+    )
     .map_err(|e| workspace.fail(e))?;
     let verb = if args.dry_run {
         "would change"

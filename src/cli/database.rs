@@ -1,10 +1,10 @@
-//! Opening the database a command works on: a SQLite file, a PostgreSQL URL,
-//! or the built-in demo data held in an in-memory SQLite database.
-
-use std::path::Path;
+//! Opening the database a command works on: a `--db` spec (a SQLite file or
+//! a PostgreSQL URL, see `segql::db::open`), or the built-in demo data held
+//! in an in-memory SQLite database.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
+use segql::db::{self, Access, Backend, SqliteBackend};
 
 use super::failure::{io_failure, Failure};
 
@@ -14,49 +14,31 @@ pub const BUILTIN_DEMO_CONTACTS: usize = 2_000;
 /// Seed of the built-in demo data, so its answers are stable.
 pub const BUILTIN_DEMO_SEED: u64 = 42;
 
-pub enum Database {
-    Sqlite(Connection),
-    Postgres(Box<postgres::Client>),
+/// Open `spec`; a database that cannot be opened is a usage error.
+pub fn open(spec: &str, access: Access) -> Result<Box<dyn Backend>, Failure> {
+    db::open(spec, access).map_err(|e| Failure::usage(format!("error: {e}")))
 }
 
-impl Database {
-    /// Open `spec`: a `postgresql://` / `postgres://` URL or a SQLite file,
-    /// which must exist (a typo must not silently create an empty database).
-    pub fn open(spec: &str, writable: bool) -> Result<Self, Failure> {
-        if spec.starts_with("postgresql://") || spec.starts_with("postgres://") {
-            let client = postgres::Client::connect(spec, postgres::NoTls)
-                .map_err(|e| io_failure(&format!("cannot connect to PostgreSQL at {spec}"), e))?;
-            return Ok(Database::Postgres(Box::new(client)));
-        }
-        let path = Path::new(spec);
-        if !path.is_file() {
-            return Err(Failure::usage(format!(
-                "error: database file {spec} does not exist (create one with `segql demo --out {spec}`)"
-            )));
-        }
-        let flags = if writable {
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        } else {
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        };
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| io_failure(&format!("cannot open SQLite database {spec}"), e))?;
-        Ok(Database::Sqlite(conn))
+/// `--db`, or without it the built-in demo data set.
+pub fn open_or_demo(spec: Option<&str>, now: DateTime<Utc>) -> Result<Box<dyn Backend>, Failure> {
+    match spec {
+        Some(spec) => open(spec, Access::ReadOnly),
+        None => builtin_demo(now),
     }
+}
 
-    /// The built-in demo data set, generated in memory with `now` as its
-    /// reference time so relative segments (`now - 30d`) find records.
-    pub fn builtin_demo(now: DateTime<Utc>) -> Result<Self, Failure> {
-        let mut conn = Connection::open_in_memory()
-            .map_err(|e| io_failure("cannot open an in-memory database", e))?;
-        let options = segql::demo::DemoOptions {
-            contacts: BUILTIN_DEMO_CONTACTS,
-            seed: BUILTIN_DEMO_SEED,
-            now,
-            progress: false,
-        };
-        segql::demo::generate_into(&mut conn, &options)
-            .map_err(|e| io_failure("cannot build the demo data", e))?;
-        Ok(Database::Sqlite(conn))
-    }
+/// The built-in demo data set, generated in memory with `now` as its
+/// reference time so relative segments (`now - 30d`) find records.
+fn builtin_demo(now: DateTime<Utc>) -> Result<Box<dyn Backend>, Failure> {
+    let mut conn = Connection::open_in_memory()
+        .map_err(|e| io_failure("cannot open an in-memory database", e))?;
+    let options = segql::demo::DemoOptions {
+        contacts: BUILTIN_DEMO_CONTACTS,
+        seed: BUILTIN_DEMO_SEED,
+        now,
+        progress: false,
+    };
+    segql::demo::generate_into(&mut conn, &options)
+        .map_err(|e| io_failure("cannot build the demo data", e))?;
+    Ok(Box::new(SqliteBackend::new(conn)))
 }

@@ -2,7 +2,7 @@
 //! with every rule that fired, and the SQL of each dialect.
 
 use segql::plan::Plan;
-use segql::sql::{self, SqlQuery};
+use segql::sql::SqlQuery;
 use serde::Serialize;
 
 use super::args::{ExplainArgs, ExplainFormat};
@@ -16,8 +16,17 @@ struct Explanation {
     plan: Plan,
     optimized: Plan,
     firings: Vec<segql::optimize::Firing>,
-    sqlite: SqlQuery,
-    postgres: SqlQuery,
+    /// The SQL of every dialect of the registry, keyed by its name.
+    #[serde(flatten, serialize_with = "in_order")]
+    sql: Vec<(&'static str, SqlQuery)>,
+}
+
+/// A list of pairs as a map, keeping their order.
+fn in_order<S: serde::Serializer>(
+    pairs: &[(&'static str, SqlQuery)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(pairs.iter().map(|(name, query)| (name, query)))
 }
 
 pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Failure> {
@@ -25,10 +34,11 @@ pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Fail
     workspace.with_query(name, &text);
     let now = reference_time(args.plan.now.as_deref())?;
     let query = segql::syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
-    let context = segql::check::Context {
+    let context = segql::Options {
         schema: &workspace.schema,
         library: workspace.library.as_ref(),
         guards: &args.plan.guards,
+        optimize: !args.plan.no_optimize,
     };
     let plan = segql::check::check(&query, &context).map_err(|e| workspace.fail(e))?;
     let (optimized, firings) = if args.plan.no_optimize {
@@ -36,15 +46,15 @@ pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Fail
     } else {
         segql::optimize::optimize_traced(plan.clone())
     };
-    let sqlite = to_sql(workspace, &optimized, &sql::Sqlite, false, now)?;
-    let postgres = to_sql(workspace, &optimized, &sql::Postgres, false, now)?;
+    let sql = segql::db::dialects()
+        .map(|(name, dialect)| Ok((name, to_sql(workspace, &optimized, dialect, false, now)?)))
+        .collect::<Result<Vec<_>, Failure>>()?;
     let explanation = Explanation {
         query,
         plan,
         optimized,
         firings,
-        sqlite,
-        postgres,
+        sql,
     };
     match args.format {
         ExplainFormat::Json => {
@@ -81,16 +91,13 @@ fn render_text(e: &Explanation) -> String {
         }
         section(&mut out, "Rules fired", &rules);
     }
-    section(
-        &mut out,
-        "SQL (sqlite)",
-        &render_sql(&e.sqlite, &sql::Sqlite),
-    );
-    section(
-        &mut out,
-        "SQL (postgres)",
-        &render_sql(&e.postgres, &sql::Postgres),
-    );
+    for ((name, query), (_, dialect)) in e.sql.iter().zip(segql::db::dialects()) {
+        section(
+            &mut out,
+            &format!("SQL ({name})"),
+            &render_sql(query, dialect),
+        );
+    }
     out
 }
 

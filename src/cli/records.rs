@@ -3,13 +3,12 @@
 use std::io::Write;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use segql::db::Backend;
 use segql::schema::{Entity, FieldType, Schema};
-use segql::sql::{self, Dialect};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
 use super::args::RowFormat;
-use super::database::Database;
 use super::failure::{io_failure, Failure};
 
 /// How many fields besides the key a table shows: enough to recognise a
@@ -18,7 +17,7 @@ const TABLE_FIELDS: usize = 5;
 
 /// Print `ids` (already limited) of `entity` in `format`.
 pub fn print(
-    db: &mut Database,
+    db: &mut dyn Backend,
     schema: &Schema,
     entity: &Entity,
     ids: &[Uuid],
@@ -107,16 +106,19 @@ fn display(value: &Json) -> String {
 /// The given fields of the records with `ids`, in id order, as JSON values
 /// (choices as labels).
 fn fetch(
-    db: &mut Database,
+    db: &mut dyn Backend,
     entity: &Entity,
     fields: &[&segql::schema::Field],
     ids: &[Uuid],
 ) -> Result<Vec<Vec<Json>>, Failure> {
-    let texts: Vec<Vec<Option<String>>> = match db {
-        Database::Sqlite(conn) => fetch_sqlite(conn, entity, fields, ids),
-        Database::Postgres(client) => fetch_postgres(client, entity, fields, ids),
-    }
-    .map_err(|e| io_failure(&format!("cannot read {} records", entity.name), e))?;
+    let texts = db.records(entity, fields, ids).map_err(|e| {
+        // The database's own message, without the kind that `Error` adds.
+        let message = match e {
+            segql::Error::Database { message } => message,
+            other => other.to_string(),
+        };
+        io_failure(&format!("cannot read {} records", entity.name), message)
+    })?;
     Ok(texts
         .into_iter()
         .map(|row| {
@@ -126,87 +128,6 @@ fn fetch(
                 .collect()
         })
         .collect())
-}
-
-fn fetch_sqlite(
-    conn: &rusqlite::Connection,
-    entity: &Entity,
-    fields: &[&segql::schema::Field],
-    ids: &[Uuid],
-) -> Result<Vec<Vec<Option<String>>>, String> {
-    let d = &sql::Sqlite;
-    let key = column_of(entity, &entity.key);
-    let columns: Vec<String> = fields
-        .iter()
-        .map(|f| format!("CAST({} AS TEXT)", d.quote_ident(&f.column)))
-        .collect();
-    let text = format!(
-        "SELECT {} FROM {} WHERE {} IN (SELECT value FROM json_each(?1)) ORDER BY {}",
-        columns.join(", "),
-        d.quote_ident(&entity.table),
-        d.quote_ident(&key),
-        d.quote_ident(&key)
-    );
-    let id_list = serde_json::to_string(&ids.iter().map(|id| id.to_string()).collect::<Vec<_>>())
-        .map_err(|e| e.to_string())?;
-    let mut statement = conn.prepare(&text).map_err(|e| e.to_string())?;
-    let rows = statement
-        .query_map([id_list], |row| {
-            (0..fields.len())
-                .map(|i| row.get::<_, Option<String>>(i))
-                .collect()
-        })
-        .map_err(|e| e.to_string())?;
-    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
-}
-
-fn fetch_postgres(
-    client: &mut postgres::Client,
-    entity: &Entity,
-    fields: &[&segql::schema::Field],
-    ids: &[Uuid],
-) -> Result<Vec<Vec<Option<String>>>, String> {
-    let d = &sql::Postgres;
-    let key = column_of(entity, &entity.key);
-    let columns: Vec<String> = fields
-        .iter()
-        .map(|f| {
-            let column = d.quote_ident(&f.column);
-            match f.ty {
-                FieldType::DateTime => {
-                    format!(
-                        "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                    )
-                }
-                _ => format!("{column}::text"),
-            }
-        })
-        .collect();
-    let text = format!(
-        "SELECT {} FROM {} WHERE {}::text = ANY($1) ORDER BY {}",
-        columns.join(", "),
-        d.quote_ident(&entity.table),
-        d.quote_ident(&key),
-        d.quote_ident(&key)
-    );
-    let id_list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-    let rows = client
-        .query(&text, &[&id_list])
-        .map_err(|e| e.to_string())?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            (0..fields.len())
-                .map(|i| row.get::<_, Option<String>>(i))
-                .collect()
-        })
-        .collect())
-}
-
-fn column_of(entity: &Entity, field: &str) -> String {
-    entity
-        .field(field)
-        .map_or_else(|| field.to_string(), |f| f.column.clone())
 }
 
 /// Stored text to a typed JSON value; text that does not parse is shown as is.

@@ -8,7 +8,7 @@ use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 
 use super::args::ShellArgs;
-use super::database::Database;
+use super::database;
 use super::failure::{io_failure, Failure, SourceTexts};
 use super::inputs::{reference_time, Workspace};
 use super::run::ms;
@@ -19,17 +19,15 @@ const HELP: &str = "Type a query (e.g. contact where role = \"Employee\") and pr
 pub fn shell(workspace: &mut Workspace, args: &ShellArgs) -> Result<(), Failure> {
     let now = reference_time(args.now.as_deref())?;
     let loading = Instant::now();
-    let db = match &args.db {
-        Some(spec) => Database::open(spec, false)?,
-        None => Database::builtin_demo(now)?,
+    let mut db = database::open_or_demo(args.db.as_deref(), now)?;
+    let store = match db.load_store(&workspace.schema, None) {
+        Err(segql::Error::Unavailable { .. }) => {
+            return Err(Failure::usage(
+                "error: the shell loads SQLite databases only",
+            ))
+        }
+        loaded => loaded.map_err(|e| workspace.fail(e))?,
     };
-    let Database::Sqlite(conn) = db else {
-        return Err(Failure::usage(
-            "error: the shell loads SQLite databases only",
-        ));
-    };
-    let store = segql::eval::Store::load_sqlite(&conn, &workspace.schema, None)
-        .map_err(|e| workspace.fail(e))?;
     eprintln!("loaded in {}. {HELP}", ms(loading.elapsed()));
 
     let mut editor =

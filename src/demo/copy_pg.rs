@@ -11,11 +11,12 @@ use std::io::Write;
 use postgres::GenericClient;
 use rusqlite::types::ValueRef;
 
-use super::ddl::{
-    create_indexes_postgres, create_tables_postgres, postgres_error, quote_ident, sqlite_error,
-};
+use super::ddl::{indexes_sql, tables_sql, Key};
+use crate::db::postgres::error as postgres_error;
+use crate::db::sqlite::error as sqlite_error;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, FieldType, Schema};
+use crate::sql::{self, Dialect};
 
 /// Creates the tables of `schema` in `pg` and copies every row of the SQLite
 /// database into them, in one transaction; then indexes the foreign keys and
@@ -25,15 +26,18 @@ pub fn copy_sqlite_to_postgres(
     pg: &mut postgres::Client,
     schema: &Schema,
 ) -> Result<()> {
+    let d = &sql::Postgres;
     let mut tx = pg.transaction().map_err(postgres_error)?;
-    create_tables_postgres(&mut tx, schema)?;
+    tx.batch_execute(&tables_sql(schema, d, Key::PrimaryKey))
+        .map_err(postgres_error)?;
     for entity in &schema.entities {
         copy_table(sqlite, &mut tx, entity)?;
     }
-    create_indexes_postgres(&mut tx, schema)?;
+    tx.batch_execute(&indexes_sql(schema, d))
+        .map_err(postgres_error)?;
     tx.commit().map_err(postgres_error)?;
     for entity in &schema.entities {
-        pg.batch_execute(&format!("ANALYZE {}", quote_ident(&entity.table)))
+        pg.batch_execute(&format!("ANALYZE {}", d.quote_ident(&entity.table)))
             .map_err(postgres_error)?;
     }
     Ok(())
@@ -47,10 +51,10 @@ fn copy_table<C: GenericClient>(
     let columns = entity
         .fields
         .iter()
-        .map(|f| quote_ident(&f.column))
+        .map(|f| sql::Postgres.quote_ident(&f.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let table = quote_ident(&entity.table);
+    let table = sql::Postgres.quote_ident(&entity.table);
     let mut select = sqlite
         .prepare(&format!("SELECT {columns} FROM {table}"))
         .map_err(sqlite_error)?;

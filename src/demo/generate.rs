@@ -13,10 +13,10 @@ use rand_chacha::ChaCha8Rng;
 use rusqlite::{params, CachedStatement, Connection};
 use uuid::Uuid;
 
-use super::ddl::sqlite_error;
 use super::stamp::{IdText, Stamp, DAY};
 use super::words::*;
 use super::{DemoOptions, DemoReport};
+use crate::db::sqlite::error as sqlite_error;
 use crate::error::Result;
 
 const YEAR: i64 = 365 * DAY;

@@ -3,9 +3,9 @@
 //! `generate_sqlite` writes a deterministic CRM database in the default layout
 //! (SPEC §3.1) for `segql demo`; `generate_into` fills any SQLite connection,
 //! which is how the CLI builds its built-in in-memory data set.
-//! `create_tables_*` and `create_indexes_*` give the layout of any schema, and
-//! `copy_sqlite_to_postgres` moves a database into PostgreSQL, so the same data
-//! can be queried through both SQL back ends.
+//! `create_tables` and `create_indexes` give the layout of any schema in any
+//! database, and `copy_sqlite_to_postgres` moves a database into PostgreSQL,
+//! so the same data can be queried through both SQL back ends.
 
 // The crate's one `Error` carries spans and suggestions inline; these
 // functions run once per database, so the size of their error type is no cost.
@@ -26,14 +26,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 pub use copy_pg::copy_sqlite_to_postgres;
-pub use ddl::{
-    create_indexes_postgres, create_indexes_sqlite, create_tables_postgres, create_tables_sqlite,
-    postgres_type, quote_ident, sqlite_type,
-};
+pub use ddl::{create_indexes, create_tables};
 
+use crate::db::sqlite::error as sqlite_error;
 use crate::error::{Error, Result};
 use crate::schema::crm_schema;
-use ddl::sqlite_error;
 
 /// What demo data to generate.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,7 +141,8 @@ pub fn generate_into(conn: &mut rusqlite::Connection, options: &DemoOptions) -> 
         let report = generate::load(&tx, options, &mut |done| progress.tick(done))?;
         progress.message("building indexes");
         ddl::create_key_indexes_sqlite(&tx, &schema)?;
-        create_indexes_sqlite(&tx, &schema)?;
+        tx.execute_batch(&ddl::indexes_sql(&schema, &crate::sql::Sqlite))
+            .map_err(sqlite_error)?;
         tx.commit().map_err(sqlite_error)?;
         Ok(report)
     })();

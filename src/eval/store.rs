@@ -11,7 +11,7 @@
 //! asks for one of its records by key or lists its ids, so sorting them
 //! would be wasted work.
 //!
-//! A store is built once — from SQLite ([`Store::load_sqlite`]) or from Rust
+//! A store is built once — from a database ([`Store::load`]) or from Rust
 //! values ([`super::StoreBuilder`]) — and then answers any number of segments.
 
 use std::sync::OnceLock;

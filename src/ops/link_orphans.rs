@@ -3,7 +3,7 @@
 //!
 //! The run is set-based: a handful of statements over temporary tables, the
 //! same on SQLite and PostgreSQL, inside one transaction opened by the caller
-//! ([`super::link_orphans_sqlite`], [`super::link_orphans_postgres`]).
+//! ([`super::link_orphans`]).
 //!
 //! 1. `segql_orphan`: leads without a contact whose email, trimmed of ASCII
 //!    whitespace and with ASCII letters lower-cased, is not empty.
@@ -21,10 +21,12 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::conn::{query_count, verify_columns, Conn, Param};
+use super::checks::{query_count, verify_columns};
 use super::LinkOptions;
+use crate::db::{Param, Transaction};
 use crate::error::{Error, Result};
 use crate::schema::{FieldType, Schema};
+use crate::sql::Dialect;
 
 /// What a link-orphans run did (or, with `dry_run`, would do).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -91,7 +93,7 @@ const TEMP_TABLES: [&str; 6] = [
 
 /// Resolve the columns link-orphans uses from the schema and check that the
 /// database has them.
-fn layout(conn: &mut dyn Conn, schema: &Schema) -> Result<Layout> {
+fn layout(conn: &mut dyn Transaction, schema: &Schema) -> Result<Layout> {
     let entity = |name: &str| {
         schema.entity(name).ok_or_else(|| Error::Schema {
             message: format!("{OPERATION} needs entity '{name}', which the schema does not have"),
@@ -160,8 +162,8 @@ fn layout(conn: &mut dyn Conn, schema: &Schema) -> Result<Layout> {
     needed.extend(false_flags.iter().map(String::as_str));
     verify_columns(conn, OPERATION, &contact.table, &needed)?;
 
-    let f = conn.flavor();
-    let q = |s: &str| f.quote(s);
+    let d = conn.dialect();
+    let q = |s: &str| d.quote_ident(s);
     Ok(Layout {
         lead: q(&lead.table),
         lead_id: q(&lead_cols[0]),
@@ -186,24 +188,22 @@ fn layout(conn: &mut dyn Conn, schema: &Schema) -> Result<Layout> {
 /// Run link-orphans inside the caller's open transaction. Writes happen only
 /// through that transaction, so the caller commits or rolls back the lot.
 pub(crate) fn run(
-    conn: &mut dyn Conn,
+    conn: &mut dyn Transaction,
     schema: &Schema,
     options: &LinkOptions,
 ) -> Result<LinkReport> {
     let l = layout(conn, schema)?;
-    let f = conn.flavor();
-    if let Some(lock) = f.lock_for_writing(&[&l.lead, &l.contact]) {
-        conn.execute(&lock, &[])?;
-    }
-    let t = |name: &str| f.temp(name);
+    let d = conn.dialect();
+    conn.lock_for_writing(&[&l.lead, &l.contact])?;
+    let t = |name: &str| d.temp_table(name);
     for table in TEMP_TABLES {
         conn.execute(&format!("DROP TABLE IF EXISTS {}", t(table)), &[])?;
     }
 
     // 1. Orphans that have an email, with it normalized.
-    let lead_norm = f.normalize_email(&format!("l.{}", l.lead_email));
+    let lead_norm = normalize_email(d, &format!("l.{}", l.lead_email));
     conn.execute(
-        &f.create_temp_as(
+        &d.create_temp_as(
             "segql_orphan",
             &format!(
                 "SELECT l.{id} AS lead_id, {lead_norm} AS norm, l.{created} AS created_on \
@@ -216,7 +216,7 @@ pub(crate) fn run(
         ),
         &[],
     )?;
-    conn.execute(&f.create_temp_index("segql_orphan", "norm", false), &[])?;
+    conn.execute(&d.create_temp_index("segql_orphan", "norm", false), &[])?;
 
     // Orphans without a usable email are reported and left alone.
     let skipped = conn.query_text(
@@ -238,16 +238,16 @@ pub(crate) fn run(
 
     // 2. The best existing contact per orphan email.
     conn.execute(
-        &f.create_temp_as(
+        &d.create_temp_as(
             "segql_email",
             &format!("SELECT DISTINCT norm FROM {}", t("segql_orphan")),
         ),
         &[],
     )?;
-    conn.execute(&f.create_temp_index("segql_email", "norm", true), &[])?;
-    let contact_norm = f.normalize_email(&format!("c.{}", l.contact_email));
+    conn.execute(&d.create_temp_index("segql_email", "norm", true), &[])?;
+    let contact_norm = normalize_email(d, &format!("c.{}", l.contact_email));
     conn.execute(
-        &f.create_temp_as(
+        &d.create_temp_as(
             "segql_match",
             &format!(
                 "SELECT norm, contact_id FROM (\
@@ -259,20 +259,20 @@ pub(crate) fn run(
                  ) AS ranked WHERE rn = 1",
                 id = l.contact_id,
                 mo = l.contact_marketing_only,
-                yes = f.true_lit(),
+                yes = d.stored_bool(true),
                 created = l.contact_created,
                 contact = l.contact,
-                join = f.ordered_join(),
+                join = d.ordered_join(),
                 email = t("segql_email"),
             ),
         ),
         &[],
     )?;
-    conn.execute(&f.create_temp_index("segql_match", "norm", true), &[])?;
+    conn.execute(&d.create_temp_index("segql_match", "norm", true), &[])?;
 
     // 3. One source lead per email that no contact has.
     conn.execute(
-        &f.create_temp_as(
+        &d.create_temp_as(
             "segql_new",
             &format!(
                 "SELECT ROW_NUMBER() OVER (ORDER BY norm) AS n, norm, lead_id AS source_lead FROM (\
@@ -288,7 +288,7 @@ pub(crate) fn run(
         ),
         &[],
     )?;
-    conn.execute(&f.create_temp_index("segql_new", "norm", true), &[])?;
+    conn.execute(&d.create_temp_index("segql_new", "norm", true), &[])?;
     let created = query_count(
         conn,
         &format!("SELECT CAST(count(*) AS TEXT) FROM {}", t("segql_new")),
@@ -311,14 +311,14 @@ pub(crate) fn run(
         "i.contact_id".to_string(),
         format!("l.{}", l.lead_first),
         format!("l.{}", l.lead_last),
-        f.trim(&format!("l.{}", l.lead_email)),
+        d.trim_ascii_whitespace(&format!("l.{}", l.lead_email)),
         format!("l.{}", l.lead_account),
-        f.true_lit().to_string(),
-        f.param(1, &FieldType::DateTime),
+        d.stored_bool(true),
+        d.text_param(1, &FieldType::DateTime),
     ];
     for flag in &l.contact_false_flags {
         columns.push(flag.clone());
-        values.push(f.false_lit().to_string());
+        values.push(d.stored_bool(false));
     }
     let inserted = conn.execute(
         &format!(
@@ -345,7 +345,7 @@ pub(crate) fn run(
 
     // 4. Every orphan with its contact, then the leads in one statement.
     conn.execute(
-        &f.create_temp_as(
+        &d.create_temp_as(
             "segql_link",
             &format!(
                 "SELECT o.lead_id AS lead_id, COALESCE(m.contact_id, i.contact_id) AS contact_id, \
@@ -362,7 +362,7 @@ pub(crate) fn run(
         ),
         &[],
     )?;
-    conn.execute(&f.create_temp_index("segql_link", "lead_id", true), &[])?;
+    conn.execute(&d.create_temp_index("segql_link", "lead_id", true), &[])?;
     let updated = conn.execute(
         &format!(
             "UPDATE {lead} SET {contact} = \
@@ -421,6 +421,12 @@ pub(crate) fn run(
 }
 
 /// A record id read back from the database.
+/// `expr` trimmed of ASCII whitespace and with ASCII letters (only those)
+/// folded to lower case: how emails are compared.
+fn normalize_email(d: &dyn Dialect, expr: &str) -> String {
+    d.fold_ascii_case(&d.trim_ascii_whitespace(expr))
+}
+
 fn parse_id(text: Option<String>, entity: &str) -> Result<Uuid> {
     let text = text.unwrap_or_default();
     Uuid::parse_str(&text).map_err(|_| Error::Database {

@@ -1,36 +1,36 @@
 //! Data-changing operations: `link-orphans` (SPEC §5) and `update` (SPEC §4).
 //!
-//! Each operation runs as a few set-based statements in ONE transaction, the
-//! same statements on SQLite and PostgreSQL (see `conn`). A run either
-//! commits all of its changes or none: an error, a lock held by another
-//! writer, a dry run or a killed process leave the database as it was.
+//! Each operation runs as a few set-based statements in ONE transaction of a
+//! [`Backend`], the same statements on every database (the differences are
+//! the dialect's). A run either commits all of its changes or none: an
+//! error, a lock held by another writer, a dry run or a killed process leave
+//! the database as it was.
 //!
-//! Locking: SQLite runs start with `BEGIN IMMEDIATE` (the write lock up
-//! front, so no other writer can slip in between our reads and writes) and
-//! wait at most [`LOCK_WAIT`] for it; PostgreSQL runs set `lock_timeout` to
-//! the same bound. Note that the SQLite functions set that busy timeout on the
-//! connection they are given.
+//! Locking is the driver's: SQLite runs start with `BEGIN IMMEDIATE` (the
+//! write lock up front, so no other writer can slip in between our reads and
+//! writes) and wait at most [`LOCK_WAIT`] for it, setting that busy timeout
+//! on the connection; PostgreSQL runs set `lock_timeout` to the same bound
+//! and lock the tables they change.
 
 // The crate's one error type is large by design (spans, suggestions); these
 // functions return it once per run, never in a loop that would feel its size.
 #![allow(clippy::result_large_err)]
 
 mod assign;
-mod conn;
+mod checks;
 mod link_orphans;
 mod update;
 
 use chrono::{DateTime, Utc};
-use rusqlite::TransactionBehavior;
 
+use crate::db::{in_transaction, Backend};
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::schema::Schema;
 use crate::sql;
-use conn::{pg_error, sqlite_error, PgConn, SqliteConn};
 
+pub use crate::db::LOCK_WAIT;
 pub use assign::{parse_assignments, Assignment};
-pub use conn::LOCK_WAIT;
 pub use link_orphans::{LeadLink, LinkReport};
 pub use update::UpdateReport;
 
@@ -43,8 +43,9 @@ pub struct LinkOptions {
     pub now: DateTime<Utc>,
 }
 
-/// Link every orphaned lead of a SQLite database to a contact (SPEC §5), in
-/// one `BEGIN IMMEDIATE` transaction.
+/// Link every orphaned lead of the database to a contact (SPEC §5), in one
+/// transaction that keeps other writers off the lead and contact tables
+/// (readers go on), waiting at most [`LOCK_WAIT`] for them.
 ///
 /// Emails match when equal after trimming ASCII whitespace and lower-casing
 /// ASCII letters (other characters must be equal). Among matching contacts
@@ -60,74 +61,14 @@ pub struct LinkOptions {
 /// column the schema's lead and contact entities name (nothing is changed), or
 /// when another connection holds the write lock longer than [`LOCK_WAIT`];
 /// [`crate::Error::Schema`] when the schema lacks the lead or contact fields.
-pub fn link_orphans_sqlite(
-    conn: &mut rusqlite::Connection,
+pub fn link_orphans(
+    db: &mut dyn Backend,
     schema: &Schema,
     options: &LinkOptions,
 ) -> Result<LinkReport> {
-    in_sqlite_transaction(conn, options.dry_run, |tx| {
-        link_orphans::run(&mut SqliteConn(tx), schema, options)
+    in_transaction(db, options.dry_run, |tx| {
+        link_orphans::run(tx, schema, options)
     })
-}
-
-/// [`link_orphans_sqlite`] for PostgreSQL: the same rules and report, in one
-/// transaction that first locks the lead and contact tables against other
-/// writers (readers go on), waiting at most [`LOCK_WAIT`].
-pub fn link_orphans_postgres(
-    client: &mut postgres::Client,
-    schema: &Schema,
-    options: &LinkOptions,
-) -> Result<LinkReport> {
-    in_postgres_transaction(client, options.dry_run, |tx| {
-        link_orphans::run(&mut PgConn(tx), schema, options)
-    })
-}
-
-/// Runs `work` in one `BEGIN IMMEDIATE` transaction (the write lock up front,
-/// waiting at most [`LOCK_WAIT`] for it) and commits, or rolls back on a dry
-/// run. On an error the transaction is dropped, which rolls back.
-fn in_sqlite_transaction<T>(
-    conn: &mut rusqlite::Connection,
-    dry_run: bool,
-    work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    conn.busy_timeout(LOCK_WAIT).map_err(sqlite_error)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite_error)?;
-    let done = work(&tx)?;
-    if dry_run {
-        tx.rollback().map_err(sqlite_error)?;
-    } else {
-        tx.commit().map_err(sqlite_error)?;
-    }
-    Ok(done)
-}
-
-/// [`in_sqlite_transaction`] for PostgreSQL: waiting for locks held by other
-/// writers is bounded by `lock_timeout` = [`LOCK_WAIT`].
-fn in_postgres_transaction<T>(
-    client: &mut postgres::Client,
-    dry_run: bool,
-    work: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    let mut tx = client.transaction().map_err(pg_error)?;
-    set_lock_timeout(&mut tx)?;
-    let done = work(&mut tx)?;
-    if dry_run {
-        tx.rollback().map_err(pg_error)?;
-    } else {
-        tx.commit().map_err(pg_error)?;
-    }
-    Ok(done)
-}
-
-fn set_lock_timeout(tx: &mut postgres::Transaction<'_>) -> Result<()> {
-    tx.batch_execute(&format!(
-        "SET LOCAL lock_timeout = '{}ms'",
-        LOCK_WAIT.as_millis()
-    ))
-    .map_err(pg_error)
 }
 
 /// Options of an update.
@@ -141,43 +82,27 @@ pub struct UpdateOptions {
 }
 
 /// Set `assignments` (from [`parse_assignments`]) on every record of the
-/// segment `plan` selects in a SQLite database, in one `BEGIN IMMEDIATE`
-/// transaction. The segment is selected with the SQL generator; only records
-/// whose values differ are written, so `changed` counts real changes.
+/// segment `plan` selects, in one transaction; waiting for locks held by
+/// other writers is bounded by [`LOCK_WAIT`]. The segment is selected with the
+/// SQL generator; only records whose values differ are written, so `changed`
+/// counts real changes.
 ///
 /// Errors: [`crate::Error::Database`] when a table or column the segment or
 /// the assignments use is missing (nothing is changed) or another writer
 /// holds the lock longer than [`LOCK_WAIT`]; [`crate::Error::InvalidValue`]
 /// when a relative time leaves the years 0000 to 9999 or an assignment is not
 /// on the segment's entity.
-pub fn update_sqlite(
-    conn: &mut rusqlite::Connection,
+pub fn update(
+    db: &mut dyn Backend,
     schema: &Schema,
     plan: &Plan,
     assignments: &[Assignment],
     options: &UpdateOptions,
 ) -> Result<UpdateReport> {
-    let ids = sql::to_sql(plan, schema, &sql::Sqlite, &id_query(options))?;
-    in_sqlite_transaction(conn, options.dry_run, |tx| {
-        sql::verify_layout_sqlite(tx, schema, plan)?;
-        let mut conn = SqliteConn(tx);
-        update::run(&mut conn, schema, plan, &ids, assignments, options)
-    })
-}
-
-/// [`update_sqlite`] for PostgreSQL: one transaction; waiting for row locks
-/// held by other writers is bounded by [`LOCK_WAIT`].
-pub fn update_postgres(
-    client: &mut postgres::Client,
-    schema: &Schema,
-    plan: &Plan,
-    assignments: &[Assignment],
-    options: &UpdateOptions,
-) -> Result<UpdateReport> {
-    let ids = sql::to_sql(plan, schema, &sql::Postgres, &id_query(options))?;
-    sql::verify_layout_postgres(client, schema, plan)?;
-    in_postgres_transaction(client, options.dry_run, |tx| {
-        update::run(&mut PgConn(tx), schema, plan, &ids, assignments, options)
+    let ids = sql::to_sql(plan, schema, db.dialect(), &id_query(options))?;
+    in_transaction(db, options.dry_run, |tx| {
+        tx.verify_layout(schema, plan)?;
+        update::run(tx, schema, plan, &ids, assignments, options)
     })
 }
 

@@ -9,8 +9,9 @@
 use serde::Serialize;
 
 use super::assign::Assignment;
-use super::conn::{verify_columns, Conn, Param};
+use super::checks::verify_columns;
 use super::UpdateOptions;
+use crate::db::{Param, Transaction};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, Value};
 use crate::schema::Schema;
@@ -61,7 +62,7 @@ fn param(value: &Option<Value>, options: &UpdateOptions, span: crate::span::Span
 /// Run an update inside the caller's open transaction; `ids` is the plan's
 /// id query compiled for this connection's dialect.
 pub(crate) fn run(
-    conn: &mut dyn Conn,
+    conn: &mut dyn Transaction,
     schema: &Schema,
     plan: &Plan,
     ids: &SqlQuery,
@@ -105,32 +106,38 @@ pub(crate) fn run(
     columns.extend(targets.iter().map(|(f, _)| f.column.as_str()));
     verify_columns(conn, OPERATION, &entity.table, &columns)?;
 
-    let f = conn.flavor();
-    conn.execute(&format!("DROP TABLE IF EXISTS {}", f.temp(TARGET)), &[])?;
+    let d = conn.dialect();
+    conn.execute(
+        &format!("DROP TABLE IF EXISTS {}", d.temp_table(TARGET)),
+        &[],
+    )?;
     let matched = conn.fill_ids_from_query(TARGET, ids)?;
 
     let mut sets = Vec::new();
     let mut differs = Vec::new();
     let mut params = Vec::new();
     for (i, (field, value)) in targets.iter().enumerate() {
-        let column = f.quote(&field.column);
-        let placeholder = f.param(i + 1, &field.ty);
-        differs.push(f.is_distinct(&column, &placeholder));
+        let column = d.quote_ident(&field.column);
+        let placeholder = d.text_param(i + 1, &field.ty);
+        differs.push(d.null_safe_not_equal(&column, &placeholder));
         sets.push(format!("{column} = {placeholder}"));
         params.push(value.clone());
     }
     let changed = conn.execute(
         &format!(
             "UPDATE {table} SET {sets} WHERE {key} IN (SELECT id FROM {target}) AND ({differs})",
-            table = f.quote(&entity.table),
+            table = d.quote_ident(&entity.table),
             sets = sets.join(", "),
-            key = f.quote(&key),
-            target = f.temp(TARGET),
+            key = d.quote_ident(&key),
+            target = d.temp_table(TARGET),
             differs = differs.join(" OR "),
         ),
         &params,
     )?;
-    conn.execute(&format!("DROP TABLE IF EXISTS {}", f.temp(TARGET)), &[])?;
+    conn.execute(
+        &format!("DROP TABLE IF EXISTS {}", d.temp_table(TARGET)),
+        &[],
+    )?;
     Ok(UpdateReport {
         dry_run: options.dry_run,
         matched,

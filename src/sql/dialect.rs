@@ -1,14 +1,20 @@
 //! The one [`Dialect`] trait: everything the SQL generator needs to know about
 //! a database, as capability methods with generic defaults.
 //!
-//! The generator only ever calls these methods; it never asks which database
-//! it targets. A dialect overrides only what differs from the generic form, so
-//! adding a database is one file with one unit struct.
+//! The generator, the DDL of `demo` and the statements of `ops` only ever
+//! call these methods; none of them asks which database it targets. A dialect
+//! overrides only what differs from the generic form, so adding a database is
+//! one file with one unit struct (and a driver in `crate::db` to run it).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::SqlParam;
+use crate::schema::FieldType;
+
+/// The characters trimmed around emails: ASCII whitespace (space, tab, line
+/// feed, form feed, carriage return), as `u8::is_ascii_whitespace`.
+pub(crate) const TRIM_CODES: [u8; 5] = [32, 9, 10, 12, 13];
 
 /// How one database spells the pieces of a query. `Sync`, so a deep plan can
 /// be compiled on a thread of its own.
@@ -100,10 +106,11 @@ pub trait Dialect: Sync {
         format!("substr({haystack}, length({haystack}) - length({needle}) + 1) = {needle}")
     }
 
-    /// True when `lhs` (a column, possibly NULL) differs from `rhs` (a
-    /// parameter, never NULL), counting NULL as different: never NULL itself.
+    /// True when `lhs` differs from `rhs`, either of which may be NULL,
+    /// counting exactly one NULL as different: never NULL itself. The
+    /// generic form is the SQL standard's.
     fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
-        format!("({lhs} <> {rhs} OR {lhs} IS NULL)")
+        format!("{lhs} IS DISTINCT FROM {rhs}")
     }
 
     /// Whether an uncorrelated `x IN (SELECT ...)` stays fast where the
@@ -114,6 +121,102 @@ pub trait Dialect: Sync {
     /// fit in `work_mem`, and otherwise rescans them for every outer row.
     fn in_subquery_under_or(&self) -> bool {
         false
+    }
+
+    // Storage: the layout of SPEC §3.1, for DDL and data-changing statements.
+
+    /// The column type a field is stored as. The generic form is the SQL
+    /// standard's types in PostgreSQL's spelling.
+    fn column_type(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Uuid => "uuid",
+            FieldType::Text => "text",
+            FieldType::Integer | FieldType::Choice(_) => "bigint",
+            FieldType::Decimal => "double precision",
+            FieldType::Bool => "boolean",
+            FieldType::Date => "date",
+            FieldType::DateTime => "timestamptz",
+        }
+    }
+
+    /// What follows the type of a text column (a collation, say).
+    fn text_column_suffix(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether a column name found in the database's catalog is `wanted`.
+    /// Generic: exact, as quoted identifiers are.
+    fn same_column_name(&self, found: &str, wanted: &str) -> bool {
+        found == wanted
+    }
+
+    /// A value as an SQL literal, for statements that cannot take
+    /// parameters (DDL defaults, view definitions). Text is quoted with
+    /// its quotes doubled; typed values are cast from their text form.
+    fn literal(&self, value: &SqlParam) -> String {
+        let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        match value {
+            SqlParam::Bool(b) => b.to_string(),
+            SqlParam::Integer(i) => i.to_string(),
+            // Debug prints the shortest text that reads back as the same f64,
+            // always with a decimal point.
+            SqlParam::Real(x) => format!("{x:?}"),
+            SqlParam::Text(s) => text(s),
+            SqlParam::Uuid(u) => format!("CAST({} AS uuid)", text(&u.hyphenated().to_string())),
+            SqlParam::Date(d) => format!("DATE {}", text(&d.to_string())),
+            SqlParam::DateTime(t) => format!(
+                "TIMESTAMP WITH TIME ZONE {}",
+                text(&t.format(super::sqlite::DATETIME_FORMAT).to_string())
+            ),
+        }
+    }
+
+    /// A bool as the database stores it, as an SQL literal.
+    fn stored_bool(&self, value: bool) -> String {
+        self.literal(&self.bool_param(value))
+    }
+
+    /// Placeholder `n` for a value sent as text (see `crate::db::Param`)
+    /// and stored in a column of type `ty`.
+    fn text_param(&self, n: usize, ty: &FieldType) -> String {
+        format!("CAST({} AS {})", self.placeholder(n), self.column_type(ty))
+    }
+
+    /// `expr` with leading and trailing ASCII whitespace removed (and no
+    /// other character).
+    fn trim_ascii_whitespace(&self, expr: &str) -> String {
+        let codes: Vec<String> = TRIM_CODES.iter().map(|c| format!("chr({c})")).collect();
+        format!("btrim({expr}, {})", codes.join(" || "))
+    }
+
+    // Temporary tables: they live only in the connection's transaction and
+    // vanish with a rollback or a killed process.
+
+    /// A reference to the temporary table `name`.
+    fn temp_table(&self, name: &str) -> String {
+        format!("pg_temp.{name}")
+    }
+
+    /// Create temporary table `name` from a query.
+    fn create_temp_as(&self, name: &str, select: &str) -> String {
+        format!("CREATE TEMP TABLE {name} AS {select}")
+    }
+
+    /// An index on column `column` of temporary table `table`.
+    fn create_temp_index(&self, table: &str, column: &str, unique: bool) -> String {
+        let unique = if unique { "UNIQUE " } else { "" };
+        format!(
+            "CREATE {unique}INDEX ON {} ({column})",
+            self.temp_table(table)
+        )
+    }
+
+    /// A join whose left table must stay outermost: the join condition is an
+    /// expression over the left table, which no index serves, so the right
+    /// (small, indexed) table must be the inner one. Generic: a plain join,
+    /// left to the planner.
+    fn ordered_join(&self) -> &'static str {
+        "JOIN"
     }
 }
 

@@ -1,6 +1,6 @@
 //! The SQL back end: compiles a checked [`Plan`] into one `SELECT` with bind
-//! parameters for a [`Dialect`] (SQLite or PostgreSQL), runs it, and checks
-//! beforehand that a database has the tables and columns the plan needs.
+//! parameters for a [`Dialect`] (SQLite or PostgreSQL). Running it is the
+//! business of the database drivers in [`crate::db`].
 //!
 //! The compiled SQL keeps SPEC §2.3's two-valued meaning exactly: negation
 //! is pushed down to the atoms, positive atoms are written plainly (NULL acts
@@ -16,11 +16,8 @@
 
 mod dialect;
 mod generator;
-mod layout;
 pub mod postgres;
-pub mod postgres_exec;
 pub mod sqlite;
-pub mod sqlite_exec;
 mod tree;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,11 +25,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use self::dialect::{is_plain_ident, Dialect};
-pub use self::layout::{verify_layout_postgres, verify_layout_sqlite};
 pub use self::postgres::Postgres;
 pub use self::sqlite::Sqlite;
 
-use self::generator::{column, entity, Generator, Scope};
+pub(crate) use self::generator::{column, entity};
+use self::generator::{Generator, Scope};
 use self::tree::{Renderer, SqlExpr};
 use crate::error::Result;
 use crate::plan::{depth, Plan};

@@ -3,6 +3,7 @@
 //! folding must follow code points and ASCII only.
 
 use super::dialect::Dialect;
+use crate::schema::FieldType;
 
 /// PostgreSQL (12 or later).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +38,20 @@ impl Dialect for Postgres {
         format!("right({haystack}, length({needle})) = {needle}")
     }
 
-    fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
-        format!("{lhs} IS DISTINCT FROM {rhs}")
+    /// Text compares by code point in segql (SPEC §2.3); the "C" collation
+    /// makes the column's own order agree, whatever the database's locale.
+    fn text_column_suffix(&self) -> &'static str {
+        " COLLATE \"C\""
+    }
+
+    /// The parameter is declared text (the driver sends every value as
+    /// text), then cast to the column's type.
+    fn text_param(&self, n: usize, ty: &FieldType) -> String {
+        format!("CAST(${n}::text AS {})", self.column_type(ty))
+    }
+
+    /// Temporary tables vanish at the end of the transaction.
+    fn create_temp_as(&self, name: &str, select: &str) -> String {
+        format!("CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}")
     }
 }

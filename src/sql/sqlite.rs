@@ -4,8 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::dialect::Dialect;
+use super::dialect::{Dialect, TRIM_CODES};
 use super::SqlParam;
+use crate::schema::FieldType;
 
 /// SQLite (3.35 or later). Its `lower()` folds ASCII letters only (without
 /// the ICU extension), and text compares bytewise (`BINARY`), which is
@@ -62,5 +63,44 @@ impl Dialect for Sqlite {
 
     fn null_safe_not_equal(&self, lhs: &str, rhs: &str) -> String {
         format!("{lhs} IS NOT {rhs}")
+    }
+
+    fn column_type(&self, ty: &FieldType) -> &'static str {
+        match ty {
+            FieldType::Uuid | FieldType::Text | FieldType::Date | FieldType::DateTime => "TEXT",
+            FieldType::Integer | FieldType::Choice(_) | FieldType::Bool => "INTEGER",
+            FieldType::Decimal => "REAL",
+        }
+    }
+
+    /// SQLite identifiers are case-insensitive (ASCII).
+    fn same_column_name(&self, found: &str, wanted: &str) -> bool {
+        found.eq_ignore_ascii_case(wanted)
+    }
+
+    /// Values keep the type they are sent with; the column's affinity
+    /// converts them.
+    fn text_param(&self, n: usize, _ty: &FieldType) -> String {
+        self.placeholder(n)
+    }
+
+    fn trim_ascii_whitespace(&self, expr: &str) -> String {
+        let codes: Vec<String> = TRIM_CODES.iter().map(|c| c.to_string()).collect();
+        format!("trim({expr}, char({}))", codes.join(","))
+    }
+
+    fn temp_table(&self, name: &str) -> String {
+        format!("temp.{name}")
+    }
+
+    /// The index's name carries the schema; the table's must not.
+    fn create_temp_index(&self, table: &str, column: &str, unique: bool) -> String {
+        let unique = if unique { "UNIQUE " } else { "" };
+        format!("CREATE {unique}INDEX temp.{table}_{column} ON {table} ({column})")
+    }
+
+    /// SQLite keeps the tables of a `CROSS JOIN` in the order written.
+    fn ordered_join(&self) -> &'static str {
+        "CROSS JOIN"
     }
 }

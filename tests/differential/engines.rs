@@ -12,6 +12,7 @@ use std::cell::RefCell;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
+use segql::db::{Backend, PostgresBackend, SqliteBackend};
 use segql::eval::Store;
 use segql::plan::Plan;
 use segql::schema::Schema;
@@ -34,10 +35,11 @@ pub fn plan(
     library: Option<&Library>,
     guards: &[String],
 ) -> Result<Plans, String> {
-    let ctx = segql::check::Context {
+    let ctx = segql::Options {
         schema,
         library,
         guards,
+        optimize: true,
     };
     let plan = segql::check::check(query, &ctx).map_err(|e| format!("check: {e}"))?;
     let optimized = segql::optimize::optimize(plan.clone());
@@ -72,10 +74,10 @@ impl<'a> Loaded<'a> {
         pg: Option<postgres::Client>,
     ) -> Result<Loaded<'a>, String> {
         let sqlite = Connection::open_in_memory().map_err(|e| e.to_string())?;
-        segql::demo::create_tables_sqlite(&sqlite, schema)
+        segql::demo::create_tables(&mut SqliteBackend::new(&sqlite), schema)
             .map_err(|e| format!("create tables: {e}"))?;
         fill(&sqlite)?;
-        let store = Store::load_sqlite(&sqlite, schema, None)
+        let store = Store::load(&mut SqliteBackend::new(&sqlite), schema, None)
             .map_err(|e| format!("load the memory store: {e}"))?;
         let pg = match pg {
             Some(mut client) => {
@@ -102,7 +104,8 @@ fn sql_options(now: DateTime<Utc>, count: bool) -> segql::sql::SqlOptions {
 /// Ids from the SQLite SQL, checked against the `count` form as well (and
 /// the layout check must accept the database the plan runs on).
 pub fn sqlite_ids(env: &Loaded, plan: &Plan) -> Answer {
-    segql::sql::verify_layout_sqlite(&env.sqlite, env.schema, plan)
+    SqliteBackend::new(&env.sqlite)
+        .verify_layout(env.schema, plan)
         .map_err(|e| format!("verify_layout_sqlite: {e}"))?;
     let q = segql::sql::to_sql(
         plan,
@@ -111,7 +114,8 @@ pub fn sqlite_ids(env: &Loaded, plan: &Plan) -> Answer {
         &sql_options(env.now, false),
     )
     .map_err(|e| format!("to_sql: {e}"))?;
-    let ids = segql::sql::sqlite_exec::run_ids(&env.sqlite, &q)
+    let ids = SqliteBackend::new(&env.sqlite)
+        .query_ids(&q)
         .map_err(|e| format!("run: {e}\nsql: {}\nparams: {:?}", q.sql, q.params))?;
     let cq = segql::sql::to_sql(
         plan,
@@ -120,7 +124,8 @@ pub fn sqlite_ids(env: &Loaded, plan: &Plan) -> Answer {
         &sql_options(env.now, true),
     )
     .map_err(|e| format!("to_sql count: {e}"))?;
-    let count = segql::sql::sqlite_exec::run_count(&env.sqlite, &cq)
+    let count = SqliteBackend::new(&env.sqlite)
+        .query_count(&cq)
         .map_err(|e| format!("run count: {e}\nsql: {}", cq.sql))?;
     if count as usize != ids.len() {
         return Err(format!(
@@ -142,7 +147,8 @@ pub fn postgres_ids(env: &Loaded, plan: &Plan) -> Option<Answer> {
             &sql_options(env.now, false),
         )
         .map_err(|e| format!("to_sql: {e}"))?;
-        segql::sql::postgres_exec::run_ids(&mut client, &q)
+        PostgresBackend::new(&mut *client)
+            .query_ids(&q)
             .map_err(|e| format!("run: {e}\nsql: {}\nparams: {:?}", q.sql, q.params))
     };
     Some(run())
@@ -156,7 +162,7 @@ pub fn memory_ids(env: &Loaded, plan: &Plan) -> Answer {
 /// Ids from the in-memory evaluator over a store loaded for this plan only
 /// (the tables and columns the plan needs, as a command would load it).
 pub fn memory_plan_loaded_ids(env: &Loaded, plan: &Plan) -> Answer {
-    let store = Store::load_sqlite(&env.sqlite, env.schema, Some(plan))
+    let store = Store::load(&mut SqliteBackend::new(&env.sqlite), env.schema, Some(plan))
         .map_err(|e| format!("load_sqlite for the plan: {e}"))?;
     segql::eval::evaluate(plan, &store, env.now).map_err(|e| format!("evaluate: {e}"))
 }

@@ -38,7 +38,7 @@ fn deep_queries_check_on_a_small_stack() {
         ];
         for text in texts {
             let query = syntax::parse_query(&text).expect("within the parser's depth limit");
-            check(&query, &Context::new(&schema)).expect("checks");
+            check(&query, &Options::new(&schema)).expect("checks");
         }
     });
 }
@@ -65,7 +65,7 @@ fn hand_built_trees_deeper_than_the_plan_limit_are_refused() {
             filter: Some(expr),
             span: Span::default(),
         };
-        let err = check(&query, &Context::new(&schema)).expect_err("too deep");
+        let err = check(&query, &Options::new(&schema)).expect_err("too deep");
         assert!(matches!(err, Error::TooDeep { .. }), "{err:?}");
         // Dropping the tree is the caller's business; do it iteratively here
         // so the test measures the checker alone.

@@ -6,10 +6,11 @@ use crate::check::check_guard_expr;
 fn guarded(text: &str, guards: &[String]) -> Result<Plan> {
     let schema = crm_schema();
     let query = syntax::parse_query(text)?;
-    let ctx = Context {
+    let ctx = Options {
         schema: &schema,
         library: None,
         guards,
+        optimize: true,
     };
     check(&query, &ctx)
 }
@@ -68,10 +69,11 @@ fn a_broken_guard_is_a_schema_error() {
     ));
     let query = syntax::parse_query("contact").expect("parses");
     let guards = ["email".to_string()];
-    let ctx = Context {
+    let ctx = Options {
         schema: &schema,
         library: None,
         guards: &guards,
+        optimize: true,
     };
     let err = check(&query, &ctx).expect_err("broken guard");
     assert!(matches!(err, Error::Schema { .. }), "{err:?}");

@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::schema::{crm_schema, Schema};
 use crate::syntax;
 
-use super::{check, Context};
+use super::check;
 use crate::plan::{Plan, PlanExpr};
+use crate::Options;
 
 /// Check `text` against the CRM schema.
 fn plan(text: &str) -> Result<Plan> {
@@ -23,7 +24,7 @@ fn plan(text: &str) -> Result<Plan> {
 
 fn plan_in(schema: &Schema, text: &str) -> Result<Plan> {
     let query = syntax::parse_query(text)?;
-    check(&query, &Context::new(schema))
+    check(&query, &Options::new(schema))
 }
 
 /// The checked filter of a query that must check.
@@ -47,10 +48,11 @@ fn with_library(library: &str, text: &str) -> Result<Plan> {
     let schema = crm_schema();
     let library = syntax::parse_library(library)?;
     let query = syntax::parse_query(text)?;
-    let ctx = Context {
+    let ctx = Options {
         schema: &schema,
         library: Some(&library),
         guards: &[],
+        optimize: true,
     };
     check(&query, &ctx)
 }

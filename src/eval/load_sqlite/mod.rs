@@ -13,29 +13,40 @@ use rusqlite::Connection;
 
 use super::builder::assemble;
 use super::store::Store;
+use crate::db::Backend;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, PlanExpr};
 use crate::schema::{Entity, Field, Relationship, Schema};
 use read::{quote, table_columns};
 
 impl Store {
-    /// Loads the records of `schema`'s entities from `conn`. With a plan, only
-    /// what the plan needs is read; with `None`, every entity, field and
-    /// relationship. A missing table or column, or a stored value that is not
-    /// in its type's stored form, is an [`Error::Database`] naming the table,
-    /// the column and the record.
+    /// Loads the records of `schema`'s entities from `db` (where its driver
+    /// can: SQLite). With a plan, only what the plan needs is read; with
+    /// `None`, every entity, field and relationship. A missing table or
+    /// column, or a stored value that is not in its type's stored form, is an
+    /// [`Error::Database`] naming the table, the column and the record; a
+    /// database the memory engine cannot read is [`Error::Unavailable`].
+    pub fn load(db: &mut dyn Backend, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
+        db.load_store(schema, plan)
+    }
+
+    /// [`Store::load`] from a SQLite connection (the SQLite driver's way).
     ///
     /// When `conn` is a database file with nothing but its main schema (no
     /// temporary tables, no attached databases) and no open transaction,
     /// the reading is shared among read-only connections to the same file,
     /// one per core (the caller's connection is one of them), large tables
     /// in rowid ranges; see [`parallel`].
-    pub fn load_sqlite(conn: &Connection, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
+    pub(crate) fn from_sqlite(
+        conn: &Connection,
+        schema: &Schema,
+        plan: Option<&Plan>,
+    ) -> Result<Store> {
         load(conn, schema, plan, None)
     }
 }
 
-/// [`Store::load_sqlite`] on at most `readers` connections (`None`: one
+/// [`Store::from_sqlite`] on at most `readers` connections (`None`: one
 /// per core).
 fn load(
     conn: &Connection,
@@ -229,8 +240,9 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::check::{check, Context};
+    use crate::check::check;
     use crate::schema::crm_schema;
+    use crate::Options;
 
     /// A small demo database in a file, so that loading can go parallel.
     fn demo_file() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -245,7 +257,7 @@ mod tests {
     fn plan(text: &str) -> Plan {
         let schema = crm_schema();
         let query = crate::syntax::parse_query(text).expect("parse");
-        check(&query, &Context::new(&schema)).expect("check")
+        check(&query, &Options::new(&schema)).expect("check")
     }
 
     /// Every table's rows spelled out (keys and values, in row order) and
@@ -284,7 +296,7 @@ mod tests {
         // An open transaction keeps the load on the caller's connection.
         conn.execute_batch("BEGIN").unwrap();
         assert_eq!(parallel::reader_count(&conn), 1);
-        let in_transaction = Store::load_sqlite(&conn, &schema, None).unwrap();
+        let in_transaction = Store::from_sqlite(&conn, &schema, None).unwrap();
         conn.execute_batch("COMMIT").unwrap();
         assert_eq!(contents(&in_transaction), contents(&sequential));
         assert_eq!(contents(&parallel), contents(&sequential));
@@ -309,7 +321,7 @@ mod tests {
         let (_dir, path) = demo_file();
         let schema = crm_schema();
         let conn = Connection::open(&path).unwrap();
-        let full = Store::load_sqlite(&conn, &schema, None).unwrap();
+        let full = Store::from_sqlite(&conn, &schema, None).unwrap();
         let now = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
         for (text, keyed) in [
             (
@@ -355,7 +367,7 @@ mod tests {
         conn.execute("UPDATE lead SET topic = X'FF00' WHERE id = ?1", [&id])
             .unwrap();
         let plan = plan(r#"contact where has lead(topic = "x")"#);
-        let err = Store::load_sqlite(&conn, &crm_schema(), Some(&plan)).unwrap_err();
+        let err = Store::from_sqlite(&conn, &crm_schema(), Some(&plan)).unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("'lead'") && msg.contains("'topic'") && msg.contains(&id),

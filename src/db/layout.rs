@@ -1,15 +1,14 @@
 //! Checks, before a query runs, that a database has the tables and columns a
 //! plan uses, so a database in the wrong layout gives an error that names
 //! what is missing instead of a bare SQL error (or, worse, wrong answers).
+//! The drivers read their catalogs; the rules are here, once.
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
-
-use super::generator::{column, entity};
 use crate::error::{Error, Result};
 use crate::plan::{Direction, Plan, PlanExpr};
 use crate::schema::{Entity, FieldType, Schema};
+use crate::sql::{column, entity, Dialect};
 
 /// A column a plan reads, and why.
 struct Use {
@@ -21,72 +20,48 @@ struct Use {
 /// Table → column → use, in a stable order for stable messages.
 type Needs = BTreeMap<String, (String, BTreeMap<String, Use>)>;
 
-/// Checks that the SQLite database has every table and column `plan` uses
-/// (as mapped by `schema`). The error names each missing table or column.
-pub fn verify_layout_sqlite(conn: &Connection, schema: &Schema, plan: &Plan) -> Result<()> {
-    let needs = needs(schema, plan)?;
-    let mut problems = Vec::new();
-    let mut stmt = conn
-        .prepare("SELECT name FROM pragma_table_info(?1)")
-        .map_err(super::sqlite_exec::database)?;
-    for (table, (entity, columns)) in &needs {
-        let present = stmt
-            .query_map([table], |row| row.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-            .map_err(super::sqlite_exec::database)?;
-        if present.is_empty() {
-            problems.push(format!("no table '{table}' (for entity {entity})"));
-            continue;
-        }
-        for (col, usage) in columns {
-            // SQLite matches column names ignoring ASCII case.
-            if !present.iter().any(|p| p.eq_ignore_ascii_case(col)) {
-                problems.push(format!(
-                    "table '{table}' has no column '{col}' (for field {})",
-                    usage.field
-                ));
-            }
-        }
-    }
-    report(problems)
+/// A column as a database's catalog lists it.
+pub(crate) struct CatalogColumn {
+    pub name: String,
+    /// The catalog's name of its type, where the driver checks types.
+    pub data_type: Option<String>,
 }
 
-/// Checks that the PostgreSQL database (tables on the search path) has every
-/// table and column `plan` uses, with the types segql binds (SPEC §3.1).
-pub fn verify_layout_postgres(
-    client: &mut postgres::Client,
+/// Checks that a database has every table and column `plan` uses (as mapped
+/// by `schema`); the error names each missing table or column.
+///
+/// `columns` lists a table's columns (none: no such table). Where it gives
+/// their types, `accepted` lists the catalog's type names segql can bind and
+/// read for a field type, the one SPEC §3.1 prescribes first.
+pub(crate) fn verify(
     schema: &Schema,
     plan: &Plan,
+    dialect: &dyn Dialect,
+    accepted: fn(&FieldType) -> Vec<&'static str>,
+    mut columns: impl FnMut(&str) -> Result<Vec<CatalogColumn>>,
 ) -> Result<()> {
     let needs = needs(schema, plan)?;
     let mut problems = Vec::new();
-    let stmt = client
-        .prepare(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns \
-             WHERE table_name = $1 AND table_schema = ANY (current_schemas(false))",
-        )
-        .map_err(super::postgres_exec::database)?;
-    for (table, (entity, columns)) in &needs {
-        let rows = client
-            .query(&stmt, &[table])
-            .map_err(super::postgres_exec::database)?;
-        let present: Vec<(String, String)> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, postgres::Error>>()
-            .map_err(super::postgres_exec::database)?;
+    for (table, (entity, wanted)) in &needs {
+        let present = columns(table)?;
         if present.is_empty() {
             problems.push(format!("no table '{table}' (for entity {entity})"));
             continue;
         }
-        for (col, usage) in columns {
-            match present.iter().find(|(name, _)| name == col) {
+        for (col, usage) in wanted {
+            match present
+                .iter()
+                .find(|p| dialect.same_column_name(&p.name, col))
+            {
                 None => problems.push(format!(
                     "table '{table}' has no column '{col}' (for field {})",
                     usage.field
                 )),
-                Some((_, found)) => {
-                    let accepted = postgres_types(&usage.ty);
+                Some(CatalogColumn {
+                    data_type: Some(found),
+                    ..
+                }) => {
+                    let accepted = accepted(&usage.ty);
                     if !accepted.contains(&found.as_str()) {
                         problems.push(format!(
                             "column '{table}.{col}' has type {found}, but field {} ({}) needs {}",
@@ -96,24 +71,11 @@ pub fn verify_layout_postgres(
                         ));
                     }
                 }
+                Some(_) => {}
             }
         }
     }
     report(problems)
-}
-
-/// The `information_schema` type names whose values segql can bind and
-/// read for a field type; the first is the one SPEC §3.1 prescribes.
-fn postgres_types(ty: &FieldType) -> &'static [&'static str] {
-    match ty {
-        FieldType::Uuid => &["uuid"],
-        FieldType::Text => &["text", "character varying", "character"],
-        FieldType::Integer | FieldType::Choice(_) => &["bigint"],
-        FieldType::Decimal => &["double precision"],
-        FieldType::Bool => &["boolean"],
-        FieldType::Date => &["date"],
-        FieldType::DateTime => &["timestamp with time zone"],
-    }
 }
 
 fn report(problems: Vec<String>) -> Result<()> {

@@ -1,0 +1,294 @@
+//! Databases: one [`Backend`] trait, one driver file per database, and the
+//! registry that finds a database by name or by a `--db` spec.
+//!
+//! A driver is a thin adapter: it opens a connection, reads its catalog (to
+//! check a plan's layout), runs compiled queries and holds transactions. What
+//! SQL to write comes from the driver's one [`Dialect`] in `crate::sql`; what
+//! to do (run a plan, link orphans, update) is written once, over the trait.
+//!
+//! | file          | database                                          |
+//! |---------------|---------------------------------------------------|
+//! | `sqlite.rs`   | SQLite files (rusqlite), the only memory-engine source |
+//! | `postgres.rs` | PostgreSQL (`postgresql://` URLs, the `postgres` crate) |
+//! | `layout.rs`   | the tables and columns a plan needs, checked against a catalog |
+
+// The crate's one error type is large by design (spans, suggestions); these
+// functions return it once per call, never in a loop that would feel its size.
+#![allow(clippy::result_large_err)]
+
+mod layout;
+pub mod postgres;
+pub mod sqlite;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use self::postgres::PostgresBackend;
+pub use self::sqlite::SqliteBackend;
+
+use crate::error::{Error, Result};
+use crate::eval::Store;
+use crate::plan::Plan;
+use crate::schema::{Entity, Field, FieldType, Schema};
+use crate::sql::{self, Dialect, SqlOptions, SqlParam, SqlQuery};
+
+/// How long a data-changing operation waits for a lock held by another writer
+/// before it gives up with a clear error (SQLite busy timeout, PostgreSQL
+/// `lock_timeout`). Bounded, so a concurrent writer never makes a run hang.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// One database segql can query and change.
+pub trait Backend {
+    /// The SQL this database speaks.
+    fn dialect(&self) -> &'static dyn Dialect;
+
+    /// Checks that the database has every table and column `plan` uses (as
+    /// `schema` maps them); the error names what is missing.
+    fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()>;
+
+    /// Runs a query compiled for [`Backend::dialect`]; the ids it selects,
+    /// in its order.
+    fn query_ids(&mut self, query: &SqlQuery) -> Result<Vec<Uuid>>;
+
+    /// Runs a query compiled with `count: true`; the count.
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64>;
+
+    /// Runs `work` in one transaction that holds off other writers, waiting
+    /// at most [`LOCK_WAIT`] for them; commits, or rolls back on `dry_run`
+    /// or an error. Use [`in_transaction`], which also returns a value.
+    fn transaction(
+        &mut self,
+        dry_run: bool,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Executes `statements` (DDL, say) in one transaction.
+    fn execute_batch(&mut self, statements: &str) -> Result<()>;
+
+    /// The stored values of `fields` of the records of `entity` with `ids`,
+    /// as text (date-times in the SQLite layout's form), in id order.
+    fn records(
+        &mut self,
+        entity: &Entity,
+        fields: &[&Field],
+        ids: &[Uuid],
+    ) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// Loads the memory engine's store: with a plan only what it needs,
+    /// without one everything. [`Error::Unavailable`] where the memory engine
+    /// cannot read this database.
+    fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store>;
+
+    /// The ids of `plan`'s records at reference time `now`, ascending:
+    /// checks the layout, compiles for this database and runs.
+    fn ids(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+        let query = checked_query(self, schema, plan, SqlOptions { count: false, now })?;
+        self.query_ids(&query)
+    }
+
+    /// The number of `plan`'s records, counted by the database.
+    fn count(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<u64> {
+        let query = checked_query(self, schema, plan, SqlOptions { count: true, now })?;
+        self.query_count(&query)
+    }
+
+    /// The column type a field is stored as, for DDL.
+    fn column_type(&self, ty: &FieldType) -> &'static str {
+        self.dialect().column_type(ty)
+    }
+
+    /// A value as an SQL literal of this database (for views and DDL).
+    fn literal(&self, value: &SqlParam) -> String {
+        self.dialect().literal(value)
+    }
+}
+
+/// A bind parameter of a data-changing statement. The drivers send it in the
+/// form the statement expects (see [`Dialect::text_param`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    Null,
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Text(String),
+}
+
+/// One open transaction (see [`Backend::transaction`]).
+pub trait Transaction {
+    fn dialect(&self) -> &'static dyn Dialect;
+
+    /// Runs one statement; the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64>;
+
+    /// Runs a query whose columns the statement casts to text.
+    fn query_text(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// Fills the (new) temporary table `table(n, contact_id)` with `ids`,
+    /// numbered from 1, without a round trip per row.
+    fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()>;
+
+    /// Creates the temporary table `table(id)` and fills it with the ids the
+    /// compiled query selects, inside the database; the number of ids.
+    fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64>;
+
+    /// The column names of `table`, or `None` when there is no such table.
+    fn columns(&mut self, table: &str) -> Result<Option<Vec<String>>>;
+
+    /// Keeps other writers off `tables` (already quoted) until the
+    /// transaction ends, letting readers go on.
+    fn lock_for_writing(&mut self, tables: &[&str]) -> Result<()>;
+
+    /// [`Backend::verify_layout`], inside the transaction.
+    fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()>;
+
+    /// Called once the work is done, before the commit or rollback: the one
+    /// place inside every data-changing transaction, for a pause a test may
+    /// want there. Does nothing.
+    fn before_end(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `work` in one transaction of `db` ([`Backend::transaction`]) and
+/// returns what it returns.
+pub fn in_transaction<T>(
+    db: &mut dyn Backend,
+    dry_run: bool,
+    work: impl FnOnce(&mut dyn Transaction) -> Result<T>,
+) -> Result<T> {
+    let mut work = Some(work);
+    let mut done = None;
+    db.transaction(dry_run, &mut |tx| {
+        let work = work.take().ok_or_else(|| Error::Internal {
+            message: "a transaction ran its work twice".into(),
+        })?;
+        done = Some(work(tx)?);
+        tx.before_end()
+    })?;
+    done.ok_or_else(|| Error::Internal {
+        message: "a transaction ended without running its work".into(),
+    })
+}
+
+/// Whether to open a database for writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// A database segql knows: its name (as `--dialect` takes it), its dialect,
+/// the URL schemes of its `--db` specs and how to open one.
+struct Driver {
+    name: &'static str,
+    dialect: &'static dyn Dialect,
+    /// Prefixes of the specs it opens; a driver with none opens files.
+    schemes: &'static [&'static str],
+    open: fn(&str, Access) -> Result<Box<dyn Backend>>,
+}
+
+/// The registry: one line per database.
+const DRIVERS: &[Driver] = &[sqlite::DRIVER, postgres::DRIVER];
+
+/// The names of the dialects, in the registry's order.
+pub fn dialect_names() -> Vec<&'static str> {
+    DRIVERS.iter().map(|d| d.name).collect()
+}
+
+/// The dialect named `name` (`sqlite`, `postgres`).
+pub fn dialect(name: &str) -> Option<&'static dyn Dialect> {
+    DRIVERS.iter().find(|d| d.name == name).map(|d| d.dialect)
+}
+
+/// Every dialect with its name, in the registry's order.
+pub fn dialects() -> impl Iterator<Item = (&'static str, &'static dyn Dialect)> {
+    DRIVERS.iter().map(|d| (d.name, d.dialect))
+}
+
+/// Opens the database `spec` names: a URL whose scheme a driver claims
+/// (`postgresql://`, `postgres://`), otherwise a database file, which must
+/// exist (a typo must not silently create an empty database). Errors are
+/// [`Error::Unavailable`] with the reason.
+pub fn open(spec: &str, access: Access) -> Result<Box<dyn Backend>> {
+    let by_scheme = DRIVERS
+        .iter()
+        .find(|d| d.schemes.iter().any(|s| spec.starts_with(s)));
+    let driver = match by_scheme {
+        Some(driver) => driver,
+        None => DRIVERS
+            .iter()
+            .find(|d| d.schemes.is_empty())
+            .ok_or_else(|| Error::Internal {
+                message: "no database driver opens files".into(),
+            })?,
+    };
+    (driver.open)(spec, access)
+}
+
+/// `plan` compiled for `db`, once its layout is checked.
+fn checked_query<B: Backend + ?Sized>(
+    db: &mut B,
+    schema: &Schema,
+    plan: &Plan,
+    options: SqlOptions,
+) -> Result<SqlQuery> {
+    db.verify_layout(schema, plan)?;
+    sql::to_sql(plan, schema, db.dialect(), &options)
+}
+
+/// The first column of a catalog query's rows: names, or `None` when there
+/// are none (no such table).
+fn names(rows: Vec<Vec<Option<String>>>) -> Option<Vec<String>> {
+    let names: Vec<String> = rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// A count from the database as a `u64`.
+fn count(count: i64) -> Result<u64> {
+    u64::try_from(count).map_err(|_| Error::Database {
+        message: format!("the database returned a negative count ({count})"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_knows_both_dialects_by_name() {
+        assert_eq!(dialect_names(), ["sqlite", "postgres"]);
+        assert_eq!(dialect("postgres").map(|d| d.name()), Some("postgres"));
+        assert!(dialect("oracle").is_none());
+    }
+
+    #[test]
+    fn a_missing_file_is_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.db");
+        let spec = path.to_str().unwrap();
+        let err = open(spec, Access::ReadWrite).err().unwrap();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn literals_are_escaped_and_typed() {
+        let pg = &sql::Postgres;
+        assert_eq!(pg.literal(&SqlParam::Text("it's".into())), "'it''s'");
+        assert_eq!(pg.literal(&SqlParam::Real(2.0)), "2.0");
+        assert_eq!(pg.stored_bool(true), "true");
+        assert_eq!(sql::Sqlite.stored_bool(true), "1");
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap();
+        assert_eq!(pg.literal(&SqlParam::Date(day)), "DATE '2024-05-01'");
+        assert_eq!(
+            sql::Sqlite.literal(&sql::Sqlite.date_param(day)),
+            "'2024-05-01'"
+        );
+    }
+}

@@ -1,0 +1,331 @@
+//! The PostgreSQL driver (the `postgres` crate), over the [`sql::Postgres`]
+//! dialect.
+//!
+//! Compiled queries bind their parameters with their own PostgreSQL types.
+//! Data-changing statements receive every value as text and cast it in the
+//! statement ([`Dialect::text_param`]), which keeps us independent of
+//! optional type features of the crate and lets the server convert to
+//! whatever column type it has. Transactions set `lock_timeout` to
+//! [`LOCK_WAIT`] and lock the tables they change against other writers.
+
+use std::borrow::BorrowMut;
+
+use postgres::types::ToSql;
+use postgres::{Client, GenericClient};
+use uuid::Uuid;
+
+use super::layout::{self, CatalogColumn};
+use super::{Access, Backend, Driver, Param, Transaction, LOCK_WAIT};
+use crate::error::{Error, Result};
+use crate::eval::Store;
+use crate::plan::Plan;
+use crate::schema::{Entity, Field, FieldType, Schema};
+use crate::sql::{self, Dialect, SqlParam, SqlQuery};
+
+pub(super) const DRIVER: Driver = Driver {
+    name: "postgres",
+    dialect: &sql::Postgres,
+    schemes: &["postgresql://", "postgres://"],
+    open,
+};
+
+/// A PostgreSQL database: an owned [`Client`] or a borrowed one
+/// (`PostgresBackend::new(&mut client)`).
+pub struct PostgresBackend<C: BorrowMut<Client> = Client> {
+    client: C,
+}
+
+impl<C: BorrowMut<Client>> PostgresBackend<C> {
+    pub fn new(client: C) -> Self {
+        PostgresBackend { client }
+    }
+
+    /// The client.
+    pub fn client(&mut self) -> &mut Client {
+        self.client.borrow_mut()
+    }
+}
+
+/// Connects to the database at the URL `spec` (without TLS). PostgreSQL
+/// has no read-only connection; `access` is what the caller will do.
+fn open(spec: &str, _access: Access) -> Result<Box<dyn Backend>> {
+    let client = Client::connect(spec, postgres::NoTls).map_err(|e| Error::Unavailable {
+        message: format!("cannot connect to PostgreSQL at {spec}: {e}"),
+    })?;
+    Ok(Box::new(PostgresBackend::new(client)))
+}
+
+impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &sql::Postgres
+    }
+
+    fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
+        verify_layout(self.client(), schema, plan)
+    }
+
+    fn query_ids(&mut self, query: &SqlQuery) -> Result<Vec<Uuid>> {
+        let rows = self
+            .client()
+            .query(query.sql.as_str(), &params(query))
+            .map_err(error)?;
+        rows.iter()
+            .map(|row| row.try_get::<_, Uuid>(0).map_err(error))
+            .collect()
+    }
+
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
+        let row = self
+            .client()
+            .query_one(query.sql.as_str(), &params(query))
+            .map_err(error)?;
+        super::count(row.try_get(0).map_err(error)?)
+    }
+
+    fn transaction(
+        &mut self,
+        dry_run: bool,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
+    ) -> Result<()> {
+        let mut tx = self.client().transaction().map_err(error)?;
+        tx.batch_execute(&format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            LOCK_WAIT.as_millis()
+        ))
+        .map_err(error)?;
+        work(&mut PgTx(&mut tx))?;
+        if dry_run {
+            tx.rollback().map_err(error)
+        } else {
+            tx.commit().map_err(error)
+        }
+    }
+
+    fn execute_batch(&mut self, statements: &str) -> Result<()> {
+        let mut tx = self.client().transaction().map_err(error)?;
+        tx.batch_execute(statements).map_err(error)?;
+        tx.commit().map_err(error)
+    }
+
+    fn records(
+        &mut self,
+        entity: &Entity,
+        fields: &[&Field],
+        ids: &[Uuid],
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        let d = &sql::Postgres;
+        let key = d.quote_ident(&sql::column(entity, &entity.key)?);
+        let columns: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                let column = d.quote_ident(&f.column);
+                match f.ty {
+                    FieldType::DateTime => {
+                        format!(
+                            "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                        )
+                    }
+                    _ => format!("{column}::text"),
+                }
+            })
+            .collect();
+        let text = format!(
+            "SELECT {} FROM {} WHERE {key}::text = ANY($1) ORDER BY {key}",
+            columns.join(", "),
+            d.quote_ident(&entity.table),
+        );
+        let id_list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        text_rows(&self.client().query(&text, &[&id_list]).map_err(error)?)
+    }
+
+    fn load_store(&mut self, _schema: &Schema, _plan: Option<&Plan>) -> Result<Store> {
+        Err(Error::Unavailable {
+            message: "the memory engine loads SQLite databases; use --engine sqlite with a postgresql:// URL".into(),
+        })
+    }
+}
+
+/// Checks that the database (tables on the search path) has every table and
+/// column `plan` uses, with the types segql binds (SPEC §3.1).
+fn verify_layout(client: &mut impl GenericClient, schema: &Schema, plan: &Plan) -> Result<()> {
+    let stmt = client
+        .prepare(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_name = $1 AND table_schema = ANY (current_schemas(false))",
+        )
+        .map_err(error)?;
+    layout::verify(schema, plan, &sql::Postgres, catalog_types, |table| {
+        let rows = client.query(&stmt, &[&table]).map_err(error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CatalogColumn {
+                    name: r.try_get(0).map_err(error)?,
+                    data_type: Some(r.try_get(1).map_err(error)?),
+                })
+            })
+            .collect()
+    })
+}
+
+/// The `information_schema` type names whose values segql can bind and read
+/// for a field type: the dialect's column type in the catalog's spelling
+/// first, then what also works.
+fn catalog_types(ty: &FieldType) -> Vec<&'static str> {
+    match sql::Postgres.column_type(ty) {
+        "timestamptz" => vec!["timestamp with time zone"],
+        "text" => vec!["text", "character varying", "character"],
+        other => vec![other],
+    }
+}
+
+fn params(query: &SqlQuery) -> Vec<&(dyn ToSql + Sync)> {
+    query.params.iter().map(param).collect()
+}
+
+/// A compiled query's parameter, bound with its own PostgreSQL type.
+fn param(p: &SqlParam) -> &(dyn ToSql + Sync) {
+    match p {
+        SqlParam::Bool(b) => b,
+        SqlParam::Integer(i) => i,
+        SqlParam::Real(x) => x,
+        SqlParam::Text(s) => s,
+        SqlParam::Uuid(u) => u,
+        SqlParam::Date(d) => d,
+        SqlParam::DateTime(t) => t,
+    }
+}
+
+/// A statement's parameter as the text the statement casts.
+fn param_text(p: &Param) -> Option<String> {
+    match p {
+        Param::Null => None,
+        Param::Int(i) => Some(i.to_string()),
+        // Rust prints the shortest text that reads back as the same f64.
+        Param::Real(r) => Some(r.to_string()),
+        Param::Bool(b) => Some(b.to_string()),
+        Param::Text(t) => Some(t.clone()),
+    }
+}
+
+/// Rows whose columns are all text (or NULL).
+fn text_rows(rows: &[postgres::Row]) -> Result<Vec<Vec<Option<String>>>> {
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| row.try_get::<_, Option<String>>(i).map_err(error))
+                .collect()
+        })
+        .collect()
+}
+
+/// A database error from PostgreSQL: the server's own message (with its
+/// detail), which says more than the client's summary, and a plain message
+/// for a lock timeout.
+pub(crate) fn error(e: postgres::Error) -> Error {
+    let lock = e
+        .code()
+        .is_some_and(|c| *c == postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+    let message = if lock {
+        format!(
+            "a table is locked by another writer (waited {} s); nothing was changed",
+            LOCK_WAIT.as_secs()
+        )
+    } else {
+        match e.as_db_error() {
+            Some(db) => match db.detail() {
+                Some(detail) => format!("{}: {}", db.message(), detail),
+                None => db.message().to_string(),
+            },
+            None => e.to_string(),
+        }
+    };
+    Error::Database { message }
+}
+
+/// PostgreSQL inside an open transaction.
+struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl Transaction for PgTx<'_, '_> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &sql::Postgres
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
+        let texts: Vec<Option<String>> = params.iter().map(param_text).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            texts.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
+        self.0.execute(sql, &refs).map_err(error)
+    }
+
+    fn query_text(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Vec<Option<String>>>> {
+        let texts: Vec<Option<String>> = params.iter().map(param_text).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            texts.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
+        text_rows(&self.0.query(sql, &refs).map_err(error)?)
+    }
+
+    fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()> {
+        self.0
+            .batch_execute(&format!(
+                "CREATE TEMP TABLE {table} (n bigint PRIMARY KEY, contact_id uuid) ON COMMIT DROP"
+            ))
+            .map_err(error)?;
+        let texts: Vec<String> = ids.iter().map(|u| u.hyphenated().to_string()).collect();
+        // One statement for the whole list.
+        self.0
+            .execute(
+                &format!(
+                    "INSERT INTO pg_temp.{table} (n, contact_id) \
+                     SELECT n, CAST(id AS uuid) FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n)"
+                ),
+                &[&texts],
+            )
+            .map_err(error)?;
+        Ok(())
+    }
+
+    fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
+        self.0
+            .batch_execute(&format!(
+                "CREATE TEMP TABLE {table} (id uuid PRIMARY KEY) ON COMMIT DROP"
+            ))
+            .map_err(error)?;
+        let n = self
+            .0
+            .execute(
+                &format!(
+                    "INSERT INTO pg_temp.{table} (id) SELECT * FROM ({}) AS s",
+                    query.sql
+                ),
+                &params(query),
+            )
+            .map_err(error)?;
+        // Temporary tables are never analyzed automatically.
+        self.0
+            .batch_execute(&format!("ANALYZE pg_temp.{table}"))
+            .map_err(error)?;
+        Ok(n)
+    }
+
+    fn columns(&mut self, table: &str) -> Result<Option<Vec<String>>> {
+        let rows = self.query_text(
+            "SELECT CAST(column_name AS text) FROM information_schema.columns \
+             WHERE table_name = $1::text AND table_schema = ANY (current_schemas(false))",
+            &[Param::Text(table.to_string())],
+        )?;
+        Ok(super::names(rows))
+    }
+
+    fn lock_for_writing(&mut self, tables: &[&str]) -> Result<()> {
+        self.0
+            .batch_execute(&format!(
+                "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+                tables.join(", ")
+            ))
+            .map_err(error)
+    }
+
+    fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
+        verify_layout(self.0, schema, plan)
+    }
+}

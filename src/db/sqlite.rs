@@ -1,0 +1,348 @@
+//! The SQLite driver (rusqlite), over the [`sql::Sqlite`] dialect.
+//!
+//! Transactions start with `BEGIN IMMEDIATE`: the write lock up front, so no
+//! other writer can slip in between a run's reads and writes, waiting at most
+//! [`LOCK_WAIT`] for it (the busy timeout is set on the connection).
+
+use std::borrow::Borrow;
+use std::path::Path;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use uuid::Uuid;
+
+use super::layout::{self, CatalogColumn};
+use super::{Access, Backend, Driver, Param, Transaction, LOCK_WAIT};
+use crate::error::{Error, Result};
+use crate::eval::Store;
+use crate::plan::Plan;
+use crate::schema::{Entity, Field, Schema};
+use crate::sql::sqlite::{DATETIME_FORMAT, DATE_FORMAT};
+use crate::sql::{self, Dialect, SqlParam, SqlQuery};
+
+pub(super) const DRIVER: Driver = Driver {
+    name: "sqlite",
+    dialect: &sql::Sqlite,
+    schemes: &[],
+    open,
+};
+
+/// A SQLite database: an owned [`Connection`] or a borrowed one
+/// (`SqliteBackend::new(&conn)`).
+pub struct SqliteBackend<C: Borrow<Connection> = Connection> {
+    conn: C,
+}
+
+impl<C: Borrow<Connection>> SqliteBackend<C> {
+    pub fn new(conn: C) -> Self {
+        SqliteBackend { conn }
+    }
+
+    /// The connection.
+    pub fn connection(&self) -> &Connection {
+        self.conn.borrow()
+    }
+}
+
+/// Opens the database file `spec`, which must exist.
+fn open(spec: &str, access: Access) -> Result<Box<dyn Backend>> {
+    let path = Path::new(spec);
+    if !path.is_file() {
+        return Err(Error::Unavailable {
+            message: format!(
+                "database file {spec} does not exist (create one with `segql demo --out {spec}`)"
+            ),
+        });
+    }
+    let flags = match access {
+        Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Unavailable {
+        message: format!("cannot open SQLite database {spec}: {e}"),
+    })?;
+    Ok(Box::new(SqliteBackend::new(conn)))
+}
+
+impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &sql::Sqlite
+    }
+
+    fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
+        verify_layout(self.connection(), schema, plan)
+    }
+
+    fn query_ids(&mut self, query: &SqlQuery) -> Result<Vec<Uuid>> {
+        let mut stmt = self.connection().prepare(&query.sql).map_err(error)?;
+        let params = params(query);
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                row.get::<_, String>(0)
+            })
+            .map_err(error)?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let text = row.map_err(error)?;
+            let id = Uuid::parse_str(&text).map_err(|_| Error::Database {
+                message: format!("the key value '{text}' is not a uuid"),
+            })?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
+        let params = params(query);
+        let count: i64 = self
+            .connection()
+            .query_row(
+                &query.sql,
+                rusqlite::params_from_iter(params.iter()),
+                |row| row.get(0),
+            )
+            .map_err(error)?;
+        super::count(count)
+    }
+
+    fn transaction(
+        &mut self,
+        dry_run: bool,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
+    ) -> Result<()> {
+        let conn = self.connection();
+        conn.busy_timeout(LOCK_WAIT).map_err(write_error)?;
+        // The backend may hold a borrowed connection, so the transaction is
+        // begun on a shared reference; a backend runs one at a time.
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(write_error)?;
+        work(&mut SqliteTx(&tx))?;
+        if dry_run {
+            tx.rollback().map_err(write_error)
+        } else {
+            tx.commit().map_err(write_error)
+        }
+    }
+
+    fn execute_batch(&mut self, statements: &str) -> Result<()> {
+        let tx =
+            rusqlite::Transaction::new_unchecked(self.connection(), TransactionBehavior::Deferred)
+                .map_err(error)?;
+        tx.execute_batch(statements).map_err(error)?;
+        tx.commit().map_err(error)
+    }
+
+    fn records(
+        &mut self,
+        entity: &Entity,
+        fields: &[&Field],
+        ids: &[Uuid],
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        let d = &sql::Sqlite;
+        let key = d.quote_ident(&sql::column(entity, &entity.key)?);
+        let columns: Vec<String> = fields
+            .iter()
+            .map(|f| format!("CAST({} AS TEXT)", d.quote_ident(&f.column)))
+            .collect();
+        let text = format!(
+            "SELECT {} FROM {} WHERE {key} IN (SELECT value FROM json_each(?1)) ORDER BY {key}",
+            columns.join(", "),
+            d.quote_ident(&entity.table),
+        );
+        let id_list =
+            serde_json::to_string(&ids.iter().map(|id| id.to_string()).collect::<Vec<_>>())
+                .map_err(|e| Error::Internal {
+                    message: e.to_string(),
+                })?;
+        let mut statement = self.connection().prepare(&text).map_err(error)?;
+        let rows = statement
+            .query_map([id_list], |row| {
+                (0..fields.len())
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect()
+            })
+            .map_err(error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(error)
+    }
+
+    fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
+        Store::from_sqlite(self.connection(), schema, plan)
+    }
+}
+
+/// Checks that the database has every table and column `plan` uses. SQLite
+/// stores any value in any column, so types are not checked.
+fn verify_layout(conn: &Connection, schema: &Schema, plan: &Plan) -> Result<()> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .map_err(error)?;
+    layout::verify(
+        schema,
+        plan,
+        &sql::Sqlite,
+        |_| Vec::new(),
+        |table| {
+            stmt.query_map([table], |row| row.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+                .map_err(error)
+                .map(|names| {
+                    names
+                        .into_iter()
+                        .map(|name| CatalogColumn {
+                            name,
+                            data_type: None,
+                        })
+                        .collect()
+                })
+        },
+    )
+}
+
+/// The parameters as SQLite values.
+fn params(query: &SqlQuery) -> Vec<Value> {
+    query.params.iter().map(value).collect()
+}
+
+/// A parameter as SQLite stores it (SPEC §3.1); typed parameters (from a
+/// query compiled for another dialect) become the layout's text forms.
+fn value(p: &SqlParam) -> Value {
+    match p {
+        SqlParam::Bool(b) => Value::Integer(i64::from(*b)),
+        SqlParam::Integer(i) => Value::Integer(*i),
+        SqlParam::Real(x) => Value::Real(*x),
+        SqlParam::Text(s) => Value::Text(s.clone()),
+        SqlParam::Uuid(u) => Value::Text(u.hyphenated().to_string()),
+        SqlParam::Date(d) => Value::Text(d.format(DATE_FORMAT).to_string()),
+        SqlParam::DateTime(t) => Value::Text(t.format(DATETIME_FORMAT).to_string()),
+    }
+}
+
+fn param_value(p: &Param) -> Value {
+    match p {
+        Param::Null => Value::Null,
+        Param::Int(i) => Value::Integer(*i),
+        Param::Real(r) => Value::Real(*r),
+        Param::Bool(b) => Value::Integer(i64::from(*b)),
+        Param::Text(t) => Value::Text(t.clone()),
+    }
+}
+
+/// A database error from SQLite.
+pub(crate) fn error(e: rusqlite::Error) -> Error {
+    Error::Database {
+        message: e.to_string(),
+    }
+}
+
+/// A database error from SQLite in a writing transaction, with a plain
+/// message for a lock held by another connection.
+fn write_error(e: rusqlite::Error) -> Error {
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if busy {
+        Error::Database {
+            message: format!(
+                "the database is locked by another writer (waited {} s); nothing was changed",
+                LOCK_WAIT.as_secs()
+            ),
+        }
+    } else {
+        error(e)
+    }
+}
+
+/// SQLite inside an open transaction.
+struct SqliteTx<'a>(&'a Connection);
+
+impl Transaction for SqliteTx<'_> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &sql::Sqlite
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
+        let values: Vec<Value> = params.iter().map(param_value).collect();
+        let n = self
+            .0
+            .execute(sql, rusqlite::params_from_iter(values))
+            .map_err(write_error)?;
+        Ok(n as u64)
+    }
+
+    fn query_text(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Vec<Option<String>>>> {
+        let values: Vec<Value> = params.iter().map(param_value).collect();
+        let mut stmt = self.0.prepare(sql).map_err(write_error)?;
+        let width = stmt.column_count();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values), |row| {
+                (0..width)
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(write_error)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(write_error)
+    }
+
+    fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()> {
+        self.0
+            .execute(
+                &format!("CREATE TEMP TABLE {table} (n INTEGER PRIMARY KEY, contact_id TEXT)"),
+                [],
+            )
+            .map_err(write_error)?;
+        // In-process: a prepared insert per row costs no round trip.
+        let mut stmt = self
+            .0
+            .prepare(&format!(
+                "INSERT INTO temp.{table} (n, contact_id) VALUES (?1, ?2)"
+            ))
+            .map_err(write_error)?;
+        for (i, id) in ids.iter().enumerate() {
+            let n = i64::try_from(i + 1).map_err(|_| Error::Internal {
+                message: "too many new contacts".into(),
+            })?;
+            stmt.execute(rusqlite::params![n, id.hyphenated().to_string()])
+                .map_err(write_error)?;
+        }
+        Ok(())
+    }
+
+    fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
+        self.0
+            .execute(
+                &format!("CREATE TEMP TABLE {table} (id TEXT PRIMARY KEY)"),
+                [],
+            )
+            .map_err(write_error)?;
+        let n = self
+            .0
+            .execute(
+                &format!(
+                    "INSERT INTO temp.{table} (id) SELECT * FROM ({}) AS s",
+                    query.sql
+                ),
+                rusqlite::params_from_iter(params(query)),
+            )
+            .map_err(write_error)?;
+        Ok(n as u64)
+    }
+
+    fn columns(&mut self, table: &str) -> Result<Option<Vec<String>>> {
+        let rows = self.query_text(
+            "SELECT name FROM pragma_table_info(?1)",
+            &[Param::Text(table.to_string())],
+        )?;
+        Ok(super::names(rows))
+    }
+
+    /// `BEGIN IMMEDIATE` already holds the database's write lock.
+    fn lock_for_writing(&mut self, _tables: &[&str]) -> Result<()> {
+        Ok(())
+    }
+
+    fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
+        verify_layout(self.0, schema, plan)
+    }
+}

@@ -1,0 +1,128 @@
+//! Running a plan to its records: on a database through its SQL, or in the
+//! memory engine over a store (loaded from a database where its driver can).
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::db::Backend;
+use crate::error::Result;
+use crate::eval::{self, Store};
+use crate::plan::{Plan, PlanExpr};
+use crate::schema::Schema;
+
+/// Where a plan runs.
+pub enum Engine<'a> {
+    /// The database runs the compiled SQL (after its layout is checked).
+    Database(&'a mut dyn Backend),
+    /// The memory engine, over a store loaded from the database with what
+    /// the plan needs ([`Store::load`]).
+    MemoryFrom(&'a mut dyn Backend),
+    /// The memory engine, over a store already loaded.
+    Memory(&'a Store),
+}
+
+/// How to run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions<'a> {
+    pub schema: &'a Schema,
+    /// The reference time of `now` and `today`.
+    pub now: DateTime<Utc>,
+    /// Only count the records.
+    pub count: bool,
+}
+
+/// What a run found: all ids (ascending), or only their number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    Ids(Vec<Uuid>),
+    Count(u64),
+}
+
+/// Where a run spent its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timing {
+    /// The plan is `false` (the optimizer proved the segment empty): no
+    /// engine looked at the data.
+    NoScan,
+    /// The database ran the query (layout check included).
+    Database { evaluate: Duration },
+    /// The memory engine loaded its store, then evaluated.
+    Memory { load: Duration, evaluate: Duration },
+}
+
+/// A run's answer and its timing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub found: Found,
+    pub timing: Timing,
+}
+
+/// Runs `plan` on `engine`: the ids of its records, ascending, or with
+/// `options.count` their number. A plan that is `false` is answered without
+/// touching the data.
+///
+/// Errors: those of the database (a missing table or column, named;
+/// [`crate::Error::Unavailable`] when the memory engine cannot load from it)
+/// and of evaluation (a relative time outside the years 0000 to 9999).
+pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<Outcome> {
+    if plan.filter == PlanExpr::Const(false) {
+        let found = if options.count {
+            Found::Count(0)
+        } else {
+            Found::Ids(Vec::new())
+        };
+        return Ok(Outcome {
+            found,
+            timing: Timing::NoScan,
+        });
+    }
+    let started = Instant::now();
+    let (schema, now) = (options.schema, options.now);
+    match engine {
+        Engine::Database(db) => {
+            let found = if options.count {
+                Found::Count(db.count(schema, plan, now)?)
+            } else {
+                Found::Ids(db.ids(schema, plan, now)?)
+            };
+            Ok(Outcome {
+                found,
+                timing: Timing::Database {
+                    evaluate: started.elapsed(),
+                },
+            })
+        }
+        Engine::MemoryFrom(db) => {
+            let store = Store::load(db, schema, Some(plan))?;
+            let load = started.elapsed();
+            let found = evaluate(plan, &store, options)?;
+            Ok(Outcome {
+                found,
+                timing: Timing::Memory {
+                    load,
+                    evaluate: started.elapsed() - load,
+                },
+            })
+        }
+        Engine::Memory(store) => {
+            let found = evaluate(plan, store, options)?;
+            Ok(Outcome {
+                found,
+                timing: Timing::Memory {
+                    load: Duration::ZERO,
+                    evaluate: started.elapsed(),
+                },
+            })
+        }
+    }
+}
+
+fn evaluate(plan: &Plan, store: &Store, options: &RunOptions<'_>) -> Result<Found> {
+    Ok(if options.count {
+        Found::Count(eval::count(plan, store, options.now)? as u64)
+    } else {
+        Found::Ids(eval::evaluate(plan, store, options.now)?)
+    })
+}
