@@ -2,64 +2,14 @@
 //! must fail (its rendered diagnostic is snapshotted), every
 //! `tests/queries/valid/*.segql` must check (its plan is snapshotted as JSON).
 //!
-//! A fixture may start with directive comments (ordinary `#` comments to the
-//! parser):
-//! - `# schema: FILE.toml` — check against `tests/schemas/FILE.toml` instead
-//!   of the built-in CRM schema;
-//! - `# library: FILE.segql` — segments from `tests/libraries/FILE.segql`;
-//! - `# guard: NAME` — AND in the schema's guard NAME (may repeat).
+//! Fixtures' directive comments (`# schema:`, `# library:`, `# guard:`) are
+//! read by [`crate::support::fixture`].
 
-use std::path::{Path, PathBuf};
-
-use segql::check::{self, plan::Plan, Context};
+use segql::check::{self, plan::Plan};
 use segql::diagnostic::{self, Sources};
-use segql::schema::{self, Schema};
 use segql::syntax;
 
-struct Fixture {
-    name: String,
-    text: String,
-    schema: Schema,
-    library: Option<(String, String)>,
-    guards: Vec<String>,
-}
-
-fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
-}
-
-fn load(path: &Path) -> Fixture {
-    let text = std::fs::read_to_string(path).expect("fixture readable");
-    let mut fixture = Fixture {
-        name: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        text: text.clone(),
-        schema: schema::crm_schema(),
-        library: None,
-        guards: Vec::new(),
-    };
-    for line in text.lines() {
-        let Some(comment) = line.trim().strip_prefix('#') else {
-            continue;
-        };
-        let comment = comment.trim();
-        if let Some(file) = comment.strip_prefix("schema:") {
-            let path = tests_dir().join("schemas").join(file.trim());
-            fixture.schema = schema::load_schema_file(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        } else if let Some(file) = comment.strip_prefix("library:") {
-            let name = format!("libraries/{}", file.trim());
-            let text = std::fs::read_to_string(tests_dir().join(&name))
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            fixture.library = Some((name, text));
-        } else if let Some(guard) = comment.strip_prefix("guard:") {
-            fixture.guards.push(guard.trim().to_string());
-        }
-    }
-    fixture
-}
+use crate::support::fixture::{tests_dir, Fixture};
 
 /// Parse and check a fixture; on failure, the rendered diagnostic.
 fn run(fixture: &Fixture) -> Result<Plan, String> {
@@ -76,18 +26,13 @@ fn run(fixture: &Fixture) -> Result<Plan, String> {
         Some((_, text)) => Some(syntax::parse_library(text).map_err(fail)?),
         None => None,
     };
-    let ctx = Context {
-        schema: &fixture.schema,
-        library: library.as_ref(),
-        guards: &fixture.guards,
-    };
-    check::check(&query, &ctx).map_err(fail)
+    check::check(&query, &fixture.context(library.as_ref())).map_err(fail)
 }
 
 #[test]
 fn invalid_queries_fail_with_rendered_diagnostics() {
     insta::glob!("../..", "queries/invalid/*.segql", |path| {
-        let fixture = load(path);
+        let fixture = Fixture::load(path);
         match run(&fixture) {
             Ok(plan) => panic!("{} should fail, but checked to {plan:?}", fixture.name),
             Err(rendered) => insta::assert_snapshot!(rendered),
@@ -98,7 +43,7 @@ fn invalid_queries_fail_with_rendered_diagnostics() {
 #[test]
 fn valid_queries_check_to_plans() {
     insta::glob!("../..", "queries/valid/*.segql", |path| {
-        let fixture = load(path);
+        let fixture = Fixture::load(path);
         match run(&fixture) {
             Ok(plan) => insta::assert_json_snapshot!(plan),
             Err(rendered) => panic!("{} should check:\n{rendered}", fixture.name),
@@ -118,18 +63,11 @@ fn every_checker_error_kind_has_a_fixture() {
         if !is_check_fixture {
             continue;
         }
-        let fixture = load(&path);
+        let fixture = Fixture::load(&path);
         let query = syntax::parse_query(&fixture.text).expect("check fixtures parse");
-        let library = fixture
-            .library
-            .as_ref()
-            .map(|(_, text)| syntax::parse_library(text).expect("libraries parse"));
-        let ctx = Context {
-            schema: &fixture.schema,
-            library: library.as_ref(),
-            guards: &fixture.guards,
-        };
-        let err = check::check(&query, &ctx).expect_err("check fixtures fail");
+        let library = fixture.parsed_library();
+        let err = check::check(&query, &fixture.context(library.as_ref()))
+            .expect_err("check fixtures fail");
         kinds.insert(variant_name(&err));
     }
     let expected = [

@@ -4,47 +4,25 @@
 //! plan and the rules that fired, in a compact notation; optimizing the
 //! result again must change nothing.
 //!
-//! Fixtures may carry the directive comments of the check fixtures:
-//! `# schema: FILE.toml`, `# library: FILE.segql`, `# guard: NAME`.
+//! Fixtures may carry the directive comments of the check fixtures
+//! (`# schema:`, `# library:`, `# guard:`; see [`crate::support::fixture`]).
 
 use std::fmt::Write;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use segql::check::check;
 use segql::check::plan::*;
-use segql::check::{check, Context};
 use segql::optimize::{optimize, optimize_traced};
-use segql::schema::{crm_schema, load_schema_file};
-use segql::syntax::{parse_library, parse_query};
+use segql::syntax::parse_query;
 
-fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
-}
+use crate::support::fixture::Fixture;
 
 fn run_fixture(path: &Path) -> String {
-    let text = fs::read_to_string(path).expect("fixture is readable");
-    let mut schema = crm_schema();
-    let mut library = None;
-    let mut guards = Vec::new();
-    for comment in text.lines().filter_map(|l| l.trim().strip_prefix('#')) {
-        let comment = comment.trim();
-        if let Some(file) = comment.strip_prefix("schema:") {
-            let file = tests_dir().join("schemas").join(file.trim());
-            schema = load_schema_file(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        } else if let Some(file) = comment.strip_prefix("library:") {
-            let file = tests_dir().join("libraries").join(file.trim());
-            let lib_text = fs::read_to_string(&file).expect("library is readable");
-            library = Some(parse_library(&lib_text).expect("library parses"));
-        } else if let Some(guard) = comment.strip_prefix("guard:") {
-            guards.push(guard.trim().to_string());
-        }
-    }
-    let ctx = Context {
-        schema: &schema,
-        library: library.as_ref(),
-        guards: &guards,
-    };
-    let query = parse_query(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let fixture = Fixture::load(path);
+    let text = &fixture.text;
+    let library = fixture.parsed_library();
+    let ctx = fixture.context(library.as_ref());
+    let query = parse_query(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let plan = check(&query, &ctx).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (optimized, firings) = optimize_traced(plan.clone());
     assert_eq!(

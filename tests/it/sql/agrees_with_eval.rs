@@ -3,15 +3,14 @@
 //! PostgreSQL SQL (when a server is installed) and the in-memory evaluator,
 //! before and after optimization, and all answers must agree.
 
-use std::path::Path;
-
 use chrono::{TimeZone, Utc};
-use segql::check::{check, plan::Plan, Context};
+use segql::check::{check, plan::Plan};
 use segql::schema::crm_schema;
 use segql::sql::{self, SqlOptions};
-use segql::syntax::{parse_library, parse_query};
+use segql::syntax::parse_query;
 
 use crate::support;
+use crate::support::fixture::{tests_dir, Fixture};
 
 #[test]
 fn sql_and_evaluator_agree_on_every_valid_fixture() {
@@ -25,36 +24,19 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
         segql::demo::copy_sqlite_to_postgres(&conn, &mut client, &schema).unwrap();
         (pg, client)
     });
-    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let mut checked = 0;
     let mut non_empty = 0;
-    for entry in std::fs::read_dir(tests.join("queries/valid")).unwrap() {
+    for entry in std::fs::read_dir(tests_dir().join("queries/valid")).unwrap() {
         let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
         let name = path.display().to_string();
-        let (mut library, mut guards) = (None, Vec::new());
-        let mut own_schema = false;
-        for comment in text.lines().filter_map(|l| l.trim().strip_prefix('#')) {
-            let comment = comment.trim();
-            if comment.starts_with("schema:") {
-                own_schema = true;
-            } else if let Some(file) = comment.strip_prefix("library:") {
-                let lib = std::fs::read_to_string(tests.join("libraries").join(file.trim()));
-                library = Some(parse_library(&lib.unwrap()).unwrap());
-            } else if let Some(guard) = comment.strip_prefix("guard:") {
-                guards.push(guard.trim().to_string());
-            }
-        }
-        if own_schema {
+        let fixture = Fixture::load(&path);
+        if fixture.schema_file.is_some() {
             // The demo data is in the default layout only.
             continue;
         }
-        let context = Context {
-            schema: &schema,
-            library: library.as_ref(),
-            guards: &guards,
-        };
-        let plan = check(&parse_query(&text).unwrap(), &context).unwrap();
+        let library = fixture.parsed_library();
+        let context = fixture.context(library.as_ref());
+        let plan = check(&parse_query(&fixture.text).unwrap(), &context).unwrap();
         let optimized = segql::optimize::optimize(plan.clone());
         let expected =
             segql::eval::evaluate(&plan, &store, now).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -3,6 +3,7 @@
 //! module too and use only part of it, so unused items are expected here.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod ops;
 pub mod parse;
 pub mod pg;
