@@ -15,5 +15,6 @@ mod optimize;
 mod parse;
 mod pg_harness;
 mod schema;
+mod semantics;
 mod sql;
 mod support;

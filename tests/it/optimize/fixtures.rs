@@ -67,8 +67,9 @@ fn optimizer_queries_optimize() {
     });
 }
 
-/// A compact, unambiguous rendering of a plan expression.
-fn show(expr: &PlanExpr) -> String {
+/// A compact, unambiguous rendering of a plan expression (also read back by
+/// `crate::semantics::plan_text`).
+pub(crate) fn show(expr: &PlanExpr) -> String {
     match expr {
         PlanExpr::Const(b) => b.to_string(),
         PlanExpr::Not(inner) => format!("not {}", show(inner)),

@@ -2,5 +2,5 @@
 
 mod driver;
 mod firings;
-mod fixtures;
+pub(crate) mod fixtures;
 mod props;
