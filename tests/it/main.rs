@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod demo;
 mod differential;
+mod docs;
 mod eval;
 mod ops;
 mod optimize;

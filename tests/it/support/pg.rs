@@ -1,8 +1,9 @@
 //! A throwaway PostgreSQL server for tests.
 //!
 //! `TestPg::start()` gives each caller its own fresh database in a cluster
-//! shared by the whole test binary: `initdb` costs a second or two, so it runs
-//! once per binary, and the tests of that binary stay isolated by database.
+//! shared by the whole test binary (`tests/it`, whose tests run in parallel
+//! threads): `initdb` costs a second or two, so it runs once per binary, and
+//! the tests stay isolated by database.
 //! The cluster lives in a unique temporary directory and listens only on a
 //! Unix socket there, so several test binaries (and several people) can run
 //! clusters side by side without port clashes.
@@ -88,7 +89,8 @@ impl TestPg {
     }
 
     /// Creates (or re-creates, empty) the database `name` in the same cluster
-    /// and connects to it. `name` must be a plain lowercase identifier.
+    /// and connects to it. `name` must be a plain lowercase identifier, and
+    /// one no other test uses: every test of the binary shares the cluster.
     pub fn fresh_database(&self, name: &str) -> postgres::Client {
         assert!(
             !name.is_empty()
