@@ -23,7 +23,7 @@
 //! after a warm-up, per variant) would take hours on the slow queries, so
 //! only the interleaved medians are taken.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::path::PathBuf;

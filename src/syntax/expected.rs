@@ -369,4 +369,35 @@ mod tests {
         let span = err.span().unwrap();
         assert_eq!(span.start, text.find('=').unwrap() + 1);
     }
+
+    /// The words of the grammar's `reserved` rule: its `^"word"` literals.
+    fn grammar_reserved_words() -> std::collections::BTreeSet<String> {
+        let grammar = include_str!("../../grammar/segql.pest");
+        let start = grammar
+            .find("\nreserved = _{")
+            .expect("the grammar has a `reserved` rule");
+        let rule = &grammar[start..];
+        let rule = &rule[..rule.find('}').expect("the rule ends")];
+        rule.split("^\"")
+            .skip(1)
+            .map(|literal| literal[..literal.find('"').expect("a closed literal")].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn reserved_words_are_the_grammars() {
+        let grammar = grammar_reserved_words();
+        assert!(grammar.len() >= 10, "too few words found: {grammar:?}");
+        let listed: std::collections::BTreeSet<String> =
+            super::RESERVED.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            listed.len(),
+            super::RESERVED.len(),
+            "RESERVED repeats a word"
+        );
+        assert_eq!(
+            listed, grammar,
+            "RESERVED in src/syntax/expected.rs and the `reserved` rule of grammar/segql.pest differ"
+        );
+    }
 }

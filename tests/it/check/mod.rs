@@ -1,0 +1,5 @@
+//! AST to checked plan: fixtures, properties, printed plans.
+
+mod fixtures;
+mod plan_display;
+mod props;

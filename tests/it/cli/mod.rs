@@ -1,0 +1,4 @@
+//! The `segql` binary: commands, exit codes and whole workflows.
+
+mod commands;
+mod workflow;

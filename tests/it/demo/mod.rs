@@ -1,0 +1,4 @@
+//! The demo data generator, into SQLite and PostgreSQL.
+
+mod generate;
+mod pg;

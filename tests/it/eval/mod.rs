@@ -1,0 +1,5 @@
+//! The in-memory engine: semantics, loading from SQLite, agreement with SQL.
+
+mod semantics;
+mod sqlite;
+mod vs_sql;

@@ -1,0 +1,21 @@
+//! segql's integration tests, as one test binary with a module per stage
+//! (one binary links rusqlite and postgres once, instead of once per file).
+//!
+//! Fixture data lives beside this directory: `tests/queries/`,
+//! `tests/libraries/`, `tests/schemas/`, `tests/regressions/`.
+//! `cargo test --test it parse::` runs one stage's tests.
+
+mod check;
+mod cli;
+mod demo;
+mod differential;
+mod docs;
+mod eval;
+mod ops;
+mod optimize;
+mod parse;
+mod pg_harness;
+mod schema;
+mod semantics;
+mod sql;
+mod support;

@@ -1,0 +1,4 @@
+//! Text to AST: fixtures, spans and properties of the parser and formatter.
+
+mod fixtures;
+mod props;

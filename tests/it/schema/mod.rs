@@ -1,0 +1,3 @@
+//! Schema files: loading, defaults and refusals.
+
+mod file;

@@ -1,0 +1,41 @@
+//! The SQL and parameters of every valid query fixture, for both dialects,
+//! as snapshots (`tests/queries/valid/*.segql`, reference time
+//! 2026-01-15T12:00:00Z). A change to the generated SQL shows up here as a
+//! reviewable diff. Fixtures' directive comments (`# schema:`, `# library:`,
+//! `# guard:`) are read by [`crate::support::fixture`].
+
+use chrono::{TimeZone, Utc};
+use segql::check::check;
+use segql::sql::{to_sql, Dialect, Postgres, SqlOptions, Sqlite};
+use segql::syntax::parse_query;
+
+use crate::support::fixture::Fixture;
+
+#[test]
+fn sql_of_valid_queries() {
+    let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+    insta::glob!("../..", "queries/valid/*.segql", |path| {
+        let fixture = Fixture::load(path);
+        let schema = &fixture.schema;
+        let library = fixture.parsed_library();
+        let query = parse_query(&fixture.text).unwrap();
+        let plan = check(&query, &fixture.context(library.as_ref())).unwrap();
+        let mut out = String::new();
+        for dialect in [&Sqlite as &dyn Dialect, &Postgres] {
+            let q = to_sql(&plan, schema, dialect, &SqlOptions { count: false, now }).unwrap();
+            let params = serde_json::to_string(&q.params).unwrap();
+            out.push_str(&format!(
+                "-- {}\n{}\n-- params: {params}\n\n",
+                dialect.name(),
+                q.sql
+            ));
+            // The count query differs only in its first and last lines.
+            let c = to_sql(&plan, schema, dialect, &SqlOptions { count: true, now }).unwrap();
+            let body = q.sql.lines().skip(1).filter(|l| !l.starts_with("ORDER BY"));
+            let expected: Vec<&str> = std::iter::once("SELECT COUNT(*)").chain(body).collect();
+            assert_eq!(c.sql, expected.join("\n"));
+            assert_eq!(c.params, q.params);
+        }
+        insta::assert_snapshot!(out);
+    });
+}

@@ -1,0 +1,6 @@
+//! Plan to SQL: snapshots per dialect, semantics on SQLite and PostgreSQL,
+//! agreement with the memory engine.
+
+mod agrees_with_eval;
+mod fixtures;
+mod semantics;
