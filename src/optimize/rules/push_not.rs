@@ -9,7 +9,7 @@
 use crate::optimize::rules::negate;
 use crate::optimize::{Rule, Transformed};
 use crate::plan::NewNodes;
-use crate::plan::{PlanExpr, Quantifier, Related};
+use crate::plan::{PlanExpr, Related};
 
 /// `not (a and b)` → `not a or not b`; `not (a or b)` → `not a and not b`;
 /// `not has R(e)` → `has no R(e)` and back; `not has at least N` →
@@ -55,7 +55,7 @@ impl Rule for PushNot {
 mod tests {
     use super::*;
     use crate::optimize::rules::build::*;
-    use crate::plan::{CmpOp, Direction};
+    use crate::plan::{CmpOp, Direction, Quantifier};
 
     #[test]
     fn de_morgan() {
