@@ -17,6 +17,7 @@
 #![allow(clippy::result_large_err)]
 
 mod layout;
+mod pause;
 pub mod postgres;
 pub mod sqlite;
 
@@ -145,15 +146,17 @@ pub trait Transaction {
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()>;
 
     /// Called once the work is done, before the commit or rollback: the one
-    /// place inside every data-changing transaction, for a pause a test may
-    /// want there. Does nothing.
+    /// place inside every data-changing transaction, where the test-only
+    /// pause `SEGQL_TEST_PAUSE=before_commit` holds (see `src/db/pause.rs`).
+    /// Does nothing in the drivers.
     fn before_end(&mut self) -> Result<()> {
         Ok(())
     }
 }
 
 /// Runs `work` in one transaction of `db` ([`Backend::transaction`]) and
-/// returns what it returns.
+/// returns what it returns. The one entry of the data-changing operations,
+/// and so the one place of the test-only pause points (`src/db/pause.rs`).
 pub fn in_transaction<T>(
     db: &mut dyn Backend,
     dry_run: bool,
@@ -165,8 +168,24 @@ pub fn in_transaction<T>(
         let work = work.take().ok_or_else(|| Error::Internal {
             message: "a transaction ran its work twice".into(),
         })?;
-        done = Some(work(tx)?);
-        tx.before_end()
+        match pause::requested() {
+            None => {
+                done = Some(work(tx)?);
+                tx.before_end()
+            }
+            // Test-only: the environment asked for a pause inside the
+            // transaction (src/db/pause.rs).
+            Some(pause) => {
+                let mut tx = pause::Pausing {
+                    inner: tx,
+                    pause,
+                    dry_run,
+                    wrote: false,
+                };
+                done = Some(work(&mut tx)?);
+                tx.before_end()
+            }
+        }
     })?;
     done.ok_or_else(|| Error::Internal {
         message: "a transaction ended without running its work".into(),

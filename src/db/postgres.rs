@@ -227,7 +227,7 @@ pub(crate) fn error(e: postgres::Error) -> Error {
         .is_some_and(|c| *c == postgres::error::SqlState::LOCK_NOT_AVAILABLE);
     let message = if lock {
         format!(
-            "a table is locked by another writer (waited {} s); nothing was changed",
+            "a table is locked by another writer (waited {} s); nothing was changed; try again once the other writer has finished",
             LOCK_WAIT.as_secs()
         )
     } else {

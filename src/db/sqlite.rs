@@ -244,7 +244,7 @@ fn write_error(e: rusqlite::Error) -> Error {
     if busy {
         Error::Database {
             message: format!(
-                "the database is locked by another writer (waited {} s); nothing was changed",
+                "the database is locked by another writer (waited {} s); nothing was changed; try again once the other writer has finished",
                 LOCK_WAIT.as_secs()
             ),
         }

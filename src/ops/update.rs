@@ -107,6 +107,9 @@ pub(crate) fn run(
     verify_columns(conn, OPERATION, &entity.table, &columns)?;
 
     let d = conn.dialect();
+    // Before the segment is selected: a writer already inside (link-orphans,
+    // another update) finishes first, and the selection sees its changes.
+    conn.lock_for_writing(&[&d.quote_ident(&entity.table)])?;
     conn.execute(
         &format!("DROP TABLE IF EXISTS {}", d.temp_table(TARGET)),
         &[],

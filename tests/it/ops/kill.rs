@@ -1,136 +1,264 @@
-//! link-orphans killed with SIGKILL at random moments on a 100,000-contact
-//! demo database: afterwards the database is always either untouched or
-//! completely done, never half-done.
+//! link-orphans and update SIGKILLed inside their transaction, on SQLite
+//! and PostgreSQL: afterwards the database is exactly as before, and the
+//! next run does the whole job.
 //!
-//! The test re-runs its own binary as the child process (selected by an
-//! environment variable), so it needs no other program.
+//! Every run is held at a test-only pause point (`SEGQL_TEST_PAUSE`): after
+//! its first write to a stored table, or just before its commit, in turn.
+//! The test kills it only once the process has signalled that it is there
+//! (and, while it is held, checks that it holds the write lock), so every
+//! kill provably lands mid-transaction; a run that never gets there fails.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use rand::Rng;
-use segql::db::SqliteBackend;
 use segql::demo::{generate_sqlite, DemoOptions};
-use segql::ops::{link_orphans, LinkOptions};
 use segql::schema::crm_schema;
 
+use super::paused::{Op, Point};
 use crate::support::ops as ops_support;
+use crate::support::pg::TestPg;
 
-const CHILD_ENV: &str = "SEGQL_OPS_KILL_CHILD_DB";
-const TEST_NAME: &str = "ops::kill::link_orphans_is_all_or_nothing_under_sigkill";
-/// Kill attempts per test run: a count, not a time budget, so a slow or
-/// loaded machine takes longer but checks the same thing.
-const RUNS: usize = 12;
+/// Kill runs per command and database: a count, not a time budget.
+const SQLITE_RUNS: usize = 20;
+const PG_RUNS: usize = 10;
 
-fn options() -> LinkOptions {
-    LinkOptions {
-        dry_run: false,
-        now: Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap(),
+/// A small demo database (a few thousand rows, some orphaned leads and some
+/// marketing-only contacts) at `path`.
+pub(super) fn small_demo(path: &Path) {
+    let now = Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap();
+    let demo = generate_sqlite(path, &DemoOptions::new(300, 7, now)).unwrap();
+    assert!(demo.orphaned_leads > 5, "{demo:?}");
+}
+
+fn open(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+/// Whether another connection is refused the write lock right now.
+fn write_lock_taken(path: &Path) -> bool {
+    let other = open(path);
+    // rusqlite waits 5 s for a lock by default; the answer is wanted now.
+    other.busy_timeout(Duration::ZERO).unwrap();
+    match other.execute_batch("BEGIN IMMEDIATE") {
+        Ok(()) => {
+            other.execute_batch("ROLLBACK").unwrap();
+            false
+        }
+        Err(e) => {
+            assert_eq!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy),
+                "{e}"
+            );
+            true
+        }
     }
 }
 
-fn run_in_process(path: &Path) {
-    let mut conn = rusqlite::Connection::open(path).expect("open");
-    link_orphans(
-        &mut SqliteBackend::new(&mut conn),
-        &crm_schema(),
-        &options(),
-    )
-    .expect("link-orphans");
+/// Tallies of one database's kill runs, printed as one line.
+#[derive(Default)]
+struct Tally {
+    runs: BTreeMap<&'static str, usize>,
+    proven: BTreeMap<&'static str, usize>,
+    outcomes: BTreeMap<String, usize>,
 }
 
-fn spawn_child(path: &Path) -> std::process::Child {
-    Command::new(std::env::current_exe().expect("own binary"))
-        .args([TEST_NAME, "--exact", "--test-threads=1", "--nocapture"])
-        .env(CHILD_ENV, path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn child")
+impl Tally {
+    fn add(&mut self, op: Op, point: Point, proven: bool, outcome: &str) {
+        *self.runs.entry(op.name()).or_default() += 1;
+        *self.proven.entry(op.name()).or_default() += usize::from(proven);
+        *self
+            .outcomes
+            .entry(format!("{} {}: {outcome}", op.name(), point.name()))
+            .or_default() += 1;
+    }
+
+    fn print(&self, database: &str, took: Duration) {
+        println!(
+            "kill summary {database}: runs {:?}, proven mid-transaction {:?}, outcomes {:?}, {took:.1?}",
+            self.runs, self.proven, self.outcomes
+        );
+    }
 }
 
 #[test]
-fn link_orphans_is_all_or_nothing_under_sigkill() {
-    if let Some(path) = std::env::var_os(CHILD_ENV) {
-        run_in_process(Path::new(&path));
-        return;
-    }
+fn killed_mid_transaction_sqlite_changes_nothing() {
+    let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.db");
-    let demo = generate_sqlite(&base, &DemoOptions::new(100_000, 7, options().now)).unwrap();
-    assert!(demo.orphaned_leads > 1000, "{demo:?}");
-    let conn = rusqlite::Connection::open(&base).unwrap();
-    let untouched = ops_support::checksum_sqlite(&conn);
-    let before_ids = ops_support::contact_ids_sqlite(&conn);
-    drop(conn);
-
-    // The reference: an uninterrupted run in a child, timed.
-    let reference = dir.path().join("reference.db");
-    std::fs::copy(&base, &reference).unwrap();
-    let started = Instant::now();
-    let status = spawn_child(&reference).wait().unwrap();
-    let full_run = started.elapsed();
-    assert!(status.success(), "reference run failed: {status}");
-    let done = ops_support::settled_checksum_sqlite(
-        &rusqlite::Connection::open(&reference).unwrap(),
-        &before_ids,
-    );
-    let base_bytes = std::fs::read(&base).unwrap();
-    assert_ne!(
-        ops_support::checksum_sqlite(&rusqlite::Connection::open(&reference).unwrap()),
-        untouched
-    );
-
-    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut rng = rand::thread_rng();
-    for runs in 1..=RUNS {
-        let path = dir.path().join(format!("run{runs}.db"));
+    small_demo(&base);
+    let (untouched, before_ids) = {
+        let conn = open(&base);
+        (
+            ops_support::checksum_sqlite(&conn),
+            ops_support::contact_ids_sqlite(&conn),
+        )
+    };
+    let path = dir.path().join("run.db");
+    let db = path.to_str().unwrap().to_string();
+    let signal = dir.path().join("paused");
+    let fresh = || {
+        let _ = std::fs::remove_file(dir.path().join("run.db-journal"));
         std::fs::copy(&base, &path).unwrap();
-        let mut child = spawn_child(&path);
-        let delay = full_run.mul_f64(rng.gen_range(0.0..1.4));
-        std::thread::sleep(delay);
-        let exited = child.try_wait().unwrap().is_some();
-        if !exited {
-            child.kill().unwrap(); // SIGKILL
+    };
+    // What an uninterrupted run leaves (new contacts known by their email).
+    let done = |op: Op| -> u64 {
+        let conn = open(&path);
+        match op {
+            Op::LinkOrphans => ops_support::settled_checksum_sqlite(&conn, &before_ids),
+            Op::ClearMarketingOnly => ops_support::checksum_sqlite(&conn),
         }
-        child.wait().unwrap();
-
-        // Opening the database rolls back a half-written transaction.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let integrity: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(integrity, "ok", "run {runs} after {delay:?}");
-        // A rolled-back transaction restores every page, so the file is
-        // usually byte-identical; the checksum decides otherwise.
-        let same_file = std::fs::read(&path).unwrap() == base_bytes;
-        let outcome = if same_file || ops_support::checksum_sqlite(&conn) == untouched {
-            "untouched"
-        } else {
-            assert!(
-                ops_support::settled_checksum_sqlite(&conn, &before_ids) == done,
-                "run {runs} killed after {delay:?} left a half-done database"
-            );
-            "done"
-        };
-        eprintln!(
-            "run {runs}: killed after {delay:.2?}, exited first: {exited}, same file: {same_file}, {outcome}"
-        );
-        let key = match (exited, outcome) {
-            (true, _) => "finished before the kill",
-            (false, "untouched") => "killed: untouched",
-            (false, _) => "killed: done",
-        };
-        *outcomes.entry(key).or_default() += 1;
-        drop(conn);
-        std::fs::remove_file(&path).unwrap();
+    };
+    let mut reference = BTreeMap::new();
+    for op in [Op::LinkOrphans, Op::ClearMarketingOnly] {
+        fresh();
+        let out = op.run_ok(&db);
+        let result = done(op);
+        assert_ne!(result, untouched, "{op:?} changed nothing: {out}");
+        reference.insert(op.name(), (result, out));
     }
-    eprintln!("full run {full_run:?}; {RUNS} runs: {outcomes:?}");
-    assert!(
-        outcomes.get("killed: untouched").copied().unwrap_or(0) > 0,
-        "no kill landed before the commit: {outcomes:?}"
-    );
+
+    let mut tally = Tally::default();
+    for run in 0..SQLITE_RUNS {
+        for op in [Op::LinkOrphans, Op::ClearMarketingOnly] {
+            let point = Point::alternate(run);
+            fresh();
+            let mut paused = op.start_paused(&db, point, &signal);
+            // Held: the process is inside its transaction, with the lock.
+            let proven = paused.running() && write_lock_taken(&path);
+            assert!(proven, "{op:?} at {point:?}: no write lock while held");
+            paused.kill();
+
+            // Opening the database rolls the killed transaction back.
+            let conn = open(&path);
+            let integrity: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(integrity, "ok", "run {run}, {op:?} at {point:?}");
+            assert_eq!(
+                ops_support::checksum_sqlite(&conn),
+                untouched,
+                "run {run}: {op:?} killed at {point:?} left changes behind"
+            );
+            drop(conn);
+
+            let out = op.run_ok(&db);
+            let (result, output) = &reference[op.name()];
+            assert_eq!(&out, output, "run {run}: the rerun of {op:?} reported");
+            assert_eq!(done(op), *result, "run {run}: the rerun of {op:?}");
+            tally.add(op, point, proven, "killed: untouched, rerun: done");
+        }
+    }
+    tally.print("sqlite", started.elapsed());
+    for op in ["link-orphans", "update"] {
+        assert_eq!(tally.proven[op], SQLITE_RUNS);
+    }
+}
+
+/// The demo tables of `sqlite`, freshly copied into the test's database.
+fn reload(client: &mut postgres::Client, sqlite: &rusqlite::Connection) {
+    client
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS {} CASCADE",
+            ops_support::TABLES.join(", ")
+        ))
+        .unwrap();
+    segql::demo::copy_sqlite_to_postgres(sqlite, client, &crm_schema()).unwrap();
+}
+
+/// Other sessions of the test's database inside a transaction that has
+/// written (holds a transaction id).
+pub(super) fn writing_sessions(client: &mut postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND state = 'idle in transaction' \
+             AND backend_xid IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// Waits until no other session is connected to the test's database (the
+/// server notices a killed client's closed socket on its own time).
+pub(super) fn wait_for_no_sessions(client: &mut postgres::Client) {
+    let started = Instant::now();
+    loop {
+        let n: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "a killed client's session is still open"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn killed_mid_transaction_postgres_commits_nothing() {
+    let Some(pg) = TestPg::start() else { return };
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.db");
+    small_demo(&base);
+    let sqlite = open(&base);
+    let mut client = pg.client();
+    let url = pg.url();
+    let signal = dir.path().join("paused");
+    reload(&mut client, &sqlite);
+    let untouched = ops_support::dump_postgres(&mut client);
+    let before_ids: BTreeSet<String> = ops_support::contact_ids_postgres(&mut client);
+
+    let mut reference = BTreeMap::new();
+    for op in [Op::LinkOrphans, Op::ClearMarketingOnly] {
+        let out = op.run_ok(&url);
+        let result = ops_support::canonical_postgres(&mut client, &before_ids);
+        reference.insert(op.name(), (result, out));
+        reload(&mut client, &sqlite);
+    }
+
+    let mut tally = Tally::default();
+    for run in 0..PG_RUNS {
+        for op in [Op::LinkOrphans, Op::ClearMarketingOnly] {
+            let point = Point::alternate(run);
+            let mut paused = op.start_paused(&url, point, &signal);
+            let proven = paused.running() && writing_sessions(&mut client) == 1;
+            assert!(proven, "{op:?} at {point:?}: no open writing transaction");
+            paused.kill();
+            assert_eq!(
+                ops_support::dump_postgres(&mut client),
+                untouched,
+                "run {run}: {op:?} killed at {point:?} committed something"
+            );
+            wait_for_no_sessions(&mut client);
+            assert_eq!(ops_support::dump_postgres(&mut client), untouched);
+
+            let out = op.run_ok(&url);
+            let (result, output) = &reference[op.name()];
+            assert_eq!(&out, output, "run {run}: the rerun of {op:?} reported");
+            assert_eq!(
+                &ops_support::canonical_postgres(&mut client, &before_ids),
+                result,
+                "run {run}: the rerun of {op:?}"
+            );
+            tally.add(op, point, proven, "killed: untouched, rerun: done");
+            reload(&mut client, &sqlite);
+        }
+    }
+    tally.print("postgres", started.elapsed());
+    for op in ["link-orphans", "update"] {
+        assert_eq!(tally.proven[op], PG_RUNS);
+    }
 }
