@@ -1,6 +1,11 @@
 //! How fast the demo data set is written: `cargo bench --bench demo_generate`.
 //! The in-memory run measures generation and SQLite inserts; the file run adds
 //! the disk, as `segql demo --out` does.
+//!
+//! Under `cargo test` (no `--bench` argument) each routine runs once, on 100
+//! contacts instead of 1,000 and 10,000.
+
+mod common;
 
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -10,7 +15,12 @@ fn generate(c: &mut Criterion) {
     let now = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let mut group = c.benchmark_group("demo");
     group.sample_size(10);
-    for contacts in [1_000usize, 10_000] {
+    let (sizes, file_size): (&[usize], usize) = if common::benchmarking() {
+        (&[1_000, 10_000], 10_000)
+    } else {
+        (&[100], 100)
+    };
+    for &contacts in sizes {
         let options = DemoOptions::new(contacts, 1, now);
         group.throughput(Throughput::Elements(contacts as u64));
         group.bench_with_input(
@@ -26,8 +36,8 @@ fn generate(c: &mut Criterion) {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.db");
-    let options = DemoOptions::new(10_000, 1, now);
-    group.bench_function("file/10000", |b| {
+    let options = DemoOptions::new(file_size, 1, now);
+    group.bench_function(format!("file/{file_size}"), |b| {
         b.iter(|| demo::generate_sqlite(&path, &options).unwrap())
     });
     group.finish();

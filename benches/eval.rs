@@ -5,14 +5,21 @@
 //! generated once into `target/bench/demo-N.db` and reused, so
 //! `benches/duckdb_compare.py` can time DuckDB and SQLite on the same data.
 //! See benches/README.md.
+//!
+//! Under `cargo test` (no `--bench` argument) it generates 200 contacts into
+//! a temporary directory, whatever the environment says, checks that the
+//! memory engine counts what the SQL engine counts for every segment, writes
+//! no counts file and times nothing (criterion runs each routine once).
 
-use std::path::PathBuf;
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rusqlite::Connection;
-use segql::db::SqliteBackend;
+use segql::db::{Backend, SqliteBackend};
 use segql::eval::{self, Store};
 use segql::plan::Plan;
 use segql::schema::crm_schema;
@@ -23,19 +30,21 @@ fn now() -> DateTime<Utc> {
 }
 
 fn contacts() -> usize {
-    std::env::var("SEGQL_BENCH_CONTACTS")
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(50_000)
+    common::size("SEGQL_BENCH_CONTACTS", 50_000, 200)
 }
 
-/// The demo database of `contacts()` contacts, generated when missing.
-fn database() -> PathBuf {
+/// The demo database of `contacts()` contacts: when benchmarking, generated
+/// once into `target/bench` and reused; in a test, generated into `scratch`.
+fn database(scratch: &Path) -> PathBuf {
     let n = contacts();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let path = dir.join(format!("demo-{n}.db"));
-    if !path.exists() {
+    let path = if common::benchmarking() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
         std::fs::create_dir_all(&dir).expect("create target/bench");
+        dir.join(format!("demo-{n}.db"))
+    } else {
+        scratch.join("demo.db")
+    };
+    if !path.exists() {
         eprintln!("generating {} ...", path.display());
         let options = segql::demo::DemoOptions::new(n, 1, now());
         segql::demo::generate_sqlite(&path, &options).expect("generate the demo database");
@@ -95,18 +104,31 @@ fn queries() -> Vec<(&'static str, Plan)> {
 }
 
 fn benches(c: &mut Criterion) {
-    let path = database();
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let path = database(scratch.path());
     let conn = Connection::open(&path).expect("open the demo database");
     let schema = crm_schema();
 
-    let started = std::time::Instant::now();
+    let started = common::benchmarking().then(std::time::Instant::now);
     let store = Store::load(&mut SqliteBackend::new(&conn), &schema, None).expect("load");
-    let load_secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "loaded {} values in {load_secs:.2} s ({:.2} M values/s)",
-        store.value_count(),
-        store.value_count() as f64 / load_secs / 1e6
-    );
+    if let Some(started) = started {
+        let load_secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "loaded {} values in {load_secs:.2} s ({:.2} M values/s)",
+            store.value_count(),
+            store.value_count() as f64 / load_secs / 1e6
+        );
+    } else {
+        // The check duckdb_compare.py makes when benchmarking, on the SQL
+        // engine instead: both engines count the same records.
+        for (name, plan) in queries() {
+            let memory = eval::count(&plan, &store, now()).expect("evaluate");
+            let sql = SqliteBackend::new(&conn)
+                .count(&schema, &plan, now())
+                .expect("the SQL engine counts");
+            assert_eq!(memory as u64, sql, "{name}: memory and SQL engines differ");
+        }
+    }
     let mut group = c.benchmark_group("load");
     group
         .sample_size(10)
@@ -131,9 +153,11 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
     // For duckdb_compare.py, which checks every engine counts the same.
-    let counts_path = path.with_file_name(format!("counts-{}.json", contacts()));
-    let json = serde_json::Value::Object(counts).to_string();
-    std::fs::write(&counts_path, json).expect("write the counts");
+    if common::benchmarking() {
+        let counts_path = path.with_file_name(format!("counts-{}.json", contacts()));
+        let json = serde_json::Value::Object(counts).to_string();
+        std::fs::write(&counts_path, json).expect("write the counts");
+    }
 
     let mut group = c.benchmark_group("ids");
     group

@@ -22,7 +22,13 @@
 //! Above 100,000 contacts criterion's own sampling (at least 10 samples
 //! after a warm-up, per variant) would take hours on the slow queries, so
 //! only the interleaved medians are taken.
+//!
+//! Under `cargo test` (no `--bench` argument) it generates 1,000 contacts into
+//! a temporary directory, whatever the environment says, and checks that the
+//! three forms of every case return the same ids on SQLite and on
+//! PostgreSQL, timing nothing (criterion runs each routine once).
 
+mod common;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
@@ -43,13 +49,6 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
         .single()
         .expect("a valid time")
-}
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
 }
 
 /// A segment and the SQL a DBA would write for it.
@@ -245,7 +244,11 @@ fn medians<const N: usize>(runs: usize, mut fs: [&mut dyn FnMut(); N]) -> [Durat
     })
 }
 
+/// The summary's column titles: only the ids when not benchmarking.
 fn header() -> String {
+    if !common::benchmarking() {
+        return format!("{:<15} {:>7}", "query", "ids");
+    }
     format!(
         "{:<15} {:>7}      {:>11} {:>11} {:>11}   {:>9} {:>10}",
         "query", "ids", "unoptimized", "optimized", "hand", "opt/hand", "opt/unopt"
@@ -262,19 +265,22 @@ fn ratio_line(name: &str, ids: usize, [unopt, opt, hand]: [Duration; 3]) -> Stri
 }
 
 /// The cases on PostgreSQL, when a server is installed: the demo data
-/// copied over, each query checked for the same ids and timed.
+/// copied over, each query checked for the same ids and, when benchmarking,
+/// timed.
 fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
     let Some(pg) = support::pg::TestPg::start() else {
         return vec!["PostgreSQL: no server installed, skipped".into()];
     };
     let mut client = pg.client();
     let schema = crm_schema();
-    let started = Instant::now();
+    let started = common::benchmarking().then(Instant::now);
     segql::demo::copy_sqlite_to_postgres(sqlite, &mut client, &schema).expect("copied");
     // As a maintained database would be: hint bits set and the visibility
     // map built, so the first timed runs do not pay for the fresh load.
     client.batch_execute("VACUUM ANALYZE").expect("vacuumed");
-    eprintln!("copied to PostgreSQL in {:.1?}", started.elapsed());
+    if let Some(started) = started {
+        eprintln!("copied to PostgreSQL in {:.1?}", started.elapsed());
+    }
     let version: String = client
         .query_one("SHOW server_version", &[])
         .expect("the server's version")
@@ -303,6 +309,10 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
                 case.segment,
                 q.sql
             );
+        }
+        if !common::benchmarking() {
+            lines.push(format!("{:<15} {:>7} ids", case.name, ids.len()));
+            continue;
         }
         let client = std::cell::RefCell::new(&mut client);
         let time =
@@ -346,24 +356,34 @@ fn postgres_param(p: &SqlParam) -> SqlParam {
     }
 }
 
-/// The demo database of `contacts` contacts, generated when missing.
-fn database(contacts: usize) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    let path = dir.join(format!("sql-demo-{contacts}.db"));
-    if !path.exists() {
+/// The demo database of `contacts` contacts: when benchmarking, generated
+/// once into `target/bench` and reused; in a test, generated afresh into
+/// `scratch`.
+fn database(contacts: usize, scratch: &std::path::Path) -> PathBuf {
+    let path = if common::benchmarking() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
         std::fs::create_dir_all(&dir).expect("create target/bench");
-        let started = Instant::now();
+        dir.join(format!("sql-demo-{contacts}.db"))
+    } else {
+        scratch.join("sql-demo.db")
+    };
+    if !path.exists() {
+        let started = common::benchmarking().then(Instant::now);
         let options = segql::demo::DemoOptions::new(contacts, 7, now());
         let report = segql::demo::generate_sqlite(&path, &options).expect("the demo database");
-        eprintln!("demo database: {report:?} in {:.1?}", started.elapsed());
+        if let Some(started) = started {
+            eprintln!("demo database: {report:?} in {:.1?}", started.elapsed());
+        }
     }
     path
 }
 
 fn bench(c: &mut Criterion) {
-    let contacts = env_number("SEGQL_BENCH_CONTACTS", 20_000);
-    let runs = env_number("SEGQL_BENCH_RUNS", 31).max(1);
-    let conn = Connection::open(database(contacts)).expect("the demo database opens");
+    let contacts = common::size("SEGQL_BENCH_CONTACTS", 20_000, 1_000);
+    let runs = common::size("SEGQL_BENCH_RUNS", 31, 1).max(1);
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let conn =
+        Connection::open(database(contacts, scratch.path())).expect("the demo database opens");
     let schema = crm_schema();
     let mut summary = vec![header()];
     for case in cases() {
@@ -395,6 +415,10 @@ fn bench(c: &mut Criterion) {
             }
             group.finish();
         }
+        if !common::benchmarking() {
+            summary.push(format!("{:<15} {:>7} ids", case.name, ids.len()));
+            continue;
+        }
         let time = |q: &SqlQuery| drop(SqliteBackend::new(&conn).query_ids(q));
         let times = medians(
             runs,
@@ -407,12 +431,17 @@ fn bench(c: &mut Criterion) {
         summary.push(ratio_line(case.name, ids.len(), times));
         eprintln!("{}", summary.last().expect("just pushed"));
     }
-    eprintln!("\n{contacts} contacts, SQLite, medians of {runs} interleaved runs:");
+    let how = if common::benchmarking() {
+        format!("medians of {runs} interleaved runs")
+    } else {
+        "the same ids from all three forms, not timed".to_string()
+    };
+    eprintln!("\n{contacts} contacts, SQLite, {how}:");
     for line in summary {
         eprintln!("{line}");
     }
     let pg = postgres_summary(&conn, runs);
-    eprintln!("\n{contacts} contacts, PostgreSQL, medians of {runs} interleaved runs:");
+    eprintln!("\n{contacts} contacts, PostgreSQL, {how}:");
     for line in pg {
         eprintln!("{line}");
     }

@@ -39,9 +39,11 @@ if [ "${CI:-}" = true ] && [ -z "$(find_initdb)" ]; then
     exit 1
 fi
 
-# Unit, integration and CLI tests; benchmarks are built and run once each in
-# test mode, which checks they work without timing them. Every test binary
-# runs even when one fails, so a run reports all failures at once.
+# Unit, integration and CLI tests, and the benchmarks run as tests: without
+# the --bench argument of `cargo bench`, each bench builds a tiny data set
+# (whatever SEGQL_BENCH_* say), checks its results and times nothing; see
+# benches/README.md. Every test binary runs even when one fails, so a run
+# reports all failures at once.
 status=0
 cargo test --no-fail-fast --all-targets || status=$?
 # --all-targets leaves out documentation examples.

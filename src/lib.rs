@@ -24,6 +24,12 @@ pub use error::{Error, Result};
 pub use plan::Plan;
 pub use run::{run, Engine, Found, Outcome, RunOptions, Timing};
 
+/// The README's Rust examples, compiled and run by `cargo test --doc` so
+/// that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 use chrono::{DateTime, Utc};
 use schema::Schema;
 use syntax::ast::Library;
