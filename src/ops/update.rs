@@ -94,7 +94,20 @@ pub(crate) fn run(
             .ok_or_else(|| Error::Internal {
                 message: format!("field '{}' is not on {}", a.field.field, entity.name),
             })?;
-        targets.push((field, param(&a.value, options, a.span)?));
+        let value = param(&a.value, options, a.span)?;
+        if let (Param::Text(text), Some(why)) = (&value, conn.dialect().text_refuses_nul()) {
+            if let Some(at) = text.chars().position(|c| c == '\0') {
+                return Err(Error::InvalidValue {
+                    message: format!(
+                        "{why}: the value set on {} holds it at character {}",
+                        a.field.field,
+                        at + 1
+                    ),
+                    span: a.span,
+                });
+            }
+        }
+        targets.push((field, value));
     }
     let key = entity
         .key_field()

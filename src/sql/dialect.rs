@@ -106,6 +106,14 @@ pub trait Dialect: Sync {
         format!("substr({haystack}, length({haystack}) - length({needle}) + 1) = {needle}")
     }
 
+    /// Why text values holding U+0000 (the NUL character) cannot be sent,
+    /// or `None` when the database stores and compares them like any other
+    /// character (the generic case). A query literal or a value to store
+    /// holding one is then refused before anything is sent.
+    fn text_refuses_nul(&self) -> Option<&'static str> {
+        None
+    }
+
     /// True when `lhs` differs from `rhs`, either of which may be NULL,
     /// counting exactly one NULL as different: never NULL itself. The
     /// generic form is the SQL standard's.

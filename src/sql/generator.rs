@@ -248,8 +248,39 @@ impl<'a> Generator<'a> {
             let p = self.bind(self.dialect.bool_param(!b));
             return Ok(SqlExpr::Atom(format!("{col} = {p}")));
         }
+        self.refuse_nul(t)?;
         let cond = self.cond(ty, &t.test)?;
         Ok(self.render_cond(cond, &col, ty, nullable, negated))
+    }
+
+    /// An error when the dialect cannot hold U+0000 in text and a text
+    /// literal of `t` has one, naming the field, the test and where in the
+    /// literal it is.
+    fn refuse_nul(&self, t: &FieldTest) -> Result<()> {
+        let Some(why) = self.dialect.text_refuses_nul() else {
+            return Ok(());
+        };
+        let (what, literals): (&str, Vec<&str>) = match &t.test {
+            Test::IsNotNull => return Ok(()),
+            Test::Compare { op, value } => (op.symbol(), text_values([value])),
+            Test::InList(values) => ("in", text_values(values)),
+            Test::Between { low, high } => ("between", text_values([low, high])),
+            Test::Text { op, pattern } => (op.keyword(), vec![pattern.as_str()]),
+        };
+        for literal in literals {
+            if let Some(at) = literal.chars().position(|c| c == '\0') {
+                return Err(Error::InvalidValue {
+                    message: format!(
+                        "{why}: the literal of `{}.{} {what} ...` holds it at character {}",
+                        t.field.entity,
+                        t.field.field,
+                        at + 1
+                    ),
+                    span: Span::default(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The literals of `test` turned into parameters.
@@ -468,6 +499,17 @@ impl<'a> Generator<'a> {
             }
         }
     }
+}
+
+/// The text among `values`.
+fn text_values<'v>(values: impl IntoIterator<Item = &'v Value>) -> Vec<&'v str> {
+    values
+        .into_iter()
+        .filter_map(|v| match v {
+            Value::Text(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Normalizes a quantifier to what SQL must test, given that a parent is

@@ -18,6 +18,12 @@ impl Dialect for Postgres {
         format!("${n}")
     }
 
+    /// PostgreSQL's text types cannot hold the NUL character at all: the
+    /// server rejects such a parameter.
+    fn text_refuses_nul(&self) -> Option<&'static str> {
+        Some("PostgreSQL text cannot hold U+0000 (the NUL character)")
+    }
+
     /// The database's default collation may order text linguistically
     /// (`"a" < "Z"`); `"C"` orders by byte, which for UTF-8 is code point.
     fn text_for_ordering(&self, expr: &str) -> String {

@@ -45,14 +45,33 @@ impl Dialect for Sqlite {
         SqlParam::Text(value.hyphenated().to_string())
     }
 
+    /// Bytes, not characters: for TEXT, SQLite's `instr`, `substr` and
+    /// `length` stop at the first U+0000, while `lower()` and `=` use the
+    /// whole value. On BLOBs all of them count bytes, and a byte match of
+    /// UTF-8 is a character match.
     fn text_contains(&self, haystack: &str, needle: &str) -> String {
-        format!("instr({haystack}, {needle}) > 0")
+        format!("instr({}, {}) > 0", blob(haystack), blob(needle))
     }
 
-    /// A negative start counts from the end. The generator never passes an
-    /// empty needle (`substr(x, -0)` would be all of `x`).
+    /// On bytes, as `text_contains`. `substr` of an empty BLOB is NULL, not
+    /// an empty BLOB, hence the `coalesce` (the needle is never empty).
+    fn text_starts_with(&self, haystack: &str, needle: &str) -> String {
+        let needle = blob(needle);
+        format!(
+            "coalesce(substr({}, 1, length({needle})), X'') = {needle}",
+            blob(haystack)
+        )
+    }
+
+    /// On bytes, as `text_starts_with`. A negative start counts from the
+    /// end. The generator never passes an empty needle (`substr(x, -0)`
+    /// would be all of `x`).
     fn text_ends_with(&self, haystack: &str, needle: &str) -> String {
-        format!("substr({haystack}, -length({needle})) = {needle}")
+        let needle = blob(needle);
+        format!(
+            "coalesce(substr({}, -length({needle})), X'') = {needle}",
+            blob(haystack)
+        )
     }
 
     /// SQLite builds an index of the subquery's rows once, whatever
@@ -103,4 +122,9 @@ impl Dialect for Sqlite {
     fn ordered_join(&self) -> &'static str {
         "CROSS JOIN"
     }
+}
+
+/// `expr` (text) as the BLOB of its UTF-8 bytes, all of them.
+fn blob(expr: &str) -> String {
+    format!("CAST({expr} AS BLOB)")
 }

@@ -210,7 +210,11 @@ fn sql_literal(cell: &Cell) -> String {
         Cell::Null => "NULL".to_string(),
         Cell::Int(i) => i.to_string(),
         Cell::Real(r) => format!("{r:?}"),
-        Cell::Text(s) => format!("'{}'", s.replace('\'', "''")),
+        // SQLite reads statement text up to a NUL: write U+0000 as char(0).
+        Cell::Text(s) => format!(
+            "'{}'",
+            s.replace('\'', "''").replace('\u{0}', "' || char(0) || '")
+        ),
     }
 }
 
@@ -231,6 +235,22 @@ impl DataSet {
             }
         }
         out
+    }
+
+    /// The data set without U+0000 in its texts, for PostgreSQL.
+    pub fn without_nul(mut self) -> DataSet {
+        for cell in self
+            .tables
+            .iter_mut()
+            .flat_map(|t| t.rows.iter_mut().flatten())
+        {
+            if let Cell::Text(s) = cell {
+                if pools::holds_nul(s) {
+                    *s = s.replace('\u{0}', "");
+                }
+            }
+        }
+        self
     }
 
     /// Inserts every row into `conn`, whose tables must exist already.

@@ -110,6 +110,7 @@ pub fn string_literal(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
             c if !c.is_ascii() && i % 2 == 0 => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
             c => out.push(c),
         }

@@ -211,7 +211,10 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
             .new_tree(&mut runner)
             .expect("data sets never reject")
             .current();
-        let data_set = gen_data::resolve(&schema, &raw);
+        let mut data_set = gen_data::resolve(&schema, &raw);
+        if pg.is_some() {
+            data_set = data_set.without_nul();
+        }
         let library = libraries
             .new_tree(&mut runner)
             .expect("libraries never reject")
@@ -233,6 +236,10 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
                 .new_tree(&mut runner)
                 .expect("queries never reject")
                 .current();
+            if pg.is_some() && nul_reaches(&query, &library) {
+                *skipped.entry(NUL_ON_POSTGRES).or_insert(0) += 1;
+                continue;
+            }
             if let Some(bug) = known_bugs::affected_by(&query, &library) {
                 *skipped.entry(bug.description).or_insert(0) += 1;
                 continue;
@@ -252,9 +259,26 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> usize {
         }
     }
     for (bug, n) in &skipped {
-        println!("skipped {n} generated queries for a known bug: {bug}");
+        println!("skipped {n} generated queries: {bug}");
     }
     checked
+}
+
+/// Why PostgreSQL runs skip queries with U+0000 in a literal.
+const NUL_ON_POSTGRES: &str =
+    "PostgreSQL text cannot hold U+0000 (segql refuses such a literal there; tests/it/sql/injection.rs checks the error)";
+
+/// Whether a literal of `query`, or of the library segments it may use,
+/// holds U+0000 (written `\u{0}` by the generator).
+fn nul_reaches(query: &GQuery, library: &GLibrary) -> bool {
+    let text = query.render().to_lowercase();
+    let library = library.render();
+    text.contains("\\u{0}")
+        || (library.contains("\\u{0}")
+            && library
+                .lines()
+                .filter_map(|line| line.strip_prefix("segment ")?.split_whitespace().next())
+                .any(|name| text.contains(&format!("in {}", name.to_lowercase()))))
 }
 
 #[test]

@@ -81,14 +81,34 @@ pub const TEXTS: &[&str] = &[
     "line\nbreak",
     "ǅ",
     "İ",
+    // Injection attempts: quotes, statement ends, comments, placeholders
+    // and U+0000 (which PostgreSQL cannot store: see `holds_nul`).
+    "'",
+    "o'brien",
+    "'; drop table contact; --",
+    "--",
+    "a;b",
+    "\\'",
+    "\u{0}",
+    "nul\u{0}byte",
+    "$1",
+    "?",
+    "?1",
 ];
+
+/// Whether generated text holds U+0000, which PostgreSQL refuses: its
+/// runs skip such queries and strip it from their data.
+pub fn holds_nul(text: &str) -> bool {
+    text.contains('\u{0}')
+}
 
 /// Patterns for `contains`, `starts with`, `ends with`: pieces of [`TEXTS`]
 /// in other cases, metacharacters alone, and the empty pattern.
 pub const PATTERNS: &[&str] = &[
     "", "a", "A", "b", "B", "ab", "AB", "c", "C", "s", "ss", "SS", "ß", "é", "É", "ÉCO", "éco",
     "ole", "OLE", "%", "_", "\\", "a_", "A_B", "_b", "%y", "X%", "% off", "\\b", "0%", "contoso",
-    "CONTOSO", "ltd conf", " ", "日", "\"", "\t", "i", "I",
+    "CONTOSO", "ltd conf", " ", "日", "\"", "\t", "i", "I", "'", ";", "--", "\u{0}", "L\u{0}B",
+    "$1", "?", "BYTE",
 ];
 
 /// Integers: extremes, around zero, and 2^53 + 1 (not exact as a double).

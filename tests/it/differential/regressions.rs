@@ -151,7 +151,9 @@ fn regression_fixtures_hold_on_every_engine() {
                 continue;
             }
         };
-        let result = run_fixture(&fixture, pg.as_ref());
+        // PostgreSQL cannot store U+0000 (the data writes it `char(0)`).
+        let nul = fixture.query.contains("\\u{0}") || fixture.data.contains("char(0)");
+        let result = run_fixture(&fixture, pg.as_ref().filter(|_| !nul));
         match (&fixture.known_bug, result) {
             (None, Ok(())) => {}
             (None, Err(e)) => failures.push(format!("{}: {e}", fixture.name)),

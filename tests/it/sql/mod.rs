@@ -3,4 +3,5 @@
 
 mod agrees_with_eval;
 mod fixtures;
+mod injection;
 mod semantics;
