@@ -28,11 +28,51 @@ fn vocabulary() -> &'static HashSet<String> {
     WORDS.get_or_init(|| {
         let s = schema();
         let mut words: HashSet<String> = [
-            "select", "from", "where", "and", "not", "null", "exists", "like", "escape", "between",
-            "count", "distinct", "order", "true", "false", "case", "when", "then", "else", "lower",
-            "upper", "cast", "coalesce", "group", "having", "limit", "union", "inner", "join",
-            "left", "ilike", "collate", "nocase", "date", "datetime", "timestamp", "integer",
-            "text", "real", "boolean", "numeric", "where", "with", "as", "is",
+            "select",
+            "from",
+            "where",
+            "and",
+            "not",
+            "null",
+            "exists",
+            "like",
+            "escape",
+            "between",
+            "count",
+            "distinct",
+            "order",
+            "true",
+            "false",
+            "case",
+            "when",
+            "then",
+            "else",
+            "lower",
+            "upper",
+            "cast",
+            "coalesce",
+            "group",
+            "having",
+            "limit",
+            "union",
+            "inner",
+            "join",
+            "left",
+            "ilike",
+            "collate",
+            "nocase",
+            "date",
+            "datetime",
+            "timestamp",
+            "integer",
+            "text",
+            "real",
+            "boolean",
+            "numeric",
+            "where",
+            "with",
+            "as",
+            "is",
         ]
         .iter()
         .map(|w| w.to_string())
@@ -105,7 +145,10 @@ fn compile(text: &str, dialect: &dyn Dialect) -> Option<String> {
         .map(|q| q.sql)
 }
 
-fuzz_target!(|text: &str| {
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let dialects: [(&str, &dyn Dialect); 2] = [("sqlite", &Sqlite), ("postgres", &Postgres)];
     for (name, dialect) in dialects {
         let Some(sql) = compile(text, dialect) else {

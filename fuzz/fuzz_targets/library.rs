@@ -12,7 +12,10 @@ fn schema() -> &'static Schema {
     SCHEMA.get_or_init(crm_schema)
 }
 
-fuzz_target!(|text: &str| {
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(library) = segql::syntax::parse_library(text) {
         let _ = segql::check::check_library(&library, schema());
     }

@@ -12,6 +12,9 @@ fn schema() -> &'static Schema {
     SCHEMA.get_or_init(crm_schema)
 }
 
-fuzz_target!(|text: &str| {
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = segql::plan(text, &segql::Options::new(schema()));
 });
