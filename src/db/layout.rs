@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::plan::{Direction, Plan, PlanExpr};
+use crate::plan::{Direction, Link, Plan, PlanExpr};
 use crate::schema::{Entity, FieldType, Schema};
 use crate::sql::{column, entity, Dialect};
 
@@ -115,7 +115,7 @@ fn need(needs: &mut Needs, entity: &Entity, field: &str) -> Result<()> {
     Ok(())
 }
 
-fn walk(needs: &mut Needs, schema: &Schema, at: &Entity, e: &PlanExpr) -> Result<()> {
+fn walk<'s>(needs: &mut Needs, schema: &'s Schema, at: &'s Entity, e: &PlanExpr) -> Result<()> {
     match e {
         PlanExpr::Const(_) => Ok(()),
         PlanExpr::Not(inner) => walk(needs, schema, at, inner),
@@ -124,26 +124,50 @@ fn walk(needs: &mut Needs, schema: &Schema, at: &Entity, e: &PlanExpr) -> Result
             .try_for_each(|item| walk(needs, schema, at, item)),
         PlanExpr::Field(test) => need(needs, at, &test.field.field),
         PlanExpr::Related(r) => {
-            let rel = schema
-                .relationship(&r.link.relationship)
-                .ok_or_else(|| Error::Internal {
-                    message: format!(
-                        "the plan uses relationship '{}', which the schema lacks",
-                        r.link.relationship
-                    ),
-                })?;
-            let to = entity(schema, &r.link.to)?;
-            match r.link.direction {
-                Direction::ToChildren => {
-                    need(needs, at, &at.key)?;
-                    need(needs, to, &rel.child_field)?;
-                }
-                Direction::ToParent => {
-                    need(needs, at, &rel.child_field)?;
-                    need(needs, to, &to.key)?;
-                }
-            }
+            let to = need_link(needs, schema, at, &r.link)?;
             walk(needs, schema, to, &r.filter)
         }
+        PlanExpr::Aggregate(test) => {
+            let mut from = at;
+            for hop in &test.aggregate.chain {
+                let to = need_link(needs, schema, from, &hop.link)?;
+                walk(needs, schema, to, &hop.filter)?;
+                from = to;
+            }
+            match &test.aggregate.field {
+                Some(field) => need(needs, from, &field.field),
+                None => need(needs, from, &from.key),
+            }
+        }
     }
+}
+
+/// The columns that following `link` from `at` reads; returns the entity
+/// it arrives at.
+fn need_link<'s>(
+    needs: &mut Needs,
+    schema: &'s Schema,
+    at: &'s Entity,
+    link: &Link,
+) -> Result<&'s Entity> {
+    let rel = schema
+        .relationship(&link.relationship)
+        .ok_or_else(|| Error::Internal {
+            message: format!(
+                "the plan uses relationship '{}', which the schema lacks",
+                link.relationship
+            ),
+        })?;
+    let to = entity(schema, &link.to)?;
+    match link.direction {
+        Direction::ToChildren => {
+            need(needs, at, &at.key)?;
+            need(needs, to, &rel.child_field)?;
+        }
+        Direction::ToParent => {
+            need(needs, at, &rel.child_field)?;
+            need(needs, to, &to.key)?;
+        }
+    }
+    Ok(to)
 }

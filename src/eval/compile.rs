@@ -54,6 +54,11 @@ pub(crate) fn compile<'a>(
             nodes.sort_by_key(Node::cost);
             Node::Or(nodes, rows)
         }
+        PlanExpr::Aggregate(_) => {
+            return Err(Error::Internal {
+                message: "aggregates are not evaluated in memory yet".into(),
+            })
+        }
         PlanExpr::Field(ft) => {
             if !ft.field.entity.eq_ignore_ascii_case(&t.entity) {
                 return Err(Error::Internal {

@@ -114,6 +114,19 @@ fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
             test.field.hash(hasher);
             write_test(&test.test, hasher);
         }
+        PlanExpr::Aggregate(test) => {
+            let aggregate = &test.aggregate;
+            aggregate.function.hash(hasher);
+            aggregate.field.hash(hasher);
+            aggregate.chain.len().hash(hasher);
+            for hop in &aggregate.chain {
+                hop.link.hash(hasher);
+            }
+            if let Some(first) = aggregate.chain.first() {
+                write_expr(&first.filter, levels - 1, hasher);
+            }
+            write_test(&test.test, hasher);
+        }
     }
 }
 

@@ -185,6 +185,7 @@ fn child_count(expr: &PlanExpr) -> usize {
     match expr {
         PlanExpr::And(items) | PlanExpr::Or(items) => items.len(),
         PlanExpr::Not(_) | PlanExpr::Related(_) => 1,
+        PlanExpr::Aggregate(test) => test.aggregate.chain.len(),
         PlanExpr::Const(_) | PlanExpr::Field(_) => 0,
     }
 }

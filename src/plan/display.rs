@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use chrono::SecondsFormat;
 
-use super::{CmpOp, FieldTest, Plan, PlanExpr, Quantifier, Related, Test, Value};
+use super::{Aggregate, CmpOp, Plan, PlanExpr, Quantifier, Related, Test, Value};
 
 impl Display for Plan {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -35,10 +35,16 @@ enum Precedence {
 fn write_expr(f: &mut Formatter<'_>, expr: &PlanExpr, context: Precedence) -> fmt::Result {
     match expr {
         PlanExpr::Const(b) => write!(f, "{b}"),
-        PlanExpr::Field(test) => write_test(f, test, false),
+        PlanExpr::Field(test) => write_test(f, &test.field.field, &test.test, false),
+        PlanExpr::Aggregate(test) => write_test(f, &test.aggregate, &test.test, false),
         PlanExpr::Not(inner) => match inner.as_ref() {
             // `a != 1` binds like any atom, so it needs no parentheses.
-            PlanExpr::Field(test) if has_negated_form(&test.test) => write_test(f, test, true),
+            PlanExpr::Field(test) if has_negated_form(&test.test) => {
+                write_test(f, &test.field.field, &test.test, true)
+            }
+            PlanExpr::Aggregate(test) if has_negated_form(&test.test) => {
+                write_test(f, &test.aggregate, &test.test, true)
+            }
             inner => {
                 f.write_str("not ")?;
                 write_expr(f, inner, Precedence::Not)
@@ -84,6 +90,27 @@ fn write_joined(
     Ok(())
 }
 
+/// `count(lead via lead_parent_contact(...).account via lead_parent_account)`,
+/// `sum(... .estimated_value)`: every hop as `has` prints it.
+impl Display for Aggregate {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(", self.function.keyword())?;
+        for (i, hop) in self.chain.iter().enumerate() {
+            if i > 0 {
+                f.write_char('.')?;
+            }
+            write!(f, "{} via {}", hop.link.to, hop.link.relationship)?;
+            if hop.filter != PlanExpr::Const(true) {
+                write!(f, "({})", hop.filter)?;
+            }
+        }
+        if let Some(field) = &self.field {
+            write!(f, ".{}", field.field)?;
+        }
+        f.write_char(')')
+    }
+}
+
 fn write_related(f: &mut Formatter<'_>, related: &Related) -> fmt::Result {
     f.write_str("has ")?;
     match related.quantifier {
@@ -112,10 +139,15 @@ fn has_negated_form(test: &Test) -> bool {
     )
 }
 
-fn write_test(f: &mut Formatter<'_>, test: &FieldTest, negated: bool) -> fmt::Result {
-    let field = &test.field.field;
+/// `subject` (a field name or an aggregate) under `test`, or its negation.
+fn write_test(
+    f: &mut Formatter<'_>,
+    field: &dyn Display,
+    test: &Test,
+    negated: bool,
+) -> fmt::Result {
     let not = if negated { "not " } else { "" };
-    match &test.test {
+    match test {
         Test::Compare { op, value } => {
             let op = match (op, negated) {
                 (CmpOp::Eq, true) => "!=",
@@ -204,7 +236,7 @@ fn quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{FieldRef, ValueType};
+    use crate::plan::{FieldRef, FieldTest, ValueType};
 
     fn field(name: &str, ty: ValueType) -> FieldRef {
         FieldRef {

@@ -11,7 +11,7 @@
 //! again; everything else is taken as it is. The new structure is then
 //! folded in the same walk, without a second walk over the whole plan.
 
-use super::{FieldTest, Link, PlanExpr, Quantifier, Related};
+use super::{AggregateTest, FieldTest, Link, PlanExpr, Quantifier, Related};
 
 /// A rewrite of a plan expression, applied bottom-up: every `fold_*` method
 /// receives a node whose children are already folded.
@@ -55,6 +55,11 @@ pub trait Fold {
         self.fold_node(PlanExpr::Related(related))
     }
 
+    /// An aggregate test around its hops' folded filters.
+    fn fold_aggregate(&mut self, test: AggregateTest) -> PlanExpr {
+        self.fold_node(PlanExpr::Aggregate(test))
+    }
+
     /// Asked after every `fold_*` call: `Some(new)` to fold the nodes
     /// `new` names under the node that call returned, then rebuild that node
     /// again through its `fold_*` method. The default never asks.
@@ -82,7 +87,7 @@ pub(crate) fn fold_normalizing<F: Fold + ?Sized>(
 
 /// The new nodes under a node: its children at `children` (item indices of
 /// a list; 0 for the operand of a `not` or the filter of a relationship
-/// test), each down to `levels` levels (1: the child itself, 2: also its
+/// test, the hop's index for an aggregate's filters), each down to `levels` levels (1: the child itself, 2: also its
 /// children, ...). Nodes below them are not new.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewNodes {
@@ -135,6 +140,9 @@ enum Task {
     Or(usize),
     /// Rebuild a `Related` around the folded filter.
     Related(Link, Quantifier),
+    /// Put the top folded filters back into the aggregate's hops, in order
+    /// (the filters it holds meanwhile are placeholders).
+    Aggregate(AggregateTest),
 }
 
 /// The walk behind both folds; `push` moves negations down. Only a pushing
@@ -166,6 +174,23 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                         continue;
                     }
                     PlanExpr::Field(test) => folder.fold_field(test),
+                    // An aggregate's negation stays above it, as a field's.
+                    PlanExpr::Aggregate(test) if negated => {
+                        tasks.push(Task::Not);
+                        tasks.push(Task::Visit(PlanExpr::Aggregate(test), false, scope));
+                        continue;
+                    }
+                    PlanExpr::Aggregate(mut test) => {
+                        let filters: Vec<PlanExpr> = test
+                            .aggregate
+                            .chain
+                            .iter_mut()
+                            .map(|hop| std::mem::replace(&mut hop.filter, PlanExpr::Const(true)))
+                            .collect();
+                        tasks.push(Task::Aggregate(test));
+                        push_items(&mut tasks, filters, false, &scope);
+                        continue;
+                    }
                     PlanExpr::Not(inner) => {
                         let stays = !push || keeps_not(&inner);
                         if stays && !negated {
@@ -236,6 +261,13 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                     filter,
                 })
             }
+            Task::Aggregate(mut test) => {
+                let filters = done.split_off(done.len() - test.aggregate.chain.len());
+                for (hop, filter) in test.aggregate.chain.iter_mut().zip(filters) {
+                    hop.filter = filter;
+                }
+                folder.fold_aggregate(test)
+            }
         };
         match folder.refold() {
             Some(new) => tasks.push(Task::Visit(folded, false, Scope::New(new))),
@@ -246,10 +278,10 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
 }
 
 /// Whether a `not` stays over `inner` in negation normal form: over a field
-/// test, or a relationship test with no complementary quantifier.
+/// or aggregate test, or a relationship test with no complementary quantifier.
 fn keeps_not(inner: &PlanExpr) -> bool {
     match inner {
-        PlanExpr::Field(_) => true,
+        PlanExpr::Field(_) | PlanExpr::Aggregate(_) => true,
         PlanExpr::Related(r) => r.quantifier.complement().is_none(),
         _ => false,
     }

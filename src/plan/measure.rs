@@ -31,6 +31,11 @@ pub fn measure(expr: &PlanExpr) -> Measure {
                 stack.extend(items.iter().map(|item| (item, level + 1)));
             }
             PlanExpr::Related(related) => stack.push((&related.filter, level + 1)),
+            // Hop `i`'s filter sits as deep as in `has h0(has h1(...))`.
+            PlanExpr::Aggregate(test) => {
+                let hops = test.aggregate.chain.iter().enumerate();
+                stack.extend(hops.map(|(i, hop)| (&hop.filter, level + 1 + i)));
+            }
             PlanExpr::Const(_) | PlanExpr::Field(_) => {}
         }
     }

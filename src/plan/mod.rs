@@ -49,6 +49,8 @@ pub enum PlanExpr {
     Related(Related),
     /// A test on one field of the current entity.
     Field(FieldTest),
+    /// A test on a value aggregated over related records (SPEC 2.5).
+    Aggregate(AggregateTest),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -115,6 +117,125 @@ impl Quantifier {
             Quantifier::AtMost(n) => n.checked_add(1).map(Quantifier::AtLeast),
             Quantifier::Exactly(_) => None,
         }
+    }
+}
+
+/// `count(chain) >= 2`, `max(chain.field) < now - 90d`, `avg(..) is null`:
+/// a positive test on an aggregate's value, false when the value is missing
+/// (`avg`, `min`, `max` of no values).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AggregateTest {
+    pub aggregate: Aggregate,
+    /// Only `Compare`, `IsNotNull` and `Between`: the language has no other
+    /// test on an aggregate. Values are typed as [`Aggregate::value_type`].
+    pub test: Test,
+}
+
+/// An aggregate over the records reached through a chain of hops.
+///
+/// The records aggregated are the **distinct** records of the last hop's
+/// entity reachable from the current record through records that pass every
+/// hop's filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub function: AggregateFn,
+    /// One or more hops; the first starts at the current entity, each next
+    /// one at the entity the one before arrives at.
+    pub chain: Vec<Hop>,
+    /// The field of the last hop's entity that is aggregated; `None` for
+    /// `count`, `Some` for every other function.
+    pub field: Option<FieldRef>,
+}
+
+/// One hop of an aggregate's chain: a relationship and the filter its
+/// records must pass (`Const(true)` when none was written), evaluated on
+/// `link.to`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hop {
+    pub link: Link,
+    pub filter: PlanExpr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateFn {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggregateFn {
+    /// Every function.
+    pub const ALL: [AggregateFn; 5] = [
+        AggregateFn::Count,
+        AggregateFn::Sum,
+        AggregateFn::Avg,
+        AggregateFn::Min,
+        AggregateFn::Max,
+    ];
+
+    /// The function as segql writes it (`count`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AggregateFn::Count => "count",
+            AggregateFn::Sum => "sum",
+            AggregateFn::Avg => "avg",
+            AggregateFn::Min => "min",
+            AggregateFn::Max => "max",
+        }
+    }
+}
+
+impl Aggregate {
+    /// The type of the aggregate's value: `count` is an integer, `avg` a
+    /// decimal, `sum`, `min` and `max` have their field's type.
+    pub fn value_type(&self) -> ValueType {
+        match (self.function, &self.field) {
+            (AggregateFn::Count, _) | (_, None) => ValueType::Integer,
+            (AggregateFn::Avg, Some(_)) => ValueType::Decimal,
+            (_, Some(field)) => field.ty,
+        }
+    }
+
+    /// The value over no records: 0 for `count` and `sum`, missing (`None`)
+    /// for `avg`, `min` and `max`.
+    pub fn empty_value(&self) -> Option<Value> {
+        match self.function {
+            AggregateFn::Count => Some(Value::Integer(0)),
+            AggregateFn::Sum => Some(match self.value_type() {
+                ValueType::Decimal => Value::Decimal(0.0),
+                _ => Value::Integer(0),
+            }),
+            AggregateFn::Avg | AggregateFn::Min | AggregateFn::Max => None,
+        }
+    }
+
+    /// Whether the value can be missing: never for `count` and `sum`.
+    pub fn can_be_missing(&self) -> bool {
+        self.empty_value().is_none()
+    }
+
+    /// Whether distinct end records must be found explicitly: a hop to a
+    /// parent after a hop to children can reach one record along several
+    /// paths (`lead.account` from a contact), which would count it twice.
+    /// Chains of children only, or of parents only, never meet again.
+    pub fn fans_in(&self) -> bool {
+        let mut seen_children = false;
+        for hop in &self.chain {
+            match hop.link.direction {
+                Direction::ToChildren => seen_children = true,
+                Direction::ToParent if seen_children => return true,
+                Direction::ToParent => {}
+            }
+        }
+        false
+    }
+
+    /// The entity whose records are aggregated.
+    pub fn target(&self) -> &str {
+        self.chain.last().map_or("", |hop| hop.link.to.as_str())
     }
 }
 

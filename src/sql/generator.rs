@@ -127,6 +127,11 @@ impl<'a> Generator<'a> {
             }
             PlanExpr::Related(related) => self.related(related, scope, negated)?,
             PlanExpr::Field(test) => self.field(test, scope, negated)?,
+            PlanExpr::Aggregate(_) => {
+                return Err(Error::Internal {
+                    message: "aggregates are not compiled to SQL yet".into(),
+                })
+            }
         })
     }
 

@@ -15,7 +15,7 @@ use super::builder::assemble;
 use super::store::Store;
 use crate::db::Backend;
 use crate::error::{Error, Result};
-use crate::plan::{Plan, PlanExpr};
+use crate::plan::{Link, Plan, PlanExpr};
 use crate::schema::{Entity, Field, Relationship, Schema};
 use read::{quote, table_columns};
 
@@ -146,26 +146,39 @@ impl Needs {
                         .insert(t.field.field.to_ascii_lowercase());
                 }
                 PlanExpr::Related(r) => {
-                    let rel =
-                        schema
-                            .relationship(&r.link.relationship)
-                            .ok_or_else(|| Error::Schema {
-                                message: format!(
-                                    "the schema has no relationship '{}'",
-                                    r.link.relationship
-                                ),
-                            })?;
-                    needs.relationships.insert(rel.name.to_ascii_lowercase());
-                    needs.entity(&rel.parent);
-                    needs.keyed.insert(rel.parent.to_ascii_lowercase());
-                    needs
-                        .entity(&rel.child)
-                        .insert(rel.child_field.to_ascii_lowercase());
+                    needs.link(schema, &r.link)?;
                     stack.push(&r.filter);
+                }
+                PlanExpr::Aggregate(test) => {
+                    for hop in &test.aggregate.chain {
+                        needs.link(schema, &hop.link)?;
+                        stack.push(&hop.filter);
+                    }
+                    if let Some(field) = &test.aggregate.field {
+                        needs
+                            .entity(&field.entity)
+                            .insert(field.field.to_ascii_lowercase());
+                    }
                 }
             }
         }
         Ok(needs)
+    }
+
+    /// What following `link` needs: the relationship's foreign key, resolved
+    /// to the parent's rows.
+    fn link(&mut self, schema: &Schema, link: &Link) -> Result<()> {
+        let rel = schema
+            .relationship(&link.relationship)
+            .ok_or_else(|| Error::Schema {
+                message: format!("the schema has no relationship '{}'", link.relationship),
+            })?;
+        self.relationships.insert(rel.name.to_ascii_lowercase());
+        self.entity(&rel.parent);
+        self.keyed.insert(rel.parent.to_ascii_lowercase());
+        self.entity(&rel.child)
+            .insert(rel.child_field.to_ascii_lowercase());
+        Ok(())
     }
 
     fn entity(&mut self, name: &str) -> &mut BTreeSet<String> {

@@ -94,6 +94,10 @@ fn depth_of(expr: &PlanExpr) -> usize {
                 stack.extend(items.iter().map(|i| (i, d + 1)))
             }
             PlanExpr::Related(r) => stack.push((&r.filter, d + 1)),
+            PlanExpr::Aggregate(a) => {
+                let hops = a.aggregate.chain.iter().enumerate();
+                stack.extend(hops.map(|(i, hop)| (&hop.filter, d + 1 + i)))
+            }
             PlanExpr::Const(_) | PlanExpr::Field(_) => {}
         }
     }

@@ -94,6 +94,8 @@ pub(crate) fn show(expr: &PlanExpr) -> String {
                 show(&r.filter)
             )
         }
+        // The plan's own printing: every hop names its relationship.
+        PlanExpr::Aggregate(_) => expr.to_string(),
         PlanExpr::Field(t) => {
             let f = format!("{}.{}", t.field.entity, t.field.field);
             match &t.test {

@@ -329,6 +329,7 @@ impl World {
             PlanExpr::Not(inner) => !self.eval(inner, row),
             PlanExpr::And(items) => items.iter().all(|e| self.eval(e, row)),
             PlanExpr::Or(items) => items.iter().any(|e| self.eval(e, row)),
+            PlanExpr::Aggregate(_) => unreachable!("the plan generator builds no aggregates"),
             PlanExpr::Related(r) => {
                 let count = self
                     .related(&r.link, row)
