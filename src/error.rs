@@ -189,6 +189,11 @@ pub enum Error {
     #[error("{message}")]
     Unavailable { message: String },
 
+    /// A `sum` of integers whose value leaves the i64 range (SPEC 2.5),
+    /// found while evaluating: the data, not the text, is at fault.
+    #[error("{aggregate} does not fit in a 64-bit integer for some record")]
+    SumOverflow { aggregate: String },
+
     /// A bug in segql, not in the input.
     #[error("internal error (a bug in segql, please report it): {message}")]
     Internal { message: String },
@@ -236,6 +241,7 @@ impl Error {
             Error::Schema { .. } => "schema error",
             Error::Database { .. } => "database error",
             Error::Unavailable { .. } => "database unavailable",
+            Error::SumOverflow { .. } => "integer overflow",
             Error::Internal { .. } => "internal error",
         }
     }
@@ -266,6 +272,7 @@ impl Error {
             | Error::Schema { .. }
             | Error::Database { .. }
             | Error::Unavailable { .. }
+            | Error::SumOverflow { .. }
             | Error::Internal { .. } => None,
         }
     }

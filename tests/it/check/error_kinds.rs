@@ -75,6 +75,10 @@ error_variants! {
         "a database that cannot be opened or reached, or cannot do what is \
          asked; checking query text opens no database",
     ),
+    SumOverflow => Exempt(
+        "found while evaluating over data, never while checking text; \
+         tests/it/run.rs sum_overflow_is_an_error_in_every_engine covers it",
+    ),
     Internal => Exempt(
         "a bug in segql, never the input's fault: no text may raise it, so a \
          fixture that did would be a bug report, not a test",
