@@ -147,6 +147,7 @@ fn label(error: &Error) -> String {
         | Error::Schema { .. }
         | Error::Database { .. }
         | Error::Unavailable { .. }
+        | Error::SumOverflow { .. }
         | Error::Internal { .. } => "here".into(),
     }
 }
