@@ -131,6 +131,55 @@ pub trait Dialect: Sync {
         false
     }
 
+    // Aggregates over a group of related rows (SPEC §2.5). Each takes a
+    // column and returns an aggregate expression; the generic forms are the
+    // SQL standard's, exact where the standard leaves precision open.
+
+    /// The sum of an integer column: 0 when the group has no values, and a
+    /// database error -- never a wrapped or rounded value -- when it leaves
+    /// the i64 range. Generic: `SUM` (exact, or failing), cast to `bigint`,
+    /// which fails out of range.
+    fn sum_integers(&self, column: &str) -> String {
+        format!("CAST(COALESCE(SUM({column}), 0) AS bigint)")
+    }
+
+    /// A decimal column's values as exact numbers, so that a sum or mean
+    /// rounds to a double once, at the end.
+    fn exact_decimal(&self, column: &str) -> String {
+        format!("CAST({column} AS numeric)")
+    }
+
+    /// The sum of a decimal column as a double: 0 when the group has no
+    /// values, otherwise as near the exact sum as the database can.
+    fn sum_decimals(&self, column: &str) -> String {
+        format!(
+            "CAST(COALESCE(SUM({}), 0) AS double precision)",
+            self.exact_decimal(column)
+        )
+    }
+
+    /// The mean of an integer column as a double (never truncated to an
+    /// integer); NULL when the group has no values.
+    fn avg_integers(&self, column: &str) -> String {
+        format!("CAST(AVG(CAST({column} AS numeric)) AS double precision)")
+    }
+
+    /// The mean of a decimal column as a double; NULL when the group has
+    /// no values.
+    fn avg_decimals(&self, column: &str) -> String {
+        format!(
+            "CAST(AVG({}) AS double precision)",
+            self.exact_decimal(column)
+        )
+    }
+
+    /// Whether `error`, a database's message for a query, is the one its
+    /// [`Dialect::sum_integers`] raises when a sum leaves the i64 range.
+    /// Generic: PostgreSQL's cast to `bigint`.
+    fn is_sum_overflow(&self, error: &str) -> bool {
+        error.contains("bigint out of range")
+    }
+
     // Storage: the layout of SPEC §3.1, for DDL and data-changing statements.
 
     /// The column type a field is stored as. The generic form is the SQL

@@ -18,7 +18,8 @@ use super::tree::{SqlExpr, Subquery};
 use super::SqlParam;
 use crate::error::{Error, Result};
 use crate::plan::{
-    CmpOp, Direction, FieldTest, PlanExpr, Quantifier, Related, Test, TextOp, Value, ValueType,
+    CmpOp, Direction, FieldTest, Link, PlanExpr, Quantifier, Related, Test, TextOp, Value,
+    ValueType,
 };
 use crate::schema::{Entity, Schema};
 use crate::span::Span;
@@ -30,9 +31,12 @@ pub(crate) struct Generator<'a> {
     pub now: DateTime<Utc>,
     /// One per literal, in the order the literals appear in the SQL.
     pub params: Vec<SqlParam>,
+    /// The integer `sum` aggregates the SQL computes (as segql prints
+    /// them), so that a database's overflow error can name them.
+    pub integer_sums: Vec<String>,
     /// Whether the condition being written sits under an `OR` of its
     /// (sub)query's `WHERE`, where a planner cannot make `IN` a semi-join.
-    under_or: bool,
+    pub(super) under_or: bool,
 }
 
 /// The table a condition is evaluated on and its alias (`t0` for the query's
@@ -49,7 +53,7 @@ impl Scope<'_> {
 }
 
 /// A field condition after its literals have become parameters.
-enum Cond {
+pub(super) enum Cond {
     /// False for every row.
     Never,
     /// True for every row whose field has a value.
@@ -78,12 +82,13 @@ impl<'a> Generator<'a> {
             dialect,
             now,
             params: Vec::new(),
+            integer_sums: Vec::new(),
             under_or: false,
         }
     }
 
     /// Adds `param` and returns its placeholder.
-    fn bind(&mut self, param: SqlParam) -> String {
+    pub(super) fn bind(&mut self, param: SqlParam) -> String {
         self.params.push(param);
         self.dialect.placeholder(self.params.len())
     }
@@ -94,13 +99,14 @@ impl<'a> Generator<'a> {
 
     /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
     pub fn expr(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
-        let mark = self.params.len();
+        let marks = (self.params.len(), self.integer_sums.len());
         let sql = self.expr_unfolded(e, scope, negated)?;
         if let SqlExpr::Const(_) = sql {
             // The expression folded to a constant (`has at least 0 lead(..)`,
             // `x = 1 and false`): the parameters its parts bound appear
             // nowhere, and databases reject unused parameters.
-            self.params.truncate(mark);
+            self.params.truncate(marks.0);
+            self.integer_sums.truncate(marks.1);
         }
         Ok(sql)
     }
@@ -127,43 +133,47 @@ impl<'a> Generator<'a> {
             }
             PlanExpr::Related(related) => self.related(related, scope, negated)?,
             PlanExpr::Field(test) => self.field(test, scope, negated)?,
-            PlanExpr::Aggregate(_) => {
-                return Err(Error::Internal {
-                    message: "aggregates are not compiled to SQL yet".into(),
-                })
-            }
+            PlanExpr::Aggregate(test) => self.aggregate(test, scope, negated)?,
         })
     }
 
-    fn related(&mut self, r: &Related, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+    /// Where `link` leads from `from`: a scope one level down, and the
+    /// columns (on `from`'s table, then on the new scope's) that join them.
+    pub(super) fn hop(&self, link: &Link, from: &Scope) -> Result<(Scope<'a>, String, String)> {
         let rel = self
             .schema
-            .relationship(&r.link.relationship)
+            .relationship(&link.relationship)
             .ok_or_else(|| {
                 internal(format!(
                     "the plan uses relationship '{}', which the schema lacks",
-                    r.link.relationship
+                    link.relationship
                 ))
             })?;
-        let target = entity(self.schema, &r.link.to)?;
+        let target = entity(self.schema, &link.to)?;
         let inner = Scope {
             entity: target,
-            depth: scope.depth + 1,
+            depth: from.depth + 1,
         };
-        let (outer_alias, inner_alias) = (scope.alias(), inner.alias());
-        // The columns that link the two rows: on the outer and inner table.
-        let (outer_field, inner_field) = match r.link.direction {
-            Direction::ToChildren => (&scope.entity.key, &rel.child_field),
+        let (outer_field, inner_field) = match link.direction {
+            Direction::ToChildren => (&from.entity.key, &rel.child_field),
             Direction::ToParent => (&rel.child_field, &target.key),
         };
         let outer_col = format!(
-            "{outer_alias}.{}",
-            self.quote(&column(scope.entity, outer_field)?)
+            "{}.{}",
+            from.alias(),
+            self.quote(&column(from.entity, outer_field)?)
         );
         let inner_col = format!(
-            "{inner_alias}.{}",
+            "{}.{}",
+            inner.alias(),
             self.quote(&column(target, inner_field)?)
         );
+        Ok((inner, outer_col, inner_col))
+    }
+
+    fn related(&mut self, r: &Related, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let (inner, outer_col, inner_col) = self.hop(&r.link, scope)?;
+        let (target, inner_alias) = (inner.entity, inner.alias());
         // The filter is the subquery's own WHERE: no `OR` above it there.
         let outer = std::mem::replace(&mut self.under_or, false);
         let filter = self.expr(&r.filter, &inner, false);
@@ -181,6 +191,7 @@ impl<'a> Generator<'a> {
         let mut sub = Subquery {
             table: self.quote(&target.table),
             alias: inner_alias,
+            joins: Vec::new(),
             correlation: None,
             filter: Box::new(filter),
         };
@@ -253,19 +264,25 @@ impl<'a> Generator<'a> {
             let p = self.bind(self.dialect.bool_param(!b));
             return Ok(SqlExpr::Atom(format!("{col} = {p}")));
         }
-        self.refuse_nul(t)?;
+        let subject = format!("{}.{}", t.field.entity, t.field.field);
+        self.refuse_nul(&subject, &t.test)?;
         let cond = self.cond(ty, &t.test)?;
-        Ok(self.render_cond(cond, &col, ty, nullable, negated))
+        let ordered = if ty == ValueType::Text {
+            self.dialect.text_for_ordering(&col)
+        } else {
+            col.clone()
+        };
+        Ok(self.render_cond(cond, &col, &ordered, nullable, negated))
     }
 
     /// An error when the dialect cannot hold U+0000 in text and a text
-    /// literal of `t` has one, naming the field, the test and where in the
-    /// literal it is.
-    fn refuse_nul(&self, t: &FieldTest) -> Result<()> {
+    /// literal of `test` has one, naming what is tested (`subject`), the
+    /// test and where in the literal it is.
+    pub(super) fn refuse_nul(&self, subject: &str, test: &Test) -> Result<()> {
         let Some(why) = self.dialect.text_refuses_nul() else {
             return Ok(());
         };
-        let (what, literals): (&str, Vec<&str>) = match &t.test {
+        let (what, literals): (&str, Vec<&str>) = match test {
             Test::IsNotNull => return Ok(()),
             Test::Compare { op, value } => (op.symbol(), text_values([value])),
             Test::InList(values) => ("in", text_values(values)),
@@ -276,9 +293,7 @@ impl<'a> Generator<'a> {
             if let Some(at) = literal.chars().position(|c| c == '\0') {
                 return Err(Error::InvalidValue {
                     message: format!(
-                        "{why}: the literal of `{}.{} {what} ...` holds it at character {}",
-                        t.field.entity,
-                        t.field.field,
+                        "{why}: the literal of `{subject} {what} ...` holds it at character {}",
                         at + 1
                     ),
                     span: Span::default(),
@@ -289,7 +304,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The literals of `test` turned into parameters.
-    fn cond(&mut self, ty: ValueType, test: &Test) -> Result<Cond> {
+    pub(super) fn cond(&mut self, ty: ValueType, test: &Test) -> Result<Cond> {
         Ok(match test {
             Test::IsNotNull => Cond::NotNull,
             Test::Compare { op, value } => self.compare(ty, *op, value)?,
@@ -419,20 +434,24 @@ impl<'a> Generator<'a> {
         Ok(self.bind(param))
     }
 
-    fn render_cond(
+    /// `cond` on the value `col` (or its complement when `negated`), never
+    /// NULL when negated. `ordered` is `col` prepared for ordering
+    /// comparisons ([`Dialect::text_for_ordering`] for text); `nullable`
+    /// says whether `col` can be NULL.
+    pub(super) fn render_cond(
         &self,
         cond: Cond,
         col: &str,
-        ty: ValueType,
+        ordered: &str,
         nullable: bool,
         negated: bool,
     ) -> SqlExpr {
         let d = self.dialect;
         let ordered = |op: CmpOp| {
-            if ty == ValueType::Text && op != CmpOp::Eq {
-                d.text_for_ordering(col)
-            } else {
+            if op == CmpOp::Eq {
                 col.to_string()
+            } else {
+                ordered.to_string()
             }
         };
         // A negated atom must be true where the field is NULL.
@@ -600,6 +619,6 @@ pub(crate) fn column(entity: &Entity, name: &str) -> Result<String> {
     })
 }
 
-fn internal(message: String) -> Error {
+pub(super) fn internal(message: String) -> Error {
     Error::Internal { message }
 }

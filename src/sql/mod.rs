@@ -7,6 +7,8 @@
 //! as false under `AND`/`OR`/`WHERE`) and negated ones null-safely. A related
 //! record that must exist is found with an uncorrelated `IN (SELECT ...)`
 //! (evaluated once); one that must not exist with a correlated `NOT EXISTS`.
+//! An aggregate over related records is a grouped subquery, also evaluated
+//! once (see `aggregate.rs`).
 //! Literals are always bind parameters, one per literal; identifiers come
 //! only from the schema and are quoted by the dialect.
 
@@ -14,6 +16,7 @@
 // lists of valid names); errors are rare here, so size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod aggregate;
 mod dialect;
 mod generator;
 pub mod postgres;
@@ -51,6 +54,12 @@ pub struct SqlOptions {
 pub struct SqlQuery {
     pub sql: String,
     pub params: Vec<SqlParam>,
+    /// The integer `sum` aggregates the query computes, as segql prints
+    /// them: when the database reports that a sum left the i64 range
+    /// ([`Dialect::is_sum_overflow`]), the error names them
+    /// ([`crate::Error::SumOverflow`]). Not part of the query itself.
+    #[serde(skip)]
+    pub integer_sums: Vec<String>,
 }
 
 /// One bind parameter, already in the form the dialect stores (SQLite gets
@@ -152,5 +161,6 @@ fn generate(
     Ok(SqlQuery {
         sql,
         params: generator.params,
+        integer_sums: generator.integer_sums,
     })
 }

@@ -44,6 +44,15 @@ impl Dialect for Postgres {
         format!("right({haystack}, length({needle})) = {needle}")
     }
 
+    /// A cast of `double precision` to `numeric` keeps only 15 significant
+    /// digits (`0.30000000000000004` becomes `0.3`); the text form of a
+    /// double is the shortest that reads back as the same double (the
+    /// default `extra_float_digits = 1`), so the value survives the way
+    /// through it.
+    fn exact_decimal(&self, column: &str) -> String {
+        format!("CAST(CAST({column} AS text) AS numeric)")
+    }
+
     /// Text compares by code point in segql (SPEC §2.3); the "C" collation
     /// makes the column's own order agree, whatever the database's locale.
     fn text_column_suffix(&self) -> &'static str {

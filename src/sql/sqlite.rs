@@ -84,6 +84,35 @@ impl Dialect for Sqlite {
         format!("{lhs} IS NOT {rhs}")
     }
 
+    /// SQLite's `SUM` of integers is exact and raises "integer overflow"
+    /// beyond the i64 range itself; only its NULL for no values needs care.
+    fn sum_integers(&self, column: &str) -> String {
+        format!("COALESCE(SUM({column}), 0)")
+    }
+
+    /// `TOTAL` is `SUM` as a double, 0.0 for no values. SQLite has no
+    /// exact decimal type; since 3.43 its sums are compensated
+    /// (Kahan-Babuska-Neumaier), which gives the correctly rounded sum but
+    /// in rare cases.
+    fn sum_decimals(&self, column: &str) -> String {
+        format!("TOTAL({column})")
+    }
+
+    /// SQLite's `AVG` is always a double: the exact integer sum (below
+    /// 2^53) divided by the count, rounded once.
+    fn avg_integers(&self, column: &str) -> String {
+        format!("AVG({column})")
+    }
+
+    /// Compensated, like [`Dialect::sum_decimals`] here.
+    fn avg_decimals(&self, column: &str) -> String {
+        format!("AVG({column})")
+    }
+
+    fn is_sum_overflow(&self, error: &str) -> bool {
+        error.contains("integer overflow")
+    }
+
     fn column_type(&self, ty: &FieldType) -> &'static str {
         match ty {
             FieldType::Uuid | FieldType::Text | FieldType::Date | FieldType::DateTime => "TEXT",

@@ -33,19 +33,75 @@ pub(crate) enum SqlExpr {
         op: &'static str,
         rhs: String,
     },
+    /// Whether `outer` is (or is not) the key of one of the [`Groups`]:
+    /// `outer IN (SELECT key ... GROUP BY key HAVING ...)`, or `[NOT] EXISTS`
+    /// over those groups as a derived table (see [`Membership`]).
+    Grouped {
+        outer: String,
+        membership: Membership,
+        groups: Groups,
+    },
 }
 
-/// A subquery over one related table.
+/// A subquery over related tables: one, or a chain of them joined.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Subquery {
     /// Quoted table name.
     pub table: String,
     pub alias: String,
+    /// Further tables, each joined to one before it.
+    pub joins: Vec<Join>,
     /// The join condition with the outer row, e.g. `t1.contact_id = t0.id`;
     /// `None` for an uncorrelated subquery.
     pub correlation: Option<String>,
     pub filter: Box<SqlExpr>,
 }
+
+/// `JOIN table AS alias ON on` inside a [`Subquery`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Join {
+    /// Quoted table name.
+    pub table: String,
+    pub alias: String,
+    /// e.g. `t2.id = t1.account_id`.
+    pub on: String,
+}
+
+/// The keys of the groups of a subquery's rows that pass `having`:
+/// `SELECT key FROM ... GROUP BY key HAVING ...`, uncorrelated, so a
+/// database computes it once for the whole query.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Groups {
+    /// The column grouped by: one of `rows`, or [`GROUP_KEY`] of the
+    /// `distinct` table.
+    pub key: String,
+    pub rows: Subquery,
+    /// When set, `rows` are first made distinct in a derived table.
+    pub distinct: Option<Distinct>,
+    pub having: Box<SqlExpr>,
+}
+
+/// `(SELECT DISTINCT expr AS name, ... FROM ...) AS alias`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Distinct {
+    pub alias: String,
+    /// Expressions over the subquery's rows and the names they get.
+    pub columns: Vec<(String, &'static str)>,
+}
+
+/// How a [`SqlExpr::Grouped`] tests its outer value against the groups.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Membership {
+    /// `outer IN (SELECT key ...)`.
+    In,
+    /// `[NOT] EXISTS (SELECT 1 FROM (SELECT key AS grp ...) AS alias WHERE
+    /// alias.grp = outer)`: never NULL, and a planner can make it an
+    /// anti-join (or a semi-join where `IN` cannot be one).
+    Exists { negated: bool, alias: String },
+}
+
+/// The name of the group key column of a derived table.
+pub(crate) const GROUP_KEY: &str = "grp";
 
 impl SqlExpr {
     /// Conjunction with constants folded and nested conjunctions flattened.
@@ -131,7 +187,72 @@ impl Renderer<'_> {
                 out.push(' ');
                 out.push_str(rhs);
             }
+            SqlExpr::Grouped {
+                outer,
+                membership: Membership::In,
+                groups,
+            } => {
+                out.push_str(outer);
+                out.push_str(" IN (");
+                self.groups(groups, false, indent + 2, out);
+                newline(indent, out);
+                out.push(')');
+            }
+            SqlExpr::Grouped {
+                outer,
+                membership: Membership::Exists { negated, alias },
+                groups,
+            } => {
+                out.push_str(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+                let inner = indent + 2;
+                newline(inner, out);
+                out.push_str("SELECT 1");
+                newline(inner, out);
+                out.push_str("FROM (");
+                self.groups(groups, true, inner + 2, out);
+                newline(inner, out);
+                out.push_str(&format!(") AS {alias}"));
+                newline(inner, out);
+                out.push_str(&format!("WHERE {alias}.{GROUP_KEY} = {outer}"));
+                newline(indent, out);
+                out.push(')');
+            }
         }
+    }
+
+    /// `SELECT key FROM ... GROUP BY key HAVING ...`, the key named
+    /// [`GROUP_KEY`] when `named`.
+    fn groups(&self, g: &Groups, named: bool, indent: usize, out: &mut String) {
+        let already_named = g.key.ends_with(&format!(".{GROUP_KEY}"));
+        let what = if named && !already_named {
+            format!("{} AS {GROUP_KEY}", g.key)
+        } else {
+            g.key.clone()
+        };
+        match &g.distinct {
+            None => self.subquery(&what, &g.rows, indent, out),
+            Some(distinct) => {
+                newline(indent, out);
+                out.push_str("SELECT ");
+                out.push_str(&what);
+                newline(indent, out);
+                out.push_str("FROM (");
+                let columns: Vec<String> = distinct
+                    .columns
+                    .iter()
+                    .map(|(expr, name)| format!("{expr} AS {name}"))
+                    .collect();
+                let what = format!("DISTINCT {}", columns.join(", "));
+                self.subquery(&what, &g.rows, indent + 2, out);
+                newline(indent, out);
+                out.push_str(&format!(") AS {}", distinct.alias));
+            }
+        }
+        newline(indent, out);
+        out.push_str(&format!("GROUP BY {}", g.key));
+        newline(indent, out);
+        out.push_str("HAVING ");
+        self.operand(&g.having, indent + 2, out);
     }
 
     fn junction(&self, items: &[SqlExpr], keyword: &str, indent: usize, out: &mut String) {
@@ -165,6 +286,13 @@ impl Renderer<'_> {
         out.push_str(what);
         newline(indent, out);
         out.push_str(&format!("FROM {} AS {}", sub.table, sub.alias));
+        for join in &sub.joins {
+            newline(indent, out);
+            out.push_str(&format!(
+                "JOIN {} AS {} ON {}",
+                join.table, join.alias, join.on
+            ));
+        }
         let mut conditions: Vec<&SqlExpr> = match &*sub.filter {
             SqlExpr::Const(true) => Vec::new(),
             SqlExpr::And(items) => items.iter().collect(),
@@ -228,6 +356,7 @@ mod tests {
                 sub: Subquery {
                     table: "lead".into(),
                     alias: "t1".into(),
+                    joins: Vec::new(),
                     correlation: Some("t1.contact_id = t0.id".into()),
                     filter: Box::new(atom("t1.score > ?4")),
                 },

@@ -1,0 +1,294 @@
+//! Aggregate tests (SPEC §2.5) to SQL: `count(lead(status = "Open")) >= 2`
+//! becomes one grouped subquery over the chain's tables, joined, that a
+//! database computes once for the whole query:
+//!
+//! ```sql
+//! t0.id IN (
+//!   SELECT t1.contact_id FROM lead AS t1 WHERE t1.status = ?1
+//!   GROUP BY t1.contact_id HAVING COUNT(*) >= ?2
+//! )
+//! ```
+//!
+//! A grouped subquery only sees records that reach at least one row, so
+//! the value over no rows is decided here, statically
+//! ([`Aggregate::empty_value`]). When the test fails on it, a record passes
+//! if its group passes (`IN`, as above). When the test holds on it
+//! (`count(..) < 2`, `sum(..) <= 5`), a record passes unless its group
+//! fails: `NOT EXISTS` over the groups where the test is false. Negation
+//! swaps the two. The outer test of a group that must be absent is a
+//! `NOT EXISTS` over the grouped subquery as a derived table, which is never
+//! NULL and which PostgreSQL turns into an anti-join (its `NOT IN` cannot
+//! be one, and degrades to a rescan per row when the set outgrows
+//! `work_mem`).
+//!
+//! The grouping key is the first hop's column that meets the current
+//! record: a child's foreign key (no join back to the current table), or a
+//! parent's key (the current record's foreign key is then the outer value).
+//! Later hops are joins; every hop's filter sits in the `WHERE`.
+
+use super::generator::{column, internal, Cond, Generator, Scope};
+use super::tree::{Distinct, Groups, Join, Membership, SqlExpr, Subquery, GROUP_KEY};
+use crate::error::Result;
+use crate::plan::{Aggregate, AggregateFn, AggregateTest, CmpOp, Test, Value, ValueType};
+
+/// The chain's tables joined and filtered, as seen from the current record.
+struct Chain<'a> {
+    /// The current record's column that meets the first hop.
+    outer: String,
+    /// The first hop's column that meets the current record: the group key.
+    key: String,
+    rows: Subquery,
+    /// The last hop's scope: the records aggregated.
+    last: Scope<'a>,
+}
+
+impl<'a> Generator<'a> {
+    /// `t` (or its complement when `negated`) on records of `scope`.
+    pub(super) fn aggregate(
+        &mut self,
+        t: &AggregateTest,
+        scope: &Scope,
+        negated: bool,
+    ) -> Result<SqlExpr> {
+        let agg = &t.aggregate;
+        if let Test::Text { .. } = t.test {
+            return Err(internal(format!("{agg} with a text pattern test")));
+        }
+        let empty_holds = holds_on_empty(agg, &t.test)?;
+        let Some(mut chain) = self.chain(agg, scope)? else {
+            // A hop's filter is false: every record reaches nothing.
+            return Ok(SqlExpr::Const(empty_holds != negated));
+        };
+        let subject = agg.to_string();
+        self.refuse_nul(&subject, &t.test)?;
+        let cond = self.cond(agg.value_type(), &t.test)?;
+        let uncorrelated_in = !self.under_or || self.dialect.in_subquery_under_or();
+        match cond {
+            Cond::Never => return Ok(SqlExpr::Const(negated)),
+            Cond::NotNull if !agg.can_be_missing() => return Ok(SqlExpr::Const(!negated)),
+            Cond::NotNull => {
+                // `avg`, `min` or `max` has a value exactly when a record
+                // reached has the field: an existence test, no groups.
+                let col = self.value_column(agg, &chain.last)?;
+                chain.rows.filter = Box::new(SqlExpr::and(vec![
+                    *chain.rows.filter,
+                    SqlExpr::Atom(format!("{col} IS NOT NULL")),
+                ]));
+                return Ok(if !negated && uncorrelated_in {
+                    SqlExpr::In {
+                        outer: chain.outer,
+                        column: chain.key,
+                        sub: chain.rows,
+                        having: None,
+                    }
+                } else {
+                    chain.rows.correlation = Some(format!("{} = {}", chain.key, chain.outer));
+                    SqlExpr::Exists {
+                        negated,
+                        sub: chain.rows,
+                    }
+                });
+            }
+            _ => {}
+        }
+        let (key, value, distinct) = self.value(agg, &chain, scope.depth + 1)?;
+        if agg.function == AggregateFn::Sum && agg.value_type() == ValueType::Integer {
+            self.integer_sums.push(subject);
+        }
+        // Where the empty set passes, the groups that fail decide instead.
+        let having = self.render_cond(cond, &value, &value, agg.can_be_missing(), empty_holds);
+        let in_groups = empty_holds == negated;
+        let membership = if in_groups && uncorrelated_in {
+            Membership::In
+        } else {
+            Membership::Exists {
+                negated: !in_groups,
+                alias: format!("g{}", scope.depth + 1),
+            }
+        };
+        Ok(SqlExpr::Grouped {
+            outer: chain.outer,
+            membership,
+            groups: Groups {
+                key,
+                rows: chain.rows,
+                distinct,
+                having: Box::new(having),
+            },
+        })
+    }
+
+    /// The chain's tables joined, with every hop's filter; `None` when a
+    /// filter is false.
+    fn chain(&mut self, agg: &Aggregate, scope: &Scope) -> Result<Option<Chain<'a>>> {
+        // The filters are the subquery's own WHERE: no `OR` above them there.
+        let outer_or = std::mem::replace(&mut self.under_or, false);
+        let chain = self.joined(agg, scope);
+        self.under_or = outer_or;
+        chain
+    }
+
+    fn joined(&mut self, agg: &Aggregate, scope: &Scope) -> Result<Option<Chain<'a>>> {
+        let mut hops = agg.chain.iter();
+        let first = hops
+            .next()
+            .ok_or_else(|| internal(format!("{agg} has no relationship")))?;
+        let (mut at, outer, key) = self.hop(&first.link, scope)?;
+        let (table, alias) = (self.quote(&at.entity.table), at.alias());
+        let mut filters = vec![self.expr(&first.filter, &at, false)?];
+        let mut joins = Vec::new();
+        for hop in hops {
+            let (next, from_col, to_col) = self.hop(&hop.link, &at)?;
+            joins.push(Join {
+                table: self.quote(&next.entity.table),
+                alias: next.alias(),
+                on: format!("{to_col} = {from_col}"),
+            });
+            filters.push(self.expr(&hop.filter, &next, false)?);
+            at = next;
+        }
+        let filter = SqlExpr::and(filters);
+        if filter == SqlExpr::Const(false) {
+            return Ok(None);
+        }
+        Ok(Some(Chain {
+            outer,
+            key,
+            rows: Subquery {
+                table,
+                alias,
+                joins,
+                correlation: None,
+                filter: Box::new(filter),
+            },
+            last: at,
+        }))
+    }
+
+    /// The aggregated field's column on the last hop's table.
+    fn value_column(&self, agg: &Aggregate, last: &Scope) -> Result<String> {
+        let field = agg
+            .field
+            .as_ref()
+            .ok_or_else(|| internal(format!("{agg} names no field")))?;
+        let col = column(last.entity, &field.field)?;
+        Ok(format!("{}.{}", last.alias(), self.quote(&col)))
+    }
+
+    /// The group key as selected, the aggregate's value over a group, and
+    /// the derived table that first makes the records distinct where a
+    /// `sum` or `avg` would otherwise see one record once per path to it.
+    /// (`COUNT(DISTINCT ..)` does that itself; `min` and `max` need not.)
+    fn value(
+        &self,
+        agg: &Aggregate,
+        chain: &Chain,
+        depth: usize,
+    ) -> Result<(String, String, Option<Distinct>)> {
+        let last = &chain.last;
+        let record = format!(
+            "{}.{}",
+            last.alias(),
+            self.quote(&column(last.entity, &last.entity.key)?)
+        );
+        let function = agg.function;
+        if function == AggregateFn::Count {
+            let count = if agg.fans_in() {
+                format!("COUNT(DISTINCT {record})")
+            } else {
+                "COUNT(*)".to_string()
+            };
+            return Ok((chain.key.clone(), count, None));
+        }
+        let col = self.value_column(agg, last)?;
+        let ty = agg.field.as_ref().map_or(ValueType::Integer, |f| f.ty);
+        let distinct_rows =
+            agg.fans_in() && matches!(function, AggregateFn::Sum | AggregateFn::Avg);
+        let (key, col, distinct) = if distinct_rows {
+            let alias = format!("d{depth}");
+            let columns = vec![
+                (chain.key.clone(), GROUP_KEY),
+                (record, "rec"),
+                (col, "val"),
+            ];
+            (
+                format!("{alias}.{GROUP_KEY}"),
+                format!("{alias}.val"),
+                Some(Distinct { alias, columns }),
+            )
+        } else {
+            (chain.key.clone(), col, None)
+        };
+        let d = self.dialect;
+        let value = match (function, ty) {
+            (AggregateFn::Sum, ValueType::Integer) => d.sum_integers(&col),
+            (AggregateFn::Sum, ValueType::Decimal) => d.sum_decimals(&col),
+            (AggregateFn::Avg, ValueType::Integer) => d.avg_integers(&col),
+            (AggregateFn::Avg, ValueType::Decimal) => d.avg_decimals(&col),
+            // Text in code-point order, whatever the column's collation.
+            (AggregateFn::Min | AggregateFn::Max, ValueType::Text) => {
+                format!("{}({})", sql_name(function), d.text_for_ordering(&col))
+            }
+            // Choices by code, dates and date-times as stored (both in
+            // time order).
+            (
+                AggregateFn::Min | AggregateFn::Max,
+                ValueType::Integer
+                | ValueType::Decimal
+                | ValueType::Choice
+                | ValueType::Date
+                | ValueType::DateTime,
+            ) => format!("{}({col})", sql_name(function)),
+            (_, ty) => return Err(internal(format!("{agg} over a {ty:?} field"))),
+        };
+        Ok((key, value, distinct))
+    }
+}
+
+/// `MIN`, `MAX`, ...
+fn sql_name(function: AggregateFn) -> String {
+    function.keyword().to_ascii_uppercase()
+}
+
+/// Whether `test` holds for the aggregate's value over no records.
+fn holds_on_empty(agg: &Aggregate, test: &Test) -> Result<bool> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    if agg.empty_value().is_none() {
+        // Missing: every (positive) test is false.
+        return Ok(false);
+    }
+    // 0, of `count` or `sum`, compared with number literals.
+    let zero_vs = |value: &Value| -> Result<Option<std::cmp::Ordering>> {
+        let x = match value {
+            Value::Integer(i) => *i as f64,
+            Value::Decimal(x) => *x,
+            other => return Err(internal(format!("{agg} compared with {other:?}"))),
+        };
+        Ok(0.0_f64.partial_cmp(&x))
+    };
+    Ok(match test {
+        Test::IsNotNull => true,
+        Test::Compare { op, value } => matches!(
+            (op, zero_vs(value)?),
+            (CmpOp::Eq, Some(Equal))
+                | (CmpOp::Lt | CmpOp::Le, Some(Less))
+                | (CmpOp::Gt | CmpOp::Ge, Some(Greater))
+                | (CmpOp::Le | CmpOp::Ge, Some(Equal))
+        ),
+        Test::Between { low, high } => {
+            matches!(zero_vs(low)?, Some(Greater | Equal))
+                && matches!(zero_vs(high)?, Some(Less | Equal))
+        }
+        Test::InList(values) => {
+            let mut any = false;
+            for value in values {
+                any |= zero_vs(value)? == Some(Equal);
+            }
+            any
+        }
+        Test::Text { .. } => return Err(internal(format!("{agg} with a text pattern test"))),
+    })
+}
+
+#[cfg(test)]
+mod tests;
