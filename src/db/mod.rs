@@ -258,6 +258,28 @@ fn checked_query<B: Backend + ?Sized>(
     sql::to_sql(plan, schema, db.dialect(), &options)
 }
 
+/// The error of running `query` on a database of `dialect`:
+/// [`Error::SumOverflow`], naming the query's integer sums, when the
+/// database reports that one left the i64 range
+/// ([`Dialect::is_sum_overflow`]); otherwise `error` itself.
+pub(crate) fn query_error(dialect: &dyn Dialect, query: &SqlQuery, error: Error) -> Error {
+    let Error::Database { message } = &error else {
+        return error;
+    };
+    if query.integer_sums.is_empty() || !dialect.is_sum_overflow(message) {
+        return error;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for name in &query.integer_sums {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    Error::SumOverflow {
+        aggregate: names.join(" or "),
+    }
+}
+
 /// The first column of a catalog query's rows: names, or `None` when there
 /// are none (no such table).
 fn names(rows: Vec<Vec<Option<String>>>) -> Option<Vec<String>> {

@@ -68,7 +68,7 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
         let rows = self
             .client()
             .query(query.sql.as_str(), &params(query))
-            .map_err(error)?;
+            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
         rows.iter()
             .map(|row| row.try_get::<_, Uuid>(0).map_err(error))
             .collect()
@@ -78,7 +78,7 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
         let row = self
             .client()
             .query_one(query.sql.as_str(), &params(query))
-            .map_err(error)?;
+            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
         super::count(row.try_get(0).map_err(error)?)
     }
 
@@ -299,7 +299,7 @@ impl Transaction for PgTx<'_, '_> {
                 ),
                 &params(query),
             )
-            .map_err(error)?;
+            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
         // Temporary tables are never analyzed automatically.
         self.0
             .batch_execute(&format!("ANALYZE pg_temp.{table}"))

@@ -74,22 +74,7 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
     }
 
     fn query_ids(&mut self, query: &SqlQuery) -> Result<Vec<Uuid>> {
-        let mut stmt = self.connection().prepare(&query.sql).map_err(error)?;
-        let params = params(query);
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |row| {
-                row.get::<_, String>(0)
-            })
-            .map_err(error)?;
-        let mut ids = Vec::new();
-        for row in rows {
-            let text = row.map_err(error)?;
-            let id = Uuid::parse_str(&text).map_err(|_| Error::Database {
-                message: format!("the key value '{text}' is not a uuid"),
-            })?;
-            ids.push(id);
-        }
-        Ok(ids)
+        query_ids(self.connection(), query).map_err(|e| super::query_error(&sql::Sqlite, query, e))
     }
 
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
@@ -101,7 +86,7 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
                 rusqlite::params_from_iter(params.iter()),
                 |row| row.get(0),
             )
-            .map_err(error)?;
+            .map_err(|e| super::query_error(&sql::Sqlite, query, error(e)))?;
         super::count(count)
     }
 
@@ -168,6 +153,25 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
     fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
         Store::from_sqlite(self.connection(), schema, plan)
     }
+}
+
+fn query_ids(conn: &Connection, query: &SqlQuery) -> Result<Vec<Uuid>> {
+    let mut stmt = conn.prepare(&query.sql).map_err(error)?;
+    let params = params(query);
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(error)?;
+    let mut ids = Vec::new();
+    for row in rows {
+        let text = row.map_err(error)?;
+        let id = Uuid::parse_str(&text).map_err(|_| Error::Database {
+            message: format!("the key value '{text}' is not a uuid"),
+        })?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 /// Checks that the database has every table and column `plan` uses. SQLite
@@ -325,7 +329,7 @@ impl Transaction for SqliteTx<'_> {
                 ),
                 rusqlite::params_from_iter(params(query)),
             )
-            .map_err(write_error)?;
+            .map_err(|e| super::query_error(&sql::Sqlite, query, write_error(e)))?;
         Ok(n as u64)
     }
 
