@@ -185,7 +185,7 @@ pub fn store(name: &str) -> Store {
 
 /// Data set `name` copied from SQLite into a fresh PostgreSQL database, its
 /// text columns in a linguistic collation (see the module docs).
-fn postgres_db(name: &str) -> Option<(TestPg, postgres::Client)> {
+pub fn postgres_db(name: &str) -> Option<(TestPg, postgres::Client)> {
     let pg = TestPg::start()?;
     let mut client = pg.client();
     let schema = crm_schema();

@@ -1,6 +1,7 @@
 //! Plan to SQL: snapshots per dialect, semantics on SQLite and PostgreSQL,
 //! agreement with the memory engine.
 
+mod aggregates;
 mod agrees_with_eval;
 mod fixtures;
 mod injection;
