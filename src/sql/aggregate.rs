@@ -11,7 +11,7 @@
 //!
 //! A grouped subquery only sees records that reach at least one row, so
 //! the value over no rows is decided here, statically
-//! ([`Aggregate::empty_value`]). When the test fails on it, a record passes
+//! ([`AggregateTest::holds_on_empty`]). When the test fails on it, a record passes
 //! if its group passes (`IN`, as above). When the test holds on it
 //! (`count(..) < 2`, `sum(..) <= 5`), a record passes unless its group
 //! fails: `NOT EXISTS` over the groups where the test is false. Negation
@@ -29,7 +29,7 @@
 use super::generator::{column, internal, Cond, Generator, Scope};
 use super::tree::{Distinct, Groups, Join, Membership, SqlExpr, Subquery, GROUP_KEY};
 use crate::error::Result;
-use crate::plan::{Aggregate, AggregateFn, AggregateTest, CmpOp, Test, Value, ValueType};
+use crate::plan::{Aggregate, AggregateFn, AggregateTest, Test, ValueType};
 
 /// The chain's tables joined and filtered, as seen from the current record.
 struct Chain<'a> {
@@ -51,10 +51,10 @@ impl<'a> Generator<'a> {
         negated: bool,
     ) -> Result<SqlExpr> {
         let agg = &t.aggregate;
-        if let Test::Text { .. } = t.test {
-            return Err(internal(format!("{agg} with a text pattern test")));
+        if let Test::InList(_) | Test::Text { .. } = t.test {
+            return Err(internal(format!("{agg} with a test of a field only")));
         }
-        let empty_holds = holds_on_empty(agg, &t.test)?;
+        let empty_holds = t.holds_on_empty();
         let Some(mut chain) = self.chain(agg, scope)? else {
             // A hop's filter is false: every record reaches nothing.
             return Ok(SqlExpr::Const(empty_holds != negated));
@@ -248,46 +248,6 @@ impl<'a> Generator<'a> {
 /// `MIN`, `MAX`, ...
 fn sql_name(function: AggregateFn) -> String {
     function.keyword().to_ascii_uppercase()
-}
-
-/// Whether `test` holds for the aggregate's value over no records.
-fn holds_on_empty(agg: &Aggregate, test: &Test) -> Result<bool> {
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    if agg.empty_value().is_none() {
-        // Missing: every (positive) test is false.
-        return Ok(false);
-    }
-    // 0, of `count` or `sum`, compared with number literals.
-    let zero_vs = |value: &Value| -> Result<Option<std::cmp::Ordering>> {
-        let x = match value {
-            Value::Integer(i) => *i as f64,
-            Value::Decimal(x) => *x,
-            other => return Err(internal(format!("{agg} compared with {other:?}"))),
-        };
-        Ok(0.0_f64.partial_cmp(&x))
-    };
-    Ok(match test {
-        Test::IsNotNull => true,
-        Test::Compare { op, value } => matches!(
-            (op, zero_vs(value)?),
-            (CmpOp::Eq, Some(Equal))
-                | (CmpOp::Lt | CmpOp::Le, Some(Less))
-                | (CmpOp::Gt | CmpOp::Ge, Some(Greater))
-                | (CmpOp::Le | CmpOp::Ge, Some(Equal))
-        ),
-        Test::Between { low, high } => {
-            matches!(zero_vs(low)?, Some(Greater | Equal))
-                && matches!(zero_vs(high)?, Some(Less | Equal))
-        }
-        Test::InList(values) => {
-            let mut any = false;
-            for value in values {
-                any |= zero_vs(value)? == Some(Equal);
-            }
-            any
-        }
-        Test::Text { .. } => return Err(internal(format!("{agg} with a text pattern test"))),
-    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use chrono::{TimeZone, Utc};
 
-use super::holds_on_empty;
 use crate::check::value_type;
 use crate::plan::*;
 use crate::schema::crm_schema;
@@ -463,23 +462,4 @@ fn relative_times_are_parameters_at_the_reference_time() {
         q.sql
     );
     assert_eq!(q.params, [SqlParam::Text("2025-10-17T12:00:00Z".into())]);
-}
-
-#[test]
-fn the_value_over_no_records_decides_statically() {
-    let count = agg(AggregateFn::Count, "contact", &leads(), None);
-    let avg = agg(AggregateFn::Avg, "contact", &leads(), Some("score"));
-    let c = |op, v| Test::Compare { op, value: v };
-    assert!(holds_on_empty(&count, &c(CmpOp::Lt, Value::Integer(1))).unwrap());
-    assert!(holds_on_empty(&count, &c(CmpOp::Le, Value::Decimal(0.0))).unwrap());
-    assert!(holds_on_empty(&count, &c(CmpOp::Eq, Value::Integer(0))).unwrap());
-    assert!(!holds_on_empty(&count, &c(CmpOp::Gt, Value::Integer(0))).unwrap());
-    assert!(holds_on_empty(&count, &c(CmpOp::Gt, Value::Decimal(-0.5))).unwrap());
-    assert!(holds_on_empty(&count, &Test::IsNotNull).unwrap());
-    let between = |low, high| Test::Between { low, high };
-    assert!(holds_on_empty(&count, &between(Value::Integer(-1), Value::Integer(0))).unwrap());
-    assert!(!holds_on_empty(&count, &between(Value::Integer(1), Value::Integer(3))).unwrap());
-    // A missing value passes no test.
-    assert!(!holds_on_empty(&avg, &c(CmpOp::Lt, Value::Integer(1))).unwrap());
-    assert!(!holds_on_empty(&avg, &Test::IsNotNull).unwrap());
 }
