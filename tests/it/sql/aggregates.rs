@@ -247,3 +247,46 @@ fn an_integer_sum_beyond_i64_is_an_overflow_error_on_postgres() {
     assert_overflow(score);
     assert_eq!(value.unwrap(), ids(&[1, 4]));
 }
+
+// ------------------------------------------------------------ depth ---
+
+#[test]
+fn aggregates_nested_as_deep_as_the_checker_allows_compile() {
+    use segql::error::limits::MAX_PLAN_DEPTH;
+    use segql::plan::depth;
+    // Alternately from a contact to its leads and from a lead to its
+    // contact, each aggregate in the filter of the one outside it.
+    let template = |query: &str| match plan(query).filter {
+        PlanExpr::Aggregate(test) => test,
+        other => panic!("not an aggregate: {other}"),
+    };
+    let from_contact = template("contact where count(lead) >= 1");
+    let from_lead = template("lead where count(contact) >= 1");
+    let levels = MAX_PLAN_DEPTH - 1;
+    let mut filter = PlanExpr::Const(true);
+    for i in 0..levels {
+        let mut test = if i % 2 == 0 {
+            from_contact.clone()
+        } else {
+            from_lead.clone()
+        };
+        test.aggregate.chain[0].filter = filter;
+        filter = PlanExpr::Aggregate(test);
+    }
+    assert_eq!(depth(&filter), levels + 1);
+    let plan = Plan {
+        entity: if levels % 2 == 1 { "contact" } else { "lead" }.into(),
+        filter,
+    };
+    // A thread with the default stack of test threads (2 MiB).
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            compile(&plan, &sql::Postgres, false)
+                .sql
+                .matches("SELECT")
+                .count()
+        });
+    // Each level is one grouped `SELECT`.
+    assert_eq!(handle.unwrap().join().unwrap(), levels + 1);
+}
