@@ -91,7 +91,7 @@ impl<'a> Generator<'a> {
             }
             _ => {}
         }
-        let (key, value, distinct) = self.value(agg, &chain, scope.depth + 1)?;
+        let (key, value, distinct) = self.value(agg, &chain, scope.next)?;
         if agg.function == AggregateFn::Sum && agg.value_type() == ValueType::Integer {
             self.integer_sums.push(subject);
         }
@@ -103,7 +103,7 @@ impl<'a> Generator<'a> {
         } else {
             Membership::Exists {
                 negated: !in_groups,
-                alias: format!("g{}", scope.depth + 1),
+                alias: format!("g{}", scope.next),
             }
         };
         Ok(SqlExpr::Grouped {
@@ -133,12 +133,17 @@ impl<'a> Generator<'a> {
         let first = hops
             .next()
             .ok_or_else(|| internal(format!("{agg} has no relationship")))?;
-        let (mut at, outer, key) = self.hop(&first.link, scope)?;
+        // The chain's tables are t(n), t(n+1), ...; subqueries in their
+        // filters go past them all.
+        let after_chain = scope.next + agg.chain.len();
+        let (mut at, outer, key) = self.hop(&first.link, scope, scope.next)?;
+        at.next = after_chain;
         let (table, alias) = (self.quote(&at.entity.table), at.alias());
         let mut filters = vec![self.expr(&first.filter, &at, false)?];
         let mut joins = Vec::new();
         for hop in hops {
-            let (next, from_col, to_col) = self.hop(&hop.link, &at)?;
+            let (mut next, from_col, to_col) = self.hop(&hop.link, &at, at.depth + 1)?;
+            next.next = after_chain;
             joins.push(Join {
                 table: self.quote(&next.entity.table),
                 alias: next.alias(),

@@ -44,6 +44,10 @@ pub(crate) struct Generator<'a> {
 pub(crate) struct Scope<'a> {
     pub entity: &'a Entity,
     pub depth: usize,
+    /// The depth of the subqueries of conditions on this table: `depth + 1`,
+    /// or past the tables joined beside it (an aggregate's chain), so that
+    /// no alias inside them hides one of those.
+    pub next: usize,
 }
 
 impl Scope<'_> {
@@ -137,9 +141,14 @@ impl<'a> Generator<'a> {
         })
     }
 
-    /// Where `link` leads from `from`: a scope one level down, and the
-    /// columns (on `from`'s table, then on the new scope's) that join them.
-    pub(super) fn hop(&self, link: &Link, from: &Scope) -> Result<(Scope<'a>, String, String)> {
+    /// Where `link` leads from `from`: a scope at `depth`, and the columns
+    /// (on `from`'s table, then on the new scope's) that join them.
+    pub(super) fn hop(
+        &self,
+        link: &Link,
+        from: &Scope,
+        depth: usize,
+    ) -> Result<(Scope<'a>, String, String)> {
         let rel = self
             .schema
             .relationship(&link.relationship)
@@ -152,7 +161,8 @@ impl<'a> Generator<'a> {
         let target = entity(self.schema, &link.to)?;
         let inner = Scope {
             entity: target,
-            depth: from.depth + 1,
+            depth,
+            next: depth + 1,
         };
         let (outer_field, inner_field) = match link.direction {
             Direction::ToChildren => (&from.entity.key, &rel.child_field),
@@ -172,7 +182,7 @@ impl<'a> Generator<'a> {
     }
 
     fn related(&mut self, r: &Related, scope: &Scope, negated: bool) -> Result<SqlExpr> {
-        let (inner, outer_col, inner_col) = self.hop(&r.link, scope)?;
+        let (inner, outer_col, inner_col) = self.hop(&r.link, scope, scope.next)?;
         let (target, inner_alias) = (inner.entity, inner.alias());
         // The filter is the subquery's own WHERE: no `OR` above it there.
         let outer = std::mem::replace(&mut self.under_or, false);

@@ -136,6 +136,7 @@ fn generate(
     let scope = Scope {
         entity: root,
         depth: 0,
+        next: 1,
     };
     let filter = generator.expr(&plan.filter, &scope, false)?;
     let key = format!(

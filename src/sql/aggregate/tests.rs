@@ -463,3 +463,42 @@ fn relative_times_are_parameters_at_the_reference_time() {
     );
     assert_eq!(q.params, [SqlParam::Text("2025-10-17T12:00:00Z".into())]);
 }
+
+#[test]
+fn subqueries_in_hop_filters_take_aliases_past_the_chain() {
+    let account = PlanExpr::Related(Related {
+        link: Link {
+            relationship: "lead_parent_account".into(),
+            direction: Direction::ToParent,
+            from: "lead".into(),
+            to: "account".into(),
+        },
+        quantifier: Quantifier::Any,
+        filter: Box::new(PlanExpr::Const(true)),
+    });
+    let hops = [
+        ("lead_parent_contact", account),
+        ("lead_parent_contact", PlanExpr::Const(true)),
+        ("interaction_contact", PlanExpr::Const(true)),
+    ];
+    let e = cmp(
+        agg(AggregateFn::Count, "contact", &hops, None),
+        CmpOp::Ge,
+        Value::Integer(2),
+    );
+    assert_eq!(
+        condition("contact", e, &Sqlite),
+        "WHERE t0.id IN (
+    SELECT t1.contact_id
+    FROM lead AS t1
+    JOIN contact AS t2 ON t2.id = t1.contact_id
+    JOIN interaction AS t3 ON t3.contact_id = t2.id
+    WHERE t1.account_id IN (
+        SELECT t4.id
+        FROM account AS t4
+      )
+    GROUP BY t1.contact_id
+    HAVING COUNT(DISTINCT t3.id) >= ?1
+  )"
+    );
+}
