@@ -10,21 +10,24 @@
 //! ```
 //!
 //! A grouped subquery only sees records that reach at least one row, so
-//! the value over no rows is decided here, statically
-//! ([`AggregateTest::holds_on_empty`]). When the test fails on it, a record passes
-//! if its group passes (`IN`, as above). When the test holds on it
-//! (`count(..) < 2`, `sum(..) <= 5`), a record passes unless its group
-//! fails: `NOT EXISTS` over the groups where the test is false. Negation
-//! swaps the two. The outer test of a group that must be absent is a
-//! `NOT EXISTS` over the grouped subquery as a derived table, which is never
-//! NULL and which PostgreSQL turns into an anti-join (its `NOT IN` cannot
-//! be one, and degrades to a rescan per row when the set outgrows
-//! `work_mem`).
+//! the test on the value over no rows is decided here, statically
+//! ([`AggregateTest::holds_on_empty`]). Where it fails, a record passes if
+//! its group passes (`IN`, as above). Where it holds (`count(..) < 2`,
+//! `sum(..) <= 5`), a record passes unless its group fails: `NOT EXISTS`
+//! over the groups where the test is false, as a derived table. Negation
+//! swaps the two. `NOT EXISTS` rather than `NOT IN`: it is never NULL, and
+//! PostgreSQL makes it an anti-join, while its `NOT IN` rescans the set per
+//! row once the set outgrows `work_mem`. Under an `OR`, where `IN` cannot
+//! be a semi-join, dialects that say so (`Dialect::in_subquery_under_or`)
+//! get `EXISTS` over the same derived table.
 //!
 //! The grouping key is the first hop's column that meets the current
 //! record: a child's foreign key (no join back to the current table), or a
 //! parent's key (the current record's foreign key is then the outer value).
-//! Later hops are joins; every hop's filter sits in the `WHERE`.
+//! Later hops are joins; every hop's filter sits in the `WHERE`. Where the
+//! chain fans in, `COUNT(DISTINCT ..)` counts records once and `sum`/`avg`
+//! run over a `SELECT DISTINCT` derived table. `avg`/`min`/`max` `is not
+//! null` is an existence test, with no groups.
 
 use super::generator::{column, internal, Cond, Generator, Scope};
 use super::tree::{Distinct, Groups, Join, Membership, SqlExpr, Subquery, GROUP_KEY};
