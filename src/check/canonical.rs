@@ -5,8 +5,9 @@
 use crate::error::limits::MAX_PLAN_DEPTH;
 use crate::error::{Error, Result};
 use crate::schema::{Entity, FieldType, Schema};
-use crate::syntax::ast::{self, Expr, ExprKind, Literal, LiteralKind, Predicate};
+use crate::syntax::ast::{self, AggregateCheck, Expr, ExprKind, Literal, LiteralKind, Predicate};
 
+use super::aggregate;
 use super::resolve;
 use super::types::Target;
 use crate::plan::Value;
@@ -51,6 +52,31 @@ fn expr(schema: &Schema, root: &mut Expr, entity: &Entity, depth: usize) -> Resu
                 }
             }
             ExprKind::Predicate(p) => predicate(schema, p, entity)?,
+            ExprKind::Aggregate(test) => {
+                let resolved = aggregate::resolve(schema, entity, &test.aggregate)?;
+                let chain = test.aggregate.chain.iter_mut().zip(&resolved.hops);
+                for (i, (hop, resolved_hop)) in chain.enumerate() {
+                    hop.relation.name = resolved_hop.reach_name().to_string();
+                    if let Some(via) = &mut hop.via {
+                        via.name = resolved_hop.rel.name.clone();
+                    }
+                    if let Some(filter) = &mut hop.filter {
+                        stack.push((filter, resolved_hop.to, depth + 1 + i));
+                    }
+                }
+                if let (Some(ident), Some(field)) = (&mut test.aggregate.field, resolved.field) {
+                    ident.name = field.name.clone();
+                    if let FieldType::Choice(_) = field.ty {
+                        let target = Target {
+                            entity: resolved.end,
+                            field,
+                        };
+                        for literal in aggregate_literals(&mut test.test) {
+                            label(&target, literal)?;
+                        }
+                    }
+                }
+            }
         }
     }
     Ok(())
@@ -71,14 +97,29 @@ fn predicate(schema: &Schema, p: &mut Predicate, entity: &Entity) -> Result<()> 
             field: resolved.field,
         };
         for literal in literals {
-            if let LiteralKind::String(_) = literal.kind {
-                if let Value::Choice { label, .. } = target.value(literal)? {
-                    literal.kind = LiteralKind::String(label);
-                }
-            }
+            label(&target, literal)?;
         }
     }
     Ok(())
+}
+
+/// A choice label in the schema's spelling.
+fn label(target: &Target, literal: &mut Literal) -> Result<()> {
+    if let LiteralKind::String(_) = literal.kind {
+        if let Value::Choice { label, .. } = target.value(literal)? {
+            literal.kind = LiteralKind::String(label);
+        }
+    }
+    Ok(())
+}
+
+/// The literals an aggregate's value is compared with.
+fn aggregate_literals(check: &mut AggregateCheck) -> Vec<&mut Literal> {
+    match check {
+        AggregateCheck::Compare { value, .. } => vec![value],
+        AggregateCheck::IsNull { .. } => vec![],
+        AggregateCheck::Between { low, high, .. } => vec![low, high],
+    }
 }
 
 /// The path of a predicate and the literals compared with its field.

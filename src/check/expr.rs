@@ -15,11 +15,13 @@ use crate::schema::{Entity, FieldType, Schema};
 use crate::span::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Literal, Predicate};
 
+use super::aggregate;
 use super::library::Segments;
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
 use crate::plan::{
-    CmpOp, FieldRef, FieldTest, Link, PlanExpr, Quantifier, Related, Test, TextOp, Value,
+    self, Aggregate, AggregateFn, AggregateTest, CmpOp, FieldRef, FieldTest, Link, PlanExpr,
+    Quantifier, Related, Test, TextOp, Value,
 };
 
 /// Checks expressions against one schema, inlining already-checked segments.
@@ -77,6 +79,37 @@ impl<'a> Checker<'a> {
                     done.push(match task {
                         Task::And(_) => PlanExpr::And(items),
                         _ => PlanExpr::Or(items),
+                    });
+                }
+                Task::Constant(value) => done.push(PlanExpr::Const(value)),
+                Task::Aggregate {
+                    function,
+                    links,
+                    field,
+                    test,
+                    negated,
+                } => {
+                    let Some(start) = done.len().checked_sub(links.len()) else {
+                        return Err(missing_operand());
+                    };
+                    let filters = done.split_off(start);
+                    let chain = links
+                        .into_iter()
+                        .zip(filters)
+                        .map(|(link, filter)| plan::Hop { link, filter })
+                        .collect();
+                    let positive = PlanExpr::Aggregate(AggregateTest {
+                        aggregate: Aggregate {
+                            function,
+                            chain,
+                            field,
+                        },
+                        test,
+                    });
+                    done.push(if negated {
+                        PlanExpr::Not(Box::new(positive))
+                    } else {
+                        positive
                     });
                 }
                 Task::Related(link, quantifier) => {
@@ -157,6 +190,50 @@ impl<'a> Checker<'a> {
             }
             ExprKind::InSegment(name) => done.push(self.segment(name, entity, depth)?),
             ExprKind::Predicate(p) => done.push(self.predicate(p, entity, depth, expr.span)?),
+            ExprKind::Aggregate(test) => self.aggregate(test, entity, depth, expr.span, tasks)?,
+        }
+        Ok(())
+    }
+
+    /// An aggregate test: its shell waits on the task stack while the hop
+    /// filters are checked, each on its hop's entity, one level deeper per
+    /// hop (as the nested `has` it reads like).
+    fn aggregate<'e>(
+        &mut self,
+        test: &'e ast::AggregateTest,
+        entity: &'a Entity,
+        depth: usize,
+        span: Span,
+        tasks: &mut Vec<Task<'e, 'a>>,
+    ) -> Result<()> {
+        let written = &test.aggregate;
+        let resolved = aggregate::resolve(self.schema, entity, written)?;
+        if let (Some(field), Some(ident)) = (resolved.field, &written.field) {
+            aggregate::check_field(written.function, resolved.end, field, ident.span)?;
+        }
+        let context = format!("{}(...)", written.function.keyword());
+        let (test_, negated) =
+            aggregate::lower_test(&test.test, written.function, &resolved, &context)?;
+        let hops = resolved.hops.len();
+        if depth + hops + usize::from(negated) > MAX_PLAN_DEPTH {
+            return Err(Error::TooDeep {
+                limit: MAX_PLAN_DEPTH,
+                span: written.span,
+            });
+        }
+        self.add_nodes(1 + hops + usize::from(negated), span)?;
+        tasks.push(Task::Aggregate {
+            function: written.function,
+            links: resolved.hops.iter().map(Hop::link).collect(),
+            field: resolved.field_ref(),
+            test: test_,
+            negated,
+        });
+        for (i, (hop, resolved_hop)) in written.chain.iter().zip(&resolved.hops).enumerate().rev() {
+            match &hop.filter {
+                Some(filter) => tasks.push(Task::Visit(filter, resolved_hop.to, depth + 1 + i)),
+                None => tasks.push(Task::Constant(true)),
+            }
         }
         Ok(())
     }
@@ -237,6 +314,16 @@ enum Task<'e, 'a> {
     Or(usize),
     /// Wrap the last result as the filter of this hop.
     Related(Link, Quantifier),
+    /// A constant result: the filter of a hop written without one.
+    Constant(bool),
+    /// The last `links.len()` results are the hop filters of this aggregate.
+    Aggregate {
+        function: AggregateFn,
+        links: Vec<Link>,
+        field: Option<FieldRef>,
+        test: Test,
+        negated: bool,
+    },
 }
 
 fn pop(done: &mut Vec<PlanExpr>) -> Result<PlanExpr> {

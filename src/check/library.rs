@@ -195,6 +195,13 @@ fn references(expr: Option<&Expr>) -> Vec<&Ident> {
             ExprKind::Not(inner) => stack.push(inner),
             ExprKind::And(items) | ExprKind::Or(items) => stack.extend(items.iter().rev()),
             ExprKind::Has(has) => stack.extend(has.filter.as_deref()),
+            ExprKind::Aggregate(test) => stack.extend(
+                test.aggregate
+                    .chain
+                    .iter()
+                    .rev()
+                    .filter_map(|hop| hop.filter.as_deref()),
+            ),
             ExprKind::Bool(_) | ExprKind::Predicate(_) => {}
         }
     }

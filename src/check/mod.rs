@@ -5,6 +5,7 @@
 //! |---------------|----------------------------------------------------------|
 //! | `resolve.rs`  | entities, fields, `has R [via NAME]`, dotted paths       |
 //! | `expr.rs`     | expressions and predicates to [`PlanExpr`]               |
+//! | `aggregate.rs`| aggregates: chains, field types, the test on the value   |
 //! | `types.rs`    | literals to typed [`Value`](crate::plan::Value)s         |
 //! | `library.rs`  | `in NAME`: dependency order, cycles, inlining            |
 //! | `guards.rs`   | audience guards                                          |
@@ -38,6 +39,7 @@
 //!   [`MAX_PLAN_DEPTH`] levels or [`MAX_PLAN_NODES`] nodes, which inlined
 //!   segments and dotted paths can reach from shallow text.
 
+mod aggregate;
 mod canonical;
 mod expr;
 mod guards;

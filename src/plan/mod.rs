@@ -131,6 +131,43 @@ pub struct AggregateTest {
     pub test: Test,
 }
 
+impl AggregateTest {
+    /// Whether the test holds for a record that reaches no records (or only
+    /// records with the field missing): known without data, since `count`
+    /// and `sum` of nothing are 0 and the others are missing. Back ends use
+    /// it to decide whether records absent from a grouped result pass, the
+    /// optimizer to know that a test implies the chain reaches something.
+    pub fn holds_on_empty(&self) -> bool {
+        if self.aggregate.empty_value().is_none() {
+            // A positive test on a missing value is false (SPEC 2.3).
+            return false;
+        }
+        // The value is 0: only the sign of each bound matters.
+        let zero_vs = |value: &Value| match value {
+            Value::Integer(n) => Some(0.cmp(n)),
+            Value::Decimal(x) => 0.0f64.partial_cmp(x),
+            _ => None,
+        };
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match &self.test {
+            Test::IsNotNull => true,
+            Test::Compare { op, value } => match (op, zero_vs(value)) {
+                (CmpOp::Eq, Some(order)) => order == Equal,
+                (CmpOp::Lt, Some(order)) => order == Less,
+                (CmpOp::Le, Some(order)) => order != Greater,
+                (CmpOp::Gt, Some(order)) => order == Greater,
+                (CmpOp::Ge, Some(order)) => order != Less,
+                (_, None) => false,
+            },
+            Test::Between { low, high } => {
+                matches!(zero_vs(low), Some(Greater | Equal))
+                    && matches!(zero_vs(high), Some(Less | Equal))
+            }
+            Test::InList(_) | Test::Text { .. } => false,
+        }
+    }
+}
+
 /// An aggregate over the records reached through a chain of hops.
 ///
 /// The records aggregated are the **distinct** records of the last hop's

@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::plan::AggregateFn;
 use crate::span::Span;
 
 /// A segment library: `segment NAME = query` definitions in any order.
@@ -66,6 +67,53 @@ pub enum ExprKind {
     /// `in SEGMENT_NAME`.
     InSegment(Ident),
     Predicate(Predicate),
+    /// `count(lead(status = "Open")) >= 2` (SPEC 2.5).
+    Aggregate(AggregateTest),
+}
+
+/// An aggregate and the test on its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AggregateTest {
+    pub aggregate: Aggregate,
+    pub test: AggregateCheck,
+}
+
+/// `count(hop.hop)` or `sum(hop.hop.field)` (also `avg`, `min`, `max`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub function: AggregateFn,
+    /// One or more hops, as written.
+    pub chain: Vec<ChainHop>,
+    /// The field after the last hop: always for `sum`/`avg`/`min`/`max`,
+    /// never for `count`.
+    pub field: Option<Ident>,
+    /// From the function's name to the closing parenthesis.
+    pub span: Span,
+}
+
+/// `RELATION [via REL_NAME] [(expr)]`: one step of an aggregate's chain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainHop {
+    pub relation: Ident,
+    pub via: Option<Ident>,
+    pub filter: Option<Box<Expr>>,
+    pub span: Span,
+}
+
+/// The tests an aggregate's value can take.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "form")]
+pub enum AggregateCheck {
+    /// `aggregate cmp value`.
+    Compare { op: CmpOp, value: Literal },
+    /// `aggregate is [not] null`.
+    IsNull { negated: bool },
+    /// `aggregate [not] between low and high` (inclusive).
+    Between {
+        negated: bool,
+        low: Literal,
+        high: Literal,
+    },
 }
 
 /// `has [quant] RELATION [via REL_NAME] [(expr)]`.

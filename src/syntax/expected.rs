@@ -51,6 +51,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_most => "`most`",
         via | kw_via => "`via`",
         has | kw_has => "`has`",
+        aggregate_test | aggregate | agg_fn => "an aggregate (`count(`, `sum(`, ...)",
+        hop => "a relationship name",
         member => "`in`",
         kw_not => "`not`",
         unary | or_expr | and_expr | expr_input => "a condition",
@@ -73,7 +75,15 @@ fn describe(rule: Rule) -> Option<&'static str> {
 
 /// The words for everything that starts a condition; listed one by one they
 /// make an unreadable message, so they are folded into "a condition".
-const CONDITION_STARTS: [&str; 6] = ["`(`", "`true`", "`false`", "`has`", "a field name", "`not`"];
+const CONDITION_STARTS: [&str; 7] = [
+    "`(`",
+    "`true`",
+    "`false`",
+    "`has`",
+    "a field name",
+    "`not`",
+    "an aggregate (`count(`, `sum(`, ...)",
+];
 
 /// Where a word goes in the list of expectations: what continues the
 /// current construct first, then connectives, then the end.

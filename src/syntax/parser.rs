@@ -14,8 +14,8 @@ use crate::error::{limits::MAX_IN_LIST, Error, Result};
 use crate::span::{SourceKind, Span};
 
 use super::ast::{
-    CmpOp, Expr, ExprKind, Has, Ident, Library, Literal, Path, Predicate, Quantifier, Query,
-    SegmentDef, TextOp,
+    Aggregate, AggregateCheck, AggregateFn, AggregateTest, ChainHop, CmpOp, Expr, ExprKind, Has,
+    Ident, Library, Literal, Path, Predicate, Quantifier, Query, SegmentDef, TextOp,
 };
 use super::expected::syntax_error;
 use super::literal::{build_literal, build_string, parse_count};
@@ -203,6 +203,10 @@ impl Builder {
                     span,
                 })
             }
+            Rule::aggregate_test => Ok(Expr {
+                kind: ExprKind::Aggregate(self.aggregate_test(pair)?),
+                span,
+            }),
             Rule::predicate => Ok(Expr {
                 kind: ExprKind::Predicate(self.predicate(pair)?),
                 span,
@@ -284,28 +288,12 @@ impl Builder {
         let Some(tail) = inner.next() else {
             return Ok(Predicate::BoolField { path });
         };
-        let rule = tail.as_rule();
-        let mut negated = false;
-        let mut op_text = String::new();
-        let mut values = Vec::new();
-        let mut bad_op = None;
-        for part in tail.into_inner() {
-            match part.as_rule() {
-                Rule::kw_not => negated = true,
-                Rule::cmp_op => op_text = part.as_str().to_string(),
-                Rule::bad_cmp_op => bad_op = Some(part),
-                Rule::text_op => op_text = part.as_str().to_ascii_lowercase(),
-                Rule::literal => values.push(build_literal(self, part)?),
-                Rule::pattern => {
-                    let inner = next(&mut part.into_inner(), "pattern")?;
-                    values.push(self.pattern(inner)?);
-                }
-                _ => {}
-            }
-        }
-        if let Some(op) = bad_op {
-            return Err(bad_operator(self, &op));
-        }
+        let Tail {
+            rule,
+            negated,
+            op_text,
+            values,
+        } = self.tail(tail)?;
         if rule == Rule::list_tail {
             if values.len() > MAX_IN_LIST {
                 let span = values[MAX_IN_LIST].span.to(values[values.len() - 1].span);
@@ -350,6 +338,150 @@ impl Builder {
         })
     }
 
+    /// What follows a field or an aggregate: `cmp_tail`, `null_tail`,
+    /// `list_tail`, `between_tail` or `text_tail`, taken apart.
+    fn tail(&self, tail: Pair<'_, Rule>) -> Result<Tail> {
+        let rule = tail.as_rule();
+        let mut negated = false;
+        let mut op_text = String::new();
+        let mut values = Vec::new();
+        let mut bad_op = None;
+        for part in tail.into_inner() {
+            match part.as_rule() {
+                Rule::kw_not => negated = true,
+                Rule::cmp_op => op_text = part.as_str().to_string(),
+                Rule::bad_cmp_op => bad_op = Some(part),
+                Rule::text_op => op_text = part.as_str().to_ascii_lowercase(),
+                Rule::literal => values.push(build_literal(self, part)?),
+                Rule::pattern => {
+                    let inner = next(&mut part.into_inner(), "pattern")?;
+                    values.push(self.pattern(inner)?);
+                }
+                _ => {}
+            }
+        }
+        if let Some(op) = bad_op {
+            return Err(bad_operator(self, &op));
+        }
+        Ok(Tail {
+            rule,
+            negated,
+            op_text,
+            values,
+        })
+    }
+
+    /// `aggregate (cmp_tail | null_tail | between_tail)`.
+    fn aggregate_test(&self, pair: Pair<'_, Rule>) -> Result<AggregateTest> {
+        let mut inner = pair.into_inner();
+        let aggregate = self.aggregate(next(&mut inner, "aggregate test")?)?;
+        let Tail {
+            rule,
+            negated,
+            op_text,
+            values,
+        } = self.tail(next(&mut inner, "aggregate test")?)?;
+        let mut values = values.into_iter();
+        let mut value = || {
+            values
+                .next()
+                .ok_or_else(|| internal("aggregate test without a value"))
+        };
+        let test = match rule {
+            Rule::cmp_tail => AggregateCheck::Compare {
+                op: cmp_op(&op_text)?,
+                value: value()?,
+            },
+            Rule::null_tail => AggregateCheck::IsNull { negated },
+            Rule::between_tail => AggregateCheck::Between {
+                negated,
+                low: value()?,
+                high: value()?,
+            },
+            other => return Err(internal(&format!("unexpected aggregate tail {other:?}"))),
+        };
+        Ok(AggregateTest { aggregate, test })
+    }
+
+    /// `agg_fn ( hop { . hop } )`; for every function but `count` the last
+    /// hop is the field, and must be a bare name.
+    fn aggregate(&self, pair: Pair<'_, Rule>) -> Result<Aggregate> {
+        let span = self.span(&pair);
+        let mut function = None;
+        let mut chain = Vec::new();
+        for part in self.parts(pair) {
+            match part.as_rule() {
+                Rule::agg_fn => function = Some(agg_fn(part.as_str())?),
+                Rule::hop => chain.push(self.hop(part)?),
+                other => return Err(internal(&format!("unexpected {other:?} in an aggregate"))),
+            }
+        }
+        let function = function.ok_or_else(|| internal("aggregate without a function"))?;
+        if function == AggregateFn::Count {
+            return Ok(Aggregate {
+                function,
+                chain,
+                field: None,
+                span,
+            });
+        }
+        let name = function.keyword();
+        let last = match chain.pop() {
+            Some(last) if !chain.is_empty() => last,
+            _ => {
+                return Err(Error::Syntax {
+                    message: format!("{name} needs a field after the relationship"),
+                    expected: vec!["`.` and a field name".into()],
+                    span: Span { start: span.end.saturating_sub(1), ..span },
+                    hint: Some(format!(
+                        "{name} adds up a field of the related records, e.g. `{name}(lead.estimated_value)`; \
+                         count(...) counts the records themselves"
+                    )),
+                })
+            }
+        };
+        if last.via.is_some() || last.filter.is_some() {
+            return Err(Error::Syntax {
+                message: format!(
+                    "{name} ends with a field, not a relationship: '{}' has a via or a filter",
+                    last.relation.name
+                ),
+                expected: vec!["`.` and a field name".into()],
+                span: last.span,
+                hint: Some(format!(
+                    "write the field after the last relationship, e.g. `{name}(lead(status = \"Open\").estimated_value)`"
+                )),
+            });
+        }
+        Ok(Aggregate {
+            function,
+            chain,
+            field: Some(last.relation),
+            span,
+        })
+    }
+
+    fn hop(&self, pair: Pair<'_, Rule>) -> Result<ChainHop> {
+        let span = self.span(&pair);
+        let mut relation = None;
+        let mut via = None;
+        let mut filter = None;
+        for part in self.parts(pair) {
+            match part.as_rule() {
+                Rule::relation_name => relation = Some(self.name(Some(part))?),
+                Rule::via => via = Some(self.name(self.parts(part).next())?),
+                Rule::group => filter = Some(Box::new(self.expr(part)?)),
+                other => return Err(internal(&format!("unexpected {other:?} in a hop"))),
+            }
+        }
+        Ok(ChainHop {
+            relation: relation.ok_or_else(|| internal("a hop without a relation"))?,
+            via,
+            filter,
+            span,
+        })
+    }
+
     /// The pattern of `contains`/`starts with`/`ends with`: a string only.
     fn pattern(&self, pair: Pair<'_, Rule>) -> Result<Literal> {
         match pair.as_rule() {
@@ -366,6 +498,22 @@ impl Builder {
             .collect::<Result<_>>()?;
         Ok(Path { segments, span })
     }
+}
+
+/// A predicate's or aggregate's tail, taken apart.
+struct Tail {
+    rule: Rule,
+    negated: bool,
+    op_text: String,
+    values: Vec<Literal>,
+}
+
+fn agg_fn(text: &str) -> Result<AggregateFn> {
+    let text = text.to_ascii_lowercase();
+    AggregateFn::ALL
+        .into_iter()
+        .find(|f| f.keyword() == text)
+        .ok_or_else(|| internal(&format!("unknown aggregate function {text}")))
 }
 
 /// Keyword and punctuation rules: the structure already says what they mean.
@@ -435,7 +583,7 @@ fn bad_operator(builder: &Builder, op: &Pair<'_, Rule>) -> Error {
 #[cfg(test)]
 mod tests {
     use crate::span::SourceKind;
-    use crate::syntax::ast::{ExprKind, Predicate, Quantifier};
+    use crate::syntax::ast::{AggregateCheck, AggregateFn, ExprKind, Predicate, Quantifier};
     use crate::syntax::{format_expr, parse_expr, parse_query};
 
     /// The tree of `text` in canonical text with every group parenthesized,
@@ -532,6 +680,61 @@ mod tests {
                 other => panic!("{text}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn aggregate_forms() {
+        let expr = parse_expr(
+            "SUM(lead(status = \"Open\").account via lead_parent_account.employees) not between 1 and 2",
+            SourceKind::Query,
+        )
+        .unwrap();
+        let ExprKind::Aggregate(test) = expr.kind else {
+            panic!("expected an aggregate, got {:?}", expr.kind)
+        };
+        let aggregate = &test.aggregate;
+        assert_eq!(aggregate.function, AggregateFn::Sum);
+        let hops: Vec<&str> = aggregate
+            .chain
+            .iter()
+            .map(|h| h.relation.name.as_str())
+            .collect();
+        assert_eq!(hops, ["lead", "account"]);
+        assert!(aggregate.chain[0].filter.is_some());
+        assert_eq!(
+            aggregate.chain[1].via.as_ref().map(|v| v.name.as_str()),
+            Some("lead_parent_account")
+        );
+        assert_eq!(
+            aggregate.field.as_ref().map(|f| f.name.as_str()),
+            Some("employees")
+        );
+        assert!(matches!(
+            test.test,
+            AggregateCheck::Between { negated: true, .. }
+        ));
+
+        // `count` has no field: every name is a hop.
+        let ExprKind::Aggregate(test) =
+            parse_expr("count(contact.interaction) is null", SourceKind::Query)
+                .unwrap()
+                .kind
+        else {
+            panic!("expected an aggregate")
+        };
+        assert_eq!(test.aggregate.chain.len(), 2);
+        assert_eq!(test.aggregate.field, None);
+        assert_eq!(test.test, AggregateCheck::IsNull { negated: false });
+
+        // A field called like a function is still a field.
+        assert!(matches!(
+            parse_expr("max = 3", SourceKind::Query).unwrap().kind,
+            ExprKind::Predicate(_)
+        ));
+        // Only comparisons, `is null` and `between` test an aggregate.
+        assert!(parse_expr("count(lead) in [1, 2]", SourceKind::Query).is_err());
+        assert!(parse_expr("count(lead)", SourceKind::Query).is_err());
+        assert!(parse_expr("avg(lead) > 1", SourceKind::Query).is_err());
     }
 
     #[test]

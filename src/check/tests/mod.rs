@@ -1,6 +1,7 @@
 //! Checker tests, one file per concern. Queries are written as text and
 //! parsed, so each test reads like the segment it is about.
 
+mod aggregates;
 mod canonical;
 mod deep;
 mod guards;

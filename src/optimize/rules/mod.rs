@@ -7,8 +7,10 @@
 //! in one pass; [`PushNot`] catches the negations rules create mid-pass.
 
 mod absorb;
+mod aggregate_implies_has;
 mod complement;
 mod constants;
+mod count_quantifier;
 mod dedup;
 mod field_and;
 mod field_or;
@@ -16,19 +18,23 @@ mod flatten;
 mod merge_hops;
 mod merge_parent;
 mod merge_related;
+mod never_missing;
 mod push_not;
 mod quantifiers;
 mod single_test;
 
 pub use absorb::Absorb;
+pub use aggregate_implies_has::AggregateImpliesHas;
 pub use complement::Complement;
 pub use constants::ConstantFolding;
+pub use count_quantifier::CountAsQuantifier;
 pub use dedup::RemoveDuplicates;
 pub use field_and::MergeFieldAnd;
 pub use field_or::MergeFieldOr;
 pub use flatten::Flatten;
 pub use merge_parent::MergeParent;
 pub use merge_related::MergeRelated;
+pub use never_missing::NeverMissing;
 pub use push_not::PushNot;
 pub use quantifiers::SimplifyQuantifier;
 pub use single_test::SimplifyTest;
@@ -43,11 +49,14 @@ pub static ALL: &[&dyn Rule] = &[
     &ConstantFolding,
     &PushNot,
     &Flatten,
+    &CountAsQuantifier,
+    &NeverMissing,
     &SimplifyQuantifier,
     &SimplifyTest,
     &RemoveDuplicates,
     &Complement,
     &Absorb,
+    &AggregateImpliesHas,
     &MergeFieldAnd,
     &MergeFieldOr,
     &MergeRelated,

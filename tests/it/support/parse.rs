@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use segql::span::{SourceKind, Span};
-use segql::syntax::ast::{Expr, ExprKind, Ident, Literal, Path, Predicate, Query};
+use segql::syntax::ast::{AggregateCheck, Expr, ExprKind, Ident, Literal, Path, Predicate, Query};
 use segql::syntax::{parse_expr, parse_literal, parse_query};
 
 pub fn cut(text: &str, span: Span) -> &str {
@@ -55,6 +55,38 @@ pub fn check_spans(text: &str, expr: &Expr) {
             }
         }
         ExprKind::InSegment(name) => check_ident(text, name),
+        ExprKind::Aggregate(test) => {
+            let aggregate = &test.aggregate;
+            let written = cut(text, aggregate.span);
+            assert!(
+                written
+                    .to_ascii_lowercase()
+                    .starts_with(aggregate.function.keyword())
+                    && written.ends_with(')'),
+                "{written:?} is not the whole aggregate"
+            );
+            for hop in &aggregate.chain {
+                check_ident(text, &hop.relation);
+                assert!(cut(text, hop.span).starts_with(&hop.relation.name));
+                if let Some(via) = &hop.via {
+                    check_ident(text, via);
+                }
+                if let Some(filter) = &hop.filter {
+                    check_spans(text, filter);
+                }
+            }
+            if let Some(field) = &aggregate.field {
+                check_ident(text, field);
+            }
+            match &test.test {
+                AggregateCheck::Compare { value, .. } => check_literal(text, value),
+                AggregateCheck::IsNull { .. } => {}
+                AggregateCheck::Between { low, high, .. } => {
+                    check_literal(text, low);
+                    check_literal(text, high);
+                }
+            }
+        }
         ExprKind::Predicate(p) => match p {
             Predicate::Compare { path, value, .. } => {
                 check_path(text, path);
