@@ -694,3 +694,62 @@ fn decimal_sums_are_the_double_nearest_the_exact_sum() {
     let store = decimals(&[9_007_199_254_740_992.0, 1.0, 2f64.powi(-60)]);
     assert!(is(&store, &sum, 9_007_199_254_740_994.0));
 }
+
+/// `text`'s records in the fixture, as checked and as optimized (which
+/// rewrites some aggregates into `has`): both must agree.
+fn query(text: &str) -> Vec<u128> {
+    let schema = crm_schema();
+    let mut answers = [false, true].map(|optimize| {
+        let options = segql::Options {
+            optimize,
+            ..segql::Options::new(&schema)
+        };
+        let plan = segql::plan(text, &options).unwrap_or_else(|e| panic!("{text}: {e}"));
+        run(&crm(), now(), &plan.entity, plan.filter)
+    });
+    assert_eq!(answers[0], answers[1], "{text}: optimized");
+    std::mem::take(&mut answers[0])
+}
+
+#[test]
+fn segments_written_as_text() {
+    for (text, want) in [
+        (
+            r#"contact where count(lead(status = "Open")) >= 2"#,
+            &[0x101][..],
+        ),
+        ("contact where sum(lead.score) > 10", &[0x101]),
+        (
+            r#"contact where max(interaction(type = "Email Opened").occurred_on) < now - 90d"#,
+            &[0x104],
+        ),
+        (
+            r#"lead where count(contact.interaction(type = "Email Opened")) >= 1"#,
+            &[0x301, 0x302, 0x303],
+        ),
+        (
+            r#"lead where count(contact.interaction(type = "Email Opened")) = 0"#,
+            &[0x304, 0x305, 0x306],
+        ),
+        ("contact where count(lead.account) = 2", &[0x101]),
+        ("contact where avg(lead.score) is null", &[0x103, 0x104]),
+        (r#"contact where min(lead.topic) = "Expo""#, &[0x101]),
+        (
+            r#"account where count(contact.lead(status = "Open").account) = 2"#,
+            &[0x201],
+        ),
+        (
+            "contact where sum(lead.estimated_value) between 150 and 151",
+            &[0x101],
+        ),
+        (
+            "contact where not (max(lead.score) >= 10)",
+            &[0x102, 0x103, 0x104],
+        ),
+        ("contact where has lead and sum(lead.score) = 0", &[0x103]),
+        ("contact where count(lead) >= 1", &[0x101, 0x102, 0x103]),
+        ("contact where count(account.contact) = 2", &[0x101, 0x104]),
+    ] {
+        assert_eq!(query(text), want, "{text}");
+    }
+}
