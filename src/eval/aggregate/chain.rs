@@ -13,9 +13,13 @@
 //! - hops to children only: every end record has exactly one group, found
 //!   by following parent arrays up, so one pass over the end entity lists
 //!   every pair once, with no search and no duplicate;
-//! - hops to children and then to a parent (`lead.account` from a contact):
-//!   paths can meet, so each group walks its chain and marks the records it
-//!   reached with its own number, which needs no reset between groups.
+//! - hops to children and then to parents (`lead.account` from a contact):
+//!   paths can meet. Each record of the lowest entity gives a (group, end)
+//!   pair from parent arrays read in order; a counting sort puts them in
+//!   group order, and each group marks the end records it listed with its
+//!   own number, which needs no reset between groups ([`grouped`]);
+//! - anything else (down, up, and down again): each group walks its chain
+//!   breadth first, marking records the same way.
 
 use std::borrow::Cow;
 
@@ -125,6 +129,90 @@ pub(crate) fn groups_above(hops: &[Hop<'_>], passing: &[Option<Bitmap>]) -> Opti
     via
 }
 
+/// The end records of each group for a chain of hops to children and then
+/// to parents only (`lead.account` from a contact, the usual way paths
+/// meet), group by group: `ends[offsets[g]..offsets[g + 1]]`, possibly
+/// repeated (see [`Pairs::Grouped`]).
+pub(crate) struct Grouped {
+    offsets: Vec<u32>,
+    ends: Vec<u32>,
+    /// Records of the end entity.
+    targets: usize,
+}
+
+/// [`Grouped`] for `hops` when they go down and then only up; `None` for
+/// other shapes. Each record of the lowest entity gives one (group, end)
+/// pair: its group by following parent arrays up as [`Pairs::Up`] does, its
+/// end record by following the remaining hops' parent arrays. Both read the
+/// lowest entity's arrays in order; a counting sort then puts the pairs in
+/// group order. That replaces the walk's reads at random places, one per
+/// record, by passes in order over arrays.
+pub(crate) fn grouped(
+    hops: &[Hop<'_>],
+    passing: &[Option<Bitmap>],
+    only: Option<&Bitmap>,
+    groups: usize,
+) -> Option<Grouped> {
+    let down = hops
+        .iter()
+        .take_while(|h| h.direction == Direction::ToChildren)
+        .count();
+    let up_from = hops[down..]
+        .iter()
+        .all(|h| h.direction == Direction::ToParent);
+    if down == 0 || down == hops.len() || !up_from {
+        return None;
+    }
+    let via = groups_above(&hops[..down - 1], &passing[..down - 1]);
+    let lowest = &hops[down - 1];
+    let keep_lowest = passing[down - 1].as_ref();
+    let last = hops.len() - 1;
+    let end_of = |b: usize| {
+        let mut e = b as u32;
+        for (i, hop) in hops.iter().enumerate().skip(down) {
+            let keep = if i == last { only } else { passing[i].as_ref() };
+            let p = hop.link.parent_of[e as usize];
+            if p == NONE || !holds(keep, p as usize) {
+                return NONE;
+            }
+            e = p;
+        }
+        e
+    };
+    let parent_of = &lowest.link.parent_of;
+    let mut offsets = vec![0u32; groups + 1];
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for (b, &p) in parent_of.iter().enumerate() {
+        if p == NONE || !holds(keep_lowest, b) {
+            continue;
+        }
+        let g = via.as_ref().map_or(p, |v| v[p as usize]);
+        if g == NONE {
+            continue;
+        }
+        let e = end_of(b);
+        if e != NONE {
+            offsets[g as usize + 1] += 1;
+            pairs.push((g, e));
+        }
+    }
+    for g in 0..groups {
+        offsets[g + 1] += offsets[g];
+    }
+    let mut fill = offsets.clone();
+    let mut ends = vec![0u32; pairs.len()];
+    for (g, e) in pairs {
+        let slot = &mut fill[g as usize];
+        ends[*slot as usize] = e;
+        *slot += 1;
+    }
+    Some(Grouped {
+        offsets,
+        ends,
+        targets: hops[last].rows,
+    })
+}
+
 /// The (group, end record) pairs an aggregate reduces, each listed once.
 pub(crate) enum Pairs<'x> {
     /// The chain ended at the group: each group in `only` is its own end
@@ -148,6 +236,10 @@ pub(crate) enum Pairs<'x> {
         only: Option<&'x Bitmap>,
         groups: usize,
     },
+    /// Paths that can meet, listed group by group by [`grouped`]; a group's
+    /// repeated end records are skipped by marking each with the group's
+    /// number, which needs no reset between groups.
+    Grouped(&'x Grouped),
     /// One group, 0, and its end records (the single-record path).
     List(&'x [u32]),
 }
@@ -187,6 +279,22 @@ impl Pairs<'_> {
                 only,
                 groups,
             } => walk_all(hops, passing, only, groups, f),
+            Pairs::Grouped(grouped) => {
+                let Grouped {
+                    offsets,
+                    ends,
+                    targets,
+                } = grouped;
+                let mut mark = vec![NONE; *targets];
+                for g in 0..offsets.len() - 1 {
+                    for &e in &ends[offsets[g] as usize..offsets[g + 1] as usize] {
+                        if mark[e as usize] != g as u32 {
+                            mark[e as usize] = g as u32;
+                            f(g, e as usize);
+                        }
+                    }
+                }
+            }
             Pairs::List(ends) => ends.iter().for_each(|&e| f(0, e as usize)),
         }
     }

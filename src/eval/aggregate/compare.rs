@@ -48,6 +48,35 @@ pub(crate) enum RealTest {
     Between(f64, f64),
 }
 
+/// An interval of doubles, each end open or closed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RealRange {
+    lo: f64,
+    lo_open: bool,
+    hi: f64,
+    hi_open: bool,
+}
+
+impl RealRange {
+    #[inline(always)]
+    pub(crate) fn below(&self, x: f64) -> bool {
+        if self.lo_open {
+            x <= self.lo
+        } else {
+            x < self.lo
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn above(&self, x: f64) -> bool {
+        if self.hi_open {
+            x >= self.hi
+        } else {
+            x > self.hi
+        }
+    }
+}
+
 impl ValueTest {
     /// Binds `test` for values of form `form`; `what` names the aggregate
     /// in errors.
@@ -117,6 +146,58 @@ impl ValueTest {
             },
             ValueTest::Real(RealTest::Between(lo, hi)) => *lo <= v && v <= *hi,
             ValueTest::Int(..) | ValueTest::Text(_) => false,
+        }
+    }
+
+    /// The integers that pass, as inclusive bounds (a test built for an
+    /// integer form accepts one interval).
+    pub(crate) fn int_range(&self) -> (i128, i128) {
+        match self {
+            ValueTest::Int(lo, hi) => (*lo, *hi),
+            ValueTest::Present => (i128::MIN, i128::MAX),
+            // Not built for integer forms: nothing passes.
+            ValueTest::Real(_) | ValueTest::Text(_) => (1, 0),
+        }
+    }
+
+    /// The doubles that pass, as one interval.
+    pub(crate) fn real_range(&self) -> RealRange {
+        let all = RealRange {
+            lo: f64::NEG_INFINITY,
+            lo_open: false,
+            hi: f64::INFINITY,
+            hi_open: false,
+        };
+        match self {
+            ValueTest::Present => all,
+            ValueTest::Real(RealTest::Between(lo, hi)) => RealRange {
+                lo: *lo,
+                hi: *hi,
+                ..all
+            },
+            ValueTest::Real(RealTest::Cmp(op, v)) => match op {
+                CmpOp::Eq => RealRange {
+                    lo: *v,
+                    hi: *v,
+                    ..all
+                },
+                CmpOp::Lt | CmpOp::Le => RealRange {
+                    hi: *v,
+                    hi_open: *op == CmpOp::Lt,
+                    ..all
+                },
+                CmpOp::Gt | CmpOp::Ge => RealRange {
+                    lo: *v,
+                    lo_open: *op == CmpOp::Gt,
+                    ..all
+                },
+            },
+            // Not built for doubles: an empty interval.
+            ValueTest::Int(..) | ValueTest::Text(_) => RealRange {
+                lo: 1.0,
+                hi: 0.0,
+                ..all
+            },
         }
     }
 

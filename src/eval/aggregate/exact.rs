@@ -72,24 +72,22 @@ pub(crate) fn exact_sum(values: impl IntoIterator<Item = f64>) -> f64 {
 /// The double nearest `num / den` (`den > 0`), rounded once: the average of
 /// integers whose exact sum is `num`.
 pub(crate) fn div_round(num: i128, den: u64) -> f64 {
+    const EXACT: i128 = 1 << 53;
+    if (-EXACT..=EXACT).contains(&num) && den <= 1 << 53 {
+        // Both exact as doubles: IEEE division rounds once. (Through i64:
+        // converting an i128 to a double is a slow library call.)
+        return num as i64 as f64 / den as f64;
+    }
+    // Shift the dividend up to 127 bits so the integer quotient has at least
+    // 63 significant bits, ten more than a double holds; a nonzero remainder
+    // becomes a sticky lowest bit, so converting the quotient rounds as the
+    // exact one would. Scaling back by a power of two is exact.
     let a = num.unsigned_abs();
     let d = den as u128;
-    let q = if a < 1 << 53 && d < 1 << 53 {
-        // Both exact as doubles: IEEE division rounds once.
-        a as f64 / d as f64
-    } else if a == 0 {
-        0.0
-    } else {
-        // Shift the dividend up to 127 bits so the integer quotient has at
-        // least 63 significant bits, ten more than a double holds; a nonzero
-        // remainder becomes a sticky lowest bit, so converting the quotient
-        // rounds as the exact one would. Scaling back by a power of two is
-        // exact.
-        let k = a.leading_zeros().saturating_sub(1);
-        let scaled = a << k;
-        let q = (scaled / d) | u128::from(!scaled.is_multiple_of(d));
-        q as f64 * f64::from_bits(u64::from(1023 - k) << 52)
-    };
+    let k = a.leading_zeros().saturating_sub(1);
+    let scaled = a << k;
+    let q = (scaled / d) | u128::from(!scaled.is_multiple_of(d));
+    let q = q as f64 * f64::from_bits(u64::from(1023 - k) << 52);
     if num < 0 {
         -q
     } else {

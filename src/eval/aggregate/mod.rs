@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::plan::{AggregateFn, AggregateTest, Direction};
 use chain::{both, Hop, Pairs};
 use compare::{Form, ValueTest};
-use reduce::{fold, Best, BestText, Count, DecSum, Groups, IntSum};
+use reduce::{fold, Best, BestText, Count, Crossing, DecSum, Extreme, Groups, IntSum};
 
 /// An aggregate test bound to the store.
 pub(crate) struct AggregateNode<'a> {
@@ -276,13 +276,18 @@ impl AggregateNode<'_> {
                 let last_passing = rest_passing.last().and_then(Option::as_ref);
                 let only = both(last_passing, self.valid);
                 if self.fans_in {
-                    let pairs = Pairs::Walk {
-                        hops: rest,
-                        passing: rest_passing,
-                        only: only.as_deref(),
-                        groups,
-                    };
-                    self.reduce(&pairs, groups)
+                    match chain::grouped(rest, rest_passing, only.as_deref(), groups) {
+                        Some(grouped) => self.reduce(&Pairs::Grouped(&grouped), groups),
+                        None => {
+                            let pairs = Pairs::Walk {
+                                hops: rest,
+                                passing: rest_passing,
+                                only: only.as_deref(),
+                                groups,
+                            };
+                            self.reduce(&pairs, groups)
+                        }
+                    }
                 } else {
                     let via = chain::groups_above(above, rest_passing);
                     let pairs = Pairs::Up {
@@ -359,16 +364,22 @@ impl AggregateNode<'_> {
             Reducer::Best { data, max } => {
                 let max = *max;
                 match data {
-                    Ordered::Ints(Ints::I16(d)) => best_int(d, max, pairs, groups, test),
-                    Ordered::Ints(Ints::I32(d)) => best_int(d, max, pairs, groups, test),
-                    Ordered::Ints(Ints::I64(d)) => best_int(d, max, pairs, groups, test),
-                    Ordered::Days(d) => best_int(d, max, pairs, groups, test),
-                    Ordered::Seconds(d) => best_int(d, max, pairs, groups, test),
+                    Ordered::Ints(Ints::I16(d)) => crossing_int(d, max, pairs, groups, test),
+                    Ordered::Ints(Ints::I32(d)) => crossing_int(d, max, pairs, groups, test),
+                    Ordered::Ints(Ints::I64(d)) => crossing_int(d, max, pairs, groups, test),
+                    Ordered::Days(d) => crossing_int(d, max, pairs, groups, test),
+                    Ordered::Seconds(d) => crossing_int(d, max, pairs, groups, test),
                     Ordered::Real(d) => {
-                        fold(Best::new(d, groups, max), pairs).finish(|v| test.real(v))
+                        let r = test.real_range();
+                        let inside = |x: f64| !r.below(x) && !r.above(x);
+                        if max {
+                            fold(Crossing::new(d, groups, inside, |x| r.above(x)), pairs).finish()
+                        } else {
+                            fold(Crossing::new(d, groups, inside, |x| r.below(x)), pairs).finish()
+                        }
                     }
                     Ordered::Dict { codes, hits, .. } => {
-                        fold(Best::new(codes, groups, max), pairs).finish(|c| hits[c as usize])
+                        best(codes, max, pairs, groups, |c| hits[c as usize])
                     }
                     Ordered::Plain { offsets, bytes } => {
                         fold(BestText::new(offsets, bytes, groups, max), pairs).finish(test)
@@ -394,14 +405,45 @@ fn sum_ints<T: Copy + Into<i128>>(
     }
 }
 
-fn best_int<T: Copy + PartialOrd + Into<i128>>(
+/// `min` or `max` of integers (codes, days, seconds) tested against the
+/// test's bounds ([`Crossing`]).
+fn crossing_int<T: Copy + Into<i128>>(
     data: &[T],
     max: bool,
     pairs: &Pairs<'_>,
     groups: usize,
     test: &ValueTest,
 ) -> Groups {
-    fold(Best::new(data, groups, max), pairs).finish(|v| test.int(v.into()))
+    let (lo, hi) = test.int_range();
+    let inside = |v: T| (lo..=hi).contains(&v.into());
+    if max {
+        fold(
+            Crossing::new(data, groups, inside, |v: T| v.into() > hi),
+            pairs,
+        )
+        .finish()
+    } else {
+        fold(
+            Crossing::new(data, groups, inside, |v: T| v.into() < lo),
+            pairs,
+        )
+        .finish()
+    }
+}
+
+/// `min` or `max` over `data`, the groups' values then tested by `accept`.
+fn best<T: Extreme>(
+    data: &[T],
+    max: bool,
+    pairs: &Pairs<'_>,
+    groups: usize,
+    accept: impl Fn(T) -> bool,
+) -> Groups {
+    if max {
+        fold(Best::<T, true>::new(data, groups), pairs).finish(accept)
+    } else {
+        fold(Best::<T, false>::new(data, groups), pairs).finish(accept)
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@
 //! them), so `avg`, `min` and `max` are missing exactly when a group got
 //! nothing.
 //!
+//! A tested `min` or `max` of numbers, days or seconds is decided without
+//! the value itself ([`Crossing`]): two bits per group instead of a value.
+//!
 //! Integer sums run in `i128`, exact for any number of `i64` values this
 //! store can hold; only the final value must fit an `i64` (SPEC §2.5).
 //! Decimal sums run as Neumaier's compensated sum, whose running
@@ -140,10 +143,10 @@ impl<T: Copy + Into<i128>> Fold for IntSum<'_, T> {
 /// (see the module docs), and for `avg` the count.
 pub(crate) struct DecSum<'a> {
     data: &'a [f64],
-    sums: Vec<f64>,
-    /// The exact total of the rounding errors so far, or NaN once adding to
-    /// it rounded.
-    comps: Vec<f64>,
+    /// Per group, the running sum and the exact total of its rounding
+    /// errors so far (NaN once adding to that total rounded): side by side,
+    /// as every update touches both.
+    sums: Vec<[f64; 2]>,
     /// Empty unless averaging.
     counts: Vec<u32>,
     /// Values of the flagged groups, gathered in the second pass.
@@ -154,8 +157,7 @@ impl<'a> DecSum<'a> {
     pub(crate) fn new(data: &'a [f64], groups: usize, avg: bool) -> Self {
         DecSum {
             data,
-            sums: vec![0.0; groups],
-            comps: vec![0.0; groups],
+            sums: vec![[0.0; 2]; groups],
             counts: if avg { vec![0; groups] } else { Vec::new() },
             redo: Vec::new(),
         }
@@ -163,9 +165,10 @@ impl<'a> DecSum<'a> {
 
     /// `sum`: 0 for a group without values.
     pub(crate) fn finish_sum(self, test: &ValueTest) -> Groups {
-        let (sums, comps) = (&self.sums, &self.comps);
+        let sums = &self.sums;
         Groups::pass(Bitmap::from_fn(sums.len(), |g| {
-            test.real(sums[g] + comps[g])
+            let [s, c] = sums[g];
+            test.real(s + c)
         }))
     }
 
@@ -174,12 +177,12 @@ impl<'a> DecSum<'a> {
     /// the exact remainder of that division (a fused multiply-add) over
     /// `n`, so it too rounds about once.
     pub(crate) fn finish_avg(self, test: &ValueTest) -> Groups {
-        let (sums, comps, counts) = (&self.sums, &self.comps, &self.counts);
+        let (sums, counts) = (&self.sums, &self.counts);
         Groups::pass(Bitmap::from_fn(sums.len(), |g| {
-            let n = counts[g] as f64;
+            let ([s, c], n) = (sums[g], counts[g] as f64);
             counts[g] > 0 && {
-                let q = sums[g] / n;
-                let r = (-q).mul_add(n, sums[g]) + comps[g];
+                let q = s / n;
+                let r = (-q).mul_add(n, s) + c;
                 test.real(q + r / n)
             }
         }))
@@ -189,22 +192,22 @@ impl<'a> DecSum<'a> {
 impl Fold for DecSum<'_> {
     #[inline(always)]
     fn add(&mut self, g: usize, row: usize) {
-        let (t, e) = two_sum(self.sums[g], self.data[row]);
-        self.sums[g] = t;
-        let (c, lost) = two_sum(self.comps[g], e);
+        let [s, c] = self.sums[g];
+        let (t, e) = two_sum(s, self.data[row]);
+        let (c, lost) = two_sum(c, e);
         // A NaN stays NaN: `lost` is then NaN too.
-        self.comps[g] = if lost == 0.0 { c } else { f64::NAN };
+        self.sums[g] = [t, if lost == 0.0 { c } else { f64::NAN }];
         if let Some(n) = self.counts.get_mut(g) {
             *n += 1;
         }
     }
 
     fn inexact(&self) -> bool {
-        self.comps.iter().any(|c| c.is_nan())
+        self.sums.iter().any(|[_, c]| c.is_nan())
     }
 
     fn again(&mut self, g: usize, row: usize) {
-        if self.comps[g].is_nan() {
+        if self.sums[g][1].is_nan() {
             self.redo.push((g as u32, self.data[row]));
         }
     }
@@ -216,46 +219,108 @@ impl Fold for DecSum<'_> {
         redo.sort_by_key(|&(g, _)| g);
         for run in redo.chunk_by(|a, b| a.0 == b.0) {
             let g = run[0].0 as usize;
-            self.sums[g] = exact_sum(run.iter().map(|&(_, x)| x));
-            self.comps[g] = 0.0;
+            self.sums[g] = [exact_sum(run.iter().map(|&(_, x)| x)), 0.0];
         }
     }
 }
 
-/// `min` and `max` of values with a total order in their storage form
-/// (integers, choice codes, days, seconds, doubles, dictionary codes).
-pub(crate) struct Best<'a, T> {
-    data: &'a [T],
-    best: Vec<Option<T>>,
-    max: bool,
+/// Values `min` and `max` order in their storage form, with the value
+/// every other one beats. (Tested numbers, days and seconds need no value:
+/// see [`Crossing`]; dictionary codes, which follow text order, do.)
+pub(crate) trait Extreme: Copy + PartialOrd {
+    /// No value is below it (where `max` starts).
+    const LOWEST: Self;
+    /// No value is above it (where `min` starts).
+    const HIGHEST: Self;
 }
 
-impl<'a, T: Copy + PartialOrd> Best<'a, T> {
-    pub(crate) fn new(data: &'a [T], groups: usize, max: bool) -> Self {
+impl Extreme for u32 {
+    const LOWEST: Self = u32::MIN;
+    const HIGHEST: Self = u32::MAX;
+}
+
+/// `min` (`MAX` false) and `max` of an [`Extreme`] column. A slot starts at
+/// the value every other one beats and `seen` says whether the group got
+/// any: a slot as wide as the column, and an update without a branch, keep
+/// the scattered updates of the slots in cache.
+pub(crate) struct Best<'a, T, const MAX: bool> {
+    data: &'a [T],
+    best: Vec<T>,
+    seen: Bitmap,
+}
+
+impl<'a, T: Extreme, const MAX: bool> Best<'a, T, MAX> {
+    pub(crate) fn new(data: &'a [T], groups: usize) -> Self {
+        let start = if MAX { T::LOWEST } else { T::HIGHEST };
         Best {
             data,
-            best: vec![None; groups],
-            max,
+            best: vec![start; groups],
+            seen: Bitmap::zeros(groups),
         }
     }
 
     /// The groups with a value that `accept` accepts.
     pub(crate) fn finish(self, accept: impl Fn(T) -> bool) -> Groups {
-        let best = &self.best;
+        let (best, seen) = (&self.best, &self.seen);
         Groups::pass(Bitmap::from_fn(best.len(), |g| {
-            best[g].is_some_and(&accept)
+            seen.get(g) && accept(best[g])
         }))
     }
 }
 
-impl<T: Copy + PartialOrd> Fold for Best<'_, T> {
+impl<T: Extreme, const MAX: bool> Fold for Best<'_, T, MAX> {
     #[inline(always)]
     fn add(&mut self, g: usize, row: usize) {
         let x = self.data[row];
         let slot = &mut self.best[g];
-        match slot {
-            Some(b) if (self.max && x <= *b) || (!self.max && x >= *b) => {}
-            _ => *slot = Some(x),
+        let better = if MAX { x > *slot } else { x < *slot };
+        *slot = if better { x } else { *slot };
+        self.seen.set(g);
+    }
+}
+
+/// `min` and `max` tested against an interval, without finding the value:
+/// the maximum lies in it when some value does and none lies above it (the
+/// minimum: none below). Each record only sets a bit in one of two bitmaps
+/// over the groups, which stay in cache where an array of values would not.
+/// `inside` and `beyond` say where a value falls (`beyond`: above the
+/// interval for `max`, below it for `min`).
+pub(crate) struct Crossing<'a, T, I, B> {
+    data: &'a [T],
+    inside: I,
+    beyond: B,
+    hit: Bitmap,
+    out: Bitmap,
+}
+
+impl<'a, T: Copy, I: Fn(T) -> bool, B: Fn(T) -> bool> Crossing<'a, T, I, B> {
+    pub(crate) fn new(data: &'a [T], groups: usize, inside: I, beyond: B) -> Self {
+        Crossing {
+            data,
+            inside,
+            beyond,
+            hit: Bitmap::zeros(groups),
+            out: Bitmap::zeros(groups),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Groups {
+        let mut pass = self.hit;
+        let mut out = self.out;
+        out.negate();
+        pass.and_with(&out);
+        Groups::pass(pass)
+    }
+}
+
+impl<T: Copy, I: Fn(T) -> bool, B: Fn(T) -> bool> Fold for Crossing<'_, T, I, B> {
+    #[inline(always)]
+    fn add(&mut self, g: usize, row: usize) {
+        let x = self.data[row];
+        if (self.inside)(x) {
+            self.hit.set(g);
+        } else if (self.beyond)(x) {
+            self.out.set(g);
         }
     }
 }

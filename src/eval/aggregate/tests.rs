@@ -38,6 +38,17 @@ fn store() -> Store {
         )
         .unwrap();
     }
+    for l in 0..150u128 {
+        let mut row = vec![
+            ("id", id(0x20000 + l)),
+            ("contact_id", id(0x1000 + (l * 5) % 43)),
+            ("score", crate::plan::Value::Integer((l % 11) as i64)),
+        ];
+        if l % 13 != 0 {
+            row.push(("account_id", id(0x100 + (l * 3) % 8)));
+        }
+        b.insert("lead", row).unwrap();
+    }
     b.build().unwrap()
 }
 
@@ -50,35 +61,119 @@ fn link(relationship: &str, from: &str, to: &str) -> Link {
     }
 }
 
-#[test]
-fn following_parents_up_lists_the_pairs_a_walk_finds() {
-    let store = store();
-    let test = AggregateTest {
+fn up(relationship: &str, from: &str, to: &str) -> Link {
+    Link {
+        direction: Direction::ToParent,
+        ..link(relationship, from, to)
+    }
+}
+
+/// Every (group, end) pair `pairs` lists, sorted.
+fn listed(pairs: &Pairs<'_>) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    pairs.for_each(|g, e| out.push((g, e)));
+    out.sort_unstable();
+    out
+}
+
+fn count_over(chain: Vec<PlanHop>) -> AggregateTest {
+    AggregateTest {
         aggregate: Aggregate {
             function: AggregateFn::Count,
-            chain: vec![
+            chain,
+            field: None,
+        },
+        test: Test::IsNotNull,
+    }
+}
+
+#[test]
+fn grouping_paths_that_meet_lists_the_pairs_a_walk_finds() {
+    let store = store();
+    let scored = PlanExpr::Field(crate::plan::FieldTest {
+        field: crate::plan::FieldRef {
+            entity: "lead".into(),
+            field: "score".into(),
+            ty: crate::plan::ValueType::Integer,
+        },
+        test: Test::Compare {
+            op: crate::plan::CmpOp::Gt,
+            value: crate::plan::Value::Integer(3),
+        },
+    });
+    // Accounts → contacts → leads → their accounts, and contacts → leads →
+    // accounts → their contacts' account.
+    let chains = [
+        (
+            "account",
+            vec![
                 PlanHop {
                     link: link("contact_parent_account", "account", "contact"),
                     filter: PlanExpr::Const(true),
                 },
                 PlanHop {
-                    link: link("interaction_contact", "contact", "interaction"),
+                    link: link("lead_parent_contact", "contact", "lead"),
+                    filter: scored.clone(),
+                },
+                PlanHop {
+                    link: up("lead_parent_account", "lead", "account"),
                     filter: PlanExpr::Const(true),
                 },
             ],
-            field: None,
+        ),
+        (
+            "contact",
+            vec![
+                PlanHop {
+                    link: link("lead_parent_contact", "contact", "lead"),
+                    filter: scored,
+                },
+                PlanHop {
+                    link: up("lead_parent_account", "lead", "account"),
+                    filter: PlanExpr::Const(true),
+                },
+            ],
+        ),
+    ];
+    for (entity, chain) in chains {
+        let (table, _) = store.table(entity).unwrap();
+        let node =
+            compile_aggregate(&count_over(chain), &store, table, chrono::Utc::now()).unwrap();
+        let passing: Vec<_> = node.hops.iter().map(|h| h.passing().unwrap()).collect();
+        let only = passing.last().unwrap().as_ref();
+        let grouped = chain::grouped(&node.hops, &passing, only, node.rows).unwrap();
+        let walk = Pairs::Walk {
+            hops: &node.hops,
+            passing: &passing,
+            only,
+            groups: node.rows,
+        };
+        let pairs = listed(&Pairs::Grouped(&grouped));
+        assert_eq!(pairs, listed(&walk), "{entity}");
+        let mut distinct = pairs.clone();
+        distinct.dedup();
+        assert_eq!(distinct, pairs);
+        assert!(pairs.len() > 10, "{entity}: {}", pairs.len());
+    }
+}
+
+#[test]
+fn following_parents_up_lists_the_pairs_a_walk_finds() {
+    let store = store();
+    let test = count_over(vec![
+        PlanHop {
+            link: link("contact_parent_account", "account", "contact"),
+            filter: PlanExpr::Const(true),
         },
-        test: Test::IsNotNull,
-    };
+        PlanHop {
+            link: link("interaction_contact", "contact", "interaction"),
+            filter: PlanExpr::Const(true),
+        },
+    ]);
     let (table, _) = store.table("account").unwrap();
     let node = compile_aggregate(&test, &store, table, chrono::Utc::now()).unwrap();
     let passing: Vec<_> = node.hops.iter().map(|h| h.passing().unwrap()).collect();
-    let pairs = |p: &Pairs<'_>| {
-        let mut out = Vec::new();
-        p.for_each(|g, e| out.push((g, e)));
-        out.sort_unstable();
-        out
-    };
+    let pairs = listed;
     let via = chain::groups_above(&node.hops[..1], &passing);
     let up = pairs(&Pairs::Up {
         parent_of: &node.hops[1].link.parent_of,
