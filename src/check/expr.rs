@@ -30,6 +30,9 @@ pub(crate) struct Checker<'a> {
     pub segments: &'a Segments<'a>,
     /// Plan nodes built so far, including inlined segments.
     pub nodes: usize,
+    /// Errors found so far (SPEC 2.4: every independent error, once). The
+    /// node at fault is checked no further and stands in as `true`.
+    pub errors: Vec<Error>,
 }
 
 impl<'a> Checker<'a> {
@@ -38,7 +41,22 @@ impl<'a> Checker<'a> {
             schema,
             segments,
             nodes: 0,
+            errors: Vec::new(),
         }
+    }
+
+    /// Note an error in one node and go on with the others; limits and
+    /// internal errors end the check (the plan is not worth finishing).
+    fn recover(&mut self, error: Error, done: &mut Vec<PlanExpr>) -> Result<()> {
+        if !is_local(&error) {
+            return Err(error);
+        }
+        // Past the cap the rest is checked, but no longer reported.
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(error);
+        }
+        done.push(PlanExpr::Const(true));
+        Ok(())
     }
 
     /// Count `n` more plan nodes, refusing plans over [`MAX_PLAN_NODES`].
@@ -59,7 +77,20 @@ impl<'a> Checker<'a> {
     /// The walk uses an explicit stack of tasks rather than recursion: a
     /// debug build spends kilobytes of stack per recursive level on the large
     /// `Result`s in flight, and a tree may be a thousand levels deep.
+    /// The first error found, if any, is returned; [`Checker::errors`] has
+    /// them all.
     pub fn expr(&mut self, expr: &Expr, entity: &'a Entity, depth: usize) -> Result<PlanExpr> {
+        let plan = self.expr_all(expr, entity, depth)?;
+        match self.errors.first() {
+            Some(first) => Err(first.clone()),
+            None => Ok(plan),
+        }
+    }
+
+    /// [`Checker::expr`], going on past the errors of single nodes: `Ok`
+    /// with the errors in [`Checker::errors`] (the plan is then not a
+    /// meaningful one), `Err` for an error that ends the check.
+    pub fn expr_all(&mut self, expr: &Expr, entity: &'a Entity, depth: usize) -> Result<PlanExpr> {
         let mut tasks = vec![Task::Visit(expr, entity, depth)];
         let mut done: Vec<PlanExpr> = Vec::new();
         while let Some(task) = tasks.pop() {
@@ -172,7 +203,12 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Has(has) => {
                 self.add_nodes(1, expr.span)?;
-                let hop = resolve::has_hop(self.schema, entity, &has.relation, has.via.as_ref())?;
+                let hop =
+                    match resolve::has_hop(self.schema, entity, &has.relation, has.via.as_ref()) {
+                        Ok(hop) => hop,
+                        // Without the hop the filter has no entity to check on.
+                        Err(error) => return self.recover(error, done),
+                    };
                 tasks.push(Task::Related(hop.link(), quantifier(has.quantifier)));
                 match &has.filter {
                     Some(filter) => tasks.push(Task::Visit(filter, hop.to, depth + 1)),
@@ -188,9 +224,19 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            ExprKind::InSegment(name) => done.push(self.segment(name, entity, depth)?),
-            ExprKind::Predicate(p) => done.push(self.predicate(p, entity, depth, expr.span)?),
-            ExprKind::Aggregate(test) => self.aggregate(test, entity, depth, expr.span, tasks)?,
+            ExprKind::InSegment(name) => match self.segment(name, entity, depth) {
+                Ok(plan) => done.push(plan),
+                Err(error) => self.recover(error, done)?,
+            },
+            ExprKind::Predicate(p) => match self.predicate(p, entity, depth, expr.span) {
+                Ok(plan) => done.push(plan),
+                Err(error) => self.recover(error, done)?,
+            },
+            ExprKind::Aggregate(test) => {
+                if let Err(error) = self.aggregate(test, entity, depth, expr.span, tasks) {
+                    self.recover(error, done)?;
+                }
+            }
         }
         Ok(())
     }
@@ -239,7 +285,10 @@ impl<'a> Checker<'a> {
     }
 
     fn segment(&mut self, name: &ast::Ident, entity: &Entity, depth: usize) -> Result<PlanExpr> {
-        let segment = self.segments.checked(name)?;
+        let Some(segment) = self.segments.checked(name)? else {
+            // Its definition's errors are reported; this use adds none.
+            return Ok(PlanExpr::Const(true));
+        };
         if !segment.entity.eq_ignore_ascii_case(&entity.name) {
             return Err(Error::SegmentEntityMismatch {
                 name: segment.name.clone(),
@@ -301,6 +350,22 @@ impl<'a> Checker<'a> {
             positive
         })
     }
+}
+
+/// Most errors a check reports at once; past them it stops.
+pub const MAX_ERRORS: usize = 50;
+
+/// Whether `error` is about one node only, so that checking the others
+/// still finds independent errors. Limits are about the whole plan.
+pub(crate) fn is_local(error: &Error) -> bool {
+    !matches!(
+        error,
+        Error::TooDeep { .. }
+            | Error::TooManyNodes { .. }
+            | Error::TooLarge { .. }
+            | Error::Internal { .. }
+            | Error::Schema { .. }
+    )
 }
 
 /// Work on the explicit stack of [`Checker::expr`].

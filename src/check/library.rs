@@ -27,12 +27,22 @@ pub(crate) struct CheckedSegment {
     pub nodes: usize,
 }
 
+/// Where a segment stands.
+enum State {
+    Unchecked,
+    Checked(Box<CheckedSegment>),
+    /// Its errors are in [`Segments::errors`]; an `in NAME` of it adds none.
+    Failed,
+}
+
 /// The segments of a library, checked on demand.
 pub(crate) struct Segments<'l> {
     defs: Vec<&'l SegmentDef>,
     /// Lower-cased name to index in `defs`.
     index: HashMap<String, usize>,
-    checked: Vec<Option<CheckedSegment>>,
+    checked: Vec<State>,
+    /// Errors of the definitions checked so far, in the order found.
+    pub errors: Vec<Error>,
 }
 
 impl<'l> Segments<'l> {
@@ -42,29 +52,31 @@ impl<'l> Segments<'l> {
             defs: Vec::new(),
             index: HashMap::new(),
             checked: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
     /// Index a library's definitions; a name defined twice (ignoring case)
-    /// is an error at its second definition.
-    pub fn new(library: Option<&'l Library>) -> Result<Self> {
+    /// is an error at its second definition, which is then left out.
+    pub fn new(library: Option<&'l Library>) -> Self {
         let mut segments = Segments::empty();
         let Some(library) = library else {
-            return Ok(segments);
+            return segments;
         };
         for def in &library.segments {
             let key = def.name.name.to_ascii_lowercase();
             if segments.index.contains_key(&key) {
-                return Err(Error::DuplicateSegment {
+                segments.errors.push(Error::DuplicateSegment {
                     name: def.name.name.clone(),
                     span: def.name.span,
                 });
+                continue;
             }
             segments.index.insert(key, segments.defs.len());
             segments.defs.push(def);
-            segments.checked.push(None);
+            segments.checked.push(State::Unchecked);
         }
-        Ok(segments)
+        segments
     }
 
     pub fn len(&self) -> usize {
@@ -75,8 +87,9 @@ impl<'l> Segments<'l> {
         self.index.get(&name.to_ascii_lowercase()).copied()
     }
 
-    /// The checked segment `name` refers to.
-    pub fn checked(&self, name: &Ident) -> Result<&CheckedSegment> {
+    /// The checked segment `name` refers to; `None` when its definition
+    /// failed to check (its errors are reported already).
+    pub fn checked(&self, name: &Ident) -> Result<Option<&CheckedSegment>> {
         let Some(i) = self.lookup(&name.name) else {
             return Err(Error::UnknownSegment {
                 name: name.name.clone(),
@@ -84,9 +97,13 @@ impl<'l> Segments<'l> {
                 span: name.span,
             });
         };
-        self.checked[i].as_ref().ok_or_else(|| Error::Internal {
-            message: format!("segment '{}' was used before it was checked", name.name),
-        })
+        match &self.checked[i] {
+            State::Checked(segment) => Ok(Some(segment)),
+            State::Failed => Ok(None),
+            State::Unchecked => Err(Error::Internal {
+                message: format!("segment '{}' was used before it was checked", name.name),
+            }),
+        }
     }
 
     /// Indices of the segments an expression refers to with `in NAME`.
@@ -110,31 +127,45 @@ impl<'l> Segments<'l> {
         self.check_from(schema, &roots)
     }
 
+    /// Errors of single definitions are collected in [`Segments::errors`];
+    /// `Err` is an error that ends the check (a cycle, a limit).
     fn check_from(&mut self, schema: &Schema, roots: &[usize]) -> Result<()> {
         for i in self.dependency_order(roots)? {
-            if self.checked[i].is_none() {
-                let segment = self.check_one(schema, i)?;
-                self.checked[i] = Some(segment);
+            if matches!(self.checked[i], State::Unchecked) {
+                let (state, errors) = self.check_one(schema, i)?;
+                self.checked[i] = state;
+                self.errors.extend(errors);
             }
         }
         Ok(())
     }
 
-    fn check_one(&self, schema: &Schema, i: usize) -> Result<CheckedSegment> {
+    fn check_one(&self, schema: &Schema, i: usize) -> Result<(State, Vec<Error>)> {
         let def = self.defs[i];
-        let entity = resolve::entity(schema, &def.query.entity)?;
+        let entity = match resolve::entity(schema, &def.query.entity) {
+            Ok(entity) => entity,
+            Err(error) => return Ok((State::Failed, vec![error])),
+        };
         let filter = match &def.query.filter {
-            Some(filter) => Checker::new(schema, self).expr(filter, entity, 1)?,
+            Some(filter) => {
+                let mut checker = Checker::new(schema, self);
+                let filter = checker.expr_all(filter, entity, 1)?;
+                if !checker.errors.is_empty() {
+                    return Ok((State::Failed, checker.errors));
+                }
+                filter
+            }
             None => PlanExpr::Const(true),
         };
         let Measure { nodes, depth } = measure(&filter);
-        Ok(CheckedSegment {
+        let segment = CheckedSegment {
             name: def.name.name.clone(),
             entity: entity.name.clone(),
             filter,
             depth,
             nodes,
-        })
+        };
+        Ok((State::Checked(Box::new(segment)), Vec::new()))
     }
 
     /// Segments reachable from `roots`, each after the ones it uses; a cycle

@@ -60,9 +60,11 @@ pub(crate) use guards::describe_guard_error;
 pub use types::{typed_value, value_type};
 
 use expr::Checker;
+pub use expr::MAX_ERRORS;
 use library::Segments;
 
-/// Check a query and build its plan.
+/// Check a query and build its plan; the first error found, if any.
+/// [`check_all`] finds them all.
 ///
 /// Guards are ANDed at the top, outside everything the query says:
 /// `And([guard..., filter])`. Segments the query uses are checked first (in
@@ -72,17 +74,41 @@ use library::Segments;
 /// Of `options`, the schema, library and guards count; `optimize` is the
 /// optimizer's business.
 pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
+    check_all(query, ctx).map_err(first)
+}
+
+/// [`check`], reporting every independent error (SPEC 2.4), in the order
+/// found: the library's segments the query uses, then the query. A node
+/// with an error is checked no further, so one cause gives one error; at
+/// most [`MAX_ERRORS`] are reported, and a limit ends the check at once.
+pub fn check_all(query: &ast::Query, ctx: &Options) -> std::result::Result<Plan, Vec<Error>> {
     let schema = ctx.schema;
-    let entity = resolve::entity(schema, &query.entity)?;
-    let mut segments = Segments::new(ctx.library)?;
+    let mut segments = Segments::new(ctx.library);
     if segments.len() > 0 {
-        segments.check_used_by(schema, query.filter.as_ref())?;
+        if let Err(fatal) = segments.check_used_by(schema, query.filter.as_ref()) {
+            return Err(with(segments.errors, fatal));
+        }
     }
-    let guards = guards::resolve(schema, entity, ctx.guards)?;
+    let entity = match resolve::entity(schema, &query.entity) {
+        Ok(entity) => entity,
+        Err(error) => return Err(with(segments.errors, error)),
+    };
+    let guards = match guards::resolve(schema, entity, ctx.guards) {
+        Ok(guards) => guards,
+        Err(error) => return Err(with(segments.errors, error)),
+    };
     let depth = if guards.is_empty() { 1 } else { 2 };
+    let mut checker = Checker::new(schema, &segments);
     let filter = match &query.filter {
-        Some(filter) => Checker::new(schema, &segments).expr(filter, entity, depth)?,
-        None => PlanExpr::Const(true),
+        Some(filter) => checker.expr_all(filter, entity, depth),
+        None => Ok(PlanExpr::Const(true)),
+    };
+    let mut errors = segments.errors.clone();
+    errors.append(&mut checker.errors);
+    let filter = match filter {
+        Ok(filter) if errors.is_empty() => filter,
+        Ok(_) => return Err(errors),
+        Err(fatal) => return Err(with(errors, fatal)),
     };
     let filter = if guards.is_empty() {
         filter
@@ -93,16 +119,16 @@ pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
     };
     let Measure { nodes, depth } = measure(&filter);
     if depth > MAX_PLAN_DEPTH {
-        return Err(Error::TooDeep {
+        return Err(vec![Error::TooDeep {
             limit: MAX_PLAN_DEPTH,
             span: query.span,
-        });
+        }]);
     }
     if nodes > MAX_PLAN_NODES {
-        return Err(Error::TooManyNodes {
+        return Err(vec![Error::TooManyNodes {
             limit: MAX_PLAN_NODES,
             span: query.span,
-        });
+        }]);
     }
     Ok(Plan {
         entity: entity.name.clone(),
@@ -110,11 +136,42 @@ pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
     })
 }
 
+/// The errors found before `last`, then `last`.
+fn with(mut errors: Vec<Error>, last: Error) -> Vec<Error> {
+    errors.truncate(MAX_ERRORS - 1);
+    errors.push(last);
+    errors
+}
+
+fn first(errors: Vec<Error>) -> Error {
+    errors
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Error::Internal {
+            message: "a check failed without an error".into(),
+        })
+}
+
 /// Check every segment of a library: unique names, known entities and
 /// names, matching entities for `in NAME`, no cycles. Definitions may come
 /// in any order.
 pub fn check_library(lib: &ast::Library, schema: &Schema) -> Result<()> {
-    Segments::new(Some(lib))?.check_all(schema)
+    check_library_all(lib, schema).map_err(first)
+}
+
+/// [`check_library`], reporting every independent error (see [`check_all`]).
+pub fn check_library_all(
+    lib: &ast::Library,
+    schema: &Schema,
+) -> std::result::Result<(), Vec<Error>> {
+    let mut segments = Segments::new(Some(lib));
+    let outcome = segments.check_all(schema);
+    let errors = std::mem::take(&mut segments.errors);
+    match outcome {
+        Ok(()) if errors.is_empty() => Ok(()),
+        Ok(()) => Err(errors),
+        Err(fatal) => Err(with(errors, fatal)),
+    }
 }
 
 #[cfg(test)]

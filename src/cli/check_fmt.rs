@@ -6,13 +6,15 @@ use super::args::QueryInput;
 use super::failure::Failure;
 use super::inputs::{read_query, Workspace};
 
-/// Parse and check; print nothing but errors.
+/// Parse and check; print nothing but errors, every one the checker finds
+/// (a syntax error stops the parse, so it comes alone).
 pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure> {
     let (name, text) = read_query(input)?;
     workspace.with_query(name, &text);
     if looks_like_library(&text) {
         let library = syntax::parse_library(&text).map_err(|e| workspace.fail(e))?;
-        segql::check::check_library(&library, &workspace.schema).map_err(|e| workspace.fail(e))?;
+        segql::check::check_library_all(&library, &workspace.schema)
+            .map_err(|e| workspace.fail_all(e))?;
         return Ok(());
     }
     let options = segql::Options {
@@ -21,7 +23,8 @@ pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failur
         guards: &[],
         optimize: false,
     };
-    segql::plan(&text, &options).map_err(|e| workspace.fail(e))?;
+    let query = syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
+    segql::check::check_all(&query, &options).map_err(|e| workspace.fail_all(e))?;
     Ok(())
 }
 

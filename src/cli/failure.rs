@@ -15,9 +15,10 @@ pub struct SourceTexts {
 }
 
 pub enum Failure {
-    /// A fault in the query, library or value text: exit code 1. Boxed:
-    /// errors carry their texts, and the happy path should not pay for it.
-    Query(Box<(Error, SourceTexts)>),
+    /// Faults in the query, library or value text (one or more, all
+    /// reported): exit code 1. Boxed: errors carry their texts, and the
+    /// happy path should not pay for it.
+    Query(Box<(Vec<Error>, SourceTexts)>),
     /// A usage, environment or I/O fault: exit code 2.
     Usage(String),
 }
@@ -30,10 +31,15 @@ impl Failure {
     /// A library error at the edge: query errors keep their sources, the rest
     /// (schema, database, internal) are environment failures.
     pub fn from_error(error: Error, sources: &SourceTexts) -> Self {
-        if error.is_query_error() {
-            Failure::Query(Box::new((error, sources.clone())))
-        } else {
-            Failure::Usage(format!("error: {error}"))
+        Failure::from_errors(vec![error], sources)
+    }
+
+    /// Several errors found at once; an environment failure among them
+    /// outranks the query errors.
+    pub fn from_errors(errors: Vec<Error>, sources: &SourceTexts) -> Self {
+        match errors.iter().find(|e| !e.is_query_error()) {
+            Some(error) => Failure::Usage(format!("error: {error}")),
+            None => Failure::Query(Box::new((errors, sources.clone()))),
         }
     }
 
@@ -41,25 +47,32 @@ impl Failure {
     pub fn report(self) -> ExitCode {
         match self {
             Failure::Query(failure) => {
-                let (error, sources) = *failure;
+                let (errors, sources) = *failure;
                 let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
-                let rendered = diagnostic::render(
-                    &error,
-                    &Sources {
-                        query: sources
-                            .query
-                            .as_ref()
-                            .map(|(n, t)| (n.as_str(), t.as_str())),
-                        library: sources
-                            .library
-                            .as_ref()
-                            .map(|(n, t)| (n.as_str(), t.as_str())),
-                    },
-                    color,
-                );
-                eprint!("{rendered}");
-                if !rendered.ends_with('\n') {
-                    eprintln!();
+                let sources = Sources {
+                    query: sources
+                        .query
+                        .as_ref()
+                        .map(|(n, t)| (n.as_str(), t.as_str())),
+                    library: sources
+                        .library
+                        .as_ref()
+                        .map(|(n, t)| (n.as_str(), t.as_str())),
+                };
+                for error in &errors {
+                    let rendered = diagnostic::render(error, &sources, color);
+                    eprint!("{rendered}");
+                    if !rendered.ends_with('\n') {
+                        eprintln!();
+                    }
+                }
+                if errors.len() > 1 {
+                    let more = if errors.len() >= segql::check::MAX_ERRORS {
+                        " (the first ones; there may be more)"
+                    } else {
+                        ""
+                    };
+                    eprintln!("{} errors{more}", errors.len());
                 }
                 ExitCode::from(1)
             }

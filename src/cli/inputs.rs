@@ -55,6 +55,10 @@ impl Workspace {
     pub fn fail(&self, error: segql::Error) -> Failure {
         Failure::from_error(error, &self.sources)
     }
+
+    pub fn fail_all(&self, errors: Vec<segql::Error>) -> Failure {
+        Failure::from_errors(errors, &self.sources)
+    }
 }
 
 /// The query text and a name for it in error messages.
