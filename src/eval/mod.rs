@@ -5,8 +5,11 @@
 //! columns and relationship indexes ([`Program`]). Evaluating a segment runs
 //! each kernel over whole columns, combining dense bitmaps; checking a single
 //! record ([`contains`]) walks the same tree for that record only, touching
-//! just the related rows it reaches. Both follow SPEC §2.3 exactly as the SQL
-//! back end does, so the two return the same records.
+//! just the related rows it reaches. Both follow SPEC §2.3 and §2.5 exactly
+//! as the SQL back end does, so the two return the same records.
+//! Aggregates (`count(lead) >= 2`, `max(...) < now - 90d`) are reduced per
+//! record in one pass over the related column (`aggregate/`); an integer
+//! `sum` outside the i64 range is the one way running can fail.
 
 // The crate's one error type is large by design (rich diagnostics); errors
 // are rare and off the hot path, so boxing them would buy nothing here.
