@@ -753,3 +753,39 @@ fn segments_written_as_text() {
         assert_eq!(query(text), want, "{text}");
     }
 }
+
+#[test]
+fn a_store_loaded_for_the_plan_answers_as_a_full_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.db");
+    let at = now();
+    segql::demo::generate_sqlite(&path, &segql::demo::DemoOptions::new(300, 3, at)).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut db = segql::db::SqliteBackend::new(&conn);
+    let schema = crm_schema();
+    let full = Store::load(&mut db, &schema, None).unwrap();
+    let mut selective = 0;
+    for text in [
+        r#"contact where count(lead(status = "Open")) >= 2"#,
+        "contact where sum(lead.estimated_value) > 10000",
+        "contact where avg(lead.score) >= 50",
+        r#"contact where max(interaction(type = "Email Opened").occurred_on) < now - 90d"#,
+        r#"lead where count(contact.interaction(type = "Email Clicked")) >= 1"#,
+        "contact where count(lead.account) >= 2",
+        "account where sum(contact.lead.score) > 100",
+        r#"account where min(contact.consent_level) >= "Marketing""#,
+        r#"interaction where max(contact.lead.topic) < "M""#,
+    ] {
+        let plan = segql::plan(text, &segql::Options::new(&schema))
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let restricted = Store::load(&mut db, &schema, Some(&plan)).unwrap();
+        let want = run(&full, at, &plan.entity, plan.filter.clone());
+        assert_eq!(
+            run(&restricted, at, &plan.entity, plan.filter.clone()),
+            want,
+            "{text}"
+        );
+        selective += usize::from(!want.is_empty() && want.len() < full.len(&plan.entity).unwrap());
+    }
+    assert!(selective >= 6, "{selective}");
+}
