@@ -178,7 +178,7 @@ fn benches(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 i = (i + 7919) % ids.len();
-                program.contains(ids[i])
+                program.contains(ids[i]).expect("contains")
             })
         });
     }

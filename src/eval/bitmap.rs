@@ -162,6 +162,19 @@ impl Bitmap {
         })
     }
 
+    /// Calls `f` on every member row in ascending order: the loop behind
+    /// [`Bitmap::iter_ones`], written out for kernels that run once per
+    /// member of a large set.
+    pub fn for_each_one(&self, mut f: impl FnMut(usize)) {
+        for (wi, &w) in self.words.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                f(wi * 64 + w.trailing_zeros() as usize);
+                w &= w - 1;
+            }
+        }
+    }
+
     fn clear_tail(&mut self) {
         let rem = self.len % 64;
         if rem != 0 {

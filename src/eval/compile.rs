@@ -5,12 +5,30 @@
 
 use chrono::{DateTime, Utc};
 
+use super::aggregate::{compile_aggregate, AggregateNode};
 use super::bitmap::Bitmap;
 use super::kernels::{compile_field, compile_key, FieldKernel};
 use super::keys::KeyIndex;
 use super::store::{LinkIndex, Store, Table, NONE};
 use crate::error::{Error, Result};
 use crate::plan::{Direction, PlanExpr, Quantifier};
+
+/// Why running a compiled plan can fail: the data alone, never the plan.
+/// The one case is an integer `sum` whose value leaves the `i64` range
+/// (SPEC §2.5), named by the aggregate's text.
+#[derive(Debug)]
+pub(crate) struct Overflow(pub(crate) String);
+
+/// The result of running a compiled expression.
+pub(crate) type Run<T> = std::result::Result<T, Overflow>;
+
+impl Overflow {
+    /// The library's error for it. (Not a `From` impl: one would make every
+    /// `?` in a closure of the crate ambiguous about its error type.)
+    pub(crate) fn into_error(self) -> Error {
+        Error::SumOverflow { aggregate: self.0 }
+    }
+}
 
 /// A compiled expression over the rows of one entity (`rows` of them).
 pub(crate) enum Node<'a> {
@@ -20,6 +38,7 @@ pub(crate) enum Node<'a> {
     Or(Vec<Node<'a>>, usize),
     Field(FieldKernel<'a>),
     Related(Box<RelatedNode<'a>>),
+    Aggregate(Box<AggregateNode<'a>>),
 }
 
 pub(crate) struct RelatedNode<'a> {
@@ -54,10 +73,8 @@ pub(crate) fn compile<'a>(
             nodes.sort_by_key(Node::cost);
             Node::Or(nodes, rows)
         }
-        PlanExpr::Aggregate(_) => {
-            return Err(Error::Internal {
-                message: "aggregates are not evaluated in memory yet".into(),
-            })
+        PlanExpr::Aggregate(a) => {
+            Node::Aggregate(Box::new(compile_aggregate(a, store, table, now)?))
         }
         PlanExpr::Field(ft) => {
             if !ft.field.entity.eq_ignore_ascii_case(&t.entity) {
@@ -133,23 +150,24 @@ impl Node<'_> {
             Node::And(..) | Node::Or(..) => 2,
             Node::Related(r) if r.direction == Direction::ToParent => 2,
             Node::Related(_) => 3,
+            Node::Aggregate(_) => 4,
         }
     }
 
     /// The set of rows satisfying the expression.
-    pub(crate) fn eval_all(&self) -> Bitmap {
-        match self {
+    pub(crate) fn eval_all(&self) -> Run<Bitmap> {
+        Ok(match self {
             Node::Const(true, rows) => Bitmap::ones(*rows),
             Node::Const(false, rows) => Bitmap::zeros(*rows),
             Node::Not(n) => {
-                let mut b = n.eval_all();
+                let mut b = n.eval_all()?;
                 b.negate();
                 b
             }
             Node::And(nodes, rows) => {
                 let mut acc = Bitmap::ones(*rows);
                 for n in nodes {
-                    acc.and_with(&n.eval_all());
+                    acc.and_with(&n.eval_all()?);
                     if acc.none() {
                         break;
                     }
@@ -159,7 +177,7 @@ impl Node<'_> {
             Node::Or(nodes, rows) => {
                 let mut acc = Bitmap::zeros(*rows);
                 for n in nodes {
-                    acc.or_with(&n.eval_all());
+                    acc.or_with(&n.eval_all()?);
                     if acc.all() {
                         break;
                     }
@@ -167,30 +185,46 @@ impl Node<'_> {
                 acc
             }
             Node::Field(k) => k.eval_all(),
-            Node::Related(r) => r.eval_all(),
-        }
+            Node::Related(r) => r.eval_all()?,
+            Node::Aggregate(a) => a.eval_all()?,
+        })
     }
 
     /// Whether row `row` satisfies the expression.
-    pub(crate) fn test(&self, row: usize) -> bool {
-        match self {
+    pub(crate) fn test(&self, row: usize) -> Run<bool> {
+        Ok(match self {
             Node::Const(b, _) => *b,
-            Node::Not(n) => !n.test(row),
-            Node::And(nodes, _) => nodes.iter().all(|n| n.test(row)),
-            Node::Or(nodes, _) => nodes.iter().any(|n| n.test(row)),
+            Node::Not(n) => !n.test(row)?,
+            Node::And(nodes, _) => {
+                for n in nodes {
+                    if !n.test(row)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Node::Or(nodes, _) => {
+                for n in nodes {
+                    if n.test(row)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
             Node::Field(k) => k.test(row),
-            Node::Related(r) => r.test(row),
-        }
+            Node::Related(r) => r.test(row)?,
+            Node::Aggregate(a) => a.test(row)?,
+        })
     }
 }
 
 impl RelatedNode<'_> {
-    fn eval_all(&self) -> Bitmap {
+    fn eval_all(&self) -> Run<Bitmap> {
         let q = self.quantifier;
         let link = self.link;
-        match self.direction {
+        Ok(match self.direction {
             Direction::ToParent => {
-                let inner = self.inner.eval_all();
+                let inner = self.inner.eval_all()?;
                 let (with, without) = (q.accepts(1), q.accepts(0));
                 Bitmap::from_slice(&link.parent_of, |p| {
                     if p != NONE && inner.get(p as usize) {
@@ -204,9 +238,10 @@ impl RelatedNode<'_> {
                 if let Node::Const(true, _) = self.inner {
                     // `has R` without a filter: the count is the degree.
                     let o = link.offsets();
-                    return Bitmap::from_fn(self.rows, |p| q.accepts((o[p + 1] - o[p]) as u64));
+                    let degree = |p: usize| (o[p + 1] - o[p]) as u64;
+                    return Ok(Bitmap::from_fn(self.rows, |p| q.accepts(degree(p))));
                 }
-                let inner = self.inner.eval_all();
+                let inner = self.inner.eval_all()?;
                 match q {
                     Quantifier::Any | Quantifier::No => {
                         let mut hit = Bitmap::zeros(self.rows);
@@ -233,15 +268,15 @@ impl RelatedNode<'_> {
                     }
                 }
             }
-        }
+        })
     }
 
-    fn test(&self, row: usize) -> bool {
+    fn test(&self, row: usize) -> Run<bool> {
         let q = self.quantifier;
         match self.direction {
             Direction::ToParent => {
                 let p = self.link.parent_of[row];
-                q.accepts((p != NONE && self.inner.test(p as usize)) as u64)
+                Ok(q.accepts((p != NONE && self.inner.test(p as usize)?) as u64))
             }
             Direction::ToChildren => {
                 // Counting past this many matches cannot change the answer.
@@ -255,11 +290,11 @@ impl RelatedNode<'_> {
                     if count >= enough {
                         break;
                     }
-                    if self.inner.test(c as usize) {
+                    if self.inner.test(c as usize)? {
                         count += 1;
                     }
                 }
-                q.accepts(count)
+                Ok(q.accepts(count))
             }
         }
     }

@@ -130,12 +130,7 @@ pub(crate) fn compile_field<'a>(
     let scan = match (&column.data, &resolved) {
         (_, Test::IsNotNull) => Scan::Const(true),
         (ColumnData::Int(ints), _) => {
-            let spec = int_spec(&resolved, |v| match v {
-                Value::Integer(i) | Value::Choice { code: i, .. } => Some(Num::Int(*i)),
-                Value::Decimal(f) => Some(Num::Real(*f)),
-                _ => None,
-            })
-            .map_err(mismatch)?;
+            let spec = int_spec(&resolved, int_literal).map_err(mismatch)?;
             match ints {
                 Ints::I16(d) => int_scan(d, &spec),
                 Ints::I32(d) => int_scan(d, &spec),
@@ -143,21 +138,11 @@ pub(crate) fn compile_field<'a>(
             }
         }
         (ColumnData::Date(d), _) => {
-            let spec = int_spec(&resolved, |v| match v {
-                Value::Date(d) => Some(Num::Int(days(d))),
-                _ => None,
-            })
-            .map_err(mismatch)?;
+            let spec = int_spec(&resolved, date_literal).map_err(mismatch)?;
             int_scan(d, &spec)
         }
         (ColumnData::DateTime(d), _) => {
-            let spec = int_spec(&resolved, |v| match v {
-                Value::DateTime(t) => Some(Num::Int(t.timestamp())),
-                // A date on a date-time field means that day at 00:00:00Z.
-                Value::Date(d) => Some(Num::Int(days(d) * 86_400)),
-                _ => None,
-            })
-            .map_err(mismatch)?;
+            let spec = int_spec(&resolved, datetime_literal).map_err(mismatch)?;
             int_scan(d, &spec)
         }
         (ColumnData::Bool(bits), _) => {
@@ -188,13 +173,9 @@ pub(crate) fn compile_field<'a>(
             _ => None,
         })
         .map_err(mismatch)?,
-        (ColumnData::Decimal(d), _) => ordered_scan(d, &resolved, |v| match v {
-            Value::Decimal(f) => Some(*f),
-            // Exact for |i| <= 2^53, which covers every realistic literal.
-            Value::Integer(i) => Some(*i as f64),
-            _ => None,
-        })
-        .map_err(mismatch)?,
+        (ColumnData::Decimal(d), _) => {
+            ordered_scan(d, &resolved, decimal_literal).map_err(mismatch)?
+        }
         (ColumnData::Text(text), _) => {
             let t = StrTest::new(&resolved).map_err(mismatch)?;
             text_scan(text, t)
@@ -238,7 +219,7 @@ fn resolve(v: &Value, now: chrono::DateTime<chrono::Utc>) -> Result<Value> {
     })
 }
 
-fn resolve_test(test: &Test, now: chrono::DateTime<chrono::Utc>) -> Result<Test> {
+pub(crate) fn resolve_test(test: &Test, now: chrono::DateTime<chrono::Utc>) -> Result<Test> {
     Ok(match test {
         Test::Compare { op, value } => Test::Compare {
             op: *op,
@@ -255,26 +236,63 @@ fn resolve_test(test: &Test, now: chrono::DateTime<chrono::Utc>) -> Result<Test>
     })
 }
 
+/// A literal on an integer or choice column (or any integer value).
+pub(crate) fn int_literal(v: &Value) -> Option<Num> {
+    match v {
+        Value::Integer(i) | Value::Choice { code: i, .. } => Some(Num::Int(*i)),
+        Value::Decimal(f) => Some(Num::Real(*f)),
+        _ => None,
+    }
+}
+
+/// A literal on a date column, as days since 1970-01-01.
+pub(crate) fn date_literal(v: &Value) -> Option<Num> {
+    match v {
+        Value::Date(d) => Some(Num::Int(days(d))),
+        _ => None,
+    }
+}
+
+/// A literal on a date-time column, as seconds since the epoch.
+pub(crate) fn datetime_literal(v: &Value) -> Option<Num> {
+    match v {
+        Value::DateTime(t) => Some(Num::Int(t.timestamp())),
+        // A date on a date-time field means that day at 00:00:00Z.
+        Value::Date(d) => Some(Num::Int(days(d) * 86_400)),
+        _ => None,
+    }
+}
+
+/// A literal on a decimal column (or any decimal value).
+pub(crate) fn decimal_literal(v: &Value) -> Option<f64> {
+    match v {
+        Value::Decimal(f) => Some(*f),
+        // Exact for |i| <= 2^53, which covers every realistic literal.
+        Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
 fn days(d: &chrono::NaiveDate) -> i64 {
     use chrono::Datelike;
     days_from_civil(d.year() as i64, d.month(), d.day())
 }
 
 /// A literal on an integer-like column.
-enum Num {
+pub(crate) enum Num {
     Int(i64),
     Real(f64),
 }
 
 /// An integer-like test: inclusive bounds or a set, in `i128` so that `v ± 1`
 /// and saturated float bounds never overflow.
-enum IntSpec {
+pub(crate) enum IntSpec {
     Range(i128, i128),
     Set(Vec<i128>),
 }
 
 impl IntSpec {
-    fn accepts(&self, v: i128) -> bool {
+    pub(crate) fn accepts(&self, v: i128) -> bool {
         match self {
             IntSpec::Range(lo, hi) => *lo <= v && v <= *hi,
             IntSpec::Set(s) => s.contains(&v),
@@ -314,7 +332,10 @@ fn bounds(op: CmpOp, n: &Num) -> (i128, i128) {
     }
 }
 
-fn int_spec<'v>(test: &'v Test, num: impl Fn(&Value) -> Option<Num>) -> Result<IntSpec, &'v Value> {
+pub(crate) fn int_spec<'v>(
+    test: &'v Test,
+    num: impl Fn(&Value) -> Option<Num>,
+) -> Result<IntSpec, &'v Value> {
     let get = |v: &'v Value| num(v).ok_or(v);
     Ok(match test {
         Test::Compare { op, value } => {
@@ -405,7 +426,7 @@ fn ordered_scan<'a, 'v, T: Copy + PartialOrd + Send + Sync + 'a>(
 }
 
 /// A test on one text value.
-enum StrTest {
+pub(crate) enum StrTest {
     Cmp(CmpOp, String),
     In(Vec<String>),
     Between(String, String),
@@ -414,7 +435,7 @@ enum StrTest {
 }
 
 impl StrTest {
-    fn new(test: &Test) -> Result<StrTest, &Value> {
+    pub(crate) fn new(test: &Test) -> Result<StrTest, &Value> {
         let get = |v: &'_ Value| match v {
             Value::Text(s) => Some(s.clone()),
             _ => None,
@@ -442,7 +463,7 @@ impl StrTest {
 
     /// Tests the UTF-8 bytes of a value. Byte order of UTF-8 is code point
     /// order, so comparing bytes is comparing text as SPEC §2.3 asks.
-    fn test(&self, s: &[u8]) -> bool {
+    pub(crate) fn test(&self, s: &[u8]) -> bool {
         match self {
             StrTest::Cmp(op, v) => {
                 let v = v.as_bytes();

@@ -1,5 +1,6 @@
 //! The in-memory engine: semantics, loading from SQLite, agreement with SQL.
 
+mod aggregates;
 mod semantics;
 mod sqlite;
 mod vs_sql;

@@ -64,6 +64,6 @@ fn programs_can_be_shared_between_threads() {
     };
     let program = eval::compile(&plan, &store, now("small")).unwrap();
     shareable(&program);
-    let counted = std::thread::scope(|s| s.spawn(|| program.count()).join().unwrap());
+    let counted = std::thread::scope(|s| s.spawn(|| program.count()).join().unwrap()).unwrap();
     assert_eq!(counted, 3);
 }
