@@ -190,8 +190,14 @@ pub fn postgres_db(name: &str) -> Option<(TestPg, postgres::Client)> {
     let mut client = pg.client();
     let schema = crm_schema();
     segql::demo::copy_sqlite_to_postgres(&sqlite_db(name), &mut client, &schema).unwrap();
-    // A linguistic collation orders "a" before "Z" and lowercases "É";
-    // the generated SQL must not depend on the column's collation.
+    linguistic_text(&mut client, &schema);
+    Some((pg, client))
+}
+
+/// Puts the text columns of `schema`'s tables in a linguistic collation,
+/// which orders "a" before "Z" and lowercases "É": the generated SQL must
+/// not depend on the column's collation.
+pub fn linguistic_text(client: &mut postgres::Client, schema: &Schema) {
     let collation: String = client
         .query_one(
             "SELECT collname::text FROM pg_collation \
@@ -211,7 +217,6 @@ pub fn postgres_db(name: &str) -> Option<(TestPg, postgres::Client)> {
                 .unwrap();
         }
     }
-    Some((pg, client))
 }
 
 // -------------------------------------------------------- the engines ---

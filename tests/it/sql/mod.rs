@@ -2,6 +2,7 @@
 //! agreement with the memory engine.
 
 mod aggregates;
+mod aggregates_random;
 mod agrees_with_eval;
 mod fixtures;
 mod injection;
