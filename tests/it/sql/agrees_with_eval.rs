@@ -1,7 +1,8 @@
 //! Both back ends must return exactly the same records (SPEC §1): every
-//! valid query fixture runs on a demo database through the SQLite SQL, the
-//! PostgreSQL SQL (when a server is installed) and the in-memory evaluator,
-//! before and after optimization, and all answers must agree.
+//! valid query fixture (`tests/queries/valid/`, and `tests/queries/aggregates/`)
+//! runs on a demo database through the SQLite SQL, the PostgreSQL SQL (when
+//! a server is installed) and the in-memory evaluator, before and after
+//! optimization, and all answers must agree.
 
 use chrono::{TimeZone, Utc};
 use segql::check::check;
@@ -28,7 +29,10 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
     });
     let mut checked = 0;
     let mut non_empty = 0;
-    for entry in std::fs::read_dir(tests_dir().join("queries/valid")).unwrap() {
+    let fixtures = ["queries/valid", "queries/aggregates"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(tests_dir().join(dir)).unwrap());
+    for entry in fixtures {
         let path = entry.unwrap().path();
         let name = path.display().to_string();
         let fixture = Fixture::load(&path);

@@ -5,9 +5,10 @@
 //! `# guard:`) are read by [`crate::support::fixture`].
 //!
 //! `tests/queries/aggregates/*.segql` are valid queries with aggregates
-//! (SPEC 2.5). They have a directory of their own while the memory engine
-//! does not evaluate aggregates (every stage's tests run `valid/`); then
-//! they belong in `valid/`.
+//! (SPEC 2.5), in a directory of their own while the plan notation of the
+//! semantics tests (`crate::semantics::plan_text`), which every fixture of
+//! `valid/` must round-trip, cannot write aggregates; then they belong in
+//! `valid/`.
 
 use std::path::Path;
 
