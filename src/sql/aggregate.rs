@@ -22,7 +22,8 @@
 //! get `EXISTS` over the same derived table.
 //!
 //! The grouping key is the first hop's column that meets the current
-//! record: a child's foreign key (no join back to the current table), or a
+//! record: a child's foreign key (no join back to the current table; its
+//! NULLs left out, as they reach no record), or a
 //! parent's key (the current record's foreign key is then the outer value).
 //! Later hops are joins; every hop's filter sits in the `WHERE`. Where the
 //! chain fans in, `COUNT(DISTINCT ..)` counts records once and `sum`/`avg`
@@ -32,7 +33,7 @@
 use super::generator::{column, internal, Cond, Generator, Scope};
 use super::tree::{Distinct, Groups, Join, Membership, SqlExpr, Subquery, GROUP_KEY};
 use crate::error::Result;
-use crate::plan::{Aggregate, AggregateFn, AggregateTest, Test, ValueType};
+use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, Test, ValueType};
 
 /// The chain's tables joined and filtered, as seen from the current record.
 struct Chain<'a> {
@@ -40,6 +41,8 @@ struct Chain<'a> {
     outer: String,
     /// The first hop's column that meets the current record: the group key.
     key: String,
+    /// Whether `key` can be NULL (a child's foreign key).
+    key_nullable: bool,
     rows: Subquery,
     /// The last hop's scope: the records aggregated.
     last: Scope<'a>,
@@ -94,6 +97,12 @@ impl<'a> Generator<'a> {
             }
             _ => {}
         }
+        if chain.key_nullable {
+            // Rows of no record (orphans) would make a group of their own,
+            // worth nothing but its cost (and a sum that may overflow).
+            let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", chain.key));
+            chain.rows.filter = Box::new(SqlExpr::and(vec![not_null, *chain.rows.filter]));
+        }
         let (key, value, distinct) = self.value(agg, &chain, scope.next)?;
         if agg.function == AggregateFn::Sum && agg.value_type() == ValueType::Integer {
             self.integer_sums.push(subject);
@@ -141,6 +150,14 @@ impl<'a> Generator<'a> {
         let after_chain = scope.next + agg.chain.len();
         let (mut at, outer, key) = self.hop(&first.link, scope, scope.next)?;
         at.next = after_chain;
+        let key_nullable = match first.link.direction {
+            Direction::ToChildren => {
+                let rel = self.schema.relationship(&first.link.relationship);
+                let field = rel.and_then(|r| at.entity.field(&r.child_field));
+                field.is_none_or(|f| f.nullable)
+            }
+            Direction::ToParent => false,
+        };
         let (table, alias) = (self.quote(&at.entity.table), at.alias());
         let mut filters = vec![self.expr(&first.filter, &at, false)?];
         let mut joins = Vec::new();
@@ -162,6 +179,7 @@ impl<'a> Generator<'a> {
         Ok(Some(Chain {
             outer,
             key,
+            key_nullable,
             rows: Subquery {
                 table,
                 alias,
