@@ -485,6 +485,9 @@ groups!(
     queries_paths_and_nesting,
     queries_text,
     queries_numbers_and_guards,
+    aggregates_of_nothing_and_of_missing_values,
+    aggregates_over_times_text_and_choices,
+    aggregate_chains_count_distinct_records,
 );
 
 #[test]
