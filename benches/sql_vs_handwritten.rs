@@ -187,6 +187,42 @@ fn all_cases() -> Vec<Case> {
             ),
             hand_pg: None,
         },
+        // Aggregates (SPEC 2.5): grouped subqueries, as a DBA writes them.
+        Case {
+            name: "agg_open_pipeline",
+            segment: r#"contact where sum(lead(status = "Open").estimated_value) > 10000"#.into(),
+            hand: hand(
+                "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM lead \
+                 WHERE status = ?1 GROUP BY contact_id HAVING SUM(estimated_value) > ?2) \
+                 ORDER BY id",
+                vec![SqlParam::Integer(0), SqlParam::Real(10000.0)],
+            ),
+            hand_pg: None,
+        },
+        Case {
+            name: "agg_last_open",
+            segment: r#"contact where max(interaction(type = "Email Opened").occurred_on) < now - 90d"#
+                .into(),
+            hand: hand(
+                "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM interaction \
+                 WHERE type = ?1 GROUP BY contact_id HAVING MAX(occurred_on) < ?2) \
+                 ORDER BY id",
+                vec![SqlParam::Integer(3), text(&days_ago(90))],
+            ),
+            hand_pg: None,
+        },
+        Case {
+            name: "agg_lead_clicks",
+            segment: r#"lead where count(contact.interaction(type = "Email Clicked" and occurred_on >= now - 30d)) >= 2"#
+                .into(),
+            hand: hand(
+                "SELECT id FROM lead WHERE contact_id IN (SELECT contact_id FROM interaction \
+                 WHERE type = ?1 AND occurred_on >= ?2 GROUP BY contact_id HAVING COUNT(*) >= 2) \
+                 ORDER BY id",
+                vec![SqlParam::Integer(4), text(&days_ago(30))],
+            ),
+            hand_pg: None,
+        },
         // The optimizer's showcase: equalities on one field become one `in`.
         Case {
             name: "wide_or",

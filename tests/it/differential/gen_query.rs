@@ -38,6 +38,22 @@ pub enum GExpr {
         path: Vec<String>,
         pred: GPred,
     },
+    /// `func(hop.hop[.field]) test`; the test is a `Cmp`, `IsNull` or
+    /// `Between` predicate tail.
+    Aggregate {
+        func: &'static str,
+        chain: Vec<GHop>,
+        field: Option<String>,
+        test: GPred,
+    },
+}
+
+/// One hop of an aggregate's chain, written as in `has`.
+#[derive(Clone, Debug)]
+pub struct GHop {
+    pub reach: String,
+    pub via: Option<String>,
+    pub filter: Option<Box<GExpr>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -177,44 +193,72 @@ impl GExpr {
                 out
             }
             GExpr::InSegment(name) => format!("{} {}", kw("in"), kw(name)),
-            GExpr::Pred { path, pred } => {
-                let path = kw(&path.join("."));
-                let not = |n: bool| {
-                    if n {
-                        format!("{} ", kw("not"))
-                    } else {
-                        String::new()
+            GExpr::Aggregate {
+                func,
+                chain,
+                field,
+                test,
+            } => {
+                let mut subject = format!("{}(", kw(func));
+                for (i, hop) in chain.iter().enumerate() {
+                    if i > 0 {
+                        subject.push('.');
                     }
-                };
-                match pred {
-                    GPred::Cmp(op, v) => format!("{path} {op} {}", kw_lit(v, case)),
-                    GPred::IsNull(negated) => {
-                        format!("{path} {} {}{}", kw("is"), not(*negated), kw("null"))
+                    subject.push_str(&kw(&hop.reach));
+                    if let Some(via) = &hop.via {
+                        subject.push_str(&format!(" {} {}", kw("via"), kw(via)));
                     }
-                    GPred::In(negated, values) => {
-                        let vs: Vec<String> = values.iter().map(|v| kw_lit(v, case)).collect();
-                        format!("{path} {}{} [{}]", not(*negated), kw("in"), vs.join(", "))
+                    if let Some(filter) = &hop.filter {
+                        subject.push_str(&format!("({})", filter.render(case)));
                     }
-                    GPred::Between(negated, lo, hi) => format!(
-                        "{path} {}{} {} {} {}",
-                        not(*negated),
-                        kw("between"),
-                        kw_lit(lo, case),
-                        kw("and"),
-                        kw_lit(hi, case)
-                    ),
-                    GPred::Text(negated, op, pattern) => {
-                        format!(
-                            "{path} {}{} {}",
-                            not(*negated),
-                            kw(op),
-                            string_literal(pattern)
-                        )
-                    }
-                    GPred::Bare => path,
                 }
+                if let Some(field) = field {
+                    subject.push_str(&format!(".{}", kw(field)));
+                }
+                subject.push(')');
+                render_pred(&subject, test, case)
             }
+            GExpr::Pred { path, pred } => render_pred(&kw(&path.join(".")), pred, case),
         }
+    }
+}
+
+/// `subject` (a path or an aggregate) followed by the predicate's tail.
+fn render_pred(path: &str, pred: &GPred, case: Case) -> String {
+    let kw = |w: &str| cased(w, case);
+    let not = |n: bool| {
+        if n {
+            format!("{} ", kw("not"))
+        } else {
+            String::new()
+        }
+    };
+    match pred {
+        GPred::Cmp(op, v) => format!("{path} {op} {}", kw_lit(v, case)),
+        GPred::IsNull(negated) => {
+            format!("{path} {} {}{}", kw("is"), not(*negated), kw("null"))
+        }
+        GPred::In(negated, values) => {
+            let vs: Vec<String> = values.iter().map(|v| kw_lit(v, case)).collect();
+            format!("{path} {}{} [{}]", not(*negated), kw("in"), vs.join(", "))
+        }
+        GPred::Between(negated, lo, hi) => format!(
+            "{path} {}{} {} {} {}",
+            not(*negated),
+            kw("between"),
+            kw_lit(lo, case),
+            kw("and"),
+            kw_lit(hi, case)
+        ),
+        GPred::Text(negated, op, pattern) => {
+            format!(
+                "{path} {}{} {}",
+                not(*negated),
+                kw(op),
+                string_literal(pattern)
+            )
+        }
+        GPred::Bare => path.to_string(),
     }
 }
 
@@ -384,6 +428,53 @@ fn predicate_strategy(ty: &FieldType, nullable: bool) -> BoxedStrategy<GPred> {
     proptest::strategy::Union::new_weighted(forms).boxed()
 }
 
+/// The aggregates over records of `end`: `count`, `sum`/`avg` of each
+/// number field, `min`/`max` of each ordered one, each with the tests its
+/// value takes (comparisons, `is [not] null`, `[not] between`).
+fn aggregate_tests(end: &Entity) -> Vec<(&'static str, Option<String>, BoxedStrategy<GPred>)> {
+    let count_values = || select_str(&["-1", "0", "1", "2", "3", "1.5"]);
+    let number_values = || {
+        prop_oneof![
+            select_str(pools::INTEGER_LITERALS),
+            select_str(pools::DECIMAL_LITERALS),
+        ]
+        .boxed()
+    };
+    let mut out = vec![("count", None, value_tests(count_values()))];
+    for field in &end.fields {
+        let numeric = matches!(field.ty, FieldType::Integer | FieldType::Decimal);
+        let ordered = match &field.ty {
+            FieldType::Choice(set) => set.ordered,
+            FieldType::Bool | FieldType::Uuid => false,
+            _ => true,
+        };
+        if numeric {
+            for func in ["sum", "avg"] {
+                out.push((func, Some(field.name.clone()), value_tests(number_values())));
+            }
+        }
+        if ordered {
+            for func in ["min", "max"] {
+                let values = literal_strategy(&field.ty);
+                out.push((func, Some(field.name.clone()), value_tests(values)));
+            }
+        }
+    }
+    out
+}
+
+/// The tests on an aggregate's value, with literals from `values`.
+fn value_tests(values: BoxedStrategy<String>) -> BoxedStrategy<GPred> {
+    let ops: &'static [&'static str] = &["=", "!=", "<", "<=", ">", ">="];
+    prop_oneof![
+        6 => (proptest::sample::select(ops), values.clone()).prop_map(|(op, v)| GPred::Cmp(op, v)),
+        1 => any::<bool>().prop_map(GPred::IsNull),
+        2 => (any::<bool>(), values.clone(), values)
+            .prop_map(|(n, lo, hi)| GPred::Between(n, lo, hi)),
+    ]
+    .boxed()
+}
+
 /// Builds and memoizes the expression strategies of one schema.
 pub struct QueryGen {
     schema: Schema,
@@ -391,6 +482,7 @@ pub struct QueryGen {
 }
 
 /// A hop from an entity: how it is written and where it arrives.
+#[derive(Clone)]
 struct Hop {
     reach: String,
     relationship: String,
@@ -531,6 +623,7 @@ impl QueryGen {
                         .boxed(),
                 ),
             ];
+            forms.extend(self.aggregates(entity, depth, segments));
             for hop in self.hops(entity) {
                 let inner = self.expr(&hop.to, depth - 1, segments);
                 let Hop {
@@ -560,6 +653,81 @@ impl QueryGen {
         };
         self.memo.insert(key, strategy.clone());
         strategy
+    }
+
+    /// Aggregate tests over every chain of one to three hops from `entity`
+    /// (both directions, sometimes with `via`), each hop maybe filtered, with
+    /// every function its last entity's fields allow and a test on the
+    /// value typed to match.
+    fn aggregates(
+        &mut self,
+        entity: &str,
+        depth: u32,
+        segments: bool,
+    ) -> Vec<(u32, BoxedStrategy<GExpr>)> {
+        let mut forms = Vec::new();
+        let mut paths: Vec<Vec<Hop>> = self.hops(entity).into_iter().map(|h| vec![h]).collect();
+        let mut all = paths.clone();
+        for _ in 1..3 {
+            let mut longer = Vec::new();
+            for path in &paths {
+                let last = &path[path.len() - 1].to;
+                for hop in self.hops(last) {
+                    let mut next = path.clone();
+                    next.push(hop);
+                    longer.push(next);
+                }
+            }
+            all.extend(longer.iter().cloned());
+            paths = longer;
+        }
+        // Filters stay shallow: the chain is the point.
+        let filter_depth = depth.saturating_sub(2).min(1);
+        for path in all {
+            let hops: Vec<BoxedStrategy<GHop>> = path
+                .iter()
+                .map(|hop| {
+                    let filter = self.expr(&hop.to, filter_depth, segments);
+                    let (reach, relationship) = (hop.reach.clone(), hop.relationship.clone());
+                    (
+                        proptest::bool::weighted(0.2),
+                        proptest::option::weighted(0.5, filter),
+                    )
+                        .prop_map(move |(via, filter)| GHop {
+                            reach: reach.clone(),
+                            via: via.then(|| relationship.clone()),
+                            filter: filter.map(Box::new),
+                        })
+                        .boxed()
+                })
+                .collect();
+            let end = self.entity(&path[path.len() - 1].to).clone();
+            // Longer chains are rarer, so one-hop aggregates stay common.
+            let weight = match path.len() {
+                1 => 6,
+                2 => 2,
+                _ => 1,
+            };
+            for (func, field, test) in aggregate_tests(&end) {
+                forms.push((
+                    weight,
+                    (hops.clone(), test)
+                        .prop_map(move |(chain, test)| GExpr::Aggregate {
+                            func,
+                            chain,
+                            field: field.clone(),
+                            test,
+                        })
+                        .boxed(),
+                ));
+            }
+        }
+        // All aggregates together weigh about as much as one `has` form.
+        let total: u32 = forms.iter().map(|(w, _)| *w).sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        vec![(4, proptest::strategy::Union::new_weighted(forms).boxed())]
     }
 
     /// Whole queries: a root entity (contact most often), an optional filter,

@@ -47,6 +47,10 @@ pub fn any_node(e: &GExpr, f: &dyn Fn(&GExpr) -> bool) -> bool {
             filter: Some(inner),
             ..
         } => any_node(inner, f),
+        GExpr::Aggregate { chain, .. } => chain
+            .iter()
+            .filter_map(|hop| hop.filter.as_deref())
+            .any(|inner| any_node(inner, f)),
         _ => false,
     }
 }

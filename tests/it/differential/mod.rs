@@ -370,12 +370,69 @@ fn generated_queries_cover_every_form() {
         "has contact",
         "has interaction",
         "has subscription",
+        "count(",
+        "sum(",
+        "avg(",
+        "min(",
+        "max(",
     ] {
         assert!(
             text.contains(needle),
             "no generated query contains {needle:?}"
         );
     }
+}
+
+#[test]
+fn generated_aggregates_reach_every_position() {
+    use gen_query::GExpr;
+    // Chains of three hops, aggregates under `not`, inside `has` filters
+    // and inside other aggregates' hop filters, and in library segments.
+    fn walk(e: &GExpr, under_not: bool, nested: bool, seen: &mut [bool; 4]) {
+        match e {
+            GExpr::Not(inner) => walk(inner, true, nested, seen),
+            GExpr::And(items) | GExpr::Or(items) => {
+                items.iter().for_each(|i| walk(i, under_not, nested, seen))
+            }
+            GExpr::Has {
+                filter: Some(inner),
+                ..
+            } => walk(inner, under_not, true, seen),
+            GExpr::Aggregate { chain, .. } => {
+                seen[0] |= chain.len() == 3;
+                seen[1] |= under_not;
+                seen[2] |= nested;
+                for hop in chain {
+                    if let Some(filter) = &hop.filter {
+                        walk(filter, under_not, true, seen);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let schema = segql::schema::crm_schema();
+    let mut generator = gen_query::QueryGen::new(schema);
+    let queries = generator.query();
+    let libraries = generator.library();
+    let mut runner = gen_query::seeded_runner(11);
+    let mut seen = [false; 4];
+    for _ in 0..2000 {
+        let q = queries.new_tree(&mut runner).expect("queries never reject");
+        if let Some(filter) = &q.current().filter {
+            walk(filter, false, false, &mut seen);
+        }
+    }
+    for _ in 0..200 {
+        let library = libraries
+            .new_tree(&mut runner)
+            .expect("libraries never reject");
+        seen[3] |= library.current().render().contains("count(");
+    }
+    assert_eq!(
+        seen, [true; 4],
+        "[3-hop chain, under not, nested, in a library] not all generated"
+    );
 }
 
 /// How deeply `has` nests in `e`.

@@ -8,7 +8,7 @@
 //! the case still fails.
 
 use super::gen_data::DataSet;
-use super::gen_query::{GExpr, GLibrary, GPred, GQuant, GQuery};
+use super::gen_query::{GExpr, GHop, GLibrary, GPred, GQuant, GQuery};
 
 /// Simpler variants of `e`, roughly simplest first.
 pub fn expr_candidates(e: &GExpr) -> Vec<GExpr> {
@@ -72,6 +72,43 @@ pub fn expr_candidates(e: &GExpr) -> Vec<GExpr> {
                 for c in expr_candidates(f) {
                     out.push(with(*quant, via.clone(), Some(Box::new(c))));
                 }
+            }
+        }
+        GExpr::Aggregate {
+            func,
+            chain,
+            field,
+            test,
+        } => {
+            let with = |chain: Vec<GHop>, test: GPred| GExpr::Aggregate {
+                func,
+                chain,
+                field: field.clone(),
+                test,
+            };
+            for (i, hop) in chain.iter().enumerate() {
+                if hop.via.is_some() {
+                    let mut simpler = chain.clone();
+                    simpler[i].via = None;
+                    out.push(with(simpler, test.clone()));
+                }
+                if let Some(filter) = &hop.filter {
+                    let mut simpler = chain.clone();
+                    simpler[i].filter = None;
+                    out.push(with(simpler.clone(), test.clone()));
+                    for c in expr_candidates(filter) {
+                        simpler[i].filter = Some(Box::new(c));
+                        out.push(with(simpler.clone(), test.clone()));
+                    }
+                }
+            }
+            match test {
+                GPred::Between(true, lo, hi) => out.push(with(
+                    chain.clone(),
+                    GPred::Between(false, lo.clone(), hi.clone()),
+                )),
+                GPred::IsNull(true) => out.push(with(chain.clone(), GPred::IsNull(false))),
+                _ => {}
             }
         }
         GExpr::Pred { path, pred } => {

@@ -497,6 +497,9 @@ groups!(
     aggregates_of_decimals_keep_every_digit,
     aggregates_under_or,
     integer_sums_beyond_i64_are_an_error,
+    aggregates_of_nothing_and_of_missing_values,
+    aggregates_over_times_text_and_choices,
+    aggregate_chains_count_distinct_records,
 );
 
 #[test]
