@@ -217,6 +217,58 @@ fn quantifier() -> impl Strategy<Value = Quantifier> {
     ]
 }
 
+/// An aggregate over one to three hops, each filtered by `inner` or not,
+/// with a test typed to its value.
+fn aggregate(inner: BoxedStrategy<PlanExpr>) -> BoxedStrategy<PlanExpr> {
+    let hop = (
+        prop::sample::select(links()),
+        prop::option::weighted(0.5, inner),
+    )
+        .prop_map(|(link, filter)| Hop {
+            link,
+            filter: filter.unwrap_or(PlanExpr::Const(true)),
+        });
+    let chain = prop::collection::vec(hop, 1..=3);
+    // (function, field index): numbers for sum/avg, anything ordered for
+    // min/max, no field for count.
+    let shapes = vec![
+        (AggregateFn::Count, None),
+        (AggregateFn::Count, None),
+        (AggregateFn::Sum, Some(0)),
+        (AggregateFn::Sum, Some(1)),
+        (AggregateFn::Avg, Some(0)),
+        (AggregateFn::Min, Some(0)),
+        (AggregateFn::Max, Some(1)),
+        (AggregateFn::Min, Some(2)),
+        (AggregateFn::Max, Some(6)),
+    ];
+    (chain, prop::sample::select(shapes))
+        .prop_flat_map(|(chain, (function, field))| {
+            let aggregate = Aggregate {
+                function,
+                chain,
+                field: field.map(field_ref),
+            };
+            let ty = aggregate.value_type();
+            let value = match function {
+                AggregateFn::Count => prop_oneof![
+                    3 => (-1i64..=3).prop_map(Value::Integer),
+                    1 => Just(Value::Decimal(1.5)),
+                ]
+                .boxed(),
+                _ => literal(ty),
+            };
+            let test = prop_oneof![
+                4 => (cmp_op(), value.clone()).prop_map(|(op, value)| Test::Compare { op, value }),
+                1 => Just(Test::IsNotNull),
+                2 => (value.clone(), value).prop_map(|(low, high)| Test::Between { low, high }),
+            ];
+            (Just(aggregate), test)
+        })
+        .prop_map(|(aggregate, test)| PlanExpr::Aggregate(AggregateTest { aggregate, test }))
+        .boxed()
+}
+
 fn plan_expr() -> impl Strategy<Value = PlanExpr> {
     let leaf = prop_oneof![
         1 => any::<bool>().prop_map(PlanExpr::Const),
@@ -237,6 +289,20 @@ fn plan_expr() -> impl Strategy<Value = PlanExpr> {
                     })
                 }
             ),
+            2 => aggregate(inner.clone().boxed()),
+            // `has R(e)` next to an aggregate over `R(e)`.
+            1 => (aggregate(inner.clone().boxed()), any::<bool>()).prop_map(|(agg, is_and)| {
+                let PlanExpr::Aggregate(test) = &agg else {
+                    unreachable!("an aggregate")
+                };
+                let first = &test.aggregate.chain[0];
+                let has = PlanExpr::Related(Related {
+                    link: first.link.clone(),
+                    quantifier: Quantifier::Any,
+                    filter: Box::new(first.filter.clone()),
+                });
+                if is_and { PlanExpr::And(vec![has, agg]) } else { PlanExpr::Or(vec![has, agg]) }
+            }),
             // An item next to its own negation.
             1 => (inner.clone(), inner.clone(), any::<bool>()).prop_map(|(a, b, is_and)| {
                 let items = vec![a.clone(), b, PlanExpr::Not(Box::new(a))];
@@ -291,7 +357,9 @@ fn world() -> impl Strategy<Value = World> {
         .iter()
         .map(|(_, ty)| prop::option::weighted(0.8, stored_value(*ty)))
         .collect::<Vec<_>>();
-    let children = prop::collection::vec(prop::collection::vec(0..ROWS, 0..4), ROWS);
+    // A record is a child of a parent once (as a foreign key makes it).
+    let children = prop::collection::vec(prop::collection::btree_set(0..ROWS, 0..4), ROWS)
+        .prop_map(|lists| lists.into_iter().map(|l| l.into_iter().collect()).collect());
     let parents = prop::collection::vec(prop::option::of(0..ROWS), ROWS);
     (
         prop::collection::vec(row, ROWS),
@@ -329,7 +397,10 @@ impl World {
             PlanExpr::Not(inner) => !self.eval(inner, row),
             PlanExpr::And(items) => items.iter().all(|e| self.eval(e, row)),
             PlanExpr::Or(items) => items.iter().any(|e| self.eval(e, row)),
-            PlanExpr::Aggregate(_) => unreachable!("the plan generator builds no aggregates"),
+            PlanExpr::Aggregate(test) => match self.aggregate(&test.aggregate, row) {
+                Some(value) => test_value(&value, &test.test),
+                None => false,
+            },
             PlanExpr::Related(r) => {
                 let count = self
                     .related(&r.link, row)
@@ -348,6 +419,60 @@ impl World {
                     Some(value) => test_value(value, &t.test),
                 }
             }
+        }
+    }
+}
+
+impl World {
+    /// SPEC 2.5 plainly: the distinct records at the end of the chain, then
+    /// the function over their non-missing values.
+    fn aggregate(&self, aggregate: &Aggregate, row: usize) -> Option<Value> {
+        let mut reached = vec![row];
+        for hop in &aggregate.chain {
+            let mut next: Vec<usize> = reached
+                .iter()
+                .flat_map(|&r| self.related(&hop.link, r))
+                .filter(|&other| self.eval(&hop.filter, other))
+                .collect();
+            next.sort_unstable();
+            next.dedup();
+            reached = next;
+        }
+        let Some(field) = &aggregate.field else {
+            return Some(Value::Integer(reached.len() as i64));
+        };
+        let index = FIELDS
+            .iter()
+            .position(|(name, _)| *name == field.field)
+            .expect("a known field");
+        let values: Vec<&Value> = reached
+            .iter()
+            .filter_map(|&r| self.rows[r][index].as_ref())
+            .collect();
+        let number = |v: &Value| match v {
+            Value::Integer(n) => *n as f64,
+            Value::Decimal(x) => *x,
+            other => panic!("a number aggregate over {other:?}"),
+        };
+        // The test values are small and exact in binary, so plain sums are exact.
+        match aggregate.function {
+            AggregateFn::Count => unreachable!("count has no field"),
+            AggregateFn::Sum => Some(match field.ty {
+                ValueType::Integer => Value::Integer(values.iter().map(|v| number(v) as i64).sum()),
+                _ => Value::Decimal(values.iter().map(|v| number(v)).sum()),
+            }),
+            AggregateFn::Avg if values.is_empty() => None,
+            AggregateFn::Avg => Some(Value::Decimal(
+                values.iter().map(|v| number(v)).sum::<f64>() / values.len() as f64,
+            )),
+            AggregateFn::Min => values
+                .into_iter()
+                .min_by(|a, b| order_of(a, b).expect("values of one field order"))
+                .cloned(),
+            AggregateFn::Max => values
+                .into_iter()
+                .max_by(|a, b| order_of(a, b).expect("values of one field order"))
+                .cloned(),
         }
     }
 }
@@ -520,7 +645,7 @@ fn the_generator_exercises_every_rule() {
     );
     let strategy = plan_expr();
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-    for _ in 0..2000 {
+    for _ in 0..4000 {
         let expr = strategy
             .new_tree(&mut runner)
             .expect("the strategy generates")
