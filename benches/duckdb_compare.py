@@ -89,6 +89,38 @@ QUERIES = {
     ),
 }
 
+# now - 90d, for the last-open aggregate.
+BEFORE = "2024-10-03T00:00:00Z"
+
+QUERIES.update({
+    "agg_open_pipeline": (
+        """SELECT count(*) FROM contact WHERE id IN
+           (SELECT contact_id FROM lead WHERE status = 0
+            GROUP BY contact_id HAVING sum(estimated_value) > 10000)""",
+        """SELECT count(*) FROM contact WHERE id IN
+           (SELECT contact_id FROM lead WHERE status = 0
+            GROUP BY contact_id HAVING sum(estimated_value) > 10000)""",
+    ),
+    "agg_last_open": (
+        f"""SELECT count(*) FROM contact WHERE id IN
+           (SELECT contact_id FROM interaction WHERE type = 3
+            GROUP BY contact_id
+            HAVING max(occurred_on) < TIMESTAMP '{BEFORE[:10]} {BEFORE[11:19]}')""",
+        f"""SELECT count(*) FROM contact WHERE id IN
+           (SELECT contact_id FROM interaction WHERE type = 3
+            GROUP BY contact_id HAVING max(occurred_on) < '{BEFORE}')""",
+    ),
+    "agg_lead_clicks": (
+        f"""SELECT count(*) FROM lead WHERE contact_id IN
+           (SELECT contact_id FROM interaction WHERE type = 4
+            AND occurred_on >= TIMESTAMP '{SINCE[:10]} {SINCE[11:19]}'
+            GROUP BY contact_id HAVING count(*) >= 2)""",
+        f"""SELECT count(*) FROM lead WHERE contact_id IN
+           (SELECT contact_id FROM interaction WHERE type = 4 AND occurred_on >= '{SINCE}'
+            GROUP BY contact_id HAVING count(*) >= 2)""",
+    ),
+})
+
 # DuckDB column types per table; text columns stay VARCHAR.
 TYPES = {
     "account": {"id": "UUID", "industry": "INTEGER", "employees": "BIGINT",

@@ -54,7 +54,7 @@ fn database(scratch: &Path) -> PathBuf {
 
 /// The benchmark segments; `benches/duckdb_compare.py` holds the same ones
 /// as SQL under the same names.
-const QUERIES: [(&str, &str); 7] = [
+const QUERIES: [(&str, &str); 10] = [
     (
         "spec_example",
         r#"contact where role = "decision maker" and has lead(topic = "Contoso Ltd Conference")"#,
@@ -86,6 +86,19 @@ const QUERIES: [(&str, &str); 7] = [
            or job_title = "CEO" or first_name = "Hannah" or role = "Influencer"
            or consent_level = "Tracking" or is_child or email ends with ".fr"
            or has at least 4 lead"#,
+    ),
+    // Aggregates (SPEC 2.5): open pipeline, last open, a lead's contact's clicks.
+    (
+        "agg_open_pipeline",
+        r#"contact where sum(lead(status = "Open").estimated_value) > 10000"#,
+    ),
+    (
+        "agg_last_open",
+        r#"contact where max(interaction(type = "Email Opened").occurred_on) < now - 90d"#,
+    ),
+    (
+        "agg_lead_clicks",
+        r#"lead where count(contact.interaction(type = "Email Clicked" and occurred_on >= now - 30d)) >= 2"#,
     ),
 ];
 
