@@ -24,7 +24,8 @@ seed() {
     return 0
 }
 
-queries=("$root"/tests/queries/valid/*.segql "$root"/tests/queries/invalid/*.segql)
+queries=("$root"/tests/queries/valid/*.segql "$root"/tests/queries/aggregates/*.segql
+    "$root"/tests/queries/invalid/*.segql)
 libraries=("$root"/tests/libraries/*.segql)
 seed parse_check "${queries[@]}"
 seed compile_sql "${queries[@]}"
