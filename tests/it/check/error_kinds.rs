@@ -77,7 +77,8 @@ error_variants! {
     ),
     SumOverflow => Exempt(
         "found while evaluating over data, never while checking text; \
-         tests/it/run.rs sum_overflow_is_an_error_in_every_engine covers it",
+         semantics::integer_sums_beyond_i64_are_an_error (every engine), \
+         tests/it/sql/aggregates.rs and tests/it/eval/aggregates/mod.rs cover it",
     ),
     Internal => Exempt(
         "a bug in segql, never the input's fault: no text may raise it, so a \
