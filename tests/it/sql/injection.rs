@@ -279,6 +279,38 @@ fn positions() -> Vec<Position> {
             |v| format!("contact where account.name = {}", lit(v)),
             |r, v| r.account_name == v,
         ),
+        // Aggregates (SPEC 2.5): a hop filter, the compared value, `between`,
+        // and a two-hop chain (each contact has its own account).
+        p(
+            "aggregate hop filter",
+            |v| {
+                format!(
+                    "contact where max(lead(topic = {}).topic) is not null",
+                    lit(v)
+                )
+            },
+            |r, v| r.lead_topic == v,
+        ),
+        p(
+            "aggregate value",
+            |v| format!("contact where max(lead.topic) = {}", lit(v)),
+            |r, v| r.lead_topic == v,
+        ),
+        p(
+            "aggregate between",
+            |v| format!("contact where min(lead.topic) between \"\" and {}", lit(v)),
+            |r, v| r.lead_topic.as_str() <= v,
+        ),
+        p(
+            "aggregate chain",
+            |v| {
+                format!(
+                    "contact where max(account.contact(job_title = {}).job_title) is not null",
+                    lit(v)
+                )
+            },
+            |r, v| r.job_title == v,
+        ),
         Position {
             name: "library segment",
             query: |_| "contact where in hostile".to_string(),
