@@ -6,11 +6,12 @@
 //! filter costs no call stack.
 
 use crate::error::{Error, Result};
-use crate::plan::{AggregateFn, CmpOp, FieldRef, Test, Value};
+use crate::plan::{AggregateFn, FieldRef, Test, Value};
 use crate::schema::{Entity, Field, FieldType, Schema};
 use crate::span::Span;
 use crate::syntax::ast::{self, AggregateCheck, Literal, LiteralKind};
 
+use super::expr::{positive_op, ORDERED_FIELD};
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
 
@@ -100,39 +101,27 @@ pub(crate) fn check_field(
 ) -> Result<()> {
     let target = Target { entity: end, field };
     let name = function.keyword();
-    let numeric = matches!(field.ty, FieldType::Integer | FieldType::Decimal);
     match function {
         AggregateFn::Count => Ok(()),
-        AggregateFn::Sum | AggregateFn::Avg if numeric => Ok(()),
+        AggregateFn::Sum | AggregateFn::Avg if field.ty.is_number() => Ok(()),
         AggregateFn::Sum | AggregateFn::Avg => Err(Error::TypeMismatch {
             context: format!("`{name}`"),
             expected: "an integer or decimal field".into(),
             found: target.described(),
             span,
         }),
-        AggregateFn::Min | AggregateFn::Max => match &field.ty {
-            FieldType::Integer
-            | FieldType::Decimal
-            | FieldType::Text
-            | FieldType::Date
-            | FieldType::DateTime => Ok(()),
-            FieldType::Choice(set) if set.ordered => Ok(()),
-            FieldType::Choice(_) => Err(Error::TypeMismatch {
-                context: format!("`{name}`"),
-                expected: "an ordered field (an unordered choice has no smallest or largest label)"
-                    .into(),
-                found: format!("unordered {}", target.described()),
-                span,
-            }),
-            FieldType::Bool | FieldType::Uuid => Err(Error::TypeMismatch {
-                context: format!("`{name}`"),
-                expected: "an ordered field (integer, decimal, text, date, datetime \
-                           or ordered choice)"
-                    .into(),
-                found: target.described(),
-                span,
-            }),
-        },
+        AggregateFn::Min | AggregateFn::Max if field.ty.is_ordered() => Ok(()),
+        // Not `NotOrdered`: its message lists the tests an unordered choice
+        // allows, which are no help with `min`/`max`.
+        AggregateFn::Min | AggregateFn::Max => Err(Error::TypeMismatch {
+            context: format!("`{name}`"),
+            expected: ORDERED_FIELD.into(),
+            found: match field.ty {
+                FieldType::Choice(_) => format!("unordered {}", target.described()),
+                _ => target.described(),
+            },
+            span,
+        }),
     }
 }
 
@@ -147,14 +136,7 @@ pub(crate) fn lower_test(
     let value = |literal: &Literal| typed(literal, function, resolved, text);
     Ok(match check {
         AggregateCheck::Compare { op, value: literal } => {
-            let (op, negated) = match op {
-                ast::CmpOp::Eq => (CmpOp::Eq, false),
-                ast::CmpOp::Ne => (CmpOp::Eq, true),
-                ast::CmpOp::Lt => (CmpOp::Lt, false),
-                ast::CmpOp::Le => (CmpOp::Le, false),
-                ast::CmpOp::Gt => (CmpOp::Gt, false),
-                ast::CmpOp::Ge => (CmpOp::Ge, false),
-            };
+            let (op, negated) = positive_op(*op);
             (
                 Test::Compare {
                     op,

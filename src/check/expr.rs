@@ -352,6 +352,19 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// A written comparison as the plan's positive operator, and whether the
+/// written one is its negation (`!=` is `not =`).
+pub(crate) fn positive_op(op: ast::CmpOp) -> (CmpOp, bool) {
+    match op {
+        ast::CmpOp::Eq => (CmpOp::Eq, false),
+        ast::CmpOp::Ne => (CmpOp::Eq, true),
+        ast::CmpOp::Lt => (CmpOp::Lt, false),
+        ast::CmpOp::Le => (CmpOp::Le, false),
+        ast::CmpOp::Gt => (CmpOp::Gt, false),
+        ast::CmpOp::Ge => (CmpOp::Ge, false),
+    }
+}
+
 /// Most errors a check reports at once; past them it stops.
 pub const MAX_ERRORS: usize = 50;
 
@@ -437,14 +450,7 @@ fn wrap_hops(hops: &[Hop], test: PlanExpr) -> PlanExpr {
 fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)> {
     Ok(match p {
         Predicate::Compare { op, value, .. } => {
-            let (op, negated) = match op {
-                ast::CmpOp::Eq => (CmpOp::Eq, false),
-                ast::CmpOp::Ne => (CmpOp::Eq, true),
-                ast::CmpOp::Lt => (CmpOp::Lt, false),
-                ast::CmpOp::Le => (CmpOp::Le, false),
-                ast::CmpOp::Gt => (CmpOp::Gt, false),
-                ast::CmpOp::Ge => (CmpOp::Ge, false),
-            };
+            let (op, negated) = positive_op(*op);
             if op != CmpOp::Eq {
                 require_ordered(target, op.symbol(), path_span)?;
             }
@@ -539,23 +545,21 @@ fn text_pattern(pattern: &Literal, op: &str) -> Result<String> {
 /// date-times and ordered choices.
 fn require_ordered(target: &Target, op: &str, span: Span) -> Result<()> {
     match &target.field.ty {
-        FieldType::Text
-        | FieldType::Integer
-        | FieldType::Decimal
-        | FieldType::Date
-        | FieldType::DateTime => Ok(()),
-        FieldType::Choice(set) if set.ordered => Ok(()),
+        ty if ty.is_ordered() => Ok(()),
         FieldType::Choice(_) => Err(Error::NotOrdered {
             entity: target.entity.name.clone(),
             field: target.field.name.clone(),
             span,
         }),
-        FieldType::Bool | FieldType::Uuid => Err(Error::TypeMismatch {
+        _ => Err(Error::TypeMismatch {
             context: format!("`{op}`"),
-            expected: "an ordered field (text, integer, decimal, date, datetime or ordered choice)"
-                .into(),
+            expected: ORDERED_FIELD.into(),
             found: target.described(),
             span,
         }),
     }
 }
+
+/// What an ordering test or `min`/`max` expects, in an error.
+pub(crate) const ORDERED_FIELD: &str =
+    "an ordered field (text, integer, decimal, date, datetime or ordered choice)";

@@ -97,6 +97,26 @@ impl FieldType {
             FieldType::Choice(_) => "choice",
         }
     }
+
+    /// Whether values of the type have an order the language uses (`<`,
+    /// `between`, `min`, `max`): text, numbers, dates, date-times and
+    /// `ordered` choices.
+    pub fn is_ordered(&self) -> bool {
+        match self {
+            FieldType::Text
+            | FieldType::Integer
+            | FieldType::Decimal
+            | FieldType::Date
+            | FieldType::DateTime => true,
+            FieldType::Choice(set) => set.ordered,
+            FieldType::Bool | FieldType::Uuid => false,
+        }
+    }
+
+    /// Whether the type is a number (what `sum` and `avg` take).
+    pub fn is_number(&self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Decimal)
+    }
 }
 
 impl Schema {

@@ -375,11 +375,7 @@ fn literal_strategy(ty: &FieldType) -> BoxedStrategy<String> {
 /// Every predicate form the field's type allows.
 fn predicate_strategy(ty: &FieldType, nullable: bool) -> BoxedStrategy<GPred> {
     let lit = literal_strategy(ty);
-    let ordered = match ty {
-        FieldType::Choice(set) => set.ordered,
-        FieldType::Bool | FieldType::Uuid => false,
-        _ => true,
-    };
+    let ordered = ty.is_ordered();
     let eq_ops: &'static [&'static str] = &["=", "!="];
     let all_ops: &'static [&'static str] = &["=", "!=", "<", "<=", ">", ">="];
     let ops = if ordered { all_ops } else { eq_ops };
@@ -442,18 +438,12 @@ fn aggregate_tests(end: &Entity) -> Vec<(&'static str, Option<String>, BoxedStra
     };
     let mut out = vec![("count", None, value_tests(count_values()))];
     for field in &end.fields {
-        let numeric = matches!(field.ty, FieldType::Integer | FieldType::Decimal);
-        let ordered = match &field.ty {
-            FieldType::Choice(set) => set.ordered,
-            FieldType::Bool | FieldType::Uuid => false,
-            _ => true,
-        };
-        if numeric {
+        if field.ty.is_number() {
             for func in ["sum", "avg"] {
                 out.push((func, Some(field.name.clone()), value_tests(number_values())));
             }
         }
-        if ordered {
+        if field.ty.is_ordered() {
             for func in ["min", "max"] {
                 let values = literal_strategy(&field.ty);
                 out.push((func, Some(field.name.clone()), value_tests(values)));
