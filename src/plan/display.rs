@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use chrono::SecondsFormat;
 
-use super::{Aggregate, CmpOp, Plan, PlanExpr, Quantifier, Related, Test, Value};
+use super::{Aggregate, CmpOp, Link, Plan, PlanExpr, Quantifier, Related, Test, Value};
 
 impl Display for Plan {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -99,10 +99,7 @@ impl Display for Aggregate {
             if i > 0 {
                 f.write_char('.')?;
             }
-            write!(f, "{} via {}", hop.link.to, hop.link.relationship)?;
-            if hop.filter != PlanExpr::Const(true) {
-                write!(f, "({})", hop.filter)?;
-            }
+            write_hop(f, &hop.link, &hop.filter)?;
         }
         if let Some(field) = &self.field {
             write!(f, ".{}", field.field)?;
@@ -120,10 +117,16 @@ fn write_related(f: &mut Formatter<'_>, related: &Related) -> fmt::Result {
         Quantifier::AtMost(n) => write!(f, "at most {n} ")?,
         Quantifier::Exactly(n) => write!(f, "exactly {n} ")?,
     }
-    // The target entity's name plus `via` is unambiguous in both directions.
-    write!(f, "{} via {}", related.link.to, related.link.relationship)?;
-    if related.filter.as_ref() != &PlanExpr::Const(true) {
-        write!(f, "({})", related.filter)?;
+    write_hop(f, &related.link, &related.filter)
+}
+
+/// `lead via lead_parent_contact(filter)`, as `has` and an aggregate's chain
+/// write a hop: the target entity's name plus `via` is unambiguous in both
+/// directions; a filter that is `true` is left out.
+fn write_hop(f: &mut Formatter<'_>, link: &Link, filter: &PlanExpr) -> fmt::Result {
+    write!(f, "{} via {}", link.to, link.relationship)?;
+    if filter != &PlanExpr::Const(true) {
+        write!(f, "({filter})")?;
     }
     Ok(())
 }
@@ -215,8 +218,9 @@ fn write_relative(f: &mut Formatter<'_>, anchor: &str, seconds: i64) -> fmt::Res
     write!(f, "{anchor} {sign} {amount}{unit}")
 }
 
-/// A string as a double-quoted segql literal.
-fn quoted(s: &str) -> String {
+/// A string as a double-quoted segql literal, escaped so that it parses
+/// back to itself (`syntax::fmt` writes strings with it too).
+pub(crate) fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

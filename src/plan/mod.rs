@@ -25,6 +25,7 @@ mod measure;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use display::quoted;
 pub(crate) use fold::fold_normalizing;
 pub use fold::{Fold, NewNodes};
 pub use measure::{depth, measure, Measure};

@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::ast::{
-    AggregateCheck, AggregateTest, Anchor, Expr, ExprKind, Has, Library, Literal, LiteralKind,
-    Path, Predicate, Quantifier, Query,
+    AggregateCheck, AggregateTest, Anchor, CmpOp, Expr, ExprKind, Has, Ident, Library, Literal,
+    LiteralKind, Path, Predicate, Quantifier, Query,
 };
 
 /// Text being written, optionally with a cap: once the text is longer than
@@ -254,11 +254,7 @@ fn write_aggregate_test(out: &mut Out, test: &AggregateTest) {
         if i > 0 {
             out.push('.');
         }
-        out.push_str(&hop.relation.name);
-        if let Some(via) = &hop.via {
-            out.push_str(" via ");
-            out.push_str(&via.name);
-        }
+        write_relation(out, &hop.relation, hop.via.as_ref());
         if let Some(filter) = &hop.filter {
             out.push('(');
             write_flat(out, filter);
@@ -270,22 +266,34 @@ fn write_aggregate_test(out: &mut Out, test: &AggregateTest) {
         out.push_str(&field.name);
     }
     out.push(')');
-    let not = |negated: bool| if negated { "not " } else { "" };
     match &test.test {
-        AggregateCheck::Compare { op, value } => {
-            write!(out, " {} ", op.symbol()).unwrap_or(());
-            write_literal(out, value);
-        }
-        AggregateCheck::IsNull { negated } => {
-            out.push_str(if *negated { " is not null" } else { " is null" });
-        }
-        AggregateCheck::Between { negated, low, high } => {
-            write!(out, " {}between ", not(*negated)).unwrap_or(());
-            write_literal(out, low);
-            out.push_str(" and ");
-            write_literal(out, high);
-        }
+        AggregateCheck::Compare { op, value } => write_compare(out, *op, value),
+        AggregateCheck::IsNull { negated } => write_is_null(out, *negated),
+        AggregateCheck::Between { negated, low, high } => write_between(out, *negated, low, high),
     }
+}
+
+/// ` op value`: a comparison's tail, after a path or an aggregate.
+fn write_compare(out: &mut Out, op: CmpOp, value: &Literal) {
+    write!(out, " {} ", op.symbol()).unwrap_or(());
+    write_literal(out, value);
+}
+
+/// ` is [not] null`.
+fn write_is_null(out: &mut Out, negated: bool) {
+    out.push_str(if negated { " is not null" } else { " is null" });
+}
+
+/// ` [not] between low and high`.
+fn write_between(out: &mut Out, negated: bool, low: &Literal, high: &Literal) {
+    out.push_str(if negated {
+        " not between "
+    } else {
+        " between "
+    });
+    write_literal(out, low);
+    out.push_str(" and ");
+    write_literal(out, high);
 }
 
 fn write_operand(out: &mut Out, parent: &Expr, child: &Expr) {
@@ -308,8 +316,13 @@ fn write_has_head(out: &mut Out, has: &Has) {
         Quantifier::AtMost(n) => write!(out, "at most {n} ").unwrap_or(()),
         Quantifier::Exactly(n) => write!(out, "exactly {n} ").unwrap_or(()),
     }
-    out.push_str(&has.relation.name);
-    if let Some(via) = &has.via {
+    write_relation(out, &has.relation, has.via.as_ref());
+}
+
+/// `relation [via name]`, in `has` and in an aggregate's chain.
+fn write_relation(out: &mut Out, relation: &Ident, via: Option<&Ident>) {
+    out.push_str(&relation.name);
+    if let Some(via) = via {
         out.push_str(" via ");
         out.push_str(&via.name);
     }
@@ -320,12 +333,11 @@ fn write_predicate(out: &mut Out, predicate: &Predicate) {
     match predicate {
         Predicate::Compare { path, op, value } => {
             write_path(out, path);
-            write!(out, " {} ", op.symbol()).unwrap_or(());
-            write_literal(out, value);
+            write_compare(out, *op, value);
         }
         Predicate::IsNull { path, negated } => {
             write_path(out, path);
-            out.push_str(if *negated { " is not null" } else { " is null" });
+            write_is_null(out, *negated);
         }
         Predicate::InList {
             path,
@@ -349,10 +361,7 @@ fn write_predicate(out: &mut Out, predicate: &Predicate) {
             high,
         } => {
             write_path(out, path);
-            write!(out, " {}between ", not(*negated)).unwrap_or(());
-            write_literal(out, low);
-            out.push_str(" and ");
-            write_literal(out, high);
+            write_between(out, *negated, low, high);
         }
         Predicate::Text {
             path,
@@ -413,20 +422,7 @@ fn decimal(d: f64) -> String {
 /// `s` as a double-quoted segql string: `"` and `\` escaped, newline and
 /// tab as `\n` `\t`, other control characters as `\u{HEX}`.
 pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => write!(out, "\\u{{{:x}}}", c as u32).unwrap_or(()),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::plan::quoted(s)
 }
 
 #[cfg(test)]
