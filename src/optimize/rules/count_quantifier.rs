@@ -13,9 +13,7 @@
 //!   the distinct records at the end of a chain is not a nesting of `has`.
 
 use crate::optimize::{NewNodes, Rule, Transformed};
-use crate::plan::{
-    AggregateFn, AggregateTest, CmpOp, Hop, PlanExpr, Quantifier, Related, Test, Value,
-};
+use crate::plan::{AggregateFn, CmpOp, Hop, PlanExpr, Quantifier, Related, Test, Value};
 
 /// Rewrites `count` tests into quantifiers or constants where it can.
 pub struct CountAsQuantifier;
@@ -38,24 +36,16 @@ impl Rule for CountAsQuantifier {
         if let Some(constant) = counts.constant() {
             return Transformed::yes(PlanExpr::Const(constant));
         }
-        let AggregateTest { aggregate, test } = test;
-        let mut chain = aggregate.chain;
-        if chain.len() == 1 {
-            let Some(hop) = chain.pop() else {
-                unreachable!("a chain of one hop has a hop");
-            };
-            return one_hop(hop, counts);
-        }
+        let mut test = test;
+        let hops = test.aggregate.chain.len();
         match counts.quantifier() {
+            _ if hops == 1 => one_hop(test.aggregate.chain.swap_remove(0), counts),
             // Nesting adds a level per hop past the first; the optimizer may
             // add at most two levels to a plan (see `optimize::run`).
-            Some(quantifier @ (Quantifier::Any | Quantifier::No)) if chain.len() <= 3 => {
-                nested(chain, quantifier)
+            Some(quantifier @ (Quantifier::Any | Quantifier::No)) if hops <= 3 => {
+                nested(test.aggregate.chain, quantifier)
             }
-            _ => Transformed::no(PlanExpr::Aggregate(AggregateTest {
-                aggregate: crate::plan::Aggregate { chain, ..aggregate },
-                test,
-            })),
+            _ => Transformed::no(PlanExpr::Aggregate(test)),
         }
     }
 }
@@ -206,7 +196,7 @@ fn nested(chain: Vec<Hop>, quantifier: Quantifier) -> Transformed {
 mod tests {
     use super::*;
     use crate::optimize::rules::build::*;
-    use crate::plan::{Aggregate, Direction, Link};
+    use crate::plan::{Aggregate, AggregateTest, Direction, Link};
 
     fn count(hops: &[(&Link, PlanExpr)], test: Test) -> PlanExpr {
         PlanExpr::Aggregate(AggregateTest {
