@@ -17,7 +17,11 @@ fn printed_plans_check_back_to_themselves() {
         optimize: true,
     };
     let mut checked = 0;
-    for entry in std::fs::read_dir("tests/queries/valid").expect("fixtures") {
+    let mut aggregates = 0;
+    let fixtures = ["tests/queries/valid", "tests/queries/aggregates"]
+        .into_iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("fixtures"));
+    for entry in fixtures {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("fixture text");
         let Ok(plan) = parse_query(&text).and_then(|q| check(&q, &context)) else {
@@ -34,6 +38,11 @@ fn printed_plans_check_back_to_themselves() {
             });
         assert_eq!(again, plan, "{}: `{printed}`", path.display());
         checked += 1;
+        aggregates += usize::from(path.starts_with("tests/queries/aggregates"));
     }
     assert!(checked >= 60, "only {checked} fixtures checked");
+    assert!(
+        aggregates >= 25,
+        "only {aggregates} aggregate fixtures checked"
+    );
 }
