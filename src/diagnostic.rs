@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use ariadne::{CharSet, Color, Config, IndexType, Label, Report, ReportKind, Source};
 
+use crate::check::Warning;
 use crate::error::Error;
 use crate::span::SourceKind;
 
@@ -61,6 +62,43 @@ pub fn render(error: &Error, sources: &Sources, color: bool) -> String {
         // ariadne colours a custom report kind even with colour off.
         Ok(()) => strip_ansi(&String::from_utf8_lossy(&out)),
         Err(_) => plain(error),
+    }
+}
+
+/// Render a [`Warning`] like an error: `warning: ...`, its place, the
+/// source line underlined and the help line. Without its source text, one
+/// plain line.
+pub fn render_warning(warning: &Warning, sources: &Sources, color: bool) -> String {
+    let span = warning.span;
+    let source = match span.source {
+        SourceKind::Query => sources.query,
+        SourceKind::Library => sources.library,
+        SourceKind::Guard => None,
+    };
+    let Some((name, text)) = source else {
+        return format!("warning: {}\n", warning.message);
+    };
+    let range = clamp(text, span.start..span.end);
+    let config = Config::default()
+        .with_color(color)
+        .with_index_type(IndexType::Byte)
+        .with_char_set(CharSet::Unicode);
+    let mut report = Report::build(ReportKind::Warning, (name, range.clone()))
+        .with_config(config)
+        .with_message(&warning.message)
+        .with_label(
+            Label::new((name, range))
+                .with_message("here")
+                .with_color(Color::Yellow),
+        );
+    if let Some(help) = &warning.help {
+        report.add_help(help);
+    }
+    let mut out = Vec::new();
+    match report.finish().write((name, Source::from(text)), &mut out) {
+        Ok(()) if color => String::from_utf8_lossy(&out).into_owned(),
+        Ok(()) => strip_ansi(&String::from_utf8_lossy(&out)),
+        Err(_) => format!("warning: {}\n", warning.message),
     }
 }
 
@@ -143,6 +181,7 @@ fn label(error: &Error) -> String {
         Error::SegmentEntityMismatch { found, .. } => format!("selects {found} records"),
         Error::SegmentCycle { .. } => "this reference closes the cycle".into(),
         Error::DuplicateSegment { .. } => "defined again here".into(),
+        Error::BrokenSegment { .. } => "this segment has errors".into(),
         Error::UnknownGuard { .. }
         | Error::Schema { .. }
         | Error::Database { .. }
@@ -171,6 +210,13 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
                 helps.push(format!("did you mean '{s}'?"));
             }
         }
+        Error::TypeMismatch {
+            expected, found, ..
+        } if expected == "date" => helps.extend(today_for_now(found)),
+        Error::BrokenSegment { name, .. } => helps.push(format!(
+            "fix the definition of '{name}' (its errors are reported with their places); \
+             queries that do not use it are not affected"
+        )),
         Error::AmbiguousRelationship { name, choices, .. } => {
             if let Some(first) = choices.first() {
                 helps.push(format!("for example: has {name} via {first}"));
@@ -179,6 +225,19 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
         _ => {}
     }
     helps
+}
+
+/// For `now ...` where a date is expected: the `today ...` to write
+/// instead (a date field takes whole days and weeks only).
+fn today_for_now(found: &str) -> Option<String> {
+    let rest = found.strip_prefix("datetime now")?;
+    if rest.is_empty() || rest.ends_with('d') || rest.ends_with('w') {
+        Some(format!(
+            "for a date, write today{rest} (today is the UTC date of the reference time)"
+        ))
+    } else {
+        Some("a date takes whole days: write today ± Nd or today ± Nw".to_string())
+    }
 }
 
 fn notes(error: &Error) -> Vec<String> {

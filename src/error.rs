@@ -164,6 +164,16 @@ pub enum Error {
     #[error("segment '{name}' is defined twice")]
     DuplicateSegment { name: String, span: Span },
 
+    /// An `in NAME` of a library segment whose own definition does not
+    /// check: the use cannot be checked either. The definition's errors are
+    /// reported beside it; segments that do not use it are unaffected.
+    #[error("segment '{name}' does not check ({errors} {} in its definition)", if *errors == 1 { "error" } else { "errors" })]
+    BrokenSegment {
+        name: String,
+        errors: usize,
+        span: Span,
+    },
+
     #[error(
         "unknown guard '{name}' on {entity}{}; guards: {}",
         did_you_mean(suggestion),
@@ -237,6 +247,7 @@ impl Error {
             Error::SegmentEntityMismatch { .. } => "segment entity mismatch",
             Error::SegmentCycle { .. } => "segment cycle",
             Error::DuplicateSegment { .. } => "duplicate segment",
+            Error::BrokenSegment { .. } => "broken segment",
             Error::UnknownGuard { .. } => "unknown guard",
             Error::Schema { .. } => "schema error",
             Error::Database { .. } => "database error",
@@ -267,7 +278,8 @@ impl Error {
             | Error::UnknownSegment { span, .. }
             | Error::SegmentEntityMismatch { span, .. }
             | Error::SegmentCycle { span, .. }
-            | Error::DuplicateSegment { span, .. } => Some(*span),
+            | Error::DuplicateSegment { span, .. }
+            | Error::BrokenSegment { span, .. } => Some(*span),
             Error::UnknownGuard { .. }
             | Error::Schema { .. }
             | Error::Database { .. }

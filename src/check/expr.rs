@@ -19,6 +19,7 @@ use super::aggregate;
 use super::library::Segments;
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
+use super::warnings::{self, Warning};
 use crate::plan::{
     self, Aggregate, AggregateFn, AggregateTest, CmpOp, FieldRef, FieldTest, Link, PlanExpr,
     Quantifier, Related, Test, TextOp, Value,
@@ -33,6 +34,8 @@ pub(crate) struct Checker<'a> {
     /// Errors found so far (SPEC 2.4: every independent error, once). The
     /// node at fault is checked no further and stands in as `true`.
     pub errors: Vec<Error>,
+    /// Warnings found so far (see [`super::warnings`]).
+    pub warnings: Vec<Warning>,
 }
 
 impl<'a> Checker<'a> {
@@ -42,6 +45,7 @@ impl<'a> Checker<'a> {
             segments,
             nodes: 0,
             errors: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -260,6 +264,12 @@ impl<'a> Checker<'a> {
         let context = format!("{}(...)", written.function.keyword());
         let (test_, negated) =
             aggregate::lower_test(&test.test, written.function, &resolved, &context)?;
+        if let (ast::AggregateCheck::Between { low, high, .. }, Test::Between { low: l, high: h }) =
+            (&test.test, &test_)
+        {
+            self.warnings
+                .extend(warnings::reversed_between((low, l), (high, h), negated));
+        }
         let hops = resolved.hops.len();
         if depth + hops + usize::from(negated) > MAX_PLAN_DEPTH {
             return Err(Error::TooDeep {
@@ -285,10 +295,7 @@ impl<'a> Checker<'a> {
     }
 
     fn segment(&mut self, name: &ast::Ident, entity: &Entity, depth: usize) -> Result<PlanExpr> {
-        let Some(segment) = self.segments.checked(name)? else {
-            // Its definition's errors are reported; this use adds none.
-            return Ok(PlanExpr::Const(true));
-        };
+        let segment = self.segments.checked(name)?;
         if !segment.entity.eq_ignore_ascii_case(&entity.name) {
             return Err(Error::SegmentEntityMismatch {
                 name: segment.name.clone(),
@@ -324,7 +331,7 @@ impl<'a> Checker<'a> {
             entity: resolved.entity,
             field: resolved.field,
         };
-        let (test, negated) = lower(predicate, &target, path.span)?;
+        let (test, negated) = lower(predicate, &target, path.span, &mut self.warnings)?;
         let depth_needed = depth + resolved.hops.len() + usize::from(negated);
         if depth_needed > MAX_PLAN_DEPTH {
             return Err(Error::TooDeep {
@@ -447,7 +454,12 @@ fn wrap_hops(hops: &[Hop], test: PlanExpr) -> PlanExpr {
 }
 
 /// The positive field test of a predicate, and whether it is negated.
-fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)> {
+fn lower(
+    p: &Predicate,
+    target: &Target,
+    path_span: Span,
+    found: &mut Vec<Warning>,
+) -> Result<(Test, bool)> {
     Ok(match p {
         Predicate::Compare { op, value, .. } => {
             let (op, negated) = positive_op(*op);
@@ -478,9 +490,19 @@ fn lower(p: &Predicate, target: &Target, path_span: Span) -> Result<(Test, bool)
             negated, low, high, ..
         } => {
             require_ordered(target, "between", path_span)?;
-            let low = target.value(low)?;
-            let high = target.value(high)?;
-            (Test::Between { low, high }, *negated)
+            let (low_value, high_value) = (target.value(low)?, target.value(high)?);
+            found.extend(warnings::reversed_between(
+                (low, &low_value),
+                (high, &high_value),
+                *negated,
+            ));
+            (
+                Test::Between {
+                    low: low_value,
+                    high: high_value,
+                },
+                *negated,
+            )
         }
         Predicate::Text {
             negated,

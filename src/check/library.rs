@@ -15,6 +15,7 @@ use crate::syntax::ast::{Expr, ExprKind, Ident, Library, SegmentDef};
 
 use super::expr::Checker;
 use super::resolve;
+use super::warnings::Warning;
 
 /// A checked segment, ready to be inlined.
 pub(crate) struct CheckedSegment {
@@ -31,8 +32,9 @@ pub(crate) struct CheckedSegment {
 enum State {
     Unchecked,
     Checked(Box<CheckedSegment>),
-    /// Its errors are in [`Segments::errors`]; an `in NAME` of it adds none.
-    Failed,
+    /// Its errors (how many) are in [`Segments::errors`]; an `in NAME` of
+    /// it is an [`Error::BrokenSegment`] naming it.
+    Failed(usize),
 }
 
 /// The segments of a library, checked on demand.
@@ -41,8 +43,13 @@ pub(crate) struct Segments<'l> {
     /// Lower-cased name to index in `defs`.
     index: HashMap<String, usize>,
     checked: Vec<State>,
+    /// Second definitions of a name, by the index of the first: reported
+    /// when that name is checked, so a duplicate fails only its users.
+    duplicates: HashMap<usize, Vec<Error>>,
     /// Errors of the definitions checked so far, in the order found.
     pub errors: Vec<Error>,
+    /// Warnings of the definitions checked so far.
+    pub warnings: Vec<Warning>,
 }
 
 impl<'l> Segments<'l> {
@@ -52,12 +59,15 @@ impl<'l> Segments<'l> {
             defs: Vec::new(),
             index: HashMap::new(),
             checked: Vec::new(),
+            duplicates: HashMap::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
     /// Index a library's definitions; a name defined twice (ignoring case)
-    /// is an error at its second definition, which is then left out.
+    /// is an error at its second definition, which is then left out, and
+    /// the name fails to check (which definition was meant is unknown).
     pub fn new(library: Option<&'l Library>) -> Self {
         let mut segments = Segments::empty();
         let Some(library) = library else {
@@ -65,11 +75,15 @@ impl<'l> Segments<'l> {
         };
         for def in &library.segments {
             let key = def.name.name.to_ascii_lowercase();
-            if segments.index.contains_key(&key) {
-                segments.errors.push(Error::DuplicateSegment {
-                    name: def.name.name.clone(),
-                    span: def.name.span,
-                });
+            if let Some(&first) = segments.index.get(&key) {
+                segments
+                    .duplicates
+                    .entry(first)
+                    .or_default()
+                    .push(Error::DuplicateSegment {
+                        name: def.name.name.clone(),
+                        span: def.name.span,
+                    });
                 continue;
             }
             segments.index.insert(key, segments.defs.len());
@@ -87,9 +101,9 @@ impl<'l> Segments<'l> {
         self.index.get(&name.to_ascii_lowercase()).copied()
     }
 
-    /// The checked segment `name` refers to; `None` when its definition
-    /// failed to check (its errors are reported already).
-    pub fn checked(&self, name: &Ident) -> Result<Option<&CheckedSegment>> {
+    /// The checked segment `name` refers to; [`Error::BrokenSegment`] when
+    /// its definition failed to check.
+    pub fn checked(&self, name: &Ident) -> Result<&CheckedSegment> {
         let Some(i) = self.lookup(&name.name) else {
             return Err(Error::UnknownSegment {
                 name: name.name.clone(),
@@ -98,8 +112,12 @@ impl<'l> Segments<'l> {
             });
         };
         match &self.checked[i] {
-            State::Checked(segment) => Ok(Some(segment)),
-            State::Failed => Ok(None),
+            State::Checked(segment) => Ok(segment),
+            State::Failed(errors) => Err(Error::BrokenSegment {
+                name: self.defs[i].name.name.clone(),
+                errors: *errors,
+                span: name.span,
+            }),
             State::Unchecked => Err(Error::Internal {
                 message: format!("segment '{}' was used before it was checked", name.name),
             }),
@@ -132,7 +150,12 @@ impl<'l> Segments<'l> {
     fn check_from(&mut self, schema: &Schema, roots: &[usize]) -> Result<()> {
         for i in self.dependency_order(roots)? {
             if matches!(self.checked[i], State::Unchecked) {
-                let (state, errors) = self.check_one(schema, i)?;
+                let (mut state, mut errors, warnings) = self.check_one(schema, i)?;
+                self.warnings.extend(warnings);
+                if let Some(duplicates) = self.duplicates.remove(&i) {
+                    errors.splice(0..0, duplicates);
+                    state = State::Failed(errors.len());
+                }
                 self.checked[i] = state;
                 self.errors.extend(errors);
             }
@@ -140,18 +163,21 @@ impl<'l> Segments<'l> {
         Ok(())
     }
 
-    fn check_one(&self, schema: &Schema, i: usize) -> Result<(State, Vec<Error>)> {
+    fn check_one(&self, schema: &Schema, i: usize) -> Result<(State, Vec<Error>, Vec<Warning>)> {
         let def = self.defs[i];
         let entity = match resolve::entity(schema, &def.query.entity) {
             Ok(entity) => entity,
-            Err(error) => return Ok((State::Failed, vec![error])),
+            Err(error) => return Ok((State::Failed(1), vec![error], Vec::new())),
         };
+        let mut warnings = Vec::new();
         let filter = match &def.query.filter {
             Some(filter) => {
                 let mut checker = Checker::new(schema, self);
                 let filter = checker.expr_all(filter, entity, 1)?;
+                warnings = checker.warnings;
                 if !checker.errors.is_empty() {
-                    return Ok((State::Failed, checker.errors));
+                    let failed = State::Failed(checker.errors.len());
+                    return Ok((failed, checker.errors, warnings));
                 }
                 filter
             }
@@ -165,7 +191,7 @@ impl<'l> Segments<'l> {
             depth,
             nodes,
         };
-        Ok((State::Checked(Box::new(segment)), Vec::new()))
+        Ok((State::Checked(Box::new(segment)), Vec::new(), warnings))
     }
 
     /// Segments reachable from `roots`, each after the ones it uses; a cycle

@@ -46,6 +46,7 @@ mod guards;
 mod library;
 mod resolve;
 mod types;
+mod warnings;
 
 use crate::error::limits::{MAX_PLAN_DEPTH, MAX_PLAN_NODES};
 use crate::error::{Error, Result};
@@ -58,6 +59,7 @@ pub use canonical::canonicalize;
 pub use guards::check_guard_expr;
 pub(crate) use guards::describe_guard_error;
 pub use types::{typed_value, value_type};
+pub use warnings::Warning;
 
 use expr::Checker;
 pub use expr::MAX_ERRORS;
@@ -77,15 +79,40 @@ pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
     check_all(query, ctx).map_err(first)
 }
 
-/// [`check`], reporting every independent error (SPEC 2.4), in the order
-/// found: the library's segments the query uses, then the query. A node
+/// [`check`], reporting every independent error (SPEC 2.4): the query's,
+/// then those in the definitions of the library segments it uses (a use of
+/// a segment that does not check is itself an [`Error::BrokenSegment`];
+/// segments the query does not use are not checked). A node
 /// with an error is checked no further, so one cause gives one error; at
 /// most [`MAX_ERRORS`] are reported, and a limit ends the check at once.
 pub fn check_all(query: &ast::Query, ctx: &Options) -> std::result::Result<Plan, Vec<Error>> {
+    check_with_warnings(query, ctx).0
+}
+
+/// [`check_all`], and the [`Warning`]s of the query and of the library
+/// segments it uses: text that checks but most likely does not say what
+/// was meant (e.g. `between` with its bounds reversed). Warnings never make
+/// a check fail.
+pub fn check_with_warnings(
+    query: &ast::Query,
+    ctx: &Options,
+) -> (std::result::Result<Plan, Vec<Error>>, Vec<Warning>) {
+    let mut warnings = Vec::new();
+    let outcome = check_collecting(query, ctx, &mut warnings);
+    (outcome, warnings)
+}
+
+fn check_collecting(
+    query: &ast::Query,
+    ctx: &Options,
+    warnings: &mut Vec<Warning>,
+) -> std::result::Result<Plan, Vec<Error>> {
     let schema = ctx.schema;
     let mut segments = Segments::new(ctx.library);
     if segments.len() > 0 {
-        if let Err(fatal) = segments.check_used_by(schema, query.filter.as_ref()) {
+        let checked = segments.check_used_by(schema, query.filter.as_ref());
+        warnings.append(&mut segments.warnings);
+        if let Err(fatal) = checked {
             return Err(with(segments.errors, fatal));
         }
     }
@@ -103,8 +130,11 @@ pub fn check_all(query: &ast::Query, ctx: &Options) -> std::result::Result<Plan,
         Some(filter) => checker.expr_all(filter, entity, depth),
         None => Ok(PlanExpr::Const(true)),
     };
-    let mut errors = segments.errors.clone();
-    errors.append(&mut checker.errors);
+    warnings.append(&mut checker.warnings);
+    // The query's own errors first (an `in NAME` of a broken segment names
+    // it), then the errors inside the definitions it uses.
+    let mut errors = std::mem::take(&mut checker.errors);
+    errors.extend(segments.errors.iter().cloned());
     let filter = match filter {
         Ok(filter) if errors.is_empty() => filter,
         Ok(_) => return Err(errors),
@@ -164,14 +194,24 @@ pub fn check_library_all(
     lib: &ast::Library,
     schema: &Schema,
 ) -> std::result::Result<(), Vec<Error>> {
+    check_library_with_warnings(lib, schema).0
+}
+
+/// [`check_library_all`], and the [`Warning`]s of every definition.
+pub fn check_library_with_warnings(
+    lib: &ast::Library,
+    schema: &Schema,
+) -> (std::result::Result<(), Vec<Error>>, Vec<Warning>) {
     let mut segments = Segments::new(Some(lib));
     let outcome = segments.check_all(schema);
     let errors = std::mem::take(&mut segments.errors);
-    match outcome {
+    let warnings = std::mem::take(&mut segments.warnings);
+    let outcome = match outcome {
         Ok(()) if errors.is_empty() => Ok(()),
         Ok(()) => Err(errors),
         Err(fatal) => Err(with(errors, fatal)),
-    }
+    };
+    (outcome, warnings)
 }
 
 #[cfg(test)]

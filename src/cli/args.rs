@@ -23,6 +23,10 @@ pub struct Cli {
     /// Segment library file with `segment NAME = query` definitions, for `in NAME`.
     #[arg(long, global = true, value_name = "FILE")]
     pub library: Option<PathBuf>,
+
+    /// Print no notes on standard error (e.g. that the built-in demo data is used).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,16 +164,19 @@ pub enum ExplainFormat {
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Database file to write (replaced if it exists).
+    /// Database file to write; an existing file is replaced only if it is a segql demo database.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     #[arg(long, default_value_t = 1000)]
     pub contacts: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Reference time the demo's dates are spread before; default: the current UTC time.
+    /// Reference time the demo's dates are spread before (default: 2026-01-15T12:00:00Z, so runs repeat).
     #[arg(long, value_name = "DATETIME")]
     pub now: Option<String>,
+    /// Replace FILE even if it is not a segql demo database.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,20 +3,24 @@
 use segql::syntax;
 
 use super::args::QueryInput;
-use super::failure::Failure;
+use super::failure::{print_warnings, Failure};
 use super::inputs::{read_query, Workspace};
 
 /// Parse and check; print nothing but errors, every one the checker finds
 /// (a syntax error stops the parse, so it comes alone).
 pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure> {
     let (name, text) = read_query(input)?;
-    workspace.with_query(name, &text);
     if looks_like_library(&text) {
+        workspace.with_library_input(name, &text);
         let library = syntax::parse_library(&text).map_err(|e| workspace.fail(e))?;
-        segql::check::check_library_all(&library, &workspace.schema)
-            .map_err(|e| workspace.fail_all(e))?;
-        return Ok(());
+        let (outcome, warnings) =
+            segql::check::check_library_with_warnings(&library, &workspace.schema);
+        if !workspace.quiet {
+            print_warnings(&warnings, &workspace.sources);
+        }
+        return outcome.map_err(|e| workspace.fail_all(e));
     }
+    workspace.with_query(name, &text);
     let options = segql::Options {
         schema: &workspace.schema,
         library: workspace.library.as_ref(),
@@ -24,8 +28,11 @@ pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failur
         optimize: false,
     };
     let query = syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
-    segql::check::check_all(&query, &options).map_err(|e| workspace.fail_all(e))?;
-    Ok(())
+    let (outcome, warnings) = segql::check::check_with_warnings(&query, &options);
+    if !workspace.quiet {
+        print_warnings(&warnings, &workspace.sources);
+    }
+    outcome.map(|_| ()).map_err(|e| workspace.fail_all(e))
 }
 
 /// Print the canonical formatting. With the schema at hand, names and choice
@@ -33,14 +40,15 @@ pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failur
 /// formatted, as written.
 pub fn fmt(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure> {
     let (name, text) = read_query(input)?;
-    workspace.with_query(name, &text);
     let formatted = if looks_like_library(&text) {
+        workspace.with_library_input(name, &text);
         let mut library = syntax::parse_library(&text).map_err(|e| workspace.fail(e))?;
         for definition in &mut library.segments {
             let _ = segql::check::canonicalize(&mut definition.query, &workspace.schema);
         }
         syntax::format_library(&library)
     } else {
+        workspace.with_query(name, &text);
         let mut query = syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
         let _ = segql::check::canonicalize(&mut query, &workspace.schema);
         syntax::format_query(&query)

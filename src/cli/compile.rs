@@ -27,7 +27,9 @@ pub fn compile(workspace: &mut Workspace, args: &CompileArgs) -> Result<(), Fail
     Ok(())
 }
 
-/// Parse, check (with guards) and, unless turned off, optimize.
+/// Parse, check (with guards) and, unless turned off, optimize. Every
+/// error is reported (a query's and those of the library segments it uses),
+/// and warnings are printed unless `--quiet`.
 pub fn plan_query(workspace: &Workspace, text: &str, args: &PlanArgs) -> Result<Plan, Failure> {
     let options = segql::Options {
         schema: &workspace.schema,
@@ -35,7 +37,17 @@ pub fn plan_query(workspace: &Workspace, text: &str, args: &PlanArgs) -> Result<
         guards: &args.guards,
         optimize: !args.no_optimize,
     };
-    segql::plan(text, &options).map_err(|e| workspace.fail(e))
+    let query = segql::syntax::parse_query(text).map_err(|e| workspace.fail(e))?;
+    let (checked, warnings) = segql::check::check_with_warnings(&query, &options);
+    if !workspace.quiet {
+        super::failure::print_warnings(&warnings, &workspace.sources);
+    }
+    let plan = checked.map_err(|errors| workspace.fail_all(errors))?;
+    Ok(if options.optimize {
+        segql::optimize::optimize(plan)
+    } else {
+        plan
+    })
 }
 
 pub fn to_sql(

@@ -12,18 +12,23 @@ use super::failure::{io_failure, Failure};
 use super::inputs::{read_query, reference_time, Workspace};
 
 pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
-    let now = reference_time(args.now.as_deref())?;
+    let now = reference_time(Some(
+        args.now.as_deref().unwrap_or(segql::demo::DEFAULT_DEMO_NOW),
+    ))?;
     let options = segql::demo::DemoOptions {
         contacts: args.contacts,
         seed: args.seed,
         now,
         progress: std::io::stderr().is_terminal(),
+        force: args.force,
     };
-    let report = segql::demo::generate_sqlite(&args.out, &options).map_err(|e| {
-        io_failure(
+    let report = segql::demo::generate_sqlite(&args.out, &options).map_err(|e| match e {
+        // A refusal to replace a file says all there is to say.
+        segql::Error::Unavailable { message } => Failure::usage(format!("error: {message}")),
+        e => io_failure(
             &format!("cannot write the demo database {}", args.out.display()),
             e,
-        )
+        ),
     })?;
     let counts: Vec<String> = report
         .tables()
@@ -35,6 +40,12 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
         args.out.display(),
         counts.join(", "),
         report.orphaned_leads
+    );
+    println!(
+        "reference time {} (seed {}); relative dates such as now - 30d find records when run with --now {}",
+        now.format("%Y-%m-%dT%H:%M:%SZ"),
+        args.seed,
+        now.format("%Y-%m-%dT%H:%M:%SZ"),
     );
     Ok(())
 }
@@ -106,6 +117,15 @@ pub fn update(workspace: &mut Workspace, args: &UpdateArgs) -> Result<(), Failur
     } else {
         "changed"
     };
+    if matches!(plan.filter, segql::plan::PlanExpr::Const(true)) && !workspace.quiet {
+        // Like an SQL UPDATE without WHERE: legal, and seldom meant.
+        eprintln!(
+            "note: the query has no condition, so every {} record is {}; \
+             run with --dry-run first to see how many would change",
+            plan.entity,
+            if args.dry_run { "matched" } else { "updated" }
+        );
+    }
     println!(
         "{verb} {} of {} matching {} records",
         report.changed, report.matched, plan.entity

@@ -19,12 +19,32 @@ pub fn open(spec: &str, access: Access) -> Result<Box<dyn Backend>, Failure> {
     db::open(spec, access).map_err(|e| Failure::usage(format!("error: {e}")))
 }
 
-/// `--db`, or without it the built-in demo data set.
-pub fn open_or_demo(spec: Option<&str>, now: DateTime<Utc>) -> Result<Box<dyn Backend>, Failure> {
+/// `--db`, or without it the built-in demo data set — said in one line on
+/// stderr unless `quiet`, because demo figures look just like real ones and
+/// a forgotten `--db` must not pass unnoticed.
+pub fn open_or_demo(
+    spec: Option<&str>,
+    now: DateTime<Utc>,
+    quiet: bool,
+) -> Result<Box<dyn Backend>, Failure> {
     match spec {
         Some(spec) => open(spec, Access::ReadOnly),
-        None => builtin_demo(now),
+        None => {
+            if !quiet {
+                eprintln!("{}", demo_notice(now));
+            }
+            builtin_demo(now)
+        }
     }
+}
+
+/// The note printed when no `--db` is given.
+pub fn demo_notice(now: DateTime<Utc>) -> String {
+    format!(
+        "note: no --db given: using the built-in demo data ({BUILTIN_DEMO_CONTACTS} contacts, \
+         dated before {}); pass --db FILE or --db postgresql://... for your data, --quiet to hide this note",
+        now.format("%Y-%m-%dT%H:%M:%SZ")
+    )
 }
 
 /// The built-in demo data set, generated in memory with `now` as its
@@ -32,12 +52,7 @@ pub fn open_or_demo(spec: Option<&str>, now: DateTime<Utc>) -> Result<Box<dyn Ba
 fn builtin_demo(now: DateTime<Utc>) -> Result<Box<dyn Backend>, Failure> {
     let mut conn = Connection::open_in_memory()
         .map_err(|e| io_failure("cannot open an in-memory database", e))?;
-    let options = segql::demo::DemoOptions {
-        contacts: BUILTIN_DEMO_CONTACTS,
-        seed: BUILTIN_DEMO_SEED,
-        now,
-        progress: false,
-    };
+    let options = segql::demo::DemoOptions::new(BUILTIN_DEMO_CONTACTS, BUILTIN_DEMO_SEED, now);
     segql::demo::generate_into(&mut conn, &options)
         .map_err(|e| io_failure("cannot build the demo data", e))?;
     Ok(Box::new(SqliteBackend::new(conn)))

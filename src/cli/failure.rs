@@ -35,9 +35,11 @@ impl Failure {
     }
 
     /// Several errors found at once; an environment failure among them
-    /// outranks the query errors.
+    /// outranks the query errors. An unknown guard is a usage error: guards
+    /// are named by `--guard`, not by the query text.
     pub fn from_errors(errors: Vec<Error>, sources: &SourceTexts) -> Self {
-        match errors.iter().find(|e| !e.is_query_error()) {
+        let usage = |e: &&Error| !e.is_query_error() || matches!(e, Error::UnknownGuard { .. });
+        match errors.iter().find(usage) {
             Some(error) => Failure::Usage(format!("error: {error}")),
             None => Failure::Query(Box::new((errors, sources.clone()))),
         }
@@ -80,6 +82,28 @@ impl Failure {
                 eprintln!("{message}");
                 ExitCode::from(2)
             }
+        }
+    }
+}
+
+/// Print `warnings` to standard error, rendered against `sources`.
+pub fn print_warnings(warnings: &[segql::check::Warning], sources: &SourceTexts) {
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let sources = Sources {
+        query: sources
+            .query
+            .as_ref()
+            .map(|(n, t)| (n.as_str(), t.as_str())),
+        library: sources
+            .library
+            .as_ref()
+            .map(|(n, t)| (n.as_str(), t.as_str())),
+    };
+    for warning in warnings {
+        let rendered = diagnostic::render_warning(warning, &sources, color);
+        eprint!("{rendered}");
+        if !rendered.ends_with('\n') {
+            eprintln!();
         }
     }
 }

@@ -16,10 +16,14 @@ pub struct Workspace {
     pub schema: Schema,
     pub library: Option<Library>,
     pub sources: SourceTexts,
+    /// `--quiet`: no notes on stderr.
+    pub quiet: bool,
 }
 
 impl Workspace {
-    /// Load `--schema` (or the built-in CRM schema) and `--library`.
+    /// Load `--schema` (or the built-in CRM schema) and `--library`. The
+    /// library is parsed, not checked: each query checks the segments it
+    /// uses, so one broken segment fails only the queries that use it.
     pub fn load(schema_path: Option<&Path>, library_path: Option<&Path>) -> Result<Self, Failure> {
         let schema = match schema_path {
             Some(path) => {
@@ -33,10 +37,7 @@ impl Workspace {
                 let text = read_file(path)?;
                 let parsed = segql::syntax::parse_library(&text);
                 sources.library = Some((path.display().to_string(), text));
-                let library = parsed.map_err(|e| Failure::from_error(e, &sources))?;
-                segql::check::check_library(&library, &schema)
-                    .map_err(|e| Failure::from_error(e, &sources))?;
-                Some(library)
+                Some(parsed.map_err(|e| Failure::from_error(e, &sources))?)
             }
             None => None,
         };
@@ -44,12 +45,19 @@ impl Workspace {
             schema,
             library,
             sources,
+            quiet: false,
         })
     }
 
     /// Remember the query text so errors can point into it.
     pub fn with_query(&mut self, name: String, text: &str) {
         self.sources.query = Some((name, text.to_string()));
+    }
+
+    /// Remember a library given as the command's input (`check -f lib.segql`)
+    /// so errors can point into it: its spans are library spans.
+    pub fn with_library_input(&mut self, name: String, text: &str) {
+        self.sources.library = Some((name, text.to_string()));
     }
 
     pub fn fail(&self, error: segql::Error) -> Failure {

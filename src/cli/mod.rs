@@ -44,6 +44,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         return data::demo(args);
     }
     let mut workspace = Workspace::load(cli.schema.as_deref(), cli.library.as_deref())?;
+    workspace.quiet = cli.quiet;
     match cli.command {
         Command::Check(input) => check_fmt::check(&mut workspace, &input),
         Command::Fmt(input) => check_fmt::fmt(&mut workspace, &input),

@@ -19,7 +19,7 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
     let plan = plan_query(workspace, &text, &args.plan)?;
 
     let opened = Instant::now();
-    let mut db = database::open_or_demo(args.db.as_deref(), now)?;
+    let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
     let open_time = opened.elapsed();
     let engine = match args.engine {
         EngineName::Sqlite => Engine::Database(db.as_mut()),

@@ -19,7 +19,7 @@ const HELP: &str = "Type a query (e.g. contact where role = \"Employee\") and pr
 pub fn shell(workspace: &mut Workspace, args: &ShellArgs) -> Result<(), Failure> {
     let now = reference_time(args.now.as_deref())?;
     let loading = Instant::now();
-    let mut db = database::open_or_demo(args.db.as_deref(), now)?;
+    let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
     let store = match db.load_store(&workspace.schema, None) {
         Err(segql::Error::Unavailable { .. }) => {
             return Err(Failure::usage(

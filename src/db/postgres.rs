@@ -50,9 +50,64 @@ impl<C: BorrowMut<Client>> PostgresBackend<C> {
 /// has no read-only connection; `access` is what the caller will do.
 fn open(spec: &str, _access: Access) -> Result<Box<dyn Backend>> {
     let client = Client::connect(spec, postgres::NoTls).map_err(|e| Error::Unavailable {
-        message: format!("cannot connect to PostgreSQL at {spec}: {e}"),
+        message: format!(
+            "cannot connect to PostgreSQL at {}: {}",
+            redact_password(spec),
+            with_causes(&e)
+        ),
     })?;
     Ok(Box::new(PostgresBackend::new(client)))
+}
+
+/// An error and its chain of causes, `outer: inner: innermost`: the
+/// driver's own message ("error connecting to server") says nothing of why
+/// (refused, unknown host, bad password), which its sources do.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// A connection string fit for an error message: the password of a URL
+/// (`postgresql://user:secret@host`) or of a `password=secret` setting
+/// replaced by `***`, so messages can be pasted into tickets and logs.
+fn redact_password(spec: &str) -> String {
+    if let Some(scheme_end) = spec.find("://") {
+        let rest = &spec[scheme_end + 3..];
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            if let Some(colon) = rest[..at].find(':') {
+                let start = scheme_end + 3 + colon + 1;
+                let end = scheme_end + 3 + at;
+                return format!("{}***{}", &spec[..start], &spec[end..]);
+            }
+        }
+        return redact_setting(spec);
+    }
+    redact_setting(spec)
+}
+
+/// `password=...` (in a key=value string or a URL's query) as `password=***`.
+fn redact_setting(spec: &str) -> String {
+    let lower = spec.to_ascii_lowercase();
+    match lower.find("password=") {
+        Some(i) => {
+            let value_start = i + "password=".len();
+            let value_end = spec[value_start..]
+                .find([' ', '&'])
+                .map_or(spec.len(), |end| value_start + end);
+            format!("{}***{}", &spec[..value_start], &spec[value_end..])
+        }
+        None => spec.to_string(),
+    }
 }
 
 impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
@@ -327,5 +382,30 @@ impl Transaction for PgTx<'_, '_> {
 
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
         verify_layout(self.0, schema, plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_never_reach_error_messages() {
+        assert_eq!(
+            redact_password("postgresql://ann:s3cret@db.example:5432/crm"),
+            "postgresql://ann:***@db.example:5432/crm"
+        );
+        assert_eq!(
+            redact_password("postgresql://ann@db/crm?password=s3cret&sslmode=disable"),
+            "postgresql://ann@db/crm?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            redact_password("host=db user=ann password=s3cret dbname=crm"),
+            "host=db user=ann password=*** dbname=crm"
+        );
+        assert_eq!(
+            redact_password("postgresql://db/crm"),
+            "postgresql://db/crm"
+        );
     }
 }

@@ -45,7 +45,18 @@ pub struct DemoOptions {
     /// Show a progress bar on stderr when the run takes over a second and
     /// stderr is a terminal.
     pub progress: bool,
+    /// Let [`generate_sqlite`] replace a file that is not a segql demo
+    /// database (`segql demo --force`).
+    pub force: bool,
 }
+
+/// The SQLite `application_id` of every database [`generate_sqlite`] writes:
+/// "SGQD" in ASCII. It marks a file as one `segql demo` may replace.
+pub const DEMO_APPLICATION_ID: i32 = 0x5347_5144;
+
+/// The reference time of `segql demo` without `--now`, so two runs give the
+/// same database: a fixed instant, not the clock.
+pub const DEFAULT_DEMO_NOW: &str = "2026-01-15T12:00:00Z";
 
 impl DemoOptions {
     /// Options without a progress bar.
@@ -55,6 +66,7 @@ impl DemoOptions {
             seed,
             now,
             progress: false,
+            force: false,
         }
     }
 }
@@ -85,13 +97,22 @@ impl DemoReport {
     }
 }
 
-/// Writes a demo database to `path`, replacing any file there. The data is
-/// written to a temporary file beside it and renamed into place at the end,
-/// so `path` never holds a half-written database.
+/// Writes a demo database to `path`. The data is written to a temporary
+/// file beside it and renamed into place at the end, so `path` never holds a
+/// half-written database.
+///
+/// A file already at `path` is replaced only when it is a demo database
+/// itself (its `application_id` is [`DEMO_APPLICATION_ID`]), is empty, or
+/// `options.force` is set: anything else is refused with
+/// [`Error::Unavailable`], so a mistyped `--out` cannot destroy a document
+/// or a real CRM database.
 pub fn generate_sqlite(path: &Path, options: &DemoOptions) -> Result<DemoReport> {
     let io_error = |what: &str, e: std::io::Error| Error::Database {
         message: format!("{what} {}: {e}", path.display()),
     };
+    if !options.force {
+        refuse_to_replace(path)?;
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -103,6 +124,8 @@ pub fn generate_sqlite(path: &Path, options: &DemoOptions) -> Result<DemoReport>
         .map_err(|e| io_error("cannot create a file beside", e))?;
     let mut conn = rusqlite::Connection::open(temp.path()).map_err(sqlite_error)?;
     let report = generate_into(&mut conn, options)?;
+    conn.pragma_update(None, "application_id", DEMO_APPLICATION_ID)
+        .map_err(sqlite_error)?;
     conn.close().map_err(|(_, e)| sqlite_error(e))?;
     // A temporary file is private to its owner; a database is not.
     let mut permissions = std::fs::metadata(temp.path())
@@ -113,6 +136,43 @@ pub fn generate_sqlite(path: &Path, options: &DemoOptions) -> Result<DemoReport>
     temp.persist(path)
         .map_err(|e| io_error("cannot write", e.error))?;
     Ok(report)
+}
+
+/// `Err` when `path` holds something `segql demo` must not replace: a file
+/// that is not empty and not a demo database, or a directory.
+fn refuse_to_replace(path: &Path) -> Result<()> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        // Missing (or unreadable, which the write will report): nothing to lose.
+        Err(_) => return Ok(()),
+    };
+    let refuse = |what: &str| Error::Unavailable {
+        message: format!(
+            "{} {what}; segql demo replaces only its own demo databases. \
+             Choose another --out, or add --force to replace it",
+            path.display()
+        ),
+    };
+    if metadata.is_dir() {
+        return Err(refuse("is a directory"));
+    }
+    if metadata.len() == 0 || is_demo_database(path) {
+        return Ok(());
+    }
+    Err(refuse("exists and is not a segql demo database"))
+}
+
+/// Whether `path` is a SQLite database stamped by [`generate_sqlite`]. The
+/// id is read from the file header (bytes 68..72, big-endian), so no
+/// SQLite connection touches a file that may not be a database at all.
+fn is_demo_database(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 72];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
+    read.is_ok()
+        && header.starts_with(b"SQLite format 3\0")
+        && i32::from_be_bytes([header[68], header[69], header[70], header[71]])
+            == DEMO_APPLICATION_ID
 }
 
 /// Creates the tables of the default CRM schema in `conn` (which must not

@@ -4,6 +4,9 @@
 //! Values are written as in queries (`city="Oslo"`, `score=40`,
 //! `marketing_only=false`, `role="decision maker"`, `created_on=now`,
 //! `birth_date=2001-02-03`), plus `null` for fields that may be empty.
+//! Text and choice values that are no literal may also be written bare
+//! (`role=Decision Maker`), which is what arrives when a shell strips the
+//! quotes of `--set role="Decision Maker"`; bare text ends at a comma.
 //! Choice labels match case-insensitively; unknown ones list the valid
 //! labels. The key and foreign-key fields cannot be set: an update changes
 //! data, not the shape of the relationships.
@@ -13,7 +16,7 @@ use serde::Serialize;
 use crate::check::{typed_value, value_type};
 use crate::error::{suggest, Error, Result};
 use crate::plan::{FieldRef, Value};
-use crate::schema::{Entity, Field, Schema};
+use crate::schema::{Entity, Field, FieldType, Schema};
 use crate::span::{SourceKind, Span};
 
 /// One checked `FIELD=VALUE`.
@@ -136,10 +139,21 @@ fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Resu
             hint: Some("write null to empty a field, \"\" for empty text".into()),
         });
     } else {
-        let mut literal =
-            crate::syntax::parse_literal(value_text).map_err(|e| literal_error(e, value_span))?;
-        // The literal was parsed on its own; its errors point into --set.
-        literal.span = value_span;
+        let literal = match crate::syntax::parse_literal(value_text) {
+            Ok(mut literal) => {
+                // The literal was parsed on its own; its errors point into --set.
+                literal.span = value_span;
+                literal
+            }
+            // `--set role="Decision Maker"` reaches segql as
+            // role=Decision Maker once a shell has taken the quotes: text
+            // that is no literal is, for a text or choice field, the text.
+            Err(_) if is_text_like(field) => crate::syntax::ast::Literal {
+                kind: crate::syntax::ast::LiteralKind::String(value_text.to_string()),
+                span: value_span,
+            },
+            Err(e) => return Err(literal_error(e, value_span)),
+        };
         Some(typed_value(entity, field, &literal)?)
     };
     Ok(Assignment {
@@ -147,6 +161,11 @@ fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Resu
         value,
         span,
     })
+}
+
+/// Whether a field takes text: its values may be written bare.
+fn is_text_like(field: &Field) -> bool {
+    matches!(field.ty, FieldType::Text | FieldType::Choice(_))
 }
 
 fn resolve_field<'a>(
@@ -231,5 +250,29 @@ mod tests {
     fn spans_point_into_the_set_text() {
         let (span, text) = trimmed_span(4, "  city  ");
         assert_eq!((span.start, span.end, text), (6, 10, "city"));
+    }
+
+    #[test]
+    fn text_and_labels_may_come_without_their_quotes() {
+        let schema = crate::schema::crm_schema();
+        let bare = parse_assignments("role=Decision Maker, city = Saint Malo", "contact", &schema)
+            .expect("bare text is accepted");
+        let quoted = parse_assignments(
+            r#"role="decision maker",city="Saint Malo""#,
+            "contact",
+            &schema,
+        )
+        .expect("quoted text is accepted");
+        let values = |a: &[Assignment]| a.iter().map(|a| a.value.clone()).collect::<Vec<_>>();
+        assert_eq!(values(&bare), values(&quoted));
+        assert!(matches!(
+            &bare[0].value,
+            Some(Value::Choice { label, .. }) if label == "Decision Maker"
+        ));
+        // An unknown bare label is still an error listing the valid ones.
+        let err = parse_assignments("role=Boss", "contact", &schema).unwrap_err();
+        assert!(matches!(err, Error::UnknownChoice { .. }), "{err:?}");
+        // Other types still need their literal form.
+        assert!(parse_assignments("do_not_email=yes", "contact", &schema).is_err());
     }
 }

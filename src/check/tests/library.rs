@@ -109,20 +109,54 @@ fn unknown_and_duplicate_segments() {
             ..
         })
     ));
-    assert!(matches!(
-        with_library("segment vip = contact\nsegment VIP = contact", "contact"),
-        Err(Error::DuplicateSegment { name, .. }) if name == "VIP"
-    ));
+    // A name defined twice fails its users, and only them.
+    let duplicated = "segment vip = contact\nsegment VIP = contact\nsegment other = contact";
+    let errors = with_library_all(duplicated, "contact where in vip").expect_err("ambiguous");
+    assert!(matches!(&errors[0], Error::BrokenSegment { name, errors: 1, .. } if name == "vip"));
+    assert!(matches!(&errors[1], Error::DuplicateSegment { name, .. } if name == "VIP"));
+    assert_eq!(errors.len(), 2);
+    assert!(with_library(duplicated, "contact where in other").is_ok());
+    assert!(with_library(duplicated, "contact").is_ok());
+}
+
+#[test]
+fn a_broken_segment_fails_only_the_queries_that_use_it() {
+    let library = "segment bad = contact where rol = \"Employee\" and city = 3\n\
+                   segment uses_bad = contact where in bad\n\
+                   segment good = contact where role = \"Employee\"";
+    assert!(with_library(library, "contact where in good").is_ok());
+    // Directly: the use names the segment, then its two errors follow.
+    let errors = with_library_all(library, "contact where in bad").expect_err("broken");
+    let kinds: Vec<&str> = errors.iter().map(Error::kind).collect();
+    assert_eq!(kinds, ["broken segment", "unknown field", "type error"]);
+    assert!(matches!(&errors[0], Error::BrokenSegment { name, errors: 2, .. } if name == "bad"));
+    // Through another segment: each use names the segment it uses.
+    let errors = with_library_all(library, "contact where in uses_bad or in good")
+        .expect_err("broken through a use");
+    assert!(
+        matches!(&errors[0], Error::BrokenSegment { name, errors: 1, .. } if name == "uses_bad"),
+        "{errors:?}"
+    );
+    assert!(errors
+        .iter()
+        .any(|e| matches!(e, Error::BrokenSegment { name, .. } if name == "bad")));
 }
 
 #[test]
 fn errors_in_library_segments_point_into_the_library() {
-    let err = with_library(
+    let errors = with_library_all(
         "segment x = contact where rol = \"Employee\"",
         "contact where in x",
     )
     .expect_err("bad segment");
-    let span = err.span().expect("a span");
+    let [use_of_x, inside_x] = &errors[..] else {
+        panic!("two errors expected: {errors:?}")
+    };
+    assert!(matches!(
+        use_of_x.span().expect("a span").source,
+        crate::span::SourceKind::Query
+    ));
+    let span = inside_x.span().expect("a span");
     assert!(
         matches!(span.source, crate::span::SourceKind::Library),
         "{span:?}"

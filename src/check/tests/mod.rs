@@ -9,6 +9,7 @@ mod library;
 mod lowering;
 mod resolve;
 mod types;
+mod warnings;
 
 use crate::error::{Error, Result};
 use crate::schema::{crm_schema, Schema};
@@ -46,16 +47,21 @@ fn error(text: &str) -> Error {
 
 /// Check with a library of segment definitions.
 fn with_library(library: &str, text: &str) -> Result<Plan> {
+    with_library_all(library, text).map_err(|mut errors| errors.remove(0))
+}
+
+/// [`with_library`] with every error found.
+fn with_library_all(library: &str, text: &str) -> std::result::Result<Plan, Vec<Error>> {
     let schema = crm_schema();
-    let library = syntax::parse_library(library)?;
-    let query = syntax::parse_query(text)?;
+    let library = syntax::parse_library(library).map_err(|e| vec![e])?;
+    let query = syntax::parse_query(text).map_err(|e| vec![e])?;
     let ctx = Options {
         schema: &schema,
         library: Some(&library),
         guards: &[],
         optimize: true,
     };
-    check(&query, &ctx)
+    super::check_all(&query, &ctx)
 }
 
 /// A schema with two links between contact and account.

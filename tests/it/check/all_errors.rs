@@ -64,7 +64,7 @@ fn one_cause_gives_one_error() {
 }
 
 #[test]
-fn a_library_reports_each_bad_definition_and_not_its_uses() {
+fn a_library_reports_each_bad_definition_and_names_it_at_its_uses() {
     let text = "segment a = contact where rol = 1\n\
                 segment b = contact where in a and city = 3\n\
                 segment c = contact where has leed\n\
@@ -76,6 +76,7 @@ fn a_library_reports_each_bad_definition_and_not_its_uses() {
         [
             ("duplicate segment", "a".to_string()),
             ("unknown field", "rol".to_string()),
+            ("broken segment", "a".to_string()),
             ("type error", "3".to_string()),
             ("unknown relationship", "leed".to_string()),
         ]

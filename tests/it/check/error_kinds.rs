@@ -12,7 +12,7 @@ use segql::error::limits::MAX_TEXT_BYTES;
 use segql::schema::crm_schema;
 use segql::Error;
 
-use super::fixtures::{check_fixture, render};
+use super::fixtures::{check_fixture, check_fixture_all, render};
 use crate::support::fixture::{tests_dir, Fixture};
 
 /// How the tests cover a variant of [`Error`].
@@ -62,6 +62,7 @@ error_variants! {
     SegmentEntityMismatch => Covered,
     SegmentCycle => Covered,
     DuplicateSegment => Covered,
+    BrokenSegment => Covered,
     UnknownGuard => Covered,
     Schema => Exempt(
         "a schema file (--schema) that cannot be used, found before any query \
@@ -116,8 +117,8 @@ fn fixture(name: &str, text: &str) -> Fixture {
     }
 }
 
-/// Every invalid fixture, from files and generated, with the error it gets.
-fn invalid_fixtures() -> Vec<(Fixture, Error)> {
+/// Every invalid fixture, from files and generated, with the errors it gets.
+fn invalid_fixtures() -> Vec<(Fixture, Vec<Error>)> {
     let dir = tests_dir().join("queries/invalid");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixture directory")
@@ -128,9 +129,9 @@ fn invalid_fixtures() -> Vec<(Fixture, Error)> {
     let fixtures = paths.iter().map(|path| Fixture::load(path));
     fixtures
         .chain(generated_fixtures())
-        .map(|fixture| match check_fixture(&fixture) {
+        .map(|fixture| match check_fixture_all(&fixture) {
             Ok(plan) => panic!("{} should fail, but checked to {plan:?}", fixture.name),
-            Err(error) => (fixture, error),
+            Err(errors) => (fixture, errors),
         })
         .collect()
 }
@@ -139,7 +140,7 @@ fn invalid_fixtures() -> Vec<(Fixture, Error)> {
 fn every_error_kind_has_an_invalid_fixture() {
     let raised: Vec<(String, &str)> = invalid_fixtures()
         .iter()
-        .map(|(fixture, error)| (fixture.name.clone(), variant(error)))
+        .flat_map(|(fixture, errors)| errors.iter().map(|e| (fixture.name.clone(), variant(e))))
         .collect();
     let fixtures_raising = |name: &str| -> Vec<&str> {
         raised

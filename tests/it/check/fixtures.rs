@@ -1,5 +1,6 @@
 //! Query fixtures, front end to plan: every `tests/queries/invalid/*.segql`
-//! must fail (its rendered diagnostic is snapshotted), every
+//! must fail (every error it gets is rendered and snapshotted, as `segql
+//! check` prints them), every
 //! `tests/queries/valid/*.segql` must check (its plan is snapshotted as JSON).
 //! Which error each invalid fixture raises is `super::error_kinds`' concern.
 //!
@@ -23,6 +24,17 @@ pub(super) fn check_fixture(fixture: &Fixture) -> Result<Plan, segql::Error> {
     check::check(&query, &fixture.context(library.as_ref()))
 }
 
+/// Parse and check a fixture: its plan, or every error found (a syntax
+/// error comes alone).
+pub(super) fn check_fixture_all(fixture: &Fixture) -> Result<Plan, Vec<segql::Error>> {
+    let query = syntax::parse_query(&fixture.text).map_err(|e| vec![e])?;
+    let library = match &fixture.library {
+        Some((_, text)) => Some(syntax::parse_library(text).map_err(|e| vec![e])?),
+        None => None,
+    };
+    check::check_all(&query, &fixture.context(library.as_ref()))
+}
+
 /// An error of `fixture` rendered as the command line shows it.
 pub(super) fn render(fixture: &Fixture, error: &segql::Error) -> String {
     let sources = Sources {
@@ -35,9 +47,12 @@ pub(super) fn render(fixture: &Fixture, error: &segql::Error) -> String {
     diagnostic::render(error, &sources, false)
 }
 
-/// Parse and check a fixture; on failure, the rendered diagnostic.
+/// Parse and check a fixture; on failure, every rendered diagnostic.
 fn run(fixture: &Fixture) -> Result<Plan, String> {
-    check_fixture(fixture).map_err(|e| render(fixture, &e))
+    check_fixture_all(fixture).map_err(|errors| {
+        let rendered: Vec<String> = errors.iter().map(|e| render(fixture, e)).collect();
+        rendered.join("\n")
+    })
 }
 
 #[test]

@@ -202,8 +202,9 @@ fn the_email_guard_removes_opted_out_contacts() {
     let guarded: usize = stdout(&guarded).trim().parse().expect("count");
     assert_eq!(guarded.to_string(), stdout(&opted_in).trim());
     assert!(guarded < all);
+    // A guard is named by a flag, not by the query: a usage error.
     let o = segql(&["run", "--guard", "nosuch", "contact"]);
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("unknown guard"), "{}", stderr(&o));
 }
 

@@ -380,7 +380,18 @@ fn writes_a_file_atomically_and_restores_settings() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     std::fs::write(&path, b"not a database").unwrap();
-    let report = demo::generate_sqlite(&path, &DemoOptions::new(200, 2, now())).unwrap();
+    // Another file is kept unless forced.
+    let refused = demo::generate_sqlite(&path, &DemoOptions::new(200, 2, now())).unwrap_err();
+    assert!(
+        matches!(refused, segql::Error::Unavailable { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"not a database");
+    let forced = DemoOptions {
+        force: true,
+        ..DemoOptions::new(200, 2, now())
+    };
+    let report = demo::generate_sqlite(&path, &forced).unwrap();
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1, "a temporary file was left behind");
     let conn = Connection::open(&path).unwrap();
