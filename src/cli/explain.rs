@@ -40,7 +40,11 @@ pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Fail
         guards: &args.plan.guards,
         optimize: !args.plan.no_optimize,
     };
-    let plan = segql::check::check(&query, &context).map_err(|e| workspace.fail(e))?;
+    let (checked, warnings) = segql::check::check_with_warnings(&query, &context);
+    if !workspace.quiet {
+        super::failure::print_warnings(&warnings, &workspace.sources);
+    }
+    let plan = checked.map_err(|errors| workspace.fail_all(errors))?;
     let (optimized, firings) = if args.plan.no_optimize {
         (plan.clone(), Vec::new())
     } else {
