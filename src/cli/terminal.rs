@@ -10,7 +10,7 @@ pub const DEFAULT_ROWS: usize = 20;
 
 /// Lines a table needs besides its rows: the count, the header, its rule,
 /// the "more" line, and the prompt or next command line.
-const TABLE_CHROME: usize = 6;
+const TABLE_CHROME: usize = 9;
 
 /// The width a table must fit in, if any.
 pub fn width() -> Option<usize> {

@@ -80,14 +80,17 @@ pub fn shell(workspace: &mut Workspace, args: &ShellArgs) -> Result<(), Failure>
             },
         };
         match entry {
-            Entry::Command(text) => {
-                lines.remember(&text);
-                match command::parse(&text) {
-                    Ok(Command::Quit) => break,
-                    Ok(command) => session.apply(command, workspace),
-                    Err(message) => eprintln!("error: {message}"),
+            Entry::Command(text) => match command::parse(&text) {
+                Ok(Command::Quit) => break,
+                Ok(command) => {
+                    lines.remember(&text);
+                    session.apply(command, workspace);
                 }
-            }
+                Err(message) => {
+                    lines.remember(&text);
+                    eprintln!("error: {message}");
+                }
+            },
             Entry::Query(text) => {
                 lines.remember(&text);
                 session.evaluate(workspace, &store, db.as_mut(), &text);
