@@ -121,7 +121,8 @@ pub fn print(
     }
 }
 
-/// The count first (it is the answer), then the rows, then what was left out.
+/// The count first (it is the answer), then the rows, then what was left
+/// out: hidden columns, and last the records not shown.
 fn write_table(
     out: &mut impl Write,
     entity: &Entity,
@@ -142,17 +143,6 @@ fn write_table(
     let width = terminal::width();
     let rendered = table::render(&columns, &cells, width);
     out.write_all(rendered.text.as_bytes())?;
-    let more = total - rows.len();
-    if more > 0 {
-        let (limit, format) = match hint {
-            Hint::Run => ("--limit N", "--format"),
-            Hint::Shell => (".limit N", ".format"),
-        };
-        writeln!(
-            out,
-            "… {more} more ({limit} to see more, {format} ids or csv for all)"
-        )?;
-    }
     if !rendered.hidden.is_empty() {
         let choose = match hint {
             Hint::Run => "--columns",
@@ -163,6 +153,17 @@ fn write_table(
             "({} hidden to fit {} columns; {choose} a,b,c chooses)",
             rendered.hidden.join(", "),
             width.unwrap_or_default()
+        )?;
+    }
+    let more = total.saturating_sub(rows.len());
+    if more > 0 {
+        let (limit, format) = match hint {
+            Hint::Run => ("--limit N", "--format"),
+            Hint::Shell => (".limit N", ".format"),
+        };
+        writeln!(
+            out,
+            "… {more} more ({limit} to see more, {format} ids or csv for all)"
         )?;
     }
     Ok(())

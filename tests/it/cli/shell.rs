@@ -44,7 +44,7 @@ fn results_are_run_s_table() {
     // The same lines, up to the hint that names the shell's own commands.
     let table = |text: &str| -> Vec<String> {
         text.lines()
-            .take_while(|l| !l.starts_with('…'))
+            .take_while(|l| !l.starts_with('…') && !l.starts_with('('))
             .map(str::to_string)
             .collect()
     };
