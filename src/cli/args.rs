@@ -223,6 +223,12 @@ pub struct ShellArgs {
     /// Reference time for `now`/`today`; default: the current UTC time.
     #[arg(long, value_name = "DATETIME")]
     pub now: Option<String>,
+    /// How results are printed at first (`.format` changes it).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RowFormat,
+    /// The fields to show at first (`.columns` changes it); default as for `run`.
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
     /// Show at most N records of each result (`.limit` changes it); default: a screenful.
     #[arg(long, visible_alias = "show", value_name = "N", allow_hyphen_values = true,
           value_parser = parse_limit)]

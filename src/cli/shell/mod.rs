@@ -54,8 +54,8 @@ pub fn shell(workspace: &mut Workspace, args: &ShellArgs) -> Result<(), Failure>
 
     let mut session = Session {
         view: View {
-            format: RowFormat::Table,
-            columns: None,
+            format: args.format,
+            columns: args.columns.clone(),
             limit: args.limit,
         },
         timing: true,

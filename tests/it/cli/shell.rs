@@ -129,3 +129,31 @@ fn query_errors_are_reported_and_the_shell_goes_on() {
     assert!(counts(&out).is_empty(), "{out}");
     assert!(err.matches("error").count() >= 2, "{err}");
 }
+
+#[test]
+fn the_first_settings_come_from_the_flags() {
+    let o = segql_at(
+        Some(80),
+        &[
+            "shell",
+            "--now",
+            NOW,
+            "--format",
+            "csv",
+            "--columns",
+            "id,city",
+            "--show",
+            "2",
+        ],
+        "contact where city = \"Paris\"\n.format\n",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "id,city");
+    assert!(
+        lines[1].ends_with(",Paris") && lines[2].ends_with(",Paris"),
+        "{out}"
+    );
+    assert_eq!(lines[3], "format csv, columns id,city, limit 2, timing on");
+}
