@@ -134,9 +134,14 @@ pub struct RunArgs {
     pub engine: EngineName,
     #[arg(long, value_enum, default_value = "table")]
     pub format: RowFormat,
-    /// Print at most N records (the first N by id).
-    #[arg(long, value_name = "N")]
+    /// Print at most N records (the first N by id); default: a screenful for
+    /// table, all for the other formats.
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_limit)]
     pub limit: Option<usize>,
+    /// The fields to show, in order (e.g. id,email,city); default: the key,
+    /// identifying fields and the fields the query tests (table), all (json, csv).
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
     /// Print only the number of records.
     #[arg(long)]
     pub count: bool,
@@ -225,7 +230,22 @@ pub struct ShellArgs {
     /// Reference time for `now`/`today`; default: the current UTC time.
     #[arg(long, value_name = "DATETIME")]
     pub now: Option<String>,
-    /// How many ids to show after each count.
-    #[arg(long, default_value_t = 10)]
-    pub show: usize,
+    /// How results are printed at first (`.format` changes it).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RowFormat,
+    /// The fields to show at first (`.columns` changes it); default as for `run`.
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// Show at most N records of each result (`.limit` changes it); default: a screenful.
+    #[arg(long, visible_alias = "show", value_name = "N", allow_hyphen_values = true,
+          value_parser = parse_limit)]
+    pub limit: Option<usize>,
+}
+
+/// `--limit N`: a whole number; a negative one is refused with a message
+/// saying so, rather than clap's hint to write `-- -1`.
+pub fn parse_limit(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("--limit must be a whole number ≥ 0, not '{text}'"))
 }

@@ -5,7 +5,7 @@ use segql::plan::Plan;
 use segql::sql::{self, Dialect, SqlOptions, SqlQuery};
 
 use super::args::{CompileArgs, PlanArgs, SqlFormat};
-use super::failure::Failure;
+use super::failure::{Failure, SourceTexts};
 use super::inputs::{read_query, reference_time, Workspace};
 
 pub fn compile(workspace: &mut Workspace, args: &CompileArgs) -> Result<(), Failure> {
@@ -31,19 +31,37 @@ pub fn compile(workspace: &mut Workspace, args: &CompileArgs) -> Result<(), Fail
 /// error is reported (a query's and those of the library segments it uses),
 /// and warnings are printed unless `--quiet`.
 pub fn plan_query(workspace: &Workspace, text: &str, args: &PlanArgs) -> Result<Plan, Failure> {
+    plan_text(
+        workspace,
+        &workspace.sources,
+        text,
+        &args.guards,
+        !args.no_optimize,
+    )
+}
+
+/// [`plan_query`] with the texts errors are rendered against given, for
+/// callers whose query is not the command's (the shell's entries).
+pub fn plan_text(
+    workspace: &Workspace,
+    sources: &SourceTexts,
+    text: &str,
+    guards: &[String],
+    optimize: bool,
+) -> Result<Plan, Failure> {
     let options = segql::Options {
         schema: &workspace.schema,
         library: workspace.library.as_ref(),
-        guards: &args.guards,
-        optimize: !args.no_optimize,
+        guards,
+        optimize,
     };
-    let query = segql::syntax::parse_query(text).map_err(|e| workspace.fail(e))?;
+    let query = segql::syntax::parse_query(text).map_err(|e| Failure::from_error(e, sources))?;
     let (checked, warnings) = segql::check::check_with_warnings(&query, &options);
     if !workspace.quiet {
-        super::failure::print_warnings(&warnings, &workspace.sources);
+        super::failure::print_warnings(&warnings, sources);
     }
-    let plan = checked.map_err(|errors| workspace.fail_all(errors))?;
-    Ok(if options.optimize {
+    let plan = checked.map_err(|errors| Failure::from_errors(errors, sources))?;
+    Ok(if optimize {
         segql::optimize::optimize(plan)
     } else {
         plan

@@ -3,6 +3,7 @@
 
 mod args;
 mod check_fmt;
+mod columns;
 mod compile;
 mod data;
 mod database;
@@ -12,6 +13,8 @@ mod inputs;
 mod records;
 mod run;
 mod shell;
+mod table;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -18,6 +18,19 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
     let now = reference_time(args.plan.now.as_deref())?;
     let plan = plan_query(workspace, &text, &args.plan)?;
 
+    let entity = workspace.schema.entity(&plan.entity).ok_or_else(|| {
+        workspace.fail(super::compile::internal(format!(
+            "plan entity {} not in schema",
+            plan.entity
+        )))
+    })?;
+    let view = records::View {
+        format: args.format,
+        columns: args.columns.clone(),
+        limit: args.limit,
+    };
+    records::check_columns(entity, &view)?;
+
     let opened = Instant::now();
     let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
     let open_time = opened.elapsed();
@@ -53,20 +66,14 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
         }
         Found::Ids(ids) => ids,
     };
-    let shown = &ids[..args.limit.unwrap_or(ids.len()).min(ids.len())];
-    let entity = workspace.schema.entity(&plan.entity).ok_or_else(|| {
-        workspace.fail(super::compile::internal(format!(
-            "plan entity {} not in schema",
-            plan.entity
-        )))
-    })?;
     records::print(
         db.as_mut(),
         &workspace.schema,
         entity,
-        shown,
-        ids.len(),
-        args.format,
+        &segql::plan::root_fields(&plan),
+        &ids,
+        &view,
+        records::Hint::Run,
     )
 }
 

@@ -6,6 +6,7 @@
 //! |--------------|----------------------------------------------------------|
 //! | `mod.rs`     | the plan types and their operators                       |
 //! | `display.rs` | plans printed back as segment text                       |
+//! | `fields.rs`  | the root entity's fields a plan tests (result columns)   |
 //! | `fold.rs`    | the bottom-up [`Fold`] that never recurses               |
 //! | `measure.rs` | size and depth, measured without recursion               |
 //!
@@ -19,6 +20,7 @@
 //! `Not(IsNotNull)`, `a not in [..]` is `Not(InList)`.
 
 mod display;
+mod fields;
 mod fold;
 mod measure;
 
@@ -26,6 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use display::quoted;
+pub use fields::root_fields;
 pub(crate) use fold::fold_normalizing;
 pub use fold::{Fold, NewNodes};
 pub use measure::{depth, measure, Measure};

@@ -26,6 +26,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+mod complete;
 mod depth;
 mod expected;
 pub mod fmt;
@@ -33,6 +34,7 @@ mod literal;
 mod parser;
 mod scan;
 
+pub use complete::is_incomplete;
 pub use fmt::{format_expr, format_library, format_literal, format_query};
 
 use crate::error::{limits::MAX_TEXT_BYTES, Error, Result};

@@ -319,3 +319,29 @@ fn now_on_a_date_field_suggests_today() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("write today - 1w"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_shell_says_so_too_unless_quiet() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let shell = |extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_segql"))
+            .args(["shell", "--now", NOW])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("segql runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b".quit\n").expect("write stdin");
+        drop(stdin);
+        child.wait_with_output().expect("segql finishes")
+    };
+    let o = shell(&[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("built-in demo data"), "{}", stderr(&o));
+    let o = shell(&["--quiet"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("built-in demo data"), "{}", stderr(&o));
+}

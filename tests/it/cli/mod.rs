@@ -1,5 +1,8 @@
 //! The `segql` binary: commands, exit codes and whole workflows.
 
+mod binary;
 mod commands;
 mod first_hour;
+mod shell;
+mod table;
 mod workflow;
