@@ -19,6 +19,7 @@ mod ops;
 mod optimize;
 mod parse;
 mod pg_harness;
+mod readme;
 mod run;
 mod schema;
 mod semantics;
