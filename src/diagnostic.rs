@@ -161,11 +161,14 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
         Error::Syntax {
             hint: Some(hint), ..
         } => helps.push(hint.clone()),
+        Error::UnknownChoice {
+            suggestion: Some(s),
+            ..
+        } => helps.push(format!("did you mean {}?", crate::syntax::fmt::quote(s))),
         Error::UnknownEntity { suggestion, .. }
         | Error::UnknownField { suggestion, .. }
         | Error::UnknownRelationship { suggestion, .. }
         | Error::UnknownVia { suggestion, .. }
-        | Error::UnknownChoice { suggestion, .. }
         | Error::UnknownSegment { suggestion, .. } => {
             if let Some(s) = suggestion {
                 helps.push(format!("did you mean '{s}'?"));
@@ -178,12 +181,39 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
         }
         _ => {}
     }
+    match error {
+        Error::UnknownField {
+            elsewhere, entity, ..
+        } => {
+            for place in elsewhere {
+                helps.push(format!(
+                    "{} has a field '{}': reach it with `{}`",
+                    place.entity, place.field, place.example
+                ));
+            }
+            helps.push(format!(
+                "`segql schema {entity}` lists the fields of {entity} and where it leads"
+            ));
+        }
+        Error::UnknownEntity { .. } => {
+            helps.push("`segql schema` lists the entities and their relationships".to_string());
+        }
+        Error::UnknownRelationship { entity, .. } => helps.push(format!(
+            "`segql schema {entity}` lists the relationships of {entity}"
+        )),
+        _ => {}
+    }
     helps
 }
 
 fn notes(error: &Error) -> Vec<String> {
     match error {
-        Error::UnknownChoice { valid, .. } => vec![format!("valid labels: {}", valid.join(", "))],
+        Error::UnknownChoice { valid, .. } => {
+            vec![format!(
+                "valid labels: {}",
+                crate::error::quoted_list(valid)
+            )]
+        }
         _ => Vec::new(),
     }
 }
@@ -200,6 +230,7 @@ fn words(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Names;
     use crate::span::Span;
 
     fn unknown_field() -> Error {
@@ -207,6 +238,8 @@ mod tests {
             name: "rol".into(),
             entity: "contact".into(),
             suggestion: Some("role".into()),
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::query(14, 17),
         }
     }
@@ -255,6 +288,8 @@ mod tests {
             name: "x".into(),
             entity: "contact".into(),
             suggestion: None,
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::query(50, 90),
         };
         let text = "contact where é";
@@ -267,6 +302,8 @@ mod tests {
             name: "x".into(),
             entity: "contact".into(),
             suggestion: None,
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::query(15, 15),
         };
         assert!(render(&inside_char, &sources, false).contains("unknown field"));

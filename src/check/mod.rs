@@ -4,6 +4,7 @@
 //! | file          | concern                                                  |
 //! |---------------|----------------------------------------------------------|
 //! | `resolve.rs`  | entities, fields, `has R [via NAME]`, dotted paths       |
+//! | `elsewhere.rs`| how to reach a field written on the wrong entity         |
 //! | `expr.rs`     | expressions and predicates to [`PlanExpr`]               |
 //! | `aggregate.rs`| aggregates: chains, field types, the test on the value   |
 //! | `types.rs`    | literals to typed [`Value`](crate::plan::Value)s         |
@@ -41,6 +42,7 @@
 
 mod aggregate;
 mod canonical;
+mod elsewhere;
 mod expr;
 mod guards;
 mod library;
