@@ -45,6 +45,9 @@ pub enum Command {
     Update(UpdateArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
     Shell(ShellArgs),
+    /// List the schema's entities, or one entity's fields, choice labels,
+    /// relationships and guards: the names a query can use.
+    Schema(SchemaArgs),
 }
 
 /// Where the query text comes from.
@@ -221,4 +224,19 @@ pub struct ShellArgs {
     /// How many ids to show after each count.
     #[arg(long, default_value_t = 10)]
     pub show: usize,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// Show this entity in full (any case); every entity in brief when absent.
+    #[arg(value_name = "ENTITY")]
+    pub entity: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SchemaFormat,
 }

@@ -11,6 +11,7 @@ mod failure;
 mod inputs;
 mod records;
 mod run;
+mod schema;
 mod shell;
 
 use std::process::ExitCode;
@@ -43,6 +44,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     if let Command::Demo(args) = &cli.command {
         return data::demo(args);
     }
+    if let Command::Schema(args) = &cli.command {
+        let mut workspace = Workspace::load(cli.schema.as_deref(), None)?;
+        return schema::schema(&mut workspace, args);
+    }
     let mut workspace = Workspace::load(cli.schema.as_deref(), cli.library.as_deref())?;
     match cli.command {
         Command::Check(input) => check_fmt::check(&mut workspace, &input),
@@ -53,6 +58,6 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::LinkOrphans(args) => data::link_orphans(&workspace, &args),
         Command::Update(args) => data::update(&mut workspace, &args),
         Command::Shell(args) => shell::shell(&mut workspace, &args),
-        Command::Demo(_) => Ok(()),
+        Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }
