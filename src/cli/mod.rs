@@ -1,4 +1,4 @@
-//! The `segql` command line (SPEC §4). One module per command; errors are
+//! The `segql` command line (README, "Command line"; `segql --help`). One module per command; errors are
 //! rendered here and nowhere else.
 
 mod args;
