@@ -9,7 +9,8 @@ use crate::span::Span;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Limits of SPEC §2.4.
+/// The limits on input (`docs/language.md`, "Limits"): each is an error,
+/// never a crash.
 pub mod limits {
     /// Maximum query (or library) text size in bytes: 1 MiB.
     pub const MAX_TEXT_BYTES: usize = 1 << 20;
@@ -204,7 +205,7 @@ pub enum Error {
     #[error("{message}")]
     Unavailable { message: String },
 
-    /// A `sum` of integers whose value leaves the i64 range (SPEC 2.5),
+    /// A `sum` of integers whose value leaves the i64 range (`docs/language.md`, "Aggregates"),
     /// found while evaluating: the data, not the text, is at fault.
     #[error("{aggregate} does not fit in a 64-bit integer for some record")]
     SumOverflow { aggregate: String },

@@ -12,7 +12,9 @@
 //! | `guards.rs`   | audience guards                                          |
 //! | `canonical.rs`| rewriting names in an AST to the schema's spelling       |
 //!
-//! # Decisions where SPEC §2.3 is silent
+//! # Decisions on cases the language reference leaves open
+//!
+//! (`docs/language.md` states the rules for users.)
 //!
 //! - **`today` on a date-time field** is accepted and means midnight UTC of
 //!   the reference date, moved by whole days (`created_on >= today - 1d`);
@@ -79,7 +81,7 @@ pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
     check_all(query, ctx).map_err(first)
 }
 
-/// [`check`], reporting every independent error (SPEC 2.4), in the order
+/// [`check`], reporting every independent error (`docs/language.md`, "Errors"), in the order
 /// found: the library's segments the query uses, then the query. A node
 /// with an error is checked no further, so one cause gives one error; at
 /// most [`MAX_ERRORS`] are reported, and a limit ends the check at once.
