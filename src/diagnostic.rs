@@ -260,6 +260,49 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_suggested_as_strings_and_fields_elsewhere_are_reached() {
+        let text = "contact where role = \"Employe\"";
+        let sources = Sources {
+            query: Some(("<query>", text)),
+            library: None,
+        };
+        let label = Error::UnknownChoice {
+            label: "Employe".into(),
+            entity: "contact".into(),
+            field: "role".into(),
+            valid: vec!["Decision Maker".into(), "Employee".into()],
+            suggestion: Some("Employee".into()),
+            span: Span::query(21, 30),
+        };
+        let out = render(&label, &sources, false);
+        assert!(out.contains("Help: did you mean \"Employee\"?"), "{out}");
+        assert!(
+            out.contains("Note: valid labels: \"Decision Maker\", \"Employee\""),
+            "{out}"
+        );
+        assert!(!out.contains("'Employee'"), "{out}");
+
+        let elsewhere = Error::UnknownField {
+            name: "score".into(),
+            entity: "contact".into(),
+            suggestion: None,
+            fields: Names::default(),
+            elsewhere: vec![crate::error::Elsewhere {
+                entity: "lead".into(),
+                field: "score".into(),
+                example: "has lead(score >= 50)".into(),
+            }],
+            span: Span::query(14, 19),
+        };
+        let out = render(&elsewhere, &sources, false);
+        assert!(
+            out.contains("lead has a field 'score': reach it with `has lead(score >= 50)`"),
+            "{out}"
+        );
+        assert!(out.contains("`segql schema contact`"), "{out}");
+    }
+
+    #[test]
     fn color_adds_escapes() {
         let text = "contact where rol = \"Employee\"";
         let sources = Sources {
