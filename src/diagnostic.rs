@@ -192,7 +192,7 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
                 ));
             }
             helps.push(format!(
-                "`segql schema {entity}` lists the fields of {entity} and where it leads"
+                "`segql schema {entity}` lists the fields and relationships of {entity}"
             ));
         }
         Error::UnknownEntity { .. } => {

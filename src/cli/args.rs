@@ -75,7 +75,7 @@ pub enum Command {
         or else to a new marketing-only contact made from the lead; leads without an\n\
         email are left alone and counted. One transaction; a second run changes nothing.\n\
         \n\
-        Examples:\n  \
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
         segql link-orphans --db crm.db --dry-run\n  \
         segql link-orphans --db crm.db --format json"
     )]
@@ -84,15 +84,17 @@ pub enum Command {
     #[command(
         after_help = "Values are written as in queries; `null` empties a field.\n\
         \n\
-        Examples:\n  \
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
         segql update --db crm.db --dry-run --set marketing_only=false 'contact where marketing_only and has lead(status = \"Qualified\")'\n  \
         segql update --db crm.db --set 'role=\"Decision Maker\",city=null' 'contact where job_title contains \"chief\"'"
     )]
     Update(UpdateArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        after_help = "Examples (crm.db as made by `segql demo --out crm.db`):\n  \
         segql shell\n  \
-        segql shell --db crm.db --show 3 --now 2026-01-15T12:00:00Z")]
+        segql shell --db crm.db --show 3 --now 2026-01-15T12:00:00Z"
+    )]
     Shell(ShellArgs),
     /// List the entities, or one entity's fields, labels, relationships and guards.
     #[command(after_help = "Examples:\n  \
