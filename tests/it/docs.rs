@@ -119,8 +119,8 @@ fn is_library(text: &str) -> bool {
 }
 
 /// The language reference's examples: the libraries check, every query
-/// checks against the built-in schema and those libraries, and every query
-/// shown as an error fails to check.
+/// checks against the built-in schema and those libraries (and compiles to
+/// SQL), and every query shown as an error fails to check.
 #[test]
 fn language_reference_examples_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -140,10 +140,22 @@ fn language_reference_examples_check() {
         ..segql::Options::new(&schema)
     };
     let mut failures = Vec::new();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-01-15T12:00:00Z")
+        .expect("reference time")
+        .to_utc();
     for query in &queries {
         let checked = parse_query(query).and_then(|q| segql::check::check(&q, &options));
         if let Err(e) = checked {
             failures.push(format!("{query}  -> {e}"));
+            continue;
+        }
+        // What checks also compiles, optimized, for a database.
+        let optimized = segql::Options {
+            optimize: true,
+            ..options
+        };
+        if let Err(e) = segql::compile(query, &optimized, &segql::sql::Sqlite, now) {
+            failures.push(format!("{query}  -> does not compile: {e}"));
         }
     }
     let errors = examples(&text, "segql-error");
