@@ -200,11 +200,14 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
         Error::Syntax {
             hint: Some(hint), ..
         } => helps.push(hint.clone()),
+        Error::UnknownChoice {
+            suggestion: Some(s),
+            ..
+        } => helps.push(format!("did you mean {}?", crate::syntax::fmt::quote(s))),
         Error::UnknownEntity { suggestion, .. }
         | Error::UnknownField { suggestion, .. }
         | Error::UnknownRelationship { suggestion, .. }
         | Error::UnknownVia { suggestion, .. }
-        | Error::UnknownChoice { suggestion, .. }
         | Error::UnknownSegment { suggestion, .. } => {
             if let Some(s) = suggestion {
                 helps.push(format!("did you mean '{s}'?"));
@@ -222,6 +225,28 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
                 helps.push(format!("for example: has {name} via {first}"));
             }
         }
+        _ => {}
+    }
+    match error {
+        Error::UnknownField {
+            elsewhere, entity, ..
+        } => {
+            for place in elsewhere {
+                helps.push(format!(
+                    "{} has a field '{}': reach it with `{}`",
+                    place.entity, place.field, place.example
+                ));
+            }
+            helps.push(format!(
+                "`segql schema {entity}` lists the fields and relationships of {entity}"
+            ));
+        }
+        Error::UnknownEntity { .. } => {
+            helps.push("`segql schema` lists the entities and their relationships".to_string());
+        }
+        Error::UnknownRelationship { entity, .. } => helps.push(format!(
+            "`segql schema {entity}` lists the relationships of {entity}"
+        )),
         _ => {}
     }
     helps
@@ -242,7 +267,12 @@ fn today_for_now(found: &str) -> Option<String> {
 
 fn notes(error: &Error) -> Vec<String> {
     match error {
-        Error::UnknownChoice { valid, .. } => vec![format!("valid labels: {}", valid.join(", "))],
+        Error::UnknownChoice { valid, .. } => {
+            vec![format!(
+                "valid labels: {}",
+                crate::error::quoted_list(valid)
+            )]
+        }
         _ => Vec::new(),
     }
 }
@@ -259,6 +289,7 @@ fn words(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Names;
     use crate::span::Span;
 
     fn unknown_field() -> Error {
@@ -266,6 +297,8 @@ mod tests {
             name: "rol".into(),
             entity: "contact".into(),
             suggestion: Some("role".into()),
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::query(14, 17),
         }
     }
@@ -283,6 +316,49 @@ mod tests {
         assert!(out.contains(text));
         assert!(out.contains("did you mean 'role'?"));
         assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn labels_are_suggested_as_strings_and_fields_elsewhere_are_reached() {
+        let text = "contact where role = \"Employe\"";
+        let sources = Sources {
+            query: Some(("<query>", text)),
+            library: None,
+        };
+        let label = Error::UnknownChoice {
+            label: "Employe".into(),
+            entity: "contact".into(),
+            field: "role".into(),
+            valid: vec!["Decision Maker".into(), "Employee".into()],
+            suggestion: Some("Employee".into()),
+            span: Span::query(21, 30),
+        };
+        let out = render(&label, &sources, false);
+        assert!(out.contains("Help: did you mean \"Employee\"?"), "{out}");
+        assert!(
+            out.contains("Note: valid labels: \"Decision Maker\", \"Employee\""),
+            "{out}"
+        );
+        assert!(!out.contains("'Employee'"), "{out}");
+
+        let elsewhere = Error::UnknownField {
+            name: "score".into(),
+            entity: "contact".into(),
+            suggestion: None,
+            fields: Names::default(),
+            elsewhere: vec![crate::error::Elsewhere {
+                entity: "lead".into(),
+                field: "score".into(),
+                example: "has lead(score >= 50)".into(),
+            }],
+            span: Span::query(14, 19),
+        };
+        let out = render(&elsewhere, &sources, false);
+        assert!(
+            out.contains("lead has a field 'score': reach it with `has lead(score >= 50)`"),
+            "{out}"
+        );
+        assert!(out.contains("`segql schema contact`"), "{out}");
     }
 
     #[test]
@@ -314,6 +390,8 @@ mod tests {
             name: "x".into(),
             entity: "contact".into(),
             suggestion: None,
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::query(50, 90),
         };
         let text = "contact where é";
@@ -326,6 +404,8 @@ mod tests {
             name: "x".into(),
             entity: "contact".into(),
             suggestion: None,
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::query(15, 15),
         };
         assert!(render(&inside_char, &sources, false).contains("unknown field"));

@@ -9,7 +9,8 @@ use crate::span::Span;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Limits of SPEC §2.4.
+/// The limits on input (`docs/language.md`, "Limits"): each is an error,
+/// never a crash.
 pub mod limits {
     /// Maximum query (or library) text size in bytes: 1 MiB.
     pub const MAX_TEXT_BYTES: usize = 1 << 20;
@@ -62,26 +63,36 @@ pub enum Error {
         span: Span,
     },
 
-    #[error("unknown entity '{name}'{}", did_you_mean(suggestion))]
+    #[error("unknown entity '{name}'{}; {}", did_you_mean(suggestion), entities.listed("entities"))]
     UnknownEntity {
         name: String,
         suggestion: Option<String>,
+        /// The entities of the schema (the nearest ones when there are many).
+        entities: Names,
         span: Span,
     },
 
-    #[error("unknown field '{name}' on {entity}{}", did_you_mean(suggestion))]
+    #[error("unknown field '{name}' on {entity}{}; {}", did_you_mean(suggestion), fields.listed("fields"))]
     UnknownField {
         name: String,
         entity: String,
         suggestion: Option<String>,
+        /// The fields of `entity` nearest to `name`.
+        fields: Names,
+        /// Related entities that do have a field by that name, with the text
+        /// that reaches it from where the name was written.
+        elsewhere: Vec<Elsewhere>,
         span: Span,
     },
 
-    #[error("{entity} has no relationship to '{name}'{}", did_you_mean(suggestion))]
+    #[error("{entity} has no relationship to '{name}'{}; {}", did_you_mean(suggestion), reaches.listed(&format!("relationships of {entity}")))]
     UnknownRelationship {
         name: String,
         entity: String,
         suggestion: Option<String>,
+        /// The names `entity` reaches other entities by, each with its
+        /// direction, e.g. `lead (to-many)`.
+        reaches: Names,
         span: Span,
     },
 
@@ -115,7 +126,12 @@ pub enum Error {
         span: Span,
     },
 
-    #[error("unknown label \"{label}\" for {entity}.{field}{}; valid labels: {}", did_you_mean(suggestion), valid.join(", "))]
+    #[error(
+        "unknown label {} for {entity}.{field}{}; valid labels: {}",
+        quote(label),
+        did_you_mean_label(suggestion),
+        quoted_list(valid)
+    )]
     UnknownChoice {
         label: String,
         entity: String,
@@ -199,7 +215,7 @@ pub enum Error {
     #[error("{message}")]
     Unavailable { message: String },
 
-    /// A `sum` of integers whose value leaves the i64 range (SPEC 2.5),
+    /// A `sum` of integers whose value leaves the i64 range (`docs/language.md`, "Aggregates"),
     /// found while evaluating: the data, not the text, is at fault.
     #[error("{aggregate} does not fit in a 64-bit integer for some record")]
     SumOverflow { aggregate: String },
@@ -214,6 +230,121 @@ fn did_you_mean(suggestion: &Option<String>) -> String {
         Some(s) => format!("; did you mean '{s}'?"),
         None => String::new(),
     }
+}
+
+/// A label is a string in the language, so it is suggested as one: in
+/// double quotes, escaped as a query would write it.
+fn did_you_mean_label(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!("; did you mean {}?", quote(s)),
+        None => String::new(),
+    }
+}
+
+/// Labels as the language writes them: `"Decision Maker", "Employee"`.
+pub fn quoted_list(labels: &[String]) -> String {
+    labels
+        .iter()
+        .map(|l| quote(l))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A string as a segql literal (double quotes, escapes).
+fn quote(s: &str) -> String {
+    crate::syntax::fmt::quote(s)
+}
+
+/// Valid names shown where a name was not found: all of them when they are
+/// few, else the nearest to the name written, so that a large schema does
+/// not bury the message.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Names {
+    /// The names shown, in the schema's order when all are shown, else
+    /// nearest first.
+    pub shown: Vec<String>,
+    /// How many valid names there are in all.
+    pub total: usize,
+}
+
+impl Names {
+    /// Up to this many names are all shown.
+    pub const ALL_UP_TO: usize = 8;
+    /// Past [`Self::ALL_UP_TO`], this many of the nearest are shown.
+    pub const NEAREST: usize = 5;
+
+    /// The names of `items` (`key` of each) to show for `name`, each
+    /// written by `show`.
+    pub fn pick<T>(
+        name: &str,
+        items: &[T],
+        key: impl Fn(&T) -> &str,
+        show: impl Fn(&T) -> String,
+    ) -> Names {
+        let total = items.len();
+        if total <= Self::ALL_UP_TO {
+            return Names {
+                shown: items.iter().map(show).collect(),
+                total,
+            };
+        }
+        let wanted = name.to_lowercase();
+        let mut ranked: Vec<(usize, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (strsim::levenshtein(&wanted, &key(item).to_lowercase()), i))
+            .collect();
+        // Stable: equally near names keep the schema's order.
+        ranked.sort_by_key(|(distance, _)| *distance);
+        Names {
+            shown: ranked
+                .iter()
+                .take(Self::NEAREST)
+                .map(|(_, i)| show(&items[*i]))
+                .collect(),
+            total,
+        }
+    }
+
+    /// Plain names, each shown as itself.
+    pub fn of<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> Names {
+        let names: Vec<&str> = names.into_iter().collect();
+        Names::pick(name, &names, |n| n, |n| n.to_string())
+    }
+
+    /// Whether only some of the names are shown.
+    pub fn is_partial(&self) -> bool {
+        self.shown.len() < self.total
+    }
+
+    /// `fields: a, b`, or `nearest fields: a, b, c (3 of 19)`.
+    fn listed(&self, what: &str) -> String {
+        if self.total == 0 {
+            format!("there are no {what}")
+        } else if self.is_partial() {
+            format!(
+                "nearest {what}: {} ({} of {})",
+                self.shown.join(", "),
+                self.shown.len(),
+                self.total
+            )
+        } else {
+            format!("{what}: {}", self.shown.join(", "))
+        }
+    }
+}
+
+/// Where a field that is not on the entity written can be found: on a
+/// related entity, reached by `example` (e.g. `has lead(score >= 50)` or
+/// `account.annual_revenue > 1000000`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Elsewhere {
+    /// The related entity that has the field.
+    pub entity: String,
+    /// The field's name in the schema's spelling.
+    pub field: String,
+    /// Text that reaches the field from where the unknown name was written.
+    pub example: String,
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -338,11 +469,54 @@ mod tests {
             name: "rol".into(),
             entity: "contact".into(),
             suggestion: Some("role".into()),
+            fields: Names::default(),
+            elsewhere: Vec::new(),
             span: Span::default(),
         };
         assert_eq!(
             e.to_string(),
-            "unknown field 'rol' on contact; did you mean 'role'?"
+            "unknown field 'rol' on contact; did you mean 'role'?; there are no fields"
+        );
+        let e = Error::UnknownField {
+            name: "rol".into(),
+            entity: "contact".into(),
+            suggestion: Some("role".into()),
+            fields: Names::of("rol", ["id", "role"]),
+            elsewhere: Vec::new(),
+            span: Span::default(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown field 'rol' on contact; did you mean 'role'?; fields: id, role"
+        );
+    }
+
+    #[test]
+    fn many_names_show_the_nearest_first() {
+        let names: Vec<String> = (0..20).map(|i| format!("field{i}")).collect();
+        let picked = Names::of("field7", names.iter().map(String::as_str));
+        assert_eq!(picked.total, 20);
+        assert_eq!(picked.shown.len(), Names::NEAREST);
+        assert_eq!(picked.shown[0], "field7");
+        assert!(picked.is_partial());
+        let few = Names::of("x", ["b", "a"]);
+        assert_eq!(few.shown, ["b", "a"], "all of a few, in their order");
+    }
+
+    #[test]
+    fn labels_are_suggested_in_double_quotes() {
+        let e = Error::UnknownChoice {
+            label: "Employe".into(),
+            entity: "contact".into(),
+            field: "role".into(),
+            valid: vec!["Employee".into(), "Say \"hi\"".into()],
+            suggestion: Some("Employee".into()),
+            span: Span::default(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown label \"Employe\" for contact.role; did you mean \"Employee\"?; \
+             valid labels: \"Employee\", \"Say \\\"hi\\\"\""
         );
     }
 }

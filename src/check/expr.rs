@@ -16,6 +16,7 @@ use crate::span::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Literal, Predicate};
 
 use super::aggregate;
+use super::elsewhere;
 use super::library::Segments;
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
@@ -326,7 +327,8 @@ impl<'a> Checker<'a> {
         span: Span,
     ) -> Result<PlanExpr> {
         let path = predicate_path(predicate);
-        let resolved = resolve::path(self.schema, entity, path)?;
+        let resolved = resolve::path(self.schema, entity, path)
+            .map_err(|e| elsewhere::annotate(e, self.schema, entity, predicate))?;
         let target = Target {
             entity: resolved.entity,
             field: resolved.field,

@@ -4,6 +4,7 @@
 //! | file          | concern                                                  |
 //! |---------------|----------------------------------------------------------|
 //! | `resolve.rs`  | entities, fields, `has R [via NAME]`, dotted paths       |
+//! | `elsewhere.rs`| how to reach a field written on the wrong entity         |
 //! | `expr.rs`     | expressions and predicates to [`PlanExpr`]               |
 //! | `aggregate.rs`| aggregates: chains, field types, the test on the value   |
 //! | `types.rs`    | literals to typed [`Value`](crate::plan::Value)s         |
@@ -11,7 +12,9 @@
 //! | `guards.rs`   | audience guards                                          |
 //! | `canonical.rs`| rewriting names in an AST to the schema's spelling       |
 //!
-//! # Decisions where SPEC §2.3 is silent
+//! # Decisions on cases the language reference leaves open
+//!
+//! (`docs/language.md` states the rules for users.)
 //!
 //! - **`today` on a date-time field** is accepted and means midnight UTC of
 //!   the reference date, moved by whole days (`created_on >= today - 1d`);
@@ -41,6 +44,7 @@
 
 mod aggregate;
 mod canonical;
+mod elsewhere;
 mod expr;
 mod guards;
 mod library;
@@ -79,10 +83,11 @@ pub fn check(query: &ast::Query, ctx: &Options) -> Result<Plan> {
     check_all(query, ctx).map_err(first)
 }
 
-/// [`check`], reporting every independent error (SPEC 2.4): the query's,
-/// then those in the definitions of the library segments it uses (a use of
-/// a segment that does not check is itself an [`Error::BrokenSegment`];
-/// segments the query does not use are not checked). A node
+/// [`check`], reporting every independent error (`docs/language.md`,
+/// "Errors"): the query's, then those in the definitions of the library
+/// segments it uses (a use of a segment that does not check is itself an
+/// [`Error::BrokenSegment`]; segments the query does not use are not
+/// checked). A node
 /// with an error is checked no further, so one cause gives one error; at
 /// most [`MAX_ERRORS`] are reported, and a limit ends the check at once.
 pub fn check_all(query: &ast::Query, ctx: &Options) -> std::result::Result<Plan, Vec<Error>> {

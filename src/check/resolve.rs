@@ -2,7 +2,8 @@
 //! paths, all matched case-insensitively and answered with the schema's
 //! canonical spelling, or with an error that suggests the nearest name.
 
-use crate::error::{suggest, Error, Result};
+use crate::error::{suggest, Error, Names, Result};
+use crate::schema::describe::reaches;
 use crate::schema::{Entity, Field, Relationship, Schema};
 use crate::syntax::ast::{Ident, Path};
 
@@ -40,35 +41,29 @@ impl Hop<'_> {
 
 /// The entity named by `ident`.
 pub(crate) fn entity<'s>(schema: &'s Schema, ident: &Ident) -> Result<&'s Entity> {
-    schema
-        .entity(&ident.name)
-        .ok_or_else(|| Error::UnknownEntity {
-            name: ident.name.clone(),
-            suggestion: suggest(&ident.name, schema.entities.iter().map(|e| e.name.as_str())),
-            span: ident.span,
-        })
+    schema.find_entity(&ident.name, ident.span)
 }
 
 /// The field `ident` of `entity`.
 pub(crate) fn field<'s>(entity: &'s Entity, ident: &Ident) -> Result<&'s Field> {
-    entity
-        .field(&ident.name)
-        .ok_or_else(|| Error::UnknownField {
-            name: ident.name.clone(),
-            entity: entity.name.clone(),
-            suggestion: suggest(&ident.name, entity.fields.iter().map(|f| f.name.as_str())),
-            span: ident.span,
-        })
+    entity.find_field(&ident.name, ident.span)
 }
 
 /// Every hop from `from` whose reach name is `name` (case-insensitive):
 /// relationships where `from` is the child and `parent_reach == name`, and
 /// relationships where `from` is the parent and the child entity is `name`.
 pub(crate) fn hops<'s>(schema: &'s Schema, from: &'s Entity, name: &str) -> Vec<Hop<'s>> {
+    all_hops(schema, from)
+        .into_iter()
+        .filter(|hop| hop.reach_name().eq_ignore_ascii_case(name))
+        .collect()
+}
+
+/// Every hop from `from`, in the schema's order of relationships.
+pub(crate) fn all_hops<'s>(schema: &'s Schema, from: &'s Entity) -> Vec<Hop<'s>> {
     let mut found = Vec::new();
     for rel in &schema.relationships {
-        if rel.child.eq_ignore_ascii_case(&from.name) && rel.parent_reach.eq_ignore_ascii_case(name)
-        {
+        if rel.child.eq_ignore_ascii_case(&from.name) {
             if let Some(to) = schema.entity(&rel.parent) {
                 found.push(Hop {
                     rel,
@@ -78,7 +73,7 @@ pub(crate) fn hops<'s>(schema: &'s Schema, from: &'s Entity, name: &str) -> Vec<
                 });
             }
         }
-        if rel.parent.eq_ignore_ascii_case(&from.name) && rel.child.eq_ignore_ascii_case(name) {
+        if rel.parent.eq_ignore_ascii_case(&from.name) {
             if let Some(to) = schema.entity(&rel.child) {
                 found.push(Hop {
                     rel,
@@ -107,10 +102,26 @@ fn reach_names<'s>(schema: &'s Schema, from: &Entity) -> Vec<&'s str> {
 }
 
 fn unknown_relationship(schema: &Schema, from: &Entity, ident: &Ident) -> Error {
+    let mut all = reaches(schema, from);
+    // One entry per name and direction: two links to `account` are one way
+    // to write it (with `via`).
+    let mut seen = Vec::new();
+    all.retain(|r| {
+        let key = (r.name.to_lowercase(), r.direction);
+        let first = !seen.contains(&key);
+        seen.push(key);
+        first
+    });
     Error::UnknownRelationship {
         name: ident.name.clone(),
         entity: from.name.clone(),
         suggestion: suggest(&ident.name, reach_names(schema, from)),
+        reaches: Names::pick(
+            &ident.name,
+            &all,
+            |r| r.name.as_str(),
+            |r| format!("{} ({})", r.name, r.direction.name()),
+        ),
         span: ident.span,
     }
 }

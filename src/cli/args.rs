@@ -1,4 +1,6 @@
-//! The command-line grammar (clap derive), SPEC §4.
+//! The command-line grammar (clap derive). Every command's help ends with
+//! examples that run on the built-in demo data (or on `crm.db` made by
+//! `segql demo`); `tests/it/cli/help_examples.rs` runs every one of them.
 
 use std::path::PathBuf;
 
@@ -10,7 +12,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Segments for CRM and marketing data: check, compile to SQL, run",
     after_help = "A QUERY is given as an argument, with -f FILE, or as - to read standard input.\n\
-                  Exit codes: 0 success, 1 query error, 2 usage or I/O error."
+                  Exit codes: 0 success, 1 query error, 2 usage or I/O error.\n\
+                  The language: docs/language.md in the source repository.\n\
+                  \n\
+                  Examples:\n  \
+                  segql schema contact\n  \
+                  segql check 'contact where role = \"decision maker\" and has lead(score >= 50)'\n  \
+                  segql run --count 'contact where has lead(status = \"Open\") and not do_not_email'"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,23 +40,72 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Parse and check a query (or a library); prints nothing but errors.
+    #[command(after_help = "Examples:\n  \
+        segql check 'contact where role = \"decision maker\" and has lead(topic = \"Contoso Ltd Conference\")'\n  \
+        segql check 'lead where contact.account.industry = \"Retail\" and score >= 50'\n  \
+        segql check 'contact where count(lead(source = \"Trade Show\")) >= 2 and birth_date < 1990-01-01'")]
     Check(QueryInput),
     /// Print the canonical formatting of a query or library.
+    #[command(after_help = "Examples:\n  \
+        segql fmt 'CONTACT WHERE Role=\"employee\" AND NOT do_not_email'\n  \
+        segql fmt 'lead where STATUS in [\"open\",\"qualified\",] and has contact'")]
     Fmt(QueryInput),
     /// Compile a query to SQL with bind parameters.
+    #[command(after_help = "Examples:\n  \
+        segql compile 'contact where has lead(status = \"Open\")'\n  \
+        segql compile --dialect postgres --format json 'lead where created_on >= now - 30d'\n  \
+        segql compile --count --guard email 'contact where consent_level >= \"Marketing\"'")]
     Compile(CompileArgs),
     /// Evaluate a query against a database (the built-in demo data without --db).
+    #[command(after_help = "Examples:\n  \
+        segql run --limit 5 'contact where role = \"Decision Maker\" and city is not null'\n  \
+        segql run --count --now 2026-01-15T12:00:00Z 'contact where max(interaction(type = \"Email Opened\").occurred_on) < now - 90d'\n  \
+        segql run --engine memory --format ids --guard email --limit 3 'contact where has at least 2 lead'")]
     Run(RunArgs),
     /// Show the plan before and after optimization, and the SQL.
+    #[command(after_help = "Examples:\n  \
+        segql explain 'contact where not (has lead or has lead(score > 10))'\n  \
+        segql explain --format json 'lead where contact.account.industry = \"Retail\"'")]
     Explain(ExplainArgs),
     /// Write a deterministic demo database in the default layout.
+    #[command(after_help = "Examples:\n  \
+        segql demo --out crm.db --contacts 200\n  \
+        segql demo --out crm.db --contacts 200 --seed 7 --now 2026-01-15T12:00:00Z")]
     Demo(DemoArgs),
-    /// Give every orphaned lead (no parent contact) a contact (SPEC §5).
+    /// Give every orphaned lead (no parent contact) a contact.
+    #[command(
+        after_help = "A lead with no contact is linked to a contact with the same email\n\
+        (trimmed, any ASCII case; one that is not marketing-only first, then the oldest),\n\
+        or else to a new marketing-only contact made from the lead; leads without an\n\
+        email are left alone and counted. One transaction; a second run changes nothing.\n\
+        \n\
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql link-orphans --db crm.db --dry-run\n  \
+        segql link-orphans --db crm.db --format json"
+    )]
     LinkOrphans(LinkOrphansArgs),
     /// Set fields on every record of a segment, in one transaction.
+    #[command(
+        after_help = "Values are written as in queries; `null` empties a field.\n\
+        \n\
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql update --db crm.db --dry-run --set marketing_only=false 'contact where marketing_only and has lead(status = \"Qualified\")'\n  \
+        segql update --db crm.db --set 'role=\"Decision Maker\",city=null' 'contact where job_title contains \"chief\"'"
+    )]
     Update(UpdateArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
+    #[command(
+        after_help = "Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql shell\n  \
+        segql shell --db crm.db --show 3 --now 2026-01-15T12:00:00Z"
+    )]
     Shell(ShellArgs),
+    /// List the entities, or one entity's fields, labels, relationships and guards.
+    #[command(after_help = "Examples:\n  \
+        segql schema\n  \
+        segql schema contact\n  \
+        segql schema lead --format json")]
+    Schema(SchemaArgs),
 }
 
 /// Where the query text comes from.
@@ -248,4 +305,19 @@ pub fn parse_limit(text: &str) -> Result<usize, String> {
     text.trim()
         .parse::<usize>()
         .map_err(|_| format!("--limit must be a whole number ≥ 0, not '{text}'"))
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// Show this entity in full (any case); every entity in brief when absent.
+    #[arg(value_name = "ENTITY")]
+    pub entity: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SchemaFormat,
 }

@@ -1,4 +1,4 @@
-//! The `segql` command line (SPEC §4). One module per command; errors are
+//! The `segql` command line (README, "Command line"; `segql --help`). One module per command; errors are
 //! rendered here and nowhere else.
 
 mod args;
@@ -12,6 +12,7 @@ mod failure;
 mod inputs;
 mod records;
 mod run;
+mod schema;
 mod shell;
 mod table;
 mod terminal;
@@ -46,6 +47,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     if let Command::Demo(args) = &cli.command {
         return data::demo(args);
     }
+    if let Command::Schema(args) = &cli.command {
+        let mut workspace = Workspace::load(cli.schema.as_deref(), None)?;
+        return schema::schema(&mut workspace, args);
+    }
     let mut workspace = Workspace::load(cli.schema.as_deref(), cli.library.as_deref())?;
     workspace.quiet = cli.quiet;
     match cli.command {
@@ -57,6 +62,6 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::LinkOrphans(args) => data::link_orphans(&workspace, &args),
         Command::Update(args) => data::update(&mut workspace, &args),
         Command::Shell(args) => shell::shell(&mut workspace, &args),
-        Command::Demo(_) => Ok(()),
+        Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use crate::check::{typed_value, value_type};
-use crate::error::{suggest, Error, Result};
+use crate::error::{Error, Result};
 use crate::plan::{FieldRef, Value};
 use crate::schema::{Entity, Field, FieldType, Schema};
 use crate::span::{SourceKind, Span};
@@ -49,11 +49,7 @@ pub fn parse_assignments(text: &str, entity: &str, schema: &Schema) -> Result<Ve
             span: whole,
         });
     }
-    let entity = schema.entity(entity).ok_or_else(|| Error::UnknownEntity {
-        name: entity.to_string(),
-        suggestion: suggest(entity, schema.entities.iter().map(|e| e.name.as_str())),
-        span: whole,
-    })?;
+    let entity = schema.find_entity(entity, whole)?;
     let mut out: Vec<Assignment> = Vec::new();
     for (start, part) in split_top_level(text) {
         let assignment = parse_one(start, part, entity, schema)?;
@@ -174,12 +170,7 @@ fn resolve_field<'a>(
     name: &str,
     span: Span,
 ) -> Result<&'a Field> {
-    let field = entity.field(name).ok_or_else(|| Error::UnknownField {
-        name: name.to_string(),
-        entity: entity.name.clone(),
-        suggestion: suggest(name, entity.fields.iter().map(|f| f.name.as_str())),
-        span,
-    })?;
+    let field = entity.find_field(name, span)?;
     if field.name.eq_ignore_ascii_case(&entity.key) {
         return Err(Error::InvalidValue {
             message: format!(

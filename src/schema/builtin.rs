@@ -1,4 +1,4 @@
-//! The built-in CRM schema of SPEC §3.1, used by every command when no
+//! The built-in CRM schema (`segql schema` shows it), used by every command when no
 //! `--schema` is given. `examples/crm-schema.toml` is the same schema as a file.
 
 use super::model::*;

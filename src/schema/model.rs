@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{suggest, Error, Names, Result};
+use crate::span::Span;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub entities: Vec<Entity>,
@@ -127,6 +130,17 @@ impl Schema {
             .find(|e| e.name.eq_ignore_ascii_case(name))
     }
 
+    /// The entity named `name`, or the error that says so, with the nearest
+    /// name and the entities there are; `span` is where `name` was written.
+    pub fn find_entity(&self, name: &str, span: Span) -> Result<&Entity> {
+        self.entity(name).ok_or_else(|| Error::UnknownEntity {
+            name: name.to_string(),
+            suggestion: suggest(name, self.entities.iter().map(|e| e.name.as_str())),
+            entities: Names::of(name, self.entities.iter().map(|e| e.name.as_str())),
+            span,
+        })
+    }
+
     /// The relationship named `name`, ignoring ASCII case.
     pub fn relationship(&self, name: &str) -> Option<&Relationship> {
         self.relationships
@@ -141,6 +155,21 @@ impl Entity {
         self.fields
             .iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The field named `name`, or the error that says so, with the nearest
+    /// fields of this entity; `span` is where `name` was written. Whether a
+    /// related entity has the field is for the caller to add
+    /// (`Error::UnknownField::elsewhere`), as only it knows what was written.
+    pub fn find_field(&self, name: &str, span: Span) -> Result<&Field> {
+        self.field(name).ok_or_else(|| Error::UnknownField {
+            name: name.to_string(),
+            entity: self.name.clone(),
+            suggestion: suggest(name, self.fields.iter().map(|f| f.name.as_str())),
+            fields: Names::of(name, self.fields.iter().map(|f| f.name.as_str())),
+            elsewhere: Vec::new(),
+            span,
+        })
     }
 
     pub fn key_field(&self) -> Option<&Field> {

@@ -1,6 +1,7 @@
 //! Names: entities, fields, relationships, `via`, dotted paths.
 
 use super::*;
+use crate::error::{Elsewhere, Names};
 use crate::plan::{Direction, Quantifier};
 
 #[test]
@@ -18,9 +19,12 @@ fn names_are_case_insensitive_and_canonical_in_the_plan() {
 
 #[test]
 fn unknown_names_suggest_the_nearest() {
+    // The suggestion first, then the nearest fields of the entity (contact
+    // has 17, too many to list them all).
     assert_eq!(
         error("contact where rol = \"Employee\"").to_string(),
-        "unknown field 'rol' on contact; did you mean 'role'?"
+        "unknown field 'rol' on contact; did you mean 'role'?; \
+         nearest fields: role, id, email, city, country (5 of 17)"
     );
     assert!(matches!(
         error("contcat"),
@@ -37,6 +41,118 @@ fn unknown_names_suggest_the_nearest() {
             ..
         }
     ));
+}
+
+#[test]
+fn unknown_names_list_the_valid_ones() {
+    assert_eq!(
+        error("person where x = 1").to_string(),
+        "unknown entity 'person'; entities: account, contact, lead, interaction, subscription"
+    );
+    assert_eq!(
+        error("interaction where zzzz = 1").to_string(),
+        "unknown field 'zzzz' on interaction; fields: id, contact_id, type, occurred_on, detail"
+    );
+    assert_eq!(
+        error("lead where has zzzzzz").to_string(),
+        "lead has no relationship to 'zzzzzz'; relationships of lead: contact (to-one), account (to-one)"
+    );
+    // A schema with many entities lists the nearest few.
+    let mut schema = crm_schema();
+    for i in 0..10 {
+        let mut copy = schema.entities[0].clone();
+        copy.name = format!("extra{i}");
+        schema.entities.push(copy);
+    }
+    let err = plan_in(&schema, "contacts").expect_err("unknown");
+    let Error::UnknownEntity { entities, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(entities.total, 15);
+    assert_eq!(entities.shown.len(), Names::NEAREST);
+    assert_eq!(entities.shown[0], "contact");
+    assert!(err.to_string().contains("(5 of 15)"), "{err}");
+}
+
+/// The places an unknown field of `query` is suggested at.
+fn help_of(query: &str) -> Vec<Elsewhere> {
+    match error(query) {
+        Error::UnknownField { elsewhere, .. } => elsewhere,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_field_of_a_related_entity_says_how_to_reach_it() {
+    let examples = |query: &str| -> Vec<(String, String)> {
+        help_of(query)
+            .into_iter()
+            .map(|e| (e.entity, e.example))
+            .collect()
+    };
+    // To-many: a `has` around the predicate as written.
+    assert_eq!(
+        examples("contact where score >= 50"),
+        [("lead".into(), "has lead(score >= 50)".into())]
+    );
+    // To-one: a dotted path, keeping the operator and value.
+    assert_eq!(
+        examples("contact where Industry in [\"Retail\", \"Other\"]"),
+        [(
+            "account".into(),
+            "account.industry in [\"Retail\", \"Other\"]".into()
+        )]
+    );
+    // Two hops, down twice.
+    assert_eq!(
+        examples("account where type = \"Email Opened\""),
+        [(
+            "interaction".into(),
+            "has contact(has interaction(type = \"Email Opened\"))".into()
+        )]
+    );
+    // After a written path: the path goes on, or turns into `has`.
+    assert_eq!(
+        examples("lead where contact.list = \"news\""),
+        [(
+            "subscription".into(),
+            "has contact(has subscription(list = \"news\"))".into()
+        )]
+    );
+    // A field of an entity the path went through: the path cut short.
+    assert_eq!(
+        examples("contact where account.role = \"Employee\""),
+        [("contact".into(), "role = \"Employee\"".into())]
+    );
+    // A boolean field alone, and the schema's spelling of the name.
+    assert_eq!(
+        examples("contact where SALES_READY"),
+        [("lead".into(), "has lead(sales_ready)".into())]
+    );
+    // A field nowhere near: nothing to suggest.
+    assert!(help_of("contact where zzz = 1").is_empty());
+    // Every suggestion checks.
+    for query in [
+        "contact where has lead(score >= 50)",
+        "contact where account.industry in [\"Retail\", \"Other\"]",
+        "account where has contact(has interaction(type = \"Email Opened\"))",
+    ] {
+        plan(query).expect(query);
+    }
+}
+
+#[test]
+fn a_shared_link_name_is_reached_with_via() {
+    let schema = two_links();
+    let err = plan_in(&schema, "contact where industry = \"Retail\"").expect_err("unknown");
+    let Error::UnknownField { elsewhere, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        elsewhere[0].example,
+        "has account via contact_parent_account(industry = \"Retail\")"
+    );
+    plan_in(&schema, &format!("contact where {}", elsewhere[0].example)).expect("checks");
 }
 
 #[test]

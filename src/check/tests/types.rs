@@ -50,9 +50,13 @@ fn unknown_labels_list_the_valid_ones_and_suggest() {
     };
     assert_eq!(valid, &["Decision Maker", "Employee", "Influencer"]);
     assert_eq!(suggestion.as_deref(), Some("Decision Maker"));
-    assert!(err
-        .to_string()
-        .contains("valid labels: Decision Maker, Employee, Influencer"));
+    // Labels are strings in the language: suggested and listed in double
+    // quotes, never in single quotes (which the parser refuses).
+    assert_eq!(
+        err.to_string(),
+        "unknown label \"Decision Makers\" for contact.role; did you mean \"Decision Maker\"?; \
+         valid labels: \"Decision Maker\", \"Employee\", \"Influencer\""
+    );
 }
 
 #[test]

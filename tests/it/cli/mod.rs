@@ -3,6 +3,8 @@
 mod binary;
 mod commands;
 mod first_hour;
+mod help_examples;
+mod schema;
 mod shell;
 mod table;
 mod workflow;
