@@ -39,6 +39,14 @@ pub fn schema(workspace: &mut Workspace, args: &SchemaArgs) -> Result<(), Failur
     Ok(())
 }
 
+/// The text `segql schema [ENTITY]` prints, for the shell's `.schema`.
+pub fn text(schema: &Schema, entity: Option<&str>) -> Result<String, segql::Error> {
+    Ok(match entity {
+        None => summary_text(&describe_schema(schema)),
+        Some(name) => entity_text(&describe_entity(schema, name)?, schema),
+    })
+}
+
 fn print_json(workspace: &Workspace, value: &impl Serialize) -> Result<(), Failure> {
     let json = serde_json::to_string_pretty(value).map_err(|e| workspace.fail(internal(e)))?;
     println!("{json}");
