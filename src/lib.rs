@@ -22,7 +22,7 @@ mod run;
 
 pub use error::{Error, Result};
 pub use plan::Plan;
-pub use run::{run, Engine, Found, Outcome, RunOptions, Timing};
+pub use run::{per_record, run, Engine, Found, Outcome, RunOptions, Timing};
 
 /// The README's Rust examples, compiled and run by `cargo test --doc` so
 /// that they cannot drift from the API.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::db::Backend;
 use crate::error::Result;
 use crate::eval::{self, Store};
-use crate::plan::{Plan, PlanExpr};
+use crate::plan::{AggregateTest, CmpOp, Plan, PlanExpr, RecordValue, RecordValues, Test, Value};
 use crate::schema::Schema;
 
 /// Where a plan runs.
@@ -125,4 +125,50 @@ fn evaluate(plan: &Plan, store: &Store, options: &RunOptions<'_>) -> Result<Foun
     } else {
         Found::Ids(eval::evaluate(plan, store, options.now)?)
     })
+}
+
+/// The [`RecordValue`]s of every record of `entity` for which `rows`
+/// holds, ids ascending, computed by `engine` at reference time `now`: by
+/// one SQL statement ([`crate::sql::per_record_sql`]) or by the memory
+/// engine ([`crate::eval::per_record`]). Both give the same values.
+pub fn per_record(
+    entity: &str,
+    rows: &PlanExpr,
+    values: &[RecordValue],
+    engine: Engine<'_>,
+    schema: &Schema,
+    now: DateTime<Utc>,
+) -> Result<RecordValues> {
+    // One plan that reads everything the values read: the layout check and
+    // the store's load go by it.
+    let mut reads = vec![rows.clone()];
+    for value in values {
+        reads.push(match value {
+            RecordValue::Holds(expr) => expr.clone(),
+            RecordValue::Count(aggregate) => PlanExpr::Aggregate(AggregateTest {
+                aggregate: aggregate.clone(),
+                test: Test::Compare {
+                    op: CmpOp::Ge,
+                    value: Value::Integer(0),
+                },
+            }),
+        });
+    }
+    let touched = Plan {
+        entity: entity.to_string(),
+        filter: PlanExpr::Or(reads),
+    };
+    match engine {
+        Engine::Database(db) => {
+            db.verify_layout(schema, &touched)?;
+            let query =
+                crate::sql::per_record_sql(entity, rows, values, schema, db.dialect(), now)?;
+            db.query_values(&query, values.len())
+        }
+        Engine::MemoryFrom(db) => {
+            let store = Store::load(db, schema, Some(&touched))?;
+            crate::eval::per_record(entity, rows, values, &store, now)
+        }
+        Engine::Memory(store) => crate::eval::per_record(entity, rows, values, store, now),
+    }
 }

@@ -31,7 +31,7 @@ pub use self::sqlite::SqliteBackend;
 
 use crate::error::{Error, Result};
 use crate::eval::Store;
-use crate::plan::Plan;
+use crate::plan::{Plan, RecordValues};
 use crate::schema::{Entity, Field, FieldType, Schema};
 use crate::sql::{self, Dialect, SqlOptions, SqlParam, SqlQuery};
 
@@ -55,6 +55,10 @@ pub trait Backend {
 
     /// Runs a query compiled with `count: true`; the count.
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64>;
+
+    /// Runs a query of [`crate::sql::per_record_sql`]: the ids (first
+    /// column) and `columns` integer values per row, in its order.
+    fn query_values(&mut self, query: &SqlQuery, columns: usize) -> Result<RecordValues>;
 
     /// Runs `work` in one transaction that holds off other writers, waiting
     /// at most [`LOCK_WAIT`] for them; commits, or rolls back on `dry_run`

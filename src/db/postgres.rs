@@ -19,6 +19,7 @@ use super::{Access, Backend, Driver, Param, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
 use crate::eval::Store;
 use crate::plan::Plan;
+use crate::plan::RecordValues;
 use crate::schema::{Entity, Field, FieldType, Schema};
 use crate::sql::{self, Dialect, SqlParam, SqlQuery};
 
@@ -127,6 +128,29 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
         rows.iter()
             .map(|row| row.try_get::<_, Uuid>(0).map_err(error))
             .collect()
+    }
+
+    fn query_values(&mut self, query: &SqlQuery, columns: usize) -> Result<RecordValues> {
+        let rows = self
+            .client()
+            .query(query.sql.as_str(), &params(query))
+            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        let mut out = RecordValues {
+            ids: Vec::with_capacity(rows.len()),
+            columns: vec![Vec::with_capacity(rows.len()); columns],
+        };
+        for row in &rows {
+            out.ids.push(row.try_get::<_, Uuid>(0).map_err(error)?);
+            for (i, column) in out.columns.iter_mut().enumerate() {
+                // COUNT is a bigint, a CASE of small literals an integer.
+                let value = row
+                    .try_get::<_, i64>(i + 1)
+                    .or_else(|_| row.try_get::<_, i32>(i + 1).map(i64::from))
+                    .map_err(error)?;
+                column.push(value);
+            }
+        }
+        Ok(out)
     }
 
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {

@@ -16,6 +16,7 @@ use super::{Access, Backend, Driver, Param, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
 use crate::eval::Store;
 use crate::plan::Plan;
+use crate::plan::RecordValues;
 use crate::schema::{Entity, Field, Schema};
 use crate::sql::sqlite::{DATETIME_FORMAT, DATE_FORMAT};
 use crate::sql::{self, Dialect, SqlParam, SqlQuery};
@@ -75,6 +76,11 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
 
     fn query_ids(&mut self, query: &SqlQuery) -> Result<Vec<Uuid>> {
         query_ids(self.connection(), query).map_err(|e| super::query_error(&sql::Sqlite, query, e))
+    }
+
+    fn query_values(&mut self, query: &SqlQuery, columns: usize) -> Result<RecordValues> {
+        query_values(self.connection(), query, columns)
+            .map_err(|e| super::query_error(&sql::Sqlite, query, e))
     }
 
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
@@ -172,6 +178,29 @@ fn query_ids(conn: &Connection, query: &SqlQuery) -> Result<Vec<Uuid>> {
         ids.push(id);
     }
     Ok(ids)
+}
+
+fn query_values(conn: &Connection, query: &SqlQuery, columns: usize) -> Result<RecordValues> {
+    let mut stmt = conn.prepare(&query.sql).map_err(error)?;
+    let params = params(query);
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(error)?;
+    let mut out = RecordValues {
+        ids: Vec::new(),
+        columns: vec![Vec::new(); columns],
+    };
+    while let Some(row) = rows.next().map_err(error)? {
+        let text: String = row.get(0).map_err(error)?;
+        let id = Uuid::parse_str(&text).map_err(|_| Error::Database {
+            message: format!("the key value '{text}' is not a uuid"),
+        })?;
+        out.ids.push(id);
+        for (i, column) in out.columns.iter_mut().enumerate() {
+            column.push(row.get::<_, i64>(i + 1).map_err(error)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Checks that the database has every table and column `plan` uses. SQLite

@@ -24,12 +24,14 @@ mod kernels;
 mod keys;
 mod load_sqlite;
 mod pending;
+mod per_record;
 mod store;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use builder::StoreBuilder;
+pub use per_record::per_record;
 pub use store::Store;
 
 use crate::error::Result;

@@ -23,6 +23,7 @@ mod display;
 mod fields;
 mod fold;
 mod measure;
+mod per_record;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,7 @@ pub use fields::root_fields;
 pub(crate) use fold::fold_normalizing;
 pub use fold::{Fold, NewNodes};
 pub use measure::{depth, measure, Measure};
+pub use per_record::{RecordValue, RecordValues};
 
 /// A checked query: the ids of `entity` records satisfying `filter`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -36,16 +36,16 @@ use crate::error::Result;
 use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, Test, ValueType};
 
 /// The chain's tables joined and filtered, as seen from the current record.
-struct Chain<'a> {
+pub(super) struct Chain<'a> {
     /// The current record's column that meets the first hop.
-    outer: String,
+    pub outer: String,
     /// The first hop's column that meets the current record: the group key.
-    key: String,
+    pub key: String,
     /// Whether `key` can be NULL (a child's foreign key).
-    key_nullable: bool,
-    rows: Subquery,
+    pub key_nullable: bool,
+    pub rows: Subquery,
     /// The last hop's scope: the records aggregated.
-    last: Scope<'a>,
+    pub last: Scope<'a>,
 }
 
 impl<'a> Generator<'a> {
@@ -132,7 +132,7 @@ impl<'a> Generator<'a> {
 
     /// The chain's tables joined, with every hop's filter; `None` when a
     /// filter is false.
-    fn chain(&mut self, agg: &Aggregate, scope: &Scope) -> Result<Option<Chain<'a>>> {
+    pub(super) fn chain(&mut self, agg: &Aggregate, scope: &Scope) -> Result<Option<Chain<'a>>> {
         // The filters are the subquery's own WHERE: no `OR` above them there.
         let outer_or = std::mem::replace(&mut self.under_or, false);
         let chain = self.joined(agg, scope);
@@ -205,7 +205,7 @@ impl<'a> Generator<'a> {
     /// the derived table that first makes the records distinct where a
     /// `sum` or `avg` would otherwise see one record once per path to it.
     /// (`COUNT(DISTINCT ..)` does that itself; `min` and `max` need not.)
-    fn value(
+    pub(super) fn value(
         &self,
         agg: &Aggregate,
         chain: &Chain,

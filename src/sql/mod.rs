@@ -19,6 +19,7 @@
 mod aggregate;
 mod dialect;
 mod generator;
+mod per_record;
 pub mod postgres;
 pub mod sqlite;
 mod tree;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use self::dialect::{is_plain_ident, Dialect};
+pub use self::per_record::{per_record_sql, value_column};
 pub use self::postgres::Postgres;
 pub use self::sqlite::Sqlite;
 

@@ -280,6 +280,23 @@ impl Renderer<'_> {
 
     /// `SELECT what FROM table AS alias WHERE correlation AND filter`, each
     /// clause on its own line at `indent`.
+    /// `SELECT key AS grp, value AS name FROM ... GROUP BY key`: a value per
+    /// group, as a derived table to join.
+    pub fn grouped_values(
+        &self,
+        key: &str,
+        value: &str,
+        name: &str,
+        rows: &Subquery,
+        indent: usize,
+        out: &mut String,
+    ) {
+        let what = format!("{key} AS {GROUP_KEY}, {value} AS {name}");
+        self.subquery(&what, rows, indent, out);
+        newline(indent, out);
+        out.push_str(&format!("GROUP BY {key}"));
+    }
+
     fn subquery(&self, what: &str, sub: &Subquery, indent: usize, out: &mut String) {
         newline(indent, out);
         out.push_str("SELECT ");

@@ -254,51 +254,7 @@ impl AggregateNode<'_> {
 
     /// The records of the entity whose aggregate passes the test.
     pub(crate) fn eval_all(&self) -> Run<Bitmap> {
-        let passing = self
-            .hops
-            .iter()
-            .map(Hop::passing)
-            .collect::<Run<Vec<_>>>()?;
-        let (lead, rest) = self.hops.split_at(self.lead);
-        let (lead_passing, rest_passing) = passing.split_at(self.lead);
-        let up = (!lead.is_empty()).then(|| chain::ancestors(lead, lead_passing));
-        let groups = lead.last().map_or(self.rows, |h| h.rows);
-        let result = match rest.split_last() {
-            // The leading hops' filters are already in `up`.
-            None => self.reduce(
-                &Pairs::Itself {
-                    groups,
-                    only: self.valid,
-                },
-                groups,
-            ),
-            Some((last, above)) => {
-                let last_passing = rest_passing.last().and_then(Option::as_ref);
-                let only = both(last_passing, self.valid);
-                if self.fans_in {
-                    match chain::grouped(rest, rest_passing, only.as_deref(), groups) {
-                        Some(grouped) => self.reduce(&Pairs::Grouped(&grouped), groups),
-                        None => {
-                            let pairs = Pairs::Walk {
-                                hops: rest,
-                                passing: rest_passing,
-                                only: only.as_deref(),
-                                groups,
-                            };
-                            self.reduce(&pairs, groups)
-                        }
-                    }
-                } else {
-                    let via = chain::groups_above(above, rest_passing);
-                    let pairs = Pairs::Up {
-                        parent_of: &last.link.parent_of,
-                        via: via.as_deref(),
-                        only: only.as_deref(),
-                    };
-                    self.reduce(&pairs, groups)
-                }
-            }
-        };
+        let (result, up) = self.over_all(|pairs, groups| self.reduce(pairs, groups))?;
         let Groups { pass, overflowed } = result;
         if let Some(over) = overflowed {
             let reached = match &up {
@@ -319,6 +275,73 @@ impl AggregateNode<'_> {
                 }
             }),
         })
+    }
+
+    /// How many distinct end records each record of the entity reaches
+    /// (the value of `count(chain)`, whatever the test), in row order: the
+    /// per-record counts lead scoring multiplies by a rule's points.
+    pub(crate) fn counts_all(&self) -> Run<Vec<u32>> {
+        let (counts, up) = self.over_all(|pairs, groups| fold(Count::new(groups), pairs).0)?;
+        Ok(match up {
+            None => counts,
+            Some(up) => up
+                .iter()
+                .map(|&g| if g == NONE { 0 } else { counts[g as usize] })
+                .collect(),
+        })
+    }
+
+    /// Runs `reduce` over the (group, end record) pairs of the whole
+    /// entity. Groups are the records the chain's leading hops to parents
+    /// reach; the second value maps each record to its group (`NONE` when
+    /// it reaches none), or is `None` when the records are the groups.
+    fn over_all<T>(&self, reduce: impl Fn(&Pairs<'_>, usize) -> T) -> Run<(T, Option<Vec<u32>>)> {
+        let passing = self
+            .hops
+            .iter()
+            .map(Hop::passing)
+            .collect::<Run<Vec<_>>>()?;
+        let (lead, rest) = self.hops.split_at(self.lead);
+        let (lead_passing, rest_passing) = passing.split_at(self.lead);
+        let up = (!lead.is_empty()).then(|| chain::ancestors(lead, lead_passing));
+        let groups = lead.last().map_or(self.rows, |h| h.rows);
+        let result = match rest.split_last() {
+            // The leading hops' filters are already in `up`.
+            None => reduce(
+                &Pairs::Itself {
+                    groups,
+                    only: self.valid,
+                },
+                groups,
+            ),
+            Some((last, above)) => {
+                let last_passing = rest_passing.last().and_then(Option::as_ref);
+                let only = both(last_passing, self.valid);
+                if self.fans_in {
+                    match chain::grouped(rest, rest_passing, only.as_deref(), groups) {
+                        Some(grouped) => reduce(&Pairs::Grouped(&grouped), groups),
+                        None => {
+                            let pairs = Pairs::Walk {
+                                hops: rest,
+                                passing: rest_passing,
+                                only: only.as_deref(),
+                                groups,
+                            };
+                            reduce(&pairs, groups)
+                        }
+                    }
+                } else {
+                    let via = chain::groups_above(above, rest_passing);
+                    let pairs = Pairs::Up {
+                        parent_of: &last.link.parent_of,
+                        via: via.as_deref(),
+                        only: only.as_deref(),
+                    };
+                    reduce(&pairs, groups)
+                }
+            }
+        };
+        Ok((result, up))
     }
 
     /// Whether record `row` passes, looking only at the records it reaches.

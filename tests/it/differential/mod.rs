@@ -21,6 +21,7 @@ mod engines;
 mod gen_data;
 pub(crate) mod gen_query;
 mod known_bugs;
+mod per_record;
 pub(crate) mod pools;
 mod regressions;
 mod shrink;
