@@ -26,14 +26,19 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod comments;
 mod depth;
 mod expected;
 pub mod fmt;
 mod literal;
 mod parser;
+mod printer;
 mod scan;
 
-pub use fmt::{format_expr, format_library, format_literal, format_query};
+pub use fmt::{
+    format_expr, format_library, format_library_with_comments, format_literal, format_query,
+    format_query_with_comments,
+};
 
 use crate::error::{limits::MAX_TEXT_BYTES, Error, Result};
 use crate::span::{SourceKind, Span};

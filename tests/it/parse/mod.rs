@@ -1,4 +1,5 @@
 //! Text to AST: fixtures, spans and properties of the parser and formatter.
 
+mod comments_fixtures;
 mod fixtures;
 mod props;

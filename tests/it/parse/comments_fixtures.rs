@@ -1,0 +1,231 @@
+//! Comments survive `fmt` on every fixture: each query and library under
+//! `tests/queries/` and `tests/libraries/` gets comments inserted at token
+//! boundaries chosen by a seeded generator (some texts also with CRLF line
+//! endings), and formatting must keep every comment once and in order, keep
+//! the tree, and be idempotent.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use segql::syntax::comments::SourceComments;
+use segql::syntax::{
+    format_library_with_comments, format_query_with_comments, parse_library, parse_query,
+};
+
+/// xorshift64*: a small deterministic generator, so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// True with probability `percent` / 100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// Every fixture file, with whether it is a library.
+fn fixtures() -> Vec<(PathBuf, bool)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files = Vec::new();
+    for (dir, library) in [
+        ("queries/valid", false),
+        ("queries/aggregates", false),
+        ("queries/optimize", false),
+        ("libraries", true),
+    ] {
+        let mut found: Vec<PathBuf> = fs::read_dir(root.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|entry| entry.expect("directory entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "segql"))
+            .collect();
+        found.sort();
+        files.extend(found.into_iter().map(|path| (path, library)));
+    }
+    assert!(files.len() > 100, "fixtures not found: {}", files.len());
+    files
+}
+
+/// Byte offsets where a comment can go without changing the tokens: the
+/// text's ends, blanks, and both sides of `( ) [ ] ,` — never inside a
+/// string or an existing comment.
+fn boundaries(text: &str) -> Vec<usize> {
+    let mut out = vec![0];
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+            if c == '\n' {
+                out.push(i + 1);
+            }
+            continue;
+        }
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            if !in_string {
+                out.push(i + 1);
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                out.push(i);
+                in_string = true;
+            }
+            '#' => in_comment = true,
+            ' ' | '\t' | '\n' => out.push(i),
+            '(' | ')' | '[' | ']' | ',' => {
+                out.push(i);
+                out.push(i + 1);
+            }
+            _ => {}
+        }
+    }
+    if !in_comment {
+        out.push(text.len());
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The comment with marker `k`; some hold `"` and `#`, some have no space.
+fn comment(k: usize) -> String {
+    match k % 4 {
+        0 => format!("# note<{k}>"),
+        1 => format!("# note<{k}> \"quoted\" # and a hash"),
+        2 => format!("#note<{k}>(x) [y], z"),
+        _ => format!("#   note<{k}> where and or \\"),
+    }
+}
+
+/// `text` with a comment at each boundary the generator picks (at least
+/// one); the markers inserted.
+fn with_comments(text: &str, rng: &mut Rng, percent: u64) -> (String, Vec<usize>) {
+    let spots = boundaries(text);
+    let mut out = String::new();
+    let mut markers = Vec::new();
+    let mut from = 0;
+    let forced = (rng.next() as usize) % spots.len();
+    for (n, &at) in spots.iter().enumerate() {
+        if n != forced && !rng.chance(percent) {
+            continue;
+        }
+        out.push_str(&text[from..at]);
+        let k = markers.len();
+        out.push(' ');
+        out.push_str(&comment(k));
+        out.push('\n');
+        markers.push(k);
+        from = at;
+    }
+    out.push_str(&text[from..]);
+    (out, markers)
+}
+
+fn comment_texts(text: &str) -> Vec<String> {
+    SourceComments::of(text)
+        .comments
+        .into_iter()
+        .map(|c| c.text)
+        .collect()
+}
+
+/// Formats `text`, checks the three properties, and returns the output.
+fn check_round_trip(name: &str, text: &str, library: bool, markers: &[usize]) {
+    let (formatted, again) = if library {
+        let tree = parse_library(text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        let formatted = format_library_with_comments(&tree, text);
+        let back = parse_library(&formatted)
+            .unwrap_or_else(|e| panic!("{name}: output fails: {e}\n{text}\n---\n{formatted}"));
+        assert_eq!(back, tree, "{name}: tree changed\n{text}\n---\n{formatted}");
+        (
+            formatted.clone(),
+            format_library_with_comments(&back, &formatted),
+        )
+    } else {
+        let tree = parse_query(text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        let formatted = format_query_with_comments(&tree, text);
+        let back = parse_query(&formatted)
+            .unwrap_or_else(|e| panic!("{name}: output fails: {e}\n{text}\n---\n{formatted}"));
+        assert_eq!(back, tree, "{name}: tree changed\n{text}\n---\n{formatted}");
+        (
+            formatted.clone(),
+            format_query_with_comments(&back, &formatted),
+        )
+    };
+    for k in markers {
+        let marker = format!("note<{k}>");
+        assert_eq!(
+            formatted.matches(&marker).count(),
+            1,
+            "{name}: {marker} not kept once\n{text}\n---\n{formatted}"
+        );
+    }
+    assert_eq!(
+        comment_texts(&formatted),
+        comment_texts(text),
+        "{name}: comments lost or moved out of order\n{text}\n---\n{formatted}"
+    );
+    assert_eq!(
+        again, formatted,
+        "{name}: not idempotent\n{text}\n---\n{formatted}"
+    );
+    assert!(!formatted.contains('\r'), "{name}: CR kept\n{formatted}");
+    assert!(
+        formatted.lines().all(|line| !line.ends_with(' ')),
+        "{name}: trailing blanks\n{formatted}"
+    );
+}
+
+#[test]
+fn every_fixture_keeps_comments_inserted_at_random_token_boundaries() {
+    for (path, library) in fixtures() {
+        let name = path.display().to_string();
+        let original = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_round_trip(&name, &original, library, &[]);
+        let mut rng = Rng::new(seed_of(&name));
+        for variant in 0..16 {
+            let percent = [10, 30, 60, 100][variant % 4];
+            let (text, markers) = with_comments(&original, &mut rng, percent);
+            let text = if variant % 3 == 2 {
+                text.replace('\n', "\r\n")
+            } else {
+                text
+            };
+            check_round_trip(&format!("{name} #{variant}"), &text, library, &markers);
+        }
+    }
+}
+
+#[test]
+fn the_boundaries_keep_strings_and_comments_whole() {
+    let text = "a = \"x (y)\" # c (d)\nand b";
+    let spots = boundaries(text);
+    assert!(spots.contains(&4) && spots.contains(&11));
+    assert!(!spots.iter().any(|&at| (5..11).contains(&at)));
+    assert!(!spots.iter().any(|&at| (13..19).contains(&at)));
+    assert!(spots.contains(&20));
+}
