@@ -34,6 +34,8 @@ pub struct Comment {
     pub start: usize,
     pub end: usize,
     pub placement: Placement,
+    /// Whether a blank line follows the comment in the source.
+    pub blank_line_after: bool,
     /// The byte offset the comment is attached to: the start of the next
     /// token (leading), the end of the previous one (trailing), or the end of
     /// the text. Anchors never decrease from one comment to the next.
@@ -108,11 +110,14 @@ fn gap_comments(
             (None, Some(n)) => (Placement::Leading, n),
             (None, None) => (Placement::End, text.len()),
         };
+        let rest = &text[line_end..to];
+        let until_next = rest.find('#').map_or(rest, |n| &rest[..n]);
         out.push(Comment {
             text: text[start..line_end].trim_end().to_string(),
             start,
             end: line_end,
             placement,
+            blank_line_after: until_next.matches('\n').count() >= 2,
             anchor,
         });
         offset = line_end - from;
@@ -176,6 +181,16 @@ mod tests {
         let texts: Vec<String> = found(text).into_iter().map(|c| c.1).collect();
         assert_eq!(texts, vec!["# a", "# b"]);
         assert_eq!(found(text)[1].0, "leading");
+    }
+
+    #[test]
+    fn a_blank_line_after_a_comment_is_noted() {
+        let blank: Vec<bool> = SourceComments::of("# a\n\n# b\n# c\r\n  \r\ncontact # d\n\n")
+            .comments
+            .iter()
+            .map(|c| c.blank_line_after)
+            .collect();
+        assert_eq!(blank, vec![true, false, true, true]);
     }
 
     #[test]

@@ -193,8 +193,47 @@ fn layout(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
                 group(out, filter, indent);
             }
         }
+        ExprKind::Predicate(Predicate::InList {
+            path,
+            negated,
+            values,
+        }) if holds_comment(out, expr) => write_list_lines(out, path, *negated, values, indent),
         _ => write_flat(out, expr),
     }
+}
+
+/// Whether a comment falls between two tokens of `expr`.
+fn holds_comment(out: &Printer, expr: &Expr) -> bool {
+    let mut line = out.trial(usize::MAX);
+    write_flat(&mut line, expr);
+    line.fits_line().is_none()
+}
+
+/// `path [not] in [` + one value a line, each with its comma and comments,
+/// + `]`: a list that holds comments.
+fn write_list_lines(
+    out: &mut Printer,
+    path: &Path,
+    negated: bool,
+    values: &[Literal],
+    indent: usize,
+) {
+    write_path(out, path);
+    out.space();
+    if negated {
+        out.word("not");
+        out.space();
+    }
+    out.word("in");
+    out.space();
+    out.word("[");
+    for value in values {
+        out.newline(indent + INDENT);
+        out.unit_held(&literal_text(value), value.span);
+        out.glued(",", value.span.end);
+    }
+    out.newline(indent);
+    out.word("]");
 }
 
 /// `(` + `expr` on its own indented lines + `)`.
@@ -459,6 +498,10 @@ fn write_ident(out: &mut Printer, ident: &Ident) {
 }
 
 fn write_literal(out: &mut Printer, literal: &Literal) {
+    out.unit(&literal_text(literal), literal.span);
+}
+
+fn literal_text(literal: &Literal) -> String {
     let mut text = String::new();
     match &literal.kind {
         LiteralKind::String(s) => text.push_str(&quote(s)),
@@ -480,7 +523,7 @@ fn write_literal(out: &mut Printer, literal: &Literal) {
             }
         }
     }
-    out.unit(&text, literal.span);
+    text
 }
 
 /// A decimal that parses back to the same f64 and never as an integer:

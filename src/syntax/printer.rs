@@ -41,6 +41,9 @@ pub(crate) struct Printer<'a> {
     source: Option<Source<'a>>,
     /// A comment ended the current line: the next token starts a new one.
     must_break: bool,
+    /// A comment on its own line had a blank line after it in the source:
+    /// the next line break leaves one too.
+    blank_pending: bool,
     /// A trial printer writes no comment text, only notes where comments go.
     trial: bool,
     /// Tokens written, and characters of tokens and spaces between them.
@@ -59,6 +62,7 @@ impl<'a> Printer<'a> {
             cap: usize::MAX,
             source: None,
             must_break: false,
+            blank_pending: false,
             trial: false,
             tokens: 0,
             code_chars: 0,
@@ -122,6 +126,9 @@ impl<'a> Printer<'a> {
     /// Ends the line; the next one starts with `indent` spaces.
     pub fn newline(&mut self, indent: usize) {
         self.trim_line_end();
+        if std::mem::take(&mut self.blank_pending) {
+            self.push("\n");
+        }
         self.push("\n");
         self.push(&" ".repeat(indent));
         self.must_break = false;
@@ -131,6 +138,13 @@ impl<'a> Printer<'a> {
     /// (one or more source tokens). Comments attached inside it go before
     /// it.
     pub fn unit(&mut self, text: &str, span: Span) {
+        self.unit_held(text, span);
+        self.comments_until(span.end);
+    }
+
+    /// [`Printer::unit`] holding back its trailing comments, for text that
+    /// [`Printer::glued`] attaches to it.
+    pub fn unit_held(&mut self, text: &str, span: Span) {
         self.comments_before(span.end);
         self.write_token(text);
         if let Some(source) = &mut self.source {
@@ -139,7 +153,26 @@ impl<'a> Printer<'a> {
                 .tokens
                 .partition_point(|&(start, _)| start < span.end);
         }
-        self.comments_until(span.end);
+    }
+
+    /// `word` right after the token written last (which ended at byte
+    /// `after` of the source), before its trailing comments: a comma after
+    /// an item of a list on lines of its own. It stands for the source
+    /// token `word` if that comes next, whose comments then follow too.
+    pub fn glued(&mut self, word: &str, after: usize) {
+        self.push(word);
+        self.code_chars += word.chars().count();
+        let mut end = after;
+        if let Some(source) = &mut self.source {
+            let next = source.found.tokens.get(source.cursor);
+            if let Some(&(_, token_end)) = next {
+                if source.found.token_text(source.text, source.cursor) == word {
+                    end = end.max(token_end);
+                    source.cursor += 1;
+                }
+            }
+        }
+        self.comments_until(end);
     }
 
     /// A keyword or punctuation mark: one source token, found by walking the
@@ -187,6 +220,7 @@ impl<'a> Printer<'a> {
             }
             self.push(&comment.text);
             self.must_break = true;
+            self.blank_pending = comment.blank_line_after;
         }
     }
 
@@ -249,6 +283,7 @@ impl<'a> Printer<'a> {
         }
         self.push(&comment.text);
         self.must_break = true;
+        self.blank_pending = own_line && comment.blank_line_after;
     }
 
     fn write_token(&mut self, text: &str) {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use segql::syntax::comments::SourceComments;
 use segql::syntax::{
-    format_library_with_comments, format_query_with_comments, parse_library, parse_query,
+    format_library, format_library_with_comments, format_query, format_query_with_comments,
+    parse_library, parse_query,
 };
 
 /// xorshift64*: a small deterministic generator, so a failure replays.
@@ -137,7 +138,8 @@ fn with_comments(text: &str, rng: &mut Rng, percent: u64) -> (String, Vec<usize>
         let k = markers.len();
         out.push(' ');
         out.push_str(&comment(k));
-        out.push('\n');
+        // Some comments have a blank line after them.
+        out.push_str(if k % 5 == 3 { "\n\n" } else { "\n" });
         markers.push(k);
         from = at;
     }
@@ -218,6 +220,68 @@ fn every_fixture_keeps_comments_inserted_at_random_token_boundaries() {
             check_round_trip(&format!("{name} #{variant}"), &text, library, &markers);
         }
     }
+}
+
+/// `text` without its comments.
+fn stripped(text: &str) -> String {
+    let mut out = String::new();
+    let mut from = 0;
+    for comment in SourceComments::of(text).comments {
+        out.push_str(&text[from..comment.start]);
+        from = comment.end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+#[test]
+fn every_fixture_without_comments_formats_as_format_does() {
+    let mut with_header = 0;
+    for (path, library) in fixtures() {
+        let name = path.display().to_string();
+        let original = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let bare = stripped(&original);
+        let (plain, woven, header_woven) = if library {
+            let tree = parse_library(&bare).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let full = parse_library(&original).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (
+                format_library(&tree),
+                format_library_with_comments(&tree, &bare),
+                format_library_with_comments(&full, &original),
+            )
+        } else {
+            let tree = parse_query(&bare).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let full = parse_query(&original).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (
+                format_query(&tree),
+                format_query_with_comments(&tree, &bare),
+                format_query_with_comments(&full, &original),
+            )
+        };
+        assert_eq!(woven, plain, "{name}");
+        // Comment lines only before the first token come out as they were,
+        // above the same text.
+        let found = SourceComments::of(&original);
+        let first = found.tokens.first().map_or(0, |t| t.0);
+        if !found.comments.is_empty()
+            && found
+                .comments
+                .iter()
+                .all(|c| c.anchor == first && !c.blank_line_after)
+        {
+            with_header += 1;
+            let header: Vec<String> = found.comments.into_iter().map(|c| c.text).collect();
+            assert_eq!(
+                header_woven,
+                format!("{}\n{plain}", header.join("\n")),
+                "{name}"
+            );
+        }
+    }
+    assert!(
+        with_header > 50,
+        "only {with_header} fixtures with a header"
+    );
 }
 
 #[test]
