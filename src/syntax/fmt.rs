@@ -9,8 +9,12 @@
 //! source text too and write its comments back at the tokens they belong to
 //! (see [`super::comments`] and [`super::printer`]): a comment on its own
 //! line stays before its token, a comment after code stays after it, and the
-//! line always ends at a comment. A node with a comment inside it never goes
-//! on one line; its `and`/`or` chains and groups break as if too long.
+//! line always ends at a comment. A node with a comment between two of its
+//! tokens never goes on one line: its `and`/`or` chains and groups break as
+//! if too long, and a list puts one value on each line. A blank line after
+//! a comment line is kept; the text is otherwise canonical, so formatting
+//! is idempotent with comments too. Without comments the output is exactly
+//! that of [`format_query`] / [`format_library`].
 
 use std::fmt::Write as _;
 
