@@ -7,8 +7,9 @@
 //! to the token after it. Comments after the last token are *end* comments.
 //!
 //! Nothing here knows the grammar: comments are found in the gaps between the
-//! tokens of [`Scanner`] (which skips `#` inside strings), so any text made of
-//! segql's tokens — queries, libraries, or any later file kind — can reuse it.
+//! tokens of the scanner (`scan.rs`, which skips `#` inside strings), so any
+//! text made of segql's tokens — queries, libraries, or any later file kind —
+//! can reuse it.
 
 use super::scan::{Scanner, Token};
 
@@ -53,7 +54,7 @@ pub struct SourceComments {
 
 impl SourceComments {
     /// Finds the tokens and comments of `text`. Never fails: text that does
-    /// not parse still splits into tokens (see [`Scanner`]).
+    /// not parse still splits into tokens.
     pub fn of(text: &str) -> Self {
         let tokens: Vec<Token> = Scanner::new(text).collect();
         let mut comments = Vec::new();

@@ -7,7 +7,7 @@
 //!
 //! Comments are not in the AST; the `*_with_comments` functions take the
 //! source text too and write its comments back at the tokens they belong to
-//! (see [`super::comments`] and [`super::printer`]): a comment on its own
+//! (see [`super::comments`] and `printer.rs`): a comment on its own
 //! line stays before its token, a comment after code stays after it, and the
 //! line always ends at a comment. A node with a comment between two of its
 //! tokens never goes on one line: its `and`/`or` chains and groups break as
