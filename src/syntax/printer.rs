@@ -13,8 +13,8 @@
 //!
 //! To choose a layout, a formatter writes a candidate line on a
 //! [`Printer::trial`] copy, which shares the source position but keeps no
-//! text, and asks [`Printer::fits_line`]: the line is too wide, or a comment
-//! would fall between two of its tokens.
+//! text, and asks [`Printer::fits_line`] how wide the line is, unless a
+//! comment would fall between two of its tokens and so break it.
 //!
 //! It works on any token stream of segql's lexical rules (see
 //! [`super::comments`]), not on one AST.
@@ -49,8 +49,9 @@ pub(crate) struct Printer<'a> {
     /// Tokens written, and characters of tokens and spaces between them.
     tokens: usize,
     code_chars: usize,
-    /// A comment was written after a token, and then another token.
+    /// A comment was written after a token.
     comment_after_token: bool,
+    /// ... and then another token: the text cannot be one line.
     comment_between: bool,
 }
 
@@ -320,5 +321,64 @@ impl<'a> Printer<'a> {
         let kept = self.text.trim_end_matches(' ').len();
         let line_start = self.text.rfind('\n').map_or(0, |i| i + 1);
         self.text.truncate(kept.max(line_start));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `words` with single spaces, as a formatter of any token
+    /// stream would.
+    fn reprint(text: &str, words: &[&str]) -> String {
+        let found = SourceComments::of(text);
+        let mut out = Printer::with_comments(text, &found);
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                out.space();
+            }
+            out.word(word);
+        }
+        out.end_comments(false);
+        out.finish()
+    }
+
+    #[test]
+    fn any_token_stream_gets_its_comments_back_at_its_tokens() {
+        assert_eq!(
+            reprint(
+                "# head\nALPHA   beta # after beta\n   # before gamma\n\ngamma\n# end",
+                &["alpha", "beta", "gamma"]
+            ),
+            "# head\nalpha beta # after beta\n# before gamma\n\ngamma\n# end"
+        );
+    }
+
+    #[test]
+    fn dropped_punctuation_and_words_not_in_the_source_lose_no_comment() {
+        // The `,` is dropped; `extra` is not in the source.
+        assert_eq!(
+            reprint("a , # c\nb", &["a", "extra", "b"]),
+            "a extra # c\nb"
+        );
+    }
+
+    #[test]
+    fn a_trial_says_whether_a_comment_falls_inside() {
+        let text = "a b # c\nd";
+        let found = SourceComments::of(text);
+        let out = Printer::with_comments(text, &found);
+        let mut line = out.trial(usize::MAX);
+        line.word("a");
+        line.space();
+        line.word("b");
+        assert_eq!(line.fits_line(), Some(3));
+        line.space();
+        line.word("d");
+        assert_eq!(line.fits_line(), None);
+        // The trial left the printer where it was.
+        let mut out = out;
+        out.word("a");
+        assert_eq!(out.finish(), "a");
     }
 }
