@@ -203,16 +203,26 @@ fn layout(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
             path,
             negated,
             values,
-        }) if holds_comment(out, expr) => write_list_lines(out, path, *negated, values, indent),
+        }) if holds_comment(out, |line| write_flat(line, expr)) => {
+            write_list_lines(out, path, *negated, values, indent);
+        }
+        ExprKind::Aggregate(test) => write_aggregate_test(out, test, Some(indent)),
         _ => write_flat(out, expr),
     }
 }
 
-/// Whether a comment falls between two tokens of `expr`.
-fn holds_comment(out: &Printer, expr: &Expr) -> bool {
+/// Whether a comment falls between two tokens of what `write` writes.
+fn holds_comment(out: &Printer, write: impl FnOnce(&mut Printer)) -> bool {
     let mut line = out.trial(usize::MAX);
-    write_flat(&mut line, expr);
+    write(&mut line);
     line.fits_line().is_none()
+}
+
+/// `(expr)` on one line.
+fn write_in_parens(out: &mut Printer, expr: &Expr) {
+    out.word("(");
+    write_flat(out, expr);
+    out.word(")");
 }
 
 /// `path [not] in [` + one value a line, each with its comma and comments,
@@ -304,9 +314,7 @@ fn write_flat(out: &mut Printer, expr: &Expr) {
         ExprKind::Has(has) => {
             write_has_head(out, has);
             if let Some(filter) = &has.filter {
-                out.word("(");
-                write_flat(out, filter);
-                out.word(")");
+                write_in_parens(out, filter);
             }
         }
         ExprKind::InSegment(name) => {
@@ -315,13 +323,14 @@ fn write_flat(out: &mut Printer, expr: &Expr) {
             write_ident(out, name);
         }
         ExprKind::Predicate(p) => write_predicate(out, p),
-        ExprKind::Aggregate(test) => write_aggregate_test(out, test),
+        ExprKind::Aggregate(test) => write_aggregate_test(out, test, None),
     }
 }
 
 /// `count(lead(status = "Open").account) >= 2`: hops as written, the
-/// test as a predicate's.
-fn write_aggregate_test(out: &mut Printer, test: &AggregateTest) {
+/// test as a predicate's. With `lines` (an indentation), a hop's filter that
+/// holds a comment goes on lines of its own.
+fn write_aggregate_test(out: &mut Printer, test: &AggregateTest, lines: Option<usize>) {
     let aggregate = &test.aggregate;
     out.word(aggregate.function.keyword());
     out.word("(");
@@ -330,10 +339,14 @@ fn write_aggregate_test(out: &mut Printer, test: &AggregateTest) {
             out.word(".");
         }
         write_relation(out, &hop.relation, hop.via.as_ref());
-        if let Some(filter) = &hop.filter {
-            out.word("(");
-            write_flat(out, filter);
-            out.word(")");
+        let Some(filter) = &hop.filter else {
+            continue;
+        };
+        match lines {
+            Some(indent) if holds_comment(out, |line| write_in_parens(line, filter)) => {
+                group(out, filter, indent);
+            }
+            _ => write_in_parens(out, filter),
         }
     }
     if let Some(field) = &aggregate.field {
@@ -392,9 +405,7 @@ fn words(out: &mut Printer, text: &str) {
 
 fn write_operand(out: &mut Printer, parent: &Expr, child: &Expr) {
     if needs_parens(parent, child) {
-        out.word("(");
-        write_flat(out, child);
-        out.word(")");
+        write_in_parens(out, child);
     } else {
         write_flat(out, child);
     }

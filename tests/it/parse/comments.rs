@@ -95,6 +95,14 @@ fn a_comment_inside_a_list_puts_one_value_on_a_line() {
 }
 
 #[test]
+fn a_comment_inside_an_aggregate_filter_breaks_that_filter() {
+    assert_eq!(
+        fmt_query("account where count(contact.lead(status = \"Open\" # open\n)) >= 2 # two"),
+        "account where\n  count(contact.lead(\n    status = \"Open\" # open\n  )) >= 2 # two"
+    );
+}
+
+#[test]
 fn a_comment_may_hold_quotes_and_hashes() {
     let text = "contact # say \"hi\" # twice ( [ ,\nwhere x";
     assert_eq!(
