@@ -1,5 +1,7 @@
 //! Text to AST: the pest grammar (`grammar/segql.pest`) behind a thin wall,
-//! and the canonical formatter that turns an AST back into text.
+//! and the canonical formatter that turns an AST back into text, with the
+//! comments of its source text put back where they were (`comments`,
+//! `printer`).
 //!
 //! Every entry point enforces the limits of SPEC §2.4 before parsing: the
 //! text size ([`Error::TooLarge`]) and the nesting depth ([`Error::TooDeep`],
