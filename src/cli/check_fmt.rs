@@ -35,9 +35,9 @@ pub fn check(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failur
     outcome.map(|_| ()).map_err(|e| workspace.fail_all(e))
 }
 
-/// Print the canonical formatting. With the schema at hand, names and choice
-/// labels take the schema's spelling; a query that does not check is still
-/// formatted, as written.
+/// Print the canonical formatting, comments kept. With the schema at hand,
+/// names and choice labels take the schema's spelling; a query that does not
+/// check is still formatted, as written.
 pub fn fmt(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure> {
     let (name, text) = read_query(input)?;
     let formatted = if looks_like_library(&text) {
@@ -46,12 +46,12 @@ pub fn fmt(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure>
         for definition in &mut library.segments {
             let _ = segql::check::canonicalize(&mut definition.query, &workspace.schema);
         }
-        syntax::format_library(&library)
+        syntax::format_library_with_comments(&library, &text)
     } else {
         workspace.with_query(name, &text);
         let mut query = syntax::parse_query(&text).map_err(|e| workspace.fail(e))?;
         let _ = segql::check::canonicalize(&mut query, &workspace.schema);
-        syntax::format_query(&query)
+        syntax::format_query_with_comments(&query, &text)
     };
     print!("{formatted}");
     if !formatted.ends_with('\n') {

@@ -1,5 +1,7 @@
 //! Text to AST: the pest grammar (`grammar/segql.pest`) behind a thin wall,
-//! and the canonical formatter that turns an AST back into text.
+//! and the canonical formatter that turns an AST back into text, with the
+//! comments of its source text put back where they were (`comments`,
+//! `printer`).
 //!
 //! Every entry point enforces the limits of SPEC §2.4 before parsing: the
 //! text size ([`Error::TooLarge`]) and the nesting depth ([`Error::TooDeep`],
@@ -26,16 +28,21 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod comments;
 mod complete;
 mod depth;
 mod expected;
 pub mod fmt;
 mod literal;
 mod parser;
+mod printer;
 mod scan;
 
 pub use complete::is_incomplete;
-pub use fmt::{format_expr, format_library, format_literal, format_query};
+pub use fmt::{
+    format_expr, format_library, format_library_with_comments, format_literal, format_query,
+    format_query_with_comments,
+};
 
 use crate::error::{limits::MAX_TEXT_BYTES, Error, Result};
 use crate::span::{SourceKind, Span};

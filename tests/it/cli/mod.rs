@@ -3,6 +3,7 @@
 mod binary;
 mod commands;
 mod first_hour;
+mod fmt_comments;
 mod help_examples;
 mod schema;
 mod shell;

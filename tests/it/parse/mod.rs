@@ -1,4 +1,6 @@
 //! Text to AST: fixtures, spans and properties of the parser and formatter.
 
+mod comments;
+mod comments_fixtures;
 mod fixtures;
 mod props;

@@ -355,7 +355,7 @@ fn expr() -> impl Strategy<Value = Expr> {
     })
 }
 
-fn query() -> impl Strategy<Value = Query> {
+pub(super) fn query() -> impl Strategy<Value = Query> {
     (name(), proptest::option::of(expr())).prop_map(|(entity, filter)| Query {
         entity,
         filter,
