@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::ast::{
-    AggregateCheck, AggregateTest, Anchor, CmpOp, Expr, ExprKind, Has, Ident, Library, Literal,
-    LiteralKind, Path, Predicate, Quantifier, Query,
+    AggregateCheck, AggregateTest, Anchor, ChainHop, CmpOp, Expr, ExprKind, Has, Ident, Library,
+    Literal, LiteralKind, Path, Predicate, Quantifier, Query,
 };
 
 /// Text being written, optionally with a cap: once the text is longer than
@@ -82,6 +82,11 @@ pub fn format_library(library: &Library) -> String {
 /// its width needs.
 pub fn format_expr(expr: &Expr) -> String {
     block(expr, 0, 0)
+}
+
+/// The canonical text of an expression on one line, however long.
+pub(crate) fn format_expr_flat(expr: &Expr) -> String {
+    flat(expr)
 }
 
 /// The canonical text of a literal.
@@ -250,17 +255,7 @@ fn write_aggregate_test(out: &mut Out, test: &AggregateTest) {
     let aggregate = &test.aggregate;
     out.push_str(aggregate.function.keyword());
     out.push('(');
-    for (i, hop) in aggregate.chain.iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        write_relation(out, &hop.relation, hop.via.as_ref());
-        if let Some(filter) = &hop.filter {
-            out.push('(');
-            write_flat(out, filter);
-            out.push(')');
-        }
-    }
+    write_chain(out, &aggregate.chain);
     if let Some(field) = &aggregate.field {
         out.push('.');
         out.push_str(&field.name);
@@ -271,6 +266,29 @@ fn write_aggregate_test(out: &mut Out, test: &AggregateTest) {
         AggregateCheck::IsNull { negated } => write_is_null(out, *negated),
         AggregateCheck::Between { negated, low, high } => write_between(out, *negated, low, high),
     }
+}
+
+/// The hops of a chain as written, on one line: `contact.interaction(type = "Email Opened")`.
+fn write_chain(out: &mut Out, chain: &[ChainHop]) {
+    for (i, hop) in chain.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        write_relation(out, &hop.relation, hop.via.as_ref());
+        if let Some(filter) = &hop.filter {
+            out.push('(');
+            write_flat(out, filter);
+            out.push(')');
+        }
+    }
+}
+
+/// The canonical text of a chain, as in an aggregate (for the `per` rules
+/// of scoring models).
+pub(crate) fn format_chain(chain: &[ChainHop]) -> String {
+    let mut out = Out::unbounded();
+    write_chain(&mut out, chain);
+    out.text
 }
 
 /// ` op value`: a comparison's tail, after a path or an aggregate.
