@@ -3,6 +3,7 @@
 mod binary;
 mod commands;
 mod first_hour;
+mod models;
 mod shell;
 mod table;
 mod workflow;

@@ -1,4 +1,5 @@
 //! Text to AST: fixtures, spans and properties of the parser and formatter.
 
 mod fixtures;
+mod models;
 mod props;
