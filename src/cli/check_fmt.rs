@@ -48,7 +48,8 @@ pub fn fmt(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure>
     let (name, text) = read_query(input)?;
     let formatted = if looks_like_models(&text) {
         workspace.with_models_input(name, &text);
-        let models = syntax::parse_models(&text).map_err(|e| workspace.fail(e))?;
+        let mut models = syntax::parse_models(&text).map_err(|e| workspace.fail(e))?;
+        segql::scoring::canonicalize_models(&mut models, &workspace.schema);
         syntax::format_models(&models)
     } else if looks_like_library(&text) {
         workspace.with_library_input(name, &text);

@@ -22,6 +22,7 @@ use crate::syntax::ast::{
 use crate::syntax::format_rule;
 use crate::Options;
 
+use super::canonical::canonicalize_rule;
 use super::model::{Grade, Model, Rule, RuleKind};
 
 /// The fields scoring writes on the lead entity, which rules may not read.
@@ -330,8 +331,15 @@ fn check_rule(
             }
         }
     };
+    // The text in the schema's spelling: it names what was checked.
+    let mut canonical = rule.clone();
+    let entity_name = ast::Ident {
+        name: entity.name.clone(),
+        span: rule.span,
+    };
+    canonicalize_rule(&mut canonical, &entity_name, schema);
     Ok(Rule {
-        text: format_rule(rule),
+        text: format_rule(&canonical),
         points,
         kind,
     })
@@ -339,7 +347,7 @@ fn check_rule(
 
 /// `count(CHAIN) >= 0`: the expression whose check resolves a `per` chain
 /// exactly as an aggregate's.
-fn count_at_least_zero(chain: &[ast::ChainHop], span: Span) -> Expr {
+pub(super) fn count_at_least_zero(chain: &[ast::ChainHop], span: Span) -> Expr {
     let chain_span = match (chain.first(), chain.last()) {
         (Some(first), Some(last)) => first.span.to(last.span),
         _ => span,

@@ -4,6 +4,7 @@
 //! | file       | concern                                                     |
 //! |------------|-------------------------------------------------------------|
 //! | `check.rs` | model file AST to checked models, every error at once       |
+//! | `canonical.rs` | a model file in the schema's spelling (for `fmt`)       |
 //! | `model.rs` | the checked model and the arithmetic of a score             |
 //!
 //! A model file is parsed by [`crate::syntax::parse_models`] and printed by
@@ -36,9 +37,11 @@
 //! - **Libraries**: rules are checked without a segment library, so
 //!   `in NAME` is an unknown segment in a model.
 
+mod canonical;
 mod check;
 mod model;
 
+pub use canonical::canonicalize_models;
 pub use check::{
     check_models, check_models_first, parse_and_check, scorable_entities, SALES_READY_FIELD,
     SCORE_FIELD,

@@ -143,7 +143,7 @@ fn the_checked_model_is_what_scoring_needs() {
     assert_eq!(count.target(), "interaction");
     assert_eq!(model.rules[0].points_for(2), -10);
     assert_eq!(model.rules[0].points_for(4), -15);
-    // The label takes the schema's spelling; `and true` is optimized away.
+    // `and true` is optimized away.
     let RuleKind::If(condition) = &model.rules[1].kind else {
         panic!("an if rule expected")
     };
@@ -151,7 +151,8 @@ fn the_checked_model_is_what_scoring_needs() {
         matches!(condition, segql::plan::PlanExpr::Field(_)),
         "{condition:?}"
     );
-    assert_eq!(model.rules[1].text, "add 7 if source = \"web\" and true");
+    // The rule's text is in the schema's spelling, as `fmt` writes it.
+    assert_eq!(model.rules[1].text, "add 7 if source = \"Web\" and true");
     let plan = model.plan_for_rule(0).expect("rule 0");
     assert_eq!(plan.entity, "lead");
     assert!(model.plan_for_rule(2).is_none());
