@@ -82,9 +82,12 @@ pub fn check_models_file(workspace: &mut Workspace, path: &Path) -> Result<(), F
 fn check_models(workspace: &mut Workspace, name: String, text: &str) -> Result<(), Failure> {
     workspace.with_models_input(name, text);
     let models = syntax::parse_models(text).map_err(|e| workspace.fail(e))?;
-    segql::scoring::check_models(&models, &workspace.schema)
-        .map(|_| ())
-        .map_err(|e| workspace.fail_all(e))
+    let (outcome, warnings) =
+        segql::scoring::check_models_with_warnings(&models, &workspace.schema);
+    if !workspace.quiet {
+        print_warnings(&warnings, &workspace.sources);
+    }
+    outcome.map(|_| ()).map_err(|e| workspace.fail_all(e))
 }
 
 /// A library starts with the keyword `segment` (after comments and blanks).

@@ -9,7 +9,7 @@
 //! the grades, the scored entity, and that no rule reads what scoring
 //! writes.
 
-use crate::check;
+use crate::check::{self, Warning};
 use crate::error::{Error, Result};
 use crate::optimize::optimize;
 use crate::plan::{Aggregate, AggregateFn, Plan, PlanExpr};
@@ -35,6 +35,17 @@ pub fn check_models(
     file: &ModelFile,
     schema: &Schema,
 ) -> std::result::Result<Vec<Model>, Vec<Error>> {
+    check_models_with_warnings(file, schema).0
+}
+
+/// [`check_models`], and the [`Warning`]s of the rules' conditions: text
+/// that checks but most likely does not say what was meant (as for queries,
+/// e.g. `between` with its bounds reversed).
+pub fn check_models_with_warnings(
+    file: &ModelFile,
+    schema: &Schema,
+) -> (std::result::Result<Vec<Model>, Vec<Error>>, Vec<Warning>) {
+    let mut warnings = Vec::new();
     let mut errors = Vec::new();
     let mut models = Vec::new();
     let mut names: Vec<&str> = Vec::new();
@@ -48,7 +59,7 @@ pub fn check_models(
         } else {
             names.push(name);
         }
-        match check_model(def, schema) {
+        match check_model(def, schema, &mut warnings) {
             Ok(model) => models.push(model),
             Err(mut found) => errors.append(&mut found),
         }
@@ -57,11 +68,12 @@ pub fn check_models(
             break;
         }
     }
-    if errors.is_empty() {
+    let outcome = if errors.is_empty() {
         Ok(models)
     } else {
         Err(errors)
-    }
+    };
+    (outcome, warnings)
 }
 
 /// The entities of `schema` a model can be on (SPEC 6: an integer `score`
@@ -103,7 +115,11 @@ fn unscorable(entity: &Entity) -> Option<String> {
 }
 
 /// One model: its own errors, and those of its rules.
-fn check_model(def: &ModelDef, schema: &Schema) -> std::result::Result<Model, Vec<Error>> {
+fn check_model(
+    def: &ModelDef,
+    schema: &Schema,
+    warnings: &mut Vec<Warning>,
+) -> std::result::Result<Model, Vec<Error>> {
     let mut errors = Vec::new();
     let model = def.name.name.as_str();
     let entity = match check::check_all(
@@ -167,7 +183,7 @@ fn check_model(def: &ModelDef, schema: &Schema) -> std::result::Result<Model, Ve
         let points = rule_points(rule, &mut errors);
         // Without a known entity the rule's names cannot be checked.
         let Some(entity) = entity else { continue };
-        match check_rule(rule, points.unwrap_or(0), entity, schema) {
+        match check_rule(rule, points.unwrap_or(0), entity, schema, warnings) {
             Ok(rule) => rules.push(rule),
             Err(found) => errors.extend(found),
         }
@@ -300,8 +316,14 @@ fn check_rule(
     points: i64,
     entity: &Entity,
     schema: &Schema,
+    warnings: &mut Vec<Warning>,
 ) -> std::result::Result<Rule, Vec<Error>> {
     let options = Options::new(schema);
+    let mut checked = |query: ast::Query| {
+        let (outcome, mut found) = check::check_with_warnings(&query, &options);
+        warnings.append(&mut found);
+        outcome
+    };
     let query = |filter: Expr| ast::Query {
         entity: ast::Ident {
             name: entity.name.clone(),
@@ -312,13 +334,13 @@ fn check_rule(
     };
     let kind = match &rule.kind {
         RuleKindDef::If(expr) => {
-            let plan = check::check_all(&query(expr.clone()), &options)?;
+            let plan = checked(query(expr.clone()))?;
             refuse_score_reads(&plan.filter, entity, expr, rule.span)?;
             RuleKind::If(optimize(plan).filter)
         }
         RuleKindDef::Per { chain, cap } => {
             let expr = count_at_least_zero(chain, rule.span);
-            let plan = check::check_all(&query(expr.clone()), &options)?;
+            let plan = checked(query(expr.clone()))?;
             refuse_score_reads(&plan.filter, entity, &expr, rule.span)?;
             let PlanExpr::Aggregate(test) = plan.filter else {
                 return Err(vec![Error::Internal {

@@ -43,7 +43,7 @@ mod model;
 
 pub use canonical::canonicalize_models;
 pub use check::{
-    check_models, check_models_first, parse_and_check, scorable_entities, SALES_READY_FIELD,
-    SCORE_FIELD,
+    check_models, check_models_first, check_models_with_warnings, parse_and_check,
+    scorable_entities, SALES_READY_FIELD, SCORE_FIELD,
 };
 pub use model::{Grade, Model, Rule, RuleKind};

@@ -134,3 +134,18 @@ fn a_query_on_an_entity_called_model_is_still_a_query() {
         stderr(&o)
     );
 }
+
+#[test]
+fn warnings_in_rules_are_printed_but_do_not_fail_the_check() {
+    let text =
+        "model m on lead {\n  sales ready at 1\n  add 1 if estimated_value between 100 and 10\n}\n";
+    let (_dir, path) = file_with("warn.segql", text);
+    let o = segql(&["check", "--models", arg(&path)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("matches no record"), "{err}");
+    assert!(err.contains("warn.segql:3:36"), "{err}");
+    let quiet = segql(&["check", "--quiet", "--models", arg(&path)]);
+    assert_eq!(code(&quiet), 0);
+    assert_eq!(stderr(&quiet), "");
+}
