@@ -177,6 +177,10 @@ fn check_model(
         None => Vec::new(),
     };
 
+    if let Some(max) = max_score {
+        unreachable_above(def, max, sales_ready_at, warnings);
+    }
+
     let mut rules = Vec::with_capacity(def.rules.len());
     for rule in &def.rules {
         // Wrong points do not stop the check of the rule's condition.
@@ -204,6 +208,35 @@ fn check_model(
         max_score,
         rules,
     })
+}
+
+/// Warnings for a threshold or grade minimum above `max score`: no lead
+/// can reach it, which checks but cannot be what was meant.
+fn unreachable_above(def: &ModelDef, max: i64, sales_ready_at: i64, warnings: &mut Vec<Warning>) {
+    let help = Some(format!(
+        "scores are limited to 0 ..= {max} by `max score {max}`: lower the number or raise `max score`"
+    ));
+    if let Some(setting) = def.sales_ready.first().filter(|_| sales_ready_at > max) {
+        warnings.push(Warning {
+            message: format!(
+                "no lead can be sales-ready: `sales ready at {sales_ready_at}` is above `max score {max}`"
+            ),
+            help: help.clone(),
+            span: setting.span,
+        });
+    }
+    let grades = def.grades.first().map_or(&[][..], |list| &list.grades[..]);
+    for grade in grades.iter().filter(|g| g.minimum.value > max) {
+        warnings.push(Warning {
+            message: format!(
+                "no lead can get grade {}: its minimum {} is above `max score {max}`",
+                crate::syntax::fmt::quote(&grade.label),
+                grade.minimum.value
+            ),
+            help: help.clone(),
+            span: grade.span,
+        });
+    }
 }
 
 /// The one occurrence of a setting; every further one is an error.

@@ -34,6 +34,8 @@
 //!   capped at `up to` and saturated to 64 bits; the score is the exact sum
 //!   of the rules' points, limited to `0 ..= max score`
 //!   ([`Rule::points_for`], [`Model::score_of`]).
+//! - **Unreachable numbers** (`sales ready at` or a grade's minimum above
+//!   `max score`) check, with a warning: no lead can reach them.
 //! - **Libraries**: rules are checked without a segment library, so
 //!   `in NAME` is an unknown segment in a model.
 

@@ -168,3 +168,23 @@ fn the_example_model_file_checks_and_is_canonical() {
     let formatted = segql::syntax::format_models(&parsed);
     assert_eq!(segql::syntax::parse_models(&formatted).unwrap(), parsed);
 }
+
+#[test]
+fn unreachable_thresholds_and_grades_are_warnings() {
+    let file = segql::syntax::parse_models(
+        "model m on lead {\n  sales ready at 300\n  grades \"A\" at 250, \"B\" at 100\n  \
+         max score 200\n  add 1 if estimated_value between 9 and 1\n}\n\
+         model n on lead {\n  sales ready at 200\n  grades \"A\" at 200\n  max score 200\n}\n",
+    )
+    .unwrap();
+    let (outcome, warnings) = scoring::check_models_with_warnings(&file, &crm_schema());
+    assert_eq!(outcome.map(|models| models.len()), Ok(2));
+    let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(messages[0].starts_with("no lead can be sales-ready: `sales ready at 300`"));
+    assert!(messages[1].starts_with("no lead can get grade \"A\": its minimum 250"));
+    assert!(messages[2].contains("between 9 and 1"));
+    assert!(warnings
+        .iter()
+        .all(|w| matches!(w.span.source, segql::span::SourceKind::Models)));
+}
