@@ -166,16 +166,13 @@ fn check_model(
     };
     let max_score = once(&def.max_score, model, "max score", &mut errors)
         .map(|max| at_least_zero(max, "`max score`", "scores are never below 0", &mut errors));
-    let grade_lists: Vec<_> = def.grades.iter().map(|g| &g.span).collect();
-    let grades = match def.grades.first() {
-        Some(first) => {
-            for extra in grade_lists.iter().skip(1) {
-                errors.push(duplicate_setting(model, "grades", **extra));
-            }
-            grades(first, model, &mut errors)
-        }
-        None => Vec::new(),
-    };
+    for extra in def.grades.iter().skip(1) {
+        errors.push(duplicate_setting(model, "grades", extra.span));
+    }
+    let grades = def
+        .grades
+        .first()
+        .map_or_else(Vec::new, |first| grades(first, model, &mut errors));
 
     if let Some(max) = max_score {
         unreachable_above(def, max, sales_ready_at, warnings);
