@@ -19,6 +19,8 @@ pub struct Sources<'a> {
     pub query: Option<(&'a str, &'a str)>,
     /// `(name, text)` of the segment library.
     pub library: Option<(&'a str, &'a str)>,
+    /// `(name, text)` of the scoring model file.
+    pub models: Option<(&'a str, &'a str)>,
 }
 
 /// Render `error` as a multi-line report. With `color` false the output has
@@ -29,6 +31,7 @@ pub fn render(error: &Error, sources: &Sources, color: bool) -> String {
         let source = match span.source {
             SourceKind::Query => sources.query,
             SourceKind::Library => sources.library,
+            SourceKind::Models => sources.models,
             SourceKind::Guard => None,
         }?;
         Some((source, span.start..span.end))
@@ -73,6 +76,7 @@ pub fn render_warning(warning: &Warning, sources: &Sources, color: bool) -> Stri
     let source = match span.source {
         SourceKind::Query => sources.query,
         SourceKind::Library => sources.library,
+        SourceKind::Models => sources.models,
         SourceKind::Guard => None,
     };
     let Some((name, text)) = source else {
@@ -182,6 +186,13 @@ fn label(error: &Error) -> String {
         Error::SegmentCycle { .. } => "this reference closes the cycle".into(),
         Error::DuplicateSegment { .. } => "defined again here".into(),
         Error::BrokenSegment { .. } => "this segment has errors".into(),
+        Error::DuplicateModel { .. } => "defined again here".into(),
+        Error::DuplicateSetting { .. } => "set again here".into(),
+        Error::MissingThreshold { .. } => "this model needs `sales ready at`".into(),
+        Error::NotScorable { .. } => "not the lead entity".into(),
+        Error::GradeOrder { .. } => "not below the grade before".into(),
+        Error::DuplicateGrade { .. } => "listed again here".into(),
+        Error::ReadsScore { .. } => "written by scoring".into(),
         Error::UnknownGuard { .. }
         | Error::Schema { .. }
         | Error::Database { .. }
@@ -220,6 +231,21 @@ fn helps(error: &Error, sources: &Sources) -> Vec<String> {
             "fix the definition of '{name}' (its errors are reported with their places); \
              queries that do not use it are not affected"
         )),
+        Error::NotScorable { scorable, .. } => helps.push(match scorable.as_slice() {
+            [] => "no entity of the schema has an integer `score` and a bool `sales_ready` field"
+                .to_string(),
+            [one] => format!("write `on {one}`: the entity with `score` and `sales_ready`"),
+            many => format!("write `on` one of: {}", many.join(", ")),
+        }),
+        Error::GradeOrder { .. } => helps.push(
+            "list the grades from the highest minimum down, each minimum below the one before"
+                .to_string(),
+        ),
+        Error::ReadsScore { .. } => helps.push(
+            "score by what leads and their contacts do and are; `score` and `sales_ready` \
+             are the result"
+                .to_string(),
+        ),
         Error::AmbiguousRelationship { name, choices, .. } => {
             if let Some(first) = choices.first() {
                 helps.push(format!("for example: has {name} via {first}"));
@@ -309,6 +335,7 @@ mod tests {
         let sources = Sources {
             query: Some(("<query>", text)),
             library: None,
+            models: None,
         };
         let out = render(&unknown_field(), &sources, false);
         assert!(out.contains("unknown field 'rol' on contact; did you mean 'role'?"));
@@ -324,6 +351,7 @@ mod tests {
         let sources = Sources {
             query: Some(("<query>", text)),
             library: None,
+            models: None,
         };
         let label = Error::UnknownChoice {
             label: "Employe".into(),
@@ -367,6 +395,7 @@ mod tests {
         let sources = Sources {
             query: Some(("<query>", text)),
             library: None,
+            models: None,
         };
         assert!(render(&unknown_field(), &sources, true).contains('\u{1b}'));
     }
@@ -398,6 +427,7 @@ mod tests {
         let sources = Sources {
             query: Some(("<query>", text)),
             library: None,
+            models: None,
         };
         assert!(render(&e, &sources, false).contains("<query>:1:"));
         let inside_char = Error::UnknownField {
@@ -413,7 +443,8 @@ mod tests {
             &inside_char,
             &Sources {
                 query: Some(("q", "")),
-                library: None
+                library: None,
+                models: None,
             },
             false
         )

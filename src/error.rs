@@ -190,6 +190,65 @@ pub enum Error {
         span: Span,
     },
 
+    /// Two models of one name (case-insensitive) in a model file.
+    #[error("model '{name}' is defined twice")]
+    DuplicateModel { name: String, span: Span },
+
+    /// A model setting (`sales ready at`, `grades`, `max score`) given
+    /// twice in one model.
+    #[error("model '{model}' sets `{setting}` twice; keep one")]
+    DuplicateSetting {
+        model: String,
+        setting: String,
+        span: Span,
+    },
+
+    /// A model without its required `sales ready at` threshold.
+    #[error(
+        "model '{model}' has no `sales ready at` threshold; add one, e.g. `sales ready at 100`"
+    )]
+    MissingThreshold { model: String, span: Span },
+
+    /// A model `on` an entity that scoring cannot write to: the lead entity
+    /// has an integer `score` and a bool `sales_ready` field (SPEC 6).
+    #[error("model '{model}' is on {entity}, which cannot be scored: {reason}")]
+    NotScorable {
+        model: String,
+        entity: String,
+        reason: String,
+        /// The schema's entities that can be scored.
+        scorable: Vec<String>,
+        span: Span,
+    },
+
+    /// A grade whose minimum is not below the one listed before it.
+    #[error(
+        "grades go from the highest minimum down, but \"{label}\" at {minimum} comes after \"{previous}\" at {previous_minimum}"
+    )]
+    GradeOrder {
+        label: String,
+        minimum: i64,
+        previous: String,
+        previous_minimum: i64,
+        span: Span,
+    },
+
+    /// Two grades of one label in a model.
+    #[error("grade \"{label}\" is listed twice in model '{model}'")]
+    DuplicateGrade {
+        label: String,
+        model: String,
+        span: Span,
+    },
+
+    /// A scoring rule that reads what scoring writes (SPEC 6).
+    #[error("a scoring rule may not read {entity}.{field}: scoring writes it, so a second run would depend on the first")]
+    ReadsScore {
+        entity: String,
+        field: String,
+        span: Span,
+    },
+
     #[error(
         "unknown guard '{name}' on {entity}{}; guards: {}",
         did_you_mean(suggestion),
@@ -379,6 +438,13 @@ impl Error {
             Error::SegmentCycle { .. } => "segment cycle",
             Error::DuplicateSegment { .. } => "duplicate segment",
             Error::BrokenSegment { .. } => "broken segment",
+            Error::DuplicateModel { .. } => "duplicate model",
+            Error::DuplicateSetting { .. } => "duplicate setting",
+            Error::MissingThreshold { .. } => "missing threshold",
+            Error::NotScorable { .. } => "not a lead entity",
+            Error::GradeOrder { .. } => "grade order",
+            Error::DuplicateGrade { .. } => "duplicate grade",
+            Error::ReadsScore { .. } => "reads the score",
             Error::UnknownGuard { .. } => "unknown guard",
             Error::Schema { .. } => "schema error",
             Error::Database { .. } => "database error",
@@ -410,7 +476,14 @@ impl Error {
             | Error::SegmentEntityMismatch { span, .. }
             | Error::SegmentCycle { span, .. }
             | Error::DuplicateSegment { span, .. }
-            | Error::BrokenSegment { span, .. } => Some(*span),
+            | Error::BrokenSegment { span, .. }
+            | Error::DuplicateModel { span, .. }
+            | Error::DuplicateSetting { span, .. }
+            | Error::MissingThreshold { span, .. }
+            | Error::NotScorable { span, .. }
+            | Error::GradeOrder { span, .. }
+            | Error::DuplicateGrade { span, .. }
+            | Error::ReadsScore { span, .. } => Some(*span),
             Error::UnknownGuard { .. }
             | Error::Schema { .. }
             | Error::Database { .. }

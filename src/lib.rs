@@ -14,6 +14,7 @@ pub mod ops;
 pub mod optimize;
 pub mod plan;
 pub mod schema;
+pub mod scoring;
 pub mod span;
 pub mod sql;
 pub mod syntax;

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Which text a span points into. A check of one query can raise errors in
-/// three texts: the query itself, a segment library, or a schema guard.
+/// three texts: the query itself, a segment library, or a schema guard; a
+/// check of a scoring model file raises them in the model file.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
@@ -13,6 +14,8 @@ pub enum SourceKind {
     Query,
     Library,
     Guard,
+    /// A scoring model file (SPEC 6).
+    Models,
 }
 
 /// A half-open byte range `start..end` in one source text.

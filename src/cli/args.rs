@@ -39,12 +39,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Parse and check a query (or a library); prints nothing but errors.
+    /// Parse and check a query, a library or a scoring model file; prints nothing but errors.
     #[command(after_help = "Examples:\n  \
         segql check 'contact where role = \"decision maker\" and has lead(topic = \"Contoso Ltd Conference\")'\n  \
         segql check 'lead where contact.account.industry = \"Retail\" and score >= 50'\n  \
         segql check 'contact where count(lead(source = \"Trade Show\")) >= 2 and birth_date < 1990-01-01'")]
-    Check(QueryInput),
+    Check(CheckArgs),
     /// Print the canonical formatting of a query or library.
     #[command(after_help = "Examples:\n  \
         segql fmt 'CONTACT WHERE Role=\"employee\" AND NOT do_not_email'\n  \
@@ -123,6 +123,38 @@ pub struct QueryInput {
         conflicts_with = "query"
     )]
     pub file: Option<PathBuf>,
+}
+
+/// `segql check`: a query (or library, or model file) as every command
+/// takes one, or a scoring model file with `--models`.
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// The query text, or `-` for standard input.
+    #[arg(value_name = "QUERY", required_unless_present_any = ["file", "models"])]
+    pub query: Option<String>,
+
+    /// Read the query (or library, or model file) from FILE.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
+    pub file: Option<PathBuf>,
+
+    /// Check a scoring model file (SPEC 6) instead of a query.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["query", "file"])]
+    pub models: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The query input, when the command checks one.
+    pub fn query_input(&self) -> QueryInput {
+        QueryInput {
+            query: self.query.clone(),
+            file: self.file.clone(),
+        }
+    }
 }
 
 /// Options shared by the commands that turn a query into a plan.

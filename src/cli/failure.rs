@@ -12,6 +12,22 @@ use segql::Error;
 pub struct SourceTexts {
     pub query: Option<(String, String)>,
     pub library: Option<(String, String)>,
+    /// A scoring model file (`check --models`, `fmt` of a model file).
+    pub models: Option<(String, String)>,
+}
+
+impl SourceTexts {
+    /// The texts as [`Sources`] for rendering.
+    pub fn as_sources(&self) -> Sources<'_> {
+        fn pair(text: &Option<(String, String)>) -> Option<(&str, &str)> {
+            text.as_ref().map(|(n, t)| (n.as_str(), t.as_str()))
+        }
+        Sources {
+            query: pair(&self.query),
+            library: pair(&self.library),
+            models: pair(&self.models),
+        }
+    }
 }
 
 pub enum Failure {
@@ -51,16 +67,7 @@ impl Failure {
             Failure::Query(failure) => {
                 let (errors, sources) = *failure;
                 let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
-                let sources = Sources {
-                    query: sources
-                        .query
-                        .as_ref()
-                        .map(|(n, t)| (n.as_str(), t.as_str())),
-                    library: sources
-                        .library
-                        .as_ref()
-                        .map(|(n, t)| (n.as_str(), t.as_str())),
-                };
+                let sources = sources.as_sources();
                 for error in &errors {
                     let rendered = diagnostic::render(error, &sources, color);
                     eprint!("{rendered}");
@@ -89,16 +96,7 @@ impl Failure {
 /// Print `warnings` to standard error, rendered against `sources`.
 pub fn print_warnings(warnings: &[segql::check::Warning], sources: &SourceTexts) {
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let sources = Sources {
-        query: sources
-            .query
-            .as_ref()
-            .map(|(n, t)| (n.as_str(), t.as_str())),
-        library: sources
-            .library
-            .as_ref()
-            .map(|(n, t)| (n.as_str(), t.as_str())),
-    };
+    let sources = sources.as_sources();
     for warning in warnings {
         let rendered = diagnostic::render_warning(warning, &sources, color);
         eprint!("{rendered}");

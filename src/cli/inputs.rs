@@ -60,6 +60,12 @@ impl Workspace {
         self.sources.library = Some((name, text.to_string()));
     }
 
+    /// Remember a scoring model file (`check --models`, `fmt` of a model
+    /// file) so errors can point into it.
+    pub fn with_models_input(&mut self, name: String, text: &str) {
+        self.sources.models = Some((name, text.to_string()));
+    }
+
     pub fn fail(&self, error: segql::Error) -> Failure {
         Failure::from_error(error, &self.sources)
     }
@@ -89,7 +95,7 @@ pub fn read_query(input: &QueryInput) -> Result<(String, String), Failure> {
     }
 }
 
-fn read_file(path: &Path) -> Result<String, Failure> {
+pub fn read_file(path: &Path) -> Result<String, Failure> {
     let bytes = std::fs::read(path)
         .map_err(|e| io_failure(&format!("cannot read {}", path.display()), e))?;
     String::from_utf8(bytes)

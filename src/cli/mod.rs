@@ -54,7 +54,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     let mut workspace = Workspace::load(cli.schema.as_deref(), cli.library.as_deref())?;
     workspace.quiet = cli.quiet;
     match cli.command {
-        Command::Check(input) => check_fmt::check(&mut workspace, &input),
+        Command::Check(args) => match &args.models {
+            Some(path) => check_fmt::check_models_file(&mut workspace, path),
+            None => check_fmt::check(&mut workspace, &args.query_input()),
+        },
         Command::Fmt(input) => check_fmt::fmt(&mut workspace, &input),
         Command::Compile(args) => compile::compile(&mut workspace, &args),
         Command::Run(args) => run::run(&mut workspace, &args),

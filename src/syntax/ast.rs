@@ -316,3 +316,99 @@ impl Duration {
         Some(if self.negative { -secs } else { secs })
     }
 }
+
+/// A scoring model file (SPEC 6): one or more `model NAME on ENTITY { ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct ModelFile {
+    pub models: Vec<ModelDef>,
+}
+
+/// One `model NAME on ENTITY { settings and rules }`, as written. Each
+/// setting is kept as a list of every time it was written, so the checker
+/// can point at a second `sales ready` rather than the parser dropping it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelDef {
+    pub name: Ident,
+    pub entity: Ident,
+    /// Every `sales ready at T`, in written order (exactly one is valid).
+    pub sales_ready: Vec<Setting>,
+    /// Every `grades ...` line, in written order (at most one is valid).
+    pub grades: Vec<GradeList>,
+    /// Every `max score N`, in written order (at most one is valid).
+    pub max_score: Vec<Setting>,
+    /// The rules in written order.
+    pub rules: Vec<RuleDef>,
+    /// From `model` to the closing brace.
+    pub span: Span,
+}
+
+/// A setting with one number (`sales ready at 100`, `max score 200`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    pub amount: Amount,
+    /// The whole setting, from its first keyword to the number.
+    pub span: Span,
+}
+
+/// A whole number as written in a model: a threshold, points, a cap. Signed
+/// so a negative one parses and the checker can say what to write instead.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Amount {
+    pub value: i64,
+    pub span: Span,
+}
+
+/// `grades "A" at 80, "B" at 50`: the line as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradeList {
+    pub grades: Vec<GradeDef>,
+    pub span: Span,
+}
+
+/// `"A" at 80`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradeDef {
+    /// The label, escapes decoded.
+    pub label: String,
+    pub minimum: Amount,
+    pub span: Span,
+}
+
+/// `add N if EXPR`, `subtract N per CHAIN [up to M]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleDef {
+    pub sign: RuleSign,
+    pub points: Amount,
+    pub kind: RuleKindDef,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSign {
+    Add,
+    Subtract,
+}
+
+impl RuleSign {
+    /// The keyword as written.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RuleSign::Add => "add",
+            RuleSign::Subtract => "subtract",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKindDef {
+    /// `if EXPR`: an expression on the model's entity.
+    If(Expr),
+    /// `per CHAIN [up to M]`: points per record that `count(CHAIN)` counts.
+    Per {
+        /// One or more hops, the same as an aggregate's chain.
+        chain: Vec<ChainHop>,
+        cap: Option<Amount>,
+    },
+}

@@ -28,9 +28,24 @@ pub(crate) fn check_depth(text: &str, source: SourceKind, limit: usize) -> Resul
     let mut prev_was_word = false;
     let mut deepest = 0usize;
 
-    for token in Scanner::new(text) {
+    let mut tokens = Scanner::new(text).peekable();
+    while let Some(token) = tokens.next() {
         let word_before = std::mem::replace(&mut prev_was_word, false);
         let depth = match token.kind {
+            // `add 5` / `subtract 5` starts the next rule of a model file,
+            // which ends the operand of the rule before. A name followed by
+            // a number never parses in an expression, so no query nests here.
+            TokenKind::Word
+                if (token.is_word(text, "add") || token.is_word(text, "subtract"))
+                    && tokens.peek().is_some_and(|next| {
+                        next.kind == TokenKind::Number
+                            || (next.kind == TokenKind::Punct && next.text(text) == "-")
+                    }) =>
+            {
+                nots = 0;
+                dots = 0;
+                base
+            }
             // `segment` starts the next library definition, which ends the
             // operand (and its `not` chain) of the one before.
             TokenKind::Word
@@ -116,6 +131,21 @@ mod tests {
             depth("contact where x = 3.25 and y = 2024-05-01T10:00:00Z"),
             0
         );
+    }
+
+    #[test]
+    fn each_rule_of_a_model_starts_afresh() {
+        let rule = "add 1 if not not a\n";
+        assert_eq!(
+            depth(&format!("model m on lead {{\n{}}}", rule.repeat(300))),
+            2
+        );
+        assert_eq!(
+            depth("model m on lead { subtract -1 if not a add 2 if b }"),
+            1
+        );
+        // A field called `add` is still a name inside an expression.
+        assert_eq!(depth("contact where not add = 1 and not (not add)"), 3);
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //! that of [`format_query`] / [`format_library`].
 
 use super::ast::{
-    AggregateCheck, AggregateTest, CmpOp, Expr, ExprKind, Has, Ident, Library, Literal, Path,
-    Predicate, Quantifier, Query,
+    AggregateCheck, AggregateTest, ChainHop, CmpOp, Expr, ExprKind, Has, Ident, Library, Literal,
+    Path, Predicate, Quantifier, Query,
 };
 use super::comments::SourceComments;
 use super::printer::Printer;
@@ -77,6 +77,13 @@ pub fn format_library_with_comments(library: &Library, source: &str) -> String {
 pub fn format_expr(expr: &Expr) -> String {
     let mut out = Printer::plain();
     block(&mut out, expr, 0, 0);
+    out.finish()
+}
+
+/// The canonical text of an expression on one line, however long.
+pub(crate) fn format_expr_flat(expr: &Expr) -> String {
+    let mut out = Printer::plain();
+    write_flat(&mut out, expr);
     out.finish()
 }
 
@@ -359,6 +366,27 @@ fn write_aggregate_test(out: &mut Printer, test: &AggregateTest, lines: Option<u
         AggregateCheck::IsNull { negated } => write_is_null(out, *negated),
         AggregateCheck::Between { negated, low, high } => write_between(out, *negated, low, high),
     }
+}
+
+/// The hops of a chain as written, on one line: `contact.interaction(type = "Email Opened")`.
+fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
+    for (i, hop) in chain.iter().enumerate() {
+        if i > 0 {
+            out.word(".");
+        }
+        write_relation(out, &hop.relation, hop.via.as_ref());
+        if let Some(filter) = &hop.filter {
+            write_in_parens(out, filter);
+        }
+    }
+}
+
+/// The canonical text of a chain, as in an aggregate (for the `per` rules
+/// of scoring models).
+pub(crate) fn format_chain(chain: &[ChainHop]) -> String {
+    let mut out = Printer::plain();
+    write_chain(&mut out, chain);
+    out.finish()
 }
 
 /// ` op value`: a comparison's tail, after a path or an aggregate.

@@ -22,6 +22,18 @@
 //! - Durations may be written with upper-case units (`30D`); the formatter
 //!   prints them lower-case. `m` is rejected as ambiguous (use `min`).
 //! - An empty library is valid (no segments).
+//! - A model file holds at least one model (an empty one is a syntax error
+//!   that asks for `model`). Inside a model, settings (`sales ready at`,
+//!   `grades`, `max score`) and rules may come in any order; each setting
+//!   may be given at most once and `sales ready at` is required, which the
+//!   checker (`crate::scoring`) reports with a caret, every such error at
+//!   once. `fmt` writes the settings first (sales ready, grades, max score),
+//!   then the rules in written order. Amounts are integers and may carry a
+//!   sign; the checker says what to write instead of a negative one
+//!   (`subtract 5` for `add -5`). The words of model files (`model`, `on`,
+//!   `sales`, `ready`, `grades`, `score`, `add`, `subtract`, `if`, `per`,
+//!   `up`, `to`) are keywords only where a model expects them, so fields
+//!   called `score` or `source` stay usable in rules.
 
 // The crate's one error type is large by design (structured fields for good
 // messages); errors are rare, so the size of `Result` does not matter here.
@@ -33,7 +45,9 @@ mod complete;
 mod depth;
 mod expected;
 pub mod fmt;
+mod fmt_models;
 mod literal;
+mod models;
 mod parser;
 mod printer;
 mod scan;
@@ -43,11 +57,12 @@ pub use fmt::{
     format_expr, format_library, format_library_with_comments, format_literal, format_query,
     format_query_with_comments,
 };
+pub use fmt_models::{format_model, format_models, format_rule};
 
 use crate::error::{limits::MAX_TEXT_BYTES, Error, Result};
 use crate::span::{SourceKind, Span};
 
-use ast::{Expr, Library, Literal, Query};
+use ast::{Expr, Library, Literal, ModelFile, Query};
 use parser::{run, Rule};
 
 /// Parses one query: `ENTITY [where expr]`. Spans point into `text` and are
@@ -73,6 +88,20 @@ pub fn parse_library(text: &str) -> Result<Library> {
         Rule::library_input,
         depth,
         |pair, b| b.library_input(pair),
+    )
+}
+
+/// Parses a scoring model file (SPEC 6): one or more
+/// `model NAME on ENTITY { ... }`. Spans are tagged [`SourceKind::Models`];
+/// the limits are those of queries and libraries.
+pub fn parse_models(text: &str) -> Result<ModelFile> {
+    let depth = check_limits(text, SourceKind::Models)?;
+    run(
+        text,
+        SourceKind::Models,
+        Rule::models_input,
+        depth,
+        |pair, b| b.models_input(pair),
     )
 }
 

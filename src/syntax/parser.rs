@@ -96,7 +96,7 @@ impl Builder {
 
     /// The children of `pair` that carry meaning: keywords and punctuation
     /// are skipped because their rule already told us what they are.
-    fn parts<'i>(&self, pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pub(super) fn parts<'i>(&self, pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
         pair.into_inner().filter(|p| !is_noise(p.as_rule()))
     }
 
@@ -154,7 +154,7 @@ impl Builder {
     }
 
     /// A wrapper rule around `ident` (`entity_name`, `field_name`, ...).
-    fn name(&self, pair: Option<Pair<'_, Rule>>) -> Result<Ident> {
+    pub(super) fn name(&self, pair: Option<Pair<'_, Rule>>) -> Result<Ident> {
         let pair = pair.ok_or_else(|| internal("a name is missing"))?;
         Ok(Ident {
             name: pair.as_str().trim().to_string(),
@@ -461,7 +461,7 @@ impl Builder {
         })
     }
 
-    fn hop(&self, pair: Pair<'_, Rule>) -> Result<ChainHop> {
+    pub(super) fn hop(&self, pair: Pair<'_, Rule>) -> Result<ChainHop> {
         let span = self.span(&pair);
         let mut relation = None;
         let mut via = None;

@@ -160,6 +160,7 @@ impl Session {
         let sources = SourceTexts {
             query: Some(("<shell>".to_string(), text.to_string())),
             library: workspace.sources.library.clone(),
+            models: None,
         };
         let plan = match plan_text(workspace, &sources, text, &[], true) {
             Ok(plan) => plan,

@@ -6,13 +6,16 @@
 //! covered by a fixture or as exempt with the reason query text cannot raise
 //! it. The fixtures are `tests/queries/invalid/*.segql` and the inputs made
 //! by [`generated_fixtures`], too big to keep as files; every one of them is
-//! checked like the files and its diagnostic snapshotted.
+//! checked like the files and its diagnostic snapshotted. Errors of scoring
+//! model files count too: their fixtures are
+//! `tests/queries/models/invalid/*.segql` (see `super::models`).
 
 use segql::error::limits::MAX_TEXT_BYTES;
 use segql::schema::crm_schema;
 use segql::Error;
 
 use super::fixtures::{check_fixture, check_fixture_all, render};
+use super::models::{check_model_text, model_fixtures};
 use crate::support::fixture::{tests_dir, Fixture};
 
 /// How the tests cover a variant of [`Error`].
@@ -63,6 +66,13 @@ error_variants! {
     SegmentCycle => Covered,
     DuplicateSegment => Covered,
     BrokenSegment => Covered,
+    DuplicateModel => Covered,
+    DuplicateSetting => Covered,
+    MissingThreshold => Covered,
+    NotScorable => Covered,
+    GradeOrder => Covered,
+    DuplicateGrade => Covered,
+    ReadsScore => Covered,
     UnknownGuard => Covered,
     Schema => Exempt(
         "a schema file (--schema) that cannot be used, found before any query \
@@ -138,10 +148,16 @@ fn invalid_fixtures() -> Vec<(Fixture, Vec<Error>)> {
 
 #[test]
 fn every_error_kind_has_an_invalid_fixture() {
-    let raised: Vec<(String, &str)> = invalid_fixtures()
+    let mut raised: Vec<(String, &str)> = invalid_fixtures()
         .iter()
         .flat_map(|(fixture, errors)| errors.iter().map(|e| (fixture.name.clone(), variant(e))))
         .collect();
+    for fixture in model_fixtures("invalid") {
+        let errors =
+            check_model_text(&fixture.text).expect_err(&format!("{} should fail", fixture.name));
+        let name = format!("models/invalid/{}", fixture.name);
+        raised.extend(errors.iter().map(|e| (name.clone(), variant(e))));
+    }
     let fixtures_raising = |name: &str| -> Vec<&str> {
         raised
             .iter()

@@ -43,6 +43,7 @@ pub(super) fn render(fixture: &Fixture, error: &segql::Error) -> String {
             .library
             .as_ref()
             .map(|(name, text)| (name.as_str(), text.as_str())),
+        models: None,
     };
     diagnostic::render(error, &sources, false)
 }

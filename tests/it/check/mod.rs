@@ -3,5 +3,6 @@
 mod all_errors;
 mod error_kinds;
 mod fixtures;
+mod models;
 mod plan_display;
 mod props;

@@ -3,4 +3,5 @@
 mod comments;
 mod comments_fixtures;
 mod fixtures;
+mod models;
 mod props;

@@ -187,12 +187,12 @@ proptest! {
 
 // ------------------------------------------------------------------ (b)
 
-fn sp() -> Span {
+pub(super) fn sp() -> Span {
     Span::default()
 }
 
 /// Names that are never keywords, so any position accepts them.
-fn name() -> impl Strategy<Value = Ident> {
+pub(super) fn name() -> impl Strategy<Value = Ident> {
     const KEYWORDS: &[&str] = &[
         "where", "and", "or", "not", "has", "no", "at", "least", "most", "exactly", "via", "in",
         "is", "null", "between", "contains", "starts", "ends", "with", "true", "false", "now",
@@ -322,7 +322,7 @@ fn quantifier() -> impl Strategy<Value = Quantifier> {
     ]
 }
 
-fn expr() -> impl Strategy<Value = Expr> {
+pub(super) fn expr() -> impl Strategy<Value = Expr> {
     let leaf = prop_oneof![
         any::<bool>().prop_map(ExprKind::Bool),
         name().prop_map(ExprKind::InSegment),
