@@ -141,23 +141,7 @@ pub fn per_record(
 ) -> Result<RecordValues> {
     // One plan that reads everything the values read: the layout check and
     // the store's load go by it.
-    let mut reads = vec![rows.clone()];
-    for value in values {
-        reads.push(match value {
-            RecordValue::Holds(expr) => expr.clone(),
-            RecordValue::Count(aggregate) => PlanExpr::Aggregate(AggregateTest {
-                aggregate: aggregate.clone(),
-                test: Test::Compare {
-                    op: CmpOp::Ge,
-                    value: Value::Integer(0),
-                },
-            }),
-        });
-    }
-    let touched = Plan {
-        entity: entity.to_string(),
-        filter: PlanExpr::Or(reads),
-    };
+    let touched = reading_plan(entity, std::iter::once(rows), values);
     match engine {
         Engine::Database(db) => {
             db.verify_layout(schema, &touched)?;
@@ -170,5 +154,32 @@ pub fn per_record(
             crate::eval::per_record(entity, rows, values, &store, now)
         }
         Engine::Memory(store) => crate::eval::per_record(entity, rows, values, store, now),
+    }
+}
+
+/// A plan on `entity` that reads every table and column that `rows` and
+/// `values` read (what the layout check and the memory store's load go by);
+/// its meaning is of no use.
+pub(crate) fn reading_plan<'e>(
+    entity: &str,
+    rows: impl IntoIterator<Item = &'e PlanExpr>,
+    values: &[RecordValue],
+) -> Plan {
+    let mut reads: Vec<PlanExpr> = rows.into_iter().cloned().collect();
+    for value in values {
+        reads.push(match value {
+            RecordValue::Holds(expr) => expr.clone(),
+            RecordValue::Count(aggregate) => PlanExpr::Aggregate(AggregateTest {
+                aggregate: aggregate.clone(),
+                test: Test::Compare {
+                    op: CmpOp::Ge,
+                    value: Value::Integer(0),
+                },
+            }),
+        });
+    }
+    Plan {
+        entity: entity.to_string(),
+        filter: PlanExpr::Or(reads),
     }
 }

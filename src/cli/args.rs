@@ -93,6 +93,13 @@ pub enum Command {
         segql update --db crm.db --set 'role=\"Decision Maker\",city=null' 'contact where job_title contains \"chief\"'"
     )]
     Update(UpdateArgs),
+    /// Score every lead by the models of a scoring model file, in one transaction.
+    #[command(after_help = "Examples (crm.db from `segql demo --out crm.db`):\n  \
+        segql score --db crm.db --models examples/scoring.segql --now 2026-01-15T12:00:00Z\n  \
+        segql score --db crm.db --models examples/scoring.segql --dry-run --format json\n\n\
+        --explain LEAD_ID prints, for one lead, each rule with its count and points, the total,\n\
+        the score, the grade and the threshold.")]
+    Score(ScoreArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
     #[command(
         after_help = "Examples (crm.db as made by `segql demo --out crm.db`):\n  \
@@ -352,4 +359,28 @@ pub struct SchemaArgs {
     pub entity: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: SchemaFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// SQLite database file or postgresql:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// The scoring model file.
+    #[arg(long, value_name = "FILE")]
+    pub models: PathBuf,
+    /// Reference time for `now`/`today` in the rules and `scored_on`; default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+    /// Report what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who computes the scores: the database's SQL (sqlite, also for PostgreSQL) or the memory engine.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub engine: EngineName,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Explain one lead's scores (each rule, its count and points) instead of scoring.
+    #[arg(long, value_name = "LEAD_ID")]
+    pub explain: Option<String>,
 }

@@ -13,6 +13,7 @@ mod inputs;
 mod records;
 mod run;
 mod schema;
+mod score;
 mod shell;
 mod table;
 mod terminal;
@@ -65,6 +66,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::LinkOrphans(args) => data::link_orphans(&workspace, &args),
         Command::Update(args) => data::update(&mut workspace, &args),
         Command::Shell(args) => shell::shell(&mut workspace, &args),
+        Command::Score(args) => score::score(&mut workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

@@ -135,6 +135,10 @@ pub trait Transaction {
     /// numbered from 1, without a round trip per row.
     fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()>;
 
+    /// Runs `sql`, a statement around a compiled query's text (an `INSERT
+    /// ... SELECT`, say), with that query's parameters; the rows changed.
+    fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64>;
+
     /// Creates the temporary table `table(id)` and fills it with the ids the
     /// compiled query selects, inside the database; the number of ids.
     fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64>;

@@ -98,6 +98,20 @@ pub(super) struct Pausing<'a> {
     pub(super) wrote: bool,
 }
 
+impl Pausing<'_> {
+    /// Holds at the first statement that changed a stored table, when the
+    /// pause point asks for it.
+    fn after_write(&mut self, sql: &str, changed: u64) -> Result<()> {
+        if !self.wrote && changed > 0 && writes_stored_table(sql) {
+            self.wrote = true;
+            if self.pause.point == Point::AfterFirstWrite {
+                hold(&self.pause.signal)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Transaction for Pausing<'_> {
     fn dialect(&self) -> &'static dyn Dialect {
         self.inner.dialect()
@@ -105,12 +119,13 @@ impl Transaction for Pausing<'_> {
 
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
         let changed = self.inner.execute(sql, params)?;
-        if !self.wrote && changed > 0 && writes_stored_table(sql) {
-            self.wrote = true;
-            if self.pause.point == Point::AfterFirstWrite {
-                hold(&self.pause.signal)?;
-            }
-        }
+        self.after_write(sql, changed)?;
+        Ok(changed)
+    }
+
+    fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
+        let changed = self.inner.execute_query(sql, query)?;
+        self.after_write(sql, changed)?;
         Ok(changed)
     }
 

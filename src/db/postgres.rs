@@ -363,6 +363,12 @@ impl Transaction for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
+        self.0
+            .execute(sql, &params(query))
+            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))
+    }
+
     fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
         self.0
             .batch_execute(&format!(

@@ -342,6 +342,14 @@ impl Transaction for SqliteTx<'_> {
         Ok(())
     }
 
+    fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
+        let n = self
+            .0
+            .execute(sql, rusqlite::params_from_iter(params(query)))
+            .map_err(|e| super::query_error(&sql::Sqlite, query, write_error(e)))?;
+        Ok(n as u64)
+    }
+
     fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
         self.0
             .execute(

@@ -19,6 +19,7 @@
 mod assign;
 mod checks;
 mod link_orphans;
+mod score;
 mod update;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ use crate::sql;
 pub use crate::db::LOCK_WAIT;
 pub use assign::{parse_assignments, Assignment};
 pub use link_orphans::{LeadLink, LinkReport};
+pub use score::{GradeCount, ModelReport, ScoreReport, LEAD_SCORE_TABLE};
 pub use update::UpdateReport;
 
 /// Options of a link-orphans run.
@@ -111,4 +113,87 @@ fn id_query(options: &UpdateOptions) -> sql::SqlOptions {
         count: false,
         now: options.now,
     }
+}
+
+/// Which engine computes the scores of `score`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoreEngine {
+    /// One SQL statement per model, run by the database.
+    Database,
+    /// The memory engine, over the tables and columns the models read
+    /// (loaded before the transaction begins).
+    Memory,
+}
+
+/// Options of a scoring run.
+#[derive(Clone, Debug)]
+pub struct ScoreOptions {
+    /// Compute the same report, but roll everything back.
+    pub dry_run: bool,
+    /// The reference time: what `now` and `today` mean in the rules, and
+    /// `scored_on` of the rows written.
+    pub now: DateTime<Utc>,
+    pub engine: ScoreEngine,
+}
+
+/// Score every lead every model scores (SPEC 6) and write the results in
+/// one transaction: `lead_score` rows (the table is created when missing)
+/// and the leads' `score` (the highest of the models) and `sales_ready`
+/// (any model). Only values that change are written; the report counts
+/// what happened.
+///
+/// Errors: [`crate::Error::Database`] when the database lacks a table or
+/// column the models read or scoring writes (nothing is changed), or when
+/// another writer holds the lock longer than [`LOCK_WAIT`];
+/// [`crate::Error::Schema`] when the lead entity lacks what scoring needs.
+pub fn score(
+    db: &mut dyn Backend,
+    schema: &Schema,
+    models: &[crate::scoring::Model],
+    options: &ScoreOptions,
+) -> Result<ScoreReport> {
+    let computed = match options.engine {
+        ScoreEngine::Database => None,
+        ScoreEngine::Memory => Some(score_in_memory(db, schema, models, options)?),
+    };
+    in_transaction(db, options.dry_run, |tx| {
+        score::run(tx, schema, models, computed.as_ref(), options)
+    })
+}
+
+/// The memory engine's scores of every model, from one store holding what
+/// all of them read.
+fn score_in_memory(
+    db: &mut dyn Backend,
+    schema: &Schema,
+    models: &[crate::scoring::Model],
+    options: &ScoreOptions,
+) -> Result<Vec<Vec<crate::scoring::LeadScore>>> {
+    let Some(first) = models.first() else {
+        return Ok(Vec::new());
+    };
+    let groups = crate::scoring::LeadGroups::of(schema, &first.entity)?;
+    let values: Vec<_> = models
+        .iter()
+        .flat_map(crate::scoring::rule_values)
+        .collect();
+    let reads = crate::run::reading_plan(
+        &first.entity,
+        [&groups.scored, &groups.without_contact, &groups.closed],
+        &values,
+    );
+    let store = crate::eval::Store::load(db, schema, Some(&reads))?;
+    models
+        .iter()
+        .map(|model| {
+            let values = crate::eval::per_record(
+                &model.entity,
+                &groups.scored,
+                &crate::scoring::rule_values(model),
+                &store,
+                options.now,
+            )?;
+            Ok(crate::scoring::scores_from_values(model, &values))
+        })
+        .collect()
 }

@@ -178,6 +178,15 @@ fn check_model(
         unreachable_above(def, max, sales_ready_at, warnings);
     }
 
+    if let Some(extra) = def.rules.get(MAX_RULES) {
+        errors.push(Error::InvalidValue {
+            message: format!(
+                "a model has at most {MAX_RULES} rules; split '{}' into several models",
+                def.name.name
+            ),
+            span: extra.span,
+        });
+    }
     let mut rules = Vec::with_capacity(def.rules.len());
     for rule in &def.rules {
         // Wrong points do not stop the check of the rule's condition.
@@ -305,6 +314,16 @@ fn grades(list: &ast::GradeList, model: &str, errors: &mut Vec<Error>) -> Vec<Gr
     grades
 }
 
+/// The most points one match of a rule gives or takes. With at most
+/// [`MAX_RULE_POINTS`] per match, fewer than 2^32 records counted and at most
+/// [`MAX_RULES`] rules, no sum of points leaves
+/// the i64 range, so SQL's integer arithmetic and the memory engine's agree
+/// without overflow checks.
+pub const MAX_RULE_POINTS: i64 = 1_000_000;
+
+/// The most rules one model has (see [`MAX_RULE_POINTS`]).
+pub const MAX_RULES: usize = 1_000;
+
 /// The rule's signed points, or `None` (and an error) when the written
 /// number, or the cap of a `per` rule, is negative.
 fn rule_points(rule: &RuleDef, errors: &mut Vec<Error>) -> Option<i64> {
@@ -319,6 +338,15 @@ fn rule_points(rule: &RuleDef, errors: &mut Vec<Error>) -> Option<i64> {
             message: format!(
                 "points must be 0 or more, not {written}: write `{instead} {}` instead of `{other} {written}`",
                 written.unsigned_abs()
+            ),
+            span: rule.points.span,
+        });
+    }
+    if written > MAX_RULE_POINTS {
+        errors.push(Error::InvalidValue {
+            message: format!(
+                "a rule gives at most {MAX_RULE_POINTS} points per match, not {written} \
+                 (so that every engine sums scores exactly in 64-bit integers)"
             ),
             span: rule.points.span,
         });

@@ -41,11 +41,15 @@
 
 mod canonical;
 mod check;
+mod compute;
+mod explain;
 mod model;
 
 pub use canonical::canonicalize_models;
 pub use check::{
     check_models, check_models_first, check_models_with_warnings, parse_and_check,
-    scorable_entities, SALES_READY_FIELD, SCORE_FIELD,
+    scorable_entities, MAX_RULES, MAX_RULE_POINTS, SALES_READY_FIELD, SCORE_FIELD,
 };
+pub use compute::{rule_values, score_sql, scores_from_values, LeadGroups, LeadScore};
+pub use explain::{explain, LeadExplanation, RuleExplanation, Scored};
 pub use model::{Grade, Model, Rule, RuleKind};

@@ -1,7 +1,8 @@
 //! The examples in `--help` cannot rot: every line of every command's help
 //! that starts with `  segql ` is run, and must exit 0. They run in a
-//! scratch directory holding `crm.db` from `segql demo`, the database the
-//! examples of the commands that need one name.
+//! scratch directory holding `crm.db` from `segql demo --contacts 200` (the
+//! database the examples of the commands that need one name) and a copy of
+//! `examples/`.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -142,6 +143,15 @@ fn every_help_shows_examples_and_every_example_runs() {
         ],
     );
     assert_eq!(made.status.code(), Some(0), "demo database");
+    // Examples may name the files of `examples/` as the README does.
+    std::fs::create_dir(dir.path().join("examples")).expect("examples directory");
+    let example_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for entry in std::fs::read_dir(example_dir).expect("examples") {
+        let path = entry.expect("entry").path();
+        if let Some(name) = path.file_name().filter(|_| path.is_file()) {
+            std::fs::copy(&path, dir.path().join("examples").join(name)).expect("copy");
+        }
+    }
 
     let top = help_of(dir.path(), None);
     let names = commands(&top);
