@@ -80,13 +80,6 @@ pub fn format_expr(expr: &Expr) -> String {
     out.finish()
 }
 
-/// The canonical text of an expression on one line, however long.
-pub(crate) fn format_expr_flat(expr: &Expr) -> String {
-    let mut out = Printer::plain();
-    write_flat(&mut out, expr);
-    out.finish()
-}
-
 /// The canonical text of a literal.
 pub fn format_literal(literal: &Literal) -> String {
     let mut out = Printer::plain();
@@ -153,7 +146,7 @@ fn fits(out: &Printer, column: usize, write: impl FnOnce(&mut Printer)) -> bool 
 /// `indent`; broken over lines only when the flat form does not fit (or
 /// holds a comment). Comments after `expr` up to its end (after parentheses
 /// dropped around it) are written after it.
-fn block(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
+pub(super) fn block(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
     layout(out, expr, column, indent);
     out.comments_until(expr.span.end);
 }
@@ -288,7 +281,7 @@ fn needs_parens(parent: &Expr, child: &Expr) -> bool {
 }
 
 /// `expr` token by token on one line (broken only after a comment).
-fn write_flat(out: &mut Printer, expr: &Expr) {
+pub(super) fn write_flat(out: &mut Printer, expr: &Expr) {
     if out.full() {
         return;
     }
@@ -369,7 +362,7 @@ fn write_aggregate_test(out: &mut Printer, test: &AggregateTest, lines: Option<u
 }
 
 /// The hops of a chain as written, on one line: `contact.interaction(type = "Email Opened")`.
-fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
+pub(super) fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
     for (i, hop) in chain.iter().enumerate() {
         if i > 0 {
             out.word(".");
@@ -379,14 +372,6 @@ fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
             write_in_parens(out, filter);
         }
     }
-}
-
-/// The canonical text of a chain, as in an aggregate (for the `per` rules
-/// of scoring models).
-pub(crate) fn format_chain(chain: &[ChainHop]) -> String {
-    let mut out = Printer::plain();
-    write_chain(&mut out, chain);
-    out.finish()
 }
 
 /// ` op value`: a comparison's tail, after a path or an aggregate.
