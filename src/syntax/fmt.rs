@@ -14,7 +14,9 @@
 //! if too long, and a list puts one value on each line. A blank line after
 //! a comment line is kept; the text is otherwise canonical, so formatting
 //! is idempotent with comments too. Without comments the output is exactly
-//! that of [`format_query`] / [`format_library`].
+//! that of [`format_query`] / [`format_library`]. Scoring model files are
+//! written by `fmt_models.rs`, with the writers of expressions and chains
+//! from here.
 
 use super::ast::{
     AggregateCheck, AggregateTest, ChainHop, CmpOp, Expr, ExprKind, Has, Ident, Library, Literal,

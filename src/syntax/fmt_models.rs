@@ -315,6 +315,20 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_from_another_text_loses_and_repeats_no_comment_of_the_source() {
+        let tree = parse_models("model m on lead { add 1 if x sales ready at 1 }").unwrap();
+        let source = "# one\nmodel # two\nq on lead { # three\n sales ready at 9 # four\n\
+                      add 2 if a and # five\n b\n # six\n max score 3 } # seven\n# eight";
+        let text = format_models_with_comments(&tree, source);
+        for n in [
+            "one", "two", "three", "four", "five", "six", "seven", "eight",
+        ] {
+            assert_eq!(text.matches(&format!("# {n}")).count(), 1, "{n}:\n{text}");
+        }
+        assert_eq!(parse_models(&text).unwrap(), tree, "{text}");
+    }
+
+    #[test]
     fn a_line_broken_by_a_comment_goes_on_deeper_than_its_item() {
         let text = "model m on lead {\n  sales ready # when\n at 3\n  \
                     grades \"A\" at 2, # top\n \"B\" at 1\n  add 1 if # why\n x\n}\n";

@@ -473,6 +473,41 @@ mod tests {
     }
 
     #[test]
+    fn parts_written_out_of_order_keep_their_comments() {
+        let text = "a # of a\n# before b\nb c # of c\nd";
+        let b = text.find("b c").unwrap();
+        let c_end = text.find(" # of c").unwrap();
+        let mut rest = SourceComments::of(text);
+        let part = rest.take(b, c_end);
+        let mut out = Printer::with_comments(text, &rest);
+        // `b c` first, then `a` and `d`; `c` is never written, so its
+        // comment is written when the part is left.
+        let place = out.enter(&part);
+        out.word("b");
+        out.leave(place, 2);
+        out.newline(0);
+        out.word("a");
+        out.space();
+        out.word("d");
+        out.end_comments(false);
+        assert_eq!(out.finish(), "# before b\nb\n  # of c\na # of a\nd");
+    }
+
+    #[test]
+    fn a_margin_deepens_every_line_and_each_line_a_comment_breaks() {
+        let text = "a # c\nb";
+        let found = SourceComments::of(text);
+        let mut out = Printer::with_comments(text, &found);
+        out.set_margin(4);
+        out.word("a");
+        out.space();
+        out.word("b");
+        out.newline(1);
+        out.word("e");
+        assert_eq!(out.finish(), "a # c\n    b\n     e");
+    }
+
+    #[test]
     fn a_trial_says_whether_a_comment_falls_inside() {
         let text = "a b # c\nd";
         let found = SourceComments::of(text);
