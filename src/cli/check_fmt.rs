@@ -50,7 +50,7 @@ pub fn fmt(workspace: &mut Workspace, input: &QueryInput) -> Result<(), Failure>
         workspace.with_models_input(name, &text);
         let mut models = syntax::parse_models(&text).map_err(|e| workspace.fail(e))?;
         segql::scoring::canonicalize_models(&mut models, &workspace.schema);
-        syntax::format_models(&models)
+        syntax::format_models_with_comments(&models, &text)
     } else if looks_like_library(&text) {
         workspace.with_library_input(name, &text);
         let mut library = syntax::parse_library(&text).map_err(|e| workspace.fail(e))?;

@@ -9,7 +9,8 @@
 //! Nothing here knows the grammar: comments are found in the gaps between the
 //! tokens of the scanner (`scan.rs`, which skips `#` inside strings), so any
 //! text made of segql's tokens — queries, libraries, or any later file kind —
-//! can reuse it.
+//! can reuse it. A formatter that writes parts of a text in another order
+//! takes each part out with its comments ([`SourceComments::take`]).
 
 use super::scan::{Scanner, Token};
 
@@ -77,6 +78,25 @@ impl SourceComments {
             tokens: tokens.iter().map(|t| (t.start, t.end)).collect(),
             comments,
         }
+    }
+
+    /// Takes out the part of the text from byte `start` to `end`: the tokens
+    /// inside it and the comments attached there (anchored from `start` to
+    /// `end`, both included: the leading comments of its first token and the
+    /// trailing one of its last). A formatter that writes parts of a text in
+    /// another order than the source's takes each part out, so every comment
+    /// is in exactly one part or in what remains.
+    pub fn take(&mut self, start: usize, end: usize) -> SourceComments {
+        let (tokens, kept): (Vec<_>, Vec<_>) = self
+            .tokens
+            .iter()
+            .partition(|&&(s, e)| start <= s && e <= end);
+        let (comments, left): (Vec<_>, Vec<_>) = std::mem::take(&mut self.comments)
+            .into_iter()
+            .partition(|c| (start..=end).contains(&c.anchor));
+        self.tokens = kept;
+        self.comments = left;
+        SourceComments { tokens, comments }
     }
 
     /// The text of the token at `index` of [`Self::tokens`] in `text`.
@@ -192,6 +212,26 @@ mod tests {
             .map(|c| c.blank_line_after)
             .collect();
         assert_eq!(blank, vec![true, false, true, true]);
+    }
+
+    #[test]
+    fn a_part_taken_out_keeps_the_comments_of_its_first_and_last_tokens() {
+        let text = "{ # open\n# lead b\nb c # after c\n# lead d\nd }";
+        let b = text.find("b c").unwrap();
+        let c_end = text.find(" # after c").unwrap();
+        let mut rest = SourceComments::of(text);
+        let all = rest.clone();
+        let part = rest.take(b, c_end);
+        let texts = |found: &SourceComments| -> Vec<String> {
+            found.comments.iter().map(|c| c.text.clone()).collect()
+        };
+        assert_eq!(texts(&part), vec!["# lead b", "# after c"]);
+        assert_eq!(texts(&rest), vec!["# open", "# lead d"]);
+        assert_eq!(part.tokens, vec![all.tokens[1], all.tokens[2]]);
+        assert_eq!(rest.tokens.len(), all.tokens.len() - 2);
+        // Taking the same bytes again finds nothing: nothing is in two parts.
+        let again = rest.take(b, c_end);
+        assert!(again.comments.is_empty() && again.tokens.is_empty());
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! if too long, and a list puts one value on each line. A blank line after
 //! a comment line is kept; the text is otherwise canonical, so formatting
 //! is idempotent with comments too. Without comments the output is exactly
-//! that of [`format_query`] / [`format_library`].
+//! that of [`format_query`] / [`format_library`]. Scoring model files are
+//! written by `fmt_models.rs`, with the writers of expressions and chains
+//! from here.
 
 use super::ast::{
     AggregateCheck, AggregateTest, ChainHop, CmpOp, Expr, ExprKind, Has, Ident, Library, Literal,
@@ -77,13 +79,6 @@ pub fn format_library_with_comments(library: &Library, source: &str) -> String {
 pub fn format_expr(expr: &Expr) -> String {
     let mut out = Printer::plain();
     block(&mut out, expr, 0, 0);
-    out.finish()
-}
-
-/// The canonical text of an expression on one line, however long.
-pub(crate) fn format_expr_flat(expr: &Expr) -> String {
-    let mut out = Printer::plain();
-    write_flat(&mut out, expr);
     out.finish()
 }
 
@@ -153,7 +148,7 @@ fn fits(out: &Printer, column: usize, write: impl FnOnce(&mut Printer)) -> bool 
 /// `indent`; broken over lines only when the flat form does not fit (or
 /// holds a comment). Comments after `expr` up to its end (after parentheses
 /// dropped around it) are written after it.
-fn block(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
+pub(super) fn block(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
     layout(out, expr, column, indent);
     out.comments_until(expr.span.end);
 }
@@ -288,7 +283,7 @@ fn needs_parens(parent: &Expr, child: &Expr) -> bool {
 }
 
 /// `expr` token by token on one line (broken only after a comment).
-fn write_flat(out: &mut Printer, expr: &Expr) {
+pub(super) fn write_flat(out: &mut Printer, expr: &Expr) {
     if out.full() {
         return;
     }
@@ -369,7 +364,7 @@ fn write_aggregate_test(out: &mut Printer, test: &AggregateTest, lines: Option<u
 }
 
 /// The hops of a chain as written, on one line: `contact.interaction(type = "Email Opened")`.
-fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
+pub(super) fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
     for (i, hop) in chain.iter().enumerate() {
         if i > 0 {
             out.word(".");
@@ -379,14 +374,6 @@ fn write_chain(out: &mut Printer, chain: &[ChainHop]) {
             write_in_parens(out, filter);
         }
     }
-}
-
-/// The canonical text of a chain, as in an aggregate (for the `per` rules
-/// of scoring models).
-pub(crate) fn format_chain(chain: &[ChainHop]) -> String {
-    let mut out = Printer::plain();
-    write_chain(&mut out, chain);
-    out.finish()
 }
 
 /// ` op value`: a comparison's tail, after a path or an aggregate.

@@ -28,7 +28,8 @@
 //!   may be given at most once and `sales ready at` is required, which the
 //!   checker (`crate::scoring`) reports with a caret, every such error at
 //!   once. `fmt` writes the settings first (sales ready, grades, max score),
-//!   then the rules in written order. Amounts are integers and may carry a
+//!   then the rules in written order; a comment moves with the setting or
+//!   rule it is attached to (`fmt_models.rs`). Amounts are integers and may carry a
 //!   sign; the checker says what to write instead of a negative one
 //!   (`subtract 5` for `add -5`). The words of model files (`model`, `on`,
 //!   `sales`, `ready`, `grades`, `score`, `add`, `subtract`, `if`, `per`,
@@ -57,7 +58,7 @@ pub use fmt::{
     format_expr, format_library, format_library_with_comments, format_literal, format_query,
     format_query_with_comments,
 };
-pub use fmt_models::{format_model, format_models, format_rule};
+pub use fmt_models::{format_model, format_models, format_models_with_comments, format_rule};
 
 use crate::error::{limits::MAX_TEXT_BYTES, Error, Result};
 use crate::span::{SourceKind, Span};

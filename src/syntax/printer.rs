@@ -16,6 +16,17 @@
 //! text, and asks [`Printer::fits_line`] how wide the line is, unless a
 //! comment would fall between two of its tokens and so break it.
 //!
+//! A formatter that writes parts of the source out of order (a model file
+//! puts its settings before its rules) takes each part's tokens and comments
+//! out of the source with [`SourceComments::take`] and writes the part with
+//! [`Printer::enter`] and [`Printer::leave`]: each comment is in exactly one
+//! part, and whatever a part did not write is written when it is left, so
+//! none is lost or written twice.
+//!
+//! A [`Printer::set_margin`] indents every line a formatter starts and every
+//! line a comment breaks by that much more, so a block written for column 0
+//! (an expression) can sit deeper, as a model's rules do.
+//!
 //! It works on any token stream of segql's lexical rules (see
 //! [`super::comments`]), not on one AST.
 
@@ -33,8 +44,16 @@ struct Source<'a> {
     cursor: usize,
 }
 
+/// Where a printer was in its source before [`Printer::enter`], to go back
+/// to with [`Printer::leave`].
+#[derive(Clone, Copy)]
+pub(crate) struct Place<'a>(Option<Source<'a>>);
+
 pub(crate) struct Printer<'a> {
     text: String,
+    /// Added to the indentation of every line break; see
+    /// [`Printer::set_margin`].
+    margin: usize,
     /// Once the text is longer than this many bytes, writing stops: asking
     /// whether something fits on a line costs O(line width).
     cap: usize,
@@ -60,6 +79,7 @@ impl<'a> Printer<'a> {
     pub fn plain() -> Self {
         Printer {
             text: String::new(),
+            margin: 0,
             cap: usize::MAX,
             source: None,
             must_break: false,
@@ -124,8 +144,67 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// Ends the line; the next one starts with `indent` spaces.
+    /// Ends the line; the next one starts with `indent` spaces (and the
+    /// margin).
     pub fn newline(&mut self, indent: usize) {
+        self.line_break(self.margin + indent);
+    }
+
+    /// From now on, lines start `margin` spaces deeper than the formatter
+    /// says, and a line a comment breaks starts at least that deep.
+    pub fn set_margin(&mut self, margin: usize) {
+        self.margin = margin;
+    }
+
+    /// Goes on in `part`, a part of the source taken out with
+    /// [`SourceComments::take`], from its start; says where the printer
+    /// was, for [`Printer::leave`]. A printer without comments stays so.
+    pub fn enter(&mut self, part: &'a SourceComments) -> Place<'a> {
+        let place = Place(self.source);
+        if let Some(source) = &mut self.source {
+            *source = Source {
+                text: source.text,
+                found: part,
+                next_comment: 0,
+                cursor: 0,
+            };
+        }
+        place
+    }
+
+    /// Writes the comments of the part entered that are not written yet,
+    /// each on a line of its own at `indent`, and goes back to `place`.
+    pub fn leave(&mut self, place: Place<'a>, indent: usize) {
+        self.comments_on_lines(usize::MAX, indent);
+        self.source = place.0;
+    }
+
+    /// Writes the comments not written yet attached before byte `end`, each
+    /// on a line of its own at `indent`: those before a closing token that
+    /// belong inside the block it closes.
+    pub fn comments_on_lines(&mut self, end: usize, indent: usize) {
+        while let Some(comment) = self.next_comment(|c| c.anchor < end) {
+            if self.tokens > 0 {
+                self.comment_after_token = true;
+            }
+            if self.trial {
+                self.must_break = true;
+                continue;
+            }
+            if self.line_has_text() {
+                self.line_break(indent);
+            } else {
+                self.trim_line_end();
+                self.push(&" ".repeat(indent));
+            }
+            self.push(&comment.text);
+            self.must_break = true;
+            self.blank_pending = comment.blank_line_after;
+        }
+    }
+
+    /// Ends the line; the next one starts at column `indent`.
+    fn line_break(&mut self, indent: usize) {
         self.trim_line_end();
         if std::mem::take(&mut self.blank_pending) {
             self.push("\n");
@@ -146,13 +225,37 @@ impl<'a> Printer<'a> {
     /// [`Printer::unit`] holding back its trailing comments, for text that
     /// [`Printer::glued`] attaches to it.
     pub fn unit_held(&mut self, text: &str, span: Span) {
-        self.comments_before(span.end);
+        self.unit_to(text, span.end);
+    }
+
+    /// Text that stands for the one source token starting at byte `start`,
+    /// for a node that knows where it starts but not where it ends (a grade's
+    /// label). Without such a token, it is written with no comment of its
+    /// own.
+    pub fn token_at(&mut self, text: &str, start: usize) {
+        let end = self
+            .source
+            .as_ref()
+            .and_then(|source| {
+                let tokens = &source.found.tokens;
+                let index = tokens.partition_point(|&(s, _)| s < start);
+                tokens.get(index).filter(|&&(s, _)| s == start)
+            })
+            .map_or(start, |&(_, end)| end);
+        self.unit_to(text, end);
+        self.comments_until(end);
+    }
+
+    /// Text that stands for the source up to byte `end`, trailing comments
+    /// held back.
+    fn unit_to(&mut self, text: &str, end: usize) {
+        self.comments_before(end);
         self.write_token(text);
         if let Some(source) = &mut self.source {
             source.cursor = source
                 .found
                 .tokens
-                .partition_point(|&(start, _)| start < span.end);
+                .partition_point(|&(start, _)| start < end);
         }
     }
 
@@ -213,11 +316,11 @@ impl<'a> Printer<'a> {
         let mut first = true;
         while let Some(comment) = self.next_comment(|_| true) {
             if first && blank_line && !self.text.is_empty() {
-                self.newline(0);
+                self.line_break(0);
             }
             first = false;
             if self.line_has_text() {
-                self.newline(0);
+                self.line_break(0);
             }
             self.push(&comment.text);
             self.must_break = true;
@@ -277,7 +380,7 @@ impl<'a> Printer<'a> {
         }
         let own_line = comment.placement != Placement::Trailing || self.must_break;
         if own_line && self.line_has_text() {
-            self.newline(self.line_indent());
+            self.line_break(self.continuation());
         } else if self.line_has_text() {
             self.trim_line_end();
             self.push(" ");
@@ -289,7 +392,7 @@ impl<'a> Printer<'a> {
 
     fn write_token(&mut self, text: &str) {
         if self.must_break {
-            self.newline(self.line_indent());
+            self.line_break(self.continuation());
         }
         self.comment_between |= self.comment_after_token;
         self.push(text);
@@ -310,6 +413,12 @@ impl<'a> Printer<'a> {
 
     fn line_has_text(&self) -> bool {
         self.current_line().bytes().any(|b| b != b' ')
+    }
+
+    /// Where a line broken by a comment goes on: as deep as the line it
+    /// breaks, and at least at the margin.
+    fn continuation(&self) -> usize {
+        self.line_indent().max(self.margin)
     }
 
     fn line_indent(&self) -> usize {
@@ -361,6 +470,41 @@ mod tests {
             reprint("a , # c\nb", &["a", "extra", "b"]),
             "a extra # c\nb"
         );
+    }
+
+    #[test]
+    fn parts_written_out_of_order_keep_their_comments() {
+        let text = "a # of a\n# before b\nb c # of c\nd";
+        let b = text.find("b c").unwrap();
+        let c_end = text.find(" # of c").unwrap();
+        let mut rest = SourceComments::of(text);
+        let part = rest.take(b, c_end);
+        let mut out = Printer::with_comments(text, &rest);
+        // `b c` first, then `a` and `d`; `c` is never written, so its
+        // comment is written when the part is left.
+        let place = out.enter(&part);
+        out.word("b");
+        out.leave(place, 2);
+        out.newline(0);
+        out.word("a");
+        out.space();
+        out.word("d");
+        out.end_comments(false);
+        assert_eq!(out.finish(), "# before b\nb\n  # of c\na # of a\nd");
+    }
+
+    #[test]
+    fn a_margin_deepens_every_line_and_each_line_a_comment_breaks() {
+        let text = "a # c\nb";
+        let found = SourceComments::of(text);
+        let mut out = Printer::with_comments(text, &found);
+        out.set_margin(4);
+        out.word("a");
+        out.space();
+        out.word("b");
+        out.newline(1);
+        out.word("e");
+        assert_eq!(out.finish(), "a # c\n    b\n     e");
     }
 
     #[test]

@@ -57,7 +57,12 @@ fn the_example_model_file_formats_to_a_fixed_point() {
     let o = segql(&["fmt", "-f", arg(&example())]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let formatted = stdout(&o);
-    assert!(formatted.starts_with("model engagement on lead {\n  sales ready at 40\n"));
+    // Its comments are kept: the header first, each model's heading above it.
+    assert!(formatted.starts_with("# Scoring models for the demo data"));
+    assert!(formatted.contains(
+        "\n\n# Engagement: what the lead's contact did lately, and how the lead came in.\n\
+         model engagement on lead {\n  sales ready at 40\n"
+    ));
     let (_dir, path) = file_with("formatted.segql", &formatted);
     let again = segql(&["fmt", "-f", arg(&path)]);
     assert_eq!(code(&again), 0, "{}", stderr(&again));

@@ -2,7 +2,8 @@
 //! `tests/queries/` and `tests/libraries/` gets comments inserted at token
 //! boundaries chosen by a seeded generator (some texts also with CRLF line
 //! endings), and formatting must keep every comment once and in order, keep
-//! the tree, and be idempotent.
+//! the tree, and be idempotent. The generator and the comment helpers are
+//! shared with `model_comments.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,14 +15,14 @@ use segql::syntax::{
 };
 
 /// xorshift64*: a small deterministic generator, so a failure replays.
-struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64) -> Self {
         Rng(seed | 1)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -29,12 +30,12 @@ impl Rng {
     }
 
     /// True with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(super) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 }
 
-fn seed_of(name: &str) -> u64 {
+pub(super) fn seed_of(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })
@@ -101,7 +102,7 @@ fn comment(k: usize) -> String {
 
 /// `text` with a comment at each boundary the generator picks (at least
 /// one); the markers inserted.
-fn with_comments(text: &str, rng: &mut Rng, percent: u64) -> (String, Vec<usize>) {
+pub(super) fn with_comments(text: &str, rng: &mut Rng, percent: u64) -> (String, Vec<usize>) {
     let spots = boundaries(text);
     let mut out = String::new();
     let mut markers = Vec::new();
@@ -124,7 +125,7 @@ fn with_comments(text: &str, rng: &mut Rng, percent: u64) -> (String, Vec<usize>
     (out, markers)
 }
 
-fn comment_texts(text: &str) -> Vec<String> {
+pub(super) fn comment_texts(text: &str) -> Vec<String> {
     SourceComments::of(text)
         .comments
         .into_iter()
@@ -200,7 +201,7 @@ fn every_fixture_keeps_comments_inserted_at_random_token_boundaries() {
 }
 
 /// `text` without its comments.
-fn stripped(text: &str) -> String {
+pub(super) fn stripped(text: &str) -> String {
     let mut out = String::new();
     let mut from = 0;
     for comment in SourceComments::of(text).comments {

@@ -3,5 +3,6 @@
 mod comments;
 mod comments_fixtures;
 mod fixtures;
+mod model_comments;
 mod models;
 mod props;
