@@ -108,7 +108,9 @@ fn killed_mid_transaction_sqlite_changes_nothing() {
         let conn = open(&path);
         match op {
             Op::LinkOrphans => ops_support::settled_checksum_sqlite(&conn, &before_ids),
-            Op::ClearMarketingOnly => ops_support::checksum_sqlite(&conn),
+            Op::ClearMarketingOnly | Op::Score | Op::ScoreMemory => {
+                ops_support::checksum_sqlite(&conn)
+            }
         }
     };
     let mut reference = BTreeMap::new();

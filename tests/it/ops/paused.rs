@@ -3,6 +3,9 @@
 //! `src/db/pause.rs`): the kill and concurrency tests start a data-changing
 //! command, know for certain when it is inside its transaction, and then
 //! kill it or let it go on.
+//!
+//! The commands: `link-orphans`, an `update`, and `score` with the example
+//! models by either engine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -46,6 +49,15 @@ pub enum Op {
     LinkOrphans,
     /// `update --set marketing_only=false 'contact where marketing_only'`.
     ClearMarketingOnly,
+    /// `score --models examples/scoring.segql` by the database's SQL.
+    Score,
+    /// The same with `--engine memory`.
+    ScoreMemory,
+}
+
+/// The example scoring models, which make sense for the demo data.
+pub fn example_models() -> String {
+    format!("{}/examples/scoring.segql", env!("CARGO_MANIFEST_DIR"))
 }
 
 impl Op {
@@ -53,6 +65,8 @@ impl Op {
         match self {
             Op::LinkOrphans => "link-orphans",
             Op::ClearMarketingOnly => "update",
+            Op::Score => "score",
+            Op::ScoreMemory => "score --engine memory",
         }
     }
 
@@ -70,6 +84,21 @@ impl Op {
                 "marketing_only=false",
                 "contact where marketing_only",
             ]),
+            Op::Score | Op::ScoreMemory => {
+                command.args([
+                    "score",
+                    "--db",
+                    db,
+                    "--now",
+                    NOW,
+                    "--models",
+                    &example_models(),
+                ]);
+                if self == Op::ScoreMemory {
+                    command.args(["--engine", "memory"]);
+                }
+                &mut command
+            }
         };
         command
             .env_remove("SEGQL_TEST_PAUSE")
