@@ -507,11 +507,34 @@ fn a_changed_datum_changes_exactly_the_affected_rows() {
         // (and other windows move too) changes rows again; the same rows a
         // fresh table would get.
         let later = now() + Duration::days(200);
-        assert!(
-            db.score(&example_models(), later).rows_written > 0,
-            "{name}"
-        );
+        db.exec(&format!("UPDATE lead_score SET scored_on = '{marker}'"));
+        let before = db.lead_score();
+        let report = db.score(&example_models(), later);
         let moved_on = db.lead_score();
+        let value = |r: &Row| (r.2, r.3.clone(), r.4);
+        let mut differ = 0;
+        for (old, new) in before.iter().zip(&moved_on) {
+            assert_eq!((&old.0, &old.1), (&new.0, &new.1), "{name}");
+            // Written exactly when a value differs, and only then re-dated.
+            let changed = value(old) != value(new);
+            differ += usize::from(changed);
+            let expected = if changed {
+                "2025-12-18T12:00:00Z"
+            } else {
+                marker
+            };
+            assert_eq!(new.5, expected, "{name}: {new:?}");
+        }
+        assert!(differ > 0, "{name}");
+        assert_eq!(report.rows_written, differ as u64, "{name}");
+        // The click has left the 180-day window: the lead loses its 10 points.
+        let clicked = |rows: &[Row]| {
+            rows.iter()
+                .find(|r| r.0 == lead && r.1 == "engagement")
+                .map(|r| r.2)
+                .unwrap()
+        };
+        assert!(clicked(&moved_on) < clicked(&before), "{name}");
         db.exec("DELETE FROM lead_score");
         db.score(&example_models(), later);
         let strip = |rows: &[Row]| -> Vec<(String, String, i64, Option<String>, bool)> {
