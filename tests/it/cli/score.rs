@@ -384,3 +384,49 @@ fn a_missing_database_file_is_a_usage_error() {
     let o = segql(&["score", "--db", &db, "--models", "no-such-models.segql"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 }
+
+#[test]
+fn on_postgres_the_reports_are_sqlites_and_the_memory_engine_says_what_to_do() {
+    let Some(pg) = crate::support::pg::TestPg::start() else {
+        return;
+    };
+    let (_dir, db) = demo();
+    let mut client = pg.client();
+    segql::demo::copy_sqlite_to_postgres(
+        &rusqlite::Connection::open(&db).unwrap(),
+        &mut client,
+        &segql::schema::crm_schema(),
+    )
+    .unwrap();
+    let url = pg.url();
+    let exists = |client: &mut postgres::Client| -> bool {
+        client
+            .query_one("SELECT to_regclass('lead_score') IS NOT NULL", &[])
+            .unwrap()
+            .get(0)
+    };
+
+    let o = score(&url, &["--engine", "memory"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("the memory engine loads SQLite databases"),
+        "{err}"
+    );
+    assert!(err.contains("use --engine sqlite"), "{err}");
+    assert!(!exists(&mut client), "{err}");
+
+    let dry = ok(&score(&url, &["--dry-run"]));
+    assert_eq!(dry, ok(&score(&db, &["--dry-run"])));
+    assert!(!exists(&mut client));
+    assert_eq!(ok(&score(&url, &[])), ok(&score(&db, &[])));
+    let again = ok(&score(&url, &[]));
+    assert!(again.contains("nothing changed"), "{again}");
+    assert_eq!(again, ok(&score(&db, &[])));
+
+    let (lead, orphan) = leads(&db);
+    for id in [&lead, &orphan] {
+        let on_pg = ok(&score(&url, &["--explain", id]));
+        assert_eq!(on_pg, ok(&score(&db, &["--explain", id])));
+    }
+}
