@@ -114,6 +114,12 @@ fn sqlite_memory_score_waits_for_link_orphans_and_scores_the_linked_leads() {
 }
 
 #[test]
+fn sqlite_score_waits_for_an_update_of_what_it_reads() {
+    sqlite_serializes(Op::DoNotEmailDecisionMakers, Op::Score);
+    sqlite_serializes(Op::DoNotEmailDecisionMakers, Op::ScoreMemory);
+}
+
+#[test]
 fn sqlite_link_orphans_waits_for_score_and_both_land() {
     sqlite_serializes(Op::Score, Op::LinkOrphans);
 }
@@ -439,4 +445,25 @@ fn postgres_score_gives_up_on_a_writer_holding_the_leads() {
     assert!(started.elapsed() >= segql::ops::LOCK_WAIT);
     assert_ok(Op::LinkOrphans, &held.resume());
     assert_eq!(pg.settled(), link_only);
+}
+
+/// An update of contacts the models read, held before its commit: score
+/// locks only the leads, so it does not wait; it scores the committed data
+/// (without the held change) and commits first. The result is that of
+/// score, then the update, one after the other.
+#[test]
+fn postgres_score_reads_the_committed_data_beside_a_held_update_of_contacts() {
+    let Some(mut pg) = Pg::new() else { return };
+    let expected = pg.serial(&[Op::Score, Op::DoNotEmailDecisionMakers]);
+    assert_ne!(
+        pg.serial(&[Op::DoNotEmailDecisionMakers, Op::Score]),
+        expected,
+        "the order matters"
+    );
+    let url = pg.url();
+    let held = Op::DoNotEmailDecisionMakers.start_paused(&url, Point::BeforeCommit, &pg.signal());
+    let out = assert_ok(Op::Score, &Op::Score.run(&url));
+    assert!(!out.contains("nothing changed"), "{out}");
+    assert_ok(Op::DoNotEmailDecisionMakers, &held.resume());
+    assert_eq!(pg.settled(), expected);
 }

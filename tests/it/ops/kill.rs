@@ -109,7 +109,7 @@ fn killed_mid_transaction_sqlite_changes_nothing() {
         let conn = open(&path);
         match op {
             Op::LinkOrphans => ops_support::settled_checksum_sqlite(&conn, &before_ids),
-            Op::ClearMarketingOnly | Op::Score | Op::ScoreMemory => {
+            Op::ClearMarketingOnly | Op::DoNotEmailDecisionMakers | Op::Score | Op::ScoreMemory => {
                 ops_support::checksum_sqlite(&conn)
             }
         }

@@ -49,6 +49,10 @@ pub enum Op {
     LinkOrphans,
     /// `update --set marketing_only=false 'contact where marketing_only'`.
     ClearMarketingOnly,
+    /// `update --set do_not_email=true 'contact where role = "Decision
+    /// Maker"'`: data the example models read (`subtract 30 if
+    /// contact.do_not_email`).
+    DoNotEmailDecisionMakers,
     /// `score --models examples/scoring.segql` by the database's SQL.
     Score,
     /// The same with `--engine memory`.
@@ -65,6 +69,7 @@ impl Op {
         match self {
             Op::LinkOrphans => "link-orphans",
             Op::ClearMarketingOnly => "update",
+            Op::DoNotEmailDecisionMakers => "update do_not_email",
             Op::Score => "score",
             Op::ScoreMemory => "score --engine memory",
         }
@@ -83,6 +88,16 @@ impl Op {
                 "--set",
                 "marketing_only=false",
                 "contact where marketing_only",
+            ]),
+            Op::DoNotEmailDecisionMakers => command.args([
+                "update",
+                "--db",
+                db,
+                "--now",
+                NOW,
+                "--set",
+                "do_not_email=true",
+                "contact where role = \"Decision Maker\" and not do_not_email",
             ]),
             Op::Score | Op::ScoreMemory => {
                 command.args([
