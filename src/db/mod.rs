@@ -153,6 +153,17 @@ pub trait Transaction {
     /// [`Backend::verify_layout`], inside the transaction.
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()>;
 
+    /// [`Backend::load_store`], inside the transaction: the store holds
+    /// exactly the data the transaction sees, so what is computed from it
+    /// and then written cannot miss a concurrent writer's commit.
+    /// [`Error::Unavailable`] where the memory engine cannot read this
+    /// database.
+    fn load_store(&mut self, _schema: &Schema, _plan: Option<&Plan>) -> Result<Store> {
+        Err(Error::Unavailable {
+            message: "the memory engine loads SQLite databases; use --engine sqlite with a postgresql:// URL".into(),
+        })
+    }
+
     /// Called once the work is done, before the commit or rollback: the one
     /// place inside every data-changing transaction, where the test-only
     /// pause `SEGQL_TEST_PAUSE=before_commit` holds (see `src/db/pause.rs`).

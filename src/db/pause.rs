@@ -153,6 +153,10 @@ impl Transaction for Pausing<'_> {
         self.inner.verify_layout(schema, plan)
     }
 
+    fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<crate::eval::Store> {
+        self.inner.load_store(schema, plan)
+    }
+
     fn before_end(&mut self) -> Result<()> {
         self.inner.before_end()?;
         if self.pause.point == Point::BeforeCommit && !self.dry_run {

@@ -386,4 +386,8 @@ impl Transaction for SqliteTx<'_> {
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
         verify_layout(self.0, schema, plan)
     }
+
+    fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
+        Store::from_sqlite(self.0, schema, plan)
+    }
 }

@@ -1,4 +1,5 @@
-//! Data-changing operations: `link-orphans` (SPEC §5) and `update` (SPEC §4).
+//! Data-changing operations: `link-orphans` (SPEC §5), `update` (SPEC §4)
+//! and `score` (SPEC 6).
 //!
 //! Each operation runs as a few set-based statements in ONE transaction of a
 //! [`Backend`], the same statements on every database (the differences are
@@ -120,8 +121,9 @@ fn id_query(options: &UpdateOptions) -> sql::SqlOptions {
 pub enum ScoreEngine {
     /// One SQL statement per model, run by the database.
     Database,
-    /// The memory engine, over the tables and columns the models read
-    /// (loaded before the transaction begins).
+    /// The memory engine, over the tables and columns the models read,
+    /// loaded inside the transaction (with the write lock held), so the
+    /// scores written are those of the data the transaction sees.
     Memory,
 }
 
@@ -152,48 +154,7 @@ pub fn score(
     models: &[crate::scoring::Model],
     options: &ScoreOptions,
 ) -> Result<ScoreReport> {
-    let computed = match options.engine {
-        ScoreEngine::Database => None,
-        ScoreEngine::Memory => Some(score_in_memory(db, schema, models, options)?),
-    };
     in_transaction(db, options.dry_run, |tx| {
-        score::run(tx, schema, models, computed.as_ref(), options)
+        score::run(tx, schema, models, options)
     })
-}
-
-/// The memory engine's scores of every model, from one store holding what
-/// all of them read.
-fn score_in_memory(
-    db: &mut dyn Backend,
-    schema: &Schema,
-    models: &[crate::scoring::Model],
-    options: &ScoreOptions,
-) -> Result<Vec<Vec<crate::scoring::LeadScore>>> {
-    let Some(first) = models.first() else {
-        return Ok(Vec::new());
-    };
-    let groups = crate::scoring::LeadGroups::of(schema, &first.entity)?;
-    let values: Vec<_> = models
-        .iter()
-        .flat_map(crate::scoring::rule_values)
-        .collect();
-    let reads = crate::run::reading_plan(
-        &first.entity,
-        [&groups.scored, &groups.without_contact, &groups.closed],
-        &values,
-    );
-    let store = crate::eval::Store::load(db, schema, Some(&reads))?;
-    models
-        .iter()
-        .map(|model| {
-            let values = crate::eval::per_record(
-                &model.entity,
-                &groups.scored,
-                &crate::scoring::rule_values(model),
-                &store,
-                options.now,
-            )?;
-            Ok(crate::scoring::scores_from_values(model, &values))
-        })
-        .collect()
 }

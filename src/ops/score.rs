@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::checks::verify_columns;
-use super::ScoreOptions;
+use super::{ScoreEngine, ScoreOptions};
 use crate::db::{Param, Transaction};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -73,13 +73,12 @@ pub struct GradeCount {
 
 /// The scores computed outside the database (by the memory engine), per
 /// model in the order of `models`.
-pub(crate) type Computed = Vec<Vec<LeadScore>>;
+type Computed = Vec<Vec<LeadScore>>;
 
 pub(crate) fn run(
     conn: &mut dyn Transaction,
     schema: &Schema,
     models: &[Model],
-    computed: Option<&Computed>,
     options: &ScoreOptions,
 ) -> Result<ScoreReport> {
     let Some(first) = models.first() else {
@@ -124,6 +123,14 @@ pub(crate) fn run(
         );
         conn.verify_layout(schema, &plan)?;
     }
+    // Loaded here, with the write lock held, not before the transaction: a
+    // writer that commits while this run waits for the lock must be in the
+    // data the memory engine scores, as it is in what the SQL engine reads.
+    let computed = match options.engine {
+        ScoreEngine::Database => None,
+        ScoreEngine::Memory => Some(score_in_memory(conn, schema, models, &groups, options)?),
+    };
+    let computed = computed.as_ref();
     create_lead_score(conn, lead)?;
 
     // The new scores, from the database's own statements or the memory engine's.
@@ -229,6 +236,43 @@ pub(crate) fn run(
     )?;
     conn.execute(&format!("DROP TABLE IF EXISTS {scores}"), &[])?;
     Ok(report)
+}
+
+/// The memory engine's scores of every model, from one store holding what
+/// all of them read, loaded inside the transaction.
+fn score_in_memory(
+    conn: &mut dyn Transaction,
+    schema: &Schema,
+    models: &[Model],
+    groups: &LeadGroups,
+    options: &ScoreOptions,
+) -> Result<Computed> {
+    let Some(first) = models.first() else {
+        return Ok(Vec::new());
+    };
+    let values: Vec<_> = models
+        .iter()
+        .flat_map(crate::scoring::rule_values)
+        .collect();
+    let reads = crate::run::reading_plan(
+        &first.entity,
+        [&groups.scored, &groups.without_contact, &groups.closed],
+        &values,
+    );
+    let store = conn.load_store(schema, Some(&reads))?;
+    models
+        .iter()
+        .map(|model| {
+            let values = crate::eval::per_record(
+                &model.entity,
+                &groups.scored,
+                &crate::scoring::rule_values(model),
+                &store,
+                options.now,
+            )?;
+            Ok(crate::scoring::scores_from_values(model, &values))
+        })
+        .collect()
 }
 
 /// The lead entity's columns scoring reads and writes.

@@ -7,6 +7,7 @@ mod fmt_comments;
 mod help_examples;
 mod models;
 mod schema;
+mod score;
 mod shell;
 mod table;
 mod workflow;

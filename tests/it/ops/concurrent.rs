@@ -1,5 +1,5 @@
-//! Concurrent writers on SQLite and PostgreSQL: `update`, `link-orphans` and
-//! an outside connection holding a write lock. One run is held inside its
+//! Concurrent writers on SQLite and PostgreSQL: `update`, `link-orphans`,
+//! `score` (by either engine) and an outside connection holding a write lock. One run is held inside its
 //! transaction at a test-only pause point (`SEGQL_TEST_PAUSE`), so the
 //! overlap is certain, not a matter of timing: the other waits and both
 //! effects land as if run one after the other (no lost update), or the
@@ -101,6 +101,70 @@ fn sqlite_link_orphans_waits_for_update_and_both_land() {
 }
 
 #[test]
+fn sqlite_score_waits_for_link_orphans_and_scores_the_linked_leads() {
+    sqlite_serializes(Op::LinkOrphans, Op::Score);
+}
+
+/// The memory engine reads the data inside its transaction: a run that
+/// waited for link-orphans scores the leads it linked (loaded before the
+/// lock, it wrote no rows for them while counting them as scored).
+#[test]
+fn sqlite_memory_score_waits_for_link_orphans_and_scores_the_linked_leads() {
+    sqlite_serializes(Op::LinkOrphans, Op::ScoreMemory);
+}
+
+#[test]
+fn sqlite_score_waits_for_an_update_of_what_it_reads() {
+    sqlite_serializes(Op::DoNotEmailDecisionMakers, Op::Score);
+    sqlite_serializes(Op::DoNotEmailDecisionMakers, Op::ScoreMemory);
+}
+
+#[test]
+fn sqlite_link_orphans_waits_for_score_and_both_land() {
+    sqlite_serializes(Op::Score, Op::LinkOrphans);
+}
+
+#[test]
+fn sqlite_update_waits_for_score_and_both_land() {
+    let lite = Lite::new();
+    let expected = lite.serial(&[Op::Score, Op::ClearMarketingOnly]);
+    let db = lite.copy("crm.db");
+    let held = Op::Score.start_paused(&db, Point::AfterFirstWrite, &lite.signal());
+    let waiting = Op::ClearMarketingOnly.spawn(&db);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_ok(Op::Score, &held.resume());
+    assert_ok(Op::ClearMarketingOnly, &finish(waiting));
+    assert_eq!(lite.settled(&db), expected);
+}
+
+/// Two scoring runs at once, by either engine: the second waits, finds the
+/// first's scores and writes nothing; the table is a single run's.
+#[test]
+fn sqlite_two_scores_at_once_end_as_one() {
+    let lite = Lite::new();
+    let once = lite.serial(&[Op::Score]);
+    assert_eq!(lite.serial(&[Op::ScoreMemory]), once);
+    for (first, second) in [
+        (Op::Score, Op::Score),
+        (Op::ScoreMemory, Op::Score),
+        (Op::Score, Op::ScoreMemory),
+    ] {
+        let db = lite.copy("crm.db");
+        let held = first.start_paused(&db, Point::BeforeCommit, &lite.signal());
+        let waiting = second.spawn(&db);
+        std::thread::sleep(Duration::from_millis(300));
+        let report = assert_ok(first, &held.resume());
+        assert!(!report.contains("nothing changed"), "{report}");
+        let again = assert_ok(second, &finish(waiting));
+        assert!(
+            again.contains("nothing changed"),
+            "{first:?} then {second:?}: {again}"
+        );
+        assert_eq!(lite.settled(&db), once, "{first:?} then {second:?}");
+    }
+}
+
+#[test]
 fn sqlite_a_writer_holding_the_lock_too_long_gets_a_clear_error() {
     let lite = Lite::new();
     let db = lite.copy("crm.db");
@@ -112,7 +176,13 @@ fn sqlite_a_writer_holding_the_lock_too_long_gets_a_clear_error() {
         .execute_batch("BEGIN IMMEDIATE; UPDATE contact SET city = 'Held'")
         .unwrap();
     let started = Instant::now();
-    let runs = [Op::ClearMarketingOnly, Op::LinkOrphans].map(|op| (op, op.spawn(&db)));
+    let runs = [
+        Op::ClearMarketingOnly,
+        Op::LinkOrphans,
+        Op::Score,
+        Op::ScoreMemory,
+    ]
+    .map(|op| (op, op.spawn(&db)));
     for (op, child) in runs {
         assert_busy(op, &finish(child));
     }
@@ -130,6 +200,14 @@ fn sqlite_a_writer_holding_the_lock_too_long_gets_a_clear_error() {
     assert_busy(Op::ClearMarketingOnly, &Op::ClearMarketingOnly.run(&db));
     assert_ok(Op::LinkOrphans, &held.resume());
     assert_eq!(lite.settled(&db), lite.serial(&[Op::LinkOrphans]));
+
+    // A score run held after its first write: a second one gives up.
+    let db = lite.copy("crm.db");
+    let held = Op::Score.start_paused(&db, Point::AfterFirstWrite, &lite.signal());
+    assert_busy(Op::ScoreMemory, &Op::ScoreMemory.run(&db));
+    assert_busy(Op::Score, &Op::Score.run(&db));
+    assert_ok(Op::Score, &held.resume());
+    assert_eq!(lite.settled(&db), lite.serial(&[Op::Score]));
 }
 
 /// The PostgreSQL part: the demo data copied into the test's database.
@@ -167,7 +245,7 @@ impl Pg {
     fn reload(&mut self) {
         self.client
             .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {} CASCADE",
+                "DROP TABLE IF EXISTS lead_score, {} CASCADE",
                 ops_support::TABLES.join(", ")
             ))
             .unwrap();
@@ -179,13 +257,16 @@ impl Pg {
         .unwrap();
     }
 
-    fn settled(&mut self) -> ops_support::Canonical {
-        ops_support::canonical_postgres(&mut self.client, &self.before_ids)
+    fn settled(&mut self) -> Settled {
+        Settled {
+            records: ops_support::canonical_postgres(&mut self.client, &self.before_ids),
+            scores: scores_postgres(&mut self.client),
+        }
     }
 
     /// The result of `ops` run one after the other on freshly loaded data;
     /// the data is reloaded afterwards.
-    fn serial(&mut self, ops: &[Op]) -> ops_support::Canonical {
+    fn serial(&mut self, ops: &[Op]) -> Settled {
         for op in ops {
             op.run_ok(&self.url());
         }
@@ -217,6 +298,40 @@ impl Pg {
             assert!(started.elapsed() < Duration::from_secs(30), "nobody waits");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+/// A PostgreSQL database's contacts and leads (new contacts by email), and
+/// what scoring writes.
+#[derive(Debug, PartialEq, Eq)]
+struct Settled {
+    records: ops_support::Canonical,
+    scores: Scores,
+}
+
+/// Every lead's `score` and `sales_ready`, and the `lead_score` rows
+/// (`None`: no such table), as text.
+#[derive(Debug, PartialEq, Eq)]
+struct Scores {
+    leads: Vec<String>,
+    lead_score: Option<Vec<String>>,
+}
+
+fn scores_postgres(client: &mut postgres::Client) -> Scores {
+    let mut rows = |sql: &str| -> Vec<String> {
+        client
+            .query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let leads = rows("SELECT concat_ws('|', id, score, sales_ready) FROM lead ORDER BY id");
+    let exists = rows("SELECT CAST(to_regclass('lead_score') IS NOT NULL AS TEXT)");
+    Scores {
+        leads,
+        lead_score: (exists == ["true"])
+            .then(|| rows("SELECT CAST(t AS TEXT) FROM lead_score AS t ORDER BY 1")),
     }
 }
 
@@ -271,4 +386,84 @@ fn postgres_a_writer_holding_the_lock_too_long_gets_a_clear_error() {
     assert_busy(Op::ClearMarketingOnly, &Op::ClearMarketingOnly.run(&url));
     assert_ok(Op::LinkOrphans, &held.resume());
     assert_eq!(pg.settled(), link_only);
+}
+
+#[test]
+fn postgres_score_waits_for_link_orphans_and_scores_the_linked_leads() {
+    postgres_serializes(Op::LinkOrphans, Op::Score);
+}
+
+#[test]
+fn postgres_link_orphans_waits_for_score_and_both_land() {
+    postgres_serializes(Op::Score, Op::LinkOrphans);
+}
+
+/// Two scoring runs at once: the second waits for the first's lock on the
+/// leads, finds its scores and writes nothing.
+#[test]
+fn postgres_two_scores_at_once_end_as_one() {
+    let Some(mut pg) = Pg::new() else { return };
+    let once = pg.serial(&[Op::Score]);
+    let url = pg.url();
+    let held = Op::Score.start_paused(&url, Point::BeforeCommit, &pg.signal());
+    let waiting = Op::Score.spawn(&url);
+    pg.wait_for_a_lock_waiter();
+    let report = assert_ok(Op::Score, &held.resume());
+    assert!(!report.contains("nothing changed"), "{report}");
+    let again = assert_ok(Op::Score, &finish(waiting));
+    assert!(again.contains("nothing changed"), "{again}");
+    assert_eq!(pg.settled(), once);
+}
+
+/// A writer holding rows of the lead table: score gives up after the lock
+/// wait with the clear error, and nothing (not even `lead_score`) is left.
+#[test]
+fn postgres_score_gives_up_on_a_writer_holding_the_leads() {
+    let Some(mut pg) = Pg::new() else { return };
+    let url = pg.url();
+    let untouched = pg.settled();
+    assert_eq!(untouched.scores.lead_score, None);
+
+    let mut outside = pg.pg.client();
+    let mut holding = outside.transaction().unwrap();
+    holding
+        .batch_execute("UPDATE lead SET topic = 'Held'")
+        .unwrap();
+    let started = Instant::now();
+    assert_busy(Op::Score, &Op::Score.run(&url));
+    assert!(started.elapsed() >= segql::ops::LOCK_WAIT);
+    assert!(started.elapsed() < segql::ops::LOCK_WAIT * 3);
+    holding.rollback().unwrap();
+    drop(outside);
+    assert_eq!(pg.settled(), untouched);
+    wait_for_no_sessions(&mut pg.client);
+
+    let link_only = pg.serial(&[Op::LinkOrphans]);
+    let held = Op::LinkOrphans.start_paused(&url, Point::AfterFirstWrite, &pg.signal());
+    let started = Instant::now();
+    assert_busy(Op::Score, &Op::Score.run(&url));
+    assert!(started.elapsed() >= segql::ops::LOCK_WAIT);
+    assert_ok(Op::LinkOrphans, &held.resume());
+    assert_eq!(pg.settled(), link_only);
+}
+
+/// An update of contacts the models read, held before its commit: score
+/// locks only the leads, so it does not wait; it scores the committed data
+/// (without the held change) and commits first. The result is that of
+/// score, then the update, one after the other.
+#[test]
+fn postgres_score_reads_the_committed_data_beside_a_held_update_of_contacts() {
+    let Some(mut pg) = Pg::new() else { return };
+    let expected = pg.serial(&[Op::Score, Op::DoNotEmailDecisionMakers]);
+    assert_ne!(
+        pg.serial(&[Op::DoNotEmailDecisionMakers, Op::Score]),
+        expected,
+        "the order matters"
+    );
+    let url = pg.url();
+    let held = Op::DoNotEmailDecisionMakers.start_paused(&url, Point::BeforeCommit, &pg.signal());
+    let out = assert_ok(Op::Score, &Op::Score.run(&url));
+    assert!(!out.contains("nothing changed"), "{out}");
+    assert_ok(Op::DoNotEmailDecisionMakers, &held.resume());
+    assert_eq!(pg.settled(), expected);
 }

@@ -1,6 +1,6 @@
-//! link-orphans and update SIGKILLed inside their transaction, on SQLite
-//! and PostgreSQL: afterwards the database is exactly as before, and the
-//! next run does the whole job.
+//! link-orphans, update and score SIGKILLed inside their transaction, on
+//! SQLite and PostgreSQL: afterwards the database is exactly as before, and
+//! the next run does the whole job.
 //!
 //! Every run is held at a test-only pause point (`SEGQL_TEST_PAUSE`): after
 //! its first write to a stored table, or just before its commit, in turn.
@@ -10,13 +10,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use segql::demo::{generate_sqlite, DemoOptions};
 use segql::schema::crm_schema;
 
-use super::paused::{Op, Point};
+use super::paused::{example_models, Op, Point};
 use crate::support::ops as ops_support;
 use crate::support::pg::TestPg;
 
@@ -108,7 +109,9 @@ fn killed_mid_transaction_sqlite_changes_nothing() {
         let conn = open(&path);
         match op {
             Op::LinkOrphans => ops_support::settled_checksum_sqlite(&conn, &before_ids),
-            Op::ClearMarketingOnly => ops_support::checksum_sqlite(&conn),
+            Op::ClearMarketingOnly | Op::DoNotEmailDecisionMakers | Op::Score | Op::ScoreMemory => {
+                ops_support::checksum_sqlite(&conn)
+            }
         }
     };
     let mut reference = BTreeMap::new();
@@ -261,4 +264,242 @@ fn killed_mid_transaction_postgres_commits_nothing() {
     for op in ["link-orphans", "update"] {
         assert_eq!(tally.proven[op], PG_RUNS);
     }
+}
+
+/// Kill runs of `score` per starting state and engine on SQLite, and per
+/// starting state on PostgreSQL.
+const SCORE_SQLITE_RUNS: usize = 6;
+const SCORE_PG_RUNS: usize = 6;
+
+/// A reference time before [`super::paused::NOW`]: scores of it differ from
+/// those at `NOW` (the rules' time windows see other interactions), so a
+/// run at `NOW` over them changes existing `lead_score` rows.
+const EARLIER: &str = "2025-01-15T12:00:00Z";
+
+/// `segql score` with the example models at `now`, run to its end.
+fn score_at(db: &str, now: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_segql"))
+        .args(["score", "--db", db, "--now", now, "--models"])
+        .arg(example_models())
+        .env_remove("SEGQL_TEST_PAUSE")
+        .env_remove("SEGQL_TEST_PAUSE_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "score at {now}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What scoring writes, spelled out: whether `lead_score` exists, its rows,
+/// and every lead's `score` and `sales_ready`.
+#[derive(Debug, PartialEq, Eq)]
+struct ScoreState {
+    lead_score: Option<Vec<String>>,
+    leads: Vec<String>,
+}
+
+fn score_state_sqlite(conn: &rusqlite::Connection) -> ScoreState {
+    let rows = |sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let width = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..width)
+                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    };
+    let exists: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lead_score'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    ScoreState {
+        lead_score: (exists == 1).then(|| rows("SELECT * FROM lead_score ORDER BY lead_id, model")),
+        leads: rows("SELECT id, score, sales_ready FROM lead ORDER BY id"),
+    }
+}
+
+#[test]
+fn killed_score_mid_transaction_sqlite_changes_nothing() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let unscored = dir.path().join("unscored.db");
+    small_demo(&unscored);
+    let scored = dir.path().join("scored.db");
+    std::fs::copy(&unscored, &scored).unwrap();
+    score_at(scored.to_str().unwrap(), EARLIER);
+    let path = dir.path().join("run.db");
+    let db = path.to_str().unwrap().to_string();
+    let signal = dir.path().join("paused");
+    let fresh = |base: &Path| {
+        let _ = std::fs::remove_file(dir.path().join("run.db-journal"));
+        std::fs::copy(base, &path).unwrap();
+    };
+    let engines = [Op::Score, Op::ScoreMemory];
+
+    let mut tally = Tally::default();
+    for base in [&unscored, &scored] {
+        let (untouched, state) = {
+            let conn = open(base);
+            (
+                ops_support::checksum_sqlite(&conn),
+                score_state_sqlite(&conn),
+            )
+        };
+        assert_eq!(state.lead_score.is_some(), base == &scored);
+        let mut reference = BTreeMap::new();
+        for op in engines {
+            fresh(base);
+            let out = op.run_ok(&db);
+            let result = ops_support::checksum_sqlite(&open(&path));
+            assert_ne!(result, untouched, "{op:?} changed nothing: {out}");
+            reference.insert(op.name(), (result, out));
+        }
+        assert_eq!(
+            reference["score"], reference["score --engine memory"],
+            "both engines write the same"
+        );
+
+        for run in 0..SCORE_SQLITE_RUNS {
+            for op in engines {
+                let point = Point::alternate(run);
+                fresh(base);
+                let mut paused = op.start_paused(&db, point, &signal);
+                let proven = paused.running() && write_lock_taken(&path);
+                assert!(proven, "{op:?} at {point:?}: no write lock while held");
+                paused.kill();
+
+                let conn = open(&path);
+                let integrity: String = conn
+                    .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(integrity, "ok", "run {run}, {op:?} at {point:?}");
+                assert_eq!(
+                    score_state_sqlite(&conn),
+                    state,
+                    "run {run}: {op:?} killed at {point:?} changed scores"
+                );
+                assert_eq!(
+                    ops_support::checksum_sqlite(&conn),
+                    untouched,
+                    "run {run}: {op:?} killed at {point:?} left changes behind"
+                );
+                drop(conn);
+
+                let out = op.run_ok(&db);
+                let (result, output) = &reference[op.name()];
+                assert_eq!(&out, output, "run {run}: the rerun of {op:?} reported");
+                assert_eq!(
+                    ops_support::checksum_sqlite(&open(&path)),
+                    *result,
+                    "run {run}: the rerun of {op:?}"
+                );
+                tally.add(op, point, proven, "killed: untouched, rerun: done");
+            }
+        }
+    }
+    tally.print("sqlite score", started.elapsed());
+    for op in engines {
+        assert_eq!(tally.proven[op.name()], 2 * SCORE_SQLITE_RUNS);
+    }
+}
+
+/// [`ops_support::dump_postgres`] and the `lead_score` rows (`None`: no
+/// such table).
+fn dump_scores_postgres(
+    client: &mut postgres::Client,
+) -> (BTreeMap<String, Vec<String>>, Option<Vec<String>>) {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('lead_score') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    let scores = exists.then(|| {
+        client
+            .query(
+                "SELECT CAST(t AS TEXT) FROM lead_score AS t ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    });
+    (ops_support::dump_postgres(client), scores)
+}
+
+/// The demo data freshly copied, `lead_score` dropped, and scored at
+/// [`EARLIER`] when `scored`.
+fn reload_for_score(
+    pg: &TestPg,
+    client: &mut postgres::Client,
+    sqlite: &rusqlite::Connection,
+    scored: bool,
+) {
+    client
+        .batch_execute("DROP TABLE IF EXISTS lead_score")
+        .unwrap();
+    reload(client, sqlite);
+    if scored {
+        score_at(&pg.url(), EARLIER);
+    }
+}
+
+#[test]
+fn killed_score_mid_transaction_postgres_commits_nothing() {
+    let Some(pg) = TestPg::start() else { return };
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.db");
+    small_demo(&base);
+    let sqlite = open(&base);
+    let mut client = pg.client();
+    let url = pg.url();
+    let signal = dir.path().join("paused");
+
+    let mut tally = Tally::default();
+    for scored in [false, true] {
+        reload_for_score(&pg, &mut client, &sqlite, scored);
+        let untouched = dump_scores_postgres(&mut client);
+        assert_eq!(untouched.1.is_some(), scored);
+        let output = Op::Score.run_ok(&url);
+        let result = dump_scores_postgres(&mut client);
+        assert_ne!(result, untouched, "score changed nothing: {output}");
+        reload_for_score(&pg, &mut client, &sqlite, scored);
+        assert_eq!(dump_scores_postgres(&mut client), untouched);
+
+        for run in 0..SCORE_PG_RUNS {
+            let point = Point::alternate(run);
+            let mut paused = Op::Score.start_paused(&url, point, &signal);
+            let proven = paused.running() && writing_sessions(&mut client) == 1;
+            assert!(proven, "score at {point:?}: no open writing transaction");
+            paused.kill();
+            assert_eq!(
+                dump_scores_postgres(&mut client),
+                untouched,
+                "run {run}: score killed at {point:?} committed something"
+            );
+            wait_for_no_sessions(&mut client);
+            assert_eq!(dump_scores_postgres(&mut client), untouched);
+
+            let out = Op::Score.run_ok(&url);
+            assert_eq!(out, output, "run {run}: the rerun of score reported");
+            assert_eq!(
+                dump_scores_postgres(&mut client),
+                result,
+                "run {run}: the rerun of score"
+            );
+            tally.add(Op::Score, point, proven, "killed: untouched, rerun: done");
+            reload_for_score(&pg, &mut client, &sqlite, scored);
+        }
+    }
+    tally.print("postgres score", started.elapsed());
+    assert_eq!(tally.proven["score"], 2 * SCORE_PG_RUNS);
 }

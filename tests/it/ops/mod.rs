@@ -1,8 +1,10 @@
-//! Operations that write: link-orphans and update, on SQLite and PostgreSQL.
+//! Operations that write: link-orphans, update and score, on SQLite and
+//! PostgreSQL.
 
 mod concurrent;
 mod kill;
 mod link_orphans;
 mod link_orphans_pg;
 mod paused;
+mod score;
 mod update;

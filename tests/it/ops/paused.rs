@@ -3,6 +3,9 @@
 //! `src/db/pause.rs`): the kill and concurrency tests start a data-changing
 //! command, know for certain when it is inside its transaction, and then
 //! kill it or let it go on.
+//!
+//! The commands: `link-orphans`, an `update`, and `score` with the example
+//! models by either engine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -46,6 +49,19 @@ pub enum Op {
     LinkOrphans,
     /// `update --set marketing_only=false 'contact where marketing_only'`.
     ClearMarketingOnly,
+    /// `update --set do_not_email=true 'contact where role = "Decision
+    /// Maker"'`: data the example models read (`subtract 30 if
+    /// contact.do_not_email`).
+    DoNotEmailDecisionMakers,
+    /// `score --models examples/scoring.segql` by the database's SQL.
+    Score,
+    /// The same with `--engine memory`.
+    ScoreMemory,
+}
+
+/// The example scoring models, which make sense for the demo data.
+pub fn example_models() -> String {
+    format!("{}/examples/scoring.segql", env!("CARGO_MANIFEST_DIR"))
 }
 
 impl Op {
@@ -53,6 +69,9 @@ impl Op {
         match self {
             Op::LinkOrphans => "link-orphans",
             Op::ClearMarketingOnly => "update",
+            Op::DoNotEmailDecisionMakers => "update do_not_email",
+            Op::Score => "score",
+            Op::ScoreMemory => "score --engine memory",
         }
     }
 
@@ -70,6 +89,31 @@ impl Op {
                 "marketing_only=false",
                 "contact where marketing_only",
             ]),
+            Op::DoNotEmailDecisionMakers => command.args([
+                "update",
+                "--db",
+                db,
+                "--now",
+                NOW,
+                "--set",
+                "do_not_email=true",
+                "contact where role = \"Decision Maker\" and not do_not_email",
+            ]),
+            Op::Score | Op::ScoreMemory => {
+                command.args([
+                    "score",
+                    "--db",
+                    db,
+                    "--now",
+                    NOW,
+                    "--models",
+                    &example_models(),
+                ]);
+                if self == Op::ScoreMemory {
+                    command.args(["--engine", "memory"]);
+                }
+                &mut command
+            }
         };
         command
             .env_remove("SEGQL_TEST_PAUSE")
