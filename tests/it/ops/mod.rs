@@ -5,4 +5,5 @@ mod kill;
 mod link_orphans;
 mod link_orphans_pg;
 mod paused;
+mod score_fixture;
 mod update;
