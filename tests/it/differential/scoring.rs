@@ -486,8 +486,8 @@ struct PgCopy {
 const PG_SAVED: &str = "segql_test_lead_before";
 
 impl PgCopy {
-    fn new(pg: &TestPg, schema: &Schema, data: &DataSet) -> PgCopy {
-        let mut client = pg.fresh_database("scoring_differential");
+    fn new(pg: &TestPg, schema: &Schema, data: &DataSet, worker: usize) -> PgCopy {
+        let mut client = pg.fresh_database(&format!("scoring_differential_{worker}"));
         let conn = fresh_sqlite(schema, data);
         segql::demo::copy_sqlite_to_postgres(&conn, &mut client, schema)
             .expect("copy the data set to PostgreSQL");
@@ -793,16 +793,46 @@ fn check_file(
     Ok(true)
 }
 
-/// `data_sets` data sets with `MODELS_PER_DATA_SET` model files each;
-/// (files checked, files drawn again after an overflow, scored leads).
+/// Threads the data sets are shared among (the machines have two cores).
+const WORKERS: usize = 2;
+
+/// `data_sets` data sets with `MODELS_PER_DATA_SET` model files each,
+/// shared among `WORKERS` threads; (files checked, files drawn again after
+/// an overflow, scored leads summed over the files).
 fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> (usize, usize, u64) {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|worker| scope.spawn(move || run_share(worker, data_sets, pg, seed)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+    })
+}
+
+/// The data sets `worker`, `worker + WORKERS`, ... of a run. Each data set
+/// and its model files are drawn from a runner seeded by `seed` and the
+/// data set's number, so a seed replays the same cases however the threads
+/// are scheduled.
+fn run_share(
+    worker: usize,
+    data_sets: usize,
+    pg: Option<&TestPg>,
+    seed: u64,
+) -> (usize, usize, u64) {
     let schema = segql::schema::crm_schema();
     let mut generator = QueryGen::new(schema.clone());
     let files = model_file_strategy(&mut generator);
     let data = gen_data::data_set_strategy(&schema);
-    let mut runner = gen_query::seeded_runner(seed);
     let (mut checked, mut overflows, mut leads) = (0, 0, 0);
-    for _ in 0..data_sets {
+    for index in (worker..data_sets).step_by(WORKERS) {
+        let mut runner = gen_query::seeded_runner(
+            seed.wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        );
         let raw = data
             .new_tree(&mut runner)
             .expect("data sets never reject")
@@ -812,8 +842,8 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> (usize, usize, u64) 
             data_set = data_set.without_nul();
         }
         let base = fresh_sqlite(&schema, &data_set);
-        let mut copy = pg.map(|pg| PgCopy::new(pg, &schema, &data_set));
-        let mut done = 0;
+        let mut copy = pg.map(|pg| PgCopy::new(pg, &schema, &data_set, worker));
+        let (mut done, mut turn) = (0, 0);
         while done < MODELS_PER_DATA_SET {
             let file = files
                 .new_tree(&mut runner)
@@ -823,7 +853,8 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> (usize, usize, u64) 
             if pg.is_some() && text.contains("\\u{0}") {
                 continue;
             }
-            match check_file(&schema, &data_set, &base, &file, checked + overflows, copy.as_mut()) {
+            turn += 1;
+            match check_file(&schema, &data_set, &base, &file, turn, copy.as_mut()) {
                 Ok(true) => {
                     done += 1;
                     checked += 1;
@@ -831,7 +862,8 @@ fn run(data_sets: usize, pg: Option<&TestPg>, seed: u64) -> (usize, usize, u64) 
                 }
                 Ok(false) => overflows += 1,
                 Err(report) => panic!(
-                    "seed {seed} (SEGQL_DIFF_SEED={seed} replays it): {report}\n--- model file ---\n{text}\n--- data ---\n{}",
+                    "seed {seed} (SEGQL_DIFF_SEED={seed} replays it), data set {index}: {report}\n\
+                     --- model file ---\n{text}\n--- data ---\n{}",
                     data_set.to_sql()
                 ),
             }
