@@ -65,6 +65,9 @@ struct GModel {
     rules: Vec<GRule>,
     /// Where the settings go among the rules (any order is allowed).
     settings_at: usize,
+    /// How the model file's own words are written (they are
+    /// case-insensitive, like the language's).
+    upper: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -72,14 +75,26 @@ struct GModelFile {
     models: Vec<GModel>,
 }
 
+/// A word of the model file, in upper case when `upper`.
+fn word(text: &str, upper: bool) -> String {
+    if upper {
+        text.to_uppercase()
+    } else {
+        text.to_string()
+    }
+}
+
 impl GRule {
-    fn render(&self) -> String {
-        let sign = if self.subtract { "subtract" } else { "add" };
+    fn render(&self, upper: bool) -> String {
+        let w = |t: &str| word(t, upper);
+        let sign = w(if self.subtract { "subtract" } else { "add" });
         match &self.kind {
-            GRuleKind::If(expr) => format!("{sign} {} if {expr}", self.points),
+            GRuleKind::If(expr) => format!("{sign} {} {} {expr}", self.points, w("if")),
             GRuleKind::Per(chain, cap) => {
-                let cap = cap.map(|c| format!(" up to {c}")).unwrap_or_default();
-                format!("{sign} {} per {chain}{cap}", self.points)
+                let cap = cap
+                    .map(|c| format!(" {} {c}", w("up to")))
+                    .unwrap_or_default();
+                format!("{sign} {} {} {chain}{cap}", self.points, w("per"))
             }
         }
     }
@@ -100,23 +115,31 @@ impl GRule {
 
 impl GModel {
     fn render(&self) -> String {
-        let mut settings = vec![format!("sales ready at {}", self.sales_ready_at)];
+        let w = |t: &str| word(t, self.upper);
+        let mut settings = vec![format!("{} {}", w("sales ready at"), self.sales_ready_at)];
         if !self.grades.is_empty() {
             let grades: Vec<String> = self
                 .grades
                 .iter()
-                .map(|(label, min)| format!("{} at {min}", gen_query::string_literal(label)))
+                .map(|(label, min)| {
+                    format!("{} {} {min}", gen_query::string_literal(label), w("at"))
+                })
                 .collect();
-            settings.push(format!("grades {}", grades.join(", ")));
+            settings.push(format!("{} {}", w("grades"), grades.join(", ")));
         }
         if let Some(max) = self.max_score {
-            settings.push(format!("max score {max}"));
+            settings.push(format!("{} {max}", w("max score")));
         }
-        let mut lines: Vec<String> = self.rules.iter().map(GRule::render).collect();
+        let mut lines: Vec<String> = self.rules.iter().map(|r| r.render(self.upper)).collect();
         let at = self.settings_at.min(lines.len());
         lines.splice(at..at, settings);
         let body: String = lines.iter().map(|l| format!("  {l}\n")).collect();
-        format!("model {} on lead {{\n{body}}}\n", self.name)
+        format!(
+            "{} {} {} {{\n{body}}}\n",
+            w("model"),
+            self.name,
+            w("on lead")
+        )
     }
 
     /// SPEC 6's score from each rule's count.
@@ -167,6 +190,7 @@ fn points_strategy() -> BoxedStrategy<i64> {
         8 => 1..=60i64,
         3 => 60..=1000i64,
         1 => Just(1000i64),
+        1 => 1000..=segql::scoring::MAX_RULE_POINTS,
     ]
     .boxed()
 }
@@ -252,15 +276,17 @@ fn model_strategy(generator: &mut QueryGen) -> BoxedStrategy<GModel> {
         grades_strategy(),
         proptest::option::weighted(0.5, prop_oneof![1 => Just(0i64), 5 => 1..=1500i64]),
         0..8usize,
+        proptest::bool::weighted(0.15),
     )
         .prop_map(
-            |(rules, sales_ready_at, grades, max_score, settings_at)| GModel {
+            |(rules, sales_ready_at, grades, max_score, settings_at, upper)| GModel {
                 name: String::new(),
                 sales_ready_at,
                 grades,
                 max_score,
                 rules,
                 settings_at,
+                upper,
             },
         )
         .boxed()
