@@ -855,7 +855,73 @@ fn check_file(
             ));
         }
     }
+    if let Some((lead, ..)) = expected.rows.first() {
+        explained_as_scored(base, schema, file, &models, lead, &expected.rows)?;
+    }
     Ok(true)
+}
+
+/// `score --explain` of one scored lead, by both engines, must give the
+/// scores written, and each rule's points must follow from its count.
+fn explained_as_scored(
+    conn: &Connection,
+    schema: &Schema,
+    file: &GModelFile,
+    models: &[Model],
+    lead: &str,
+    rows: &[ScoreRow],
+) -> Result<(), String> {
+    let id: uuid::Uuid = lead.parse().map_err(|e| format!("lead id {lead}: {e}"))?;
+    for (label, engine) in [
+        (
+            "sqlite",
+            segql::Engine::Database(&mut SqliteBackend::new(conn)),
+        ),
+        (
+            "memory",
+            segql::Engine::MemoryFrom(&mut SqliteBackend::new(conn)),
+        ),
+    ] {
+        let (scored, explanations) =
+            segql::scoring::explain(engine, schema, models, id, pools::now())
+                .map_err(|e| format!("explain ({label}) of {lead}: {e}"))?;
+        if scored != segql::scoring::Scored::Yes {
+            return Err(format!(
+                "explain ({label}): {lead} is scored, not {scored:?}"
+            ));
+        }
+        for (model, explanation) in file.models.iter().zip(&explanations) {
+            let row = rows
+                .iter()
+                .find(|r| r.0 == lead && r.1 == model.name)
+                .ok_or_else(|| format!("no row of {lead} under {}", model.name))?;
+            let rule_points: Vec<i64> = model
+                .rules
+                .iter()
+                .zip(&explanation.rules)
+                .map(|(rule, e)| rule.points_for(e.count))
+                .collect();
+            let given: Vec<i64> = explanation.rules.iter().map(|e| e.points).collect();
+            let shown = (
+                explanation.model.as_str(),
+                explanation.score,
+                explanation.grade.as_ref(),
+                explanation.sales_ready,
+            );
+            if shown != (row.1.as_str(), row.2, row.3.as_ref(), row.4)
+                || rule_points != given
+                || explanation.total != given.iter().sum::<i64>()
+            {
+                return Err(format!(
+                    "explain ({label}) of {lead} says\n{explanation:?}\nbut scoring wrote {row:?}"
+                ));
+            }
+        }
+        if explanations.len() != file.models.len() {
+            return Err(format!("explain ({label}): {} models", explanations.len()));
+        }
+    }
+    Ok(())
 }
 
 /// Threads the data sets are shared among (the machines have two cores).
