@@ -300,8 +300,8 @@ fn postgres_rows(client: &mut postgres::Client) -> Rows {
     (rows, leads)
 }
 
-/// Scores, checks the report, scores again (nothing to write), and hands
-/// back for the rows to be read.
+/// Scores, checks the report, and scores again, which must write nothing
+/// (the caller then reads the rows).
 fn score_and_check(db: &mut dyn Backend, schema: &Schema, engine: ScoreEngine, label: &str) {
     let models = segql::scoring::parse_and_check(MODELS, schema).expect("the fixture checks");
     let report = segql::ops::score(db, schema, &models, &options(engine)).expect("score");
