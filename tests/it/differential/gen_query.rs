@@ -720,6 +720,55 @@ impl QueryGen {
         vec![(4, proptest::strategy::Union::new_weighted(forms).boxed())]
     }
 
+    /// Chains of one to three hops from `entity` (both directions,
+    /// sometimes with `via`), each hop filtered about half the time by an
+    /// expression nesting at most `filter_depth` levels: the `count(..)`
+    /// subjects of the aggregates, for `per` rules of scoring models.
+    pub fn chain(&mut self, entity: &str, filter_depth: u32) -> BoxedStrategy<Vec<GHop>> {
+        let mut paths: Vec<Vec<Hop>> = self.hops(entity).into_iter().map(|h| vec![h]).collect();
+        let mut all = paths.clone();
+        for _ in 1..3 {
+            let mut longer = Vec::new();
+            for path in &paths {
+                for hop in self.hops(&path[path.len() - 1].to) {
+                    let mut next = path.clone();
+                    next.push(hop);
+                    longer.push(next);
+                }
+            }
+            all.extend(longer.iter().cloned());
+            paths = longer;
+        }
+        let mut forms: Vec<(u32, BoxedStrategy<Vec<GHop>>)> = Vec::new();
+        for path in all {
+            let hops: Vec<BoxedStrategy<GHop>> = path
+                .iter()
+                .map(|hop| {
+                    let filter = self.expr(&hop.to, filter_depth, false);
+                    let (reach, relationship) = (hop.reach.clone(), hop.relationship.clone());
+                    (
+                        proptest::bool::weighted(0.2),
+                        proptest::option::weighted(0.5, filter),
+                    )
+                        .prop_map(move |(via, filter)| GHop {
+                            reach: reach.clone(),
+                            via: via.then(|| relationship.clone()),
+                            filter: filter.map(Box::new),
+                        })
+                        .boxed()
+                })
+                .collect();
+            // As in `aggregates`: one-hop chains stay the most common.
+            let weight = match path.len() {
+                1 => 6,
+                2 => 2,
+                _ => 1,
+            };
+            forms.push((weight, hops.boxed()));
+        }
+        proptest::strategy::Union::new_weighted(forms).boxed()
+    }
+
     /// Whole queries: a root entity (contact most often), an optional filter,
     /// maybe the `email` guard, and a case style.
     pub fn query(&mut self) -> BoxedStrategy<GQuery> {

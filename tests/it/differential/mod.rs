@@ -24,6 +24,7 @@ mod known_bugs;
 mod per_record;
 pub(crate) mod pools;
 mod regressions;
+mod scoring;
 mod shrink;
 mod tlp;
 

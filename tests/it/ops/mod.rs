@@ -7,4 +7,5 @@ mod link_orphans;
 mod link_orphans_pg;
 mod paused;
 mod score;
+mod score_fixture;
 mod update;
