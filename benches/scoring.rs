@@ -211,9 +211,13 @@ fn main() {
         check_agreement(&mut conn, &schema, &models, &computed);
         return;
     }
+    println!(
+        "memory compute, median of {runs}: {:.3?} (store load {load:.2?})",
+        median(compute.clone())
+    );
     let mut segql_times = Vec::new();
     let mut hand_times = Vec::new();
-    for _ in 0..runs {
+    for run in 1..=runs {
         let started = Instant::now();
         let options = ScoreOptions {
             dry_run: true,
@@ -231,6 +235,12 @@ fn main() {
         let started = Instant::now();
         hand_written(&mut conn, now(), false);
         hand_times.push(started.elapsed());
+        // Each run takes a while at 1M contacts: show it as it comes.
+        println!(
+            "run {run}: segql score (sqlite, dry run) {:.2?}, hand-written script {:.2?}",
+            segql_times[run - 1],
+            hand_times[run - 1]
+        );
     }
     let (s, h) = (median(segql_times), median(hand_times));
     println!(
