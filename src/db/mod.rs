@@ -135,6 +135,10 @@ pub trait Transaction {
     /// numbered from 1, without a round trip per row.
     fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()>;
 
+    /// Runs a query compiled with `count: true`, inside the transaction;
+    /// the count.
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64>;
+
     /// Runs `sql`, a statement around a compiled query's text (an `INSERT
     /// ... SELECT`, say), with that query's parameters; the rows changed.
     fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64>;

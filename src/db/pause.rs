@@ -123,6 +123,10 @@ impl Transaction for Pausing<'_> {
         Ok(changed)
     }
 
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
+        self.inner.query_count(query)
+    }
+
     fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
         let changed = self.inner.execute_query(sql, query)?;
         self.after_write(sql, changed)?;

@@ -363,6 +363,14 @@ impl Transaction for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
+        let row = self
+            .0
+            .query_one(query.sql.as_str(), &params(query))
+            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        super::count(row.try_get(0).map_err(error)?)
+    }
+
     fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
         self.0
             .execute(sql, &params(query))

@@ -342,6 +342,18 @@ impl Transaction for SqliteTx<'_> {
         Ok(())
     }
 
+    fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
+        let count: i64 = self
+            .0
+            .query_row(
+                &query.sql,
+                rusqlite::params_from_iter(params(query)),
+                |row| row.get(0),
+            )
+            .map_err(|e| super::query_error(&sql::Sqlite, query, write_error(e)))?;
+        super::count(count)
+    }
+
     fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
         let n = self
             .0

@@ -26,7 +26,6 @@ use crate::sql::{sqlite, to_sql, SqlOptions, SqlParam};
 /// The table of scores, one row per scored lead and model (SPEC 6).
 pub const LEAD_SCORE_TABLE: &str = "lead_score";
 const SCORES: &str = "segql_scores";
-const COUNTED: &str = "segql_counted";
 const OPERATION: &str = "score";
 /// Rows per `INSERT` when the memory engine's scores are written.
 const ROWS_PER_INSERT: usize = 500;
@@ -369,7 +368,8 @@ fn insert_scores(conn: &mut dyn Transaction, model: &str, rows: &[LeadScore]) ->
     Ok(())
 }
 
-/// How many leads `filter` selects, counted by the database.
+/// How many leads `filter` selects, counted by the database (no ids
+/// leave it or land in a table).
 fn count_plan(
     conn: &mut dyn Transaction,
     schema: &Schema,
@@ -381,26 +381,12 @@ fn count_plan(
         entity: entity.to_string(),
         filter: filter.clone(),
     };
-    let d = conn.dialect();
-    let query = to_sql(
-        &plan,
-        schema,
-        d,
-        &SqlOptions {
-            count: false,
-            now: options.now,
-        },
-    )?;
-    conn.execute(
-        &format!("DROP TABLE IF EXISTS {}", d.temp_table(COUNTED)),
-        &[],
-    )?;
-    let n = conn.fill_ids_from_query(COUNTED, &query)?;
-    conn.execute(
-        &format!("DROP TABLE IF EXISTS {}", d.temp_table(COUNTED)),
-        &[],
-    )?;
-    Ok(n)
+    let options = SqlOptions {
+        count: true,
+        now: options.now,
+    };
+    let query = to_sql(&plan, schema, conn.dialect(), &options)?;
+    conn.query_count(&query)
 }
 
 /// The one number a `SELECT CAST(COUNT(*) AS TEXT) ...` gives.

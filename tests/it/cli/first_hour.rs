@@ -4,27 +4,12 @@
 //! usage errors, warnings for `between` written backwards).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const NOW: &str = "2026-01-15T12:00:00Z";
+use super::binary::{code, segql_at, stderr, stdout, NOW};
 
 fn segql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segql"))
-        .args(args)
-        .output()
-        .expect("segql runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
+    segql_at(None, args, "")
 }
 
 fn path_str(path: &Path) -> &str {
@@ -322,21 +307,10 @@ fn now_on_a_date_field_suggests_today() {
 
 #[test]
 fn the_shell_says_so_too_unless_quiet() {
-    use std::io::Write;
-    use std::process::Stdio;
     let shell = |extra: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_segql"))
-            .args(["shell", "--now", NOW])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("segql runs");
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(b".quit\n").expect("write stdin");
-        drop(stdin);
-        child.wait_with_output().expect("segql finishes")
+        let mut args = vec!["shell", "--now", NOW];
+        args.extend_from_slice(extra);
+        segql_at(None, &args, ".quit\n")
     };
     let o = shell(&[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
