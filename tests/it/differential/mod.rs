@@ -68,7 +68,19 @@ fn seed() -> u64 {
 
 /// Loads a data set into every engine (PostgreSQL in a fresh database).
 fn load<'a>(schema: &'a Schema, data: &DataSet, pg: Option<&TestPg>) -> Result<Loaded<'a>, String> {
-    let client = pg.map(|pg| pg.fresh_database("differential_data"));
+    load_into(schema, data, pg, "differential_data")
+}
+
+/// [`load`] with PostgreSQL's database named `database`: tests that run at
+/// the same time in the shared cluster need names of their own, as
+/// re-creating a database cuts off whoever is connected to it.
+fn load_into<'a>(
+    schema: &'a Schema,
+    data: &DataSet,
+    pg: Option<&TestPg>,
+    database: &str,
+) -> Result<Loaded<'a>, String> {
+    let client = pg.map(|pg| pg.fresh_database(database));
     Loaded::new(
         schema,
         pools::now(),

@@ -13,7 +13,7 @@ use segql::plan::{
 use segql::Engine;
 
 use super::engines::{self, Loaded};
-use super::{gen_data, gen_query, load, parse_library, seed};
+use super::{gen_data, gen_query, load_into, parse_library, seed};
 use crate::support::pg::TestPg;
 
 /// Counts taken from one query at most.
@@ -200,7 +200,9 @@ fn run(data_sets: usize, queries: usize, pg: Option<&TestPg>, seed: u64) -> (usi
             .current();
         let parsed =
             parse_library(&schema, &library).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let env = load(&schema, &data_set, pg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // Its own database: the differential suite's runs beside it.
+        let env = load_into(&schema, &data_set, pg, "per_record_data")
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let mut done = 0;
         while done < queries {
             let query = query_strategy
