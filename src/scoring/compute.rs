@@ -27,7 +27,7 @@ use super::model::{Model, RuleKind};
 use crate::error::{Error, Result};
 use crate::plan::{PlanExpr, RecordValue, RecordValues};
 use crate::schema::{FieldType, Schema};
-use crate::sql::{per_record_sql, value_column, Dialect, SqlParam, SqlQuery};
+use crate::sql::{per_record_select, value_column, Dialect, SqlParam, SqlQuery};
 
 /// One lead's result under one model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -117,7 +117,8 @@ pub fn scores_from_values(model: &Model, values: &RecordValues) -> Vec<LeadScore
 }
 
 /// One statement selecting `id, score, grade, sales_ready` (0 or 1) of
-/// every lead of `model`'s entity for which `rows` holds, ordered by id.
+/// every lead of `model`'s entity for which `rows` holds, in no particular
+/// order (it feeds an `INSERT`).
 pub fn score_sql(
     model: &Model,
     rows: &PlanExpr,
@@ -126,7 +127,7 @@ pub fn score_sql(
     now: DateTime<Utc>,
 ) -> Result<SqlQuery> {
     let values = rule_values(model);
-    let mut query = per_record_sql(&model.entity, rows, &values, schema, dialect, now)?;
+    let mut query = per_record_select(&model.entity, rows, &values, schema, dialect, now)?;
     let mut terms = Vec::with_capacity(model.rules.len());
     for (i, rule) in model.rules.iter().enumerate() {
         let v = value_column(i);
@@ -169,7 +170,7 @@ pub fn score_sql(
     query.sql = format!(
         "SELECT id, score, {grade} AS grade, {ready} AS sales_ready\nFROM (\n\
          SELECT id, {clamped} AS score\nFROM (\n\
-         SELECT id, {total} AS total\nFROM (\n{}\n) AS v\n) AS t\n) AS s\nORDER BY id",
+         SELECT id, {total} AS total\nFROM (\n{}\n) AS v\n) AS t\n) AS s",
         query.sql
     );
     Ok(query)

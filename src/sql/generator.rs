@@ -37,6 +37,21 @@ pub(crate) struct Generator<'a> {
     /// Whether the condition being written sits under an `OR` of its
     /// (sub)query's `WHERE`, where a planner cannot make `IN` a semi-join.
     pub(super) under_or: bool,
+    /// Parents LEFT JOINed beside the query's own table (see
+    /// [`JoinedParent`]); empty unless the caller joins them.
+    pub(super) joined_parents: Vec<JoinedParent>,
+}
+
+/// A parent table the caller LEFT JOINs once beside the query's own table
+/// (`LEFT JOIN contact AS p1 ON p1.id = t0.contact_id`), so that a test on
+/// the parent reads its columns instead of a subquery per test. A key is
+/// unique, so the join adds no rows. Its alias is `p{depth}`.
+pub(crate) struct JoinedParent {
+    /// The alias of the table the parent is joined to (`t0`, or another
+    /// joined parent's).
+    pub from: String,
+    pub relationship: String,
+    pub depth: usize,
 }
 
 /// The table a condition is evaluated on and its alias (`t0` for the query's
@@ -48,11 +63,15 @@ pub(crate) struct Scope<'a> {
     /// or past the tables joined beside it (an aggregate's chain), so that
     /// no alias inside them hides one of those.
     pub next: usize,
+    /// Whether the table is a [`JoinedParent`] (alias `p{depth}`) rather
+    /// than the table of a (sub)query (alias `t{depth}`).
+    pub joined: bool,
 }
 
 impl Scope<'_> {
     pub fn alias(&self) -> String {
-        format!("t{}", self.depth)
+        let prefix = if self.joined { 'p' } else { 't' };
+        format!("{prefix}{}", self.depth)
     }
 }
 
@@ -88,6 +107,7 @@ impl<'a> Generator<'a> {
             params: Vec::new(),
             integer_sums: Vec::new(),
             under_or: false,
+            joined_parents: Vec::new(),
         }
     }
 
@@ -163,6 +183,7 @@ impl<'a> Generator<'a> {
             entity: target,
             depth,
             next: depth + 1,
+            joined: false,
         };
         let (outer_field, inner_field) = match link.direction {
             Direction::ToChildren => (&from.entity.key, &rel.child_field),
@@ -181,7 +202,57 @@ impl<'a> Generator<'a> {
         Ok((inner, outer_col, inner_col))
     }
 
+    /// The joined parent that `link` reaches from `scope`, if the caller
+    /// joined it.
+    pub(super) fn joined_parent(&self, link: &Link, scope: &Scope) -> Option<Scope<'a>> {
+        if link.direction != Direction::ToParent {
+            return None;
+        }
+        let from = scope.alias();
+        let joined = self
+            .joined_parents
+            .iter()
+            .find(|p| p.from == from && p.relationship == link.relationship)?;
+        Some(Scope {
+            entity: self.schema.entity(&link.to)?,
+            depth: joined.depth,
+            next: scope.next,
+            joined: true,
+        })
+    }
+
+    /// A test of a joined parent: its columns, beside the current row's.
+    /// The parent exists when its key is not NULL (a key is never NULL).
+    fn related_joined(&mut self, r: &Related, parent: &Scope, negated: bool) -> Result<SqlExpr> {
+        let key = format!(
+            "{}.{}",
+            parent.alias(),
+            self.quote(&column(parent.entity, &parent.entity.key)?)
+        );
+        Ok(match shape(r.link.direction, r.quantifier, negated) {
+            Shape::Always => SqlExpr::Const(true),
+            Shape::Never => SqlExpr::Const(false),
+            Shape::Exists => SqlExpr::and(vec![
+                SqlExpr::Atom(format!("{key} IS NOT NULL")),
+                self.expr(&r.filter, parent, false)?,
+            ]),
+            Shape::NotExists => SqlExpr::or(vec![
+                SqlExpr::Atom(format!("{key} IS NULL")),
+                self.expr(&r.filter, parent, true)?,
+            ]),
+            Shape::Count(..) => {
+                return Err(internal(format!(
+                    "a count of parents over {}",
+                    r.link.relationship
+                )))
+            }
+        })
+    }
+
     fn related(&mut self, r: &Related, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        if let Some(parent) = self.joined_parent(&r.link, scope) {
+            return self.related_joined(r, &parent, negated);
+        }
         let (inner, outer_col, inner_col) = self.hop(&r.link, scope, scope.next)?;
         let (target, inner_alias) = (inner.entity, inner.alias());
         // The filter is the subquery's own WHERE: no `OR` above it there.

@@ -29,7 +29,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use self::dialect::{is_plain_ident, Dialect};
-pub use self::per_record::{per_record_sql, value_column};
+pub use self::per_record::{per_record_select, per_record_sql, value_column};
 pub use self::postgres::Postgres;
 pub use self::sqlite::Sqlite;
 
@@ -139,6 +139,7 @@ fn generate(
         entity: root,
         depth: 0,
         next: 1,
+        joined: false,
     };
     let filter = generator.expr(&plan.filter, &scope, false)?;
     let key = format!(

@@ -6,4 +6,5 @@ mod aggregates_random;
 mod agrees_with_eval;
 mod fixtures;
 mod injection;
+mod scoring_shape;
 mod semantics;
