@@ -152,6 +152,14 @@ pub trait Transaction {
 
     /// Keeps other writers off `tables` (already quoted) until the
     /// transaction ends, letting readers go on.
+    ///
+    /// An operation calls it before anything else it sends: every read
+    /// after it then sees one state of the database, the one left by the
+    /// writers that were waited for. (SQLite: the write lock is taken at
+    /// `BEGIN IMMEDIATE`. PostgreSQL: the transaction is `REPEATABLE READ`,
+    /// whose snapshot is taken by its first query, so a query before the
+    /// lock would read, and later write over, a state older than the lock.)
+    /// A missing table is an [`Error::Database`] naming it.
     fn lock_for_writing(&mut self, tables: &[&str]) -> Result<()>;
 
     /// [`Backend::verify_layout`], inside the transaction.

@@ -166,7 +166,15 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
         dry_run: bool,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>,
     ) -> Result<()> {
-        let mut tx = self.client().transaction().map_err(error)?;
+        // One snapshot for the whole run (see `Transaction::lock_for_writing`):
+        // statements that read the tables it does not lock (scores of several
+        // models, the counts of its report) agree with each other.
+        let mut tx = self
+            .client()
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .map_err(error)?;
         tx.batch_execute(&format!(
             "SET LOCAL lock_timeout = '{}ms'",
             LOCK_WAIT.as_millis()
@@ -410,12 +418,25 @@ impl Transaction for PgTx<'_, '_> {
     }
 
     fn lock_for_writing(&mut self, tables: &[&str]) -> Result<()> {
-        self.0
-            .batch_execute(&format!(
-                "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
-                tables.join(", ")
-            ))
-            .map_err(error)
+        let lock = format!(
+            "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+            tables.join(", ")
+        );
+        self.0.batch_execute(&lock).map_err(|e| {
+            if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
+                let reason = e
+                    .as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_string());
+                Error::Database {
+                    message: format!(
+                        "cannot lock {} for writing: {reason}; nothing was changed",
+                        tables.join(", ")
+                    ),
+                }
+            } else {
+                error(e)
+            }
+        })
     }
 
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {

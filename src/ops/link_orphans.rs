@@ -157,6 +157,11 @@ fn layout(conn: &mut dyn Transaction, schema: &Schema) -> Result<Layout> {
     fn refs(cols: &[String]) -> Vec<&str> {
         cols.iter().map(String::as_str).collect()
     }
+    // The lock is the transaction's first statement: on PostgreSQL its
+    // snapshot is taken after it (see `Transaction::lock_for_writing`).
+    let quoted = |table: &str| conn.dialect().quote_ident(table);
+    let (lead_table, contact_table) = (quoted(&lead.table), quoted(&contact.table));
+    conn.lock_for_writing(&[&lead_table, &contact_table])?;
     verify_columns(conn, OPERATION, &lead.table, &refs(&lead_cols))?;
     let mut needed = refs(&contact_cols);
     needed.extend(false_flags.iter().map(String::as_str));
@@ -194,7 +199,6 @@ pub(crate) fn run(
 ) -> Result<LinkReport> {
     let l = layout(conn, schema)?;
     let d = conn.dialect();
-    conn.lock_for_writing(&[&l.lead, &l.contact])?;
     let t = |name: &str| d.temp_table(name);
     for table in TEMP_TABLES {
         conn.execute(&format!("DROP TABLE IF EXISTS {}", t(table)), &[])?;

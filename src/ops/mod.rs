@@ -104,7 +104,6 @@ pub fn update(
 ) -> Result<UpdateReport> {
     let ids = sql::to_sql(plan, schema, db.dialect(), &id_query(options))?;
     in_transaction(db, options.dry_run, |tx| {
-        tx.verify_layout(schema, plan)?;
         update::run(tx, schema, plan, &ids, assignments, options)
     })
 }

@@ -107,13 +107,15 @@ pub(crate) fn run(
     let groups = LeadGroups::of(schema, &lead.name)?;
     let d = conn.dialect();
     let lead_table = d.quote_ident(&lead.table);
+    // The lock is the transaction's first statement: on PostgreSQL its
+    // snapshot is taken after it (see `Transaction::lock_for_writing`).
+    conn.lock_for_writing(&[&lead_table])?;
     verify_columns(
         conn,
         OPERATION,
         &lead.table,
         &[&columns.key, &columns.score, &columns.sales_ready],
     )?;
-    conn.lock_for_writing(&[&lead_table])?;
     for model in models {
         let plan = crate::run::reading_plan(
             &lead.name,

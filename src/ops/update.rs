@@ -117,12 +117,14 @@ pub(crate) fn run(
         })?;
     let mut columns: Vec<&str> = vec![&key];
     columns.extend(targets.iter().map(|(f, _)| f.column.as_str()));
-    verify_columns(conn, OPERATION, &entity.table, &columns)?;
-
     let d = conn.dialect();
     // Before the segment is selected: a writer already inside (link-orphans,
     // another update) finishes first, and the selection sees its changes.
+    // The lock is the transaction's first statement: on PostgreSQL its
+    // snapshot is taken after it (see `Transaction::lock_for_writing`).
     conn.lock_for_writing(&[&d.quote_ident(&entity.table)])?;
+    conn.verify_layout(schema, plan)?;
+    verify_columns(conn, OPERATION, &entity.table, &columns)?;
     conn.execute(
         &format!("DROP TABLE IF EXISTS {}", d.temp_table(TARGET)),
         &[],
