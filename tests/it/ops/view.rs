@@ -165,6 +165,10 @@ fn segments(ids: &[Uuid]) -> Vec<(String, Vec<String>)> {
         "contact where birth_date >= today - 12000d or birth_date = today".into(),
         "contact where has interaction(occurred_on >= now - 36h)".into(),
         "lead where created_on > now - 3600s and contact.created_on < now - 5d".into(),
+        // Edges of the literals: the year 0000 (PostgreSQL's 1 BC), the
+        // smallest integer, a decimal no double holds exactly.
+        "contact where birth_date > 0000-02-29 and created_on > 0000-03-01T12:00:00Z and role != \"Employee\"".into(),
+        "lead where score > -9223372036854775808 and estimated_value != 0.1 and score != 7".into(),
     ];
     let mut all: Vec<(String, Vec<String>)> = plain.into_iter().map(|q| (q, Vec::new())).collect();
     all.push((
