@@ -196,8 +196,13 @@ fn not_a_view(name: &str, what: &Relation, action: &str) -> Error {
         Relation::View => "view".to_string(),
         Relation::Other(kind) => kind.clone(),
     };
+    let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     refused(format!(
-        "'{name}' is a {what}, not a view; segql will not {action}"
+        "'{name}' is {article} {what}, not a view; segql will not {action}"
     ))
 }
 

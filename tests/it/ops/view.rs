@@ -576,6 +576,13 @@ fn replacing_dropping_and_refusals_on_sqlite() {
         create_view(&mut db, &schema, "Contact", &plan, &options()),
         "'Contact' is a table",
     );
+    // Indexes share the namespace of tables and views.
+    db.execute_batch("CREATE INDEX contact_city_idx ON contact (city)")
+        .unwrap();
+    refusal(
+        create_view(&mut db, &schema, "contact_city_idx", &plan, &options()),
+        "'contact_city_idx' is an index, not a view",
+    );
 }
 
 #[test]
@@ -585,5 +592,19 @@ fn replacing_dropping_and_refusals_on_postgres() {
     let schema = crm_schema();
     let mut client = pg.client();
     segql::demo::copy_sqlite_to_postgres(&conn, &mut client, &schema).unwrap();
-    lifecycle(&mut PostgresBackend::new(&mut client), &schema, "postgres");
+    let mut db = PostgresBackend::new(&mut client);
+    lifecycle(&mut db, &schema, "postgres");
+    db.execute_batch(
+        "CREATE SEQUENCE lead_number; CREATE MATERIALIZED VIEW open_lead AS SELECT id FROM lead",
+    )
+    .unwrap();
+    let plan = plan(&schema, "contact", &[]);
+    refusal(
+        create_view(&mut db, &schema, "lead_number", &plan, &options()),
+        "'lead_number' is a sequence, not a view",
+    );
+    refusal(
+        drop_view(&mut db, "open_lead", false),
+        "'open_lead' is a materialized view, not a view",
+    );
 }
