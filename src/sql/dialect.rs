@@ -210,7 +210,8 @@ pub trait Dialect: Sync {
     /// A value as an SQL literal, for statements that cannot take
     /// parameters (DDL defaults, view definitions), in the form the
     /// database stores it (pass values through `*_param` first). Generic:
-    /// [`generic_literal`].
+    /// text quoted with its quotes doubled, numbers as written, typed
+    /// values cast from their text form.
     fn literal(&self, value: &SqlParam) -> String {
         generic_literal(value)
     }
