@@ -100,6 +100,20 @@ pub enum Command {
         --explain LEAD_ID prints, for one lead, each rule with its count and points, the total,\n\
         the score, the grade and the threshold.")]
     Score(ScoreArgs),
+    /// Create or replace a database view holding a segment's records, or drop one.
+    #[command(
+        after_help = "The view has every column of the segment's entity (stored values: choice\n\
+        codes, not labels). Literals are written into it escaped; `now` and `today`\n\
+        are the database's clock whenever the view is read (`today` is the UTC\n\
+        date), so `now - 30d` slides with time. A name that is a table, and a view\n\
+        that other views read, are refused.\n\
+        \n\
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql view --db crm.db sales_contact 'contact where not marketing_only'\n  \
+        segql view --db crm.db --guard email recent_contact 'contact where created_on >= now - 30d'\n  \
+        segql view --db crm.db --drop recent_contact"
+    )]
+    View(ViewArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
     #[command(
         after_help = "Examples (crm.db as made by `segql demo --out crm.db`):\n  \
@@ -383,4 +397,57 @@ pub struct ScoreArgs {
     /// Explain one lead's scores (each rule, its count and points) instead of scoring.
     #[arg(long, value_name = "LEAD_ID")]
     pub explain: Option<String>,
+}
+
+/// `segql view`: NAME and a query, or `--drop NAME`.
+#[derive(Args, Debug)]
+pub struct ViewArgs {
+    /// SQLite database file or postgresql:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// The view's name: ASCII letters, digits and underscores.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The segment's query, or `-` for standard input.
+    #[arg(value_name = "QUERY", required_unless_present_any = ["file", "drop"],
+          conflicts_with = "drop")]
+    pub query: Option<String>,
+    /// Read the query from FILE.
+    #[arg(short = 'f', long = "file", value_name = "FILE",
+          conflicts_with_all = ["query", "drop"])]
+    pub file: Option<PathBuf>,
+    /// Drop the view NAME instead (it must exist).
+    #[arg(long)]
+    pub drop: bool,
+    /// AND the named audience guard of the schema into the query (repeatable).
+    #[arg(long = "guard", value_name = "NAME", conflicts_with = "drop")]
+    pub guards: Vec<String>,
+    /// Skip the optimizer.
+    #[arg(long, conflicts_with = "drop")]
+    pub no_optimize: bool,
+    /// Do everything and report, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+impl ViewArgs {
+    /// The query input (absent with `--drop`).
+    pub fn query_input(&self) -> QueryInput {
+        QueryInput {
+            query: self.query.clone(),
+            file: self.file.clone(),
+        }
+    }
+
+    /// The planning options `run` takes, minus `--now`: a view's `now` is
+    /// the database's clock.
+    pub fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
+            now: None,
+            guards: self.guards.clone(),
+            no_optimize: self.no_optimize,
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod score;
 mod shell;
 mod table;
 mod terminal;
+mod view;
 
 use std::process::ExitCode;
 
@@ -67,6 +68,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Update(args) => data::update(&mut workspace, &args),
         Command::Shell(args) => shell::shell(&mut workspace, &args),
         Command::Score(args) => score::score(&mut workspace, &args),
+        Command::View(args) => view::view(&mut workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

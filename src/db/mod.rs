@@ -165,6 +165,16 @@ pub trait Transaction {
     /// [`Backend::verify_layout`], inside the transaction.
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()>;
 
+    /// What the unqualified name `name` denotes where this database
+    /// creates views (SQLite: the main database, names compared ignoring
+    /// ASCII case as SQLite does; PostgreSQL: what the `search_path`
+    /// resolves it to), or `None` when it is free.
+    fn relation(&mut self, name: &str) -> Result<Option<Relation>>;
+
+    /// The other views that read the view `name`, which replacing or
+    /// dropping it would break, by name (ascending).
+    fn dependent_views(&mut self, name: &str) -> Result<Vec<String>>;
+
     /// [`Backend::load_store`], inside the transaction: the store holds
     /// exactly the data the transaction sees, so what is computed from it
     /// and then written cannot miss a concurrent writer's commit.
@@ -183,6 +193,18 @@ pub trait Transaction {
     fn before_end(&mut self) -> Result<()> {
         Ok(())
     }
+}
+
+/// What a name in a database's catalog is (see [`Transaction::relation`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// A table (PostgreSQL: also a partitioned or foreign table).
+    Table,
+    /// A view that a new view of that name may replace.
+    View,
+    /// Something else holding the name, as the database calls it (`index`,
+    /// `sequence`, `materialized view`, a view of another schema, ...).
+    Other(String),
 }
 
 /// Runs `work` in one transaction of `db` ([`Backend::transaction`]) and

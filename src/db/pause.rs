@@ -157,6 +157,14 @@ impl Transaction for Pausing<'_> {
         self.inner.verify_layout(schema, plan)
     }
 
+    fn relation(&mut self, name: &str) -> Result<Option<super::Relation>> {
+        self.inner.relation(name)
+    }
+
+    fn dependent_views(&mut self, name: &str) -> Result<Vec<String>> {
+        self.inner.dependent_views(name)
+    }
+
     fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<crate::eval::Store> {
         self.inner.load_store(schema, plan)
     }

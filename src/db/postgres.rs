@@ -15,7 +15,7 @@ use postgres::{Client, GenericClient};
 use uuid::Uuid;
 
 use super::layout::{self, CatalogColumn};
-use super::{Access, Backend, Driver, Param, Transaction, LOCK_WAIT};
+use super::{Access, Backend, Driver, Param, Relation, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
 use crate::eval::Store;
 use crate::plan::Plan;
@@ -441,6 +441,54 @@ impl Transaction for PgTx<'_, '_> {
 
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
         verify_layout(self.0, schema, plan)
+    }
+
+    /// What readers who write the bare name get: the relation the
+    /// `search_path` resolves it to (`pg_catalog` and temporary tables
+    /// included). A view counts as replaceable only in the schema new views
+    /// go to (`current_schema()`); one elsewhere would be hidden or hide.
+    fn relation(&mut self, name: &str) -> Result<Option<Relation>> {
+        let rows = self.query_text(
+            "SELECT CAST(c.relkind AS text), \
+                    CAST(n.nspname = current_schema() AS text), \
+                    CAST(n.nspname AS text), CAST(current_schema() AS text) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = to_regclass(quote_ident($1::text))",
+            &[Param::Text(name.to_string())],
+        )?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let field = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+        let (kind, here, schema, current) = (field(0), field(1) == "true", field(2), field(3));
+        Ok(Some(match kind.as_str() {
+            "r" | "p" | "f" => Relation::Table,
+            "v" if here => Relation::View,
+            "v" => Relation::Other(format!(
+                "view of schema {schema}, which a view made in schema {current} would hide or be hidden by"
+            )),
+            "m" => Relation::Other("materialized view".into()),
+            "i" | "I" => Relation::Other("index".into()),
+            "S" => Relation::Other("sequence".into()),
+            "c" => Relation::Other("composite type".into()),
+            other => Relation::Other(format!("relation of kind '{other}'")),
+        }))
+    }
+
+    /// PostgreSQL records what each view reads: a view's rewrite rule
+    /// depends on every relation its query names.
+    fn dependent_views(&mut self, name: &str) -> Result<Vec<String>> {
+        let rows = self.query_text(
+            "SELECT DISTINCT CAST(CAST(r.ev_class AS regclass) AS text) \
+             FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid \
+             WHERE d.classid = CAST('pg_rewrite' AS regclass) \
+               AND d.refclassid = CAST('pg_class' AS regclass) \
+               AND d.refobjid = to_regclass(quote_ident($1::text)) \
+               AND r.ev_class <> d.refobjid \
+             ORDER BY 1",
+            &[Param::Text(name.to_string())],
+        )?;
+        Ok(super::names(rows).unwrap_or_default())
     }
 }
 

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use uuid::Uuid;
 
 use super::layout::{self, CatalogColumn};
-use super::{Access, Backend, Driver, Param, Transaction, LOCK_WAIT};
+use super::{Access, Backend, Driver, Param, Relation, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
 use crate::eval::Store;
 use crate::plan::Plan;
@@ -397,6 +397,61 @@ impl Transaction for SqliteTx<'_> {
 
     fn verify_layout(&mut self, schema: &Schema, plan: &Plan) -> Result<()> {
         verify_layout(self.0, schema, plan)
+    }
+
+    /// Tables, views and indexes share one namespace in SQLite; its own
+    /// lookups ignore ASCII case.
+    fn relation(&mut self, name: &str) -> Result<Option<Relation>> {
+        let rows = self.query_text(
+            "SELECT type FROM sqlite_master \
+             WHERE name = ?1 COLLATE NOCASE AND type IN ('table', 'view', 'index')",
+            &[Param::Text(name.to_string())],
+        )?;
+        Ok(super::names(rows)
+            .and_then(|kinds| kinds.into_iter().next())
+            .map(|kind| match kind.as_str() {
+                "table" => Relation::Table,
+                "view" => Relation::View,
+                _ => Relation::Other(kind),
+            }))
+    }
+
+    /// SQLite keeps a view as its text and resolves the names in it only
+    /// when it is read, so it records no dependencies, and matching names in
+    /// the text would be fooled by strings, comments and quoting. Instead:
+    /// the views that compile now but no longer compile once `name` is
+    /// dropped (inside a savepoint, rolled back) are exactly those that read
+    /// it. Compiling a view only prepares `SELECT * FROM v`; nothing runs.
+    fn dependent_views(&mut self, name: &str) -> Result<Vec<String>> {
+        let others = super::names(self.query_text(
+            "SELECT name FROM sqlite_master \
+             WHERE type = 'view' AND name <> ?1 COLLATE NOCASE ORDER BY name",
+            &[Param::Text(name.to_string())],
+        )?)
+        .unwrap_or_default();
+        let conn = self.0;
+        let compiles = |view: &str| {
+            conn.prepare(&format!(
+                "SELECT * FROM {} LIMIT 0",
+                sql::Sqlite.quote_ident(view)
+            ))
+            .is_ok()
+        };
+        let readable: Vec<String> = others.into_iter().filter(|v| compiles(v)).collect();
+        if readable.is_empty() {
+            return Ok(readable);
+        }
+        conn.execute_batch("SAVEPOINT segql_dependents")
+            .map_err(write_error)?;
+        let dropped = conn.execute_batch(&format!("DROP VIEW {}", sql::Sqlite.quote_ident(name)));
+        let broken: Vec<String> = match dropped {
+            Ok(()) => readable.into_iter().filter(|v| !compiles(v)).collect(),
+            Err(_) => Vec::new(),
+        };
+        conn.execute_batch("ROLLBACK TO segql_dependents; RELEASE segql_dependents")
+            .map_err(write_error)?;
+        dropped.map_err(write_error)?;
+        Ok(broken)
     }
 
     fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {

@@ -1,5 +1,5 @@
-//! Data-changing operations: `link-orphans` (SPEC §5), `update` (SPEC §4)
-//! and `score` (SPEC 6).
+//! Data-changing operations: `link-orphans` (SPEC §5), `update` (SPEC §4),
+//! `score` (SPEC 6) and `view` (SPEC §7, in `view.rs`).
 //!
 //! Each operation runs as a few set-based statements in ONE transaction of a
 //! [`Backend`], the same statements on every database (the differences are
@@ -22,6 +22,7 @@ mod checks;
 mod link_orphans;
 mod score;
 mod update;
+mod view;
 
 use chrono::{DateTime, Utc};
 
@@ -36,6 +37,9 @@ pub use assign::{parse_assignments, Assignment};
 pub use link_orphans::{LeadLink, LinkReport};
 pub use score::{GradeCount, ModelReport, ScoreReport, LEAD_SCORE_TABLE};
 pub use update::UpdateReport;
+pub use view::{
+    check_view_name, create_view, drop_view, ViewAction, ViewOptions, ViewReport, MAX_VIEW_NAME,
+};
 
 /// Options of a link-orphans run.
 #[derive(Clone, Debug)]

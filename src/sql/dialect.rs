@@ -208,24 +208,42 @@ pub trait Dialect: Sync {
     }
 
     /// A value as an SQL literal, for statements that cannot take
-    /// parameters (DDL defaults, view definitions). Text is quoted with
-    /// its quotes doubled; typed values are cast from their text form.
+    /// parameters (DDL defaults, view definitions), in the form the
+    /// database stores it (pass values through `*_param` first). Generic:
+    /// text quoted with its quotes doubled, numbers as written, typed
+    /// values cast from their text form.
     fn literal(&self, value: &SqlParam) -> String {
-        let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
-        match value {
-            SqlParam::Bool(b) => b.to_string(),
-            SqlParam::Integer(i) => i.to_string(),
-            // Debug prints the shortest text that reads back as the same f64,
-            // always with a decimal point.
-            SqlParam::Real(x) => format!("{x:?}"),
-            SqlParam::Text(s) => text(s),
-            SqlParam::Uuid(u) => format!("CAST({} AS uuid)", text(&u.hyphenated().to_string())),
-            SqlParam::Date(d) => format!("DATE {}", text(&d.to_string())),
-            SqlParam::DateTime(t) => format!(
-                "TIMESTAMP WITH TIME ZONE {}",
-                text(&t.format(super::sqlite::DATETIME_FORMAT).to_string())
-            ),
-        }
+        generic_literal(value)
+    }
+
+    // The database's clock, for views (SPEC §7): relative times there are
+    // read when the view is, not resolved when it is made. Each returns an
+    // expression of the type the dialect stores the value as, in whole
+    // seconds like the reference time of a run, so that a view read at
+    // time T holds what `run --now T` finds. The generic forms are
+    // PostgreSQL's: `now()` is the transaction's start, `today` the UTC date.
+
+    /// The current date-time plus `seconds` (`now ± duration`).
+    fn now_plus_seconds(&self, seconds: i64) -> String {
+        format!("(date_trunc('second', now()){})", plus_interval(seconds))
+    }
+
+    /// Midnight UTC of the current date plus `seconds` (`today ± duration`
+    /// on a date-time field).
+    fn midnight_plus_seconds(&self, seconds: i64) -> String {
+        format!(
+            "(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'{})",
+            plus_interval(seconds)
+        )
+    }
+
+    /// The current UTC date plus `days` (`today ± duration` on a date field).
+    fn today_plus_days(&self, days: i64) -> String {
+        let sign = if days < 0 { '-' } else { '+' };
+        format!(
+            "(CAST(now() AT TIME ZONE 'UTC' AS date) {sign} {})",
+            days.unsigned_abs()
+        )
     }
 
     /// A bool as the database stores it, as an SQL literal.
@@ -274,6 +292,44 @@ pub trait Dialect: Sync {
     /// left to the planner.
     fn ordered_join(&self) -> &'static str {
         "JOIN"
+    }
+}
+
+/// The generic SQL literal of a value: text quoted with its quotes
+/// doubled, numbers as written (a double as the shortest text that reads
+/// back as the same double), typed values cast from their text form.
+/// Dialects that override [`Dialect::literal`] fall back on it.
+pub(crate) fn generic_literal(value: &SqlParam) -> String {
+    let text = |s: &str| quote_text(s);
+    match value {
+        SqlParam::Bool(b) => b.to_string(),
+        SqlParam::Integer(i) => i.to_string(),
+        // Debug prints the shortest text that reads back as the same f64,
+        // always with a decimal point or an exponent. Values from queries
+        // are finite (the parser refuses others).
+        SqlParam::Real(x) => format!("{x:?}"),
+        SqlParam::Text(s) => text(s),
+        SqlParam::Uuid(u) => format!("CAST({} AS uuid)", text(&u.hyphenated().to_string())),
+        SqlParam::Date(d) => format!("DATE {}", text(&d.to_string())),
+        SqlParam::DateTime(t) => format!(
+            "TIMESTAMP WITH TIME ZONE {}",
+            text(&t.format(super::sqlite::DATETIME_FORMAT).to_string())
+        ),
+    }
+}
+
+/// `s` between single quotes, each quote doubled (the SQL standard's only
+/// escape in a string literal).
+pub(crate) fn quote_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// ` + INTERVAL 'n seconds'` (or `-`), nothing for 0 seconds.
+fn plus_interval(seconds: i64) -> String {
+    match seconds {
+        0 => String::new(),
+        s if s < 0 => format!(" - INTERVAL '{} seconds'", s.unsigned_abs()),
+        s => format!(" + INTERVAL '{s} seconds'"),
     }
 }
 
@@ -478,6 +534,65 @@ const RESERVED: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_that_need_more_than_doubled_quotes() {
+        use crate::sql::{Postgres, Sqlite};
+        // SQLite reads SQL text up to the first U+0000 only.
+        let nul = SqlParam::Text("a\0'b".into());
+        assert_eq!(Sqlite.literal(&nul), "CAST(X'61002762' AS TEXT)");
+        assert_eq!(Sqlite.literal(&SqlParam::Text("it's".into())), "'it''s'");
+        // An escape string means the same whatever standard_conforming_strings is.
+        let slash = SqlParam::Text("a\\'".into());
+        assert_eq!(Postgres.literal(&slash), "E'a\\\\'''");
+        assert_eq!(Sqlite.literal(&slash), "'a\\'''");
+        let year0 = NaiveDate::from_ymd_opt(0, 2, 29).unwrap();
+        assert_eq!(
+            Postgres.literal(&SqlParam::Date(year0)),
+            "DATE '0001-02-29 BC'"
+        );
+        assert_eq!(
+            Postgres.literal(&SqlParam::DateTime(
+                year0.and_hms_opt(1, 2, 3).unwrap().and_utc()
+            )),
+            "TIMESTAMP WITH TIME ZONE '0001-02-29 01:02:03+00 BC'"
+        );
+        assert_eq!(Postgres.literal(&SqlParam::Real(-0.1)), "-0.1");
+        assert_eq!(Postgres.literal(&SqlParam::Real(1e300)), "1e300");
+    }
+
+    #[test]
+    fn the_clock_in_each_dialect() {
+        use crate::sql::{Postgres, Sqlite};
+        assert_eq!(
+            Sqlite.now_plus_seconds(-30),
+            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-30 seconds')"
+        );
+        assert_eq!(
+            Sqlite.midnight_plus_seconds(86_400),
+            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', 'start of day', '+86400 seconds')"
+        );
+        assert_eq!(
+            Sqlite.today_plus_days(0),
+            "strftime('%Y-%m-%d', 'now', '+0 days')"
+        );
+        assert_eq!(
+            Postgres.now_plus_seconds(-30),
+            "(date_trunc('second', now()) - INTERVAL '30 seconds')"
+        );
+        assert_eq!(
+            Postgres.now_plus_seconds(0),
+            "(date_trunc('second', now()))"
+        );
+        assert_eq!(
+            Postgres.midnight_plus_seconds(90),
+            "(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + INTERVAL '90 seconds')"
+        );
+        assert_eq!(
+            Postgres.today_plus_days(-7),
+            "(CAST(now() AT TIME ZONE 'UTC' AS date) - 7)"
+        );
+    }
 
     #[test]
     fn plain_names_stay_bare_and_others_are_quoted() {

@@ -24,12 +24,28 @@ use crate::plan::{
 use crate::schema::{Entity, Schema};
 use crate::span::Span;
 
+/// How the literals of a query reach its SQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Literals {
+    /// One bind parameter per literal; relative times are resolved at the
+    /// reference time `now` (every query that runs, SPEC §2.1).
+    Bound { now: DateTime<Utc> },
+    /// Written into the SQL text as the dialect's escaped literals
+    /// ([`Dialect::literal`]), relative times as expressions of the
+    /// database's clock, read whenever the statement runs: for a database
+    /// view (SPEC §7), which has no parameters and outlives the command.
+    /// A relative time must still lie in the years 0000 to 9999 at
+    /// `checked_at` (the moment the view is made), as it must for a run.
+    Inline { checked_at: DateTime<Utc> },
+}
+
 /// The state of one translation: where the parameters go.
 pub(crate) struct Generator<'a> {
     pub schema: &'a Schema,
     pub dialect: &'a dyn Dialect,
-    pub now: DateTime<Utc>,
-    /// One per literal, in the order the literals appear in the SQL.
+    pub literals: Literals,
+    /// One per literal, in the order the literals appear in the SQL (none
+    /// with [`Literals::Inline`]).
     pub params: Vec<SqlParam>,
     /// The integer `sum` aggregates the SQL computes (as segql prints
     /// them), so that a database's overflow error can name them.
@@ -99,11 +115,17 @@ enum Shape {
 }
 
 impl<'a> Generator<'a> {
+    /// A generator binding every literal as a parameter, relative times
+    /// resolved at `now`.
     pub fn new(schema: &'a Schema, dialect: &'a dyn Dialect, now: DateTime<Utc>) -> Self {
+        Self::with_literals(schema, dialect, Literals::Bound { now })
+    }
+
+    pub fn with_literals(schema: &'a Schema, dialect: &'a dyn Dialect, literals: Literals) -> Self {
         Generator {
             schema,
             dialect,
-            now,
+            literals,
             params: Vec::new(),
             integer_sums: Vec::new(),
             under_or: false,
@@ -111,10 +133,16 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Adds `param` and returns its placeholder.
+    /// Adds `param` and returns its placeholder; with inline literals, the
+    /// value as the dialect's SQL literal instead.
     pub(super) fn bind(&mut self, param: SqlParam) -> String {
-        self.params.push(param);
-        self.dialect.placeholder(self.params.len())
+        match self.literals {
+            Literals::Bound { .. } => {
+                self.params.push(param);
+                self.dialect.placeholder(self.params.len())
+            }
+            Literals::Inline { .. } => self.dialect.literal(&param),
+        }
     }
 
     pub fn quote(&self, name: &str) -> String {
@@ -481,14 +509,23 @@ impl<'a> Generator<'a> {
     /// A literal as a parameter of a field of type `ty`, relative times
     /// resolved against the reference time.
     fn param(&mut self, ty: ValueType, value: &Value) -> Result<String> {
-        let resolved = value.resolve(self.now).ok_or_else(|| Error::InvalidValue {
+        let (now, at) = match self.literals {
+            Literals::Bound { now } => (now, "reference time"),
+            Literals::Inline { checked_at } => (checked_at, "the current time"),
+        };
+        let resolved = value.resolve(now).ok_or_else(|| Error::InvalidValue {
             message: format!(
-                "{} is outside the supported years 0000 to 9999 at reference time {}",
+                "{} is outside the supported years 0000 to 9999 at {at} {}",
                 describe_relative(value),
-                self.now.format("%Y-%m-%dT%H:%M:%SZ")
+                now.format("%Y-%m-%dT%H:%M:%SZ")
             ),
             span: Span::default(),
         })?;
+        if let Literals::Inline { .. } = self.literals {
+            if let Some(clock) = self.clock(ty, value)? {
+                return Ok(clock);
+            }
+        }
         let d = self.dialect;
         let param = match (ty, resolved) {
             (ValueType::Text, Value::Text(s)) => SqlParam::Text(s),
@@ -513,6 +550,37 @@ impl<'a> Generator<'a> {
             }
         };
         Ok(self.bind(param))
+    }
+
+    /// A relative time as an expression of the database's clock, in the
+    /// form the dialect stores a value of type `ty`; `None` for an absolute
+    /// value. Only with [`Literals::Inline`]: a bound query resolves
+    /// relative times at its reference time instead.
+    fn clock(&self, ty: ValueType, value: &Value) -> Result<Option<String>> {
+        let d = self.dialect;
+        Ok(Some(match (ty, value) {
+            (ValueType::Date, Value::TodayPlusDays(days)) => d.today_plus_days(*days),
+            (ValueType::DateTime, Value::NowPlusSeconds { seconds, midnight }) => {
+                if *midnight {
+                    d.midnight_plus_seconds(*seconds)
+                } else {
+                    d.now_plus_seconds(*seconds)
+                }
+            }
+            // `today ± days` on a date-time field: that day at 00:00:00Z.
+            (ValueType::DateTime, Value::TodayPlusDays(days)) => {
+                let seconds = days.checked_mul(86_400).ok_or_else(|| {
+                    internal(format!("today {days:+}d in seconds leaves 64 bits"))
+                })?;
+                d.midnight_plus_seconds(seconds)
+            }
+            (ty, relative @ (Value::TodayPlusDays(_) | Value::NowPlusSeconds { .. })) => {
+                return Err(internal(format!(
+                    "a {ty:?} field compared with the relative time {relative:?}"
+                )))
+            }
+            _ => return Ok(None),
+        }))
     }
 
     /// `cond` on the value `col` (or its complement when `negated`), never

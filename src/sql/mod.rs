@@ -9,8 +9,11 @@
 //! (evaluated once); one that must not exist with a correlated `NOT EXISTS`.
 //! An aggregate over related records is a grouped subquery, also evaluated
 //! once (see `aggregate.rs`).
-//! Literals are always bind parameters, one per literal; identifiers come
-//! only from the schema and are quoted by the dialect.
+//! Literals are bind parameters, one per literal; identifiers come only
+//! from the schema and are quoted by the dialect. The one exception is a
+//! database view ([`to_view_sql`]), which cannot take parameters: there the
+//! same generator writes each literal as the dialect's escaped SQL literal
+//! and relative times as expressions of the database's clock.
 
 // The crate's one error type is large (it carries spans, suggestions and
 // lists of valid names); errors are rare here, so size does not matter.
@@ -34,7 +37,7 @@ pub use self::postgres::Postgres;
 pub use self::sqlite::Sqlite;
 
 pub(crate) use self::generator::{column, entity};
-use self::generator::{Generator, Scope};
+use self::generator::{Generator, Literals, Scope};
 use self::tree::{Renderer, SqlExpr};
 use crate::error::Result;
 use crate::plan::{depth, Plan};
@@ -99,17 +102,46 @@ pub fn to_sql(
     dialect: &dyn Dialect,
     options: &SqlOptions,
 ) -> Result<SqlQuery> {
+    on_big_stack(plan, || generate(plan, schema, dialect, options))
+}
+
+/// Compiles `plan` to the `SELECT` of a database view (SPEC §7): every
+/// field of the root entity, as its column (named as the column, holding
+/// the stored value: choice codes, not labels), of the matching records.
+/// The statement has no parameters: literals are the dialect's escaped SQL
+/// literals ([`Dialect::literal`]) and `now`/`today` are expressions of the
+/// database's clock ([`Dialect::now_plus_seconds`] and friends), so the
+/// view follows the time it is read at. Rows are not ordered; readers
+/// order what they read.
+///
+/// Errors: [`crate::Error::InvalidValue`] when a relative time leaves the
+/// years 0000 to 9999 at `checked_at` (the time the view is made), or when
+/// the dialect cannot hold a text literal (PostgreSQL and U+0000);
+/// [`crate::Error::Internal`] when the plan names something `schema` lacks.
+pub fn to_view_sql(
+    plan: &Plan,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+    checked_at: DateTime<Utc>,
+) -> Result<SqlQuery> {
+    on_big_stack(plan, || generate_view(plan, schema, dialect, checked_at))
+}
+
+/// Runs `generate` on the caller's thread for shallow plans, on a thread
+/// with a big stack for deep ones: generation recurses once per plan level
+/// (up to MAX_PLAN_DEPTH), and the caller's stack size must not matter.
+fn on_big_stack(
+    plan: &Plan,
+    generate: impl FnOnce() -> Result<SqlQuery> + Send,
+) -> Result<SqlQuery> {
     if depth(&plan.filter) < INLINE_DEPTH {
-        return generate(plan, schema, dialect, options);
+        return generate();
     }
-    // Generation recurses once per plan level; deep plans (up to
-    // MAX_PLAN_DEPTH) get a thread whose stack is sized for them, so the
-    // caller's stack size does not matter.
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("segql-sql".into())
             .stack_size(BIG_STACK)
-            .spawn_scoped(scope, || generate(plan, schema, dialect, options))
+            .spawn_scoped(scope, generate)
             .map_err(|e| crate::Error::Internal {
                 message: format!("cannot start the SQL generator thread: {e}"),
             })?;
@@ -161,6 +193,45 @@ fn generate(
     }
     if !options.count {
         sql.push_str(&format!("\nORDER BY {key}"));
+    }
+    Ok(SqlQuery {
+        sql,
+        params: generator.params,
+        integer_sums: generator.integer_sums,
+    })
+}
+
+fn generate_view(
+    plan: &Plan,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+    checked_at: DateTime<Utc>,
+) -> Result<SqlQuery> {
+    let root = entity(schema, &plan.entity)?;
+    let mut generator = Generator::with_literals(schema, dialect, Literals::Inline { checked_at });
+    let scope = Scope {
+        entity: root,
+        depth: 0,
+        next: 1,
+    };
+    let filter = generator.expr(&plan.filter, &scope, false)?;
+    let columns: Vec<String> = root
+        .fields
+        .iter()
+        .map(|field| {
+            let name = generator.quote(&field.column);
+            format!("{}.{name} AS {name}", scope.alias())
+        })
+        .collect();
+    let mut sql = format!(
+        "SELECT {}\nFROM {} AS {}",
+        columns.join(",\n  "),
+        generator.quote(&root.table),
+        scope.alias()
+    );
+    if filter != SqlExpr::Const(true) {
+        sql.push_str("\nWHERE ");
+        Renderer { dialect }.expr(&filter, 2, &mut sql);
     }
     Ok(SqlQuery {
         sql,

@@ -2,7 +2,10 @@
 //! boolean parameters, and the "C" collation wherever text order or case
 //! folding must follow code points and ASCII only.
 
-use super::dialect::Dialect;
+use chrono::Datelike;
+
+use super::dialect::{generic_literal, quote_text, Dialect};
+use super::SqlParam;
 use crate::schema::FieldType;
 
 /// PostgreSQL (12 or later).
@@ -22,6 +25,30 @@ impl Dialect for Postgres {
     /// server rejects such a parameter.
     fn text_refuses_nul(&self) -> Option<&'static str> {
         Some("PostgreSQL text cannot hold U+0000 (the NUL character)")
+    }
+
+    /// Generic, but for what PostgreSQL reads differently: a backslash in
+    /// text goes into an escape string (`E'...'`, backslashes doubled),
+    /// which means the same whatever `standard_conforming_strings` says;
+    /// the year 0000 (the proleptic calendar's year before 0001) is
+    /// PostgreSQL's 1 BC, written with `BC`.
+    fn literal(&self, value: &SqlParam) -> String {
+        match value {
+            SqlParam::Text(s) if s.contains('\\') => {
+                format!("E{}", quote_text(&s.replace('\\', "\\\\")))
+            }
+            SqlParam::Date(d) if d.year() == 0 => {
+                format!(
+                    "DATE {}",
+                    quote_text(&d.format("0001-%m-%d BC").to_string())
+                )
+            }
+            SqlParam::DateTime(t) if t.year() == 0 => format!(
+                "TIMESTAMP WITH TIME ZONE {}",
+                quote_text(&t.format("0001-%m-%d %H:%M:%S+00 BC").to_string())
+            ),
+            other => generic_literal(other),
+        }
     }
 
     /// The database's default collation may order text linguistically

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::dialect::{Dialect, TRIM_CODES};
+use super::dialect::{generic_literal, Dialect, TRIM_CODES};
 use super::SqlParam;
 use crate::schema::FieldType;
 
@@ -72,6 +72,34 @@ impl Dialect for Sqlite {
             "coalesce(substr({}, -length({needle})), X'') = {needle}",
             blob(haystack)
         )
+    }
+
+    /// Text holding U+0000 as the BLOB of its UTF-8 bytes cast to text:
+    /// SQLite reads SQL text only up to the first U+0000, so such a value
+    /// cannot be written between quotes. Everything else is generic.
+    fn literal(&self, value: &SqlParam) -> String {
+        match value {
+            SqlParam::Text(s) if s.contains('\0') => {
+                let hex: String = s.bytes().map(|b| format!("{b:02X}")).collect();
+                format!("CAST(X'{hex}' AS TEXT)")
+            }
+            other => generic_literal(other),
+        }
+    }
+
+    /// The stored text form (`DATETIME_FORMAT`) of the clock's time,
+    /// whole seconds; SQLite's `'now'` is fixed for the statement.
+    fn now_plus_seconds(&self, seconds: i64) -> String {
+        format!("strftime('{DATETIME_FORMAT}', 'now', '{seconds:+} seconds')")
+    }
+
+    fn midnight_plus_seconds(&self, seconds: i64) -> String {
+        format!("strftime('{DATETIME_FORMAT}', 'now', 'start of day', '{seconds:+} seconds')")
+    }
+
+    /// `'now'` is UTC in SQLite, so this is the UTC date, stored form.
+    fn today_plus_days(&self, days: i64) -> String {
+        format!("strftime('{DATE_FORMAT}', 'now', '{days:+} days')")
     }
 
     /// SQLite builds an index of the subquery's rows once, whatever

@@ -10,4 +10,5 @@ mod schema;
 mod score;
 mod shell;
 mod table;
+mod view;
 mod workflow;

@@ -1,5 +1,5 @@
-//! Operations that write: link-orphans, update and score, on SQLite and
-//! PostgreSQL.
+//! Operations that write: link-orphans, update, score and view, on SQLite
+//! and PostgreSQL.
 
 mod concurrent;
 mod kill;
@@ -9,3 +9,4 @@ mod paused;
 mod score;
 mod score_fixture;
 mod update;
+mod view;
