@@ -213,6 +213,7 @@ fn generate_view(
         entity: root,
         depth: 0,
         next: 1,
+        joined: false,
     };
     let filter = generator.expr(&plan.filter, &scope, false)?;
     let columns: Vec<String> = root
