@@ -93,8 +93,11 @@ impl<'a> Generator<'a> {
 
     /// Adds `param` and returns its placeholder.
     pub(super) fn bind(&mut self, param: SqlParam) -> String {
+        let marker = self
+            .dialect
+            .typed_placeholder(self.params.len() + 1, &param);
         self.params.push(param);
-        self.dialect.placeholder(self.params.len())
+        marker
     }
 
     pub fn quote(&self, name: &str) -> String {
