@@ -9,5 +9,6 @@ mod models;
 mod schema;
 mod score;
 mod shell;
+mod spark;
 mod table;
 mod workflow;

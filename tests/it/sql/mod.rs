@@ -1,5 +1,5 @@
 //! Plan to SQL: snapshots per dialect, semantics on SQLite and PostgreSQL,
-//! agreement with the memory engine.
+//! agreement with the memory engine, the Spark dialect's spellings.
 
 mod aggregates;
 mod aggregates_random;
@@ -7,3 +7,4 @@ mod agrees_with_eval;
 mod fixtures;
 mod injection;
 mod semantics;
+mod spark;
