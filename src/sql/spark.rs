@@ -29,6 +29,9 @@ use crate::schema::FieldType;
 /// (`spark.sql.ansi.enabled=true`, Spark 4's default): a sum that leaves
 /// the i64 range is then an error rather than NULL.
 ///
+/// **NULLs.** Negated comparisons use the generic `IS DISTINCT FROM`,
+/// which Spark reads as `NOT (a <=> b)`, its null-safe equality.
+///
 /// **Text.** Spark's default collation, `UTF8_BINARY`, compares the bytes
 /// of UTF-8, which is code-point order, so ordering and `=` need nothing
 /// more, on columns that keep that default (as segql's export writes them).
