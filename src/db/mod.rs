@@ -10,6 +10,7 @@
 //! |---------------|---------------------------------------------------|
 //! | `sqlite.rs`   | SQLite files (rusqlite), the only memory-engine source |
 //! | `postgres.rs` | PostgreSQL (`postgresql://` URLs, the `postgres` crate) |
+//! | `spark.rs`    | Spark: its dialect for `compile`; `sc://`/`spark://` specs refused with what to do |
 //! | `layout.rs`   | the tables and columns a plan needs, checked against a catalog |
 
 // The crate's one error type is large by design (spans, suggestions); these
@@ -19,6 +20,7 @@
 mod layout;
 mod pause;
 pub mod postgres;
+mod spark;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -262,15 +264,16 @@ struct Driver {
     open: fn(&str, Access) -> Result<Box<dyn Backend>>,
 }
 
-/// The registry: one line per database.
-const DRIVERS: &[Driver] = &[sqlite::DRIVER, postgres::DRIVER];
+/// The registry: one line per database. Spark's driver only refuses its
+/// specs (see `spark.rs`); its dialect serves `compile`.
+const DRIVERS: &[Driver] = &[sqlite::DRIVER, postgres::DRIVER, spark::DRIVER];
 
 /// The names of the dialects, in the registry's order.
 pub fn dialect_names() -> Vec<&'static str> {
     DRIVERS.iter().map(|d| d.name).collect()
 }
 
-/// The dialect named `name` (`sqlite`, `postgres`).
+/// The dialect named `name` (`sqlite`, `postgres`, `spark`).
 pub fn dialect(name: &str) -> Option<&'static dyn Dialect> {
     DRIVERS.iter().find(|d| d.name == name).map(|d| d.dialect)
 }
@@ -355,10 +358,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_registry_knows_both_dialects_by_name() {
-        assert_eq!(dialect_names(), ["sqlite", "postgres"]);
+    fn the_registry_knows_every_dialect_by_name() {
+        assert_eq!(dialect_names(), ["sqlite", "postgres", "spark"]);
         assert_eq!(dialect("postgres").map(|d| d.name()), Some("postgres"));
+        assert_eq!(dialect("spark").map(|d| d.name()), Some("spark"));
         assert!(dialect("oracle").is_none());
+    }
+
+    #[test]
+    fn spark_specs_are_refused_with_what_to_do() {
+        for spec in ["sc://127.0.0.1:15002", "spark://127.0.0.1:7077"] {
+            let err = open(spec, Access::ReadOnly).err().unwrap();
+            assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+            let message = err.to_string();
+            assert!(message.contains(spec), "{message}");
+            assert!(message.contains("--dialect spark"), "{message}");
+        }
     }
 
     #[test]

@@ -31,6 +31,14 @@ pub trait Dialect: Sync {
     /// one parameter can be used several times in a statement.
     fn placeholder(&self, n: usize) -> String;
 
+    /// The placeholder of parameter `n` where a query uses it, given its
+    /// value. Generic: [`Dialect::placeholder`]. A dialect whose drivers
+    /// may bind a value untyped (a date as its ISO text) types the marker
+    /// here, with a cast.
+    fn typed_placeholder(&self, n: usize, _param: &SqlParam) -> String {
+        self.placeholder(n)
+    }
+
     /// An identifier (table or column name from the schema) as SQL text.
     /// Plain lowercase names that are not keywords stay bare, for readable
     /// SQL; anything else is double-quoted, which both SQLite and PostgreSQL

@@ -138,8 +138,11 @@ impl<'a> Generator<'a> {
     pub(super) fn bind(&mut self, param: SqlParam) -> String {
         match self.literals {
             Literals::Bound { .. } => {
+                let marker = self
+                    .dialect
+                    .typed_placeholder(self.params.len() + 1, &param);
                 self.params.push(param);
-                self.dialect.placeholder(self.params.len())
+                marker
             }
             Literals::Inline { .. } => self.dialect.literal(&param),
         }

@@ -1,5 +1,5 @@
 //! The SQL back end: compiles a checked [`Plan`] into one `SELECT` with bind
-//! parameters for a [`Dialect`] (SQLite or PostgreSQL). Running it is the
+//! parameters for a [`Dialect`] (SQLite, PostgreSQL or Spark SQL). Running it is the
 //! business of the database drivers in [`crate::db`].
 //!
 //! The compiled SQL keeps SPEC §2.3's two-valued meaning exactly: negation
@@ -24,6 +24,7 @@ mod dialect;
 mod generator;
 mod per_record;
 pub mod postgres;
+pub mod spark;
 pub mod sqlite;
 mod tree;
 
@@ -34,6 +35,7 @@ use uuid::Uuid;
 pub use self::dialect::{is_plain_ident, Dialect};
 pub use self::per_record::{per_record_select, per_record_sql, value_column};
 pub use self::postgres::Postgres;
+pub use self::spark::Spark;
 pub use self::sqlite::Sqlite;
 
 pub(crate) use self::generator::{column, entity};

@@ -9,6 +9,7 @@ mod models;
 mod schema;
 mod score;
 mod shell;
+mod spark;
 mod table;
 mod view;
 mod workflow;

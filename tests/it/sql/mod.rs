@@ -1,5 +1,5 @@
 //! Plan to SQL: snapshots per dialect, semantics on SQLite and PostgreSQL,
-//! agreement with the memory engine.
+//! agreement with the memory engine, the Spark dialect's spellings.
 
 mod aggregates;
 mod aggregates_random;
@@ -8,3 +8,4 @@ mod fixtures;
 mod injection;
 mod scoring_shape;
 mod semantics;
+mod spark;
