@@ -301,6 +301,13 @@ pub trait Dialect: Sync {
     fn ordered_join(&self) -> &'static str {
         "JOIN"
     }
+
+    /// The `ORDER BY` term that sorts the selected records by their key
+    /// column `key`, when a `WHERE` picks them (`filtered`) or not.
+    /// Generic: the column, left to the planner.
+    fn order_by_key(&self, key: &str, _filtered: bool) -> String {
+        key.to_string()
+    }
 }
 
 /// The generic SQL literal of a value: text quoted with its quotes

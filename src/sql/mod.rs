@@ -189,12 +189,14 @@ fn generate(
         generator.quote(&root.table),
         scope.alias()
     ));
-    if filter != SqlExpr::Const(true) {
+    let filtered = filter != SqlExpr::Const(true);
+    if filtered {
         sql.push_str("\nWHERE ");
         Renderer { dialect }.expr(&filter, 2, &mut sql);
     }
     if !options.count {
-        sql.push_str(&format!("\nORDER BY {key}"));
+        let order = dialect.order_by_key(&key, filtered);
+        sql.push_str(&format!("\nORDER BY {order}"));
     }
     Ok(SqlQuery {
         sql,

@@ -179,6 +179,21 @@ impl Dialect for Sqlite {
     fn ordered_join(&self) -> &'static str {
         "CROSS JOIN"
     }
+
+    /// SQLite satisfies `ORDER BY t0.id` by walking the key's unique index,
+    /// fetching every row of the table in index (random) order to test the
+    /// `WHERE` on it: at 1M contacts a selective field filter took 6.3 s that
+    /// way, 0.28 s as a table scan and a sort of its hits. `+t0.id` is an
+    /// expression no index serves, so the planner scans and sorts. Without
+    /// a `WHERE`, the index alone covers the query (no row is fetched), and
+    /// stays the faster path.
+    fn order_by_key(&self, key: &str, filtered: bool) -> String {
+        if filtered {
+            format!("+{key}")
+        } else {
+            key.to_string()
+        }
+    }
 }
 
 /// `expr` (text) as the BLOB of its UTF-8 bytes, all of them.
