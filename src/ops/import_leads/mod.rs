@@ -657,8 +657,19 @@ impl Records<'_> {
     }
 
     /// The next row's line and cells (typed by the header's fields), or
-    /// `None` at the end of the file.
+    /// `None` at the end of the file. Rows whose cells are all empty (the
+    /// `,,,` lines spreadsheets leave at the end) are no rows.
     fn next_row(&mut self, header: &Header) -> Result<Option<(u64, Vec<Option<Param>>)>> {
+        loop {
+            match self.next_record(header)? {
+                Some((_, cells)) if cells.iter().all(Option::is_none) => continue,
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// [`Records::next_row`], blank rows included.
+    fn next_record(&mut self, header: &Header) -> Result<Option<(u64, Vec<Option<Param>>)>> {
         if !self
             .reader
             .read_byte_record(&mut self.record)

@@ -1,7 +1,8 @@
-//! Operations that write: link-orphans, update and score, on SQLite and
+//! Operations that write: link-orphans, update, score and import-leads, on SQLite and
 //! PostgreSQL.
 
 mod concurrent;
+mod import_leads;
 mod kill;
 mod link_orphans;
 mod link_orphans_pg;
