@@ -70,6 +70,7 @@ pub enum Command {
     /// Write a deterministic demo database in the default layout.
     #[command(after_help = "Examples:\n  \
         segql demo --out crm.db --contacts 200\n  \
+        segql demo --out crm.db --contacts 200 --leads-csv leads.csv --leads-csv-rows 50\n  \
         segql demo --out crm.db --contacts 200 --seed 7 --now 2026-01-15T12:00:00Z")]
     Demo(DemoArgs),
     /// Give every orphaned lead (no parent contact) a contact.
@@ -108,9 +109,10 @@ pub enum Command {
         (--match). Imported leads without a contact get one as link-orphans gives it.\n\
         One transaction: a bad row (named by line, column and value) writes nothing.\n\
         \n\
-        Examples (crm.db and leads.csv from `segql demo --out crm.db --leads-csv leads.csv`):\n  \
-        segql import-leads --db crm.db --dry-run leads.csv\n  \
-        segql import-leads --db crm.db --now 2026-01-15T12:00:00Z --format json leads.csv"
+        Examples (crm.db from `segql demo --out crm.db --contacts 200`; `segql demo --leads-csv FILE`\n\
+        writes a larger list like examples/trade-show-leads.csv from any demo database):\n  \
+        segql import-leads --db crm.db --dry-run examples/trade-show-leads.csv\n  \
+        segql import-leads --db crm.db --dry-run --match email --format json examples/trade-show-leads.csv"
     )]
     ImportLeads(ImportLeadsArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
