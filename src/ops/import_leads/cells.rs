@@ -119,11 +119,57 @@ pub(super) fn trim(text: &str) -> &str {
 /// `text` read as a literal of the language, when it is one. Strings are
 /// never wanted here (text cells are taken as they are), so a quote is no
 /// literal either.
+///
+/// The plain forms a file is made of (`42`, `-7`, `3.25`, `2024-05-01`) are
+/// read directly, a million cells in a blink; they mean what the language's
+/// parser gives them. Anything else goes to that parser.
 fn literal(text: &str) -> Option<LiteralKind> {
     if text.starts_with('"') {
         return None;
     }
+    if let Some(kind) = plain_number(text) {
+        return Some(kind);
+    }
+    if let Some(kind) = plain_date(text) {
+        return Some(kind);
+    }
     crate::syntax::parse_literal(text).ok().map(|l| l.kind)
+}
+
+/// An optional `-`, digits, and optionally `.` and digits: an integer (when
+/// it fits in an i64) or a decimal. `None` for any other text (or an integer
+/// out of range, which the parser reports).
+fn plain_number(text: &str) -> Option<LiteralKind> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !fraction.is_none_or(all_digits) {
+        return None;
+    }
+    match fraction {
+        None => text.parse().ok().map(LiteralKind::Integer),
+        Some(_) => text.parse().ok().map(LiteralKind::Decimal),
+    }
+}
+
+/// `YYYY-MM-DD`, a valid date. `None` for any other text.
+fn plain_date(text: &str) -> Option<LiteralKind> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .map(LiteralKind::Date)
 }
 
 #[cfg(test)]
@@ -162,6 +208,31 @@ mod tests {
                 "00000000-0000-4000-8000-00000000000a".into()
             )))
         );
+    }
+
+    #[test]
+    fn plain_forms_read_as_the_language_reads_them() {
+        for text in [
+            "42",
+            "-7",
+            "0",
+            "3.25",
+            "-0.5",
+            "007",
+            "2024-05-01",
+            "2024-02-30",
+            "1.",
+            ".5",
+        ] {
+            let direct = plain_number(text).or_else(|| plain_date(text));
+            let parsed = crate::syntax::parse_literal(text).ok().map(|l| l.kind);
+            if direct.is_some() {
+                assert_eq!(direct, parsed, "{text}");
+            }
+        }
+        assert_eq!(plain_number("1e3"), None);
+        assert_eq!(plain_number("+4"), None);
+        assert_eq!(plain_number("99999999999999999999"), None);
     }
 
     #[test]
