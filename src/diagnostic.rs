@@ -194,6 +194,7 @@ fn label(error: &Error) -> String {
         Error::DuplicateGrade { .. } => "listed again here".into(),
         Error::ReadsScore { .. } => "written by scoring".into(),
         Error::UnknownGuard { .. }
+        | Error::BadImportRow { .. }
         | Error::Schema { .. }
         | Error::Database { .. }
         | Error::Unavailable { .. }

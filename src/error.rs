@@ -261,6 +261,20 @@ pub enum Error {
         suggestion: Option<String>,
     },
 
+    /// A row of an imported file (`import-leads`) that cannot be imported:
+    /// where it is (line, column) and the value at fault.
+    #[error("{}: {message}", import_place(*line, column, value))]
+    BadImportRow {
+        /// The line of the file (1 is the header).
+        line: u64,
+        /// The column's name in the header (or its position when it has none).
+        column: String,
+        /// The cell's text (empty when there is none).
+        value: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// A schema file that cannot be used.
     #[error("invalid schema: {message}")]
     Schema { message: String },
@@ -288,6 +302,16 @@ fn did_you_mean(suggestion: &Option<String>) -> String {
     match suggestion {
         Some(s) => format!("; did you mean '{s}'?"),
         None => String::new(),
+    }
+}
+
+/// Where a bad import row is: `line 3, column status, value "Opne"`, or
+/// just the line when the fault is not in one cell.
+fn import_place(line: u64, column: &str, value: &str) -> String {
+    if column.is_empty() {
+        format!("line {line}")
+    } else {
+        format!("line {line}, column {column}, value {}", quote(value))
     }
 }
 
@@ -446,6 +470,7 @@ impl Error {
             Error::DuplicateGrade { .. } => "duplicate grade",
             Error::ReadsScore { .. } => "reads the score",
             Error::UnknownGuard { .. } => "unknown guard",
+            Error::BadImportRow { .. } => "bad import row",
             Error::Schema { .. } => "schema error",
             Error::Database { .. } => "database error",
             Error::Unavailable { .. } => "database unavailable",
@@ -485,6 +510,7 @@ impl Error {
             | Error::DuplicateGrade { span, .. }
             | Error::ReadsScore { span, .. } => Some(*span),
             Error::UnknownGuard { .. }
+            | Error::BadImportRow { .. }
             | Error::Schema { .. }
             | Error::Database { .. }
             | Error::Unavailable { .. }

@@ -70,6 +70,7 @@ pub enum Command {
     /// Write a deterministic demo database in the default layout.
     #[command(after_help = "Examples:\n  \
         segql demo --out crm.db --contacts 200\n  \
+        segql demo --out crm.db --contacts 200 --leads-csv leads.csv --leads-csv-rows 50\n  \
         segql demo --out crm.db --contacts 200 --seed 7 --now 2026-01-15T12:00:00Z")]
     Demo(DemoArgs),
     /// Give every orphaned lead (no parent contact) a contact.
@@ -114,6 +115,20 @@ pub enum Command {
         segql view --db crm.db --drop recent_contact"
     )]
     View(ViewArgs),
+    /// Add leads from a CSV file (updating matching open leads), then give each a contact.
+    #[command(
+        after_help = "The header names lead fields (any case, any but id); cells are trimmed, an empty\n\
+        cell is missing; choices by label, bools true/false, dates and date-times as in\n\
+        queries. A row whose email and topic equal an open lead's updates that lead\n\
+        (--match). Imported leads without a contact get one as link-orphans gives it.\n\
+        One transaction: a bad row (named by line, column and value) writes nothing.\n\
+        \n\
+        Examples (crm.db from `segql demo --out crm.db --contacts 200`; `segql demo --leads-csv FILE`\n\
+        writes a larger list like examples/trade-show-leads.csv from any demo database):\n  \
+        segql import-leads --db crm.db --dry-run examples/trade-show-leads.csv\n  \
+        segql import-leads --db crm.db --dry-run --match email --format json examples/trade-show-leads.csv"
+    )]
+    ImportLeads(ImportLeadsArgs),
     /// Load a database once, then evaluate segment after segment at a prompt.
     #[command(
         after_help = "Examples (crm.db as made by `segql demo --out crm.db`):\n  \
@@ -292,6 +307,13 @@ pub struct DemoArgs {
     /// Replace FILE even if it is not a segql demo database.
     #[arg(long)]
     pub force: bool,
+    /// Also write a CSV of leads for `import-leads` made from the demo data (rows that
+    /// match open leads, rows with existing contacts' emails, rows with new emails).
+    #[arg(long, value_name = "CSV")]
+    pub leads_csv: Option<PathBuf>,
+    /// Rows of the --leads-csv file; default: as many as contacts.
+    #[arg(long, value_name = "N", requires = "leads_csv")]
+    pub leads_csv_rows: Option<usize>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -450,4 +472,37 @@ impl ViewArgs {
             no_optimize: self.no_optimize,
         }
     }
+}
+
+/// `--match` of `import-leads`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchArg {
+    /// Email (trimmed, any ASCII case) and topic (exact) of an open lead.
+    #[value(name = "email+topic")]
+    EmailTopic,
+    /// Email alone.
+    Email,
+    /// Never match: every row creates a lead.
+    None,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportLeadsArgs {
+    /// SQLite database file or postgresql:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// How a row finds the open lead it updates instead of creating one.
+    #[arg(long = "match", value_enum, default_value = "email+topic")]
+    pub matching: MatchArg,
+    /// `created_on` of new leads (when the file gives none) and contacts; default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+    /// Report what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// The CSV file (UTF-8, first line: lead field names).
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
 }

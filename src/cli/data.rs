@@ -47,6 +47,21 @@ pub fn demo(args: &DemoArgs) -> Result<(), Failure> {
         args.seed,
         now.format("%Y-%m-%dT%H:%M:%SZ"),
     );
+    if let Some(csv) = &args.leads_csv {
+        let rows = args.leads_csv_rows.unwrap_or(args.contacts);
+        let written = segql::demo::write_leads_csv(&args.out, csv, rows, args.seed)
+            .map_err(|e| io_failure(&format!("cannot write {}", csv.display()), e))?;
+        println!(
+            "wrote {}: {} leads ({} of open leads' email and topic, {} of existing contacts, {} of new people); import them with segql import-leads --db {} {}",
+            csv.display(),
+            written.rows,
+            written.matching_leads,
+            written.existing_contacts,
+            written.new_people,
+            args.out.display(),
+            csv.display()
+        );
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod data;
 mod database;
 mod explain;
 mod failure;
+mod import;
 mod inputs;
 mod records;
 mod run;
@@ -69,6 +70,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Shell(args) => shell::shell(&mut workspace, &args),
         Command::Score(args) => score::score(&mut workspace, &args),
         Command::View(args) => view::view(&mut workspace, &args),
+        Command::ImportLeads(args) => import::import_leads(&workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

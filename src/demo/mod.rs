@@ -6,6 +6,8 @@
 //! `create_tables` and `create_indexes` give the layout of any schema in any
 //! database, and `copy_sqlite_to_postgres` moves a database into PostgreSQL,
 //! so the same data can be queried through both SQL back ends.
+//! `write_leads_csv` makes a file of leads from a demo database for
+//! `segql import-leads`.
 
 // The crate's one `Error` carries spans and suggestions inline; these
 // functions run once per database, so the size of their error type is no cost.
@@ -14,6 +16,7 @@
 mod copy_pg;
 mod ddl;
 mod generate;
+mod leads_csv;
 mod stamp;
 mod words;
 
@@ -27,6 +30,7 @@ use serde::Serialize;
 
 pub use copy_pg::copy_sqlite_to_postgres;
 pub use ddl::{create_indexes, create_tables};
+pub use leads_csv::{write_leads_csv, LeadsCsvReport, TRADE_SHOW_TOPIC};
 
 use crate::db::sqlite::error as sqlite_error;
 use crate::error::{Error, Result};

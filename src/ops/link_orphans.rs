@@ -190,12 +190,34 @@ fn layout(conn: &mut dyn Transaction, schema: &Schema) -> Result<Layout> {
     })
 }
 
+/// Which orphaned leads a run gives a contact.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
+    /// Every orphaned lead of the database (`segql link-orphans`).
+    All,
+    /// Only the orphans among the leads whose ids the temporary table
+    /// named here holds in its column `lead_id` (typed like the lead key):
+    /// the leads an import created or updated.
+    Leads(&'a str),
+}
+
 /// Run link-orphans inside the caller's open transaction. Writes happen only
 /// through that transaction, so the caller commits or rolls back the lot.
 pub(crate) fn run(
     conn: &mut dyn Transaction,
     schema: &Schema,
     options: &LinkOptions,
+) -> Result<LinkReport> {
+    run_for(conn, schema, options, Scope::All)
+}
+
+/// [`run`] limited to the orphans of `scope`; the same rules, so a lead
+/// linked here is linked exactly as `link-orphans` would link it.
+pub(crate) fn run_for(
+    conn: &mut dyn Transaction,
+    schema: &Schema,
+    options: &LinkOptions,
+    scope: Scope<'_>,
 ) -> Result<LinkReport> {
     let l = layout(conn, schema)?;
     let d = conn.dialect();
@@ -204,6 +226,14 @@ pub(crate) fn run(
         conn.execute(&format!("DROP TABLE IF EXISTS {}", t(table)), &[])?;
     }
 
+    // Orphans outside the scope are not this run's business.
+    let in_scope = match scope {
+        Scope::All => String::new(),
+        Scope::Leads(table) => {
+            format!(" AND l.{} IN (SELECT lead_id FROM {})", l.lead_id, t(table))
+        }
+    };
+
     // 1. Orphans that have an email, with it normalized.
     let lead_norm = normalize_email(d, &format!("l.{}", l.lead_email));
     conn.execute(
@@ -211,7 +241,7 @@ pub(crate) fn run(
             "segql_orphan",
             &format!(
                 "SELECT l.{id} AS lead_id, {lead_norm} AS norm, l.{created} AS created_on \
-                 FROM {lead} AS l WHERE l.{contact} IS NULL AND {lead_norm} <> ''",
+                 FROM {lead} AS l WHERE l.{contact} IS NULL AND {lead_norm} <> ''{in_scope}",
                 id = l.lead_id,
                 created = l.lead_created,
                 lead = l.lead,
@@ -226,7 +256,7 @@ pub(crate) fn run(
     let skipped = conn.query_text(
         &format!(
             "SELECT CAST(l.{id} AS TEXT) FROM {lead} AS l \
-             WHERE l.{contact} IS NULL AND (l.{email} IS NULL OR {lead_norm} = '') \
+             WHERE l.{contact} IS NULL AND (l.{email} IS NULL OR {lead_norm} = ''){in_scope} \
              ORDER BY l.{id}",
             id = l.lead_id,
             lead = l.lead,

@@ -1,5 +1,5 @@
 //! Data-changing operations: `link-orphans` (SPEC §5), `update` (SPEC §4),
-//! `score` (SPEC 6) and `view` (SPEC §7, in `view.rs`).
+//! `score` (SPEC 6), `import-leads` (SPEC §7) and `view` (SPEC §7, in `view.rs`).
 //!
 //! Each operation runs as a few set-based statements in ONE transaction of a
 //! [`Backend`], the same statements on every database (the differences are
@@ -19,6 +19,7 @@
 
 mod assign;
 mod checks;
+mod import_leads;
 mod link_orphans;
 mod score;
 mod update;
@@ -34,6 +35,7 @@ use crate::sql;
 
 pub use crate::db::LOCK_WAIT;
 pub use assign::{parse_assignments, Assignment};
+pub use import_leads::{import_leads, ImportOptions, ImportReport, MatchMode};
 pub use link_orphans::{LeadLink, LinkReport};
 pub use score::{GradeCount, ModelReport, ScoreReport, LEAD_SCORE_TABLE};
 pub use update::UpdateReport;

@@ -74,6 +74,10 @@ error_variants! {
     DuplicateGrade => Covered,
     ReadsScore => Covered,
     UnknownGuard => Covered,
+    BadImportRow => Exempt(
+        "a row of a CSV file given to import-leads, never query text; \
+         tests/it/ops/import_leads.rs covers each case",
+    ),
     Schema => Exempt(
         "a schema file (--schema) that cannot be used, found before any query \
          is read; tests/it/schema/file.rs covers it",

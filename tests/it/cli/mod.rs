@@ -5,6 +5,7 @@ mod commands;
 mod first_hour;
 mod fmt_comments;
 mod help_examples;
+mod import;
 mod models;
 mod schema;
 mod score;

@@ -1,4 +1,4 @@
-//! Concurrent writers on SQLite and PostgreSQL: `update`, `link-orphans`,
+//! Concurrent writers on SQLite and PostgreSQL: `update`, `link-orphans`, `import-leads`,
 //! `score` (by either engine) and an outside connection holding a write lock. One run is held inside its
 //! transaction at a test-only pause point (`SEGQL_TEST_PAUSE`), so the
 //! overlap is certain, not a matter of timing: the other waits and both
@@ -466,4 +466,113 @@ fn postgres_score_reads_the_committed_data_beside_a_held_update_of_contacts() {
     assert!(!out.contains("nothing changed"), "{out}");
     assert_ok(Op::DoNotEmailDecisionMakers, &held.resume());
     assert_eq!(pg.settled(), expected);
+}
+
+/// A list of leads with the emails of the demo's orphaned leads that no
+/// contact has, under a new topic, written into `dir`: `import-leads` and
+/// `link-orphans` would both make a contact for each of these emails. The
+/// path (for [`Op::ImportLeads`]) and the emails, normalized.
+fn orphan_email_list(base: &rusqlite::Connection, dir: &Path) -> (&'static str, Vec<String>) {
+    let mut stmt = base
+        .prepare(
+            "SELECT DISTINCT lower(trim(email)) FROM lead WHERE contact_id IS NULL \
+             AND trim(email) <> '' AND lower(trim(email)) NOT IN \
+             (SELECT lower(trim(email)) FROM contact WHERE email IS NOT NULL) ORDER BY 1",
+        )
+        .unwrap();
+    let emails: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(!emails.is_empty(), "the demo has orphans with new emails");
+    let mut csv = String::from("email,topic,source\n");
+    for email in &emails {
+        csv.push_str(&format!("{email},Concurrent Expo,Trade Show\n"));
+    }
+    let path = dir.join("orphan-emails.csv");
+    std::fs::write(&path, csv).unwrap();
+    (
+        Box::leak(path.to_str().unwrap().to_string().into_boxed_str()),
+        emails,
+    )
+}
+
+/// For each of `emails`: how many contacts have it, and how many leads with
+/// it have no contact. Both runs done, that is `(1, 0)` for every one.
+fn contacts_and_orphans(rows: Vec<(i64, i64)>, emails: &[String]) {
+    assert_eq!(rows.len(), emails.len());
+    for (email, (contacts, orphans)) in emails.iter().zip(rows) {
+        assert_eq!((contacts, orphans), (1, 0), "{email}");
+    }
+}
+
+const PER_EMAIL: &str = "SELECT (SELECT count(*) FROM contact WHERE lower(trim(email)) = e), \
+     (SELECT count(*) FROM lead WHERE lower(trim(email)) = e AND contact_id IS NULL)";
+
+#[test]
+fn sqlite_import_and_link_orphans_at_once_make_one_contact_per_email() {
+    let lite = Lite::new();
+    let base = open(&lite.dir.path().join("base.db"));
+    let (csv, emails) = orphan_email_list(&base, lite.dir.path());
+    let import = Op::ImportLeads(csv);
+    for (first, second) in [(import, Op::LinkOrphans), (Op::LinkOrphans, import)] {
+        let db = lite.copy("crm.db");
+        let held = first.start_paused(&db, Point::BeforeCommit, &lite.signal());
+        let waiting = second.spawn(&db);
+        std::thread::sleep(Duration::from_millis(300));
+        let report = assert_ok(first, &held.resume());
+        let later = assert_ok(second, &finish(waiting));
+        let conn = open(Path::new(&db));
+        let rows = emails
+            .iter()
+            .map(|e| {
+                conn.query_row(&PER_EMAIL.replace(" = e", " = ?1"), [e], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .unwrap()
+            })
+            .collect();
+        contacts_and_orphans(rows, &emails);
+        if first == import {
+            assert!(
+                report.contains(&format!("contacts created: {}", emails.len())),
+                "{report}"
+            );
+        } else {
+            // link-orphans made the contacts; the import found them.
+            assert!(
+                later.contains(&format!("contacts linked:  {}", emails.len())),
+                "{later}"
+            );
+            assert!(later.contains("contacts created: 0"), "{later}");
+        }
+    }
+}
+
+#[test]
+fn postgres_import_and_link_orphans_at_once_make_one_contact_per_email() {
+    let Some(mut pg) = Pg::new() else { return };
+    let (csv, emails) = orphan_email_list(&pg.sqlite, pg.signal.path());
+    let import = Op::ImportLeads(csv);
+    for (first, second) in [(import, Op::LinkOrphans), (Op::LinkOrphans, import)] {
+        let url = pg.url();
+        let held = first.start_paused(&url, Point::BeforeCommit, &pg.signal());
+        let waiting = second.spawn(&url);
+        pg.wait_for_a_lock_waiter();
+        assert_ok(first, &held.resume());
+        assert_ok(second, &finish(waiting));
+        let rows = emails
+            .iter()
+            .map(|e| {
+                let row = pg
+                    .client
+                    .query_one(&PER_EMAIL.replace(" = e", " = $1"), &[e])
+                    .unwrap();
+                (row.get(0), row.get(1))
+            })
+            .collect();
+        contacts_and_orphans(rows, &emails);
+        pg.reload();
+    }
 }

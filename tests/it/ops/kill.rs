@@ -1,4 +1,4 @@
-//! link-orphans, update and score SIGKILLed inside their transaction, on
+//! link-orphans, update, score and import-leads SIGKILLed inside their transaction, on
 //! SQLite and PostgreSQL: afterwards the database is exactly as before, and
 //! the next run does the whole job.
 //!
@@ -109,9 +109,11 @@ fn killed_mid_transaction_sqlite_changes_nothing() {
         let conn = open(&path);
         match op {
             Op::LinkOrphans => ops_support::settled_checksum_sqlite(&conn, &before_ids),
-            Op::ClearMarketingOnly | Op::DoNotEmailDecisionMakers | Op::Score | Op::ScoreMemory => {
-                ops_support::checksum_sqlite(&conn)
-            }
+            Op::ClearMarketingOnly
+            | Op::DoNotEmailDecisionMakers
+            | Op::Score
+            | Op::ScoreMemory
+            | Op::ImportLeads(_) => ops_support::checksum_sqlite(&conn),
         }
     };
     let mut reference = BTreeMap::new();
@@ -502,4 +504,128 @@ fn killed_score_mid_transaction_postgres_commits_nothing() {
     }
     tally.print("postgres score", started.elapsed());
     assert_eq!(tally.proven["score"], 2 * SCORE_PG_RUNS);
+}
+
+/// Kill runs of `import-leads` per database.
+const IMPORT_RUNS: usize = 6;
+
+/// A list of 60 leads made from the demo database `base` (rows matching
+/// open leads, existing contacts' emails, new people), written beside it;
+/// its path, for [`Op::ImportLeads`].
+fn import_list(base: &Path) -> &'static str {
+    let csv = base.with_extension("csv");
+    segql::demo::write_leads_csv(base, &csv, 60, 1).unwrap();
+    Box::leak(csv.to_str().unwrap().to_string().into_boxed_str())
+}
+
+/// The leads and contacts of a SQLite database, counted.
+fn lead_and_contact_counts(conn: &rusqlite::Connection) -> (i64, i64) {
+    let n = |t: &str| {
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    (n("lead"), n("contact"))
+}
+
+#[test]
+fn killed_import_mid_transaction_sqlite_changes_nothing() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.db");
+    small_demo(&base);
+    let op = Op::ImportLeads(import_list(&base));
+    let (untouched, counts_before) = {
+        let conn = open(&base);
+        (
+            ops_support::checksum_sqlite(&conn),
+            lead_and_contact_counts(&conn),
+        )
+    };
+    let path = dir.path().join("run.db");
+    let db = path.to_str().unwrap().to_string();
+    let signal = dir.path().join("paused");
+    let fresh = || {
+        let _ = std::fs::remove_file(dir.path().join("run.db-journal"));
+        std::fs::copy(&base, &path).unwrap();
+    };
+    fresh();
+    let output = op.run_ok(&db);
+    let counts_after = lead_and_contact_counts(&open(&path));
+    assert!(counts_after.0 > counts_before.0, "{output}");
+    assert!(counts_after.1 > counts_before.1, "{output}");
+
+    let mut tally = Tally::default();
+    for run in 0..IMPORT_RUNS {
+        let point = Point::alternate(run);
+        fresh();
+        let mut paused = op.start_paused(&db, point, &signal);
+        let proven = paused.running() && write_lock_taken(&path);
+        assert!(proven, "import at {point:?}: no write lock while held");
+        paused.kill();
+        let conn = open(&path);
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok", "run {run} at {point:?}");
+        assert_eq!(
+            ops_support::checksum_sqlite(&conn),
+            untouched,
+            "run {run}: import killed at {point:?} left changes behind"
+        );
+        drop(conn);
+        let out = op.run_ok(&db);
+        assert_eq!(out, output, "run {run}: the rerun reported");
+        assert_eq!(lead_and_contact_counts(&open(&path)), counts_after);
+        tally.add(op, point, proven, "killed: untouched, rerun: done");
+    }
+    tally.print("sqlite import", started.elapsed());
+    assert_eq!(tally.proven["import-leads"], IMPORT_RUNS);
+}
+
+#[test]
+fn killed_import_mid_transaction_postgres_commits_nothing() {
+    let Some(pg) = TestPg::start() else { return };
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.db");
+    small_demo(&base);
+    let op = Op::ImportLeads(import_list(&base));
+    let sqlite = open(&base);
+    let mut client = pg.client();
+    let url = pg.url();
+    let signal = dir.path().join("paused");
+    reload(&mut client, &sqlite);
+    let untouched = ops_support::dump_postgres(&mut client);
+    let output = op.run_ok(&url);
+    let done = ops_support::dump_postgres(&mut client);
+    let rows = |dump: &BTreeMap<String, Vec<String>>| {
+        (
+            dump.get("lead").map(Vec::len),
+            dump.get("contact").map(Vec::len),
+        )
+    };
+    assert_ne!(rows(&done), rows(&untouched), "{output}");
+    reload(&mut client, &sqlite);
+
+    let mut tally = Tally::default();
+    for run in 0..IMPORT_RUNS {
+        let point = Point::alternate(run);
+        let mut paused = op.start_paused(&url, point, &signal);
+        let proven = paused.running() && writing_sessions(&mut client) == 1;
+        assert!(proven, "import at {point:?}: no open writing transaction");
+        paused.kill();
+        assert_eq!(
+            ops_support::dump_postgres(&mut client),
+            untouched,
+            "run {run}: import killed at {point:?} committed something"
+        );
+        wait_for_no_sessions(&mut client);
+        let out = op.run_ok(&url);
+        assert_eq!(out, output, "run {run}: the rerun reported");
+        assert_eq!(rows(&ops_support::dump_postgres(&mut client)), rows(&done));
+        tally.add(op, point, proven, "killed: untouched, rerun: done");
+        reload(&mut client, &sqlite);
+    }
+    tally.print("postgres import", started.elapsed());
+    assert_eq!(tally.proven["import-leads"], IMPORT_RUNS);
 }

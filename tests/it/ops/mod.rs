@@ -1,7 +1,8 @@
-//! Operations that write: link-orphans, update, score and view, on SQLite
-//! and PostgreSQL.
+//! Operations that write: link-orphans, update, score, import-leads and view,
+//! on SQLite and PostgreSQL.
 
 mod concurrent;
+mod import_leads;
 mod kill;
 mod link_orphans;
 mod link_orphans_pg;

@@ -4,8 +4,8 @@
 //! command, know for certain when it is inside its transaction, and then
 //! kill it or let it go on.
 //!
-//! The commands: `link-orphans`, an `update`, and `score` with the example
-//! models by either engine.
+//! The commands: `link-orphans`, an `update`, `score` with the example
+//! models by either engine, and `import-leads` of a file.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -57,6 +57,8 @@ pub enum Op {
     Score,
     /// The same with `--engine memory`.
     ScoreMemory,
+    /// `import-leads` of the CSV file at this path.
+    ImportLeads(&'static str),
 }
 
 /// The example scoring models, which make sense for the demo data.
@@ -72,6 +74,7 @@ impl Op {
             Op::DoNotEmailDecisionMakers => "update do_not_email",
             Op::Score => "score",
             Op::ScoreMemory => "score --engine memory",
+            Op::ImportLeads(_) => "import-leads",
         }
     }
 
@@ -99,6 +102,7 @@ impl Op {
                 "do_not_email=true",
                 "contact where role = \"Decision Maker\" and not do_not_email",
             ]),
+            Op::ImportLeads(csv) => command.args(["import-leads", "--db", db, "--now", NOW, csv]),
             Op::Score | Op::ScoreMemory => {
                 command.args([
                     "score",
