@@ -500,6 +500,8 @@ groups!(
     aggregates_of_nothing_and_of_missing_values,
     aggregates_over_times_text_and_choices,
     aggregate_chains_count_distinct_records,
+    // On the dangling data set.
+    a_dangling_parent_reaches_nothing_even_where_orphans_share_its_id,
 );
 
 #[test]
