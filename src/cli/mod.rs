@@ -18,6 +18,7 @@ mod shell;
 mod table;
 mod terminal;
 mod view;
+mod why;
 
 use std::process::ExitCode;
 
@@ -69,6 +70,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Shell(args) => shell::shell(&mut workspace, &args),
         Command::Score(args) => score::score(&mut workspace, &args),
         Command::View(args) => view::view(&mut workspace, &args),
+        Command::Why(args) => why::why(&mut workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }
