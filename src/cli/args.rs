@@ -75,8 +75,8 @@ pub enum Command {
         for `has` and aggregates, the count or value and up to three related ids.\n\
         \n\
         Examples (crm.db as made by `segql demo --out crm.db`):\n  \
-        segql why --db crm.db WHY_EXAMPLE_ID 'contact where role = \"Decision Maker\" or has lead(status = \"Open\")'\n  \
-        segql why --db crm.db --format json WHY_EXAMPLE_ID 'contact where count(lead) >= 2'"
+        segql why --db crm.db 007dbdd2-5f5f-4935-a29d-bea0cd1c8e24 'contact where role = \"Decision Maker\" or has lead(status = \"Open\")'\n  \
+        segql why --db crm.db --format json 007dbdd2-5f5f-4935-a29d-bea0cd1c8e24 'contact where count(lead) >= 2'"
     )]
     Why(WhyArgs),
     /// Write a deterministic demo database in the default layout.

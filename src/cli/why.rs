@@ -25,8 +25,15 @@ pub fn why(workspace: &mut Workspace, args: &WhyArgs) -> Result<(), Failure> {
         EngineName::Sqlite => WhyEngine::Database,
         EngineName::Memory => WhyEngine::Memory,
     };
-    let answer = segql::why(&plan, db.as_mut(), engine, &workspace.schema, id, now)
-        .map_err(|e| workspace.fail(e))?;
+    let answer = segql::why(&plan, db.as_mut(), engine, &workspace.schema, id, now).map_err(
+        |e| match e {
+            // About the id, not the query text: no caret under the query.
+            e @ segql::Error::InvalidValue { .. } => {
+                Failure::from_error(e, &super::failure::SourceTexts::default())
+            }
+            e => workspace.fail(e),
+        },
+    )?;
     match args.format {
         WhyFormat::Json => {
             let json =

@@ -12,4 +12,5 @@ mod shell;
 mod spark;
 mod table;
 mod view;
+mod why;
 mod workflow;
