@@ -69,10 +69,7 @@ fn why_says_in_for_members_and_out_for_the_rest_on_both_engines() {
                 assert_eq!(lines.next(), Some(expected), "{id} on {engine}:\n{out}");
                 let root = lines.next().expect("the tree");
                 assert_eq!(root, format!("{:<5} or", expected == "in"), "{out}");
-                assert!(
-                    out.contains("role = \"Decision Maker\"   [role "),
-                    "{out}"
-                );
+                assert!(out.contains("role = \"Decision Maker\"   [role "), "{out}");
                 assert!(
                     out.contains("has lead via lead_parent_contact(status = \"Open\")   ["),
                     "{out}"

@@ -2,13 +2,14 @@
 //! generated data, for every record of the query's entity, the answer (`in`
 //! or `out`) equals the record's membership in the full evaluation, and
 //! every node of the tree is true exactly when the record is in that node's
-//! own segment — on SQLite, on the memory engine and on PostgreSQL. A uuid
-//! of no record is an error on each.
+//! own segment — on SQLite, on the memory engine and on PostgreSQL; the
+//! facts shown agree with the verdicts they decide. A uuid of no record is
+//! an error.
 
 use proptest::strategy::{Strategy, ValueTree};
 use segql::db::{PostgresBackend, SqliteBackend};
-use segql::inside::{WhyEngine, WhyNode};
-use segql::plan::{Plan, PlanExpr};
+use segql::inside::{Fact, WhyEngine, WhyNode};
+use segql::plan::{FieldTest, Plan, PlanExpr, Test};
 use uuid::Uuid;
 
 use super::engines::{self, Loaded};
@@ -41,6 +42,7 @@ fn check_tree(
             }
         ));
     }
+    facts_decide(expr, node)?;
     let below: Vec<&PlanExpr> = match expr {
         PlanExpr::And(items) | PlanExpr::Or(items) => items.iter().collect(),
         PlanExpr::Not(inner) if !segql::eval::reads_as_atom(expr) => vec![inner.as_ref()],
@@ -58,6 +60,47 @@ fn check_tree(
         check_tree(env, entity, child, child_node, id)?;
     }
     Ok(())
+}
+
+/// The facts shown must decide the verdict where they alone can: a `has`
+/// holds exactly when its quantifier accepts the count of related records
+/// shown, `is not null` exactly when a value is shown; and no test is shown
+/// without its fact.
+fn facts_decide(expr: &PlanExpr, node: &WhyNode) -> Result<(), String> {
+    let (positive, negated) = match expr {
+        PlanExpr::Not(inner) if node.children.is_empty() => (inner.as_ref(), true),
+        other => (other, false),
+    };
+    let decided = match (positive, &node.fact) {
+        (PlanExpr::Related(related), Some(Fact::Related { count, ids, .. })) => {
+            if ids.len() as u64 != (*count).min(3) {
+                return Err(format!(
+                    "`{}` shows {} ids of {count}",
+                    node.node,
+                    ids.len()
+                ));
+            }
+            Some(related.quantifier.accepts(*count))
+        }
+        (
+            PlanExpr::Field(FieldTest {
+                test: Test::IsNotNull,
+                ..
+            }),
+            Some(Fact::Field { value, .. }),
+        ) => Some(value.is_some()),
+        (PlanExpr::Field(_), Some(Fact::Field { .. }))
+        | (PlanExpr::Aggregate(_), Some(Fact::Aggregate { .. })) => None,
+        (PlanExpr::Const(_) | PlanExpr::And(_) | PlanExpr::Or(_) | PlanExpr::Not(_), None) => None,
+        (_, fact) => return Err(format!("`{}` shows the fact {fact:?}", node.node)),
+    };
+    match decided {
+        Some(holds) if (holds != negated) != node.holds => Err(format!(
+            "`{}` is {} but its fact {:?} says otherwise",
+            node.node, node.holds, node.fact
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Every engine's `why` for every record of the plan's entity, checked;
