@@ -289,6 +289,9 @@ pub struct ExplainArgs {
     pub db: Option<String>,
     #[arg(long, value_enum, default_value = "sqlite", requires = "counts")]
     pub engine: EngineName,
+    /// Print load and counting times to standard error.
+    #[arg(long, requires = "counts")]
+    pub timing: bool,
 }
 
 /// `segql why`: one record's verdict for a segment.

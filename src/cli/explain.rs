@@ -3,6 +3,8 @@
 //! the optimized plan as a tree with the records each node selects
 //! (`segql::counts`).
 
+use std::time::Instant;
+
 use segql::plan::Plan;
 use segql::sql::SqlQuery;
 use serde::Serialize;
@@ -12,6 +14,7 @@ use super::compile::{internal, render_sql, to_sql};
 use super::database;
 use super::failure::Failure;
 use super::inputs::{read_query, reference_time, Workspace};
+use super::run::ms;
 
 #[derive(Serialize)]
 struct Explanation {
@@ -130,12 +133,30 @@ fn counts(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
-    let engine = match args.engine {
-        EngineName::Sqlite => segql::Engine::Database(db.as_mut()),
-        EngineName::Memory => segql::Engine::MemoryFrom(db.as_mut()),
+    let started = Instant::now();
+    // The memory store is loaded here, not by `counts`, so that `--timing`
+    // can tell loading from counting.
+    let store = match args.engine {
+        EngineName::Sqlite => None,
+        EngineName::Memory => Some(
+            segql::eval::Store::load(db.as_mut(), &workspace.schema, Some(plan))
+                .map_err(|e| workspace.fail(e))?,
+        ),
+    };
+    let load = started.elapsed();
+    let engine = match &store {
+        None => segql::Engine::Database(db.as_mut()),
+        Some(store) => segql::Engine::Memory(store),
     };
     let counted =
         segql::counts(plan, engine, &workspace.schema, now).map_err(|e| workspace.fail(e))?;
+    if args.timing {
+        let count = started.elapsed() - load;
+        match store {
+            Some(_) => eprintln!("timing: load {}, count {}", ms(load), ms(count)),
+            None => eprintln!("timing: count {}", ms(count)),
+        }
+    }
     match args.format {
         ExplainFormat::Json => {
             let json =

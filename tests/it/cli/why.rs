@@ -282,3 +282,24 @@ fn explain_takes_db_only_with_counts() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--counts"), "{}", stderr(&o));
 }
+
+#[test]
+fn explain_counts_timing_tells_loading_from_counting() {
+    let (_dir, db) = demo();
+    let memory = segql(&[
+        "explain", "--db", &db, "--counts", "--engine", "memory", "--timing", FUNNEL,
+    ]);
+    ok(&memory);
+    assert!(
+        stderr(&memory).starts_with("timing: load ") && stderr(&memory).contains(", count "),
+        "{}",
+        stderr(&memory)
+    );
+    let sqlite = segql(&["explain", "--db", &db, "--counts", "--timing", FUNNEL]);
+    ok(&sqlite);
+    assert!(
+        stderr(&sqlite).starts_with("timing: count "),
+        "{}",
+        stderr(&sqlite)
+    );
+}
