@@ -1,13 +1,13 @@
 //! Per-node counts of a plan in memory (`explain --counts`, SPEC §8): every
 //! node's bitmap is computed once, and the running intersections (`and`)
 //! and unions (`or`) of its operands come from combining those bitmaps, so
-//! the whole tree costs about one evaluation of the plan, plus one of each
-//! `has` filter over its own entity.
+//! the whole tree costs about one evaluation of the plan: a `has` is
+//! computed from its filter's bitmap, which its own counts come from too.
 
 use chrono::{DateTime, Utc};
 
 use super::bitmap::Bitmap;
-use super::compile::{compile, Overflow};
+use super::compile::{compile, Node, Overflow};
 use super::store::Store;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, PlanExpr};
@@ -99,14 +99,18 @@ fn count(
             children.push(counted);
             bits
         }
-        _ => {
-            for (below, child) in count_children(expr, entity) {
-                children.push(count(below, child, store, now)?.1);
+        PlanExpr::Related(related) if *related.filter != PlanExpr::Const(true) => {
+            // The filter's bitmap serves both its own counts and the `has`.
+            let (inner, counted) = count(&related.link.to, &related.filter, store, now)?;
+            children.push(counted);
+            match compile(expr, store, index, now)? {
+                Node::Related(node) => node.eval_over(&inner),
+                other => other.eval_all().map_err(Overflow::into_error)?,
             }
-            compile(expr, store, index, now)?
-                .eval_all()
-                .map_err(Overflow::into_error)?
         }
+        _ => compile(expr, store, index, now)?
+            .eval_all()
+            .map_err(Overflow::into_error)?,
     };
     let counted = NodeCounts {
         entity: entity.to_string(),
