@@ -10,6 +10,7 @@ pub mod demo;
 pub mod diagnostic;
 pub mod error;
 pub mod eval;
+pub mod inside;
 pub mod ops;
 pub mod optimize;
 pub mod plan;
@@ -22,6 +23,7 @@ pub mod syntax;
 mod run;
 
 pub use error::{Error, Result};
+pub use inside::{counts, why};
 pub use plan::Plan;
 pub use run::{per_record, run, Engine, Found, Outcome, RunOptions, Timing};
 

@@ -65,8 +65,20 @@ pub enum Command {
     /// Show the plan before and after optimization, and the SQL.
     #[command(after_help = "Examples:\n  \
         segql explain 'contact where not (has lead or has lead(score > 10))'\n  \
-        segql explain --format json 'lead where contact.account.industry = \"Retail\"'")]
+        segql explain --format json 'lead where contact.account.industry = \"Retail\"'\n  \
+        segql explain --db crm.db --counts 'contact where role = \"Decision Maker\" and has lead(status = \"Open\")'")]
     Explain(ExplainArgs),
+    /// Say whether one record is in a segment, and why: each node's verdict and the facts.
+    #[command(
+        after_help = "The first line is `in` or `out` (exit 0 for both); then the optimized plan\n\
+        as a tree, each node true or false for the record, with the field's value or,\n\
+        for `has` and aggregates, the count or value and up to three related ids.\n\
+        \n\
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql why --db crm.db 007dbdd2-5f5f-4935-a29d-bea0cd1c8e24 'contact where role = \"Decision Maker\" or has lead(status = \"Open\")'\n  \
+        segql why --db crm.db --format json 007dbdd2-5f5f-4935-a29d-bea0cd1c8e24 'contact where count(lead) >= 2'"
+    )]
+    Why(WhyArgs),
     /// Write a deterministic demo database in the default layout.
     #[command(after_help = "Examples:\n  \
         segql demo --out crm.db --contacts 200\n  \
@@ -283,6 +295,43 @@ pub struct ExplainArgs {
     pub plan: PlanArgs,
     #[arg(long, value_enum, default_value = "sql")]
     pub format: ExplainFormat,
+    /// Show the optimized plan as a tree with the records each node selects
+    /// (and the funnel of each `and`) instead of the plans and SQL.
+    #[arg(long)]
+    pub counts: bool,
+    /// SQLite database file or postgresql:// URL to count on; the built-in demo data when absent.
+    #[arg(long, value_name = "FILE|URL", requires = "counts")]
+    pub db: Option<String>,
+    #[arg(long, value_enum, default_value = "sqlite", requires = "counts")]
+    pub engine: EngineName,
+    /// Print load and counting times to standard error.
+    #[arg(long, requires = "counts")]
+    pub timing: bool,
+}
+
+/// `segql why`: one record's verdict for a segment.
+#[derive(Args, Debug)]
+pub struct WhyArgs {
+    /// SQLite database file or postgresql:// URL; the built-in demo data when absent.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: Option<String>,
+    /// The record's id (a uuid).
+    #[arg(value_name = "ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub input: QueryInput,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub engine: EngineName,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: WhyFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhyFormat {
+    Text,
+    Json,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

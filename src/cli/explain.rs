@@ -1,14 +1,20 @@
 //! `segql explain`: the query as parsed, the checked plan, the optimized plan
-//! with every rule that fired, and the SQL of each dialect.
+//! with every rule that fired, and the SQL of each dialect; with `--counts`,
+//! the optimized plan as a tree with the records each node selects
+//! (`segql::counts`).
+
+use std::time::Instant;
 
 use segql::plan::Plan;
 use segql::sql::SqlQuery;
 use serde::Serialize;
 
-use super::args::{ExplainArgs, ExplainFormat};
+use super::args::{EngineName, ExplainArgs, ExplainFormat};
 use super::compile::{internal, render_sql, to_sql};
+use super::database;
 use super::failure::Failure;
 use super::inputs::{read_query, reference_time, Workspace};
+use super::run::ms;
 
 #[derive(Serialize)]
 struct Explanation {
@@ -50,6 +56,9 @@ pub fn explain(workspace: &mut Workspace, args: &ExplainArgs) -> Result<(), Fail
     } else {
         segql::optimize::optimize_traced(plan.clone())
     };
+    if args.counts {
+        return counts(workspace, args, &optimized, now);
+    }
     let sql = segql::db::dialects()
         .map(|(name, dialect)| Ok((name, to_sql(workspace, &optimized, dialect, false, now)?)))
         .collect::<Result<Vec<_>, Failure>>()?;
@@ -114,4 +123,76 @@ fn section(out: &mut String, title: &str, body: &str) {
         out.push('\n');
     }
     out.push('\n');
+}
+
+/// `explain --counts`: count every node on the database (or the demo data).
+fn counts(
+    workspace: &mut Workspace,
+    args: &ExplainArgs,
+    plan: &Plan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
+    let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
+    let started = Instant::now();
+    // The memory store is loaded here, not by `counts`, so that `--timing`
+    // can tell loading from counting.
+    let store = match args.engine {
+        EngineName::Sqlite => None,
+        EngineName::Memory => Some(
+            segql::eval::Store::load(db.as_mut(), &workspace.schema, Some(plan))
+                .map_err(|e| workspace.fail(e))?,
+        ),
+    };
+    let load = started.elapsed();
+    let engine = match &store {
+        None => segql::Engine::Database(db.as_mut()),
+        Some(store) => segql::Engine::Memory(store),
+    };
+    let counted =
+        segql::counts(plan, engine, &workspace.schema, now).map_err(|e| workspace.fail(e))?;
+    if args.timing {
+        let count = started.elapsed() - load;
+        match store {
+            Some(_) => eprintln!("timing: load {}, count {}", ms(load), ms(count)),
+            None => eprintln!("timing: count {}", ms(count)),
+        }
+    }
+    match args.format {
+        ExplainFormat::Json => {
+            let json =
+                serde_json::to_string_pretty(&counted).map_err(|e| workspace.fail(internal(e)))?;
+            println!("{json}");
+        }
+        ExplainFormat::Sql => print!("{}", render_counts(plan, &counted)),
+    }
+    Ok(())
+}
+
+/// The plan, the segment's size, then one line per node: its count and
+/// entity, the node indented by depth, and the funnel (`and`) or the gain
+/// (`or`) where the node is an operand of one.
+fn render_counts(plan: &Plan, counted: &segql::inside::Counts) -> String {
+    let mut out = format!(
+        "{plan}\n{} of {} {} records in the segment\n\n",
+        counted.tree.count, counted.total, counted.entity
+    );
+    let mut stack = vec![(&counted.tree, 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        out.push_str(&format!(
+            "{:>10} {:<12} {}{}",
+            node.count,
+            node.entity,
+            "  ".repeat(depth),
+            node.node
+        ));
+        if let Some(remaining) = node.remaining {
+            out.push_str(&format!("   -> {remaining} remain"));
+        }
+        if let Some(adds) = node.adds {
+            out.push_str(&format!("   +{adds} added"));
+        }
+        out.push('\n');
+        stack.extend(node.children.iter().rev().map(|child| (child, depth + 1)));
+    }
+    out
 }

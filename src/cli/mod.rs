@@ -19,6 +19,7 @@ mod shell;
 mod table;
 mod terminal;
 mod view;
+mod why;
 
 use std::process::ExitCode;
 
@@ -71,6 +72,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Score(args) => score::score(&mut workspace, &args),
         Command::View(args) => view::view(&mut workspace, &args),
         Command::ImportLeads(args) => import::import_leads(&workspace, &args),
+        Command::Why(args) => why::why(&mut workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

@@ -220,11 +220,24 @@ impl Node<'_> {
 
 impl RelatedNode<'_> {
     fn eval_all(&self) -> Run<Bitmap> {
+        if let (Direction::ToChildren, Node::Const(true, _)) = (self.direction, &self.inner) {
+            // `has R` without a filter: the count is the degree.
+            let o = self.link.offsets();
+            let degree = |p: usize| (o[p + 1] - o[p]) as u64;
+            let q = self.quantifier;
+            return Ok(Bitmap::from_fn(self.rows, |p| q.accepts(degree(p))));
+        }
+        Ok(self.eval_over(&self.inner.eval_all()?))
+    }
+
+    /// The rows satisfying the `has`, given the related rows that satisfy
+    /// its filter (`inner`'s bitmap, computed by the caller: `explain
+    /// --counts` has it already).
+    pub(crate) fn eval_over(&self, inner: &Bitmap) -> Bitmap {
         let q = self.quantifier;
         let link = self.link;
-        Ok(match self.direction {
+        match self.direction {
             Direction::ToParent => {
-                let inner = self.inner.eval_all()?;
                 let (with, without) = (q.accepts(1), q.accepts(0));
                 Bitmap::from_slice(&link.parent_of, |p| {
                     if p != NONE && inner.get(p as usize) {
@@ -234,41 +247,32 @@ impl RelatedNode<'_> {
                     }
                 })
             }
-            Direction::ToChildren => {
-                if let Node::Const(true, _) = self.inner {
-                    // `has R` without a filter: the count is the degree.
-                    let o = link.offsets();
-                    let degree = |p: usize| (o[p + 1] - o[p]) as u64;
-                    return Ok(Bitmap::from_fn(self.rows, |p| q.accepts(degree(p))));
-                }
-                let inner = self.inner.eval_all()?;
-                match q {
-                    Quantifier::Any | Quantifier::No => {
-                        let mut hit = Bitmap::zeros(self.rows);
-                        for c in inner.iter_ones() {
-                            let p = link.parent_of[c];
-                            if p != NONE {
-                                hit.set(p as usize);
-                            }
+            Direction::ToChildren => match q {
+                Quantifier::Any | Quantifier::No => {
+                    let mut hit = Bitmap::zeros(self.rows);
+                    for c in inner.iter_ones() {
+                        let p = link.parent_of[c];
+                        if p != NONE {
+                            hit.set(p as usize);
                         }
-                        if q == Quantifier::No {
-                            hit.negate();
-                        }
-                        hit
                     }
-                    _ => {
-                        let mut counts = vec![0u32; self.rows];
-                        for c in inner.iter_ones() {
-                            let p = link.parent_of[c];
-                            if p != NONE {
-                                counts[p as usize] += 1;
-                            }
-                        }
-                        Bitmap::from_slice(&counts, |n| q.accepts(n as u64))
+                    if q == Quantifier::No {
+                        hit.negate();
                     }
+                    hit
                 }
-            }
-        })
+                _ => {
+                    let mut counts = vec![0u32; self.rows];
+                    for c in inner.iter_ones() {
+                        let p = link.parent_of[c];
+                        if p != NONE {
+                            counts[p as usize] += 1;
+                        }
+                    }
+                    Bitmap::from_slice(&counts, |n| q.accepts(n as u64))
+                }
+            },
+        }
     }
 
     fn test(&self, row: usize) -> Run<bool> {

@@ -20,6 +20,7 @@ mod bitmap;
 mod builder;
 mod column;
 mod compile;
+mod counts;
 mod kernels;
 mod keys;
 mod load_sqlite;
@@ -31,6 +32,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use builder::StoreBuilder;
+pub use counts::{count_children, node_counts, reads_as_atom, NodeCounts};
 pub use per_record::per_record;
 pub use store::Store;
 

@@ -13,4 +13,5 @@ mod shell;
 mod spark;
 mod table;
 mod view;
+mod why;
 mod workflow;

@@ -17,6 +17,7 @@
 //! - `SEGQL_DIFF_SEED`: a u64 seed to replay a run (printed by every run).
 //! - `CI=true`: an unavailable PostgreSQL server fails the run.
 
+mod counts;
 mod engines;
 mod gen_data;
 pub(crate) mod gen_query;
@@ -27,6 +28,7 @@ mod regressions;
 mod scoring;
 mod shrink;
 mod tlp;
+mod why;
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
