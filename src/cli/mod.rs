@@ -8,6 +8,7 @@ mod compile;
 mod data;
 mod database;
 mod explain;
+mod export;
 mod failure;
 mod inputs;
 mod records;
@@ -69,6 +70,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Shell(args) => shell::shell(&mut workspace, &args),
         Command::Score(args) => score::score(&mut workspace, &args),
         Command::View(args) => view::view(&mut workspace, &args),
+        Command::Export(args) => export::export(&workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

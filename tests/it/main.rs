@@ -15,6 +15,7 @@ mod demo;
 mod differential;
 mod docs;
 mod eval;
+mod export;
 mod ops;
 mod optimize;
 mod parse;
