@@ -338,3 +338,34 @@ fn the_command_prints_a_line_per_table_and_refuses_a_missing_database() {
     ]);
     assert_eq!(zero.status.code(), Some(2));
 }
+
+#[test]
+fn a_postgresql_database_exports_the_same_rows_as_its_sqlite_original() {
+    let Some(pg) = crate::support::pg::TestPg::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let schema = crm_schema();
+    let sqlite = Connection::open(&db).unwrap();
+    let mut client = pg.client();
+    segql::demo::copy_sqlite_to_postgres(&sqlite, &mut client, &schema).unwrap();
+
+    let from_sqlite = dir.path().join("from-sqlite");
+    export_to(&db, &from_sqlite, 1000).unwrap();
+    let from_postgres = dir.path().join("from-postgres");
+    let mut backend = segql::db::PostgresBackend::new(client);
+    let report = export(
+        &mut backend,
+        &schema,
+        &from_postgres,
+        &ExportOptions::default(),
+        &mut (),
+    )
+    .unwrap();
+    for (entity, table) in schema.entities.iter().zip(&report.tables) {
+        let want = read_rows(&from_sqlite.join(&entity.table).join(PART_FILE));
+        assert_eq!(table.rows, want.len() as u64);
+        assert_eq!(read_rows(&table.path), want, "{}", entity.table);
+    }
+}
