@@ -3,6 +3,7 @@
 # tests: one master, two workers (separate processes, one core each) and a
 # Spark Connect server whose application runs on that master's workers.
 #
+#   scripts/spark/cluster.sh prepare  install what is missing (what start does first)
 #   scripts/spark/cluster.sh start    install what is missing, start, wait for executors
 #   scripts/spark/cluster.sh status   the master's view: workers, executors, applications
 #   scripts/spark/cluster.sh stop     stop everything this script started
@@ -210,11 +211,15 @@ status() {
 }
 
 case ${1:-} in
+prepare)
+    ensure_java
+    ensure_venv
+    ;;
 start) start ;;
 stop) stop ;;
 status) status ;;
 *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 prepare|start|stop|status" >&2
     exit 2
     ;;
 esac

@@ -24,5 +24,6 @@ mod readme;
 mod run;
 mod schema;
 mod semantics;
+mod spark;
 mod sql;
 mod support;

@@ -18,7 +18,7 @@
 //! - `CI=true`: an unavailable PostgreSQL server fails the run.
 
 mod engines;
-mod gen_data;
+pub(crate) mod gen_data;
 pub(crate) mod gen_query;
 mod known_bugs;
 mod per_record;
