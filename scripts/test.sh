@@ -39,6 +39,13 @@ if [ "${CI:-}" = true ] && [ -z "$(find_initdb)" ]; then
     exit 1
 fi
 
+# The Spark cluster test (tests/it/spark.rs) runs under CI=true, or with
+# SEGQL_SPARK=1: Java 17 and pyspark (in .venv-spark) are installed first
+# when missing, and a failure to install them fails the run.
+if [ "${CI:-}" = true ] || [ "${SEGQL_SPARK:-}" = 1 ]; then
+    bash scripts/spark/cluster.sh prepare
+fi
+
 # Unit, integration and CLI tests, and the benchmarks run as tests: without
 # the --bench argument of `cargo bench`, each bench builds a tiny data set
 # (whatever SEGQL_BENCH_* say), checks its results and times nothing; see

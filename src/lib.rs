@@ -10,6 +10,7 @@ pub mod demo;
 pub mod diagnostic;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod inside;
 pub mod ops;
 pub mod optimize;

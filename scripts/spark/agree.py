@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Runs segql's Spark SQL on Spark 4 (local mode) and checks that it selects
-the same ids as `segql run` on SQLite.
+"""Runs segql's Spark SQL on Spark 4 and checks that it selects the same ids
+as `segql run` on SQLite: in local mode, or with --remote on a cluster
+through Spark Connect (scripts/spark/cluster.sh starts one).
 
 What it does, in order:
   1. `segql demo` writes a small SQLite database in the default CRM layout;
      a few records are added whose values test SPEC 2.3 where Spark's own
      functions differ (a capital É, `%` and `_` in text, decimals whose sum
      a plain floating-point SUM loses).
-  2. Every table is loaded into a Spark session as a temporary view, with
-     the storage types of the Spark dialect (uuids STRING, choices INT,
-     decimals DOUBLE, bools BOOLEAN, dates DATE, date-times TIMESTAMP).
+  2. `segql export` writes every table as Parquet (docs/export.md), and each
+     is loaded into the Spark session as a temporary view: the storage types
+     of the Spark dialect (uuids STRING, choices INT, decimals DOUBLE, bools
+     BOOLEAN, dates DATE, date-times TIMESTAMP) come from the files.
   3. Every query fixture of tests/queries/valid and tests/queries/aggregates
      on the built-in schema (plus the queries in EXTRA_QUERIES) is compiled
      with `segql compile --dialect spark --format json` and run with
@@ -23,19 +25,31 @@ What it does, in order:
      (SPELLINGS): code-point order of strings, `lower()` folding more than
      ASCII where `translate` does not, the compensated sum keeping what a
      plain one loses, the literal forms of `Spark::literal`.
+  7. With --generated FILE, the generated queries it lists (written by the
+     cargo test tests/it/spark.rs from segql's query generator) on their
+     generated data sets, each exported and loaded as in step 2.
+  8. With --executor-logs DIR (a cluster's worker directories), that the
+     queries ran as tasks on the executors: their logs must show at least
+     one finished task per query that read the exported tables.
 
 The Spark session is pinned as the dialect requires: time zone UTC, ANSI
 mode on, and everything bound to 127.0.0.1.
 
 Usage (from the repository root, after `cargo build`):
-    python3 -m venv .venv-spark && .venv-spark/bin/pip install pyspark
+    python3 -m venv .venv-spark && .venv-spark/bin/pip install 'pyspark[connect]'
     .venv-spark/bin/python scripts/spark/agree.py [--segql target/debug/segql]
+On a cluster:
+    scripts/spark/cluster.sh start
+    .venv-spark/bin/python scripts/spark/agree.py --remote sc://127.0.0.1:15002 \
+        --executor-logs target/spark-cluster/work
+    scripts/spark/cluster.sh stop
 
 Exit status 0 when every query agrees, 1 otherwise.
 """
 
 import argparse
 import datetime as dt
+import glob
 import json
 import os
 import sqlite3
@@ -96,20 +110,33 @@ def main():
         action="store_true",
         help="skip the fixtures: run EXTRA_QUERIES, the overflow and the spellings only",
     )
+    parser.add_argument("--remote", help="a Spark Connect URL (sc://127.0.0.1:15002); local mode without it")
+    parser.add_argument("--generated", help="a JSON file of generated data sets and queries")
+    parser.add_argument(
+        "--executor-logs",
+        help="the cluster's worker directories: check that the executors ran the queries",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="segql-spark-") as tmp:
         db = Path(tmp) / "crm.db"
         segql(args.segql, "demo", "--out", str(db), "--contacts", str(args.contacts))
         add_edge_cases(db)
-        spark = start_spark()
+        tasks_before = finished_tasks(args.executor_logs)
+        spark = start_spark(args.remote)
         try:
             schema = load_schema(args.segql)
-            load_tables(spark, db, schema)
+            load_tables(spark, args.segql, db, schema, Path(tmp) / "lake")
             failures = check_spellings(spark)
-            failures += compare_all(spark, args.segql, db, args.extra_only)
-            failures += check_overflow(spark, args.segql, db, schema)
+            failures, on_files = compare_all(spark, args.segql, db, args.extra_only)
+            failures += check_overflow(spark, args.segql, db, schema, Path(tmp) / "lake-overflow")
             failures += compare_semantics(spark, args.segql, schema)
+            if args.generated:
+                more, queries = compare_generated(spark, args.segql, schema, args.generated, Path(tmp))
+                failures += more
+                on_files += queries
+            if args.executor_logs:
+                failures += check_executors(args.executor_logs, tasks_before, on_files)
         finally:
             spark.stop()
     if failures:
@@ -155,10 +182,15 @@ def add_edge_cases(db):
     con.close()
 
 
-def start_spark():
+def start_spark(remote=None):
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
+    if remote:
+        spark = SparkSession.builder.remote(remote).appName("segql-agree").getOrCreate()
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        spark.conf.set("spark.sql.ansi.enabled", "true")
+        return spark
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("segql-agree")
@@ -171,7 +203,7 @@ def start_spark():
         .config("spark.sql.shuffle.partitions", "4")
         .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
+    set_log_level(spark, "ERROR")
     return spark
 
 
@@ -216,19 +248,18 @@ def convert(kind, value):
     return value
 
 
-def load_tables(spark, db, schema):
-    from pyspark.sql import types as T
-
-    con = sqlite3.connect(db)
+def load_tables(spark, binary, db, schema, lake):
+    """Exports the SQLite file `db` as Parquet into the directory `lake`
+    with `segql export` and loads the tables of `schema` as views, checking
+    that Spark reads each column with the dialect's type."""
+    segql(binary, "export", "--db", str(db), "--out", str(lake), "--quiet")
     for table, columns in schema.items():
-        names = ", ".join(f'"{c}"' for c, _ in columns)
-        rows = [
-            tuple(convert(kind, v) for (_, kind), v in zip(columns, row))
-            for row in con.execute(f'SELECT {names} FROM "{table}"')
-        ]
-        struct = T.StructType([T.StructField(c, spark_type(k), True) for c, k in columns])
-        spark.createDataFrame(rows, struct).createOrReplaceTempView(table)
-    con.close()
+        frame = spark.read.parquet(str(lake / table))
+        got = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
+        want = [(c, spark_type(k).simpleString()) for c, k in columns]
+        if got != want:
+            raise SystemExit(f"{table}: Spark reads the exported columns as {got}, not {want}")
+        frame.createOrReplaceTempView(table)
 
 
 def fixtures(extra_only):
@@ -256,6 +287,17 @@ def fixtures(extra_only):
         yield query, [query]
 
 
+def set_log_level(spark, level):
+    """Spark's log level, where the session has a SparkContext (not through
+    Spark Connect, whose server keeps its own)."""
+    if not is_remote(spark):
+        spark.sparkContext.setLogLevel(level)
+
+
+def is_remote(spark):
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
 def on_spark(spark, binary, query_args, count=False, now=NOW):
     compiled = json.loads(
         segql(
@@ -278,12 +320,14 @@ def on_spark(spark, binary, query_args, count=False, now=NOW):
     return [row[0] for row in rows]
 
 
-def on_sqlite(binary, db, query_args):
-    out = segql(binary, "run", "--db", str(db), "--now", NOW, "--format", "ids", *query_args)
+def on_sqlite(binary, db, query_args, now=NOW):
+    out = segql(binary, "run", "--db", str(db), "--now", now, "--format", "ids", *query_args)
     return out.split()
 
 
 def compare_all(spark, binary, db, extra_only):
+    """Every fixture and extra query on the demo data; the failures and the
+    number of queries run."""
     failures = 0
     total = 0
     for name, query_args in fixtures(extra_only):
@@ -302,7 +346,76 @@ def compare_all(spark, binary, db, extra_only):
         else:
             print(f"ok   {name}: {len(expected)} ids")
     print(f"{total - failures} of {total} queries agree")
-    return failures
+    return failures, total
+
+
+def compare_generated(spark, binary, schema, path, tmp):
+    """The generated queries of the JSON file `path` on their data sets: the
+    failures and the number of queries run."""
+    cases = json.loads(Path(path).read_text())
+    failures = total = 0
+    for n, data_set in enumerate(cases["data_sets"]):
+        load_tables(spark, binary, data_set["db"], schema, tmp / f"generated-{n}")
+        now = data_set["now"]
+        library = ["--library", data_set["library"]]
+        for case in data_set["queries"]:
+            total += 1
+            query_args = library + [a for g in case["guards"] for a in ("--guard", g)]
+            query_args.append(case["query"])
+            try:
+                expected = on_sqlite(binary, data_set["db"], query_args, now=now)
+            except SegqlError as error:
+                # An integer sum out of range must fail on Spark as well.
+                if "64-bit integer" not in str(error):
+                    failures += 1
+                    print(f"FAIL generated {n}: {case['query']}: on SQLite: {error}")
+                    continue
+                expected = error
+            try:
+                got = on_spark(spark, binary, query_args, now=now)
+            except Exception as error:
+                if isinstance(expected, SegqlError) and expected_error("integer overflow", error):
+                    continue
+                failures += 1
+                print(f"FAIL generated {n}: {case['query']}: {str(error).splitlines()[0]}")
+                continue
+            if got != expected:
+                failures += 1
+                print(
+                    f"FAIL generated {n}: {case['query']} (guards {case['guards']}): "
+                    f"sqlite {len(expected)} ids, spark {len(got)} ids"
+                )
+    print(f"{total - failures} of {total} generated queries agree (seed {cases.get('seed')})")
+    return failures, total
+
+
+def finished_tasks(work_dir):
+    """{executor log: finished tasks} under a cluster's worker directories
+    (WORKER/APP/EXECUTOR/stderr)."""
+    if not work_dir:
+        return {}
+    counts = {}
+    for log in glob.glob(os.path.join(work_dir, "*", "app-*", "*", "stderr")):
+        with open(log, errors="replace") as f:
+            counts[log] = sum("Finished task" in line for line in f)
+    return counts
+
+
+def check_executors(work_dir, before, queries):
+    """That the executors ran the queries: at least one task finished per
+    query that read the exported tables (each scans a Parquet file)."""
+    after = finished_tasks(work_dir)
+    per_worker = {}
+    for log, count in after.items():
+        worker = Path(log).parts[-4]
+        per_worker[worker] = per_worker.get(worker, 0) + count - before.get(log, 0)
+    ran = sum(per_worker.values())
+    shown = ", ".join(f"{w}: {c}" for w, c in sorted(per_worker.items())) or "no executor logs"
+    if ran >= queries:
+        print(f"ok   the executors ran {ran} tasks for {queries} queries ({shown})")
+        return 0
+    print(f"FAIL the executors ran {ran} tasks for {queries} queries ({shown}) under {work_dir}")
+    return 1
 
 
 FOLD = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
@@ -409,7 +522,7 @@ def load_data_set(spark, schema, data):
         spark.createDataFrame(rows, struct).createOrReplaceTempView(table)
 
 
-def check_overflow(spark, binary, db, schema):
+def check_overflow(spark, binary, db, schema, lake):
     """Two scores of 9e18 on one contact: `sum(lead.score)` leaves the i64
     range, an error on SQLite and on Spark alike."""
     owner = "eeeeeeee-0000-4000-8000-000000000001"
@@ -421,7 +534,7 @@ def check_overflow(spark, binary, db, schema):
                 (f"eeeeeeee-2222-4000-8000-{i:012d}", owner, score),
             )
     con.close()
-    load_tables(spark, db, {"lead": schema["lead"]})
+    load_tables(spark, binary, db, {"lead": schema["lead"]}, lake)
     query = ["contact where sum(lead.score) > 0"]
     failures = 0
     try:
@@ -432,7 +545,7 @@ def check_overflow(spark, binary, db, schema):
         print(f"ok   overflow on SQLite: {error}")
     # The failure is expected: keep Spark's log of it off the output (the
     # error itself still reaches us).
-    spark.sparkContext.setLogLevel("OFF")
+    set_log_level(spark, "OFF")
     try:
         on_spark(spark, binary, query)
         print("FAIL overflow: Spark returned ids")

@@ -8,6 +8,7 @@ mod compile;
 mod data;
 mod database;
 mod explain;
+mod export;
 mod failure;
 mod import;
 mod inputs;
@@ -73,6 +74,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::View(args) => view::view(&mut workspace, &args),
         Command::ImportLeads(args) => import::import_leads(&workspace, &args),
         Command::Why(args) => why::why(&mut workspace, &args),
+        Command::Export(args) => export::export(&workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

@@ -12,6 +12,7 @@
 //! | `postgres.rs` | PostgreSQL (`postgresql://` URLs, the `postgres` crate) |
 //! | `spark.rs`    | Spark: its dialect for `compile`; `sc://`/`spark://` specs refused with what to do |
 //! | `layout.rs`   | the tables and columns a plan needs, checked against a catalog |
+//! | `scan.rs`     | whole tables read typed, for copying data out (`segql export`) |
 
 // The crate's one error type is large by design (spans, suggestions); these
 // functions return it once per call, never in a loop that would feel its size.
@@ -20,6 +21,7 @@
 mod layout;
 mod pause;
 pub mod postgres;
+mod scan;
 mod spark;
 pub mod sqlite;
 
@@ -29,6 +31,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use self::postgres::PostgresBackend;
+pub use self::scan::Row;
 pub use self::sqlite::SqliteBackend;
 
 use crate::error::{Error, Result};
@@ -82,6 +85,29 @@ pub trait Backend {
         fields: &[&Field],
         ids: &[Uuid],
     ) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// Every record of `entity`, in key order, handed to `each` one at a
+    /// time: the values of `fields` as their types read them (`None` for
+    /// NULL; uuids as [`SqlParam::Uuid`], text as `Text`, integers and
+    /// choice codes as `Integer`, decimals as `Real`, then `Bool`, `Date`,
+    /// `DateTime`). A value not in its type's stored form is an
+    /// [`Error::Database`] naming the table, column and record. What
+    /// `segql export` copies out; [`Error::Unavailable`] where a database
+    /// cannot be read this way.
+    fn scan(
+        &mut self,
+        entity: &Entity,
+        _fields: &[&Field],
+        _each: &mut dyn FnMut(Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        Err(Error::Unavailable {
+            message: format!(
+                "segql cannot read the table '{}' of a {} database row by row",
+                entity.table,
+                self.dialect().name()
+            ),
+        })
+    }
 
     /// Loads the memory engine's store: with a plan only what it needs,
     /// without one everything. [`Error::Unavailable`] where the memory engine

@@ -225,6 +225,15 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
         text_rows(&self.client().query(&text, &[&id_list]).map_err(error)?)
     }
 
+    fn scan(
+        &mut self,
+        entity: &Entity,
+        fields: &[&Field],
+        each: &mut dyn FnMut(super::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        super::scan::postgres(self.client(), entity, fields, each)
+    }
+
     fn load_store(&mut self, _schema: &Schema, _plan: Option<&Plan>) -> Result<Store> {
         Err(Error::Unavailable {
             message: "the memory engine loads SQLite databases; use --engine sqlite with a postgresql:// URL".into(),

@@ -156,6 +156,15 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
         rows.collect::<rusqlite::Result<_>>().map_err(error)
     }
 
+    fn scan(
+        &mut self,
+        entity: &Entity,
+        fields: &[&Field],
+        each: &mut dyn FnMut(super::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        super::scan::sqlite(self.connection(), entity, fields, each)
+    }
+
     fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
         Store::from_sqlite(self.connection(), schema, plan)
     }

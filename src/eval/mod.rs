@@ -18,7 +18,7 @@
 mod aggregate;
 mod bitmap;
 mod builder;
-mod column;
+pub(crate) mod column;
 mod compile;
 mod counts;
 mod kernels;

@@ -19,7 +19,7 @@
 
 mod counts;
 mod engines;
-mod gen_data;
+pub(crate) mod gen_data;
 pub(crate) mod gen_query;
 mod known_bugs;
 mod per_record;
@@ -286,7 +286,7 @@ const NUL_ON_POSTGRES: &str =
 
 /// Whether a literal of `query`, or of the library segments it may use,
 /// holds U+0000 (written `\u{0}` by the generator).
-fn nul_reaches(query: &GQuery, library: &GLibrary) -> bool {
+pub(super) fn nul_reaches(query: &GQuery, library: &GLibrary) -> bool {
     let text = query.render().to_lowercase();
     let library = library.render();
     text.contains("\\u{0}")
