@@ -189,7 +189,9 @@ fn run(data_sets: usize, queries: usize, pg: Option<&TestPg>, seed: u64) -> (usi
                 .expect("queries never reject")
                 .current();
             let text = query.render();
-            if pg.is_some() && text.contains("\\u{0}") {
+            // PostgreSQL refuses U+0000 in a literal, also in the library
+            // segments the query uses (see the differential suite).
+            if pg.is_some() && super::nul_reaches(&query, &library) {
                 continue;
             }
             let parsed_query = segql::syntax::parse_query(&text).expect("generated queries parse");
