@@ -32,6 +32,8 @@ fn import(c: &mut Criterion) {
     let list = write_leads_csv(&db, &csv, contacts, 1).expect("list");
     let bytes = std::fs::read(&csv).expect("read the list");
     let conn = rusqlite::Connection::open(&db).expect("open");
+    // As `segql import-leads` opens it (`db::open`).
+    segql::db::sqlite::tune(&conn).expect("page cache");
     let schema = crm_schema();
     let options = ImportOptions {
         dry_run: true,
