@@ -195,6 +195,7 @@ fn label(error: &Error) -> String {
         Error::ReadsScore { .. } => "written by scoring".into(),
         Error::UnknownGuard { .. }
         | Error::BadImportRow { .. }
+        | Error::UnknownRecord { .. }
         | Error::Schema { .. }
         | Error::Database { .. }
         | Error::Unavailable { .. }

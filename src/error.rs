@@ -159,6 +159,16 @@ pub enum Error {
     #[error("invalid value: {message}")]
     InvalidValue { message: String, span: Span },
 
+    /// An id given on the command line (`why`, `score --explain`) that no
+    /// record of the entity has.
+    #[error("no {entity} has the id {id}{}", hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default())]
+    UnknownRecord {
+        entity: String,
+        id: String,
+        /// What to do instead, e.g. how to list the ids there are.
+        hint: Option<String>,
+    },
+
     #[error("unknown segment '{name}'{}", did_you_mean(suggestion))]
     UnknownSegment {
         name: String,
@@ -457,6 +467,7 @@ impl Error {
             Error::TypeMismatch { .. } => "type error",
             Error::NotOrdered { .. } => "type error",
             Error::InvalidValue { .. } => "invalid value",
+            Error::UnknownRecord { .. } => "unknown record",
             Error::UnknownSegment { .. } => "unknown segment",
             Error::SegmentEntityMismatch { .. } => "segment entity mismatch",
             Error::SegmentCycle { .. } => "segment cycle",
@@ -512,6 +523,7 @@ impl Error {
             Error::UnknownGuard { .. }
             | Error::BadImportRow { .. }
             | Error::Schema { .. }
+            | Error::UnknownRecord { .. }
             | Error::Database { .. }
             | Error::Unavailable { .. }
             | Error::SumOverflow { .. }

@@ -28,7 +28,7 @@ pub fn why(workspace: &mut Workspace, args: &WhyArgs) -> Result<(), Failure> {
     let answer = segql::why(&plan, db.as_mut(), engine, &workspace.schema, id, now).map_err(
         |e| match e {
             // About the id, not the query text: no caret under the query.
-            e @ segql::Error::InvalidValue { .. } => {
+            e @ segql::Error::UnknownRecord { .. } => {
                 Failure::from_error(e, &super::failure::SourceTexts::default())
             }
             e => workspace.fail(e),

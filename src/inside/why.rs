@@ -60,7 +60,7 @@ pub struct WhyNode {
 /// `plan` is the plan as run (optimized, with library segments and guards
 /// inlined); the facts are read from `db`, the verdicts come from `engine`.
 ///
-/// Errors: no record of the entity has the id ([`Error::InvalidValue`]);
+/// Errors: no record of the entity has the id ([`Error::UnknownRecord`]);
 /// those of the database and of evaluation.
 pub fn why(
     plan: &Plan,
@@ -77,12 +77,13 @@ pub fn why(
         message: format!("{} has no key field", entity.name),
     })?;
     if db.records(entity, &[key], &[id])?.is_empty() {
-        return Err(Error::InvalidValue {
-            message: format!(
-                "no {} has the id {id}; pick an id from `segql run --format ids '{}'`",
-                entity.name, entity.name
-            ),
-            span: Default::default(),
+        return Err(Error::UnknownRecord {
+            entity: entity.name.clone(),
+            id: id.to_string(),
+            hint: Some(format!(
+                "pick an id from `segql run --format ids '{}'`",
+                entity.name
+            )),
         });
     }
     let store = match engine {

@@ -40,7 +40,7 @@ pub struct RuleExplanation {
 }
 
 /// Why lead `id` has its scores. Errors: an unknown lead id
-/// ([`Error::InvalidValue`]); a lead scoring does not score (no contact,
+/// ([`Error::UnknownRecord`]); a lead scoring does not score (no contact,
 /// or closed) is explained all the same, with a note in `scored`.
 pub fn explain(
     engine: Engine<'_>,
@@ -90,9 +90,13 @@ pub fn explain(
     }
     let found = crate::per_record(&lead.name, &this_lead, &values, engine, schema, now)?;
     if found.ids.is_empty() {
-        return Err(Error::InvalidValue {
-            message: format!("no {} has the id {id}", lead.name),
-            span: Default::default(),
+        return Err(Error::UnknownRecord {
+            entity: lead.name.clone(),
+            id: id.to_string(),
+            hint: Some(format!(
+                "pick an id from `segql run --format ids '{}'`",
+                lead.name
+            )),
         });
     }
     let scored = match (found.columns[0][0], found.columns[1][0]) {

@@ -74,6 +74,10 @@ error_variants! {
     DuplicateGrade => Covered,
     ReadsScore => Covered,
     UnknownGuard => Covered,
+    UnknownRecord => Exempt(
+        "an id given to `why` or `score --explain`, not query text: \
+         tests/it/differential/why.rs and tests/it/cli/score.rs"
+    ),
     BadImportRow => Exempt(
         "a row of a CSV file given to import-leads, never query text; \
          tests/it/ops/import_leads.rs covers each case",

@@ -148,7 +148,8 @@ fn check(env: &Loaded, plan: &Plan) -> Result<usize, String> {
     if !all.contains(&stranger) {
         let mut db = SqliteBackend::new(&env.sqlite);
         match segql::why(plan, &mut db, WhyEngine::Memory, schema, stranger, now) {
-            Err(segql::Error::InvalidValue { message, .. }) if message.contains("no ") => {}
+            Err(segql::Error::UnknownRecord { entity, id, .. })
+                if entity == plan.entity && id == stranger.to_string() => {}
             other => return Err(format!("an unknown id gave {other:?}")),
         }
     }
