@@ -164,8 +164,12 @@ pub fn segment_plans(
                 plan: crate::optimize::optimize(plan),
             }),
             Err(mut found) => {
-                let named = found.iter().any(|e| {
-                    matches!(e, Error::BrokenSegment { name, .. } if name.eq_ignore_ascii_case(&def.name.name))
+                // Name the segment first, unless the checker did or the
+                // fault is not in the library (a guard the entity lacks).
+                let named = found.iter().any(|e| match e {
+                    Error::BrokenSegment { name, .. } => name.eq_ignore_ascii_case(&def.name.name),
+                    Error::UnknownGuard { .. } => true,
+                    _ => false,
                 });
                 if !named {
                     found.insert(
