@@ -278,7 +278,7 @@ const SCORE_PG_RUNS: usize = 6;
 /// A reference time before [`super::paused::NOW`]: scores of it differ from
 /// those at `NOW` (the rules' time windows see other interactions), so a
 /// run at `NOW` over them changes existing `lead_score` rows.
-const EARLIER: &str = "2025-01-15T12:00:00Z";
+pub(super) const EARLIER: &str = "2025-01-15T12:00:00Z";
 
 /// `segql score` with the example models at `now`, run to its end.
 fn score_at(db: &str, now: &str) {
@@ -638,7 +638,7 @@ const REFRESH_SQLITE_RUNS: usize = 6;
 const REFRESH_PG_RUNS: usize = 6;
 
 /// `segql refresh` of the example library at `now`, run to its end.
-fn refresh_at(db: &str, now: &str) {
+pub(super) fn refresh_at(db: &str, now: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_segql"))
         .args(["refresh", "--db", db, "--now", now, "--library"])
         .arg(super::paused::example_library())
