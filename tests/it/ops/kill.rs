@@ -773,11 +773,12 @@ fn killed_refresh_mid_transaction_sqlite_changes_nothing() {
     }
 }
 
-/// The rows of `segment_member` and `segment_change` on PostgreSQL
-/// (`None`: no such table), and the demo tables.
-fn dump_refresh_postgres(
-    client: &mut postgres::Client,
-) -> (Vec<Option<Vec<String>>>, BTreeMap<String, Vec<String>>) {
+/// The rows of `segment_member` and `segment_change` (`None`: no such
+/// table), and the demo tables.
+type RefreshDump = (Vec<Option<Vec<String>>>, BTreeMap<String, Vec<String>>);
+
+/// [`RefreshDump`] of PostgreSQL.
+fn dump_refresh_postgres(client: &mut postgres::Client) -> RefreshDump {
     let mut segments = Vec::new();
     // A sequence is not rolled back: a killed run leaves a gap in `seq`,
     // which only has to increase. Changes are compared by their rank.
