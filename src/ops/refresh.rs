@@ -248,6 +248,9 @@ pub(crate) fn run(
     // created, then locked. Should another refresh have created and
     // written them in between, this one's stale snapshot ends in a key or
     // serialization error, never in wrong rows: nothing is written then.
+    // (A lock that timed out takes the same way and times out again: the
+    // tables cannot be looked up first, since that query would take the
+    // snapshot before the lock.)
     conn.execute(&format!("SAVEPOINT {SAVEPOINT}"), &[])?;
     let ours = [member_table.as_str(), change_table.as_str()];
     // (SQLite's lock is the transaction's own: that first lock always
