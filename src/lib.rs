@@ -25,6 +25,7 @@ mod run;
 
 pub use error::{Error, Result};
 pub use inside::{counts, why};
+pub use ops::{refresh, RefreshEngine, RefreshOptions, RefreshReport};
 pub use plan::Plan;
 pub use run::{per_record, run, Engine, Found, Outcome, RunOptions, Timing};
 

@@ -113,6 +113,19 @@ pub enum Command {
         --explain LEAD_ID prints, for one lead, each rule with its count and points, the total,\n\
         the score, the grade and the threshold.")]
     Score(ScoreArgs),
+    /// Keep the members of library segments in a table and record who joined and who left.
+    #[command(
+        after_help = "Each segment of --library (or each NAME) is computed; its members are kept in\n\
+        table segment_member (segment, record_id, since) and every record that joined\n\
+        or left since the last refresh is appended to segment_change (seq, segment,\n\
+        record_id, change, at), seq increasing. Both tables are created when missing.\n\
+        One transaction; a second refresh of the same data and --now changes nothing.\n\
+        \n\
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql refresh --db crm.db --library examples/segments.segql --now 2026-01-15T12:00:00Z\n  \
+        segql refresh --db crm.db --library examples/segments.segql --dry-run --format json decision_makers"
+    )]
+    Refresh(RefreshArgs),
     /// Create or replace a database view holding a segment's records, or drop one.
     #[command(
         after_help = "The view has every column of the segment's entity (stored values: choice\n\
@@ -593,4 +606,38 @@ pub struct ExportArgs {
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Parquet,
+}
+
+/// `segql refresh`.
+#[derive(Args, Debug)]
+pub struct RefreshArgs {
+    /// SQLite database file or postgresql:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// The segments to refresh (names of the library's segments); all of them when absent.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Reference time for `now`/`today` in the segments, and `since`/`at` of the rows written;
+    /// default: the current UTC time.
+    #[arg(long, value_name = "DATETIME")]
+    pub now: Option<String>,
+    /// AND the named audience guard of the schema into every segment (repeatable).
+    #[arg(long = "guard", value_name = "NAME")]
+    pub guards: Vec<String>,
+    /// Report what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who computes the members: the database's SQL (sqlite, also for PostgreSQL) or the memory engine.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub engine: EngineName,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RefreshFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshFormat {
+    /// A table: segment, members, joined, left.
+    #[value(alias = "table")]
+    Text,
+    Json,
 }

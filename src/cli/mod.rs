@@ -13,6 +13,7 @@ mod failure;
 mod import;
 mod inputs;
 mod records;
+mod refresh;
 mod run;
 mod schema;
 mod score;
@@ -72,6 +73,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Shell(args) => shell::shell(&mut workspace, &args),
         Command::Score(args) => score::score(&mut workspace, &args),
         Command::View(args) => view::view(&mut workspace, &args),
+        Command::Refresh(args) => refresh::refresh(&mut workspace, &args),
         Command::ImportLeads(args) => import::import_leads(&workspace, &args),
         Command::Why(args) => why::why(&mut workspace, &args),
         Command::Export(args) => export::export(&workspace, &args),

@@ -1,5 +1,6 @@
 //! Data-changing operations: `link-orphans` (SPEC §5), `update` (SPEC §4),
-//! `score` (SPEC 6), `import-leads` (SPEC §7) and `view` (SPEC §7, in `view.rs`).
+//! `score` (SPEC 6), `import-leads` (SPEC §7), `view` (SPEC §7, in `view.rs`)
+//! and `refresh` (SPEC 8).
 //!
 //! Each operation runs as a few set-based statements in ONE transaction of a
 //! [`Backend`], the same statements on every database (the differences are
@@ -21,6 +22,7 @@ mod assign;
 mod checks;
 mod import_leads;
 mod link_orphans;
+mod refresh;
 mod score;
 mod update;
 mod view;
@@ -37,6 +39,10 @@ pub use crate::db::LOCK_WAIT;
 pub use assign::{parse_assignments, Assignment};
 pub use import_leads::{import_leads, ImportOptions, ImportReport, MatchMode};
 pub use link_orphans::{LeadLink, LinkReport};
+pub use refresh::{
+    segment_plans, RefreshReport, RefreshTotals, SegmentPlan, SegmentReport, SEGMENT_CHANGE_TABLE,
+    SEGMENT_MEMBER_TABLE,
+};
 pub use score::{GradeCount, ModelReport, ScoreReport, LEAD_SCORE_TABLE};
 pub use update::UpdateReport;
 pub use view::{
@@ -161,5 +167,74 @@ pub fn score(
 ) -> Result<ScoreReport> {
     in_transaction(db, options.dry_run, |tx| {
         score::run(tx, schema, models, options)
+    })
+}
+
+/// Which engine computes the members of `refresh`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshEngine {
+    /// Each segment's SQL, run by the database into a temporary table.
+    Database,
+    /// The memory engine, over stores loaded inside the transaction (with
+    /// the write lock held); its ids are written through a temporary table.
+    Memory,
+}
+
+/// Options of a refresh.
+#[derive(Clone, Debug)]
+pub struct RefreshOptions {
+    /// Compute the same report, but roll everything back.
+    pub dry_run: bool,
+    /// The reference time: what `now` and `today` mean in the segments,
+    /// and `since` and `at` of the rows written.
+    pub now: DateTime<Utc>,
+    pub engine: RefreshEngine,
+    /// Names of audience guards ANDed into every segment.
+    pub guards: Vec<String>,
+}
+
+/// Refresh the segments `names` of `library` (every segment when empty)
+/// (SPEC 8): in one transaction, record in `segment_change` each record
+/// that joined or left a segment since its last refresh (`at` = the
+/// reference time, `seq` increasing) and bring `segment_member` up to date
+/// (`since` = the reference time of the refresh it joined at). Both tables
+/// are created when missing. Segments of earlier refreshes that are not
+/// refreshed now are left as they are. A segment's name is kept as the
+/// library spells it.
+///
+/// Errors: nothing is written when any of them occurs.
+/// [`crate::Error::UnknownSegment`] for a name the library does not
+/// define; [`crate::Error::BrokenSegment`] naming a segment that does not
+/// check ([`segment_plans`] gives all the errors); [`crate::Error::Database`]
+/// when a table or column a segment reads is missing, or another writer
+/// holds the lock longer than [`LOCK_WAIT`].
+pub fn refresh(
+    db: &mut dyn Backend,
+    schema: &Schema,
+    library: &crate::syntax::ast::Library,
+    names: &[String],
+    options: &RefreshOptions,
+) -> Result<RefreshReport> {
+    let segments = segment_plans(schema, library, names, &options.guards).map_err(|errors| {
+        errors
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| crate::Error::Internal {
+                message: "a segment failed to check without an error".into(),
+            })
+    })?;
+    refresh_segments(db, schema, &segments, options)
+}
+
+/// [`refresh`] of segments already planned by [`segment_plans`]
+/// (`options.guards` is not applied again).
+pub fn refresh_segments(
+    db: &mut dyn Backend,
+    schema: &Schema,
+    segments: &[SegmentPlan],
+    options: &RefreshOptions,
+) -> Result<RefreshReport> {
+    in_transaction(db, options.dry_run, |tx| {
+        refresh::run(tx, schema, segments, options)
     })
 }

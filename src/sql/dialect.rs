@@ -204,6 +204,14 @@ pub trait Dialect: Sync {
         }
     }
 
+    /// The definition (type and constraints) of an integer primary key
+    /// column the database numbers itself: each inserted row gets a number
+    /// above every number given before, none reused (`segment_change.seq`).
+    /// Generic: the SQL standard's identity column.
+    fn increasing_key_column(&self) -> &'static str {
+        "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    }
+
     /// What follows the type of a text column (a collation, say).
     fn text_column_suffix(&self) -> &'static str {
         ""

@@ -149,6 +149,12 @@ impl Dialect for Sqlite {
         }
     }
 
+    /// `AUTOINCREMENT`: a rowid is never reused, even after the row with
+    /// the highest one is deleted.
+    fn increasing_key_column(&self) -> &'static str {
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+    }
+
     /// SQLite identifiers are case-insensitive (ASCII).
     fn same_column_name(&self, found: &str, wanted: &str) -> bool {
         found.eq_ignore_ascii_case(wanted)

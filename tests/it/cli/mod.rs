@@ -7,6 +7,7 @@ mod fmt_comments;
 mod help_examples;
 mod import;
 mod models;
+mod refresh;
 mod schema;
 mod score;
 mod shell;

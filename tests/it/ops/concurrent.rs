@@ -1,5 +1,5 @@
 //! Concurrent writers on SQLite and PostgreSQL: `update`, `link-orphans`, `import-leads`,
-//! `score` (by either engine) and an outside connection holding a write lock. One run is held inside its
+//! `score` and `refresh` (by either engine) and an outside connection holding a write lock. One run is held inside its
 //! transaction at a test-only pause point (`SEGQL_TEST_PAUSE`), so the
 //! overlap is certain, not a matter of timing: the other waits and both
 //! effects land as if run one after the other (no lost update), or the
@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use super::kill::{small_demo, wait_for_no_sessions};
+use super::kill::{refresh_at, small_demo, wait_for_no_sessions, EARLIER};
 use super::paused::{finish, stderr, Op, Point};
 use crate::support::ops as ops_support;
 use crate::support::pg::TestPg;
@@ -245,7 +245,7 @@ impl Pg {
     fn reload(&mut self) {
         self.client
             .batch_execute(&format!(
-                "DROP TABLE IF EXISTS lead_score, {} CASCADE",
+                "DROP TABLE IF EXISTS lead_score, segment_member, segment_change, {} CASCADE",
                 ops_support::TABLES.join(", ")
             ))
             .unwrap();
@@ -575,4 +575,261 @@ fn postgres_import_and_link_orphans_at_once_make_one_contact_per_email() {
         contacts_and_orphans(rows, &emails);
         pg.reload();
     }
+}
+
+/// `segment_member` and `segment_change` as text, changes in `seq` order
+/// (`seq` itself left out: it only has to increase), empty without the
+/// tables; panics unless `seq` strictly increases and each record's changes
+/// of a segment alternate, starting with `joined`, ending as its
+/// membership says (no change lost or recorded twice).
+#[derive(Debug, PartialEq, Eq)]
+struct Segments {
+    members: Vec<String>,
+    changes: Vec<String>,
+}
+
+fn check_segments(
+    members: Vec<(String, String, String)>,
+    changes: Vec<(i64, String, String, String, String)>,
+) -> Segments {
+    use std::collections::BTreeMap;
+    let mut last: BTreeMap<(String, String), String> = BTreeMap::new();
+    for pair in changes.windows(2) {
+        assert!(pair[0].0 < pair[1].0, "seq does not increase: {pair:?}");
+    }
+    for (_, segment, record, change, _) in &changes {
+        let before = last.insert((segment.clone(), record.clone()), change.clone());
+        let expected = match before.as_deref() {
+            None | Some("left") => "joined",
+            _ => "left",
+        };
+        assert_eq!(
+            change, expected,
+            "{segment} {record}: {before:?} then {change}"
+        );
+    }
+    let joined: BTreeSet<(String, String)> = last
+        .into_iter()
+        .filter(|(_, change)| change == "joined")
+        .map(|(key, _)| key)
+        .collect();
+    let kept: BTreeSet<(String, String)> = members
+        .iter()
+        .map(|(segment, record, _)| (segment.clone(), record.clone()))
+        .collect();
+    assert_eq!(
+        kept, joined,
+        "the members are those whose last change is joined"
+    );
+    Segments {
+        members: members
+            .into_iter()
+            .map(|(a, b, c)| format!("{a}|{b}|{c}"))
+            .collect(),
+        changes: changes
+            .into_iter()
+            .map(|(_, a, b, c, d)| format!("{a}|{b}|{c}|{d}"))
+            .collect(),
+    }
+}
+
+fn segments_sqlite(db: &str) -> Segments {
+    let conn = open(Path::new(db));
+    let exists: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('segment_member', 'segment_change')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if exists == 0 {
+        return check_segments(Vec::new(), Vec::new());
+    }
+    let members = conn
+        .prepare("SELECT segment, record_id, since FROM segment_member ORDER BY 1, 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let changes = conn
+        .prepare("SELECT seq, segment, record_id, change, at FROM segment_change ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    check_segments(members, changes)
+}
+
+fn segments_postgres(client: &mut postgres::Client) -> Segments {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('segment_change') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    if !exists {
+        return check_segments(Vec::new(), Vec::new());
+    }
+    let time =
+        |c: &str| format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+    let members = client
+        .query(
+            &format!(
+                "SELECT segment, CAST(record_id AS TEXT), {} FROM segment_member ORDER BY 1, 2",
+                time("since")
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let changes = client
+        .query(
+            &format!(
+                "SELECT seq, segment, CAST(record_id AS TEXT), change, {} FROM segment_change \
+                 ORDER BY segment_change.seq",
+                time("at")
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    check_segments(members, changes)
+}
+
+/// Two refreshes at once, by either engine, with and without an earlier
+/// refresh: the second waits, finds the first's changes and writes
+/// nothing; the tables are a single run's.
+#[test]
+fn sqlite_two_refreshes_at_once_end_as_one() {
+    let lite = Lite::new();
+    for earlier in [false, true] {
+        let base = lite.copy("base-refresh.db");
+        if earlier {
+            refresh_at(&base, EARLIER);
+        }
+        let fresh = || {
+            let db = lite.dir.path().join("crm.db");
+            std::fs::copy(&base, &db).unwrap();
+            db.to_str().unwrap().to_string()
+        };
+        let db = fresh();
+        Op::Refresh.run_ok(&db);
+        let once = segments_sqlite(&db);
+        assert!(!once.changes.is_empty());
+        for (first, second) in [
+            (Op::Refresh, Op::Refresh),
+            (Op::RefreshMemory, Op::Refresh),
+            (Op::Refresh, Op::RefreshMemory),
+        ] {
+            let db = fresh();
+            let held = first.start_paused(&db, Point::BeforeCommit, &lite.signal());
+            let waiting = second.spawn(&db);
+            std::thread::sleep(Duration::from_millis(300));
+            let report = assert_ok(first, &held.resume());
+            assert!(!report.contains("nothing changed"), "{report}");
+            let again = assert_ok(second, &finish(waiting));
+            assert!(
+                again.contains("nothing changed"),
+                "{first:?} then {second:?}: {again}"
+            );
+            assert_eq!(segments_sqlite(&db), once, "{first:?} then {second:?}");
+        }
+    }
+}
+
+/// A refresh started while an update of what it reads is inside its
+/// transaction waits for it and records its effect, by either engine.
+#[test]
+fn sqlite_refresh_waits_for_an_update_and_records_it() {
+    let lite = Lite::new();
+    let base = lite.copy("base-refresh.db");
+    refresh_at(&base, EARLIER);
+    for refresh in [Op::Refresh, Op::RefreshMemory] {
+        let serial = lite.dir.path().join("serial.db");
+        std::fs::copy(&base, &serial).unwrap();
+        let serial = serial.to_str().unwrap().to_string();
+        Op::DoNotEmailDecisionMakers.run_ok(&serial);
+        refresh.run_ok(&serial);
+        let expected = segments_sqlite(&serial);
+        let db = lite.dir.path().join("crm.db");
+        std::fs::copy(&base, &db).unwrap();
+        let db = db.to_str().unwrap().to_string();
+        let without_update = {
+            refresh.run_ok(&db);
+            segments_sqlite(&db)
+        };
+        assert_ne!(without_update, expected, "the update changes the segments");
+        std::fs::copy(&base, &db).unwrap();
+        let held =
+            Op::DoNotEmailDecisionMakers.start_paused(&db, Point::BeforeCommit, &lite.signal());
+        let waiting = refresh.spawn(&db);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_ok(Op::DoNotEmailDecisionMakers, &held.resume());
+        assert_ok(refresh, &finish(waiting));
+        assert_eq!(segments_sqlite(&db), expected, "{refresh:?}");
+    }
+}
+
+/// Two refreshes at once on PostgreSQL, with and without an earlier
+/// refresh (then both find the tables missing: the second waits on the
+/// entity tables the first locked to create them, and must not fail).
+#[test]
+fn postgres_two_refreshes_at_once_end_as_one() {
+    let Some(mut pg) = Pg::new() else { return };
+    let url = pg.url();
+    for earlier in [false, true] {
+        let prepare = |pg: &mut Pg| {
+            pg.reload();
+            if earlier {
+                refresh_at(&pg.url(), EARLIER);
+            }
+        };
+        prepare(&mut pg);
+        Op::Refresh.run_ok(&url);
+        let once = segments_postgres(&mut pg.client);
+        assert!(!once.changes.is_empty());
+        prepare(&mut pg);
+        let held = Op::Refresh.start_paused(&url, Point::BeforeCommit, &pg.signal());
+        let waiting = Op::Refresh.spawn(&url);
+        pg.wait_for_a_lock_waiter();
+        let report = assert_ok(Op::Refresh, &held.resume());
+        assert!(!report.contains("nothing changed"), "{report}");
+        let again = assert_ok(Op::Refresh, &finish(waiting));
+        assert!(
+            again.contains("nothing changed"),
+            "earlier {earlier}: {again}"
+        );
+        assert_eq!(segments_postgres(&mut pg.client), once, "earlier {earlier}");
+    }
+}
+
+/// Beside an update held inside its transaction, a refresh reads the
+/// committed data (it locks only its own tables, so it does not wait);
+/// the next refresh records the update.
+#[test]
+fn postgres_refresh_beside_a_held_update_records_it_next_time() {
+    let Some(mut pg) = Pg::new() else { return };
+    let url = pg.url();
+    refresh_at(&url, EARLIER);
+    Op::Refresh.run_ok(&url);
+    let before_update = segments_postgres(&mut pg.client);
+    Op::DoNotEmailDecisionMakers.run_ok(&url);
+    Op::Refresh.run_ok(&url);
+    let after_update = segments_postgres(&mut pg.client);
+    assert_ne!(after_update, before_update);
+
+    pg.reload();
+    refresh_at(&url, EARLIER);
+    let held = Op::DoNotEmailDecisionMakers.start_paused(&url, Point::BeforeCommit, &pg.signal());
+    assert_ok(Op::Refresh, &Op::Refresh.run(&url));
+    assert_eq!(segments_postgres(&mut pg.client), before_update);
+    assert_ok(Op::DoNotEmailDecisionMakers, &held.resume());
+    assert_ok(Op::Refresh, &Op::Refresh.run(&url));
+    assert_eq!(segments_postgres(&mut pg.client), after_update);
 }

@@ -1,4 +1,4 @@
-//! link-orphans, update, score and import-leads SIGKILLed inside their transaction, on
+//! link-orphans, update, score, import-leads and refresh SIGKILLed inside their transaction, on
 //! SQLite and PostgreSQL: afterwards the database is exactly as before, and
 //! the next run does the whole job.
 //!
@@ -113,7 +113,9 @@ fn killed_mid_transaction_sqlite_changes_nothing() {
             | Op::DoNotEmailDecisionMakers
             | Op::Score
             | Op::ScoreMemory
-            | Op::ImportLeads(_) => ops_support::checksum_sqlite(&conn),
+            | Op::ImportLeads(_)
+            | Op::Refresh
+            | Op::RefreshMemory => ops_support::checksum_sqlite(&conn),
         }
     };
     let mut reference = BTreeMap::new();
@@ -276,7 +278,7 @@ const SCORE_PG_RUNS: usize = 6;
 /// A reference time before [`super::paused::NOW`]: scores of it differ from
 /// those at `NOW` (the rules' time windows see other interactions), so a
 /// run at `NOW` over them changes existing `lead_score` rows.
-const EARLIER: &str = "2025-01-15T12:00:00Z";
+pub(super) const EARLIER: &str = "2025-01-15T12:00:00Z";
 
 /// `segql score` with the example models at `now`, run to its end.
 fn score_at(db: &str, now: &str) {
@@ -628,4 +630,247 @@ fn killed_import_mid_transaction_postgres_commits_nothing() {
     }
     tally.print("postgres import", started.elapsed());
     assert_eq!(tally.proven["import-leads"], IMPORT_RUNS);
+}
+
+/// Kill runs of `refresh` per starting state and engine on SQLite, and per
+/// starting state on PostgreSQL.
+const REFRESH_SQLITE_RUNS: usize = 6;
+const REFRESH_PG_RUNS: usize = 6;
+
+/// `segql refresh` of the example library at `now`, run to its end.
+pub(super) fn refresh_at(db: &str, now: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_segql"))
+        .args(["refresh", "--db", db, "--now", now, "--library"])
+        .arg(super::paused::example_library())
+        .env_remove("SEGQL_TEST_PAUSE")
+        .env_remove("SEGQL_TEST_PAUSE_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "refresh at {now}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The rows of `segment_member` and `segment_change` of a SQLite database
+/// (`None`: no such table).
+fn refresh_state_sqlite(conn: &rusqlite::Connection) -> Vec<Option<Vec<String>>> {
+    ["segment_member", "segment_change"]
+        .iter()
+        .map(|table| {
+            let exists: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            (exists == 1).then(|| {
+                let mut stmt = conn
+                    .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+                    .unwrap();
+                let width = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..width)
+                        .map(|i| {
+                            r.get::<_, rusqlite::types::Value>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                        .map(|cells| cells.join("|"))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn killed_refresh_mid_transaction_sqlite_changes_nothing() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let fresh_base = dir.path().join("fresh.db");
+    small_demo(&fresh_base);
+    let refreshed = dir.path().join("refreshed.db");
+    std::fs::copy(&fresh_base, &refreshed).unwrap();
+    refresh_at(refreshed.to_str().unwrap(), EARLIER);
+    let path = dir.path().join("run.db");
+    let db = path.to_str().unwrap().to_string();
+    let signal = dir.path().join("paused");
+    let fresh = |base: &Path| {
+        let _ = std::fs::remove_file(dir.path().join("run.db-journal"));
+        std::fs::copy(base, &path).unwrap();
+    };
+    let engines = [Op::Refresh, Op::RefreshMemory];
+
+    let mut tally = Tally::default();
+    for base in [&fresh_base, &refreshed] {
+        let (untouched, state) = {
+            let conn = open(base);
+            (
+                ops_support::checksum_sqlite(&conn),
+                refresh_state_sqlite(&conn),
+            )
+        };
+        assert_eq!(state[0].is_some(), base == &refreshed);
+        let mut reference = BTreeMap::new();
+        for op in engines {
+            fresh(base);
+            let out = op.run_ok(&db);
+            let result = ops_support::checksum_sqlite(&open(&path));
+            assert_ne!(result, untouched, "{op:?} changed nothing: {out}");
+            reference.insert(op.name(), (result, out));
+        }
+        assert_eq!(
+            reference["refresh"], reference["refresh --engine memory"],
+            "both engines write the same"
+        );
+
+        for run in 0..REFRESH_SQLITE_RUNS {
+            for op in engines {
+                let point = Point::alternate(run);
+                fresh(base);
+                let mut paused = op.start_paused(&db, point, &signal);
+                let proven = paused.running() && write_lock_taken(&path);
+                assert!(proven, "{op:?} at {point:?}: no write lock while held");
+                paused.kill();
+
+                let conn = open(&path);
+                let integrity: String = conn
+                    .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(integrity, "ok", "run {run}, {op:?} at {point:?}");
+                assert_eq!(
+                    refresh_state_sqlite(&conn),
+                    state,
+                    "run {run}: {op:?} killed at {point:?} changed the segment tables"
+                );
+                assert_eq!(
+                    ops_support::checksum_sqlite(&conn),
+                    untouched,
+                    "run {run}: {op:?} killed at {point:?} left changes behind"
+                );
+                drop(conn);
+
+                let out = op.run_ok(&db);
+                let (result, output) = &reference[op.name()];
+                assert_eq!(&out, output, "run {run}: the rerun of {op:?} reported");
+                assert_eq!(
+                    ops_support::checksum_sqlite(&open(&path)),
+                    *result,
+                    "run {run}: the rerun of {op:?}"
+                );
+                tally.add(op, point, proven, "killed: untouched, rerun: done");
+            }
+        }
+    }
+    tally.print("sqlite refresh", started.elapsed());
+    for op in engines {
+        assert_eq!(tally.proven[op.name()], 2 * REFRESH_SQLITE_RUNS);
+    }
+}
+
+/// The rows of `segment_member` and `segment_change` (`None`: no such
+/// table), and the demo tables.
+type RefreshDump = (Vec<Option<Vec<String>>>, BTreeMap<String, Vec<String>>);
+
+/// [`RefreshDump`] of PostgreSQL.
+fn dump_refresh_postgres(client: &mut postgres::Client) -> RefreshDump {
+    let mut segments = Vec::new();
+    // A sequence is not rolled back: a killed run leaves a gap in `seq`,
+    // which only has to increase. Changes are compared by their rank.
+    for (table, rows) in [
+        ("segment_member", "SELECT CAST(t AS TEXT) FROM segment_member AS t ORDER BY 1"),
+        (
+            "segment_change",
+            "SELECT CAST((row_number() OVER (ORDER BY seq), segment, record_id, change, at) AS TEXT) \
+             FROM segment_change ORDER BY seq",
+        ),
+    ] {
+        let exists: bool = client
+            .query_one(&format!("SELECT to_regclass('{table}') IS NOT NULL"), &[])
+            .unwrap()
+            .get(0);
+        segments.push(exists.then(|| {
+            client
+                .query(rows, &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        }));
+    }
+    (segments, ops_support::dump_postgres(client))
+}
+
+/// The demo data freshly copied, the segment tables dropped, and refreshed
+/// at [`EARLIER`] when `refreshed`.
+fn reload_for_refresh(
+    pg: &TestPg,
+    client: &mut postgres::Client,
+    sqlite: &rusqlite::Connection,
+    refreshed: bool,
+) {
+    client
+        .batch_execute("DROP TABLE IF EXISTS segment_member, segment_change")
+        .unwrap();
+    reload(client, sqlite);
+    if refreshed {
+        refresh_at(&pg.url(), EARLIER);
+    }
+}
+
+#[test]
+fn killed_refresh_mid_transaction_postgres_commits_nothing() {
+    let Some(pg) = TestPg::start() else { return };
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.db");
+    small_demo(&base);
+    let sqlite = open(&base);
+    let mut client = pg.client();
+    let url = pg.url();
+    let signal = dir.path().join("paused");
+
+    let mut tally = Tally::default();
+    for refreshed in [false, true] {
+        reload_for_refresh(&pg, &mut client, &sqlite, refreshed);
+        let untouched = dump_refresh_postgres(&mut client);
+        assert_eq!(untouched.0[0].is_some(), refreshed);
+        let output = Op::Refresh.run_ok(&url);
+        let result = dump_refresh_postgres(&mut client);
+        assert_ne!(result, untouched, "refresh changed nothing: {output}");
+        reload_for_refresh(&pg, &mut client, &sqlite, refreshed);
+        assert_eq!(dump_refresh_postgres(&mut client), untouched);
+
+        for run in 0..REFRESH_PG_RUNS {
+            let point = Point::alternate(run);
+            let mut paused = Op::Refresh.start_paused(&url, point, &signal);
+            let proven = paused.running() && writing_sessions(&mut client) == 1;
+            assert!(proven, "refresh at {point:?}: no open writing transaction");
+            paused.kill();
+            assert_eq!(
+                dump_refresh_postgres(&mut client),
+                untouched,
+                "run {run}: refresh killed at {point:?} committed something"
+            );
+            wait_for_no_sessions(&mut client);
+            assert_eq!(dump_refresh_postgres(&mut client), untouched);
+
+            let out = Op::Refresh.run_ok(&url);
+            assert_eq!(out, output, "run {run}: the rerun of refresh reported");
+            assert_eq!(
+                dump_refresh_postgres(&mut client),
+                result,
+                "run {run}: the rerun of refresh"
+            );
+            tally.add(Op::Refresh, point, proven, "killed: untouched, rerun: done");
+            reload_for_refresh(&pg, &mut client, &sqlite, refreshed);
+        }
+    }
+    tally.print("postgres refresh", started.elapsed());
+    assert_eq!(tally.proven["refresh"], 2 * REFRESH_PG_RUNS);
 }

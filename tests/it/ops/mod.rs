@@ -7,6 +7,7 @@ mod kill;
 mod link_orphans;
 mod link_orphans_pg;
 mod paused;
+mod refresh;
 mod score;
 mod score_fixture;
 mod update;

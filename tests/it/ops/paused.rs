@@ -5,7 +5,8 @@
 //! kill it or let it go on.
 //!
 //! The commands: `link-orphans`, an `update`, `score` with the example
-//! models by either engine, and `import-leads` of a file.
+//! models by either engine, `import-leads` of a file, and `refresh` of the
+//! example library by either engine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -59,6 +60,18 @@ pub enum Op {
     ScoreMemory,
     /// `import-leads` of the CSV file at this path.
     ImportLeads(&'static str),
+    /// `refresh --library examples/refresh-library.segql` by the database's SQL.
+    Refresh,
+    /// The same with `--engine memory`.
+    RefreshMemory,
+}
+
+/// The example library of ten segments, which make sense for the demo data.
+pub fn example_library() -> String {
+    format!(
+        "{}/examples/refresh-library.segql",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// The example scoring models, which make sense for the demo data.
@@ -75,6 +88,8 @@ impl Op {
             Op::Score => "score",
             Op::ScoreMemory => "score --engine memory",
             Op::ImportLeads(_) => "import-leads",
+            Op::Refresh => "refresh",
+            Op::RefreshMemory => "refresh --engine memory",
         }
     }
 
@@ -103,6 +118,21 @@ impl Op {
                 "contact where role = \"Decision Maker\" and not do_not_email",
             ]),
             Op::ImportLeads(csv) => command.args(["import-leads", "--db", db, "--now", NOW, csv]),
+            Op::Refresh | Op::RefreshMemory => {
+                command.args([
+                    "refresh",
+                    "--db",
+                    db,
+                    "--now",
+                    NOW,
+                    "--library",
+                    &example_library(),
+                ]);
+                if self == Op::RefreshMemory {
+                    command.args(["--engine", "memory"]);
+                }
+                &mut command
+            }
             Op::Score | Op::ScoreMemory => {
                 command.args([
                     "score",
