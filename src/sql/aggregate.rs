@@ -68,7 +68,12 @@ impl<'a> Generator<'a> {
         let subject = agg.to_string();
         self.refuse_nul(&subject, &t.test)?;
         let cond = self.cond(agg.value_type(), &t.test)?;
-        let uncorrelated_in = !self.under_or || self.dialect.in_subquery_under_or();
+        let uncorrelated_in =
+            !self.correlate && (!self.under_or || self.dialect.in_subquery_under_or());
+        if self.correlate {
+            // Only the groups of the outer row (see `Generator::correlate`).
+            chain.rows.correlation = Some(format!("{} = {}", chain.key, chain.outer));
+        }
         match cond {
             Cond::Never => return Ok(SqlExpr::Const(negated)),
             Cond::NotNull if !agg.can_be_missing() => return Ok(SqlExpr::Const(!negated)),

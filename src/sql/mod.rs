@@ -169,6 +169,7 @@ fn generate(
 ) -> Result<SqlQuery> {
     let root = entity(schema, &plan.entity)?;
     let mut generator = Generator::new(schema, dialect, options.now);
+    generator.correlate = generator::pins_the_key(&plan.filter, root);
     let scope = Scope {
         entity: root,
         depth: 0,
