@@ -82,6 +82,29 @@ pub fn plan(text: &str, options: &Options<'_>) -> Result<Plan> {
     })
 }
 
+/// [`plan()`], keeping each `in NAME` as a node of its own
+/// ([`check::check_keeping_segments`]): the plan [`why()`] folds library
+/// segments in. Every engine runs it as [`plan()`]'s (the node means its
+/// filter), but the other stages are given [`plan()`]'s plans.
+pub fn plan_keeping_segments(text: &str, options: &Options<'_>) -> Result<Plan> {
+    let query = syntax::parse_query(text)?;
+    let plan = check::check_keeping_segments(&query, options)
+        .0
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Error::Internal {
+                    message: "a check failed without an error".into(),
+                })
+        })?;
+    Ok(if options.optimize {
+        optimize::optimize(plan)
+    } else {
+        plan
+    })
+}
+
 /// The whole pipeline to SQL: parse, check, optimize, generate for `dialect`
 /// with `now` as the reference time of relative dates.
 pub fn compile(

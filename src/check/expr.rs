@@ -23,7 +23,7 @@ use super::types::{describe_literal, value_type, Target};
 use super::warnings::{self, Warning};
 use crate::plan::{
     self, Aggregate, AggregateFn, AggregateTest, CmpOp, FieldRef, FieldTest, Link, PlanExpr,
-    Quantifier, Related, Test, TextOp, Value,
+    Quantifier, Related, SegmentRef, Test, TextOp, Value,
 };
 
 /// Checks expressions against one schema, inlining already-checked segments.
@@ -313,7 +313,15 @@ impl<'a> Checker<'a> {
             });
         }
         self.add_nodes(segment.nodes, name.span)?;
-        Ok(segment.filter.clone())
+        let filter = segment.filter.clone();
+        Ok(if self.segments.keep_names {
+            PlanExpr::Segment(SegmentRef {
+                name: segment.name.clone(),
+                filter: Box::new(filter),
+            })
+        } else {
+            filter
+        })
     }
 
     /// A predicate on `path`: hops up the path, then the field test, negated

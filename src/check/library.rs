@@ -23,6 +23,8 @@ pub(crate) struct CheckedSegment {
     pub name: String,
     /// Canonical name of the segment's root entity.
     pub entity: String,
+    /// With names kept, the `in NAME` nodes of the segments it uses are in
+    /// it, and it is wrapped in its own at each use.
     pub filter: PlanExpr,
     pub depth: usize,
     pub nodes: usize,
@@ -50,6 +52,9 @@ pub(crate) struct Segments<'l> {
     pub errors: Vec<Error>,
     /// Warnings of the definitions checked so far.
     pub warnings: Vec<Warning>,
+    /// `in NAME` gives a [`PlanExpr::Segment`] node around the segment's
+    /// filter rather than the filter ([`super::check_keeping_segments`]).
+    pub keep_names: bool,
 }
 
 impl<'l> Segments<'l> {
@@ -62,6 +67,7 @@ impl<'l> Segments<'l> {
             duplicates: HashMap::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
+            keep_names: false,
         }
     }
 

@@ -103,17 +103,34 @@ pub fn check_with_warnings(
     ctx: &Options,
 ) -> (std::result::Result<Plan, Vec<Error>>, Vec<Warning>) {
     let mut warnings = Vec::new();
-    let outcome = check_collecting(query, ctx, &mut warnings);
+    let outcome = check_collecting(query, ctx, false, &mut warnings);
+    (outcome, warnings)
+}
+
+/// [`check_with_warnings`], keeping each `in NAME` as a
+/// [`PlanExpr::Segment`] node around the
+/// segment's filter instead of inlining the filter (nested segments too),
+/// so `why` can show a segment's own tree under its name. The optimizer
+/// simplifies each segment's filter on its own and never merges it with
+/// the nodes around it. Every other stage takes the plans of [`check`].
+pub fn check_keeping_segments(
+    query: &ast::Query,
+    ctx: &Options,
+) -> (std::result::Result<Plan, Vec<Error>>, Vec<Warning>) {
+    let mut warnings = Vec::new();
+    let outcome = check_collecting(query, ctx, true, &mut warnings);
     (outcome, warnings)
 }
 
 fn check_collecting(
     query: &ast::Query,
     ctx: &Options,
+    keep_segment_names: bool,
     warnings: &mut Vec<Warning>,
 ) -> std::result::Result<Plan, Vec<Error>> {
     let schema = ctx.schema;
     let mut segments = Segments::new(ctx.library);
+    segments.keep_names = keep_segment_names;
     if segments.len() > 0 {
         let checked = segments.check_used_by(schema, query.filter.as_ref());
         warnings.append(&mut segments.warnings);

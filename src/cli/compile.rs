@@ -40,6 +40,23 @@ pub fn plan_query(workspace: &Workspace, text: &str, args: &PlanArgs) -> Result<
     )
 }
 
+/// [`plan_query`] keeping each `in NAME` as a node of its own
+/// ([`segql::check::check_keeping_segments`]), for `why`.
+pub fn plan_query_folded(
+    workspace: &Workspace,
+    text: &str,
+    args: &PlanArgs,
+) -> Result<Plan, Failure> {
+    plan_with(
+        workspace,
+        &workspace.sources,
+        text,
+        &args.guards,
+        !args.no_optimize,
+        true,
+    )
+}
+
 /// [`plan_query`] with the texts errors are rendered against given, for
 /// callers whose query is not the command's (the shell's entries).
 pub fn plan_text(
@@ -49,6 +66,17 @@ pub fn plan_text(
     guards: &[String],
     optimize: bool,
 ) -> Result<Plan, Failure> {
+    plan_with(workspace, sources, text, guards, optimize, false)
+}
+
+fn plan_with(
+    workspace: &Workspace,
+    sources: &SourceTexts,
+    text: &str,
+    guards: &[String],
+    optimize: bool,
+    keep_segment_names: bool,
+) -> Result<Plan, Failure> {
     let options = segql::Options {
         schema: &workspace.schema,
         library: workspace.library.as_ref(),
@@ -56,7 +84,11 @@ pub fn plan_text(
         optimize,
     };
     let query = segql::syntax::parse_query(text).map_err(|e| Failure::from_error(e, sources))?;
-    let (checked, warnings) = segql::check::check_with_warnings(&query, &options);
+    let (checked, warnings) = if keep_segment_names {
+        segql::check::check_keeping_segments(&query, &options)
+    } else {
+        segql::check::check_with_warnings(&query, &options)
+    };
     if !workspace.quiet {
         super::failure::print_warnings(&warnings, sources);
     }

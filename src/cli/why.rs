@@ -4,7 +4,7 @@
 use segql::inside::{Fact, Why, WhyEngine, WhyNode};
 
 use super::args::{EngineName, WhyArgs, WhyFormat};
-use super::compile::{internal, plan_query};
+use super::compile::{internal, plan_query_folded};
 use super::database;
 use super::failure::Failure;
 use super::inputs::{read_query, reference_time, Workspace};
@@ -19,7 +19,7 @@ pub fn why(workspace: &mut Workspace, args: &WhyArgs) -> Result<(), Failure> {
     let (name, text) = read_query(&args.input)?;
     workspace.with_query(name, &text);
     let now = reference_time(args.plan.now.as_deref())?;
-    let plan = plan_query(workspace, &text, &args.plan)?;
+    let plan = plan_query_folded(workspace, &text, &args.plan)?;
     let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
     let engine = match args.engine {
         EngineName::Sqlite => WhyEngine::Database,

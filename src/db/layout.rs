@@ -127,6 +127,7 @@ fn walk<'s>(needs: &mut Needs, schema: &'s Schema, at: &'s Entity, e: &PlanExpr)
             let to = need_link(needs, schema, at, &r.link)?;
             walk(needs, schema, to, &r.filter)
         }
+        PlanExpr::Segment(segment) => walk(needs, schema, at, &segment.filter),
         PlanExpr::Aggregate(test) => {
             let mut from = at;
             for hop in &test.aggregate.chain {

@@ -73,6 +73,8 @@ pub(crate) fn compile<'a>(
             nodes.sort_by_key(Node::cost);
             Node::Or(nodes, rows)
         }
+        // `in NAME` means its filter.
+        PlanExpr::Segment(segment) => compile(&segment.filter, store, table, now)?,
         PlanExpr::Aggregate(a) => {
             Node::Aggregate(Box::new(compile_aggregate(a, store, table, now)?))
         }

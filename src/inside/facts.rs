@@ -61,7 +61,10 @@ impl FactSource<'_> {
             PlanExpr::Field(test) => self.field(&test.field).map(Some),
             PlanExpr::Related(related) => self.related(related).map(Some),
             PlanExpr::Aggregate(test) => self.aggregate(&test.aggregate).map(Some),
-            PlanExpr::Const(_) | PlanExpr::And(_) | PlanExpr::Or(_) => Ok(None),
+            // An `in NAME` node's facts are those of the tests below it.
+            PlanExpr::Const(_) | PlanExpr::And(_) | PlanExpr::Or(_) | PlanExpr::Segment(_) => {
+                Ok(None)
+            }
         }
     }
 

@@ -10,6 +10,13 @@
 //! to the record's key (`KEY = id AND node`). So each verdict equals the
 //! record's membership in that node's segment, and the root's is the
 //! answer.
+//!
+//! A plan checked with [`crate::check::check_keeping_segments`] holds an
+//! `in NAME` node for each library segment it uses: the tree shows it as
+//! that node, with its verdict (the record's membership in the segment),
+//! and the segment's own tree below it, folded the same way for the
+//! segments it uses in turn. The engines are always given the plan with
+//! those nodes replaced by their filters.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -47,18 +54,22 @@ pub struct Why {
 /// One node of the plan and its verdict for the record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WhyNode {
-    /// The node as the plan printer writes it (`and`, `or`, `not`, or the
-    /// test's text).
+    /// The node as the plan printer writes it (`and`, `or`, `not`,
+    /// `in NAME` for a library segment kept as a node, or the test's text).
     pub node: String,
     pub holds: bool,
-    /// What decided a test; `None` for `and`, `or`, `not` and constants.
+    /// What decided a test; `None` for `and`, `or`, `not`, `in NAME` and
+    /// constants.
     pub fact: Option<Fact>,
+    /// The operands of `and`, `or` and `not`; for `in NAME` one child, the
+    /// root of the segment's own tree.
     pub children: Vec<WhyNode>,
 }
 
 /// Whether record `id` of `plan`'s entity is in `plan`'s segment, and why.
-/// `plan` is the plan as run (optimized, with library segments and guards
-/// inlined); the facts are read from `db`, the verdicts come from `engine`.
+/// `plan` is the plan as run (optimized, with guards inlined, and library
+/// segments either inlined or kept as `in NAME` nodes, which are folded);
+/// the facts are read from `db`, the verdicts come from `engine`.
 ///
 /// Errors: no record of the entity has the id ([`Error::UnknownRecord`]);
 /// those of the database and of evaluation.
@@ -88,7 +99,13 @@ pub fn why(
     }
     let store = match engine {
         WhyEngine::Database => None,
-        WhyEngine::Memory => Some(Store::load(db, schema, Some(plan))?),
+        WhyEngine::Memory => {
+            let run = Plan {
+                entity: plan.entity.clone(),
+                filter: plan.filter.clone().without_segments(),
+            };
+            Some(Store::load(db, schema, Some(&run))?)
+        }
     };
     let mut walk = Walk {
         facts: FactSource {
@@ -121,6 +138,8 @@ impl Walk<'_> {
         let below: Vec<&PlanExpr> = match expr {
             PlanExpr::And(items) | PlanExpr::Or(items) => items.iter().collect(),
             PlanExpr::Not(inner) if !eval::reads_as_atom(expr) => vec![inner.as_ref()],
+            // `in NAME`: the segment's own tree, one level down.
+            PlanExpr::Segment(segment) => vec![segment.filter.as_ref()],
             _ => Vec::new(),
         };
         let children = below
@@ -128,7 +147,9 @@ impl Walk<'_> {
             .map(|child| self.node(child))
             .collect::<Result<Vec<_>>>()?;
         let fact = if children.is_empty() {
-            self.facts.fact(expr)?
+            // The engines never see `in NAME` nodes (one may be in a
+            // `has` filter).
+            self.facts.fact(&expr.clone().without_segments())?
         } else {
             None
         };
@@ -144,6 +165,7 @@ impl Walk<'_> {
     fn holds(&mut self, expr: &PlanExpr) -> Result<bool> {
         let (schema, now, id) = (self.facts.schema, self.facts.now, self.facts.id);
         let entity = self.facts.entity.to_string();
+        let expr = &expr.clone().without_segments();
         match self.store {
             Some(store) => {
                 let plan = Plan {

@@ -99,6 +99,10 @@ fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
     match expr {
         PlanExpr::Const(value) => value.hash(hasher),
         PlanExpr::Not(inner) => write_expr(inner, levels - 1, hasher),
+        PlanExpr::Segment(segment) => {
+            segment.name.hash(hasher);
+            write_expr(&segment.filter, levels - 1, hasher);
+        }
         PlanExpr::And(items) | PlanExpr::Or(items) => {
             items.len().hash(hasher);
             if let Some(first) = items.first() {

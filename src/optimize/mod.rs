@@ -184,7 +184,7 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
 fn child_count(expr: &PlanExpr) -> usize {
     match expr {
         PlanExpr::And(items) | PlanExpr::Or(items) => items.len(),
-        PlanExpr::Not(_) | PlanExpr::Related(_) => 1,
+        PlanExpr::Not(_) | PlanExpr::Related(_) | PlanExpr::Segment(_) => 1,
         PlanExpr::Aggregate(test) => test.aggregate.chain.len(),
         PlanExpr::Const(_) | PlanExpr::Field(_) => 0,
     }

@@ -53,6 +53,7 @@ fn write_expr(f: &mut Formatter<'_>, expr: &PlanExpr, context: Precedence) -> fm
         PlanExpr::And(items) => write_joined(f, items, " and ", Precedence::And, context),
         PlanExpr::Or(items) => write_joined(f, items, " or ", Precedence::Or, context),
         PlanExpr::Related(related) => write_related(f, related),
+        PlanExpr::Segment(segment) => write!(f, "in {}", segment.name),
     }
 }
 

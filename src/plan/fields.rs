@@ -13,6 +13,7 @@ pub fn root_fields(plan: &Plan) -> Vec<String> {
     while let Some(node) = stack.pop() {
         match node {
             PlanExpr::Not(inner) => stack.push(inner),
+            PlanExpr::Segment(segment) => stack.push(&segment.filter),
             // Reversed, so the first item is popped first: query order.
             PlanExpr::And(items) | PlanExpr::Or(items) => stack.extend(items.iter().rev()),
             PlanExpr::Field(test) => {

@@ -11,7 +11,7 @@
 //! again; everything else is taken as it is. The new structure is then
 //! folded in the same walk, without a second walk over the whole plan.
 
-use super::{AggregateTest, FieldTest, Link, PlanExpr, Quantifier, Related};
+use super::{AggregateTest, FieldTest, Link, PlanExpr, Quantifier, Related, SegmentRef};
 
 /// A rewrite of a plan expression, applied bottom-up: every `fold_*` method
 /// receives a node whose children are already folded.
@@ -58,6 +58,12 @@ pub trait Fold {
     /// An aggregate test around its hops' folded filters.
     fn fold_aggregate(&mut self, test: AggregateTest) -> PlanExpr {
         self.fold_node(PlanExpr::Aggregate(test))
+    }
+
+    /// An `in NAME` node around its folded filter. The walk goes into the
+    /// filter like any child, but a `not` stays above the node.
+    fn fold_segment(&mut self, segment: SegmentRef) -> PlanExpr {
+        self.fold_node(PlanExpr::Segment(segment))
     }
 
     /// Asked after every `fold_*` call: `Some(new)` to fold the nodes
@@ -143,6 +149,8 @@ enum Task {
     /// Put the top folded filters back into the aggregate's hops, in order
     /// (the filters it holds meanwhile are placeholders).
     Aggregate(AggregateTest),
+    /// Rebuild an `in NAME` node around the folded filter.
+    Segment(String),
 }
 
 /// The walk behind both folds; `push` moves negations down. Only a pushing
@@ -189,6 +197,18 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                             .collect();
                         tasks.push(Task::Aggregate(test));
                         push_items(&mut tasks, filters, false, &scope);
+                        continue;
+                    }
+                    // A negated `in NAME` keeps its `not` above it, so the
+                    // node still stands for the segment.
+                    PlanExpr::Segment(segment) if negated => {
+                        tasks.push(Task::Not);
+                        tasks.push(Task::Visit(PlanExpr::Segment(segment), false, scope));
+                        continue;
+                    }
+                    PlanExpr::Segment(segment) => {
+                        tasks.push(Task::Segment(segment.name));
+                        tasks.push(Task::Visit(*segment.filter, false, scope.child(0)));
                         continue;
                     }
                     PlanExpr::Not(inner) => {
@@ -261,6 +281,10 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
                     filter,
                 })
             }
+            Task::Segment(name) => {
+                let filter = Box::new(pop(&mut done));
+                folder.fold_segment(SegmentRef { name, filter })
+            }
             Task::Aggregate(mut test) => {
                 let filters = done.split_off(done.len() - test.aggregate.chain.len());
                 for (hop, filter) in test.aggregate.chain.iter_mut().zip(filters) {
@@ -281,7 +305,7 @@ fn walk<F: Fold + ?Sized>(folder: &mut F, root: PlanExpr, push: bool) -> (PlanEx
 /// or aggregate test, or a relationship test with no complementary quantifier.
 fn keeps_not(inner: &PlanExpr) -> bool {
     match inner {
-        PlanExpr::Field(_) | PlanExpr::Aggregate(_) => true,
+        PlanExpr::Field(_) | PlanExpr::Aggregate(_) | PlanExpr::Segment(_) => true,
         PlanExpr::Related(r) => r.quantifier.complement().is_none(),
         _ => false,
     }

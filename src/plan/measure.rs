@@ -27,6 +27,12 @@ pub fn measure(expr: &PlanExpr) -> Measure {
         deepest = deepest.max(level);
         match node {
             PlanExpr::Not(inner) => stack.push((inner, level + 1)),
+            // Not a node of its own: its filter takes its place, as when
+            // the segment is inlined.
+            PlanExpr::Segment(segment) => {
+                nodes -= 1;
+                stack.push((&segment.filter, level));
+            }
             PlanExpr::And(items) | PlanExpr::Or(items) => {
                 stack.extend(items.iter().map(|item| (item, level + 1)));
             }

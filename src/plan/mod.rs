@@ -12,7 +12,8 @@
 //!
 //! Names are resolved to the schema's canonical spelling, literals to typed
 //! values (choice labels to codes), dotted paths to `Related` hops, `in NAME`
-//! to the segment's own plan, and guards to ANDed expressions.
+//! to the segment's own plan (or, for `why` only, a [`PlanExpr::Segment`]
+//! node around it), and guards to ANDed expressions.
 //!
 //! Meaning is SPEC §2.3's two-valued logic: every atom is *positive* — false
 //! when its field is NULL — and negation is always an explicit [`PlanExpr::Not`],
@@ -57,6 +58,52 @@ pub enum PlanExpr {
     Field(FieldTest),
     /// A test on a value aggregated over related records (SPEC 2.5).
     Aggregate(AggregateTest),
+    /// `in NAME`, kept as a node: the library segment's name and its own
+    /// filter. It means exactly its `filter`. The checker makes it only when
+    /// asked ([`crate::check::check_keeping_segments`], for `why`); every
+    /// other plan has the segment's filter inlined instead.
+    Segment(SegmentRef),
+}
+
+/// A library segment used with `in NAME` (see [`PlanExpr::Segment`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRef {
+    /// The name as the definition spells it.
+    pub name: String,
+    /// The segment's own filter, on the same entity as the node.
+    pub filter: Box<PlanExpr>,
+}
+
+impl PlanExpr {
+    /// The expression with every [`PlanExpr::Segment`] replaced by its
+    /// filter: the plan every engine runs. Iterative, as a [`Fold`].
+    pub fn without_segments(self) -> PlanExpr {
+        struct Strip;
+        impl Fold for Strip {
+            fn fold_segment(&mut self, segment: SegmentRef) -> PlanExpr {
+                *segment.filter
+            }
+        }
+        Strip.fold_expr(self)
+    }
+
+    /// Whether a [`PlanExpr::Segment`] is anywhere in the expression.
+    pub fn has_segments(&self) -> bool {
+        let mut stack = vec![self];
+        while let Some(expr) = stack.pop() {
+            match expr {
+                PlanExpr::Segment(_) => return true,
+                PlanExpr::Const(_) | PlanExpr::Field(_) => {}
+                PlanExpr::Not(inner) => stack.push(inner),
+                PlanExpr::And(items) | PlanExpr::Or(items) => stack.extend(items),
+                PlanExpr::Related(related) => stack.push(&related.filter),
+                PlanExpr::Aggregate(test) => {
+                    stack.extend(test.aggregate.chain.iter().map(|hop| &hop.filter))
+                }
+            }
+        }
+        false
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

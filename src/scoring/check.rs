@@ -500,6 +500,7 @@ fn score_read(plan: &PlanExpr, entity: &str) -> Option<String> {
         match expr {
             PlanExpr::Const(_) => {}
             PlanExpr::Not(inner) => stack.push(inner),
+            PlanExpr::Segment(segment) => stack.push(&segment.filter),
             // Reversed, so the first operand is looked at first.
             PlanExpr::And(items) | PlanExpr::Or(items) => stack.extend(items.iter().rev()),
             PlanExpr::Related(related) => stack.push(&related.filter),

@@ -200,6 +200,7 @@ impl<'a> Generator<'a> {
         Ok(match e {
             PlanExpr::Const(b) => SqlExpr::Const(*b != negated),
             PlanExpr::Not(inner) => self.expr(inner, scope, !negated)?,
+            PlanExpr::Segment(segment) => self.expr(&segment.filter, scope, negated)?,
             PlanExpr::And(items) | PlanExpr::Or(items) => {
                 // De Morgan: under negation AND becomes OR and back.
                 let is_and = matches!(e, PlanExpr::And(_)) != negated;

@@ -133,6 +133,7 @@ impl Needs {
             match expr {
                 PlanExpr::Const(_) => {}
                 PlanExpr::Not(e) => stack.push(e),
+                PlanExpr::Segment(segment) => stack.push(&segment.filter),
                 PlanExpr::And(es) | PlanExpr::Or(es) => stack.extend(es),
                 PlanExpr::Field(t) => {
                     let is_key = schema

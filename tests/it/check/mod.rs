@@ -6,3 +6,4 @@ mod fixtures;
 mod models;
 mod plan_display;
 mod props;
+mod segment_names;

@@ -303,3 +303,134 @@ fn explain_counts_timing_tells_loading_from_counting() {
         stderr(&sqlite)
     );
 }
+
+/// The README's library of campaign segments.
+const LIBRARY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/segments.segql");
+
+/// The lines of a text tree as (verdict, depth, node text).
+fn tree_lines(out: &str) -> Vec<(bool, usize, String)> {
+    out.lines()
+        .skip(1)
+        .map(|line| {
+            let (verdict, rest) = line.split_at(5);
+            let rest = &rest[1..];
+            let text = rest.trim_start();
+            let depth = (rest.len() - text.len()) / 2;
+            (verdict.trim() == "true", depth, text.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn why_folds_a_library_segment_under_its_name() {
+    let (_dir, db) = demo();
+    let query = "contact where in decision_makers and city is not null";
+    let run = |query: &str| -> Vec<String> {
+        ok(&segql(&[
+            "run",
+            "--db",
+            &db,
+            "--now",
+            NOW,
+            "--library",
+            LIBRARY,
+            "--format",
+            "ids",
+            query,
+        ]))
+        .lines()
+        .map(String::from)
+        .collect()
+    };
+    let members = run(query);
+    let segment = run("contact where in decision_makers");
+    let everyone = run("contact");
+    let outside = everyone.iter().find(|id| !segment.contains(id));
+    assert!(!members.is_empty(), "no member to ask about");
+    for (id, expected) in [(&members[0], "in"), (outside.expect("a non-member"), "out")] {
+        for engine in ["sqlite", "memory"] {
+            let out = ok(&segql(&[
+                "why",
+                "--db",
+                &db,
+                "--now",
+                NOW,
+                "--engine",
+                engine,
+                "--library",
+                LIBRARY,
+                id,
+                query,
+            ]));
+            assert_eq!(out.lines().next(), Some(expected), "{out}");
+            let lines = tree_lines(&out);
+            assert_eq!(lines[0], (expected == "in", 0, "and".to_string()), "{out}");
+            // The segment is one node, its verdict the record's membership
+            // in it, and its own tests are below it, one level deeper.
+            let at = lines
+                .iter()
+                .position(|(_, depth, text)| *depth == 1 && text == "in decision_makers")
+                .unwrap_or_else(|| panic!("no `in decision_makers` node:\n{out}"));
+            assert_eq!(lines[at].0, segment.contains(id), "{out}");
+            let below: Vec<&String> = lines[at + 1..]
+                .iter()
+                .take_while(|(_, depth, _)| *depth > 1)
+                .map(|(_, _, text)| text)
+                .collect();
+            assert!(
+                below
+                    .iter()
+                    .any(|text| text.starts_with("role = \"Decision Maker\"   [role ")),
+                "{out}"
+            );
+            assert!(
+                below
+                    .iter()
+                    .any(|text| text.starts_with("do_not_email != true")),
+                "{out}"
+            );
+            assert!(
+                !lines
+                    .iter()
+                    .any(|(_, depth, text)| *depth == 1 && text.starts_with("role")),
+                "the segment's tests are spliced in:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn why_folds_nested_segments_in_json() {
+    let (_dir, db) = demo();
+    let id = &ids(&db, "contact")[0];
+    let out = ok(&segql(&[
+        "why",
+        "--db",
+        &db,
+        "--now",
+        NOW,
+        "--library",
+        LIBRARY,
+        "--format",
+        "json",
+        id,
+        "contact where in spring_audience",
+    ]));
+    let json: Json = serde_json::from_str(&out).expect("JSON");
+    let tree = &json["tree"];
+    assert_eq!(tree["node"], "in spring_audience", "{out}");
+    assert_eq!(json["in"], tree["holds"]);
+    assert_eq!(tree["fact"], Json::Null);
+    let inner = tree["children"].as_array().expect("children");
+    assert_eq!(inner.len(), 1, "{out}");
+    assert_eq!(inner[0]["node"], "and", "{out}");
+    let names: Vec<&str> = inner[0]["children"]
+        .as_array()
+        .expect("the segment's operands")
+        .iter()
+        .filter_map(|child| child["node"].as_str())
+        .collect();
+    for name in ["in decision_makers", "in recently_engaged"] {
+        assert!(names.contains(&name), "{names:?}\n{out}");
+    }
+}

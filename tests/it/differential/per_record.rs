@@ -27,6 +27,7 @@ fn counts_on(expr: &PlanExpr, out: &mut Vec<segql::plan::Aggregate>) {
     while let Some((e, at_root)) = stack.pop() {
         match e {
             PlanExpr::Not(inner) => stack.push((inner, at_root)),
+            PlanExpr::Segment(segment) => stack.push((&segment.filter, at_root)),
             PlanExpr::And(items) | PlanExpr::Or(items) => {
                 stack.extend(items.iter().map(|i| (i, at_root)))
             }

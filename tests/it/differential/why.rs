@@ -4,7 +4,10 @@
 //! every node of the tree is true exactly when the record is in that node's
 //! own segment — on SQLite, on the memory engine and on PostgreSQL; the
 //! facts shown agree with the verdicts they decide. A uuid of no record is
-//! an error.
+//! an error. Queries using library segments are also checked with the
+//! segments kept as `in NAME` nodes (`check_keeping_segments`), which `why`
+//! folds: each such node's verdict against the segment's own members, its
+//! children against the segment's tree.
 
 use proptest::strategy::{Strategy, ValueTree};
 use segql::db::{PostgresBackend, SqliteBackend};
@@ -27,7 +30,7 @@ fn check_tree(
 ) -> Result<(), String> {
     let own = Plan {
         entity: entity.to_string(),
-        filter: expr.clone(),
+        filter: expr.clone().without_segments(),
     };
     let members = engines::sqlite_ids(env, &own)?;
     if node.holds != members.contains(&id) {
@@ -46,6 +49,12 @@ fn check_tree(
     let below: Vec<&PlanExpr> = match expr {
         PlanExpr::And(items) | PlanExpr::Or(items) => items.iter().collect(),
         PlanExpr::Not(inner) if !segql::eval::reads_as_atom(expr) => vec![inner.as_ref()],
+        PlanExpr::Segment(segment) => {
+            if node.node != format!("in {}", segment.name) {
+                return Err(format!("`in {}` is shown as `{}`", segment.name, node.node));
+            }
+            vec![segment.filter.as_ref()]
+        }
         _ => Vec::new(),
     };
     if below.len() != node.children.len() {
@@ -91,7 +100,14 @@ fn facts_decide(expr: &PlanExpr, node: &WhyNode) -> Result<(), String> {
         ) => Some(value.is_some()),
         (PlanExpr::Field(_), Some(Fact::Field { .. }))
         | (PlanExpr::Aggregate(_), Some(Fact::Aggregate { .. })) => None,
-        (PlanExpr::Const(_) | PlanExpr::And(_) | PlanExpr::Or(_) | PlanExpr::Not(_), None) => None,
+        (
+            PlanExpr::Const(_)
+            | PlanExpr::And(_)
+            | PlanExpr::Or(_)
+            | PlanExpr::Not(_)
+            | PlanExpr::Segment(_),
+            None,
+        ) => None,
         (_, fact) => return Err(format!("`{}` shows the fact {fact:?}", node.node)),
     };
     match decided {
@@ -103,16 +119,17 @@ fn facts_decide(expr: &PlanExpr, node: &WhyNode) -> Result<(), String> {
     }
 }
 
-/// Every engine's `why` for every record of the plan's entity, checked;
-/// the number of records checked.
-fn check(env: &Loaded, plan: &Plan) -> Result<usize, String> {
+/// Every engine's `why` for every record of the plan's entity, checked
+/// against the members of `segment` (the same query, its segments
+/// inlined); the number of records checked.
+fn check(env: &Loaded, plan: &Plan, segment: &Plan) -> Result<usize, String> {
     let entity = env
         .schema
         .entity(&plan.entity)
         .ok_or("no such entity")?
         .clone();
     let all = engines::all_keys(&env.sqlite, &entity.table, &entity.key)?;
-    let members = engines::sqlite_ids(env, plan)?;
+    let members = engines::sqlite_ids(env, segment)?;
     let (schema, now) = (env.schema, env.now);
     let mut answers = Vec::new();
     for &id in &all {
@@ -156,16 +173,16 @@ fn check(env: &Loaded, plan: &Plan) -> Result<usize, String> {
     Ok(all.len())
 }
 
-/// `data_sets` data sets with `queries` queries each; (queries, records)
-/// checked.
-fn run(data_sets: usize, queries: usize, pg: Option<&TestPg>, seed: u64) -> (usize, usize) {
+/// `data_sets` data sets with `queries` queries each; (queries, records,
+/// queries also checked with `in NAME` folded).
+fn run(data_sets: usize, queries: usize, pg: Option<&TestPg>, seed: u64) -> (usize, usize, usize) {
     let schema = segql::schema::crm_schema();
     let mut generator = gen_query::QueryGen::new(schema.clone());
     let query_strategy = generator.query();
     let libraries = generator.library();
     let data = gen_data::data_set_strategy(&schema);
     let mut runner = gen_query::seeded_runner(seed);
-    let (mut checked, mut records) = (0, 0);
+    let (mut checked, mut records, mut folded) = (0, 0, 0);
     for _ in 0..data_sets {
         let raw = data
             .new_tree(&mut runner)
@@ -201,7 +218,24 @@ fn run(data_sets: usize, queries: usize, pg: Option<&TestPg>, seed: u64) -> (usi
                 continue;
             };
             done += 1;
-            match check(&env, &plans.optimized) {
+            let options = segql::Options {
+                library: Some(&parsed),
+                guards: &query.guards(),
+                ..segql::Options::new(&schema)
+            };
+            let kept = segql::check::check_keeping_segments(&parsed_query, &options)
+                .0
+                .unwrap_or_else(|e| panic!("seed {seed}: {text} checks, but not kept: {e:?}"));
+            let kept = segql::optimize::optimize(kept);
+            let outcome = check(&env, &plans.optimized, &plans.optimized).and_then(|n| {
+                if !kept.filter.has_segments() {
+                    return Ok(n);
+                }
+                folded += 1;
+                check(&env, &kept, &plans.optimized)
+                    .map_err(|e| format!("{e}\nwith `in NAME` kept: {kept}"))
+            });
+            match outcome {
                 Ok(n) => records += n,
                 // Integer sums beyond i64 are errors in every engine, each
                 // in its own words (see the differential suite).
@@ -218,15 +252,18 @@ fn run(data_sets: usize, queries: usize, pg: Option<&TestPg>, seed: u64) -> (usi
             checked += 1;
         }
     }
-    (checked, records)
+    (checked, records, folded)
 }
 
 #[test]
 fn why_agrees_with_membership_on_sqlite_and_memory() {
     let seed = seed();
-    let (checked, records) = run(12, 8, None, seed);
-    println!("why: {checked} queries, {records} records (seed {seed})");
+    let (checked, records, folded) = run(12, 8, None, seed);
+    println!(
+        "why: {checked} queries ({folded} with `in NAME` folded), {records} records (seed {seed})"
+    );
     assert_eq!(checked, 12 * 8);
+    assert!(folded > 0, "no query used a library segment");
     assert!(
         records >= 100,
         "only {records} records: are the data sets empty?"
@@ -239,7 +276,7 @@ fn why_agrees_with_membership_on_postgres() {
         return;
     };
     let seed = seed().wrapping_add(3);
-    let (checked, records) = run(3, 6, Some(&pg), seed);
+    let (checked, records, _) = run(3, 6, Some(&pg), seed);
     println!("why on PostgreSQL: {checked} queries, {records} records (seed {seed})");
     assert_eq!(checked, 3 * 6);
 }

@@ -90,6 +90,7 @@ fn depth_of(expr: &PlanExpr) -> usize {
         deepest = deepest.max(d);
         match e {
             PlanExpr::Not(inner) => stack.push((inner, d + 1)),
+            PlanExpr::Segment(segment) => stack.push((&segment.filter, d)),
             PlanExpr::And(items) | PlanExpr::Or(items) => {
                 stack.extend(items.iter().map(|i| (i, d + 1)))
             }

@@ -73,6 +73,7 @@ pub(crate) fn show(expr: &PlanExpr) -> String {
     match expr {
         PlanExpr::Const(b) => b.to_string(),
         PlanExpr::Not(inner) => format!("not {}", show(inner)),
+        PlanExpr::Segment(segment) => format!("in {}({})", segment.name, show(&segment.filter)),
         PlanExpr::And(items) => list(items, " and "),
         PlanExpr::Or(items) => list(items, " or "),
         PlanExpr::Related(r) => {

@@ -395,6 +395,7 @@ impl World {
         match expr {
             PlanExpr::Const(b) => *b,
             PlanExpr::Not(inner) => !self.eval(inner, row),
+            PlanExpr::Segment(segment) => self.eval(&segment.filter, row),
             PlanExpr::And(items) => items.iter().all(|e| self.eval(e, row)),
             PlanExpr::Or(items) => items.iter().any(|e| self.eval(e, row)),
             PlanExpr::Aggregate(test) => match self.aggregate(&test.aggregate, row) {
