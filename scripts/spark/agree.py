@@ -127,8 +127,9 @@ def main():
         try:
             schema = load_schema(args.segql)
             load_tables(spark, args.segql, db, schema, Path(tmp) / "lake")
-            failures = check_spellings(spark)
+            spelling_failures = check_spellings(spark)
             failures, on_files = compare_all(spark, args.segql, db, args.extra_only)
+            failures += spelling_failures
             failures += check_overflow(spark, args.segql, db, schema, Path(tmp) / "lake-overflow")
             failures += compare_semantics(spark, args.segql, schema)
             if args.generated:

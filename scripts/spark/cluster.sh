@@ -3,14 +3,16 @@
 # tests: one master, two workers (separate processes, one core each) and a
 # Spark Connect server whose application runs on that master's workers.
 #
-#   scripts/spark/cluster.sh prepare  install what is missing (what start does first)
+#   scripts/spark/cluster.sh prepare  install what is missing (what start does first, and protoc)
 #   scripts/spark/cluster.sh start    install what is missing, start, wait for executors
 #   scripts/spark/cluster.sh status   the master's view: workers, executors, applications
 #   scripts/spark/cluster.sh stop     stop everything this script started
 #
 # What `start` installs when missing: Java 17 (Debian's openjdk-17-jre-headless,
 # as root) and a project-local virtual environment .venv-spark with
-# pyspark[connect] (Spark 4 and its jars come in the pyspark wheel).
+# pyspark[connect] (Spark 4 and its jars come in the pyspark wheel). `prepare`
+# also installs protoc (Debian's protobuf-compiler, as root), which building
+# segql with `--features spark` (its Spark Connect client) needs.
 #
 # Every process is bound to 127.0.0.1 (SPARK_LOCAL_IP, --host,
 # spark.connect.grpc.binding.address): left alone, a worker binds the
@@ -52,6 +54,17 @@ ensure_java() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
     command -v java >/dev/null 2>&1 || die "openjdk-17-jre-headless installed no java command"
+}
+
+ensure_protoc() {
+    if command -v protoc >/dev/null 2>&1 || [ -n "${PROTOC:-}" ]; then
+        return
+    fi
+    say "no protoc: installing Debian's protobuf-compiler"
+    [ "$(id -u)" = 0 ] || die "protoc is missing and installing it needs root: run 'apt-get install -y protobuf-compiler' as root"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+    command -v protoc >/dev/null 2>&1 || die "protobuf-compiler installed no protoc command"
 }
 
 ensure_venv() {
@@ -184,6 +197,7 @@ start() {
         --conf spark.driver.host=127.0.0.1 \
         --conf spark.driver.bindAddress=127.0.0.1 \
         --conf spark.ui.enabled=false \
+        --conf "spark.sql.warehouse.dir=$STATE/warehouse" \
         --conf spark.sql.session.timeZone=UTC \
         --conf spark.sql.ansi.enabled=true \
         --conf spark.sql.shuffle.partitions=4 \
@@ -221,6 +235,7 @@ case ${1:-} in
 prepare)
     ensure_java
     ensure_venv
+    ensure_protoc
     ;;
 start) start ;;
 stop) stop ;;

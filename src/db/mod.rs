@@ -10,7 +10,8 @@
 //! |---------------|---------------------------------------------------|
 //! | `sqlite.rs`   | SQLite files (rusqlite), the only memory-engine source |
 //! | `postgres.rs` | PostgreSQL (`postgresql://` URLs, the `postgres` crate) |
-//! | `spark.rs`    | Spark: its dialect for `compile`; `sc://`/`spark://` specs refused with what to do |
+//! | `spark.rs`    | Spark: the `sc://` specs (Spark Connect), refusals of writing, of `spark://` and of a build without the `spark` feature |
+//! | `spark_connect.rs` | Spark through Spark Connect (`apache-spark-connect`, cargo feature `spark`), read-only |
 //! | `layout.rs`   | the tables and columns a plan needs, checked against a catalog |
 //! | `scan.rs`     | whole tables read typed, for copying data out (`segql export`) |
 
@@ -23,6 +24,8 @@ mod pause;
 pub mod postgres;
 mod scan;
 mod spark;
+#[cfg(feature = "spark")]
+mod spark_connect;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -290,8 +293,8 @@ struct Driver {
     open: fn(&str, Access) -> Result<Box<dyn Backend>>,
 }
 
-/// The registry: one line per database. Spark's driver only refuses its
-/// specs (see `spark.rs`); its dialect serves `compile`.
+/// The registry: one line per database. Spark's driver runs read-only
+/// queries, and only in a build with the `spark` feature (see `spark.rs`).
 const DRIVERS: &[Driver] = &[sqlite::DRIVER, postgres::DRIVER, spark::DRIVER];
 
 /// The names of the dialects, in the registry's order.
@@ -392,6 +395,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "spark"))]
     fn spark_specs_are_refused_with_what_to_do() {
         for spec in ["sc://127.0.0.1:15002", "spark://127.0.0.1:7077"] {
             let err = open(spec, Access::ReadOnly).err().unwrap();

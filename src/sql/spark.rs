@@ -3,9 +3,10 @@
 //! Spark's own functions would not (Unicode-aware `lower()`, floating-point
 //! sums whose result depends on the order rows arrive in).
 //!
-//! segql has no Spark driver yet: the SQL is for a program that runs it
-//! with `spark.sql(sql, args)` (PySpark, Spark Connect). What such a driver
-//! must do is written on [`Spark`].
+//! `segql run --db sc://HOST:PORT` runs it through Spark Connect
+//! (`src/db/spark_connect.rs`, cargo feature `spark`); any other program
+//! runs it with `spark.sql(sql, args)` (PySpark, Spark Connect). What a
+//! driver must do is written on [`Spark`].
 
 use super::dialect::Dialect;
 use super::SqlParam;

@@ -6,6 +6,12 @@
 //! `segql run` selects on SQLite, and the executors' logs must show that
 //! the work ran on the workers.
 //!
+//! Then `segql run --db sc://...` itself (a build with the cargo feature
+//! `spark`): the demo data exported and registered in the server's catalog
+//! (`scripts/spark/register.py`), every fixture through the library's Spark
+//! Connect driver and a few through the command line in every output
+//! format, each printing what `segql run` prints on the SQLite file.
+//!
 //! Runs when `SEGQL_SPARK=1` or `CI=true`; under `CI=true` anything
 //! missing (Java, pyspark) is installed by the harness, and a failure to
 //! do so fails the test: it never skips there. Without either variable it
@@ -225,4 +231,164 @@ fn every_fixture_and_generated_query_agrees_on_a_spark_cluster() {
         "{stdout}"
     );
     assert!(stdout.contains("ok   the executors ran"), "{stdout}");
+
+    #[cfg(feature = "spark")]
+    {
+        let url = format!("sc://127.0.0.1:{connect}");
+        let started = Instant::now();
+        run::on_spark_connect(&url, dir.path());
+        eprintln!("spark: segql run --db {url} took {:.0?}", started.elapsed());
+    }
+}
+
+/// `segql run --db sc://...` against SQLite on the same data.
+#[cfg(feature = "spark")]
+mod run {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    use chrono::{TimeZone, Utc};
+    use segql::db::{self, Access, Backend, SqliteBackend};
+
+    use super::root;
+    use crate::support::fixture::{tests_dir, Fixture};
+
+    const NOW: &str = "2026-01-15T12:00:00Z";
+
+    fn segql(args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_segql"))
+            .args(args)
+            .output()
+            .expect("segql runs")
+    }
+
+    fn ok(args: &[&str]) -> String {
+        let o = segql(args);
+        assert!(
+            o.status.success(),
+            "segql {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).expect("UTF-8 output")
+    }
+
+    pub fn on_spark_connect(url: &str, dir: &Path) {
+        let db = dir.join("run.db");
+        let lake = dir.join("run-lake");
+        let db_path = db.to_str().unwrap();
+        ok(&["demo", "--out", db_path, "--contacts", "300", "--now", NOW]);
+        ok(&[
+            "export",
+            "--db",
+            db_path,
+            "--out",
+            lake.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let registered = Command::new(root().join(".venv-spark/bin/python"))
+            .arg(root().join("scripts/spark/register.py"))
+            .args(["--remote", url, "--replace"])
+            .arg(&lake)
+            .output()
+            .expect("the virtual environment's python runs");
+        assert!(
+            registered.status.success(),
+            "register.py: {}",
+            String::from_utf8_lossy(&registered.stderr)
+        );
+
+        every_fixture(url, &db);
+        every_format(url, db_path);
+        refusals(url);
+    }
+
+    /// Every fixture on the built-in schema: the same ids and count through
+    /// the Spark Connect driver as through SQLite.
+    fn every_fixture(url: &str, db: &Path) {
+        let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+        let mut spark = db::open(url, Access::ReadOnly).expect("Spark Connect opens");
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut sqlite = SqliteBackend::new(&conn);
+        let (mut checked, mut non_empty) = (0, 0);
+        let fixtures = ["queries/valid", "queries/aggregates"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(tests_dir().join(dir)).unwrap());
+        for entry in fixtures {
+            let path = entry.unwrap().path();
+            let fixture = Fixture::load(&path);
+            if fixture.schema_file.is_some() {
+                continue;
+            }
+            let library = fixture.parsed_library();
+            let plan = segql::plan(&fixture.text, &fixture.context(library.as_ref()))
+                .unwrap_or_else(|e| panic!("{}: {e}", fixture.name));
+            let schema = &fixture.schema;
+            let expected = sqlite.ids(schema, &plan, now).unwrap();
+            let found = spark
+                .ids(schema, &plan, now)
+                .unwrap_or_else(|e| panic!("{} on Spark: {e}", fixture.name));
+            assert_eq!(found, expected, "{} on Spark", fixture.name);
+            let count = spark.count(schema, &plan, now).unwrap();
+            assert_eq!(count, expected.len() as u64, "{}: count", fixture.name);
+            checked += 1;
+            non_empty += usize::from(!expected.is_empty());
+        }
+        assert!(checked >= 100, "only {checked} fixtures checked");
+        assert!(
+            non_empty * 2 >= checked,
+            "{non_empty} of {checked} select records"
+        );
+        eprintln!("spark: {checked} fixtures agree through segql's Spark Connect driver");
+    }
+
+    /// `segql run` prints the same on Spark as on SQLite, in every format.
+    fn every_format(url: &str, db: &str) {
+        let queries = [
+            // text, date, date-time, bool and choice columns
+            r#"contact where has lead(status = "Open") and created_on >= now - 400d"#,
+            // decimals, and an entity other than contact
+            r#"lead where estimated_value > 1000 or status = "Qualified""#,
+            r#"contact where sum(lead.estimated_value) > 50000"#,
+        ];
+        let formats: [&[&str]; 6] = [
+            &["--format", "ids"],
+            &["--format", "json"],
+            &["--format", "csv"],
+            &["--format", "table", "--limit", "7"],
+            &["--count"],
+            &[
+                "--format",
+                "json",
+                "--columns",
+                "id,created_on",
+                "--limit",
+                "3",
+            ],
+        ];
+        for query in queries {
+            for format in formats {
+                let run = |target: &str| {
+                    let mut args = vec!["run", "--db", target, "--now", NOW];
+                    args.extend_from_slice(format);
+                    args.push(query);
+                    ok(&args)
+                };
+                let expected = run(db);
+                assert!(!expected.trim().is_empty(), "{query} {format:?}");
+                assert_eq!(run(url), expected, "{query} {format:?}");
+            }
+        }
+    }
+
+    /// Writing commands and the memory engine refuse Spark, saying why.
+    fn refusals(url: &str) {
+        let o = segql(&["update", "--db", url, "--set", "city=Paris", "contact"]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("only reads from Spark"), "{err}");
+        let o = segql(&["run", "--db", url, "--engine", "memory", "contact"]);
+        assert_ne!(o.status.code(), Some(0));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--engine sqlite"), "{err}");
+    }
 }

@@ -64,9 +64,16 @@ fn compile_for_spark_as_json_gives_params_in_marker_order() {
     );
 }
 
+/// A standalone master always; a Spark Connect URL in a build without the
+/// `spark` feature, which cannot talk to it.
 #[test]
 fn a_spark_db_is_refused_with_what_to_do_instead() {
-    for spec in ["sc://127.0.0.1:15002", "spark://127.0.0.1:7077"] {
+    let specs: &[&str] = if cfg!(feature = "spark") {
+        &["spark://127.0.0.1:7077"]
+    } else {
+        &["sc://127.0.0.1:15002", "spark://127.0.0.1:7077"]
+    };
+    for &spec in specs {
         let o = segql(&["run", "--db", spec, "contact"]);
         assert_eq!(o.status.code(), Some(2), "{spec}: {}", stderr(&o));
         let err = stderr(&o);
@@ -75,4 +82,20 @@ fn a_spark_db_is_refused_with_what_to_do_instead() {
         assert!(err.contains("spark.sql(sql, args)"), "{err}");
         assert!(!err.contains("does not exist"), "opened as a file: {err}");
     }
+}
+
+#[test]
+fn spark_is_never_written_to() {
+    let o = segql(&[
+        "update",
+        "--db",
+        "sc://127.0.0.1:15002/;token=secret",
+        "--set",
+        "city=Paris",
+        "contact",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("only reads from Spark"), "{err}");
+    assert!(!err.contains("secret"), "{err}");
 }
