@@ -83,7 +83,7 @@ fn import(c: &mut Criterion) {
             );
             if common::benchmarking() {
                 let runs = times.len();
-                let median = median(times);
+                let median = common::median(times);
                 println!(
                     "import-leads/{contacts} rows, dry run, PostgreSQL: median of {runs} {median:.2?}"
                 );
@@ -130,11 +130,6 @@ fn postgres_part(
         last = Some(report);
     }
     Some((last.expect("at least one run"), times))
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 criterion_group!(benches, import);

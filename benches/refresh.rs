@@ -26,7 +26,7 @@ mod common;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -73,11 +73,6 @@ fn timed(
     started.elapsed()
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
 /// Medians over `runs` dry runs at `at`: the whole library, then each
 /// segment alone; printed as lines.
 fn measure(
@@ -90,7 +85,7 @@ fn measure(
     runs: usize,
 ) {
     let options = options(at, engine, true);
-    let total = median(
+    let total = common::median(
         (0..runs)
             .map(|_| timed(db, schema, segments, &options))
             .collect(),
@@ -98,7 +93,7 @@ fn measure(
     let mut sum = Duration::ZERO;
     let mut lines = Vec::new();
     for segment in segments {
-        let one = median(
+        let one = common::median(
             (0..runs)
                 .map(|_| timed(db, schema, std::slice::from_ref(segment), &options))
                 .collect(),
@@ -201,29 +196,12 @@ fn history_sqlite(
     tables_sqlite(&conn)
 }
 
-fn database(contacts: usize) -> (Option<tempfile::TempDir>, PathBuf) {
-    let options = segql::demo::DemoOptions::new(contacts, 1, now());
-    if common::benchmarking() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-        std::fs::create_dir_all(&dir).expect("target/bench");
-        let path = dir.join(format!("demo-{contacts}.db"));
-        if !path.exists() {
-            segql::demo::generate_sqlite(&path, &options).expect("demo");
-        }
-        return (None, path);
-    }
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("demo.db");
-    segql::demo::generate_sqlite(&path, &options).expect("demo");
-    (Some(dir), path)
-}
-
 fn main() {
     let contacts = common::size("SEGQL_BENCH_CONTACTS", 1_000_000, 200);
     let runs = common::size("SEGQL_BENCH_RUNS", 3, 1).max(1);
     let schema = crm_schema();
     let segments = segments(&schema);
-    let (_keep, path) = database(contacts);
+    let (_keep, path) = common::demo_database(contacts, now());
 
     if !common::benchmarking() {
         let by_sql = history_sqlite(&path, &schema, &segments, RefreshEngine::Database);

@@ -28,8 +28,8 @@ mod common;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
@@ -284,7 +284,7 @@ fn postgres_part(conn: &Connection, models: &[Model], runs: usize) -> Option<Str
             hand_times[run - 1]
         );
     }
-    let (s, h) = (median(segql_times), median(hand_times));
+    let (s, h) = (common::median(segql_times), common::median(hand_times));
     Some(format!(
         "PostgreSQL (copied in {copied:.1?}), medians of {runs}: segql score (postgres, dry run) \
          {s:.2?}, hand-written script {h:.2?}, ratio {:.2}",
@@ -341,34 +341,12 @@ fn lead_score_rows(conn: &Connection) -> Vec<(String, String, i64, Option<String
     .expect("rows")
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn database(contacts: usize) -> (Option<tempfile::TempDir>, PathBuf) {
-    let options = segql::demo::DemoOptions::new(contacts, 1, now());
-    if common::benchmarking() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-        std::fs::create_dir_all(&dir).expect("target/bench");
-        let path = dir.join(format!("demo-{contacts}.db"));
-        if !path.exists() {
-            segql::demo::generate_sqlite(&path, &options).expect("demo");
-        }
-        return (None, path);
-    }
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("demo.db");
-    segql::demo::generate_sqlite(&path, &options).expect("demo");
-    (Some(dir), path)
-}
-
 fn main() {
     let contacts = common::size("SEGQL_BENCH_CONTACTS", 1_000_000, 200);
     let runs = common::size("SEGQL_BENCH_RUNS", 5, 1).max(1);
     let schema = crm_schema();
     let models = models();
-    let (_keep, path) = database(contacts);
+    let (_keep, path) = common::demo_database(contacts, now());
     let mut conn = Connection::open(&path).expect("open");
 
     // The memory engine's computation, load excluded.
@@ -415,7 +393,7 @@ fn main() {
     }
     println!(
         "memory compute, median of {runs}: {:.3?} (store load {load:.2?})",
-        median(compute.clone())
+        common::median(compute.clone())
     );
     let mut segql_times = Vec::new();
     let mut hand_times = Vec::new();
@@ -444,11 +422,11 @@ fn main() {
             hand_times[run - 1]
         );
     }
-    let (s, h) = (median(segql_times), median(hand_times));
+    let (s, h) = (common::median(segql_times), common::median(hand_times));
     println!(
         "scoring {contacts} contacts, medians of {runs}: memory compute {:.3?} (store load {load:.2?}), \
          segql score (sqlite, dry run) {s:.2?}, hand-written script {h:.2?}, ratio {:.2}",
-        median(compute),
+        common::median(compute),
         s.as_secs_f64() / h.as_secs_f64()
     );
     let pg = postgres_part(&conn, &models, runs);

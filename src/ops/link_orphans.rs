@@ -440,17 +440,22 @@ pub(crate) fn run_for(
 /// How many leads `link_table` links, and how many of them to a contact
 /// created by this run.
 fn link_counts(conn: &mut dyn Transaction, link_table: &str) -> Result<(u64, u64)> {
-    let total = query_count(
-        conn,
-        &format!("SELECT CAST(count(*) AS TEXT) FROM {link_table}"),
+    let rows = conn.query_text(
+        &format!(
+            "SELECT CAST(count(*) AS TEXT), CAST(COALESCE(SUM(created), 0) AS TEXT) \
+             FROM {link_table}"
+        ),
         &[],
     )?;
-    let created = query_count(
-        conn,
-        &format!("SELECT CAST(count(*) AS TEXT) FROM {link_table} WHERE created = 1"),
-        &[],
-    )?;
-    Ok((total, created))
+    let number = |i: usize| -> Result<u64> {
+        rows.first()
+            .and_then(|row| row.get(i).cloned().flatten())
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| Error::Internal {
+                message: format!("{OPERATION}: no link counts from {link_table}"),
+            })
+    };
+    Ok((number(0)?, number(1)?))
 }
 
 /// Every link of `link_table`, ascending by lead id.
