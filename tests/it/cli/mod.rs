@@ -8,6 +8,7 @@ mod help_examples;
 mod import;
 mod models;
 mod refresh;
+mod run;
 mod schema;
 mod score;
 mod shell;

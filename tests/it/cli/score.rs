@@ -4,33 +4,11 @@
 //! missing database.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use chrono::{TimeZone, Utc};
-use segql::demo::{generate_sqlite, DemoOptions};
+use super::run::{code, demo, segql, stderr, stdout};
 
 const NOW: &str = "2025-06-01T12:00:00Z";
-
-fn segql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segql"))
-        .args(args)
-        .env_remove("SEGQL_TEST_PAUSE")
-        .env_remove("SEGQL_TEST_PAUSE_FILE")
-        .output()
-        .expect("segql runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
 
 fn example() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,16 +16,6 @@ fn example() -> String {
         .to_str()
         .expect("a UTF-8 path")
         .to_string()
-}
-
-/// A demo database (300 contacts) in a fresh directory.
-fn demo() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("crm.db");
-    let now = Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap();
-    generate_sqlite(&path, &DemoOptions::new(300, 7, now)).expect("demo");
-    let db = path.to_str().expect("a UTF-8 path").to_string();
-    (dir, db)
 }
 
 fn score(db: &str, extra: &[&str]) -> Output {

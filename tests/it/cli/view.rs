@@ -4,31 +4,9 @@
 //! an invalid name, no `--db`) and of query errors (1), on SQLite and
 //! PostgreSQL.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use chrono::{TimeZone, Utc};
-use segql::demo::{generate_sqlite, DemoOptions};
-
-fn segql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segql"))
-        .args(args)
-        .env_remove("SEGQL_TEST_PAUSE")
-        .env_remove("SEGQL_TEST_PAUSE_FILE")
-        .output()
-        .expect("segql runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
+use super::run::{code, demo, segql, stderr, stdout};
 
 fn ok(o: &Output) -> String {
     assert_eq!(code(o), 0, "{}", stderr(o));
@@ -46,16 +24,6 @@ fn fails(o: &Output, exit: i32) -> String {
     );
     assert!(stdout(o).is_empty(), "{}", stdout(o));
     stderr(o)
-}
-
-/// A demo database (300 contacts) in a fresh directory.
-fn demo() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("crm.db");
-    let now = Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap();
-    generate_sqlite(&path, &DemoOptions::new(300, 7, now)).expect("demo");
-    let db = path.to_str().expect("a UTF-8 path").to_string();
-    (dir, db)
 }
 
 /// `segql run --count` of `query` (and `extra` options) on `db`.
