@@ -162,7 +162,7 @@ pub trait Transaction {
     /// Runs a query whose columns the statement casts to text.
     fn query_text(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Vec<Option<String>>>>;
 
-    /// Fills the (new) temporary table `table(n, contact_id)` with `ids`,
+    /// Fills the (new) temporary table `table(n, id)` with `ids`,
     /// numbered from 1, without a round trip per row.
     fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()>;
 

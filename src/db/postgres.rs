@@ -363,7 +363,7 @@ impl Transaction for PgTx<'_, '_> {
     fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()> {
         self.0
             .batch_execute(&format!(
-                "CREATE TEMP TABLE {table} (n bigint PRIMARY KEY, contact_id uuid) ON COMMIT DROP"
+                "CREATE TEMP TABLE {table} (n bigint PRIMARY KEY, id uuid) ON COMMIT DROP"
             ))
             .map_err(error)?;
         let texts: Vec<String> = ids.iter().map(|u| u.hyphenated().to_string()).collect();
@@ -371,7 +371,7 @@ impl Transaction for PgTx<'_, '_> {
         self.0
             .execute(
                 &format!(
-                    "INSERT INTO pg_temp.{table} (n, contact_id) \
+                    "INSERT INTO pg_temp.{table} (n, id) \
                      SELECT n, CAST(id AS uuid) FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n)"
                 ),
                 &[&texts],

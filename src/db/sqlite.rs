@@ -361,7 +361,7 @@ impl Transaction for SqliteTx<'_> {
     fn fill_numbered_ids(&mut self, table: &str, ids: &[Uuid]) -> Result<()> {
         self.0
             .execute(
-                &format!("CREATE TEMP TABLE {table} (n INTEGER PRIMARY KEY, contact_id TEXT)"),
+                &format!("CREATE TEMP TABLE {table} (n INTEGER PRIMARY KEY, id TEXT)"),
                 [],
             )
             .map_err(write_error)?;
@@ -369,7 +369,7 @@ impl Transaction for SqliteTx<'_> {
         let mut stmt = self
             .0
             .prepare(&format!(
-                "INSERT INTO temp.{table} (n, contact_id) VALUES (?1, ?2)"
+                "INSERT INTO temp.{table} (n, id) VALUES (?1, ?2)"
             ))
             .map_err(write_error)?;
         for (i, id) in ids.iter().enumerate() {

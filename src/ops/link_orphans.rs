@@ -342,7 +342,7 @@ pub(crate) fn run_for(
         l.contact_created.clone(),
     ];
     let mut values = vec![
-        "i.contact_id".to_string(),
+        "i.id".to_string(),
         format!("l.{}", l.lead_first),
         format!("l.{}", l.lead_last),
         d.trim_ascii_whitespace(&format!("l.{}", l.lead_email)),
@@ -382,7 +382,7 @@ pub(crate) fn run_for(
         &d.create_temp_as(
             "segql_link",
             &format!(
-                "SELECT o.lead_id AS lead_id, COALESCE(m.contact_id, i.contact_id) AS contact_id, \
+                "SELECT o.lead_id AS lead_id, COALESCE(m.contact_id, i.id) AS contact_id, \
                    CASE WHEN m.contact_id IS NULL THEN 1 ELSE 0 END AS created \
                  FROM {orphan} AS o \
                  LEFT JOIN {matched} AS m ON m.norm = o.norm \

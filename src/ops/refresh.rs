@@ -307,7 +307,7 @@ pub(crate) fn run(
                 )?;
                 let n = conn.execute(
                     &format!(
-                        "INSERT INTO {members} (id) SELECT contact_id FROM {}",
+                        "INSERT INTO {members} (id) SELECT id FROM {}",
                         d.temp_table(NUMBERED)
                     ),
                     &[],
