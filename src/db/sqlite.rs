@@ -368,9 +368,7 @@ impl Transaction for SqliteTx<'_> {
         // In-process: a prepared insert per row costs no round trip.
         let mut stmt = self
             .0
-            .prepare(&format!(
-                "INSERT INTO temp.{table} (n, id) VALUES (?1, ?2)"
-            ))
+            .prepare(&format!("INSERT INTO temp.{table} (n, id) VALUES (?1, ?2)"))
             .map_err(write_error)?;
         for (i, id) in ids.iter().enumerate() {
             let n = i64::try_from(i + 1).map_err(|_| Error::Internal {
