@@ -40,10 +40,14 @@ if [ "${CI:-}" = true ] && [ -z "$(find_initdb)" ]; then
 fi
 
 # The Spark cluster test (tests/it/spark.rs) runs under CI=true, or with
-# SEGQL_SPARK=1: Java 17 and pyspark (in .venv-spark) are installed first
-# when missing, and a failure to install them fails the run.
+# SEGQL_SPARK=1: Java 17, pyspark (in .venv-spark) and protoc are installed
+# first when missing, and a failure to install them fails the run. Then every
+# test is built with the `spark` feature, so that the cluster test also runs
+# `segql run --db sc://...` through segql's own Spark Connect client.
+features=()
 if [ "${CI:-}" = true ] || [ "${SEGQL_SPARK:-}" = 1 ]; then
     bash scripts/spark/cluster.sh prepare
+    features=(--features spark)
 fi
 
 # Unit, integration and CLI tests, and the benchmarks run as tests: without
@@ -52,7 +56,7 @@ fi
 # benches/README.md. Every test binary runs even when one fails, so a run
 # reports all failures at once.
 status=0
-cargo test --no-fail-fast --all-targets || status=$?
+cargo test --no-fail-fast --all-targets "${features[@]}" || status=$?
 # --all-targets leaves out documentation examples.
-cargo test --no-fail-fast --doc || status=$?
+cargo test --no-fail-fast --doc "${features[@]}" || status=$?
 exit "$status"

@@ -56,15 +56,22 @@ ensure_java() {
     command -v java >/dev/null 2>&1 || die "openjdk-17-jre-headless installed no java command"
 }
 
+# protoc and the well-known types it imports (google/protobuf/any.proto,
+# timestamp.proto: Debian's libprotobuf-dev, only recommended by
+# protobuf-compiler, so missing where recommends are not installed).
 ensure_protoc() {
-    if command -v protoc >/dev/null 2>&1 || [ -n "${PROTOC:-}" ]; then
+    if [ -n "${PROTOC:-}" ]; then
         return
     fi
-    say "no protoc: installing Debian's protobuf-compiler"
-    [ "$(id -u)" = 0 ] || die "protoc is missing and installing it needs root: run 'apt-get install -y protobuf-compiler' as root"
+    if command -v protoc >/dev/null 2>&1 && [ -f /usr/include/google/protobuf/any.proto ]; then
+        return
+    fi
+    say "no protoc or its well-known types: installing Debian's protobuf-compiler and libprotobuf-dev"
+    [ "$(id -u)" = 0 ] || die "protoc is missing and installing it needs root: run 'apt-get install -y protobuf-compiler libprotobuf-dev' as root"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null
     command -v protoc >/dev/null 2>&1 || die "protobuf-compiler installed no protoc command"
+    [ -f /usr/include/google/protobuf/any.proto ] || die "libprotobuf-dev installed no google/protobuf/any.proto"
 }
 
 ensure_venv() {
