@@ -6,9 +6,15 @@
 //! temporary table `segql_scores(lead_id, model, score, grade,
 //! sales_ready)`. From there the writes are the same for both, set-based:
 //! one upsert of the `lead_score` rows whose values differ, and one update
-//! of the leads whose highest score or sales-ready flag differs. Rows that
+//! of the leads whose highest score or sales-ready flag differs (gathered
+//! first, with their previous flag, into `segql_lead_changes`). Rows that
 //! do not change are not written, so scoring the same data at the same
 //! reference time twice writes nothing the second time.
+//!
+//! The report costs few passes over the data: the model reports are one
+//! grouping of the scores, newly and no longer sales-ready are counted
+//! among the changed leads, and only the two skipped groups are counted on
+//! `lead` itself.
 
 use std::collections::BTreeMap;
 
