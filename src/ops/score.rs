@@ -6,9 +6,15 @@
 //! temporary table `segql_scores(lead_id, model, score, grade,
 //! sales_ready)`. From there the writes are the same for both, set-based:
 //! one upsert of the `lead_score` rows whose values differ, and one update
-//! of the leads whose highest score or sales-ready flag differs. Rows that
+//! of the leads whose highest score or sales-ready flag differs (gathered
+//! first, with their previous flag, into `segql_lead_changes`). Rows that
 //! do not change are not written, so scoring the same data at the same
 //! reference time twice writes nothing the second time.
+//!
+//! The report costs few passes over the data: the model reports are one
+//! grouping of the scores, newly and no longer sales-ready are counted
+//! among the changed leads, and only the two skipped groups are counted on
+//! `lead` itself.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +32,8 @@ use crate::sql::{sqlite, to_sql, SqlOptions, SqlParam};
 /// The table of scores, one row per scored lead and model (SPEC 6).
 pub const LEAD_SCORE_TABLE: &str = "lead_score";
 const SCORES: &str = "segql_scores";
+/// The scored leads whose `score` or `sales_ready` changes.
+const CHANGES: &str = "segql_lead_changes";
 const OPERATION: &str = "score";
 /// Rows per `INSERT` when the memory engine's scores are written.
 const ROWS_PER_INSERT: usize = 500;
@@ -167,43 +175,70 @@ pub(crate) fn run(
         }
     }
 
+    analyze(conn, &scores)?;
+    let model_reports = model_reports(conn, models)?;
+    // Every model scores the same leads, so any model's rows count them.
+    let scored = model_reports
+        .first()
+        .map_or(0, |m| m.grades.iter().map(|g| g.leads).sum());
     let mut report = ScoreReport {
         format: 1,
         dry_run: options.dry_run,
-        scored: count_plan(conn, schema, &lead.name, &groups.scored, options)?,
+        scored,
         skipped_no_contact: count_plan(conn, schema, &lead.name, &groups.without_contact, options)?,
         skipped_closed: count_plan(conn, schema, &lead.name, &groups.closed, options)?,
         newly_sales_ready: 0,
         no_longer_sales_ready: 0,
         rows_written: 0,
         leads_updated: 0,
-        models: Vec::with_capacity(models.len()),
+        models: model_reports,
     };
-    for model in models {
-        report.models.push(model_report(conn, model)?);
-    }
 
     // What the leads' own fields become: the highest score of any model,
-    // sales-ready when any model says so.
-    let was_ready = format!(
-        "COALESCE(l.{}, FALSE) = TRUE",
-        d.quote_ident(&columns.sales_ready)
+    // sales-ready when any model says so. Only the leads where that differs
+    // from what they hold are kept, with their previous flag: every lead
+    // that becomes or stops being sales-ready is among them, so the report
+    // counts it there, and the update joins only them.
+    let (score_col, ready_col, key_col) = (
+        d.quote_ident(&columns.score),
+        d.quote_ident(&columns.sales_ready),
+        d.quote_ident(&columns.key),
     );
-    let per_lead = format!(
-        "(SELECT lead_id, MAX(score) AS score, MAX(sales_ready) AS ready FROM {scores} GROUP BY lead_id) AS x"
-    );
-    let joined = format!(
-        "FROM {per_lead} JOIN {lead_table} AS l ON l.{key} = x.lead_id",
-        key = d.quote_ident(&columns.key)
-    );
-    report.newly_sales_ready = single_count(
-        conn,
-        &format!("SELECT CAST(COUNT(*) AS TEXT) {joined} WHERE x.ready = 1 AND NOT ({was_ready})"),
+    let changes = d.temp_table(CHANGES);
+    conn.execute(&format!("DROP TABLE IF EXISTS {changes}"), &[])?;
+    conn.execute(
+        &d.create_temp_as(
+            CHANGES,
+            &format!(
+                "SELECT x.lead_id, x.score, x.ready, COALESCE(l.{ready_col}, FALSE) = TRUE AS was_ready \
+                 FROM (SELECT lead_id, MAX(score) AS score, MAX(sales_ready) AS ready \
+                 FROM {scores} GROUP BY lead_id) AS x \
+                 JOIN {lead_table} AS l ON l.{key_col} = x.lead_id WHERE {} OR {}",
+                d.null_safe_not_equal(&format!("l.{score_col}"), "x.score"),
+                d.null_safe_not_equal(&format!("l.{ready_col}"), "(x.ready = 1)"),
+            ),
+        ),
+        &[],
     )?;
-    report.no_longer_sales_ready = single_count(
-        conn,
-        &format!("SELECT CAST(COUNT(*) AS TEXT) {joined} WHERE x.ready = 0 AND {was_ready}"),
+    analyze(conn, &changes)?;
+    let counts = conn.query_text(
+        &format!(
+            "SELECT CAST(COUNT(CASE WHEN ready = 1 AND NOT was_ready THEN 1 END) AS TEXT), \
+             CAST(COUNT(CASE WHEN ready = 0 AND was_ready THEN 1 END) AS TEXT) FROM {changes}"
+        ),
+        &[],
     )?;
+    let count = |i: usize| -> Result<u64> {
+        counts
+            .first()
+            .and_then(|row| row.get(i).cloned().flatten())
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| Error::Internal {
+                message: format!("no count {i} from {changes}"),
+            })
+    };
+    report.newly_sales_ready = count(0)?;
+    report.no_longer_sales_ready = count(1)?;
 
     let table = d.quote_ident(LEAD_SCORE_TABLE);
     let now = options.now.format(sqlite::DATETIME_FORMAT).to_string();
@@ -221,20 +256,14 @@ pub(crate) fn run(
         ),
         &[Param::Text(now)],
     )?;
-    let (score_col, ready_col, key_col) = (
-        d.quote_ident(&columns.score),
-        d.quote_ident(&columns.sales_ready),
-        d.quote_ident(&columns.key),
-    );
     report.leads_updated = conn.execute(
         &format!(
-            "UPDATE {lead_table} SET {score_col} = x.score, {ready_col} = (x.ready = 1) \
-             FROM {per_lead} WHERE {lead_table}.{key_col} = x.lead_id AND ({} OR {})",
-            d.null_safe_not_equal(&format!("{lead_table}.{score_col}"), "x.score"),
-            d.null_safe_not_equal(&format!("{lead_table}.{ready_col}"), "(x.ready = 1)"),
+            "UPDATE {lead_table} SET {score_col} = c.score, {ready_col} = (c.ready = 1) \
+             FROM {changes} AS c WHERE {lead_table}.{key_col} = c.lead_id"
         ),
         &[],
     )?;
+    conn.execute(&format!("DROP TABLE IF EXISTS {changes}"), &[])?;
     conn.execute(&format!("DROP TABLE IF EXISTS {scores}"), &[])?;
     Ok(report)
 }
@@ -391,56 +420,64 @@ fn count_plan(
     conn.query_count(&query)
 }
 
-/// The one number a `SELECT CAST(COUNT(*) AS TEXT) ...` gives.
-fn single_count(conn: &mut dyn Transaction, sql: &str) -> Result<u64> {
-    let rows = conn.query_text(sql, &[])?;
-    rows.first()
-        .and_then(|row| row.first().cloned().flatten())
-        .and_then(|text| text.parse().ok())
-        .ok_or_else(|| Error::Internal {
-            message: format!("no count from {sql}"),
-        })
+/// Gathers the planner statistics of a filled temporary table, where the
+/// database needs them (see [`crate::sql::Dialect::analyze_temp_table`]).
+fn analyze(conn: &mut dyn Transaction, table: &str) -> Result<()> {
+    if let Some(sql) = conn.dialect().analyze_temp_table(table) {
+        conn.execute(&sql, &[])?;
+    }
+    Ok(())
 }
 
-fn model_report(conn: &mut dyn Transaction, model: &Model) -> Result<ModelReport> {
-    let d = conn.dialect();
-    let name = d.text_param(1, &FieldType::Text);
+/// Every model's report, from one pass over the scores (models have
+/// distinct names: the checker refuses a second model of one name).
+fn model_reports(conn: &mut dyn Transaction, models: &[Model]) -> Result<Vec<ModelReport>> {
     let rows = conn.query_text(
         &format!(
-            "SELECT grade, CAST(COUNT(*) AS TEXT), CAST(SUM(sales_ready) AS TEXT) FROM {} \
-             WHERE model = {name} GROUP BY grade",
-            d.temp_table(SCORES)
+            "SELECT model, grade, CAST(COUNT(*) AS TEXT), CAST(SUM(sales_ready) AS TEXT) \
+             FROM {} GROUP BY model, grade",
+            conn.dialect().temp_table(SCORES)
         ),
-        &[Param::Text(model.name.clone())],
+        &[],
     )?;
-    let mut by_grade: BTreeMap<Option<String>, u64> = BTreeMap::new();
-    let mut sales_ready = 0;
+    // (model, grade) -> (leads, sales-ready leads)
+    let mut counts: BTreeMap<(String, Option<String>), (u64, u64)> = BTreeMap::new();
     for row in rows {
-        let number = |i: usize| -> u64 {
-            row.get(i)
-                .cloned()
-                .flatten()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0)
-        };
-        sales_ready += number(2);
-        by_grade.insert(row.first().cloned().flatten(), number(1));
+        let text = |i: usize| row.get(i).cloned().flatten();
+        let number = |i: usize| -> u64 { text(i).and_then(|t| t.parse().ok()).unwrap_or(0) };
+        let model = text(0).ok_or_else(|| Error::Internal {
+            message: "a score without its model".into(),
+        })?;
+        counts.insert((model, text(1)), (number(2), number(3)));
     }
-    let mut grades: Vec<GradeCount> = model
-        .grades
+    Ok(models
         .iter()
-        .map(|g| GradeCount {
-            grade: Some(g.label.clone()),
-            leads: by_grade.remove(&Some(g.label.clone())).unwrap_or(0),
+        .map(|model| {
+            let mut take = |grade: Option<&str>| {
+                counts
+                    .remove(&(model.name.clone(), grade.map(str::to_string)))
+                    .unwrap_or((0, 0))
+            };
+            let mut sales_ready = 0;
+            let mut grades: Vec<GradeCount> = model
+                .grades
+                .iter()
+                .map(|g| {
+                    let (leads, ready) = take(Some(&g.label));
+                    sales_ready += ready;
+                    GradeCount {
+                        grade: Some(g.label.clone()),
+                        leads,
+                    }
+                })
+                .collect();
+            let (leads, ready) = take(None);
+            grades.push(GradeCount { grade: None, leads });
+            ModelReport {
+                name: model.name.clone(),
+                sales_ready: sales_ready + ready,
+                grades,
+            }
         })
-        .collect();
-    grades.push(GradeCount {
-        grade: None,
-        leads: by_grade.remove(&None).unwrap_or(0),
-    });
-    Ok(ModelReport {
-        name: model.name.clone(),
-        sales_ready,
-        grades,
-    })
+        .collect())
 }

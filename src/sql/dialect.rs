@@ -293,6 +293,13 @@ pub trait Dialect: Sync {
         format!("CREATE TEMP TABLE {name} AS {select}")
     }
 
+    /// The statement that gathers planner statistics on a filled temporary
+    /// table, where the database needs one to plan joins on it well.
+    /// Generic: none (SQLite plans these joins well without).
+    fn analyze_temp_table(&self, _table: &str) -> Option<String> {
+        None
+    }
+
     /// An index on column `column` of temporary table `table`.
     fn create_temp_index(&self, table: &str, column: &str, unique: bool) -> String {
         let unique = if unique { "UNIQUE " } else { "" };

@@ -96,4 +96,12 @@ impl Dialect for Postgres {
     fn create_temp_as(&self, name: &str, select: &str) -> String {
         format!("CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}")
     }
+
+    /// Autovacuum never analyzes temporary tables: without statistics the
+    /// planner takes a `GROUP BY` over one for 200 groups and joins it by
+    /// an index lookup per row, where a hash join of 750,000 rows is several
+    /// times faster.
+    fn analyze_temp_table(&self, table: &str) -> Option<String> {
+        Some(format!("ANALYZE {table}"))
+    }
 }
