@@ -25,8 +25,14 @@ pub(crate) fn worth_an_index(comparisons: usize) -> bool {
     comparisons > PAIRWISE
 }
 
-/// How many levels of an expression its fingerprint looks at.
-const LEVELS: usize = 3;
+/// How many levels of an expression its fingerprint looks at. Lists
+/// contribute their first and last items, so a fingerprint visits at most
+/// `2^LEVELS` leaves. Fewer levels, or the first item alone, let whole
+/// families of distinct items collide and turn the search quadratic
+/// again: every `has lead(topic = "..." and status = "Open")` looked alike
+/// at three levels (the topic sits on the fourth), and so did every
+/// `(status = "Open" and city = "...")` when only first items counted.
+const LEVELS: usize = 4;
 
 /// A hash of the top levels of `expr`: equal expressions have equal
 /// fingerprints (the converse need not hold).
@@ -90,7 +96,8 @@ impl Hasher for QuickHasher {
 }
 
 /// Only what `PartialEq` compares goes in, and never more than the first
-/// item of a list or value of an `in` list, so the cost stays bounded.
+/// and last items of a list or the first value of an `in` list, so the
+/// cost stays bounded.
 fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
     std::mem::discriminant(expr).hash(hasher);
     if levels == 0 {
@@ -107,6 +114,9 @@ fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
             items.len().hash(hasher);
             if let Some(first) = items.first() {
                 write_expr(first, levels - 1, hasher);
+            }
+            if let [_, .., last] = items.as_slice() {
+                write_expr(last, levels - 1, hasher);
             }
         }
         PlanExpr::Related(related) => {
@@ -234,6 +244,14 @@ mod tests {
     }
 
     #[test]
+    fn lists_differing_in_their_last_item_or_fourth_level_differ() {
+        let pair = |value| and(vec![flag("a"), n(CmpOp::Lt, value)]);
+        assert_ne!(fingerprint(&pair(1)), fingerprint(&pair(2)));
+        let deep = |value| and(vec![or(vec![not(n(CmpOp::Lt, value))]), flag("c")]);
+        assert_ne!(fingerprint(&deep(1)), fingerprint(&deep(2)));
+    }
+
+    #[test]
     fn finds_equal_members_only() {
         let items = [flag("a"), n(CmpOp::Lt, 1), not(flag("a")), n(CmpOp::Lt, 2)];
         let set = EqualItems::new(&items);
@@ -241,8 +259,8 @@ mod tests {
         assert!(set.contains(&not(flag("a"))));
         assert!(!set.contains(&n(CmpOp::Lt, 3)));
         assert!(!set.contains(&not(flag("b"))));
-        // Equal at the top three levels, different below: compared in full.
-        let deep = |name| and(vec![or(vec![not(flag(name))])]);
+        // Equal at the top four levels, different below: compared in full.
+        let deep = |name| and(vec![or(vec![not(not(flag(name)))])]);
         let member = deep("a");
         let set = EqualItems::new([&member]);
         assert!(set.contains(&deep("a")));

@@ -65,8 +65,7 @@ impl<'a> Generator<'a> {
             // A hop's filter is false: every record reaches nothing.
             return Ok(SqlExpr::Const(empty_holds != negated));
         };
-        let subject = agg.to_string();
-        self.refuse_nul(&subject, &t.test)?;
+        self.refuse_nul(&|| agg.to_string(), &t.test)?;
         let cond = self.cond(agg.value_type(), &t.test)?;
         let uncorrelated_in =
             !self.correlate && (!self.under_or || self.dialect.in_subquery_under_or());
@@ -110,7 +109,7 @@ impl<'a> Generator<'a> {
         }
         let (key, value, distinct) = self.value(agg, &chain, scope.next)?;
         if agg.function == AggregateFn::Sum && agg.value_type() == ValueType::Integer {
-            self.integer_sums.push(subject);
+            self.integer_sums.push(agg.to_string());
         }
         // Where the empty set passes, the groups that fail decide instead.
         let having = self.render_cond(cond, &value, &value, agg.can_be_missing(), empty_holds);

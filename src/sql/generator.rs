@@ -408,7 +408,7 @@ impl<'a> Generator<'a> {
             let p = self.bind(self.dialect.bool_param(!b));
             return Ok(SqlExpr::Atom(format!("{col} = {p}")));
         }
-        let subject = format!("{}.{}", t.field.entity, t.field.field);
+        let subject = || format!("{}.{}", t.field.entity, t.field.field);
         self.refuse_nul(&subject, &t.test)?;
         let cond = self.cond(ty, &t.test)?;
         let ordered = if ty == ValueType::Text {
@@ -420,9 +420,10 @@ impl<'a> Generator<'a> {
     }
 
     /// An error when the dialect cannot hold U+0000 in text and a text
-    /// literal of `test` has one, naming what is tested (`subject`), the
-    /// test and where in the literal it is.
-    pub(super) fn refuse_nul(&self, subject: &str, test: &Test) -> Result<()> {
+    /// literal of `test` has one, naming what is tested (`subject`, called
+    /// only then: every field test passes here), the test and where in the
+    /// literal it is.
+    pub(super) fn refuse_nul(&self, subject: &dyn Fn() -> String, test: &Test) -> Result<()> {
         let Some(why) = self.dialect.text_refuses_nul() else {
             return Ok(());
         };
@@ -437,7 +438,8 @@ impl<'a> Generator<'a> {
             if let Some(at) = literal.chars().position(|c| c == '\0') {
                 return Err(Error::InvalidValue {
                     message: format!(
-                        "{why}: the literal of `{subject} {what} ...` holds it at character {}",
+                        "{why}: the literal of `{} {what} ...` holds it at character {}",
+                        subject(),
                         at + 1
                     ),
                     span: Span::default(),

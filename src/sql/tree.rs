@@ -100,6 +100,14 @@ pub(crate) enum Membership {
     Exists { negated: bool, alias: String },
 }
 
+/// The most operands one `AND`/`OR` chain is written with. Databases parse
+/// `a OR b OR c ...` into a tree as deep as the chain is long, and SQLite
+/// refuses trees deeper than 1,000 ("Expression tree is too large"), which
+/// an `or` of a few thousand tests reaches; longer junctions are written as
+/// parenthesized chains of at most this many, nested as needed, which keeps
+/// the depth at this many per level of nesting.
+pub(crate) const MAX_CHAIN: usize = 100;
+
 /// The name of the group key column of a derived table.
 pub(crate) const GROUP_KEY: &str = "grp";
 
@@ -256,6 +264,25 @@ impl Renderer<'_> {
     }
 
     fn junction(&self, items: &[SqlExpr], keyword: &str, indent: usize, out: &mut String) {
+        if items.len() > MAX_CHAIN {
+            // Groups of MAX_CHAIN^k items, k as small as keeps the groups
+            // within MAX_CHAIN.
+            let mut size = MAX_CHAIN;
+            while items.len().div_ceil(size) > MAX_CHAIN {
+                size *= MAX_CHAIN;
+            }
+            for (i, group) in items.chunks(size).enumerate() {
+                if i > 0 {
+                    newline(indent, out);
+                    out.push_str(keyword);
+                    out.push(' ');
+                }
+                out.push('(');
+                self.junction(group, keyword, indent + 2, out);
+                out.push(')');
+            }
+            return;
+        }
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 newline(indent, out);
@@ -312,7 +339,8 @@ impl Renderer<'_> {
         }
         let mut conditions: Vec<&SqlExpr> = match &*sub.filter {
             SqlExpr::Const(true) => Vec::new(),
-            SqlExpr::And(items) => items.iter().collect(),
+            // (A longer one is one operand, grouped by `junction`.)
+            SqlExpr::And(items) if items.len() < MAX_CHAIN => items.iter().collect(),
             other => vec![other],
         };
         let correlation = sub.correlation.clone().map(SqlExpr::Atom);
@@ -361,6 +389,31 @@ mod tests {
             SqlExpr::or(vec![atom("a"), SqlExpr::or(vec![atom("b"), atom("c")])]),
             SqlExpr::Or(vec![atom("a"), atom("b"), atom("c")])
         );
+    }
+
+    #[test]
+    fn long_junctions_are_written_as_groups_of_at_most_max_chain() {
+        let items: Vec<SqlExpr> = (0..MAX_CHAIN * MAX_CHAIN + 1)
+            .map(|i| atom(&format!("a{i}")))
+            .collect();
+        let mut out = String::new();
+        Renderer { dialect: &Sqlite }.expr(&SqlExpr::Or(items), 0, &mut out);
+        // Two groups: MAX_CHAIN groups of MAX_CHAIN, then the last item.
+        let last = MAX_CHAIN * MAX_CHAIN;
+        assert!(out.starts_with("((a0\n    OR a1"), "{}", &out[..40]);
+        assert!(
+            out.ends_with(&format!("\nOR (a{last})")),
+            "{}",
+            &out[out.len() - 40..]
+        );
+        let atoms: Vec<&str> = out
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .filter(|word| word.starts_with('a'))
+            .collect();
+        let expected: Vec<String> = (0..=last).map(|i| format!("a{i}")).collect();
+        assert_eq!(atoms, expected);
+        // No chain is longer than MAX_CHAIN: no line run of one depth.
+        assert_eq!(out.matches("OR (").count(), MAX_CHAIN);
     }
 
     #[test]

@@ -149,3 +149,26 @@ fn plans_as_deep_as_the_checker_allows_compile() {
         });
     assert_eq!(handle.unwrap().join().unwrap(), MAX_PLAN_DEPTH / 2 + 1);
 }
+
+#[test]
+fn junctions_of_thousands_of_items_run_on_sqlite() {
+    // SQLite refuses expression trees deeper than 1,000; a flat chain of
+    // 3,000 `OR`s (or `AND`s, here inside a subquery) would be one.
+    let pairs: Vec<String> = (0..3_000)
+        .map(|i| format!(r#"(city = "c{i}" and email contains "u{i}")"#))
+        .collect();
+    let tests: Vec<String> = (0..3_000)
+        .map(|i| format!(r#"topic not contains "t{i}""#))
+        .collect();
+    let text = format!(
+        "contact where {} or has lead({})",
+        pairs.join(" or "),
+        tests.join(" and ")
+    );
+    let schema = crm_schema();
+    let query = segql::compile(&text, &segql::Options::new(&schema), &sql::Sqlite, now()).unwrap();
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let mut db = SqliteBackend::new(&conn);
+    segql::demo::create_tables(&mut db, &schema).unwrap();
+    assert_eq!(db.query_ids(&query).unwrap(), Vec::<uuid::Uuid>::new());
+}
