@@ -33,7 +33,7 @@
 use super::generator::{column, internal, Cond, Generator, Scope};
 use super::tree::{Distinct, Groups, Join, Membership, SqlExpr, Subquery, GROUP_KEY};
 use crate::error::Result;
-use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, Test, ValueType};
+use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, PlanExpr, Test, ValueType};
 
 /// The chain's tables joined and filtered, as seen from the current record.
 pub(super) struct Chain<'a> {
@@ -46,6 +46,19 @@ pub(super) struct Chain<'a> {
     pub rows: Subquery,
     /// The last hop's scope: the records aggregated.
     pub last: Scope<'a>,
+}
+
+/// An aggregate's chain without its leading parent (see
+/// [`Generator::skip_parent`]).
+struct SkippedParent<'a> {
+    /// The chain from the parent on.
+    rest: Aggregate,
+    /// The parent's scope, as the chain would have reached it.
+    parent: Scope<'a>,
+    /// The current record's foreign key to the parent.
+    outer: String,
+    /// `EXISTS` of that parent.
+    exists: SqlExpr,
 }
 
 impl<'a> Generator<'a> {
@@ -61,7 +74,30 @@ impl<'a> Generator<'a> {
             return Err(internal(format!("{agg} with a test of a field only")));
         }
         let empty_holds = t.holds_on_empty();
-        let Some(mut chain) = self.chain(agg, scope)? else {
+        // Only where the record passes through its group alone: elsewhere a
+        // missing parent must pass, and the guard would have to be negated.
+        let passes_in_group = empty_holds == negated;
+        let parent_skipped = if passes_in_group {
+            self.skip_parent(agg, scope)?
+        } else {
+            None
+        };
+        let chain = match &parent_skipped {
+            Some(skip) => self.chain(&skip.rest, &skip.parent).map(|chain| {
+                chain.map(|mut chain| {
+                    chain.outer = skip.outer.clone();
+                    chain
+                })
+            })?,
+            None => self.chain(agg, scope)?,
+        };
+        let guard = |expr: SqlExpr| match &parent_skipped {
+            // After the test: the groups, computed once, leave few records
+            // to look the parent up for.
+            Some(skip) => SqlExpr::and(vec![expr, skip.exists.clone()]),
+            None => expr,
+        };
+        let Some(mut chain) = chain else {
             // A hop's filter is false: every record reaches nothing.
             return Ok(SqlExpr::Const(empty_holds != negated));
         };
@@ -84,7 +120,7 @@ impl<'a> Generator<'a> {
                     *chain.rows.filter,
                     SqlExpr::Atom(format!("{col} IS NOT NULL")),
                 ]));
-                return Ok(if !negated && uncorrelated_in {
+                return Ok(guard(if !negated && uncorrelated_in {
                     SqlExpr::In {
                         outer: chain.outer,
                         column: chain.key,
@@ -97,7 +133,7 @@ impl<'a> Generator<'a> {
                         negated,
                         sub: chain.rows,
                     }
-                });
+                }));
             }
             _ => {}
         }
@@ -122,7 +158,7 @@ impl<'a> Generator<'a> {
                 alias: format!("g{}", scope.next),
             }
         };
-        Ok(SqlExpr::Grouped {
+        Ok(guard(SqlExpr::Grouped {
             outer: chain.outer,
             membership,
             groups: Groups {
@@ -131,7 +167,46 @@ impl<'a> Generator<'a> {
                 distinct,
                 having: Box::new(having),
             },
-        })
+        }))
+    }
+
+    /// For a chain that goes up to a parent without a filter and then down
+    /// to its children (`contact.interaction(..)` from a lead), the chain
+    /// without that parent: its children grouped by their own foreign key,
+    /// met by the record's foreign key, and a check that the parent exists
+    /// (a dangling key reaches nothing, even where orphaned children share
+    /// it). The parent's table, joined to every child row, was most of the
+    /// work of such a count on SQLite.
+    fn skip_parent(&self, agg: &Aggregate, scope: &Scope) -> Result<Option<SkippedParent<'a>>> {
+        let [first, second, ..] = agg.chain.as_slice() else {
+            return Ok(None);
+        };
+        if first.link.direction != Direction::ToParent
+            || first.filter != PlanExpr::Const(true)
+            || second.link.direction != Direction::ToChildren
+        {
+            return Ok(None);
+        }
+        let (parent, outer, parent_key) = self.hop(&first.link, scope, scope.next)?;
+        let exists = SqlExpr::Exists {
+            negated: false,
+            sub: Subquery {
+                table: self.quote(&parent.entity.table),
+                alias: parent.alias(),
+                joins: Vec::new(),
+                correlation: Some(format!("{parent_key} = {outer}")),
+                filter: Box::new(SqlExpr::Const(true)),
+            },
+        };
+        Ok(Some(SkippedParent {
+            rest: Aggregate {
+                chain: agg.chain[1..].to_vec(),
+                ..agg.clone()
+            },
+            parent,
+            outer,
+            exists,
+        }))
     }
 
     /// The chain's tables joined, with every hop's filter; `None` when a
