@@ -228,16 +228,9 @@ fn bench(c: &mut Criterion) {
         .map(|plan| segql::optimize::optimize(plan.clone()))
         .collect();
 
-    let mut group = c.benchmark_group("parse");
-    for case in &cases {
-        group.throughput(Throughput::Elements(case.nodes as u64));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(&case.name),
-            &case.text,
-            |b, text| b.iter(|| segql::parse(text).expect("parse")),
-        );
-    }
-    group.finish();
+    from_text(c, "parse", &cases, |text| {
+        segql::parse(text).expect("parse");
+    });
 
     let mut group = c.benchmark_group("check");
     for (case, query) in cases.iter().zip(&queries) {
@@ -277,13 +270,20 @@ fn bench(c: &mut Criterion) {
         group.finish();
     }
 
-    let mut group = c.benchmark_group("compile_sqlite");
-    for case in &cases {
+    from_text(c, "compile_sqlite", &cases, |text| {
+        segql::compile(text, &options, &Sqlite, now()).expect("compile");
+    });
+}
+
+/// The group `name`: `run` on each case's text, per node of the case.
+fn from_text(c: &mut Criterion, name: &str, cases: &[Case], run: impl Fn(&str)) {
+    let mut group = c.benchmark_group(name);
+    for case in cases {
         group.throughput(Throughput::Elements(case.nodes as u64));
         group.bench_with_input(
             BenchmarkId::from_parameter(&case.name),
             &case.text,
-            |b, text| b.iter(|| segql::compile(text, &options, &Sqlite, now()).expect("compile")),
+            |b, text| b.iter(|| run(text)),
         );
     }
     group.finish();
