@@ -79,6 +79,22 @@ pub enum Command {
         segql why --db crm.db --format json 007dbdd2-5f5f-4935-a29d-bea0cd1c8e24 'contact where count(lead) >= 2'"
     )]
     Why(WhyArgs),
+    /// Print the indexes (and ANALYZE) a database needs for segments; changes nothing.
+    #[command(
+        after_help = "Prints SQL to run on the database: a `CREATE INDEX IF NOT EXISTS` per index\n\
+        the segments would search and the database lacks, each after comments naming the\n\
+        segments and predicates that need it, then `ANALYZE;` when the planner lacks\n\
+        statistics. Indexes: the foreign key of every relationship walked; for a `has` or\n\
+        aggregate with field tests, the child's equality-tested fields, one range-tested\n\
+        field, then the foreign key; a top-level field test of the segment keeping at most\n\
+        5% of the rows. With no QUERY: every segment of --library, or without one the\n\
+        foreign keys of every relationship. The database is opened read-only.\n\
+        \n\
+        Examples (crm.db as made by `segql demo --out crm.db`):\n  \
+        segql advise --db crm.db 'contact where has at least 3 interaction(type = \"Email Opened\" and occurred_on >= now - 30d)'\n  \
+        segql advise --db crm.db --format json 'contact where has lead(topic = \"Contoso Ltd Conference\")' 'lead where score >= 90'"
+    )]
+    Advise(AdviseArgs),
     /// Write a deterministic demo database in the default layout.
     #[command(after_help = "Examples:\n  \
         segql demo --out crm.db --contacts 200\n  \
@@ -395,6 +411,25 @@ pub struct DemoArgs {
 pub enum ReportFormat {
     Table,
     Json,
+}
+
+/// `segql advise`: indexes for segments.
+#[derive(Args, Debug)]
+pub struct AdviseArgs {
+    /// SQLite database file or postgresql:// URL (only read).
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: String,
+    /// The segments (each an argument, `-` for standard input); none: every
+    /// segment of --library, or without one every relationship's foreign key.
+    #[arg(value_name = "QUERY")]
+    pub queries: Vec<String>,
+    /// Read a segment from FILE (repeatable).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: SqlFormat,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! The `segql` command line (README, "Command line"; `segql --help`). One module per command; errors are
 //! rendered here and nowhere else.
 
+mod advise;
 mod args;
 mod check_fmt;
 mod columns;
@@ -77,6 +78,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::ImportLeads(args) => import::import_leads(&workspace, &args),
         Command::Why(args) => why::why(&mut workspace, &args),
         Command::Export(args) => export::export(&workspace, &args),
+        Command::Advise(args) => advise::advise(&mut workspace, &args),
         Command::Demo(_) | Command::Schema(_) => Ok(()),
     }
 }

@@ -117,6 +117,30 @@ pub trait Backend {
     /// cannot read this database.
     fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store>;
 
+    /// The indexes of `table` that serve every row (partial indexes are
+    /// left out), each with its columns in order; reads the catalog only.
+    /// Empty for a table without indexes or without a table.
+    /// [`Error::Unavailable`] where the catalog cannot be read.
+    fn indexes(&mut self, _table: &str) -> Result<Vec<TableIndex>> {
+        Err(Error::Unavailable {
+            message: format!(
+                "reading the indexes of {} is not supported; use a SQLite file or a postgresql:// URL",
+                self.dialect().name()
+            ),
+        })
+    }
+
+    /// Whether the query planner has statistics on `table` (`ANALYZE` has
+    /// run on it); reads the catalog only.
+    fn has_statistics(&mut self, _table: &str) -> Result<bool> {
+        Err(Error::Unavailable {
+            message: format!(
+                "reading the planner statistics of {} is not supported; use a SQLite file or a postgresql:// URL",
+                self.dialect().name()
+            ),
+        })
+    }
+
     /// The ids of `plan`'s records at reference time `now`, ascending:
     /// checks the layout, compiles for this database and runs.
     fn ids(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
@@ -223,6 +247,28 @@ pub trait Transaction {
     /// Does nothing in the drivers.
     fn before_end(&mut self) -> Result<()> {
         Ok(())
+    }
+}
+
+/// An index as the database's catalog describes it ([`Backend::indexes`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableIndex {
+    pub name: String,
+    /// The indexed columns in order; `None` for an expression.
+    pub columns: Vec<Option<String>>,
+}
+
+impl TableIndex {
+    /// Whether the index starts with `columns`, in that order (names
+    /// compared ignoring ASCII case): such an index serves every search an
+    /// index on `columns` alone would.
+    pub fn starts_with(&self, columns: &[String]) -> bool {
+        columns.len() <= self.columns.len()
+            && columns.iter().zip(&self.columns).all(|(wanted, found)| {
+                found
+                    .as_deref()
+                    .is_some_and(|found| found.eq_ignore_ascii_case(wanted))
+            })
     }
 }
 

@@ -15,7 +15,7 @@ use postgres::{Client, GenericClient};
 use uuid::Uuid;
 
 use super::layout::{self, CatalogColumn};
-use super::{Access, Backend, Driver, Param, Relation, Transaction, LOCK_WAIT};
+use super::{Access, Backend, Driver, Param, Relation, TableIndex, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
 use crate::eval::Store;
 use crate::plan::Plan;
@@ -161,6 +161,24 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
         super::count(row.try_get(0).map_err(error)?)
     }
 
+    fn indexes(&mut self, table: &str) -> Result<Vec<TableIndex>> {
+        indexes(self.client(), table)
+    }
+
+    /// A table `ANALYZE` (or autovacuum) has gathered statistics on has
+    /// rows in `pg_stats`.
+    fn has_statistics(&mut self, table: &str) -> Result<bool> {
+        let row = self
+            .client()
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stats \
+                 WHERE tablename = $1 AND schemaname = ANY (current_schemas(false)))",
+                &[&table],
+            )
+            .map_err(error)?;
+        row.try_get(0).map_err(error)
+    }
+
     fn transaction(
         &mut self,
         dry_run: bool,
@@ -261,6 +279,38 @@ fn verify_layout(client: &mut impl GenericClient, schema: &Schema, plan: &Plan) 
             })
             .collect()
     })
+}
+
+/// The indexes of `table` (the first of that name on the `search_path`)
+/// without the partial ones, from `pg_index`: the key columns (not those
+/// of `INCLUDE`); an expression's column has no name.
+fn indexes(client: &mut impl GenericClient, table: &str) -> Result<Vec<TableIndex>> {
+    let rows = client
+        .query(
+            "SELECT i.relname::text, a.attname::text \
+             FROM pg_catalog.pg_index x \
+             JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid \
+             CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) \
+             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum \
+             WHERE x.indrelid = to_regclass(quote_ident($1)) AND x.indpred IS NULL \
+               AND k.n <= x.indnkeyatts \
+             ORDER BY i.relname, k.n",
+            &[&table],
+        )
+        .map_err(error)?;
+    let mut found: Vec<TableIndex> = Vec::new();
+    for row in &rows {
+        let name: String = row.try_get(0).map_err(error)?;
+        let column: Option<String> = row.try_get(1).map_err(error)?;
+        match found.last_mut() {
+            Some(index) if index.name == name => index.columns.push(column),
+            _ => found.push(TableIndex {
+                name,
+                columns: vec![column],
+            }),
+        }
+    }
+    Ok(found)
 }
 
 /// The `information_schema` type names whose values segql can bind and read

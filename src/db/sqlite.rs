@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use uuid::Uuid;
 
 use super::layout::{self, CatalogColumn};
-use super::{Access, Backend, Driver, Param, Relation, Transaction, LOCK_WAIT};
+use super::{Access, Backend, Driver, Param, Relation, TableIndex, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
 use crate::eval::Store;
 use crate::plan::Plan;
@@ -122,6 +122,32 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
             )
             .map_err(|e| super::query_error(&sql::Sqlite, query, error(e)))?;
         super::count(count)
+    }
+
+    fn indexes(&mut self, table: &str) -> Result<Vec<TableIndex>> {
+        indexes(self.connection(), table).map_err(error)
+    }
+
+    /// `ANALYZE` writes a row of `sqlite_stat1` per index of a table (one
+    /// for the table itself when it has none).
+    fn has_statistics(&mut self, table: &str) -> Result<bool> {
+        let conn = self.connection();
+        let stat1: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1')",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(error)?;
+        if !stat1 {
+            return Ok(false);
+        }
+        conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE)",
+            [table],
+            |row| row.get(0),
+        )
+        .map_err(error)
     }
 
     fn transaction(
@@ -266,6 +292,28 @@ fn verify_layout(conn: &Connection, schema: &Schema, plan: &Plan) -> Result<()> 
                 })
         },
     )
+}
+
+/// The indexes of `table` without the partial ones, from SQLite's catalog
+/// pragmas; an expression's column has no name.
+fn indexes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<TableIndex>> {
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_index_list(?1) WHERE NOT partial ORDER BY name")?
+        .query_map([table], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut columns = conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
+    names
+        .into_iter()
+        .map(|name| {
+            let indexed = columns
+                .query_map([&name], |row| row.get::<_, Option<String>>(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(TableIndex {
+                name,
+                columns: indexed,
+            })
+        })
+        .collect()
 }
 
 /// The parameters as SQLite values.

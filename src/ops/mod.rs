@@ -1,6 +1,7 @@
 //! Data-changing operations: `link-orphans` (SPEC §5), `update` (SPEC §4),
 //! `score` (SPEC 6), `import-leads` (SPEC §7), `view` (SPEC §7, in `view.rs`)
-//! and `refresh` (SPEC 8).
+//! and `refresh` (SPEC 8); and `advise`, which only reads: the indexes a
+//! database needs for segments (`advise.rs`).
 //!
 //! Each operation runs as a few set-based statements in ONE transaction of a
 //! [`Backend`], the same statements on every database (the differences are
@@ -18,6 +19,7 @@
 // functions return it once per run, never in a loop that would feel its size.
 #![allow(clippy::result_large_err)]
 
+mod advise;
 mod assign;
 mod checks;
 mod import_leads;
@@ -36,6 +38,7 @@ use crate::schema::Schema;
 use crate::sql;
 
 pub use crate::db::LOCK_WAIT;
+pub use advise::{advise, Advice, AdviseQuery, IndexAdvice, Reason, ServedNeed, SELECTIVE_SHARE};
 pub use assign::{parse_assignments, Assignment};
 pub use import_leads::{import_leads, ImportOptions, ImportReport, MatchMode};
 pub use link_orphans::{LeadLink, LinkReport};

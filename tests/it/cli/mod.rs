@@ -1,5 +1,6 @@
 //! The `segql` binary: commands, exit codes and whole workflows.
 
+mod advise;
 mod binary;
 mod commands;
 mod first_hour;

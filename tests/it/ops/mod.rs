@@ -1,6 +1,7 @@
 //! Operations that write: link-orphans, update, score, import-leads and view,
 //! on SQLite and PostgreSQL.
 
+mod advise;
 mod concurrent;
 mod import_leads;
 mod kill;
