@@ -6,6 +6,8 @@
 //! Invariant: bits at positions `>= len` are always zero, so `count` and
 //! `not` need no special casing elsewhere.
 
+use super::threads;
+
 /// A fixed-length set of row indexes `0..len`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bitmap {
@@ -25,6 +27,38 @@ fn pack(bytes: &[u8; 64]) -> u64 {
         w |= (u64::from_le_bytes(b).wrapping_mul(GATHER) >> 56) << (8 * k);
     }
     w
+}
+
+/// The fewest rows [`Bitmap::from_slice`] gives a thread of its own: at
+/// 2M rows a scan takes about a millisecond, against tens of microseconds
+/// to start a thread.
+const PARALLEL_ROWS: usize = 1 << 21;
+
+/// Packs `pred` of each of `data` into `words` (one bit per element, 64
+/// per word, the last word's unused bits left zero). Always inlined: as a
+/// call, the predicate stops being inlined into the loop and the packing
+/// runs several times slower.
+#[inline(always)]
+fn pack_into<T: Copy>(data: &[T], pred: &impl Fn(T) -> bool, words: &mut [u64]) {
+    let chunks = data.chunks_exact(64);
+    let rest = chunks.remainder();
+    let mut out = words.iter_mut();
+    for (chunk, word) in chunks.zip(&mut out) {
+        // First one byte per row (a loop the compiler vectorizes), then
+        // eight bytes of 0/1 into eight bits at a time by a multiply.
+        let mut bytes = [0u8; 64];
+        for (b, &x) in bytes.iter_mut().zip(chunk) {
+            *b = pred(x) as u8;
+        }
+        *word = pack(&bytes);
+    }
+    if let Some(word) = out.next() {
+        let mut w = 0u64;
+        for (i, &x) in rest.iter().enumerate() {
+            w |= (pred(x) as u64) << i;
+        }
+        *word = w;
+    }
 }
 
 impl Bitmap {
@@ -64,26 +98,38 @@ impl Bitmap {
 
     /// Packs `pred(x)` for every element of `data`; the row is the position.
     /// Kept separate from [`Bitmap::from_fn`] because fixed 64-element chunks
-    /// let the compiler unroll and vectorize the comparisons.
-    pub fn from_slice<T: Copy>(data: &[T], pred: impl Fn(T) -> bool) -> Bitmap {
-        let mut words = Vec::with_capacity(data.len().div_ceil(64));
-        let chunks = data.chunks_exact(64);
-        let rest = chunks.remainder();
-        for chunk in chunks {
-            // First one byte per row (a loop the compiler vectorizes), then
-            // eight bytes of 0/1 into eight bits at a time by a multiply.
-            let mut bytes = [0u8; 64];
-            for (b, &x) in bytes.iter_mut().zip(chunk) {
-                *b = pred(x) as u8;
-            }
-            words.push(pack(&bytes));
-        }
-        if !rest.is_empty() {
-            let mut w = 0u64;
-            for (i, &x) in rest.iter().enumerate() {
-                w |= (pred(x) as u64) << i;
-            }
-            words.push(w);
+    /// let the compiler unroll and vectorize the comparisons. Long columns
+    /// are cut into row ranges (whole words each), packed on every core:
+    /// the pass is bound by memory bandwidth, which one core does not fill.
+    pub fn from_slice<T: Copy + Sync>(data: &[T], pred: impl Fn(T) -> bool + Sync) -> Bitmap {
+        let threads = threads::for_items(data.len(), PARALLEL_ROWS);
+        Self::from_slice_on(threads, data, pred)
+    }
+
+    /// [`Bitmap::from_slice`] on `threads` threads.
+    fn from_slice_on<T: Copy + Sync>(
+        threads: usize,
+        data: &[T],
+        pred: impl Fn(T) -> bool + Sync,
+    ) -> Bitmap {
+        let mut words = vec![0u64; data.len().div_ceil(64)];
+        if threads < 2 || data.len() <= 64 {
+            pack_into(data, &pred, &mut words);
+        } else {
+            let per_thread = data.len().div_ceil(threads).next_multiple_of(64);
+            let mut parts = data
+                .chunks(per_thread)
+                .zip(words.chunks_mut(per_thread / 64));
+            let here = parts.next();
+            std::thread::scope(|scope| {
+                for (part, out) in parts {
+                    let pred = &pred;
+                    scope.spawn(move || pack_into(part, pred, out));
+                }
+                if let Some((part, out)) = here {
+                    pack_into(part, &pred, out);
+                }
+            });
         }
         Bitmap {
             words,
@@ -210,6 +256,31 @@ mod tests {
             pack(&bytes),
             (1 << 0) | (1 << 1) | (1 << 7) | (1 << 8) | (1 << 30) | (1 << 63)
         );
+    }
+
+    #[test]
+    fn row_ranges_on_several_threads_pack_what_one_thread_does() {
+        let data: Vec<u32> = (0..64 * 40 + 37u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) % 1000)
+            .collect();
+        let pred = |x: u32| x < 300;
+        let one = Bitmap::from_slice_on(1, &data, pred);
+        assert_eq!(one.count(), data.iter().filter(|&&x| pred(x)).count());
+        for threads in [2, 3, 4, 7, 64] {
+            assert_eq!(
+                Bitmap::from_slice_on(threads, &data, pred),
+                one,
+                "{threads}"
+            );
+        }
+        for len in [0, 1, 63, 64, 65, 128, 129] {
+            let short = &data[..len];
+            assert_eq!(
+                Bitmap::from_slice_on(3, short, pred),
+                Bitmap::from_slice_on(1, short, pred),
+                "{len}"
+            );
+        }
     }
 
     #[test]

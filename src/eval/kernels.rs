@@ -131,19 +131,15 @@ pub(crate) fn compile_field<'a>(
         (_, Test::IsNotNull) => Scan::Const(true),
         (ColumnData::Int(ints), _) => {
             let spec = int_spec(&resolved, int_literal).map_err(mismatch)?;
-            match ints {
-                Ints::I16(d) => int_scan(d, &spec),
-                Ints::I32(d) => int_scan(d, &spec),
-                Ints::I64(d) => int_scan(d, &spec),
-            }
+            ints_scan(ints, &spec)
         }
         (ColumnData::Date(d), _) => {
             let spec = int_spec(&resolved, date_literal).map_err(mismatch)?;
             int_scan(d, &spec)
         }
-        (ColumnData::DateTime(d), _) => {
+        (ColumnData::DateTime(seconds), _) => {
             let spec = int_spec(&resolved, datetime_literal).map_err(mismatch)?;
-            int_scan(d, &spec)
+            ints_scan(&seconds.offsets, &spec.shifted(-(seconds.base as i128)))
         }
         (ColumnData::Bool(bits), _) => {
             let spec = int_spec(&resolved, |v| match v {
@@ -298,6 +294,17 @@ impl IntSpec {
             IntSpec::Set(s) => s.contains(&v),
         }
     }
+
+    /// The test accepting `x + by` for every `x` this one accepts: the
+    /// test on a column stored as offsets from `-by`. Saturating keeps
+    /// open bounds beyond every stored width.
+    pub(crate) fn shifted(self, by: i128) -> IntSpec {
+        let shift = |v: i128| v.saturating_add(by);
+        match self {
+            IntSpec::Range(lo, hi) => IntSpec::Range(shift(lo), shift(hi)),
+            IntSpec::Set(s) => IntSpec::Set(s.into_iter().map(shift).collect()),
+        }
+    }
 }
 
 /// The integers `x` with `x op n`. For a decimal literal the bound moves to
@@ -385,7 +392,17 @@ macro_rules! narrow {
         }
     )*};
 }
-narrow!(i16, i32, i64);
+narrow!(i8, i16, i32, i64);
+
+/// [`int_scan`] on integers of any width.
+fn ints_scan<'a>(ints: &'a Ints, spec: &IntSpec) -> Scan<'a> {
+    match ints {
+        Ints::I8(d) => int_scan(d, spec),
+        Ints::I16(d) => int_scan(d, spec),
+        Ints::I32(d) => int_scan(d, spec),
+        Ints::I64(d) => int_scan(d, spec),
+    }
+}
 
 fn int_scan<'a, T: Narrow>(data: &'a [T], spec: &IntSpec) -> Scan<'a> {
     match spec {

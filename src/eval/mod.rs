@@ -27,6 +27,7 @@ mod load_sqlite;
 mod pending;
 mod per_record;
 mod store;
+mod threads;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::bitmap::Bitmap;
-use super::column::{Column, ColumnData, Ints, Text};
+use super::column::{Column, ColumnData, Ints, Seconds, Text};
 use crate::schema::FieldType;
 
 /// Values of one field in arrival order; NULL rows hold a placeholder.
@@ -346,30 +346,51 @@ impl PendingColumn {
             Some(perm) => Bitmap::from_fn(rows, |i| v[perm[i] as usize]),
             None => Bitmap::from_fn(rows, |i| v[i]),
         };
-        let valid = (!self.nulls.is_empty()).then(|| {
+        // Validity in arrival order.
+        let arrived_valid = (!self.nulls.is_empty()).then(|| {
             let mut valid = Bitmap::ones(rows);
             for &r in &self.nulls {
                 valid.clear(r as usize);
             }
-            match perm {
-                Some(perm) => Bitmap::from_fn(rows, |i| valid.get(perm[i] as usize)),
-                None => valid,
-            }
+            valid
         });
+        // Narrowed first: gathering narrow values moves less memory.
+        let gather_ints = |ints: Ints| match ints {
+            Ints::I8(v) => Ints::I8(gather(v, perm)),
+            Ints::I16(v) => Ints::I16(gather(v, perm)),
+            Ints::I32(v) => Ints::I32(gather(v, perm)),
+            Ints::I64(v) => Ints::I64(gather(v, perm)),
+        };
         let data = match self.data {
             Pending::Uuid(v) => ColumnData::Uuid(gather(v, perm)),
-            // Narrowed first: gathering two-byte values moves less memory.
-            Pending::Int(v) => ColumnData::Int(match Ints::narrow(v) {
-                Ints::I16(v) => Ints::I16(gather(v, perm)),
-                Ints::I32(v) => Ints::I32(gather(v, perm)),
-                Ints::I64(v) => Ints::I64(gather(v, perm)),
-            }),
+            Pending::Int(v) => ColumnData::Int(gather_ints(Ints::narrow(v))),
             Pending::Decimal(v) => ColumnData::Decimal(gather(v, perm)),
             Pending::Bool(v) => ColumnData::Bool(bits(&v)),
             Pending::Date(v) => ColumnData::Date(gather(v, perm)),
-            Pending::DateTime(v) => ColumnData::DateTime(gather(v, perm)),
+            Pending::DateTime(mut v) => {
+                // NULL rows hold 0, which would stretch the offsets' range
+                // back to 1970; any stored value keeps them inside it (no
+                // test reads a NULL row's value).
+                if let Some(valid) = &arrived_valid {
+                    if let Some(some) = valid.iter_ones().next() {
+                        let some = v[some];
+                        for &r in &self.nulls {
+                            v[r as usize] = some;
+                        }
+                    }
+                }
+                let seconds = Seconds::new(v);
+                ColumnData::DateTime(Seconds {
+                    base: seconds.base,
+                    offsets: gather_ints(seconds.offsets),
+                })
+            }
             Pending::Text(t) => ColumnData::Text(t.finish(perm)),
         };
+        let valid = arrived_valid.map(|valid| match perm {
+            Some(perm) => Bitmap::from_fn(rows, |i| valid.get(perm[i] as usize)),
+            None => valid,
+        });
         Column { data, valid }
     }
 }

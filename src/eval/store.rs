@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::bitmap::Bitmap;
 use super::column::Column;
 use super::keys::KeyIndex;
+use super::threads;
 use crate::error::{Error, Result};
 
 /// Row index meaning "no parent" in [`LinkIndex::parent_of`].
@@ -166,8 +167,8 @@ impl LinkIndex {
 /// The row of each of `fks` among `parent_keys` ([`NONE`] if missing), the
 /// look-ups shared among the cores when there are many.
 fn find_all(parent_keys: &KeyIndex, fks: &[u128]) -> Vec<u32> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || fks.len() < 1 << 17 {
+    let threads = threads::for_items(fks.len(), 1 << 16);
+    if threads < 2 {
         return parent_keys.find_each(fks, NONE);
     }
     std::thread::scope(|scope| {

@@ -31,7 +31,7 @@ mod reduce;
 use chrono::{DateTime, Utc};
 
 use super::bitmap::Bitmap;
-use super::column::{Column, ColumnData, Ints, Text};
+use super::column::{Column, ColumnData, Ints, Seconds, Text};
 use super::compile::{compile, Overflow, Run};
 use super::store::{Store, NONE};
 use crate::error::{Error, Result};
@@ -73,7 +73,7 @@ enum Ordered<'a> {
     /// Integers and choice codes; days; seconds: all tested as integers.
     Ints(&'a Ints),
     Days(&'a [i32]),
-    Seconds(&'a [i64]),
+    Seconds(&'a Seconds),
     Real(&'a [f64]),
     /// Dictionary codes follow text order, so the best code is the best
     /// text; `hits` is the test's result per dictionary entry, worked out
@@ -372,6 +372,7 @@ impl AggregateNode<'_> {
         match &self.reducer {
             Reducer::Count => fold(Count::new(groups), pairs).finish(test),
             Reducer::IntSum { data, avg } => match data {
+                Ints::I8(d) => sum_ints(d, *avg, pairs, groups, test),
                 Ints::I16(d) => sum_ints(d, *avg, pairs, groups, test),
                 Ints::I32(d) => sum_ints(d, *avg, pairs, groups, test),
                 Ints::I64(d) => sum_ints(d, *avg, pairs, groups, test),
@@ -387,11 +388,11 @@ impl AggregateNode<'_> {
             Reducer::Best { data, max } => {
                 let max = *max;
                 match data {
-                    Ordered::Ints(Ints::I16(d)) => crossing_int(d, max, pairs, groups, test),
-                    Ordered::Ints(Ints::I32(d)) => crossing_int(d, max, pairs, groups, test),
-                    Ordered::Ints(Ints::I64(d)) => crossing_int(d, max, pairs, groups, test),
-                    Ordered::Days(d) => crossing_int(d, max, pairs, groups, test),
-                    Ordered::Seconds(d) => crossing_int(d, max, pairs, groups, test),
+                    Ordered::Ints(ints) => crossing_ints(ints, 0, max, pairs, groups, test),
+                    Ordered::Days(d) => crossing_int(d, 0, max, pairs, groups, test),
+                    Ordered::Seconds(s) => {
+                        crossing_ints(&s.offsets, s.base, max, pairs, groups, test)
+                    }
                     Ordered::Real(d) => {
                         let r = test.real_range();
                         let inside = |x: f64| !r.below(x) && !r.above(x);
@@ -430,14 +431,38 @@ fn sum_ints<T: Copy + Into<i128>>(
 
 /// `min` or `max` of integers (codes, days, seconds) tested against the
 /// test's bounds ([`Crossing`]).
-fn crossing_int<T: Copy + Into<i128>>(
-    data: &[T],
+/// [`crossing_int`] on integers of any width.
+fn crossing_ints(
+    ints: &Ints,
+    base: i64,
     max: bool,
     pairs: &Pairs<'_>,
     groups: usize,
     test: &ValueTest,
 ) -> Groups {
+    match ints {
+        Ints::I8(d) => crossing_int(d, base, max, pairs, groups, test),
+        Ints::I16(d) => crossing_int(d, base, max, pairs, groups, test),
+        Ints::I32(d) => crossing_int(d, base, max, pairs, groups, test),
+        Ints::I64(d) => crossing_int(d, base, max, pairs, groups, test),
+    }
+}
+
+/// The values being `base + data[e]`.
+fn crossing_int<T: Copy + Into<i128>>(
+    data: &[T],
+    base: i64,
+    max: bool,
+    pairs: &Pairs<'_>,
+    groups: usize,
+    test: &ValueTest,
+) -> Groups {
+    // The test on the stored offsets; saturating keeps open bounds open.
     let (lo, hi) = test.int_range();
+    let (lo, hi) = (
+        lo.saturating_sub(base as i128),
+        hi.saturating_sub(base as i128),
+    );
     let inside = |v: T| (lo..=hi).contains(&v.into());
     if max {
         fold(

@@ -301,10 +301,7 @@ mod tests {
         let (_dir, path) = demo_file();
         let schema = crm_schema();
         let conn = Connection::open(&path).unwrap();
-        assert!(
-            parallel::reader_count(&conn) > 1
-                || std::thread::available_parallelism().unwrap().get() < 2
-        );
+        assert!(parallel::reader_count(&conn) > 1 || crate::eval::threads::available() < 2);
         let parallel = load(&conn, &schema, None, Some(2)).unwrap();
         let sequential = load(&conn, &schema, None, Some(1)).unwrap();
         // An open transaction keeps the load on the caller's connection.

@@ -30,6 +30,7 @@ use super::Job;
 use crate::error::{Error, Result};
 use crate::eval::builder::TableBuilder;
 use crate::eval::store::Table;
+use crate::eval::threads;
 use crate::schema::Relationship;
 
 /// Rows per piece of a table read in rowid ranges.
@@ -219,10 +220,11 @@ fn table_rows(pieces: &[Piece], job: usize) -> i64 {
     pieces.iter().filter(|p| p.job == job).map(|p| p.rows).sum()
 }
 
-/// How many connections may read at once: one per core (at most four) when
-/// a fresh connection to the same file sees the same tables, else one.
+/// How many connections may read at once: one per thread the engine may
+/// use ([`threads::available`]) when a fresh connection to the same file
+/// sees the same tables, else one.
 pub(super) fn reader_count(conn: &Connection) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = threads::available();
     if cores < 2 || !conn.is_autocommit() {
         return 1;
     }
@@ -235,7 +237,7 @@ pub(super) fn reader_count(conn: &Connection) -> usize {
         )
         .unwrap_or(1);
     if others == 0 {
-        cores.min(4)
+        cores
     } else {
         1
     }
