@@ -223,8 +223,18 @@ fn table_rows(pieces: &[Piece], job: usize) -> i64 {
 /// a fresh connection to the same file sees the same tables, else one.
 pub(super) fn reader_count(conn: &Connection) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || !conn.is_autocommit() {
+    if cores < 2 || !plain_file(conn) {
         return 1;
+    }
+    cores.min(4)
+}
+
+/// Whether `conn` sees nothing but the main database of a file, with no
+/// transaction open: then what it reads is the file's committed state, as
+/// any other connection to the file sees it.
+pub(crate) fn plain_file(conn: &Connection) -> bool {
+    if !conn.is_autocommit() || conn.path().unwrap_or_default().is_empty() {
+        return false;
     }
     let others: i64 = conn
         .query_row(
@@ -234,11 +244,7 @@ pub(super) fn reader_count(conn: &Connection) -> usize {
             |row| row.get(0),
         )
         .unwrap_or(1);
-    if others == 0 {
-        cores.min(4)
-    } else {
-        1
-    }
+    others == 0
 }
 
 fn open_reader(path: &str) -> rusqlite::Result<Connection> {
