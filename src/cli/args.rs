@@ -361,6 +361,10 @@ pub struct WhyArgs {
     pub engine: EngineName,
     #[arg(long, value_enum, default_value = "text")]
     pub format: WhyFormat,
+    /// With --engine memory: load from the database, neither reading nor
+    /// saving a snapshot of the loaded columns in the cache directory.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
