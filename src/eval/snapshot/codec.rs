@@ -29,7 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::identity::Validation;
-use super::raw::{align8, bytes, bytes_mut, checksum, prefer_huge_pages, FieldReader, Fields, Raw};
+use super::raw::{
+    align8, bytes, bytes_mut, checksum, prefer_huge_pages, FieldReader, Fields, Raw, ReadAt,
+};
 use crate::eval::bitmap::Bitmap;
 use crate::eval::column::{Column, ColumnData, Ints, Text};
 use crate::eval::keys::KeyIndex;
@@ -359,38 +361,6 @@ pub(super) fn read_store<R: ReadAt + ?Sized>(file: &R, header: &Header) -> Optio
     let mut head = FieldReader::new(&header.contents);
     let store = read_contents(&mut head, &mut data)?;
     (data.at == data.len && data_checksum(&data.sums) == header.data_sum).then_some(store)
-}
-
-/// Reading at a position, from any thread: a file, or bytes in memory.
-pub(super) trait ReadAt: Sync {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
-}
-
-#[cfg(unix)]
-impl ReadAt for std::fs::File {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
-    }
-}
-
-/// Snapshots are kept on Unix only (see `identity`).
-#[cfg(not(unix))]
-impl ReadAt for std::fs::File {
-    fn read_exact_at(&self, _buf: &mut [u8], _offset: u64) -> io::Result<()> {
-        Err(io::ErrorKind::Unsupported.into())
-    }
-}
-
-impl ReadAt for [u8] {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let at = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
-        let part = at
-            .checked_add(buf.len())
-            .and_then(|end| self.get(at..end))
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(part);
-        Ok(())
-    }
 }
 
 /// The data, read array by array in order.

@@ -68,6 +68,38 @@ pub(super) fn prefer_huge_pages<T: Raw>(values: &mut [T]) {
     let _ = values;
 }
 
+/// Reading at a position, from any thread: a file, or bytes in memory.
+pub(super) trait ReadAt: Sync {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+}
+
+#[cfg(unix)]
+impl ReadAt for std::fs::File {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+}
+
+/// Snapshots are kept on Unix only (see `identity`).
+#[cfg(not(unix))]
+impl ReadAt for std::fs::File {
+    fn read_exact_at(&self, _buf: &mut [u8], _offset: u64) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
+}
+
+impl ReadAt for [u8] {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        let at = usize::try_from(offset).map_err(|_| std::io::ErrorKind::UnexpectedEof)?;
+        let part = at
+            .checked_add(buf.len())
+            .and_then(|end| self.get(at..end))
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(part);
+        Ok(())
+    }
+}
+
 /// `n` rounded up to a multiple of eight: where the next array starts.
 pub(super) fn align8(n: u64) -> u64 {
     n.div_ceil(8) * 8
