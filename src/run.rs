@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::Backend;
 use crate::error::Result;
-use crate::eval::{self, Store};
+use crate::eval::{self, Store, StoreCache, StoreSource};
 use crate::plan::{AggregateTest, CmpOp, Plan, PlanExpr, RecordValue, RecordValues, Test, Value};
 use crate::schema::Schema;
 
@@ -19,6 +19,10 @@ pub enum Engine<'a> {
     /// The memory engine, over a store loaded from the database with what
     /// the plan needs ([`Store::load`]).
     MemoryFrom(&'a mut dyn Backend),
+    /// The memory engine, over a store loaded through a cache of
+    /// snapshots ([`Store::load_cached`]): on an unchanged SQLite file, read
+    /// from the snapshot an earlier run saved.
+    MemoryCached(&'a mut dyn Backend, &'a StoreCache),
     /// The memory engine, over a store already loaded.
     Memory(&'a Store),
 }
@@ -57,6 +61,9 @@ pub enum Timing {
 pub struct Outcome {
     pub found: Found,
     pub timing: Timing,
+    /// Where the store came from, when the run loaded one through a cache
+    /// ([`Engine::MemoryCached`]).
+    pub store: Option<StoreSource>,
 }
 
 /// Runs `plan` on `engine`: the ids of its records, ascending, or with
@@ -76,6 +83,7 @@ pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<
         return Ok(Outcome {
             found,
             timing: Timing::NoScan,
+            store: None,
         });
     }
     let started = Instant::now();
@@ -92,6 +100,7 @@ pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<
                 timing: Timing::Database {
                     evaluate: started.elapsed(),
                 },
+                store: None,
             })
         }
         Engine::MemoryFrom(db) => {
@@ -104,6 +113,20 @@ pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<
                     load,
                     evaluate: started.elapsed() - load,
                 },
+                store: None,
+            })
+        }
+        Engine::MemoryCached(db, cache) => {
+            let (store, source) = Store::load_cached(db, schema, Some(plan), cache)?;
+            let load = started.elapsed();
+            let found = evaluate(plan, &store, options)?;
+            Ok(Outcome {
+                found,
+                timing: Timing::Memory {
+                    load,
+                    evaluate: started.elapsed() - load,
+                },
+                store: Some(source),
             })
         }
         Engine::Memory(store) => {
@@ -114,6 +137,7 @@ pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<
                     load: Duration::ZERO,
                     evaluate: started.elapsed(),
                 },
+                store: None,
             })
         }
     }
@@ -151,6 +175,10 @@ pub fn per_record(
         }
         Engine::MemoryFrom(db) => {
             let store = Store::load(db, schema, Some(&touched))?;
+            crate::eval::per_record(entity, rows, values, &store, now)
+        }
+        Engine::MemoryCached(db, cache) => {
+            let (store, _) = Store::load_cached(db, schema, Some(&touched), cache)?;
             crate::eval::per_record(entity, rows, values, &store, now)
         }
         Engine::Memory(store) => crate::eval::per_record(entity, rows, values, store, now),

@@ -327,6 +327,11 @@ pub struct RunArgs {
     /// Print load and evaluation times to standard error.
     #[arg(long)]
     pub timing: bool,
+    /// With --engine memory: load from the database, neither reading nor
+    /// saving a snapshot of the loaded columns in the cache directory
+    /// ($SEGQL_CACHE_DIR, else $XDG_CACHE_HOME/segql, else ~/.cache/segql).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Args, Debug)]
@@ -349,6 +354,10 @@ pub struct ExplainArgs {
     /// Print load and counting times to standard error.
     #[arg(long, requires = "counts")]
     pub timing: bool,
+    /// With --engine memory: load from the database, neither reading nor
+    /// saving a snapshot of the loaded columns in the cache directory.
+    #[arg(long, requires = "counts")]
+    pub no_cache: bool,
 }
 
 /// `segql why`: one record's verdict for a segment.
@@ -368,6 +377,10 @@ pub struct WhyArgs {
     pub engine: EngineName,
     #[arg(long, value_enum, default_value = "text")]
     pub format: WhyFormat,
+    /// With --engine memory: load from the database, neither reading nor
+    /// saving a snapshot of the loaded columns in the cache directory.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

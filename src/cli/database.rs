@@ -57,3 +57,21 @@ fn builtin_demo(now: DateTime<Utc>) -> Result<Box<dyn Backend>, Failure> {
         .map_err(|e| io_failure("cannot build the demo data", e))?;
     Ok(Box::new(SqliteBackend::new(conn)))
 }
+
+/// The cache of memory-store snapshots a one-shot command loads through,
+/// unless `--no-cache` (or no cache directory can be found).
+pub fn store_cache(no_cache: bool) -> Option<segql::eval::StoreCache> {
+    if no_cache {
+        None
+    } else {
+        segql::eval::StoreCache::from_env()
+    }
+}
+
+/// Says on stderr (unless `quiet`) that the loaded store could not be
+/// saved for the next run; the command itself goes on.
+pub fn report_store_source(source: Option<&segql::eval::StoreSource>, quiet: bool) {
+    if let (Some(segql::eval::StoreSource::NotSaved(why)), false) = (source, quiet) {
+        eprintln!("warning: {why}");
+    }
+}

@@ -136,12 +136,20 @@ fn counts(
     let started = Instant::now();
     // The memory store is loaded here, not by `counts`, so that `--timing`
     // can tell loading from counting.
-    let store = match args.engine {
-        EngineName::Sqlite => None,
-        EngineName::Memory => Some(
+    let cache = database::store_cache(args.no_cache);
+    let store = match (args.engine, &cache) {
+        (EngineName::Sqlite, _) => None,
+        (EngineName::Memory, None) => Some(
             segql::eval::Store::load(db.as_mut(), &workspace.schema, Some(plan))
                 .map_err(|e| workspace.fail(e))?,
         ),
+        (EngineName::Memory, Some(cache)) => {
+            let (store, source) =
+                segql::eval::Store::load_cached(db.as_mut(), &workspace.schema, Some(plan), cache)
+                    .map_err(|e| workspace.fail(e))?;
+            database::report_store_source(Some(&source), workspace.quiet);
+            Some(store)
+        }
     };
     let load = started.elapsed();
     let engine = match &store {

@@ -81,8 +81,10 @@ pub fn print(
     };
     let plain: Vec<&Field> = fields.iter().map(|s| s.field).collect();
 
+    // Buffered: stdout alone writes line by line, one system call per id,
+    // which took 0.3 s for the 267,000 ids of a 1M-contact segment.
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match view.format {
         RowFormat::Ids => shown_ids.iter().try_for_each(|id| writeln!(out, "{id}")),
         RowFormat::Table => {
@@ -114,6 +116,7 @@ pub fn print(
                 .map_err(std::io::Error::other)
         }
     };
+    let written = written.and_then(|()| out.flush());
     match written {
         // A closed pipe (`| head`) is not an error worth reporting.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

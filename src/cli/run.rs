@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use segql::eval::StoreSource;
 use segql::{Engine, Found, RunOptions, Timing};
 
 use super::args::{EngineName, RowFormat, RunArgs};
@@ -34,9 +35,11 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
     let opened = Instant::now();
     let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
     let open_time = opened.elapsed();
-    let engine = match args.engine {
-        EngineName::Sqlite => Engine::Database(db.as_mut()),
-        EngineName::Memory => Engine::MemoryFrom(db.as_mut()),
+    let cache = database::store_cache(args.no_cache);
+    let engine = match (args.engine, &cache) {
+        (EngineName::Sqlite, _) => Engine::Database(db.as_mut()),
+        (EngineName::Memory, None) => Engine::MemoryFrom(db.as_mut()),
+        (EngineName::Memory, Some(cache)) => Engine::MemoryCached(db.as_mut(), cache),
     };
     let options = RunOptions {
         schema: &workspace.schema,
@@ -44,12 +47,17 @@ pub fn run(workspace: &mut Workspace, args: &RunArgs) -> Result<(), Failure> {
         count: args.count && args.format != RowFormat::Ids,
     };
     let outcome = segql::run(&plan, engine, &options).map_err(|e| workspace.fail(e))?;
+    database::report_store_source(outcome.store.as_ref(), workspace.quiet);
     if args.timing {
         match outcome.timing {
             Timing::NoScan => eprintln!("timing: plan is false, no scan"),
             Timing::Database { evaluate } => eprintln!("timing: evaluate {}", ms(evaluate)),
             Timing::Memory { load, evaluate } => {
-                eprintln!("timing: load {}, evaluate {}", ms(load), ms(evaluate))
+                let from = match &outcome.store {
+                    Some(StoreSource::Snapshot(_)) => " (snapshot)",
+                    _ => "",
+                };
+                eprintln!("timing: load{from} {}, evaluate {}", ms(load), ms(evaluate))
             }
         }
         eprintln!("timing: open {}", ms(open_time));

@@ -21,9 +21,11 @@ pub fn why(workspace: &mut Workspace, args: &WhyArgs) -> Result<(), Failure> {
     let now = reference_time(args.plan.now.as_deref())?;
     let plan = plan_query_folded(workspace, &text, &args.plan)?;
     let mut db = database::open_or_demo(args.db.as_deref(), now, workspace.quiet)?;
-    let engine = match args.engine {
-        EngineName::Sqlite => WhyEngine::Database,
-        EngineName::Memory => WhyEngine::Memory,
+    let cache = database::store_cache(args.no_cache);
+    let engine = match (args.engine, &cache) {
+        (EngineName::Sqlite, _) => WhyEngine::Database,
+        (EngineName::Memory, None) => WhyEngine::Memory,
+        (EngineName::Memory, Some(cache)) => WhyEngine::MemoryCached(cache),
     };
     let answer = segql::why(&plan, db.as_mut(), engine, &workspace.schema, id, now).map_err(
         |e| match e {

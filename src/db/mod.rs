@@ -38,7 +38,7 @@ pub use self::scan::Row;
 pub use self::sqlite::SqliteBackend;
 
 use crate::error::{Error, Result};
-use crate::eval::Store;
+use crate::eval::{Store, StoreCache, StoreSource};
 use crate::plan::{Plan, RecordValues};
 use crate::schema::{Entity, Field, FieldType, Schema};
 use crate::sql::{self, Dialect, SqlOptions, SqlParam, SqlQuery};
@@ -139,6 +139,17 @@ pub trait Backend {
                 self.dialect().name()
             ),
         })
+    }
+
+    /// [`Backend::load_store`] through a cache of snapshots where this
+    /// database can have them (SQLite files); elsewhere a fresh load.
+    fn load_store_cached(
+        &mut self,
+        schema: &Schema,
+        plan: Option<&Plan>,
+        _cache: &StoreCache,
+    ) -> Result<(Store, StoreSource)> {
+        Ok((self.load_store(schema, plan)?, StoreSource::Database))
     }
 
     /// The ids of `plan`'s records at reference time `now`, ascending:

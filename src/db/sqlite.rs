@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::layout::{self, CatalogColumn};
 use super::{Access, Backend, Driver, Param, Relation, TableIndex, Transaction, LOCK_WAIT};
 use crate::error::{Error, Result};
-use crate::eval::Store;
+use crate::eval::{Store, StoreCache, StoreSource};
 use crate::plan::Plan;
 use crate::plan::RecordValues;
 use crate::schema::{Entity, Field, Schema};
@@ -221,6 +221,15 @@ impl<C: Borrow<Connection>> Backend for SqliteBackend<C> {
 
     fn load_store(&mut self, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
         Store::from_sqlite(self.connection(), schema, plan)
+    }
+
+    fn load_store_cached(
+        &mut self,
+        schema: &Schema,
+        plan: Option<&Plan>,
+        cache: &StoreCache,
+    ) -> Result<(Store, StoreSource)> {
+        Store::from_sqlite_cached(self.connection(), schema, plan, cache)
     }
 }
 

@@ -138,6 +138,22 @@ impl Bitmap {
         }
     }
 
+    /// The set over `len` rows whose members are the bits of `words` (bit
+    /// `i % 64` of word `i / 64`), as [`Bitmap::words`] gives them; `None`
+    /// when the words do not fit `len` rows (a wrong count, or bits set past
+    /// `len`).
+    pub(crate) fn from_words(words: Vec<u64>, len: usize) -> Option<Bitmap> {
+        let b = Bitmap { words, len };
+        let mut tail = b.clone();
+        tail.clear_tail();
+        (b.words.len() == len.div_ceil(64) && tail.words == b.words).then_some(b)
+    }
+
+    /// The words holding the members, 64 rows each.
+    pub(crate) fn words(&self) -> &[u64] {
+        &self.words
+    }
+
     /// Number of rows the set ranges over (not the number of members).
     pub fn len(&self) -> usize {
         self.len

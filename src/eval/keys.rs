@@ -83,6 +83,16 @@ impl KeyIndex {
         (KeyIndex { keys, dir, shift }, perm)
     }
 
+    /// The index of `keys`, which must ascend strictly; `None` when they do
+    /// not (or are too many for row numbers).
+    pub(crate) fn from_sorted(keys: Vec<u128>) -> Option<KeyIndex> {
+        if keys.len() >= u32::MAX as usize || keys.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        let (shift, dir) = directory(&keys, bucket_bits(keys.len()));
+        Some(KeyIndex { keys, dir, shift })
+    }
+
     /// The keys, ascending.
     pub(crate) fn keys(&self) -> &[u128] {
         &self.keys

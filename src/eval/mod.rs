@@ -26,6 +26,7 @@ mod keys;
 mod load_sqlite;
 mod pending;
 mod per_record;
+mod snapshot;
 mod store;
 mod threads;
 
@@ -35,6 +36,7 @@ use uuid::Uuid;
 pub use builder::StoreBuilder;
 pub use counts::{count_children, node_counts, reads_as_atom, NodeCounts};
 pub use per_record::per_record;
+pub use snapshot::{StoreCache, StoreSource};
 pub use store::Store;
 
 use crate::error::Result;

@@ -128,6 +128,11 @@ impl LinkIndex {
         }
     }
 
+    /// Number of rows in the parent table.
+    pub(crate) fn parents(&self) -> usize {
+        self.parents
+    }
+
     fn csr(&self) -> &Csr {
         self.csr.get_or_init(|| {
             let mut offsets = vec![0u32; self.parents + 1];

@@ -71,6 +71,10 @@ pub fn counts(
             let store = Store::load(db, schema, Some(plan))?;
             memory_counts(plan, &store, now)?
         }
+        Engine::MemoryCached(db, cache) => {
+            let (store, _) = Store::load_cached(db, schema, Some(plan), cache)?;
+            memory_counts(plan, &store, now)?
+        }
         Engine::Memory(store) => memory_counts(plan, store, now)?,
     };
     Ok(Counts {

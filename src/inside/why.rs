@@ -26,18 +26,21 @@ use super::facts::{Fact, FactSource};
 use super::{is_record, label};
 use crate::db::Backend;
 use crate::error::{Error, Result};
-use crate::eval::{self, Store};
+use crate::eval::{self, Store, StoreCache};
 use crate::plan::{Plan, PlanExpr};
 use crate::schema::Schema;
 
 /// Which engine decides the verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WhyEngine {
+pub enum WhyEngine<'a> {
     /// The database runs each node's SQL for the record.
     Database,
     /// The memory engine, over a store loaded from the database with what
     /// the plan needs.
     Memory,
+    /// The memory engine, over a store loaded through a cache of snapshots
+    /// ([`Store::load_cached`]).
+    MemoryCached(&'a StoreCache),
 }
 
 /// Why record `id` is in or out of a segment.
@@ -76,7 +79,7 @@ pub struct WhyNode {
 pub fn why(
     plan: &Plan,
     db: &mut dyn Backend,
-    engine: WhyEngine,
+    engine: WhyEngine<'_>,
     schema: &Schema,
     id: Uuid,
     now: DateTime<Utc>,
@@ -99,12 +102,17 @@ pub fn why(
     }
     let store = match engine {
         WhyEngine::Database => None,
-        WhyEngine::Memory => {
+        WhyEngine::Memory | WhyEngine::MemoryCached(_) => {
             let run = Plan {
                 entity: plan.entity.clone(),
                 filter: plan.filter.clone().without_segments(),
             };
-            Some(Store::load(db, schema, Some(&run))?)
+            Some(match engine {
+                WhyEngine::MemoryCached(cache) => {
+                    Store::load_cached(db, schema, Some(&run), cache)?.0
+                }
+                _ => Store::load(db, schema, Some(&run))?,
+            })
         }
     };
     let mut walk = Walk {

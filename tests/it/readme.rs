@@ -122,6 +122,9 @@ fn every_readme_command_works_as_shown() {
             .arg(&shown.line)
             .current_dir(scratch.path())
             .env("PATH", &path)
+            // Memory-store snapshots in the scratch directory, not the
+            // user's cache.
+            .env("SEGQL_CACHE_DIR", scratch.path().join("cache"))
             .env_remove("COLUMNS")
             .output()
             .expect("sh runs");

@@ -4,20 +4,23 @@
 //! of the entities that need them (see [`super::store`]). Tables are read
 //! in parallel where that is safe.
 
+mod needs;
 mod parallel;
 mod read;
-
-use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 
 use super::builder::assemble;
+use super::snapshot::{StoreCache, StoreSource};
 use super::store::Store;
 use crate::db::Backend;
 use crate::error::{Error, Result};
-use crate::plan::{Link, Plan, PlanExpr};
+use crate::plan::Plan;
 use crate::schema::{Entity, Field, Relationship, Schema};
 use read::{quote, table_columns};
+
+pub(crate) use needs::Needs;
+pub(crate) use parallel::plain_file;
 
 impl Store {
     /// Loads the records of `schema`'s entities from `db` (where its driver
@@ -28,6 +31,21 @@ impl Store {
     /// database the memory engine cannot read is [`Error::Unavailable`].
     pub fn load(db: &mut dyn Backend, schema: &Schema, plan: Option<&Plan>) -> Result<Store> {
         db.load_store(schema, plan)
+    }
+
+    /// [`Store::load`] through `cache`: from a snapshot of an earlier load
+    /// when one is valid for the database as it is and holds what the plan
+    /// needs, else from the database, saving a snapshot for the next time
+    /// (see [`StoreCache`]). Where the store came from is returned with it;
+    /// a snapshot that cannot be saved is not an error. Databases other
+    /// than SQLite files load afresh.
+    pub fn load_cached(
+        db: &mut dyn Backend,
+        schema: &Schema,
+        plan: Option<&Plan>,
+        cache: &StoreCache,
+    ) -> Result<(Store, StoreSource)> {
+        db.load_store_cached(schema, plan, cache)
     }
 
     /// [`Store::load`] from a SQLite connection (the SQLite driver's way).
@@ -44,6 +62,16 @@ impl Store {
     ) -> Result<Store> {
         load(conn, schema, plan, None)
     }
+
+    /// [`Store::load_cached`] from a SQLite connection.
+    pub(crate) fn from_sqlite_cached(
+        conn: &Connection,
+        schema: &Schema,
+        plan: Option<&Plan>,
+        cache: &StoreCache,
+    ) -> Result<(Store, StoreSource)> {
+        cache.load_sqlite(conn, schema, plan)
+    }
 }
 
 /// [`Store::from_sqlite`] on at most `readers` connections (`None`: one
@@ -54,10 +82,18 @@ fn load(
     plan: Option<&Plan>,
     readers: Option<usize>,
 ) -> Result<Store> {
-    let needs = match plan {
-        Some(plan) => Needs::of_plan(plan, schema)?,
-        None => Needs::everything(schema),
-    };
+    let needs = Needs::of(plan, schema)?;
+    load_needs(conn, schema, &needs, readers)
+}
+
+/// Loads what `needs` names from `conn` on at most `readers` connections
+/// (`None`: one per core).
+pub(crate) fn load_needs(
+    conn: &Connection,
+    schema: &Schema,
+    needs: &Needs,
+    readers: Option<usize>,
+) -> Result<Store> {
     let mut jobs = Vec::new();
     for (entity_name, fields) in &needs.fields {
         let entity = schema.entity(entity_name).ok_or_else(|| Error::Schema {
@@ -78,113 +114,6 @@ fn load(
         .collect();
     let tables = parallel::read_tables(conn, &jobs, &rels, readers)?;
     assemble(tables, &rels)
-}
-
-/// Entities (lowercase name → lowercase field names) and relationships to
-/// load, and the entities whose keys are needed.
-struct Needs {
-    fields: BTreeMap<String, BTreeSet<String>>,
-    relationships: BTreeSet<String>,
-    keyed: BTreeSet<String>,
-}
-
-impl Needs {
-    fn everything(schema: &Schema) -> Needs {
-        Needs {
-            fields: schema
-                .entities
-                .iter()
-                .map(|e| {
-                    let names = e
-                        .fields
-                        .iter()
-                        .map(|f| f.name.to_ascii_lowercase())
-                        .collect();
-                    (e.name.to_ascii_lowercase(), names)
-                })
-                .collect(),
-            relationships: schema
-                .relationships
-                .iter()
-                .map(|r| r.name.to_ascii_lowercase())
-                .collect(),
-            keyed: schema
-                .entities
-                .iter()
-                .map(|e| e.name.to_ascii_lowercase())
-                .collect(),
-        }
-    }
-
-    /// Keys are needed for the root (its ids are the answer), for the parent
-    /// of every relationship followed (foreign keys are resolved to its
-    /// rows) and where a test names the key field.
-    fn of_plan(plan: &Plan, schema: &Schema) -> Result<Needs> {
-        let mut needs = Needs {
-            fields: BTreeMap::new(),
-            relationships: BTreeSet::new(),
-            keyed: BTreeSet::new(),
-        };
-        needs.entity(&plan.entity);
-        needs.keyed.insert(plan.entity.to_ascii_lowercase());
-        // An explicit stack rather than recursion: plans may be deep.
-        let mut stack = vec![&plan.filter];
-        while let Some(expr) = stack.pop() {
-            match expr {
-                PlanExpr::Const(_) => {}
-                PlanExpr::Not(e) => stack.push(e),
-                PlanExpr::Segment(segment) => stack.push(&segment.filter),
-                PlanExpr::And(es) | PlanExpr::Or(es) => stack.extend(es),
-                PlanExpr::Field(t) => {
-                    let is_key = schema
-                        .entity(&t.field.entity)
-                        .is_some_and(|e| e.key.eq_ignore_ascii_case(&t.field.field));
-                    if is_key {
-                        needs.keyed.insert(t.field.entity.to_ascii_lowercase());
-                    }
-                    needs
-                        .entity(&t.field.entity)
-                        .insert(t.field.field.to_ascii_lowercase());
-                }
-                PlanExpr::Related(r) => {
-                    needs.link(schema, &r.link)?;
-                    stack.push(&r.filter);
-                }
-                PlanExpr::Aggregate(test) => {
-                    for hop in &test.aggregate.chain {
-                        needs.link(schema, &hop.link)?;
-                        stack.push(&hop.filter);
-                    }
-                    if let Some(field) = &test.aggregate.field {
-                        needs
-                            .entity(&field.entity)
-                            .insert(field.field.to_ascii_lowercase());
-                    }
-                }
-            }
-        }
-        Ok(needs)
-    }
-
-    /// What following `link` needs: the relationship's foreign key, resolved
-    /// to the parent's rows.
-    fn link(&mut self, schema: &Schema, link: &Link) -> Result<()> {
-        let rel = schema
-            .relationship(&link.relationship)
-            .ok_or_else(|| Error::Schema {
-                message: format!("the schema has no relationship '{}'", link.relationship),
-            })?;
-        self.relationships.insert(rel.name.to_ascii_lowercase());
-        self.entity(&rel.parent);
-        self.keyed.insert(rel.parent.to_ascii_lowercase());
-        self.entity(&rel.child)
-            .insert(rel.child_field.to_ascii_lowercase());
-        Ok(())
-    }
-
-    fn entity(&mut self, name: &str) -> &mut BTreeSet<String> {
-        self.fields.entry(name.to_ascii_lowercase()).or_default()
-    }
 }
 
 /// One table to read: its entity, the fields wanted, and whether its keys

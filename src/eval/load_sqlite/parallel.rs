@@ -225,8 +225,18 @@ fn table_rows(pieces: &[Piece], job: usize) -> i64 {
 /// sees the same tables, else one.
 pub(super) fn reader_count(conn: &Connection) -> usize {
     let cores = threads::available();
-    if cores < 2 || !conn.is_autocommit() {
+    if cores < 2 || !plain_file(conn) {
         return 1;
+    }
+    cores
+}
+
+/// Whether `conn` sees nothing but the main database of a file, with no
+/// transaction open: then what it reads is the file's committed state, as
+/// any other connection to the file sees it.
+pub(crate) fn plain_file(conn: &Connection) -> bool {
+    if !conn.is_autocommit() || conn.path().unwrap_or_default().is_empty() {
+        return false;
     }
     let others: i64 = conn
         .query_row(
@@ -236,11 +246,7 @@ pub(super) fn reader_count(conn: &Connection) -> usize {
             |row| row.get(0),
         )
         .unwrap_or(1);
-    if others == 0 {
-        cores
-    } else {
-        1
-    }
+    others == 0
 }
 
 fn open_reader(path: &str) -> rusqlite::Result<Connection> {

@@ -9,6 +9,7 @@ const NOW: &str = "2026-01-15T12:00:00Z";
 fn segql(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segql"))
         .args(args)
+        .env("SEGQL_CACHE_DIR", super::run::test_cache_dir())
         .output()
         .expect("segql runs")
 }
@@ -16,6 +17,7 @@ fn segql(args: &[&str]) -> Output {
 fn segql_stdin(args: &[&str], input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_segql"))
         .args(args)
+        .env("SEGQL_CACHE_DIR", super::run::test_cache_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -13,6 +13,7 @@ mod run;
 mod schema;
 mod score;
 mod shell;
+mod snapshot;
 mod spark;
 mod table;
 mod view;

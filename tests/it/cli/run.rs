@@ -10,10 +10,17 @@ use segql::demo::{generate_sqlite, DemoOptions};
 pub(super) fn segql(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segql"))
         .args(args)
+        .env("SEGQL_CACHE_DIR", test_cache_dir())
         .env_remove("SEGQL_TEST_PAUSE")
         .env_remove("SEGQL_TEST_PAUSE_FILE")
         .output()
         .expect("segql runs")
+}
+
+/// Where the commands run by the tests keep their memory-store snapshots:
+/// under the build's directory, not the user's cache.
+pub(super) fn test_cache_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("segql-cache")
 }
 
 pub(super) fn stdout(o: &Output) -> String {

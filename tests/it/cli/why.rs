@@ -17,6 +17,7 @@ const FUNNEL: &str = r#"contact where not do_not_email and has lead(status = "Op
 fn segql(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segql"))
         .args(args)
+        .env("SEGQL_CACHE_DIR", super::run::test_cache_dir())
         .output()
         .expect("segql runs")
 }

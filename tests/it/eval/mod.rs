@@ -2,5 +2,6 @@
 
 mod aggregates;
 mod semantics;
+mod snapshot;
 mod sqlite;
 mod vs_sql;
