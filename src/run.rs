@@ -105,29 +105,11 @@ pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<
         }
         Engine::MemoryFrom(db) => {
             let store = Store::load(db, schema, Some(plan))?;
-            let load = started.elapsed();
-            let found = evaluate(plan, &store, options)?;
-            Ok(Outcome {
-                found,
-                timing: Timing::Memory {
-                    load,
-                    evaluate: started.elapsed() - load,
-                },
-                store: None,
-            })
+            evaluate_loaded(plan, &store, None, started, options)
         }
         Engine::MemoryCached(db, cache) => {
             let (store, source) = Store::load_cached(db, schema, Some(plan), cache)?;
-            let load = started.elapsed();
-            let found = evaluate(plan, &store, options)?;
-            Ok(Outcome {
-                found,
-                timing: Timing::Memory {
-                    load,
-                    evaluate: started.elapsed() - load,
-                },
-                store: Some(source),
-            })
+            evaluate_loaded(plan, &store, Some(source), started, options)
         }
         Engine::Memory(store) => {
             let found = evaluate(plan, store, options)?;
@@ -141,6 +123,27 @@ pub fn run(plan: &Plan, engine: Engine<'_>, options: &RunOptions<'_>) -> Result<
             })
         }
     }
+}
+
+/// The outcome of evaluating `plan` on `store`, just loaded (from
+/// `source`, when through a cache) by a run that started at `started`.
+fn evaluate_loaded(
+    plan: &Plan,
+    store: &Store,
+    source: Option<StoreSource>,
+    started: Instant,
+    options: &RunOptions<'_>,
+) -> Result<Outcome> {
+    let load = started.elapsed();
+    let found = evaluate(plan, store, options)?;
+    Ok(Outcome {
+        found,
+        timing: Timing::Memory {
+            load,
+            evaluate: started.elapsed() - load,
+        },
+        store: source,
+    })
 }
 
 fn evaluate(plan: &Plan, store: &Store, options: &RunOptions<'_>) -> Result<Found> {

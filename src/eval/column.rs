@@ -41,6 +41,20 @@ pub(crate) enum Ints {
     I64(Vec<i64>),
 }
 
+/// `$body` with `$values` bound to the values of `$ints`, whatever their
+/// width: one generic call instead of a match arm per width.
+macro_rules! with_ints {
+    ($ints:expr, $values:ident => $body:expr) => {
+        match $ints {
+            $crate::eval::column::Ints::I8($values) => $body,
+            $crate::eval::column::Ints::I16($values) => $body,
+            $crate::eval::column::Ints::I32($values) => $body,
+            $crate::eval::column::Ints::I64($values) => $body,
+        }
+    };
+}
+pub(crate) use with_ints;
+
 impl Ints {
     /// Narrows `values` to the smallest width that holds each one.
     pub(crate) fn narrow(values: Vec<i64>) -> Ints {
@@ -60,12 +74,7 @@ impl Ints {
 
     /// Number of values.
     pub(crate) fn len(&self) -> usize {
-        match self {
-            Ints::I8(v) => v.len(),
-            Ints::I16(v) => v.len(),
-            Ints::I32(v) => v.len(),
-            Ints::I64(v) => v.len(),
-        }
+        with_ints!(self, v => v.len())
     }
 
     /// The width's name, for diagnostics and tests.

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::bitmap::Bitmap;
-use super::column::{days_from_civil, Column, ColumnData, Ints, Text};
+use super::column::{days_from_civil, with_ints, Column, ColumnData, Ints, Text};
 use crate::error::{Error, Result};
 use crate::plan::{CmpOp, FieldTest, Test, TextOp, Value};
 
@@ -396,12 +396,7 @@ narrow!(i8, i16, i32, i64);
 
 /// [`int_scan`] on integers of any width.
 fn ints_scan<'a>(ints: &'a Ints, spec: &IntSpec) -> Scan<'a> {
-    match ints {
-        Ints::I8(d) => int_scan(d, spec),
-        Ints::I16(d) => int_scan(d, spec),
-        Ints::I32(d) => int_scan(d, spec),
-        Ints::I64(d) => int_scan(d, spec),
-    }
+    with_ints!(ints, d => int_scan(d, spec))
 }
 
 fn int_scan<'a, T: Narrow>(data: &'a [T], spec: &IntSpec) -> Scan<'a> {

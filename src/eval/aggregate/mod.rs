@@ -31,7 +31,7 @@ mod reduce;
 use chrono::{DateTime, Utc};
 
 use super::bitmap::Bitmap;
-use super::column::{Column, ColumnData, Ints, Seconds, Text};
+use super::column::{with_ints, Column, ColumnData, Ints, Seconds, Text};
 use super::compile::{compile, Overflow, Run};
 use super::store::{Store, NONE};
 use crate::error::{Error, Result};
@@ -371,12 +371,9 @@ impl AggregateNode<'_> {
         let test = &self.test;
         match &self.reducer {
             Reducer::Count => fold(Count::new(groups), pairs).finish(test),
-            Reducer::IntSum { data, avg } => match data {
-                Ints::I8(d) => sum_ints(d, *avg, pairs, groups, test),
-                Ints::I16(d) => sum_ints(d, *avg, pairs, groups, test),
-                Ints::I32(d) => sum_ints(d, *avg, pairs, groups, test),
-                Ints::I64(d) => sum_ints(d, *avg, pairs, groups, test),
-            },
+            Reducer::IntSum { data, avg } => {
+                with_ints!(data, d => sum_ints(d, *avg, pairs, groups, test))
+            }
             Reducer::DecSum { data, avg } => {
                 let acc = fold(DecSum::new(data, groups, *avg), pairs);
                 if *avg {
@@ -429,8 +426,6 @@ fn sum_ints<T: Copy + Into<i128>>(
     }
 }
 
-/// `min` or `max` of integers (codes, days, seconds) tested against the
-/// test's bounds ([`Crossing`]).
 /// [`crossing_int`] on integers of any width.
 fn crossing_ints(
     ints: &Ints,
@@ -440,15 +435,11 @@ fn crossing_ints(
     groups: usize,
     test: &ValueTest,
 ) -> Groups {
-    match ints {
-        Ints::I8(d) => crossing_int(d, base, max, pairs, groups, test),
-        Ints::I16(d) => crossing_int(d, base, max, pairs, groups, test),
-        Ints::I32(d) => crossing_int(d, base, max, pairs, groups, test),
-        Ints::I64(d) => crossing_int(d, base, max, pairs, groups, test),
-    }
+    with_ints!(ints, d => crossing_int(d, base, max, pairs, groups, test))
 }
 
-/// The values being `base + data[e]`.
+/// `min` or `max` of integers (codes, days, seconds) tested against the
+/// test's bounds ([`Crossing`]), the values being `base + data[e]`.
 fn crossing_int<T: Copy + Into<i128>>(
     data: &[T],
     base: i64,

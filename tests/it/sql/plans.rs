@@ -461,25 +461,23 @@ fn postgres_sql_leaves_the_order_to_its_planner() {
     assert_eq!(Postgres.order_by_key("t0.id", true), "t0.id");
 }
 
+/// The indexes `sqlite_stat1` has rows for, by name.
+fn stat_indexes(conn: &Connection) -> Vec<String> {
+    conn.prepare("SELECT DISTINCT idx FROM sqlite_stat1 WHERE idx IS NOT NULL ORDER BY idx")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
 /// The statistics file is what the demo's own `ANALYZE` writes.
 #[test]
 fn the_statistics_file_names_the_demo_indexes() {
     let conn = small_demo();
-    let indexes: Vec<String> = conn
-        .prepare("SELECT DISTINCT idx FROM sqlite_stat1 WHERE idx IS NOT NULL ORDER BY idx")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
+    let indexes = stat_indexes(&conn);
     load_1m_statistics(&conn);
-    let loaded: Vec<String> = conn
-        .prepare("SELECT DISTINCT idx FROM sqlite_stat1 WHERE idx IS NOT NULL ORDER BY idx")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
+    let loaded = stat_indexes(&conn);
     assert_eq!(loaded, indexes);
     assert!(Path::new(&tests_dir().join("plans/sqlite_stats_1m.sql")).is_file());
 }
