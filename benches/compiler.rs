@@ -1,6 +1,9 @@
 //! The compiler's own speed: each stage of text to SQL (parse, check,
 //! optimize, SQL for SQLite and for PostgreSQL) and the whole pipeline
-//! (`segql::compile`), through the public library API, on
+//! (`segql::compile`), through the public library API; besides, parsing
+//! with the grammar alone (`parse_grammar`, `syntax::reference`: the
+//! baseline of the hand-written fast path) and the front end, parse and
+//! check (`front_end`); on
 //!
 //! - `spec` — SPEC's example, `contact where role = "decision maker" and
 //!   has lead(topic = "Contoso Ltd Conference")`;
@@ -178,6 +181,14 @@ fn staged(text: &str, schema: &Schema, dialect: &dyn Dialect) -> SqlQuery {
 /// What the bench asserts of every case, benchmarking or not: the stages
 /// compose to `compile`, and SQLite accepts the SQL with every parameter.
 fn verify(case: &Case, schema: &Schema) {
+    // The fast parser and the grammar alone build the same tree, spans
+    // included (`Span`'s equality ignores positions; `Debug` shows them).
+    assert_eq!(
+        format!("{:?}", segql::parse(&case.text)),
+        format!("{:?}", segql::syntax::reference::parse_query(&case.text)),
+        "{}",
+        case.name
+    );
     let compiled = segql::compile(&case.text, &Options::new(schema), &Sqlite, now())
         .unwrap_or_else(|e| panic!("{}: {e}", case.name));
     assert_eq!(
@@ -230,6 +241,13 @@ fn bench(c: &mut Criterion) {
 
     from_text(c, "parse", &cases, |text| {
         segql::parse(text).expect("parse");
+    });
+    from_text(c, "parse_grammar", &cases, |text| {
+        segql::syntax::reference::parse_query(text).expect("parse");
+    });
+    from_text(c, "front_end", &cases, |text| {
+        let query = segql::parse(text).expect("parse");
+        segql::check::check(&query, &options).expect("check");
     });
 
     let mut group = c.benchmark_group("check");

@@ -1,13 +1,19 @@
-//! Literal values: turns the `literal` pairs of the grammar into
+//! Literal values: turns the `literal` tokens of the grammar into
 //! [`Literal`]s, checking what the grammar's token shapes cannot — that a
 //! date exists, that an integer fits in an i64, that an escape is valid — and
 //! rejecting, with a message saying what to write instead, the shapes the
 //! grammar accepts only for that purpose (`'text'`, `1e3`, `30mo`).
+//!
+//! The checks work on a token's text and span, so that the pest builder
+//! (`parser.rs`) and the recursive descent (`descent/`) share them; the
+//! `build_*` functions are the pest builder's side.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
 use pest::iterators::Pair;
 
 use crate::error::{Error, Result};
+
+use crate::span::Span;
 
 use super::ast::{Anchor, Duration, Literal, LiteralKind, Relative, TimeUnit};
 use super::parser::{internal, Builder, Rule};
@@ -22,38 +28,36 @@ pub(crate) fn build_literal(b: &Builder, pair: Pair<'_, Rule>) -> Result<Literal
         return build_literal(b, inner);
     }
     let span = b.span(&pair);
+    let text = pair.as_str();
     let kind = match pair.as_rule() {
-        Rule::string => return build_string(b, pair),
-        Rule::sq_string => return Err(single_quoted(b, &pair)),
+        Rule::string => return string_value(text, span),
+        Rule::sq_string => return Err(single_quoted_error(text, span)),
         Rule::kw_true => LiteralKind::Bool(true),
         Rule::kw_false => LiteralKind::Bool(false),
-        Rule::number => number(b, pair)?,
-        Rule::date => LiteralKind::Date(date(b, &pair)?),
-        Rule::datetime => LiteralKind::DateTime(datetime(b, pair)?),
+        Rule::number => number_value(text, span)?,
+        Rule::date => LiteralKind::Date(date_value(text, span)?),
+        Rule::datetime => LiteralKind::DateTime(datetime_value(text, span)?),
         Rule::relative => LiteralKind::Relative(relative(b, pair)?),
         other => return Err(internal(&format!("unexpected literal rule {other:?}"))),
     };
     Ok(Literal { kind, span })
 }
 
-fn invalid(b: &Builder, pair: &Pair<'_, Rule>, message: String) -> Error {
-    Error::InvalidValue {
-        message,
-        span: b.span(pair),
-    }
+fn invalid(span: Span, message: String) -> Error {
+    Error::InvalidValue { message, span }
 }
 
-fn syntax(b: &Builder, pair: &Pair<'_, Rule>, message: String, hint: String) -> Error {
+fn syntax(span: Span, message: String, hint: String) -> Error {
     Error::Syntax {
         message,
         expected: Vec::new(),
-        span: b.span(pair),
+        span,
         hint: Some(hint),
     }
 }
 
-fn number(b: &Builder, pair: Pair<'_, Rule>) -> Result<LiteralKind> {
-    let text = pair.as_str();
+/// A `number` token: an integer or a decimal, never an exponent.
+pub(crate) fn number_value(text: &str, span: Span) -> Result<LiteralKind> {
     if text.contains(['e', 'E']) {
         let hint = match text.parse::<f64>() {
             Ok(v) if v.is_finite() && v.abs() < 1e15 => {
@@ -62,8 +66,7 @@ fn number(b: &Builder, pair: Pair<'_, Rule>) -> Result<LiteralKind> {
             _ => "write the number out in full".to_string(),
         };
         return Err(syntax(
-            b,
-            &pair,
+            span,
             format!("exponent notation ('{text}') is not supported"),
             hint,
         ));
@@ -71,13 +74,12 @@ fn number(b: &Builder, pair: Pair<'_, Rule>) -> Result<LiteralKind> {
     if text.contains('.') {
         match text.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(LiteralKind::Decimal(v)),
-            _ => Err(invalid(b, &pair, format!("the number {text} is too large"))),
+            _ => Err(invalid(span, format!("the number {text} is too large"))),
         }
     } else {
         text.parse::<i64>().map(LiteralKind::Integer).map_err(|_| {
             invalid(
-                b,
-                &pair,
+                span,
                 format!(
                     "the integer {text} is out of range; integers are 64-bit ({} to {})",
                     i64::MIN,
@@ -104,20 +106,18 @@ fn digits(text: &str, range: std::ops::Range<usize>) -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-/// `YYYY-MM-DD` at the start of the token `pair`.
-fn date(b: &Builder, pair: &Pair<'_, Rule>) -> Result<NaiveDate> {
-    let text = pair.as_str();
+/// `YYYY-MM-DD` at the start of the token `text`.
+pub(crate) fn date_value(text: &str, span: Span) -> Result<NaiveDate> {
     let year = i32::try_from(digits(text, 0..4)).unwrap_or(i32::MAX);
     NaiveDate::from_ymd_opt(year, digits(text, 5..7), digits(text, 8..10)).ok_or_else(|| {
         let date = text.get(..10).unwrap_or(text);
-        invalid(b, pair, format!("{date} is not a valid date"))
+        invalid(span, format!("{date} is not a valid date"))
     })
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` then an optional fraction and zone.
-fn datetime(b: &Builder, pair: Pair<'_, Rule>) -> Result<DateTime<Utc>> {
-    let whole = pair.as_str();
-    let day = date(b, &pair)?;
+pub(crate) fn datetime_value(whole: &str, span: Span) -> Result<DateTime<Utc>> {
+    let day = date_value(whole, span)?;
     let time = NaiveTime::from_hms_opt(
         digits(whole, 11..13),
         digits(whole, 14..16),
@@ -125,34 +125,31 @@ fn datetime(b: &Builder, pair: Pair<'_, Rule>) -> Result<DateTime<Utc>> {
     )
     .ok_or_else(|| {
         let time = whole.get(11..19).unwrap_or(whole);
-        invalid(b, &pair, format!("{time} is not a valid time of day"))
+        invalid(span, format!("{time} is not a valid time of day"))
     })?;
     let rest = whole.get(19..).unwrap_or("");
     if rest.starts_with('.') {
         return Err(syntax(
-            b,
-            &pair,
+            span,
             format!("fractional seconds ('{whole}') are not supported"),
             "date-times are whole seconds, e.g. 2024-05-01T10:30:00Z".to_string(),
         ));
     }
     if rest.is_empty() {
         return Err(syntax(
-            b,
-            &pair,
+            span,
             format!("the date-time {whole} has no time zone"),
             format!("add `Z` for UTC ({whole}Z) or an offset such as +02:00"),
         ));
     }
-    let offset_secs = zone(b, &pair, rest)?;
+    let offset_secs = zone(span, rest)?;
     let utc = day
         .and_time(time)
         .checked_sub_signed(TimeDelta::seconds(offset_secs))
         .filter(|t| (0..=9999).contains(&t.year()))
         .ok_or_else(|| {
             invalid(
-                b,
-                &pair,
+                span,
                 format!("{whole} falls outside the years 0000-9999 once converted to UTC"),
             )
         })?;
@@ -160,17 +157,13 @@ fn datetime(b: &Builder, pair: Pair<'_, Rule>) -> Result<DateTime<Utc>> {
 }
 
 /// `Z` or `±HH:MM`, as seconds east of UTC.
-fn zone(b: &Builder, pair: &Pair<'_, Rule>, text: &str) -> Result<i64> {
+fn zone(span: Span, text: &str) -> Result<i64> {
     if text.eq_ignore_ascii_case("z") {
         return Ok(0);
     }
     let (hours, minutes) = (i64::from(digits(text, 1..3)), i64::from(digits(text, 4..6)));
     if hours > 23 || minutes > 59 {
-        return Err(invalid(
-            b,
-            pair,
-            format!("{text} is not a valid UTC offset"),
-        ));
+        return Err(invalid(span, format!("{text} is not a valid UTC offset")));
     }
     let secs = hours * 3600 + minutes * 60;
     Ok(if text.starts_with('-') { -secs } else { secs })
@@ -185,25 +178,27 @@ fn relative(b: &Builder, pair: Pair<'_, Rule>) -> Result<Relative> {
             Rule::kw_now => anchor = Anchor::Now,
             Rule::kw_today => anchor = Anchor::Today,
             Rule::time_sign => negative = part.as_str() == "-",
-            Rule::duration => offset = Some(duration(b, part, negative)?),
+            Rule::duration => {
+                offset = Some(duration_value(part.as_str(), b.span(&part), negative)?)
+            }
             _ => {}
         }
     }
     Ok(Relative { anchor, offset })
 }
 
-fn duration(b: &Builder, pair: Pair<'_, Rule>, negative: bool) -> Result<Duration> {
-    let text = pair.as_str();
+/// A `duration` token (`30d`), after a `+` or `-` (`negative`).
+pub(crate) fn duration_value(text: &str, span: Span, negative: bool) -> Result<Duration> {
     let split = text
         .find(|c: char| c.is_ascii_alphabetic())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let too_long = || invalid(b, &pair, format!("the duration {text} is too long"));
+    let too_long = || invalid(span, format!("the duration {text} is too long"));
     let amount = digits.parse::<u64>().map_err(|_| too_long())?;
     let duration = Duration {
         negative,
         amount,
-        unit: time_unit(b, &pair, unit)?,
+        unit: time_unit(span, unit)?,
     };
     // Durations must be representable in seconds for every back end.
     if duration
@@ -216,7 +211,7 @@ fn duration(b: &Builder, pair: Pair<'_, Rule>, negative: bool) -> Result<Duratio
     Ok(duration)
 }
 
-fn time_unit(b: &Builder, part: &Pair<'_, Rule>, text: &str) -> Result<TimeUnit> {
+fn time_unit(span: Span, text: &str) -> Result<TimeUnit> {
     Ok(match text.to_ascii_lowercase().as_str() {
         "s" => TimeUnit::Seconds,
         "min" => TimeUnit::Minutes,
@@ -225,8 +220,7 @@ fn time_unit(b: &Builder, part: &Pair<'_, Rule>, text: &str) -> Result<TimeUnit>
         "w" => TimeUnit::Weeks,
         "mo" | "mon" | "mos" | "month" | "months" | "y" | "yr" | "yrs" | "year" | "years" => {
             return Err(syntax(
-                b,
-                part,
+                span,
                 format!("'{text}': months and years cannot be used in durations because they have no fixed length"),
                 "write days or weeks instead, e.g. `now - 30d` or `today - 52w`".to_string(),
             ))
@@ -238,8 +232,7 @@ fn time_unit(b: &Builder, part: &Pair<'_, Rule>, text: &str) -> Result<TimeUnit>
                 "the units are s, min, h, d and w"
             };
             return Err(syntax(
-                b,
-                part,
+                span,
                 format!("unknown duration unit '{text}'"),
                 hint.to_string(),
             ));
@@ -248,30 +241,34 @@ fn time_unit(b: &Builder, part: &Pair<'_, Rule>, text: &str) -> Result<TimeUnit>
 }
 
 /// A quantifier's count (`at least 3`).
-pub(crate) fn parse_count(b: &Builder, pair: &Pair<'_, Rule>) -> Result<u64> {
-    pair.as_str()
-        .parse()
-        .map_err(|_| invalid(b, pair, format!("the count {} is too large", pair.as_str())))
+pub(crate) fn count_value(text: &str, span: Span) -> Result<u64> {
+    text.parse()
+        .map_err(|_| invalid(span, format!("the count {text} is too large")))
 }
 
 /// The error for `'text'`: segql strings use double quotes.
 pub(crate) fn single_quoted(b: &Builder, pair: &Pair<'_, Rule>) -> Error {
-    let inner = pair
-        .as_str()
-        .trim_start_matches('\'')
-        .trim_end_matches('\'');
+    single_quoted_error(pair.as_str(), b.span(pair))
+}
+
+/// The error for the token `'text'`.
+pub(crate) fn single_quoted_error(text: &str, span: Span) -> Error {
+    let inner = text.trim_start_matches('\'').trim_end_matches('\'');
     Error::Syntax {
         message: "strings use double quotes; single quotes are not supported".to_string(),
         expected: vec!["a string in double quotes".to_string()],
-        span: b.span(pair),
+        span,
         hint: Some(format!("write {}", super::fmt::quote(inner))),
     }
 }
 
 /// A double-quoted string with its escapes decoded.
 pub(crate) fn build_string(b: &Builder, pair: Pair<'_, Rule>) -> Result<Literal> {
-    let span = b.span(&pair);
-    let body = pair.as_str();
+    string_value(pair.as_str(), b.span(&pair))
+}
+
+/// The token `body` (quotes included) with its escapes decoded.
+pub(crate) fn string_value(body: &str, span: Span) -> Result<Literal> {
     // Strip the quotes; the grammar guarantees both are there.
     let raw = body.get(1..body.len().saturating_sub(1)).unwrap_or("");
     let value = unescape(raw).map_err(|(offset, len, message, hint)| {
@@ -279,7 +276,7 @@ pub(crate) fn build_string(b: &Builder, pair: Pair<'_, Rule>) -> Result<Literal>
         Error::Syntax {
             message,
             expected: Vec::new(),
-            span: crate::span::Span::new(start, start + len, span.source),
+            span: Span::new(start, start + len, span.source),
             hint: Some(hint),
         }
     })?;

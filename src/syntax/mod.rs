@@ -1,5 +1,6 @@
 //! Text to AST: the pest grammar (`grammar/segql.pest`) behind a thin wall,
-//! and the canonical formatter that turns an AST back into text, with the
+//! a hand-written recursive descent (`descent/`) that builds the same trees
+//! faster and leaves every error to pest, and the canonical formatter that turns an AST back into text, with the
 //! comments of its source text put back where they were (`comments`,
 //! `printer`).
 //!
@@ -44,6 +45,7 @@ pub mod ast;
 pub mod comments;
 mod complete;
 mod depth;
+mod descent;
 mod expected;
 pub mod fmt;
 mod fmt_models;
@@ -69,27 +71,13 @@ use parser::{run, Rule};
 /// Parses one query: `ENTITY [where expr]`. Spans point into `text` and are
 /// tagged [`SourceKind::Query`].
 pub fn parse_query(text: &str) -> Result<Query> {
-    let depth = check_limits(text, SourceKind::Query)?;
-    run(
-        text,
-        SourceKind::Query,
-        Rule::query_input,
-        depth,
-        |pair, b| b.query_input(pair),
-    )
+    query_by(text, Some(descent::query_input))
 }
 
 /// Parses a segment library: any number of `segment NAME = query`
 /// definitions. Spans are tagged [`SourceKind::Library`].
 pub fn parse_library(text: &str) -> Result<Library> {
-    let depth = check_limits(text, SourceKind::Library)?;
-    run(
-        text,
-        SourceKind::Library,
-        Rule::library_input,
-        depth,
-        |pair, b| b.library_input(pair),
-    )
+    library_by(text, Some(descent::library_input))
 }
 
 /// Parses a scoring model file (SPEC 6): one or more
@@ -102,6 +90,7 @@ pub fn parse_models(text: &str) -> Result<ModelFile> {
         SourceKind::Models,
         Rule::models_input,
         depth,
+        None,
         |pair, b| b.models_input(pair),
     )
 }
@@ -109,21 +98,111 @@ pub fn parse_models(text: &str) -> Result<ModelFile> {
 /// Parses a bare expression, such as a schema guard; spans are tagged with
 /// `source`.
 pub fn parse_expr(text: &str, source: SourceKind) -> Result<Expr> {
-    let depth = check_limits(text, source)?;
-    run(text, source, Rule::expr_input, depth, |pair, b| {
-        b.expr_input(pair)
-    })
+    expr_by(text, source, Some(descent::expr_input))
 }
 
 /// Parses a single literal value (`42`, `"text"`, `2024-05-01`, `now - 1d`),
 /// e.g. the value of `update --set FIELD=VALUE`.
 pub fn parse_literal(text: &str) -> Result<Literal> {
+    literal_by(text, Some(descent::literal_input))
+}
+
+/// The parsers driven by the grammar alone, without the hand-written fast
+/// path that [`parse_query`] and its siblings try first. They give the same
+/// results, errors included; they are kept public as the reference that
+/// the fast path is tested against and the baseline of the compiler bench.
+pub mod reference {
+    use super::ast::{Expr, Library, Literal, Query};
+    use crate::error::Result;
+    use crate::span::SourceKind;
+
+    /// [`super::parse_query`] through pest only.
+    pub fn parse_query(text: &str) -> Result<Query> {
+        super::query_by(text, None)
+    }
+
+    /// [`super::parse_library`] through pest only.
+    pub fn parse_library(text: &str) -> Result<Library> {
+        super::library_by(text, None)
+    }
+
+    /// [`super::parse_expr`] through pest only.
+    pub fn parse_expr(text: &str, source: SourceKind) -> Result<Expr> {
+        super::expr_by(text, source, None)
+    }
+
+    /// [`super::parse_literal`] through pest only.
+    pub fn parse_literal(text: &str) -> Result<Literal> {
+        super::literal_by(text, None)
+    }
+
+    /// The fast path of [`super::parse_query`] alone: the query, or `None`
+    /// where it leaves the text to the grammar (every text that does not
+    /// parse, and nothing else). No limits are checked.
+    pub fn descend_query(text: &str) -> Option<Query> {
+        super::descent::query_input(text, SourceKind::Query)
+    }
+
+    /// The fast path of [`super::parse_library`] alone (see
+    /// [`descend_query`]).
+    pub fn descend_library(text: &str) -> Option<Library> {
+        super::descent::library_input(text, SourceKind::Library)
+    }
+
+    /// The fast path of [`super::parse_expr`] alone (see [`descend_query`]).
+    pub fn descend_expr(text: &str, source: SourceKind) -> Option<Expr> {
+        super::descent::expr_input(text, source)
+    }
+
+    /// The fast path of [`super::parse_literal`] alone (see
+    /// [`descend_query`]).
+    pub fn descend_literal(text: &str) -> Option<Literal> {
+        super::descent::literal_input(text, SourceKind::Query)
+    }
+}
+
+/// The fast path of a parse, if it is to be tried.
+type Descend<T> = Option<fn(&str, SourceKind) -> Option<T>>;
+
+fn query_by(text: &str, descend: Descend<Query>) -> Result<Query> {
+    let depth = check_limits(text, SourceKind::Query)?;
+    run(
+        text,
+        SourceKind::Query,
+        Rule::query_input,
+        depth,
+        descend,
+        |pair, b| b.query_input(pair),
+    )
+}
+
+fn library_by(text: &str, descend: Descend<Library>) -> Result<Library> {
+    let depth = check_limits(text, SourceKind::Library)?;
+    run(
+        text,
+        SourceKind::Library,
+        Rule::library_input,
+        depth,
+        descend,
+        |pair, b| b.library_input(pair),
+    )
+}
+
+fn expr_by(text: &str, source: SourceKind, descend: Descend<Expr>) -> Result<Expr> {
+    let depth = check_limits(text, source)?;
+    run(text, source, Rule::expr_input, depth, descend, |pair, b| {
+        b.expr_input(pair)
+    })
+}
+
+fn literal_by(text: &str, descend: Descend<Literal>) -> Result<Literal> {
     let depth = check_limits(text, SourceKind::Query)?;
     run(
         text,
         SourceKind::Query,
         Rule::literal_input,
         depth,
+        descend,
         |pair, b| b.literal_input(pair),
     )
 }

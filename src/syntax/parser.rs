@@ -18,7 +18,7 @@ use super::ast::{
     Ident, Library, Literal, Path, Predicate, Quantifier, Query, SegmentDef, TextOp,
 };
 use super::expected::syntax_error;
-use super::literal::{build_literal, build_string, parse_count};
+use super::literal::{build_literal, build_string, count_value};
 
 #[derive(Parser)]
 #[grammar = "../grammar/segql.pest"]
@@ -32,12 +32,14 @@ const INLINE_DEPTH: usize = 8;
 const BIG_STACK: usize = 64 << 20;
 
 /// Parses `text` as `rule` and builds the result with `build`; `depth` is the
-/// nesting the pre-scan measured.
+/// nesting the pre-scan measured. `descend`, when given, is the fast path
+/// (`super::descent`) tried first: where it gives up, pest parses.
 pub(crate) fn run<T, F>(
     text: &str,
     source: SourceKind,
     rule: Rule,
     depth: usize,
+    descend: Option<fn(&str, SourceKind) -> Option<T>>,
     build: F,
 ) -> Result<T>
 where
@@ -45,6 +47,9 @@ where
     F: FnOnce(Pair<'_, Rule>, &Builder) -> Result<T> + Send,
 {
     let work = move || {
+        if let Some(value) = descend.and_then(|descend| descend(text, source)) {
+            return Ok(value);
+        }
         let builder = Builder { source };
         let mut pairs =
             SegqlParser::parse(rule, text).map_err(|e| syntax_error(text, source, &e))?;
@@ -303,7 +308,7 @@ impl Builder {
                 Rule::kw_least => make = Some(Quantifier::AtLeast),
                 Rule::kw_most => make = Some(Quantifier::AtMost),
                 Rule::kw_exactly => make = Some(Quantifier::Exactly),
-                Rule::count => count = Some(parse_count(self, &part)?),
+                Rule::count => count = Some(count_value(part.as_str(), self.span(&part))?),
                 _ => {}
             }
         }

@@ -2,6 +2,7 @@
 
 mod comments;
 mod comments_fixtures;
+mod descent;
 mod fixtures;
 mod model_comments;
 mod models;

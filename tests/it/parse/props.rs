@@ -32,7 +32,7 @@ fn fixtures() -> Vec<String> {
 }
 
 /// Pieces that are likely to reach interesting corners of the grammar.
-const PIECES: &[&str] = &[
+pub(super) const PIECES: &[&str] = &[
     "(",
     ")",
     "[",
@@ -128,6 +128,22 @@ fn apply(text: &mut String, edit: &Edit) {
     }
 }
 
+/// A valid fixture query with one to five edits.
+pub(super) fn mutated_fixture() -> impl Strategy<Value = String> {
+    (
+        any::<prop::sample::Index>(),
+        proptest::collection::vec(edit(), 1..6),
+    )
+        .prop_map(|(seed, edits)| {
+            let texts = fixtures();
+            let mut text = texts[seed.index(texts.len())].clone();
+            for e in &edits {
+                apply(&mut text, e);
+            }
+            text
+        })
+}
+
 /// Parses `text` every way there is; whatever parses must round-trip.
 fn parse_every_way(text: &str) {
     if let Ok(q) = parse_query(text) {
@@ -172,15 +188,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_fixtures_never_panic(
-        seed in any::<prop::sample::Index>(),
-        edits in proptest::collection::vec(edit(), 1..6),
-    ) {
-        let texts = fixtures();
-        let mut text = texts[seed.index(texts.len())].clone();
-        for e in &edits {
-            apply(&mut text, e);
-        }
+    fn mutated_fixtures_never_panic(text in mutated_fixture()) {
         parse_every_way(&text);
     }
 }
