@@ -84,13 +84,13 @@ pub fn parse_library(text: &str) -> Result<Library> {
 /// `model NAME on ENTITY { ... }`. Spans are tagged [`SourceKind::Models`];
 /// the limits are those of queries and libraries.
 pub fn parse_models(text: &str) -> Result<ModelFile> {
-    let depth = check_limits(text, SourceKind::Models)?;
+    check_size(text, SourceKind::Models)?;
+    let depth = depth::check_default_depth(text, SourceKind::Models)?;
     run(
         text,
         SourceKind::Models,
         Rule::models_input,
         depth,
-        None,
         |pair, b| b.models_input(pair),
     )
 }
@@ -112,6 +112,8 @@ pub fn parse_literal(text: &str) -> Result<Literal> {
 /// results, errors included; they are kept public as the reference that
 /// the fast path is tested against and the baseline of the compiler bench.
 pub mod reference {
+    pub use super::descent::NESTING as DESCENT_NESTING;
+
     use super::ast::{Expr, Library, Literal, Query};
     use crate::error::Result;
     use crate::span::SourceKind;
@@ -137,8 +139,9 @@ pub mod reference {
     }
 
     /// The fast path of [`super::parse_query`] alone: the query, or `None`
-    /// where it leaves the text to the grammar (every text that does not
-    /// parse, and nothing else). No limits are checked.
+    /// where it leaves the text to the grammar: every text that does not
+    /// parse, and those nested deeper than [`DESCENT_NESTING`]. The size
+    /// limit is not checked.
     pub fn descend_query(text: &str) -> Option<Query> {
         super::descent::query_input(text, SourceKind::Query)
     }
@@ -164,51 +167,66 @@ pub mod reference {
 /// The fast path of a parse, if it is to be tried.
 type Descend<T> = Option<fn(&str, SourceKind) -> Option<T>>;
 
+/// The limits and the parse: the size first (so a huge text is not even
+/// scanned); then the fast path, which bounds its own nesting (see
+/// `descent`); where it gives up, the nesting pre-scan and pest.
+fn parse_by<T, F>(
+    text: &str,
+    source: SourceKind,
+    rule: Rule,
+    descend: Descend<T>,
+    build: F,
+) -> Result<T>
+where
+    T: Send,
+    F: FnOnce(pest::iterators::Pair<'_, Rule>, &parser::Builder) -> Result<T> + Send,
+{
+    check_size(text, source)?;
+    if let Some(value) = descend.and_then(|descend| descend(text, source)) {
+        return Ok(value);
+    }
+    let depth = depth::check_default_depth(text, source)?;
+    run(text, source, rule, depth, build)
+}
+
 fn query_by(text: &str, descend: Descend<Query>) -> Result<Query> {
-    let depth = check_limits(text, SourceKind::Query)?;
-    run(
+    parse_by(
         text,
         SourceKind::Query,
         Rule::query_input,
-        depth,
         descend,
         |pair, b| b.query_input(pair),
     )
 }
 
 fn library_by(text: &str, descend: Descend<Library>) -> Result<Library> {
-    let depth = check_limits(text, SourceKind::Library)?;
-    run(
+    parse_by(
         text,
         SourceKind::Library,
         Rule::library_input,
-        depth,
         descend,
         |pair, b| b.library_input(pair),
     )
 }
 
 fn expr_by(text: &str, source: SourceKind, descend: Descend<Expr>) -> Result<Expr> {
-    let depth = check_limits(text, source)?;
-    run(text, source, Rule::expr_input, depth, descend, |pair, b| {
+    parse_by(text, source, Rule::expr_input, descend, |pair, b| {
         b.expr_input(pair)
     })
 }
 
 fn literal_by(text: &str, descend: Descend<Literal>) -> Result<Literal> {
-    let depth = check_limits(text, SourceKind::Query)?;
-    run(
+    parse_by(
         text,
         SourceKind::Query,
         Rule::literal_input,
-        depth,
         descend,
         |pair, b| b.literal_input(pair),
     )
 }
 
-/// Size first (so a huge text is not even scanned), then nesting depth.
-fn check_limits(text: &str, source: SourceKind) -> Result<usize> {
+/// The size limit of SPEC §2.4.
+fn check_size(text: &str, source: SourceKind) -> Result<()> {
     if text.len() > MAX_TEXT_BYTES {
         // The span covers what is over the limit, from a character boundary.
         let start = (0..=MAX_TEXT_BYTES)
@@ -221,5 +239,5 @@ fn check_limits(text: &str, source: SourceKind) -> Result<usize> {
             span: Span::new(start, text.len(), source),
         });
     }
-    depth::check_default_depth(text, source)
+    Ok(())
 }

@@ -32,14 +32,12 @@ const INLINE_DEPTH: usize = 8;
 const BIG_STACK: usize = 64 << 20;
 
 /// Parses `text` as `rule` and builds the result with `build`; `depth` is the
-/// nesting the pre-scan measured. `descend`, when given, is the fast path
-/// (`super::descent`) tried first: where it gives up, pest parses.
+/// nesting the pre-scan measured.
 pub(crate) fn run<T, F>(
     text: &str,
     source: SourceKind,
     rule: Rule,
     depth: usize,
-    descend: Option<fn(&str, SourceKind) -> Option<T>>,
     build: F,
 ) -> Result<T>
 where
@@ -47,9 +45,6 @@ where
     F: FnOnce(Pair<'_, Rule>, &Builder) -> Result<T> + Send,
 {
     let work = move || {
-        if let Some(value) = descend.and_then(|descend| descend(text, source)) {
-            return Ok(value);
-        }
         let builder = Builder { source };
         let mut pairs =
             SegqlParser::parse(rule, text).map_err(|e| syntax_error(text, source, &e))?;

@@ -66,7 +66,7 @@ impl Descent<'_> {
     /// other alternative can start with it.
     fn unary(&mut self) -> Option<Expr> {
         if let Some(start) = self.keyword("not") {
-            let operand = self.unary()?;
+            let operand = self.nested(Descent::unary)?;
             let span = self.span(start, operand.span.end);
             return Some(Expr {
                 kind: ExprKind::Not(Box::new(operand)),
@@ -113,12 +113,14 @@ impl Descent<'_> {
     /// `group = { open_paren ~ or_expr ~ close_paren }`: the inner
     /// expression, with a span that takes in the parentheses.
     fn group(&mut self) -> Option<Expr> {
-        let start = self.punct(b'(')?;
-        let inner = self.or_expr()?;
-        let end = self.punct(b')')? + 1;
-        Some(Expr {
-            span: self.span(start, end),
-            ..inner
+        self.nested(|d| {
+            let start = d.punct(b'(')?;
+            let inner = d.or_expr()?;
+            let end = d.punct(b')')? + 1;
+            Some(Expr {
+                span: d.span(start, end),
+                ..inner
+            })
         })
     }
 
@@ -227,15 +229,18 @@ impl Descent<'_> {
         self.skip_blanks();
         let start = self.pos;
         self.pos = self.word_end(start);
-        self.punct(b'(')?;
-        let mut chain = vec![self.hop()?];
-        while let Some(hop) = self.attempt(|d| {
-            d.punct(b'.')?;
-            d.hop()
-        }) {
-            chain.push(hop);
-        }
-        let end = self.punct(b')')? + 1;
+        let (mut chain, end) = self.nested(|d| {
+            d.punct(b'(')?;
+            let mut chain = vec![d.hop()?];
+            while let Some(hop) = d.attempt(|d| {
+                d.punct(b'.')?;
+                d.hop()
+            }) {
+                chain.push(hop);
+            }
+            d.reach(chain.len() - 1)?;
+            Some((chain, d.punct(b')')? + 1))
+        })?;
         let span = self.span(start, end);
         if function == AggregateFn::Count {
             return Some(Aggregate {
@@ -321,6 +326,7 @@ impl Descent<'_> {
         }) {
             segments.push(next);
         }
+        self.reach(segments.len() - 1)?;
         let span = self.span(start, segments[segments.len() - 1].span.end);
         Some(Path { segments, span })
     }
@@ -378,7 +384,7 @@ impl Descent<'_> {
     /// `null_tail = { kw_is ~ kw_not? ~ kw_null }`.
     fn null_tail(&mut self) -> Option<(Tail, usize)> {
         self.keyword("is")?;
-        let negated = self.keyword("not").is_some();
+        let negated = self.negation()?;
         let end = self.keyword("null")? + "null".len();
         Some((Tail::IsNull(negated), end))
     }
@@ -386,7 +392,7 @@ impl Descent<'_> {
     /// `list_tail = { kw_not? ~ kw_in ~ open_bracket ~ literal ~ (comma ~
     /// literal)* ~ comma? ~ close_bracket }`.
     fn list_tail(&mut self) -> Option<(Tail, usize)> {
-        let negated = self.attempt(|d| d.keyword("not")).is_some();
+        let negated = self.negation()?;
         self.keyword("in")?;
         self.punct(b'[')?;
         let mut values = vec![self.literal()?];
@@ -406,7 +412,7 @@ impl Descent<'_> {
 
     /// `between_tail = { kw_not? ~ kw_between ~ literal ~ kw_and ~ literal }`.
     fn between_tail(&mut self) -> Option<(Tail, usize)> {
-        let negated = self.attempt(|d| d.keyword("not")).is_some();
+        let negated = self.negation()?;
         self.keyword("between")?;
         let low = self.literal()?;
         self.keyword("and")?;
@@ -419,7 +425,7 @@ impl Descent<'_> {
     /// kw_contains | kw_starts ~ kw_with | kw_ends ~ kw_with }`, `pattern =
     /// { string | sq_string }` (a single-quoted one is the builder's error).
     fn text_tail(&mut self) -> Option<(Tail, usize)> {
-        let negated = self.attempt(|d| d.keyword("not")).is_some();
+        let negated = self.negation()?;
         let op = if self.keyword("contains").is_some() {
             TextOp::Contains
         } else if self.keyword("starts").is_some() {
@@ -433,5 +439,15 @@ impl Descent<'_> {
         let pattern = self.pattern()?;
         let end = pattern.span.end;
         Some((Tail::Text(negated, op, pattern), end))
+    }
+
+    /// `kw_not?` at the start of a tail: whether it is there. It nests
+    /// what follows one level deeper, as the depth pre-scan counts it.
+    fn negation(&mut self) -> Option<bool> {
+        let negated = self.attempt(|d| d.keyword("not")).is_some();
+        if negated {
+            self.reach(1)?;
+        }
+        Some(negated)
     }
 }

@@ -26,24 +26,40 @@
 //! - A value the builder would reject sets `gave_up`; the whole parse then
 //!   answers `None` even if some other alternative matched, because pest's
 //!   builder, which only sees the final tree, is the one to decide.
+//! - It runs before the depth pre-scan (`depth.rs`) of SPEC §2.4, so it
+//!   bounds its own nesting: it counts what the pre-scan counts — groups
+//!   (and the parentheses of `has R(..)` and aggregates), `not`s, and the
+//!   hops of a dotted path or chain — at least as high as the pre-scan
+//!   does, and gives up past [`NESTING`]. A tree it returns is thus one the
+//!   pre-scan lets through, and its recursion stays small enough for any
+//!   thread's stack; deeper texts take the pre-scan and pest.
 //!
 //! Scoring model files are left to pest: they are short and rare.
 
 mod cursor;
 mod expr;
 mod literal;
+#[cfg(test)]
+mod tests;
 
 use crate::span::SourceKind;
 
 use super::ast::{Expr, Library, Literal, Query, SegmentDef};
 
-/// The parser's state: the text, where it stands, and whether it met
-/// something only pest's builder may judge.
+/// The deepest nesting the descent takes (see the module docs); the
+/// limit of SPEC §2.4 is far above it, at 256.
+pub const NESTING: usize = 32;
+
+/// The parser's state: the text, where it stands, how deep it is, and
+/// whether it met something only pest's builder may judge.
 pub(super) struct Descent<'t> {
     text: &'t str,
     bytes: &'t [u8],
     pos: usize,
     source: SourceKind,
+    depth: usize,
+    /// The deepest `depth` reached, for the tests.
+    deepest: usize,
     gave_up: bool,
 }
 
@@ -54,6 +70,8 @@ impl<'t> Descent<'t> {
             bytes: text.as_bytes(),
             pos: 0,
             source,
+            depth: 0,
+            deepest: 0,
             gave_up: false,
         }
     }
@@ -72,6 +90,28 @@ impl<'t> Descent<'t> {
     fn give_up<T>(&mut self) -> Option<T> {
         self.gave_up = true;
         None
+    }
+
+    /// Runs `rule` one level deeper; gives up past [`NESTING`].
+    fn nested<T>(&mut self, rule: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        if self.depth >= NESTING {
+            return self.give_up();
+        }
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+        let value = rule(self);
+        self.depth -= 1;
+        value
+    }
+
+    /// Gives up if `extra` more levels (hops of a path, a tail's `not`)
+    /// would pass [`NESTING`].
+    fn reach(&mut self, extra: usize) -> Option<()> {
+        if self.depth + extra > NESTING {
+            return self.give_up();
+        }
+        self.deepest = self.deepest.max(self.depth + extra);
+        Some(())
     }
 
     /// Tries `rule`; where it does not match, the cursor goes back to where
