@@ -372,13 +372,27 @@ def compare_generated(spark, binary, schema, path, tmp):
                     print(f"FAIL generated {n}: {case['query']}: on SQLite: {error}")
                     continue
                 expected = error
+            # An integer sum out of range is an error in every engine, but
+            # the engines do not sum the same groups: SQLite sums every
+            # group of a subquery, Spark the groups its plan reads, and
+            # either may leave out a sum the other's plan folded away. So
+            # where either reports one (Spark in its own words, or two such
+            # task failures wrapped in one stage failure), the answers are
+            # not compared, as in the differential suite
+            # (tests/it/differential/counts.rs).
             try:
                 got = on_spark(spark, binary, query_args, now=now)
             except Exception as error:
-                if isinstance(expected, SegqlError) and expected_error("integer overflow", error):
+                if spark_overflow(error) and (
+                    isinstance(expected, SegqlError) or "sum(" in case["query"]
+                ):
+                    print(f"skip generated {n}: an integer sum out of range on Spark")
                     continue
                 failures += 1
                 print(f"FAIL generated {n}: {case['query']}: {str(error).splitlines()[0]}")
+                continue
+            if isinstance(expected, SegqlError):
+                print(f"skip generated {n}: an integer sum out of range on SQLite only")
                 continue
             if got != expected:
                 failures += 1
@@ -490,6 +504,14 @@ def compare_semantics(spark, binary, schema):
                 print(f"ok   {name}: {got}")
     print(f"{total - failures} of {total} semantics cases agree")
     return failures
+
+
+def spark_overflow(error):
+    """Whether Spark's `error` is an integer sum out of range: its own
+    overflow error, or a stage failure wrapping several task failures (the
+    form two overflowing tasks of one stage take)."""
+    return (expected_error("integer overflow", error)
+            or "STAGE_MATERIALIZATION_MULTIPLE_FAILURES" in str(error))
 
 
 def expected_error(kind, error):
