@@ -188,10 +188,8 @@ impl Descent<'_> {
             return None;
         }
         self.pos = end;
-        match count_value(&self.text[start..end], self.span(start, end)) {
-            Ok(count) => Some(count),
-            Err(_) => self.give_up(),
-        }
+        let span = self.span(start, end);
+        self.checked(count_value(&self.text[start..end], span))
     }
 
     /// `member = { kw_in ~ segment_name }`.
@@ -231,13 +229,7 @@ impl Descent<'_> {
         self.pos = self.word_end(start);
         let (mut chain, end) = self.nested(|d| {
             d.punct(b'(')?;
-            let mut chain = vec![d.hop()?];
-            while let Some(hop) = d.attempt(|d| {
-                d.punct(b'.')?;
-                d.hop()
-            }) {
-                chain.push(hop);
-            }
+            let chain = d.separated(b'.', Descent::hop)?;
             d.reach(chain.len() - 1)?;
             Some((chain, d.punct(b')')? + 1))
         })?;
@@ -317,17 +309,12 @@ impl Descent<'_> {
 
     /// `path = { field_name ~ ("." ~ field_name)* }`.
     fn path(&mut self) -> Option<Path> {
-        let first = self.name()?;
-        let start = first.span.start;
-        let mut segments = vec![first];
-        while let Some(next) = self.attempt(|d| {
-            d.punct(b'.')?;
-            d.name()
-        }) {
-            segments.push(next);
-        }
+        let segments = self.separated(b'.', Descent::name)?;
         self.reach(segments.len() - 1)?;
-        let span = self.span(start, segments[segments.len() - 1].span.end);
+        let span = self.span(
+            segments[0].span.start,
+            segments[segments.len() - 1].span.end,
+        );
         Some(Path { segments, span })
     }
 
@@ -395,13 +382,7 @@ impl Descent<'_> {
         let negated = self.negation()?;
         self.keyword("in")?;
         self.punct(b'[')?;
-        let mut values = vec![self.literal()?];
-        while let Some(value) = self.attempt(|d| {
-            d.punct(b',')?;
-            d.literal()
-        }) {
-            values.push(value);
-        }
+        let values = self.separated(b',', Descent::literal)?;
         self.attempt(|d| d.punct(b','));
         let end = self.punct(b']')? + 1;
         if values.len() > MAX_IN_LIST {

@@ -70,13 +70,11 @@ impl Descent<'_> {
             next if ends_token(next.copied()) => {
                 self.pos = date_end;
                 let span = self.span(start, date_end);
-                match date_value(&self.text[start..date_end], span) {
-                    Ok(date) => Some(Literal {
-                        kind: LiteralKind::Date(date),
-                        span,
-                    }),
-                    Err(_) => self.give_up(),
-                }
+                let date = self.checked(date_value(&self.text[start..date_end], span))?;
+                Some(Literal {
+                    kind: LiteralKind::Date(date),
+                    span,
+                })
             }
             _ => self.give_up(),
         }
@@ -100,13 +98,11 @@ impl Descent<'_> {
         }
         self.pos = end;
         let span = self.span(start, end);
-        match datetime_value(&self.text[start..end], span) {
-            Ok(at) => Some(Literal {
-                kind: LiteralKind::DateTime(at),
-                span,
-            }),
-            Err(_) => self.give_up(),
-        }
+        let at = self.checked(datetime_value(&self.text[start..end], span))?;
+        Some(Literal {
+            kind: LiteralKind::DateTime(at),
+            span,
+        })
     }
 
     /// `number = @{ "-"? ~ ASCII_DIGIT+ ~ ("." ~ ASCII_DIGIT+)? ~ exponent?
@@ -130,10 +126,8 @@ impl Descent<'_> {
         }
         self.pos = end;
         let span = self.span(start, end);
-        match number_value(&self.text[start..end], span) {
-            Ok(kind) => Some(Literal { kind, span }),
-            Err(_) => self.give_up(),
-        }
+        let kind = self.checked(number_value(&self.text[start..end], span))?;
+        Some(Literal { kind, span })
     }
 
     /// `string = @{ "\"" ~ ("\\" ~ ANY | !("\"" | "\\") ~ ANY)* ~ "\"" }`,
@@ -156,10 +150,8 @@ impl Descent<'_> {
             at += 2;
         };
         self.pos = end;
-        match string_value(&self.text[start..end], self.span(start, end)) {
-            Ok(literal) => Some(literal),
-            Err(_) => self.give_up(),
-        }
+        let span = self.span(start, end);
+        self.checked(string_value(&self.text[start..end], span))
     }
 
     /// `kw_true`, `kw_false`, or `relative = { (kw_now | kw_today) ~
@@ -184,9 +176,6 @@ impl Descent<'_> {
         };
         self.pos = end;
         let offset = self.attempt(Descent::offset);
-        if self.gave_up {
-            return None;
-        }
         let end = offset.as_ref().map_or(end, |(_, end)| *end);
         Some(Literal {
             kind: LiteralKind::Relative(Relative {
@@ -224,9 +213,7 @@ impl Descent<'_> {
         }
         self.pos = unit_end;
         let span = self.span(start, unit_end);
-        match duration_value(&self.text[start..unit_end], span, negative) {
-            Ok(duration) => Some((duration, unit_end)),
-            Err(_) => self.give_up(),
-        }
+        let duration = self.checked(duration_value(&self.text[start..unit_end], span, negative))?;
+        Some((duration, unit_end))
     }
 }

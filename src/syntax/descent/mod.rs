@@ -92,6 +92,15 @@ impl<'t> Descent<'t> {
         None
     }
 
+    /// The value of a builder's check, or giving up where the builder
+    /// would refuse it (pest will then say why).
+    fn checked<T>(&mut self, value: crate::error::Result<T>) -> Option<T> {
+        match value {
+            Ok(value) => Some(value),
+            Err(_) => self.give_up(),
+        }
+    }
+
     /// Runs `rule` one level deeper; gives up past [`NESTING`].
     fn nested<T>(&mut self, rule: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         if self.depth >= NESTING {
@@ -112,6 +121,19 @@ impl<'t> Descent<'t> {
         }
         self.deepest = self.deepest.max(self.depth + extra);
         Some(())
+    }
+
+    /// `item ~ (separator ~ item)*`: one or more items, each after the
+    /// first behind the punctuation byte `separator`.
+    fn separated<T>(&mut self, separator: u8, item: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut items = vec![item(self)?];
+        while let Some(next) = self.attempt(|d| {
+            d.punct(separator)?;
+            item(d)
+        }) {
+            items.push(next);
+        }
+        Some(items)
     }
 
     /// Tries `rule`; where it does not match, the cursor goes back to where
