@@ -71,13 +71,15 @@ impl Dialect for Postgres {
         format!("right({haystack}, length({needle})) = {needle}")
     }
 
-    /// A cast of `double precision` to `numeric` keeps only 15 significant
-    /// digits (`0.30000000000000004` becomes `0.3`); the text form of a
-    /// double is the shortest that reads back as the same double (the
-    /// default `extra_float_digits = 1`), so the value survives the way
-    /// through it.
+    /// The double's own value, every binary digit of it, as a `numeric`
+    /// (SPEC §2.5: the sum of the doubles, not of their decimal forms).
+    /// Neither way PostgreSQL offers is exact: a cast keeps 15 significant
+    /// digits (`0.30000000000000004` becomes `0.3`), and the text form is the
+    /// shortest decimal that reads back as the double, so `0.1` and `0.7`
+    /// would sum to `0.8` where the doubles sum to `0.7999999999999999`.
+    /// See [`exact_double`].
     fn exact_decimal(&self, column: &str) -> String {
-        format!("CAST(CAST({column} AS text) AS numeric)")
+        exact_double(column)
     }
 
     /// Text compares by code point in segql (SPEC §2.3); the "C" collation
@@ -104,4 +106,27 @@ impl Dialect for Postgres {
     fn analyze_temp_table(&self, table: &str) -> Option<String> {
         Some(format!("ANALYZE {table}"))
     }
+}
+
+/// `x`, a finite double, is an integer `n` below 2^55 times 2^-k, with `k`
+/// from the binary exponent (`53 - floor(log2 |x|)`; the float logarithm
+/// may be one off near a power of two, which only moves `n` within
+/// [2^52, 2^55)). Scaling by powers of two is exact, so `n` is `x * 2^k`
+/// cast to `bigint`; the power is applied in two halves because 2^k alone
+/// can leave the range of doubles. Then `n * 2^-k` in `numeric`: for
+/// `k >= 0` as `n * 5^k / 10^k`, the quotient kept to `k` places by
+/// rounding the dividend to them first. (PostgreSQL keeps at most 1,000
+/// places, so values below about 1e-285 lose digits past the 1,000th.)
+/// Zero is zero; infinities and NaN, which `numeric` holds too, go
+/// through their text.
+fn exact_double(x: &str) -> String {
+    let k = format!("(53 - CAST(floor(ln(abs({x})) / 0.6931471805599453) AS integer))");
+    let two = "CAST(2 AS double precision)";
+    let n = format!("CAST({x} * power({two}, {k} / 2) * power({two}, {k} - {k} / 2) AS bigint)");
+    format!(
+        "CASE WHEN {x} = 0 THEN CAST(0 AS numeric) \
+         WHEN NOT abs({x}) < CAST('Infinity' AS double precision) THEN CAST(CAST({x} AS text) AS numeric) \
+         WHEN {k} >= 0 THEN round({n} * power(CAST(5 AS numeric), {k}), {k}) / power(CAST(10 AS numeric), {k}) \
+         ELSE {n} * power(CAST(2 AS numeric), -{k}) END"
+    )
 }

@@ -490,6 +490,7 @@ groups!(
     // On the aggregates data set (and one more).
     aggregates_count_the_records_reached_including_none,
     aggregates_sum_nothing_and_missing_values_to_zero,
+    decimal_sums_are_the_double_nearest_the_sum_of_the_doubles,
     aggregates_avg_min_max_of_nothing_are_missing,
     aggregates_take_each_record_once_where_paths_meet,
     aggregates_follow_parents_chains_and_filters,
