@@ -8,7 +8,7 @@ DuckDB and on SQLite (median of several runs, after one warm-up), checks that
 every engine counts the same records, and prints a table next to segql's
 in-memory figures read from criterion's results (target/criterion/count/NAME/N).
 
-Usage: python3 benches/duckdb_compare.py [N] [--runs 7]
+Usage: python3 benches/duckdb_compare.py [N] [--runs 7] [--only NAME,NAME]
 Needs the `duckdb` Python package (pip install duckdb).
 """
 
@@ -211,7 +211,11 @@ def main():
     ap.add_argument("contacts", nargs="?", type=int,
                     default=int(os.environ.get("SEGQL_BENCH_CONTACTS", "50000")))
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--only", help="comma-separated segment names (default: all)")
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else set(QUERIES)
+    if only - set(QUERIES):
+        sys.exit(f"unknown segments: {', '.join(sorted(only - set(QUERIES)))}")
     db = os.path.join(ROOT, "target", "bench", f"demo-{args.contacts}.db")
     if not os.path.exists(db):
         sys.exit(f"{db} is missing: run SEGQL_BENCH_CONTACTS={args.contacts} cargo bench --bench eval")
@@ -231,6 +235,8 @@ def main():
     print(header)
     print("-" * len(header))
     for name, (duck_sql, lite_sql) in QUERIES.items():
+        if name not in only:
+            continue
         n_duck = duck.execute(duck_sql).fetchone()[0]
         n_lite = lite.execute(lite_sql).fetchone()[0]
         if n_duck != n_lite or (name in segql_counts and segql_counts[name] != n_duck):

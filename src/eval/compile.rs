@@ -263,15 +263,18 @@ impl RelatedNode<'_> {
                     }
                     hit
                 }
+                _ if enough(q) <= u64::from(u8::MAX) => {
+                    // A byte per parent, saturating: counting past `enough`
+                    // cannot change the answer, and the increments, one
+                    // random access per matching child, miss the cache a
+                    // quarter as often as into four bytes per parent.
+                    let counts =
+                        count_per_parent(self.rows, link, inner, |n: u8| n.saturating_add(1));
+                    Bitmap::from_slice(&counts, |n| q.accepts(u64::from(n)))
+                }
                 _ => {
-                    let mut counts = vec![0u32; self.rows];
-                    for c in inner.iter_ones() {
-                        let p = link.parent_of[c];
-                        if p != NONE {
-                            counts[p as usize] += 1;
-                        }
-                    }
-                    Bitmap::from_slice(&counts, |n| q.accepts(n as u64))
+                    let counts = count_per_parent(self.rows, link, inner, |n: u32| n + 1);
+                    Bitmap::from_slice(&counts, |n| q.accepts(u64::from(n)))
                 }
             },
         }
@@ -285,12 +288,7 @@ impl RelatedNode<'_> {
                 Ok(q.accepts((p != NONE && self.inner.test(p as usize)?) as u64))
             }
             Direction::ToChildren => {
-                // Counting past this many matches cannot change the answer.
-                let enough = match q {
-                    Quantifier::Any | Quantifier::No => 1,
-                    Quantifier::AtLeast(n) => n,
-                    Quantifier::AtMost(n) | Quantifier::Exactly(n) => n.saturating_add(1),
-                };
+                let enough = enough(q);
                 let mut count = 0u64;
                 for &c in self.link.children_of(row) {
                     if count >= enough {
@@ -304,4 +302,32 @@ impl RelatedNode<'_> {
             }
         }
     }
+}
+
+/// The count of matching related records past which counting cannot change
+/// whether `q` accepts.
+fn enough(q: Quantifier) -> u64 {
+    match q {
+        Quantifier::Any | Quantifier::No => 1,
+        Quantifier::AtLeast(n) => n,
+        Quantifier::AtMost(n) | Quantifier::Exactly(n) => n.saturating_add(1),
+    }
+}
+
+/// Per parent row, its children among `inner`'s rows, each added by `add`.
+fn count_per_parent<T: Copy + Default>(
+    rows: usize,
+    link: &LinkIndex,
+    inner: &Bitmap,
+    add: impl Fn(T) -> T,
+) -> Vec<T> {
+    let mut counts = vec![T::default(); rows];
+    for c in inner.iter_ones() {
+        let p = link.parent_of[c];
+        if p != NONE {
+            let n = &mut counts[p as usize];
+            *n = add(*n);
+        }
+    }
+    counts
 }
