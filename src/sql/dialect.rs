@@ -172,11 +172,13 @@ pub trait Dialect: Sync {
         format!("CAST(AVG(CAST({column} AS numeric)) AS double precision)")
     }
 
-    /// The mean of a decimal column as a double; NULL when the group has
-    /// no values.
+    /// The mean of a decimal column as a double: the sum (as
+    /// [`Dialect::sum_decimals`] has it) divided by the count of values;
+    /// NULL when the group has no values (a NULL sum, which the strict
+    /// division passes on without dividing by zero).
     fn avg_decimals(&self, column: &str) -> String {
         format!(
-            "CAST(AVG({}) AS double precision)",
+            "CAST(SUM({}) AS double precision) / COUNT({column})",
             self.exact_decimal(column)
         )
     }

@@ -132,7 +132,8 @@ impl Dialect for Sqlite {
         format!("AVG({column})")
     }
 
-    /// Compensated, like [`Dialect::sum_decimals`] here.
+    /// The compensated sum of [`Dialect::sum_decimals`] here, divided by
+    /// the count.
     fn avg_decimals(&self, column: &str) -> String {
         format!("AVG({column})")
     }
