@@ -15,7 +15,7 @@
 // are rare and off the hot path, so boxing them would buy nothing here.
 #![allow(clippy::result_large_err)]
 
-mod aggregate;
+pub(crate) mod aggregate;
 mod bitmap;
 mod builder;
 pub(crate) mod column;

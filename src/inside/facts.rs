@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{is_record, reversed};
 use crate::db::Backend;
 use crate::error::{Error, Result};
+use crate::eval::aggregate::exact::{div_round, exact_sum};
 use crate::plan::{quoted, Aggregate, AggregateFn, FieldRef, Plan, PlanExpr, Quantifier, Related};
 use crate::schema::{FieldType, Schema};
 
@@ -189,7 +190,10 @@ fn literal(ty: &FieldType, stored: String) -> String {
 
 /// The aggregate of the non-missing stored `values` of type `ty`, as a
 /// literal for display: `sum` of none is 0, `avg`/`min`/`max` of none
-/// missing. Ordered choices compare by code, numbers by value, text, dates
+/// missing. Sums and means are the engines' (SPEC §2.5): a decimal sum the
+/// double nearest the exact sum, a mean that sum over the count, an integer
+/// mean the exact quotient rounded once -- so the value shown is the one
+/// the verdict was reached on. Ordered choices compare by code, numbers by value, text, dates
 /// and date-times by their stored text (code point order, and a fixed-width
 /// sortable form).
 fn reduce(function: AggregateFn, ty: &FieldType, values: Vec<String>) -> Option<String> {
@@ -203,9 +207,13 @@ fn reduce(function: AggregateFn, ty: &FieldType, values: Vec<String>) -> Option<
                 .sum::<i128>()
                 .to_string(),
         ),
-        AggregateFn::Sum => Some(numbers().sum::<f64>().to_string()),
+        AggregateFn::Sum => Some(exact_sum(numbers()).to_string()),
         AggregateFn::Avg if values.is_empty() => None,
-        AggregateFn::Avg => Some((numbers().sum::<f64>() / values.len() as f64).to_string()),
+        AggregateFn::Avg if matches!(ty, FieldType::Integer) => {
+            let sum = values.iter().filter_map(|v| v.parse::<i128>().ok()).sum();
+            Some(div_round(sum, values.len() as u64).to_string())
+        }
+        AggregateFn::Avg => Some((exact_sum(numbers()) / values.len() as f64).to_string()),
         AggregateFn::Min | AggregateFn::Max => {
             let key = |v: &String| -> (f64, String) {
                 match ty {
@@ -234,5 +242,51 @@ fn reduce(function: AggregateFn, ty: &FieldType, values: Vec<String>) -> Option<
             }
             best.map(|b| literal(ty, b.clone()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(function: AggregateFn, ty: FieldType, values: &[&str]) -> Option<String> {
+        reduce(
+            function,
+            &ty,
+            values.iter().map(|v| v.to_string()).collect(),
+        )
+    }
+
+    #[test]
+    fn sums_and_means_are_shown_as_the_engines_compute_them() {
+        use AggregateFn::{Avg, Sum};
+        let (dec, int) = (FieldType::Decimal, FieldType::Integer);
+        // Added naively, 1e16 + 1 rounds back to 1e16 and the total is 0.
+        assert_eq!(
+            shown(Sum, dec.clone(), &["1e16", "1", "-1e16"]).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            shown(Sum, dec.clone(), &["0.1", "0.7"]).unwrap(),
+            "0.7999999999999999"
+        );
+        // The rounded sum over the count (SQLite's AVG), not the exact mean.
+        assert_eq!(
+            shown(Avg, dec.clone(), &["0.1", "0.1", "0.1"]).unwrap(),
+            "0.10000000000000002"
+        );
+        // i64::MAX - 0.5 rounds to 2^63; the sum of the doubles would too,
+        // but not 8406726523254726.33..., whose doubles sum to ...180.
+        assert_eq!(
+            shown(
+                Avg,
+                int.clone(),
+                &["8406726523254726", "8406726523254726", "8406726523254727"]
+            )
+            .unwrap(),
+            "8406726523254726"
+        );
+        assert_eq!(shown(Avg, int.clone(), &[]), None);
+        assert_eq!(shown(Sum, dec, &[]).unwrap(), "0");
     }
 }

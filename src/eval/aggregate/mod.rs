@@ -25,7 +25,7 @@
 
 mod chain;
 mod compare;
-mod exact;
+pub(crate) mod exact;
 mod reduce;
 
 use chrono::{DateTime, Utc};
