@@ -109,6 +109,22 @@ fn cases() -> Vec<Case> {
     all_cases().into_iter().filter(selected).collect()
 }
 
+/// `contact where sum(lead(status = "Open").estimated_value) > 10000`, by
+/// hand a grouped `SUM`; `hand_pg` as in [`Case`].
+fn open_pipeline(name: &'static str, hand_pg: Option<&'static str>) -> Case {
+    Case {
+        name,
+        segment: r#"contact where sum(lead(status = "Open").estimated_value) > 10000"#.into(),
+        hand: hand(
+            "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM lead \
+             WHERE status = ?1 GROUP BY contact_id HAVING SUM(estimated_value) > ?2) \
+             ORDER BY id",
+            vec![SqlParam::Integer(0), SqlParam::Real(10000.0)],
+        ),
+        hand_pg,
+    }
+}
+
 fn all_cases() -> Vec<Case> {
     vec![
         Case {
@@ -188,37 +204,20 @@ fn all_cases() -> Vec<Case> {
             hand_pg: None,
         },
         // Aggregates (SPEC 2.5): grouped subqueries, as a DBA writes them.
-        Case {
-            name: "agg_open_pipeline",
-            segment: r#"contact where sum(lead(status = "Open").estimated_value) > 10000"#.into(),
-            hand: hand(
-                "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM lead \
-                 WHERE status = ?1 GROUP BY contact_id HAVING SUM(estimated_value) > ?2) \
-                 ORDER BY id",
-                vec![SqlParam::Integer(0), SqlParam::Real(10000.0)],
-            ),
-            hand_pg: None,
-        },
+        open_pipeline("agg_open_pipeline", None),
         // The same segment against the sum a DBA writes who keeps SPEC 2.5's
         // exactness: PostgreSQL over `numeric` (the naive `SUM` of doubles
         // above may round differently). SQLite's `SUM` of doubles is
         // already compensated, so its hand-written form is the one above.
-        Case {
-            name: "agg_open_exact",
-            segment: r#"contact where sum(lead(status = "Open").estimated_value) > 10000"#.into(),
-            hand: hand(
-                "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM lead \
-                 WHERE status = ?1 GROUP BY contact_id HAVING SUM(estimated_value) > ?2) \
-                 ORDER BY id",
-                vec![SqlParam::Integer(0), SqlParam::Real(10000.0)],
-            ),
-            hand_pg: Some(
+        open_pipeline(
+            "agg_open_exact",
+            Some(
                 "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM lead \
                  WHERE status = $1 GROUP BY contact_id \
                  HAVING CAST(SUM(CAST(estimated_value AS numeric)) AS double precision) > $2) \
                  ORDER BY id",
             ),
-        },
+        ),
         Case {
             name: "agg_last_open",
             segment: r#"contact where max(interaction(type = "Email Opened").occurred_on) < now - 90d"#

@@ -15,10 +15,12 @@
 // are rare and off the hot path, so boxing them would buy nothing here.
 #![allow(clippy::result_large_err)]
 
-pub(crate) mod aggregate;
+mod aggregate;
 mod bitmap;
 mod builder;
 pub(crate) mod column;
+/// The aggregates' arithmetic, for showing their values (`inside`).
+pub(crate) use aggregate::exact::{div_round, exact_sum};
 mod compile;
 mod counts;
 mod kernels;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{is_record, reversed};
 use crate::db::Backend;
 use crate::error::{Error, Result};
-use crate::eval::aggregate::exact::{div_round, exact_sum};
+use crate::eval::{div_round, exact_sum};
 use crate::plan::{quoted, Aggregate, AggregateFn, FieldRef, Plan, PlanExpr, Quantifier, Related};
 use crate::schema::{FieldType, Schema};
 
@@ -193,25 +193,25 @@ fn literal(ty: &FieldType, stored: String) -> String {
 /// missing. Sums and means are the engines' (SPEC §2.5): a decimal sum the
 /// double nearest the exact sum, a mean that sum over the count, an integer
 /// mean the exact quotient rounded once -- so the value shown is the one
-/// the verdict was reached on. Ordered choices compare by code, numbers by value, text, dates
-/// and date-times by their stored text (code point order, and a fixed-width
-/// sortable form).
+/// the verdict was reached on. Ordered choices compare by code, numbers by
+/// value, text, dates and date-times by their stored text (code point
+/// order, and a fixed-width sortable form).
 fn reduce(function: AggregateFn, ty: &FieldType, values: Vec<String>) -> Option<String> {
     let numbers = || values.iter().filter_map(|v| v.parse::<f64>().ok());
+    let integer_sum = || {
+        values
+            .iter()
+            .filter_map(|v| v.parse::<i128>().ok())
+            .sum::<i128>()
+    };
+    let integers = matches!(ty, FieldType::Integer);
     match function {
         AggregateFn::Count => Some(values.len().to_string()),
-        AggregateFn::Sum if matches!(ty, FieldType::Integer) => Some(
-            values
-                .iter()
-                .filter_map(|v| v.parse::<i128>().ok())
-                .sum::<i128>()
-                .to_string(),
-        ),
+        AggregateFn::Sum if integers => Some(integer_sum().to_string()),
         AggregateFn::Sum => Some(exact_sum(numbers()).to_string()),
         AggregateFn::Avg if values.is_empty() => None,
-        AggregateFn::Avg if matches!(ty, FieldType::Integer) => {
-            let sum = values.iter().filter_map(|v| v.parse::<i128>().ok()).sum();
-            Some(div_round(sum, values.len() as u64).to_string())
+        AggregateFn::Avg if integers => {
+            Some(div_round(integer_sum(), values.len() as u64).to_string())
         }
         AggregateFn::Avg => Some((exact_sum(numbers()) / values.len() as f64).to_string()),
         AggregateFn::Min | AggregateFn::Max => {
