@@ -66,7 +66,7 @@ fn hand(sql: &str, params: Vec<SqlParam>) -> SqlQuery {
     SqlQuery {
         sql: sql.into(),
         params,
-        integer_sums: Vec::new(),
+        ..SqlQuery::default()
     }
 }
 
@@ -350,7 +350,7 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
                 None => postgres_placeholders(&case.hand.sql),
             },
             params: case.hand.params.iter().map(postgres_param).collect(),
-            integer_sums: Vec::new(),
+            ..SqlQuery::default()
         };
         let mut run = |q: &SqlQuery| {
             PostgresBackend::new(&mut client)

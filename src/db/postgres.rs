@@ -121,20 +121,14 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
     }
 
     fn query_ids(&mut self, query: &SqlQuery) -> Result<Vec<Uuid>> {
-        let rows = self
-            .client()
-            .query(query.sql.as_str(), &params(query))
-            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        let rows = rows_with_settings(self.client(), query)?;
         rows.iter()
             .map(|row| row.try_get::<_, Uuid>(0).map_err(error))
             .collect()
     }
 
     fn query_values(&mut self, query: &SqlQuery, columns: usize) -> Result<RecordValues> {
-        let rows = self
-            .client()
-            .query(query.sql.as_str(), &params(query))
-            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        let rows = rows_with_settings(self.client(), query)?;
         let mut out = RecordValues {
             ids: Vec::with_capacity(rows.len()),
             columns: vec![Vec::with_capacity(rows.len()); columns],
@@ -154,10 +148,10 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
     }
 
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
-        let row = self
-            .client()
-            .query_one(query.sql.as_str(), &params(query))
-            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        let rows = rows_with_settings(self.client(), query)?;
+        let row = rows.first().ok_or_else(|| Error::Database {
+            message: "a count query returned no row".into(),
+        })?;
         super::count(row.try_get(0).map_err(error)?)
     }
 
@@ -324,6 +318,55 @@ fn catalog_types(ty: &FieldType) -> Vec<&'static str> {
     }
 }
 
+/// The rows of `query`, run with its session settings
+/// ([`SqlQuery::settings`]) where it has any: `SET LOCAL` in a transaction
+/// of its own, so they end with it.
+fn rows_with_settings(client: &mut Client, query: &SqlQuery) -> Result<Vec<postgres::Row>> {
+    if query.settings.is_empty() {
+        return query_rows(client, query);
+    }
+    let mut tx = client.transaction().map_err(error)?;
+    let rows = with_settings(&mut tx, query, query_rows)?;
+    tx.commit().map_err(error)?;
+    Ok(rows)
+}
+
+/// `run` with the session settings of `query` in force, inside the open
+/// transaction of `client`, and the settings as they were afterwards.
+fn with_settings<C: GenericClient, T>(
+    client: &mut C,
+    query: &SqlQuery,
+    run: impl FnOnce(&mut C, &SqlQuery) -> Result<T>,
+) -> Result<T> {
+    let mut before = Vec::with_capacity(query.settings.len());
+    for (name, value) in &query.settings {
+        let row = client
+            .query_one("SELECT current_setting($1)", &[name])
+            .map_err(error)?;
+        before.push((*name, row.try_get::<_, String>(0).map_err(error)?));
+        set_local(client, name, value)?;
+    }
+    let out = run(client, query)?;
+    for (name, value) in &before {
+        set_local(client, name, value)?;
+    }
+    Ok(out)
+}
+
+/// A setting until the end of the transaction.
+fn set_local(client: &mut impl GenericClient, name: &str, value: &str) -> Result<()> {
+    client
+        .execute("SELECT set_config($1, $2, true)", &[&name, &value])
+        .map_err(error)?;
+    Ok(())
+}
+
+fn query_rows(client: &mut impl GenericClient, query: &SqlQuery) -> Result<Vec<postgres::Row>> {
+    client
+        .query(query.sql.as_str(), &params(query))
+        .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))
+}
+
 fn params(query: &SqlQuery) -> Vec<&(dyn ToSql + Sync)> {
     query.params.iter().map(param).collect()
 }
@@ -431,17 +474,19 @@ impl Transaction for PgTx<'_, '_> {
     }
 
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {
-        let row = self
-            .0
-            .query_one(query.sql.as_str(), &params(query))
-            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        let rows = with_settings(self.0, query, query_rows)?;
+        let row = rows.first().ok_or_else(|| Error::Database {
+            message: "a count query returned no row".into(),
+        })?;
         super::count(row.try_get(0).map_err(error)?)
     }
 
     fn execute_query(&mut self, sql: &str, query: &SqlQuery) -> Result<u64> {
-        self.0
-            .execute(sql, &params(query))
-            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))
+        with_settings(self.0, query, |client, query| {
+            client
+                .execute(sql, &params(query))
+                .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))
+        })
     }
 
     fn fill_ids_from_query(&mut self, table: &str, query: &SqlQuery) -> Result<u64> {
@@ -450,16 +495,15 @@ impl Transaction for PgTx<'_, '_> {
                 "CREATE TEMP TABLE {table} (id uuid PRIMARY KEY) ON COMMIT DROP"
             ))
             .map_err(error)?;
-        let n = self
-            .0
-            .execute(
-                &format!(
-                    "INSERT INTO pg_temp.{table} (id) SELECT * FROM ({}) AS s",
-                    query.sql
-                ),
-                &params(query),
-            )
-            .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))?;
+        let insert = format!(
+            "INSERT INTO pg_temp.{table} (id) SELECT * FROM ({}) AS s",
+            query.sql
+        );
+        let n = with_settings(self.0, query, |client, query| {
+            client
+                .execute(&insert, &params(query))
+                .map_err(|e| super::query_error(&sql::Postgres, query, error(e)))
+        })?;
         // Temporary tables are never analyzed automatically.
         self.0
             .batch_execute(&format!("ANALYZE pg_temp.{table}"))

@@ -211,6 +211,7 @@ impl Backend for SparkBackend {
             sql: text,
             params: Vec::new(),
             integer_sums: Vec::new(),
+            settings: Vec::new(),
         };
         self.rows(&query.sql, &query, args)?
             .iter()

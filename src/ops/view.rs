@@ -128,6 +128,7 @@ pub fn create_view(
             sql: format!("SELECT COUNT(*) FROM {quoted}"),
             params: Vec::new(),
             integer_sums: select.integer_sums.clone(),
+            settings: select.settings.clone(),
         })?;
         Ok(ViewReport {
             format: 1,

@@ -82,15 +82,17 @@ impl<'a> Generator<'a> {
         } else {
             None
         };
-        let chain = match &parent_skipped {
-            Some(skip) => self.chain(&skip.rest, &skip.parent).map(|chain| {
-                chain.map(|mut chain| {
-                    chain.outer = skip.outer.clone();
-                    chain
-                })
-            })?,
-            None => self.chain(agg, scope)?,
+        // The chain as written: from the parent, where skipped.
+        let (chain_agg, chain_scope) = match &parent_skipped {
+            Some(skip) => (&skip.rest, &skip.parent),
+            None => (agg, scope),
         };
+        let chain = self.chain(chain_agg, chain_scope)?.map(|mut chain| {
+            if let Some(skip) = &parent_skipped {
+                chain.outer = skip.outer.clone();
+            }
+            chain
+        });
         let guard = |expr: SqlExpr| match &parent_skipped {
             // After the test: the groups, computed once, leave few records
             // to look the parent up for.
@@ -148,7 +150,12 @@ impl<'a> Generator<'a> {
             self.integer_sums.push(agg.to_string());
         }
         // Where the empty set passes, the groups that fail decide instead.
-        let having = self.render_cond(cond, &value, &value, agg.can_be_missing(), empty_holds);
+        let checked =
+            self.checked_sum(agg, (chain_agg, chain_scope), &chain, &cond, empty_holds)?;
+        let having = match checked {
+            Some(having) => having,
+            None => self.render_cond(cond, &value, &value, agg.can_be_missing(), empty_holds),
+        };
         let in_groups = empty_holds == negated;
         let membership = if in_groups && uncorrelated_in {
             Membership::In
@@ -271,7 +278,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The aggregated field's column on the last hop's table.
-    fn value_column(&self, agg: &Aggregate, last: &Scope) -> Result<String> {
+    pub(super) fn value_column(&self, agg: &Aggregate, last: &Scope) -> Result<String> {
         let field = agg
             .field
             .as_ref()

@@ -166,6 +166,21 @@ pub trait Dialect: Sync {
         )
     }
 
+    /// Whether a decimal `sum` tested against constants is best summed as
+    /// doubles, with the exact [`Dialect::sum_decimals`] only for the groups
+    /// the doubles' error bound leaves in doubt (see `checked_sum.rs`):
+    /// where the exact sum costs much more than a sum of doubles.
+    fn checks_decimal_sums(&self) -> bool {
+        false
+    }
+
+    /// Session settings for a query with a fallback that rarely runs (the
+    /// exact sum of [`Dialect::checks_decimal_sums`]), which a planner
+    /// costs as if it ran for every row.
+    fn settings_for_rare_fallbacks(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
     /// The mean of an integer column as a double (never truncated to an
     /// integer); NULL when the group has no values.
     fn avg_integers(&self, column: &str) -> String {

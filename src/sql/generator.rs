@@ -50,6 +50,9 @@ pub(crate) struct Generator<'a> {
     /// The integer `sum` aggregates the SQL computes (as segql prints
     /// them), so that a database's overflow error can name them.
     pub integer_sums: Vec<String>,
+    /// Session settings the SQL is best run with (see
+    /// [`crate::sql::SqlQuery::settings`]).
+    pub settings: Vec<(&'static str, &'static str)>,
     /// Whether the condition being written sits under an `OR` of its
     /// (sub)query's `WHERE`, where a planner cannot make `IN` a semi-join.
     pub(super) under_or: bool,
@@ -121,6 +124,7 @@ impl Scope<'_> {
 }
 
 /// A field condition after its literals have become parameters.
+#[derive(Clone)]
 pub(super) enum Cond {
     /// False for every row.
     Never,
@@ -157,6 +161,7 @@ impl<'a> Generator<'a> {
             literals,
             params: Vec::new(),
             integer_sums: Vec::new(),
+            settings: Vec::new(),
             under_or: false,
             joined_parents: Vec::new(),
             correlate: false,
@@ -184,7 +189,11 @@ impl<'a> Generator<'a> {
 
     /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
     pub fn expr(&mut self, e: &PlanExpr, scope: &Scope, negated: bool) -> Result<SqlExpr> {
-        let marks = (self.params.len(), self.integer_sums.len());
+        let marks = (
+            self.params.len(),
+            self.integer_sums.len(),
+            self.settings.len(),
+        );
         let sql = self.expr_unfolded(e, scope, negated)?;
         if let SqlExpr::Const(_) = sql {
             // The expression folded to a constant (`has at least 0 lead(..)`,
@@ -192,6 +201,7 @@ impl<'a> Generator<'a> {
             // nowhere, and databases reject unused parameters.
             self.params.truncate(marks.0);
             self.integer_sums.truncate(marks.1);
+            self.settings.truncate(marks.2);
         }
         Ok(sql)
     }

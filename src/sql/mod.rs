@@ -20,6 +20,7 @@
 #![allow(clippy::result_large_err)]
 
 mod aggregate;
+mod checked_sum;
 mod dialect;
 mod generator;
 mod per_record;
@@ -57,7 +58,7 @@ pub struct SqlOptions {
 
 /// A compiled query: SQL text and its parameters, `params[0]` being
 /// placeholder 1.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SqlQuery {
     pub sql: String,
     pub params: Vec<SqlParam>,
@@ -67,6 +68,13 @@ pub struct SqlQuery {
     /// ([`crate::Error::SumOverflow`]). Not part of the query itself.
     #[serde(skip)]
     pub integer_sums: Vec<String>,
+    /// Session settings (name, value) to run the query with, as
+    /// [`crate::db::PostgresBackend`] does: PostgreSQL's `jit = off` where a
+    /// rarely run fallback would make its planner compile the whole query
+    /// ([`Dialect::settings_for_rare_fallbacks`]). The answer is the same
+    /// without them. Not part of the query itself.
+    #[serde(skip)]
+    pub settings: Vec<(&'static str, &'static str)>,
 }
 
 /// One bind parameter, already in the form the dialect stores (SQLite gets
@@ -203,6 +211,7 @@ fn generate(
         sql,
         params: generator.params,
         integer_sums: generator.integer_sums,
+        settings: generator.settings,
     })
 }
 
@@ -243,5 +252,6 @@ fn generate_view(
         sql,
         params: generator.params,
         integer_sums: generator.integer_sums,
+        settings: generator.settings,
     })
 }

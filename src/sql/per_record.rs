@@ -199,6 +199,7 @@ pub fn per_record_select(
         sql,
         params: generator.params,
         integer_sums: generator.integer_sums,
+        settings: generator.settings,
     })
 }
 

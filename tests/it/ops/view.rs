@@ -46,8 +46,7 @@ fn plan(schema: &Schema, text: &str, guards: &[String]) -> segql::Plan {
 fn query(sql: String) -> SqlQuery {
     SqlQuery {
         sql,
-        params: Vec::new(),
-        integer_sums: Vec::new(),
+        ..SqlQuery::default()
     }
 }
 

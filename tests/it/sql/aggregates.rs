@@ -132,3 +132,158 @@ fn aggregates_nested_as_deep_as_the_checker_allows_compile() {
     // Each level is one grouped `SELECT`.
     assert_eq!(handle.unwrap().join().unwrap(), levels + 1);
 }
+
+// ----------------------------------------------------- decimal sums ---
+
+/// `query` on `db` as the ids it selects, with `settings`.
+fn probe(
+    db: &mut dyn Backend,
+    sql: &str,
+    settings: Vec<(&'static str, &'static str)>,
+) -> Vec<Uuid> {
+    let query = SqlQuery {
+        sql: sql.to_string(),
+        settings,
+        ..SqlQuery::default()
+    };
+    db.query_ids(&query).unwrap()
+}
+
+#[test]
+fn a_checked_decimal_sum_runs_on_postgres_with_jit_off_for_its_query_alone() {
+    let checked = compile(
+        &plan("contact where sum(lead.estimated_value) > 1"),
+        &sql::Postgres,
+        false,
+    );
+    assert!(checked.sql.contains("ELSE ("), "{}", checked.sql);
+    assert_eq!(checked.settings, [("jit", "off")]);
+    // Only where there is such a sum: an integer sum is exact as it is,
+    // and SQLite sums decimals in one pass.
+    for (query, dialect) in [
+        (
+            "contact where sum(lead.score) > 1",
+            &sql::Postgres as &dyn Dialect,
+        ),
+        ("contact where sum(lead.estimated_value) > 1", &sql::Sqlite),
+    ] {
+        let q = compile(&plan(query), dialect, false);
+        assert!(q.settings.is_empty(), "{query} on {}", dialect.name());
+        assert!(!q.sql.contains("ELSE ("), "{}", q.sql);
+    }
+    // A folded sum leaves no setting behind.
+    let folded = compile(
+        &plan("contact where sum(lead(false).estimated_value) > 1"),
+        &sql::Postgres,
+        false,
+    );
+    assert!(folded.settings.is_empty(), "{}", folded.sql);
+
+    let Some((_pg, mut client)) = postgres_db("decimal_sums") else {
+        return;
+    };
+    let mut db = PostgresBackend::new(&mut client);
+    let jit = "SELECT CAST(CASE WHEN current_setting('jit') = 'off' \
+               THEN '00000000-0000-0000-0000-000000000001' \
+               ELSE '00000000-0000-0000-0000-000000000002' END AS uuid)";
+    let (off, on) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    assert_eq!(probe(&mut db, jit, vec![]), [on], "the server's default");
+    assert_eq!(probe(&mut db, jit, vec![("jit", "off")]), [off]);
+    // The setting ended with its query.
+    assert_eq!(probe(&mut db, jit, vec![]), [on]);
+    let count_with_jit_off = SqlQuery {
+        sql: "SELECT COUNT(*) FROM contact WHERE current_setting('jit') = 'off'".into(),
+        settings: vec![("jit", "off")],
+        ..SqlQuery::default()
+    };
+    assert_eq!(db.query_count(&count_with_jit_off).unwrap(), 7);
+    // Inside a command's transaction too, and as before afterwards.
+    let mut after = Vec::new();
+    db.transaction(true, &mut |tx| {
+        assert_eq!(tx.query_count(&count_with_jit_off)?, 7);
+        after = tx.query_text("SELECT current_setting('jit')", &[])?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(after, [[Some("on".to_string())]]);
+}
+
+/// How often the exact sum's subquery ran when PostgreSQL answered `query`
+/// on `client`'s data: `EXPLAIN ANALYZE`'s loops of its `SubPlan`.
+fn exact_sum_runs(client: &mut postgres::Client, query: &str) -> u64 {
+    let q = compile(&plan(query), &sql::Postgres, false);
+    let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = q
+        .params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match p {
+                sql::SqlParam::Integer(i) => Box::new(*i),
+                sql::SqlParam::Real(x) => Box::new(*x),
+                other => panic!("{query}: unexpected parameter {other:?}"),
+            }
+        })
+        .collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| &**p).collect();
+    let lines: Vec<String> = client
+        .query(
+            &format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {}", q.sql),
+            &refs,
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    // `SubPlan 1`, then its top node: `(never executed)` or `loops=N`.
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("SubPlan"))
+        .unwrap_or_else(|| panic!("{query}: no subplan in\n{}", lines.join("\n")));
+    let node = &lines[at + 1];
+    if node.contains("never executed") {
+        return 0;
+    }
+    let loops = node.split("loops=").nth(1).expect("loops");
+    loops.trim_end_matches(')').parse().unwrap()
+}
+
+#[test]
+fn the_exact_sum_runs_only_for_groups_in_doubt_on_postgres() {
+    let Some(pg) = crate::support::pg::TestPg::start() else {
+        return;
+    };
+    let mut client = pg.client();
+    let mut demo = rusqlite::Connection::open_in_memory().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+    let options = segql::demo::DemoOptions::new(500, 1, now);
+    segql::demo::generate_into(&mut demo, &options).unwrap();
+    segql::demo::copy_sqlite_to_postgres(&demo, &mut client, &crm_schema()).unwrap();
+    let nulls: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM lead WHERE estimated_value IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(nulls > 0, "the demo's leads include some without a value");
+    // The demo's sums are far from these constants: their doubles decide.
+    for query in [
+        r#"contact where sum(lead(status = "Open").estimated_value) > 10000"#,
+        "contact where sum(lead.estimated_value) between 5000 and 20000",
+        "contact where not sum(lead.estimated_value) < 1",
+    ] {
+        assert_eq!(exact_sum_runs(&mut client, query), 0, "{query}");
+    }
+    drop(client);
+
+    // Near 1: contact 2's 1e16 + 1 - 1e16 (its doubles' error bound is
+    // about 100) and contact 3's 1.0000000000000004 (four ulps from 1);
+    // contact 6 has a value too large to sum as a double. The other four
+    // are far from 1.
+    let Some((_pg, mut client)) = postgres_db("decimal_sums") else {
+        return;
+    };
+    assert_eq!(
+        exact_sum_runs(&mut client, "contact where sum(lead.estimated_value) = 1"),
+        3
+    );
+}
