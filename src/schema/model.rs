@@ -186,13 +186,62 @@ impl Entity {
 impl ChoiceSet {
     /// The option whose label matches, ignoring case (Unicode-aware lowercase).
     pub fn by_label(&self, label: &str) -> Option<&ChoiceOption> {
-        let wanted = label.to_lowercase();
-        self.options
-            .iter()
-            .find(|o| o.label.to_lowercase() == wanted)
+        // Every choice literal of a query is looked up here. Between two
+        // ASCII texts Unicode lowercasing is ASCII's, compared without
+        // building either; any other pair is lowercased (the Kelvin sign
+        // lowercases to an ASCII `k`).
+        let mut wanted: Option<String> = None;
+        self.options.iter().find(|o| {
+            if label.is_ascii() && o.label.is_ascii() {
+                return o.label.eq_ignore_ascii_case(label);
+            }
+            let wanted = wanted.get_or_insert_with(|| label.to_lowercase());
+            o.label.to_lowercase() == *wanted
+        })
     }
 
     pub fn by_code(&self, code: i64) -> Option<&ChoiceOption> {
         self.options.iter().find(|o| o.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_match_as_their_unicode_lowercase_forms_do() {
+        let labels = ["Decision Maker", "Kelvin", "Ärger", "İstanbul", "ΟΔΟΣ"];
+        let set = ChoiceSet {
+            ordered: false,
+            options: (0..)
+                .zip(labels)
+                .map(|(code, label)| ChoiceOption {
+                    label: label.into(),
+                    code,
+                })
+                .collect(),
+        };
+        let queries = [
+            "decision maker",
+            "DECISION MAKER",
+            "decision  maker",
+            "\u{212A}elvin",
+            "kelvin",
+            "ärger",
+            "ÄRGER",
+            "i̇stanbul",
+            "istanbul",
+            "οδος",
+            "οδοσ",
+            "",
+        ];
+        for query in queries {
+            let expected = set
+                .options
+                .iter()
+                .find(|o| o.label.to_lowercase() == query.to_lowercase());
+            assert_eq!(set.by_label(query), expected, "{query}");
+        }
     }
 }

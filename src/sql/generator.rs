@@ -118,8 +118,17 @@ pub(crate) struct Scope<'a> {
 
 impl Scope<'_> {
     pub fn alias(&self) -> String {
-        let prefix = if self.joined { 'p' } else { 't' };
-        format!("{prefix}{}", self.depth)
+        let mut alias = String::with_capacity(4);
+        self.push_alias(&mut alias);
+        alias
+    }
+
+    /// Appends [`Scope::alias`] to `out`.
+    fn push_alias(&self, out: &mut String) {
+        use std::fmt::Write;
+        out.push(if self.joined { 'p' } else { 't' });
+        // Writing to a `String` cannot fail.
+        let _ = write!(out, "{}", self.depth);
     }
 }
 
@@ -185,6 +194,19 @@ impl<'a> Generator<'a> {
 
     pub fn quote(&self, name: &str) -> String {
         self.dialect.quote_ident(name)
+    }
+
+    /// `column` of `scope`'s table as SQL, `t1.contact_id`: one string
+    /// built in place, for every field test and relationship writes one or
+    /// two (formatting the alias and the whole reference apart were two
+    /// allocations more each).
+    pub(super) fn qualified(&self, scope: &Scope, column: &str) -> String {
+        let quoted = self.quote(column);
+        let mut out = String::with_capacity(quoted.len() + 6);
+        scope.push_alias(&mut out);
+        out.push('.');
+        out.push_str(&quoted);
+        out
     }
 
     /// `e` (or its complement when `negated`) as a SQL condition on `scope`.
@@ -261,16 +283,8 @@ impl<'a> Generator<'a> {
             Direction::ToChildren => (&from.entity.key, &rel.child_field),
             Direction::ToParent => (&rel.child_field, &target.key),
         };
-        let outer_col = format!(
-            "{}.{}",
-            from.alias(),
-            self.quote(&column(from.entity, outer_field)?)
-        );
-        let inner_col = format!(
-            "{}.{}",
-            inner.alias(),
-            self.quote(&column(target, inner_field)?)
-        );
+        let outer_col = self.qualified(from, column_name(from.entity, outer_field)?);
+        let inner_col = self.qualified(&inner, column_name(target, inner_field)?);
         Ok((inner, outer_col, inner_col))
     }
 
@@ -296,11 +310,7 @@ impl<'a> Generator<'a> {
     /// A test of a joined parent: its columns, beside the current row's.
     /// The parent exists when its key is not NULL (a key is never NULL).
     fn related_joined(&mut self, r: &Related, parent: &Scope, negated: bool) -> Result<SqlExpr> {
-        let key = format!(
-            "{}.{}",
-            parent.alias(),
-            self.quote(&column(parent.entity, &parent.entity.key)?)
-        );
+        let key = self.qualified(parent, column_name(parent.entity, &parent.entity.key)?);
         Ok(match shape(r.link.direction, r.quantifier, negated) {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
@@ -355,14 +365,14 @@ impl<'a> Generator<'a> {
         // none may exist, `IN` cannot be negated safely (NULLs, and
         // PostgreSQL's NOT IN cannot use an anti-join), so those stay
         // correlated `NOT EXISTS` / `COUNT(*)`.
-        let correlated = format!("{inner_col} = {outer_col}");
+        let correlated = || format!("{inner_col} = {outer_col}");
         let uncorrelated_in =
             !self.correlate && (!self.under_or || self.dialect.in_subquery_under_or());
         Ok(match shape {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
             Shape::Exists if !uncorrelated_in => {
-                sub.correlation = Some(correlated);
+                sub.correlation = Some(correlated());
                 SqlExpr::Exists {
                     negated: false,
                     sub,
@@ -375,7 +385,7 @@ impl<'a> Generator<'a> {
                 having: None,
             },
             Shape::NotExists => {
-                sub.correlation = Some(correlated);
+                sub.correlation = Some(correlated());
                 SqlExpr::Exists { negated: true, sub }
             }
             Shape::Count(op, n) if uncorrelated_in && !compare_count(op, 0, n) => SqlExpr::In {
@@ -385,7 +395,7 @@ impl<'a> Generator<'a> {
                 having: Some((op, self.bind(SqlParam::Integer(n)))),
             },
             Shape::Count(op, n) => {
-                sub.correlation = Some(correlated);
+                sub.correlation = Some(correlated());
                 SqlExpr::Count {
                     sub,
                     op,
@@ -402,7 +412,7 @@ impl<'a> Generator<'a> {
                 t.field.entity, t.field.field
             ))
         })?;
-        let col = format!("{}.{}", scope.alias(), self.quote(&field.column));
+        let col = self.qualified(scope, &field.column);
         let nullable = field.nullable && !field.name.eq_ignore_ascii_case(&scope.entity.key);
         let ty = t.field.ty;
         // `not flag` on a bool that cannot be NULL reads best as `flag = false`.
@@ -421,12 +431,10 @@ impl<'a> Generator<'a> {
         let subject = || format!("{}.{}", t.field.entity, t.field.field);
         self.refuse_nul(&subject, &t.test)?;
         let cond = self.cond(ty, &t.test)?;
-        let ordered = if ty == ValueType::Text {
-            self.dialect.text_for_ordering(&col)
-        } else {
-            col.clone()
-        };
-        Ok(self.render_cond(cond, &col, &ordered, nullable, negated))
+        // Only text is prepared for ordering; other columns order as they are.
+        let ordered = (ty == ValueType::Text).then(|| self.dialect.text_for_ordering(&col));
+        let ordered = ordered.as_deref().unwrap_or(&col);
+        Ok(self.render_cond(cond, &col, ordered, nullable, negated))
     }
 
     /// An error when the dialect cannot hold U+0000 in text and a text
@@ -643,13 +651,7 @@ impl<'a> Generator<'a> {
         negated: bool,
     ) -> SqlExpr {
         let d = self.dialect;
-        let ordered = |op: CmpOp| {
-            if op == CmpOp::Eq {
-                col.to_string()
-            } else {
-                ordered.to_string()
-            }
-        };
+        let ordered = |op: CmpOp| if op == CmpOp::Eq { col } else { ordered };
         // A negated atom must be true where the field is NULL.
         let or_null = |sql: String| {
             SqlExpr::Atom(if nullable {
@@ -807,12 +809,20 @@ pub(crate) fn entity<'s>(schema: &'s Schema, name: &str) -> Result<&'s Entity> {
 
 /// The column of field `name` on `entity`.
 pub(crate) fn column(entity: &Entity, name: &str) -> Result<String> {
-    entity.field(name).map(|f| f.column.clone()).ok_or_else(|| {
-        internal(format!(
-            "the schema names field {}.{name}, which {} lacks",
-            entity.name, entity.name
-        ))
-    })
+    column_name(entity, name).map(str::to_string)
+}
+
+/// [`column`], borrowed from the schema.
+fn column_name<'e>(entity: &'e Entity, name: &str) -> Result<&'e str> {
+    entity
+        .field(name)
+        .map(|f| f.column.as_str())
+        .ok_or_else(|| {
+            internal(format!(
+                "the schema names field {}.{name}, which {} lacks",
+                entity.name, entity.name
+            ))
+        })
 }
 
 pub(super) fn internal(message: String) -> Error {

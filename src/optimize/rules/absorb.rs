@@ -16,6 +16,10 @@ impl Rule for Absorb {
         "absorb"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::Or(items) => {

@@ -16,6 +16,10 @@ impl Rule for AggregateImpliesHas {
         "aggregate_implies_has"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::And(items) = expr else {
             return Transformed::no(expr);

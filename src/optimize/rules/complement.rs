@@ -16,6 +16,10 @@ impl Rule for Complement {
         "complement"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let (items, is_and) = match &expr {
             PlanExpr::And(items) => (items, true),

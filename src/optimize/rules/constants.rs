@@ -15,6 +15,13 @@ impl Rule for ConstantFolding {
         "constant_folding"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(
+            expr,
+            PlanExpr::Not(_) | PlanExpr::And(_) | PlanExpr::Or(_) | PlanExpr::Related(_)
+        )
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::Not(inner) => match *inner {

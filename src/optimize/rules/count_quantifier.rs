@@ -23,6 +23,10 @@ impl Rule for CountAsQuantifier {
         "count_as_quantifier"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::Aggregate(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Aggregate(test) = expr else {
             return Transformed::no(expr);

@@ -12,6 +12,10 @@ impl Rule for RemoveDuplicates {
         "remove_duplicates"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::And(items) => dedup(items, PlanExpr::And),

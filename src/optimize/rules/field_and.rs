@@ -27,6 +27,10 @@ impl Rule for MergeFieldAnd {
         "merge_field_and"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_))
+    }
+
     /// The merged tests are new (under a `not`, a test is as the merge
     /// made it: simplified already).
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

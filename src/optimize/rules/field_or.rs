@@ -19,6 +19,10 @@ impl Rule for MergeFieldOr {
         "merge_field_or"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::Or(_))
+    }
+
     /// The merged tests are new (under a `not`, a test is as the merge
     /// made it: simplified already).
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

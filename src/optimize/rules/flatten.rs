@@ -13,6 +13,10 @@ impl Rule for Flatten {
         "flatten"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match expr {
             PlanExpr::And(items) => flatten(items, true),

@@ -20,6 +20,10 @@ impl Rule for MergeParent {
         "merge_parent"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+    }
+
     /// A merged item and the `and` of its filters are new (a negated
     /// filter is a `not` the driver's walk pushes down wherever it stands).
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

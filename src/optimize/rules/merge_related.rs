@@ -18,6 +18,10 @@ impl Rule for MergeRelated {
         "merge_related"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+    }
+
     /// A merged item and the `or` of its filters are new.
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         rewrite_list(expr, Quantifier::No, Quantifier::Any, merge_same)

@@ -183,3 +183,102 @@ pub(crate) mod build {
         eq(&field(name, ValueType::Bool), Value::Bool(true))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::build::*;
+    use super::*;
+    use crate::optimize::Transformed;
+    use crate::plan::{
+        Aggregate, AggregateFn, AggregateTest, CmpOp, Direction, Hop, Quantifier, SegmentRef,
+        Value, ValueType,
+    };
+
+    /// Nodes of every kind, each one that some rule rewrites.
+    fn every_kind() -> Vec<PlanExpr> {
+        let up = link("up", Direction::ToParent);
+        let down = link("down", Direction::ToChildren);
+        let number = int_field();
+        let count = |test| {
+            PlanExpr::Aggregate(AggregateTest {
+                aggregate: Aggregate {
+                    function: AggregateFn::Count,
+                    chain: vec![Hop {
+                        link: down.clone(),
+                        filter: flag("a"),
+                    }],
+                    field: None,
+                },
+                test,
+            })
+        };
+        let parent_a = has(&up, Quantifier::Any, flag("a"));
+        vec![
+            PlanExpr::Const(true),
+            in_list(&number, vec![int(1), int(1)]),
+            between(&number, int(3), int(2)),
+            not(PlanExpr::Const(false)),
+            not(and(vec![flag("a"), flag("b")])),
+            and(vec![
+                flag("a"),
+                flag("a"),
+                and(vec![flag("b")]),
+                PlanExpr::Const(true),
+                n(CmpOp::Lt, 1),
+                n(CmpOp::Gt, 5),
+                parent_a.clone(),
+                has(&up, Quantifier::Any, flag("b")),
+                has(&down, Quantifier::No, flag("c")),
+                has(&down, Quantifier::No, flag("d")),
+                count(Test::Compare {
+                    op: CmpOp::Ge,
+                    value: Value::Integer(1),
+                }),
+                has(&down, Quantifier::Any, flag("a")),
+            ]),
+            or(vec![
+                flag("a"),
+                not(flag("a")),
+                and(vec![flag("a"), flag("b")]),
+                eq(&field("s", ValueType::Text), Value::Text("x".into())),
+                eq(&field("s", ValueType::Text), Value::Text("y".into())),
+            ]),
+            has(&down, Quantifier::AtLeast(1), PlanExpr::Const(false)),
+            count(Test::IsNotNull),
+            count(Test::Compare {
+                op: CmpOp::Ge,
+                value: Value::Integer(2),
+            }),
+            PlanExpr::Segment(SegmentRef {
+                name: "s".into(),
+                filter: Box::new(and(vec![flag("a"), flag("a")])),
+            }),
+        ]
+    }
+
+    #[test]
+    fn a_rule_leaves_alone_every_node_it_does_not_look_at() {
+        let mut skipped = 0;
+        for rule in ALL {
+            for expr in every_kind() {
+                if rule.looks_at(&expr) {
+                    continue;
+                }
+                skipped += 1;
+                let done = rule.rewrite(expr.clone());
+                assert_eq!(done, Transformed::no(expr), "{}", rule.name());
+            }
+        }
+        assert!(skipped > 0);
+    }
+
+    #[test]
+    fn every_rule_rewrites_some_node_of_those() {
+        for rule in ALL {
+            let fires = every_kind()
+                .into_iter()
+                .any(|expr| rule.looks_at(&expr) && rule.rewrite(expr).changed);
+            assert!(fires, "{} rewrites none of the nodes", rule.name());
+        }
+    }
+}

@@ -12,6 +12,10 @@ impl Rule for NeverMissing {
         "never_missing"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::Aggregate(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match &expr {
             PlanExpr::Aggregate(test)

@@ -21,6 +21,10 @@ impl Rule for PushNot {
         "push_not"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::Not(_))
+    }
+
     /// The negated items are new.
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Not(inner) = expr else {

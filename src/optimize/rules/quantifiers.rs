@@ -13,6 +13,10 @@ impl Rule for SimplifyQuantifier {
         "simplify_quantifier"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::Related(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Related(related) = expr else {
             return Transformed::no(expr);

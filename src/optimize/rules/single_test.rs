@@ -16,6 +16,10 @@ impl Rule for SimplifyTest {
         "simplify_test"
     }
 
+    fn looks_at(&self, expr: &PlanExpr) -> bool {
+        matches!(expr, PlanExpr::Field(_))
+    }
+
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Field(FieldTest { field, test }) = expr else {
             return Transformed::no(expr);
