@@ -163,6 +163,19 @@ fn on_big_stack(
     })
 }
 
+/// Whether `filter` is `key IN (SELECT ...)` and nothing else.
+fn is_key_in_list(filter: &SqlExpr, key: &str) -> bool {
+    match filter {
+        SqlExpr::In { outer, .. } => outer == key,
+        SqlExpr::Grouped {
+            outer,
+            membership: tree::Membership::In,
+            ..
+        } => outer == key,
+        _ => false,
+    }
+}
+
 /// Plans up to this depth are compiled on the caller's thread.
 const INLINE_DEPTH: usize = 32;
 /// Stack for deeper plans: a debug build takes some 10 KB per plan level;
@@ -204,7 +217,12 @@ fn generate(
         Renderer { dialect }.expr(&filter, 2, &mut sql);
     }
     if !options.count {
-        let order = dialect.order_by_key(&key, filtered);
+        // A `WHERE` that is the key's membership in a subquery's list is
+        // searched key by key from the list, in key order: no row is
+        // fetched at random, and a sort would only cost time (0.5 s for
+        // the 375,000 contacts of `sum(..) > 10000` at 1M on SQLite).
+        let from_list = is_key_in_list(&filter, &key);
+        let order = dialect.order_by_key(&key, filtered && !from_list);
         sql.push_str(&format!("\nORDER BY {order}"));
     }
     Ok(SqlQuery {
