@@ -136,7 +136,7 @@ WHERE t0.id IN (
     GROUP BY t1.contact_id
     HAVING COUNT(*) >= ?2
   )
-ORDER BY +t0.id"
+ORDER BY t0.id"
     );
     assert_eq!(q.params, [SqlParam::Integer(0), SqlParam::Integer(2)]);
     assert!(q.integer_sums.is_empty());
