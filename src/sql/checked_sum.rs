@@ -11,13 +11,19 @@
 //! (and than an ulp of the constant `c`) from `c`, `S` and its rounding are
 //! on the same side of `c` as `F`, and `F` decides the test. Only the groups
 //! left in doubt run the exact sum, in a subquery correlated on the group
-//! key (an index lookup per such group):
+//! key (an index lookup per such group). The groups' sums are a derived
+//! table and the test a `WHERE` over it (see [`CheckedSum`] for why not a
+//! `HAVING`):
 //!
 //! ```sql
-//! CASE
-//!   WHEN <every constant is far from F>
-//!   THEN F
-//!   ELSE (SELECT <exact sum> FROM lead AS t2 WHERE t2.contact_id = t1.contact_id AND ...)
+//! SELECT c1.grp FROM (
+//!   SELECT t1.contact_id AS grp, <F> AS quick, <A> AS size, COUNT(*) AS n
+//!   FROM lead AS t1 WHERE ... GROUP BY t1.contact_id
+//! ) AS c1
+//! WHERE CASE
+//!   WHEN <every constant is far from c1.quick>
+//!   THEN c1.quick
+//!   ELSE (SELECT <exact sum> FROM lead AS t2 WHERE t2.contact_id = c1.grp AND ...)
 //! END > $2
 //! ```
 //!
@@ -31,9 +37,10 @@
 //! underflows to zero, never returning infinity, so every term is kept in
 //! range: a value of at least [`CLAMP`] in size (or infinite, or NaN)
 //! counts as 0 in `F` and as `CLAMP` in `A`, so its group has `A >= CLAMP`
-//! and goes to the exact sum; `n·A` stays below 2^927, so adding `|c|` rounds to a finite
-//! double), `|F - c|` is capped at [`FAR`] before it is scaled up, and
-//! nothing is scaled down.
+//! and goes to the exact sum; `2·n·A` stays below 2^927, so adding `|c|`
+//! rounds to a finite double; `|F - c|` is capped at [`FAR`] before it is
+//! scaled up; and nothing is scaled down. Such a query carries
+//! `jit = off` ([`Dialect::settings_for_rare_fallbacks`]).
 
 use super::aggregate::Chain;
 use super::generator::{Cond, Generator, Scope};
