@@ -333,9 +333,7 @@ impl Renderer<'_> {
         for (expr, name) in &sum.values {
             what.push_str(&format!(", {expr} AS {name}"));
         }
-        self.subquery(&what, &g.rows, indent + 2, out);
-        newline(indent + 2, out);
-        out.push_str(&format!("GROUP BY {}", g.key));
+        self.grouped_by(&what, &g.key, &g.rows, indent + 2, out);
         newline(indent, out);
         out.push_str(&format!(") AS {}", sum.alias));
         newline(indent, out);
@@ -399,7 +397,12 @@ impl Renderer<'_> {
         out: &mut String,
     ) {
         let what = format!("{key} AS {GROUP_KEY}, {value} AS {name}");
-        self.subquery(&what, rows, indent, out);
+        self.grouped_by(&what, key, rows, indent, out);
+    }
+
+    /// `SELECT what FROM ... GROUP BY key`.
+    fn grouped_by(&self, what: &str, key: &str, rows: &Subquery, indent: usize, out: &mut String) {
+        self.subquery(what, rows, indent, out);
         newline(indent, out);
         out.push_str(&format!("GROUP BY {key}"));
     }
