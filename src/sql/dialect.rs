@@ -340,6 +340,14 @@ pub trait Dialect: Sync {
     fn order_by_key(&self, key: &str, _filtered: bool) -> String {
         key.to_string()
     }
+
+    /// The `GROUP BY` term of an uncorrelated subquery that groups its rows
+    /// by `key`, a foreign key column with an index, when the groups read
+    /// other columns of each row too (`fetches_rows`: a filter, a join, an
+    /// aggregated field) or not. Generic: the column, left to the planner.
+    fn group_by_key(&self, key: &str, _fetches_rows: bool) -> String {
+        key.to_string()
+    }
 }
 
 /// The generic SQL literal of a value: text quoted with its quotes

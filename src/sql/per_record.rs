@@ -163,13 +163,25 @@ pub fn per_record_select(
         joins.push_str("\nLEFT JOIN (");
         if let [only] = group.as_slice() {
             let mut rows = only.chain.rows.clone();
+            // A count reads a column besides the key where a hop filters
+            // or joins (see `Dialect::group_by_key`).
+            let fetches_rows =
+                !matches!(*rows.filter, SqlExpr::Const(true)) || !rows.joins.is_empty();
             if only.chain.key_nullable {
                 let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", only.chain.key));
                 let filter = std::mem::replace(&mut *rows.filter, SqlExpr::Const(true));
                 *rows.filter = SqlExpr::and(vec![not_null, filter]);
             }
             let n = format!("n{}", only.value);
-            renderer.grouped_values(&only.group_key, &only.count, &n, &rows, 2, &mut joins);
+            renderer.grouped_values(
+                &only.group_key,
+                &only.count,
+                &n,
+                &rows,
+                fetches_rows,
+                2,
+                &mut joins,
+            );
         } else {
             shared_pass(&renderer, &group, &mut joins);
         }

@@ -114,6 +114,9 @@ pub(crate) struct Groups {
     /// When set, `rows` are first made distinct in a derived table.
     pub distinct: Option<Distinct>,
     pub having: Box<SqlExpr>,
+    /// Whether the groups read a column of `rows` besides `key`: a filter,
+    /// a join, an aggregated field (see [`Dialect::group_by_key`]).
+    pub fetches_rows: bool,
 }
 
 /// `(SELECT DISTINCT expr AS name, ... FROM ...) AS alias`.
@@ -214,7 +217,10 @@ impl Renderer<'_> {
                 self.subquery(column, sub, indent + 2, out);
                 if let Some((op, rhs)) = having {
                     newline(indent + 2, out);
-                    out.push_str(&format!("GROUP BY {column}"));
+                    // Counting rows reads a column besides the key only
+                    // where they are filtered.
+                    let fetches_rows = !matches!(*sub.filter, SqlExpr::Const(true));
+                    out.push_str(&self.group_by(column, sub, fetches_rows));
                     newline(indent + 2, out);
                     out.push_str(&format!("HAVING COUNT(*) {op} {rhs}"));
                 }
@@ -316,7 +322,8 @@ impl Renderer<'_> {
             }
         }
         newline(indent, out);
-        out.push_str(&format!("GROUP BY {}", g.key));
+        let fetches_rows = g.fetches_rows && g.distinct.is_none();
+        out.push_str(&self.group_by(&g.key, &g.rows, fetches_rows));
         newline(indent, out);
         out.push_str("HAVING ");
         self.operand(&g.having, indent + 2, out);
@@ -333,7 +340,7 @@ impl Renderer<'_> {
         for (expr, name) in &sum.values {
             what.push_str(&format!(", {expr} AS {name}"));
         }
-        self.grouped_by(&what, &g.key, &g.rows, indent + 2, out);
+        self.grouped_by(&what, &g.key, &g.rows, g.fetches_rows, indent + 2, out);
         newline(indent, out);
         out.push_str(&format!(") AS {}", sum.alias));
         newline(indent, out);
@@ -386,25 +393,43 @@ impl Renderer<'_> {
     /// `SELECT what FROM table AS alias WHERE correlation AND filter`, each
     /// clause on its own line at `indent`.
     /// `SELECT key AS grp, value AS name FROM ... GROUP BY key`: a value per
-    /// group, as a derived table to join.
+    /// group, as a derived table to join. `fetches_rows` as in [`Groups`].
+    #[allow(clippy::too_many_arguments)]
     pub fn grouped_values(
         &self,
         key: &str,
         value: &str,
         name: &str,
         rows: &Subquery,
+        fetches_rows: bool,
         indent: usize,
         out: &mut String,
     ) {
         let what = format!("{key} AS {GROUP_KEY}, {value} AS {name}");
-        self.grouped_by(&what, key, rows, indent, out);
+        self.grouped_by(&what, key, rows, fetches_rows, indent, out);
     }
 
     /// `SELECT what FROM ... GROUP BY key`.
-    fn grouped_by(&self, what: &str, key: &str, rows: &Subquery, indent: usize, out: &mut String) {
+    fn grouped_by(
+        &self,
+        what: &str,
+        key: &str,
+        rows: &Subquery,
+        fetches_rows: bool,
+        indent: usize,
+        out: &mut String,
+    ) {
         self.subquery(what, rows, indent, out);
         newline(indent, out);
-        out.push_str(&format!("GROUP BY {key}"));
+        out.push_str(&self.group_by(key, rows, fetches_rows));
+    }
+
+    /// `GROUP BY key` as the dialect writes it for `rows`. A correlated
+    /// subquery finds its one group through the key's index, whatever it
+    /// reads.
+    fn group_by(&self, key: &str, rows: &Subquery, fetches_rows: bool) -> String {
+        let fetches_rows = fetches_rows && rows.correlation.is_none();
+        format!("GROUP BY {}", self.dialect.group_by_key(key, fetches_rows))
     }
 
     fn subquery(&self, what: &str, sub: &Subquery, indent: usize, out: &mut String) {

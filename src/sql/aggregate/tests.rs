@@ -133,13 +133,73 @@ WHERE t0.id IN (
     FROM lead AS t1
     WHERE t1.contact_id IS NOT NULL
       AND t1.status = ?1
-    GROUP BY t1.contact_id
+    GROUP BY +t1.contact_id
     HAVING COUNT(*) >= ?2
   )
 ORDER BY t0.id"
     );
     assert_eq!(q.params, [SqlParam::Integer(0), SqlParam::Integer(2)]);
     assert!(q.integer_sums.is_empty());
+}
+
+/// SQLite would deliver the groups by walking the foreign key's index and
+/// fetching each row at random for its filter or value (see
+/// `Dialect::group_by_key`): `+key` makes it scan and sort. Where the index
+/// alone covers the groups (`COUNT(*)` of unfiltered rows), or the one group
+/// is found through it (correlated), the key stays plain; PostgreSQL's
+/// planner chooses for itself.
+#[test]
+fn sqlite_sorts_the_groups_that_read_their_rows() {
+    let group_by = |e: PlanExpr, dialect: &dyn Dialect| -> Vec<String> {
+        sql("contact", e, dialect)
+            .sql
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("GROUP BY ").map(String::from))
+            .collect()
+    };
+    let count_open = || {
+        cmp(
+            agg(
+                AggregateFn::Count,
+                "contact",
+                &[("lead_parent_contact", open_lead())],
+                None,
+            ),
+            CmpOp::Ge,
+            Value::Integer(2),
+        )
+    };
+    let count_all = cmp(
+        agg(AggregateFn::Count, "contact", &leads(), None),
+        CmpOp::Ge,
+        Value::Integer(2),
+    );
+    let sum_all = cmp(
+        agg(
+            AggregateFn::Sum,
+            "contact",
+            &leads(),
+            Some("estimated_value"),
+        ),
+        CmpOp::Gt,
+        Value::Decimal(10.0),
+    );
+    assert_eq!(group_by(count_open(), &Sqlite), ["+t1.contact_id"]);
+    assert_eq!(group_by(sum_all.clone(), &Sqlite), ["+t1.contact_id"]);
+    assert_eq!(group_by(count_all.clone(), &Sqlite), ["t1.contact_id"]);
+    assert_eq!(group_by(count_open(), &Postgres), ["t1.contact_id"]);
+    assert_eq!(group_by(sum_all, &Postgres), ["t1.contact_id"]);
+    // Pinned to one contact, the subquery is correlated on the key.
+    let pinned = PlanExpr::And(vec![
+        field("contact", "id", CmpOp::Eq, Value::Uuid(uuid::Uuid::nil())),
+        count_open(),
+    ]);
+    let correlated = group_by(pinned, &Sqlite);
+    assert!(!correlated.is_empty());
+    assert!(
+        correlated.iter().all(|key| !key.starts_with('+')),
+        "{correlated:?}"
+    );
 }
 
 #[test]
@@ -393,7 +453,7 @@ fn chains_join_their_tables_and_fan_in_counts_records_once() {
     FROM contact AS t1
     JOIN account AS t2 ON t2.id = t1.account_id
     JOIN contact AS t3 ON t3.account_id = t2.id
-    GROUP BY t1.id
+    GROUP BY +t1.id
     HAVING COUNT(*) >= ?1
   )"
     );
@@ -516,7 +576,7 @@ fn subqueries_in_hop_filters_take_aliases_past_the_chain() {
         SELECT t4.id
         FROM account AS t4
       )
-    GROUP BY t1.contact_id
+    GROUP BY +t1.contact_id
     HAVING COUNT(DISTINCT t3.id) >= ?1
   )"
     );
