@@ -17,7 +17,7 @@
 //!   (`SCAN t1 USING INDEX interaction_contact_id_idx`, `SEARCH t1 USING
 //!   INDEX lead_contact_id_idx (contact_id>?)`), to deliver its `GROUP BY`
 //!   in key order: a random read per row of the child table, where a scan
-//!   and a sort of the rows that pass took 0.27 to 0.55 times as long for
+//!   and a sort of the rows that pass took 0.28 to 0.55 times as long for
 //!   the aggregates issue's three segments.
 //!
 //! PostgreSQL's statistics cannot be handed to another database (its
