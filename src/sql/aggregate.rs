@@ -147,8 +147,12 @@ impl<'a> Generator<'a> {
         if chain.key_nullable {
             // Rows of no record (orphans) would make a group of their own,
             // worth nothing but its cost (and a sum that may overflow).
+            // After the hops' filters: SQLite tests a scanned row's terms
+            // in the order written, and the key is one more column to read
+            // for every row (agg_lead_clicks at 1M: 1.61 s first, 1.35 s
+            // last).
             let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", chain.key));
-            chain.rows.filter = Box::new(SqlExpr::and(vec![not_null, *chain.rows.filter]));
+            chain.rows.filter = Box::new(SqlExpr::and(vec![*chain.rows.filter, not_null]));
         }
         let (key, value, distinct) = self.value(agg, &chain, scope.next)?;
         if agg.function == AggregateFn::Sum && agg.value_type() == ValueType::Integer {

@@ -170,7 +170,7 @@ pub fn per_record_select(
             if only.chain.key_nullable {
                 let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", only.chain.key));
                 let filter = std::mem::replace(&mut *rows.filter, SqlExpr::Const(true));
-                *rows.filter = SqlExpr::and(vec![not_null, filter]);
+                *rows.filter = SqlExpr::and(vec![filter, not_null]);
             }
             let n = format!("n{}", only.value);
             renderer.grouped_values(

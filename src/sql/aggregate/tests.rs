@@ -131,8 +131,8 @@ FROM contact AS t0
 WHERE t0.id IN (
     SELECT t1.contact_id
     FROM lead AS t1
-    WHERE t1.contact_id IS NOT NULL
-      AND t1.status = ?1
+    WHERE t1.status = ?1
+      AND t1.contact_id IS NOT NULL
     GROUP BY +t1.contact_id
     HAVING COUNT(*) >= ?2
   )
@@ -407,9 +407,9 @@ fn chains_join_their_tables_and_fan_in_counts_records_once() {
     SELECT t1.contact_id
     FROM lead AS t1
     JOIN account AS t2 ON t2.id = t1.account_id
-    WHERE t1.contact_id IS NOT NULL
-      AND t1.status = $1
+    WHERE t1.status = $1
       AND t2.employees > $2
+      AND t1.contact_id IS NOT NULL
     GROUP BY t1.contact_id
     HAVING COUNT(DISTINCT t2.id) >= $3
   )"
@@ -427,9 +427,9 @@ fn chains_join_their_tables_and_fan_in_counts_records_once() {
       SELECT DISTINCT t1.contact_id AS grp, t2.id AS rec, t2.annual_revenue AS val
       FROM lead AS t1
       JOIN account AS t2 ON t2.id = t1.account_id
-      WHERE t1.contact_id IS NOT NULL
-        AND t1.status = ?1
+      WHERE t1.status = ?1
         AND t2.employees > ?2
+        AND t1.contact_id IS NOT NULL
     ) AS d1
     GROUP BY d1.grp
     HAVING TOTAL(d1.val) > ?3
@@ -571,11 +571,11 @@ fn subqueries_in_hop_filters_take_aliases_past_the_chain() {
     FROM lead AS t1
     JOIN contact AS t2 ON t2.id = t1.contact_id
     JOIN interaction AS t3 ON t3.contact_id = t2.id
-    WHERE t1.contact_id IS NOT NULL
-      AND t1.account_id IN (
+    WHERE t1.account_id IN (
         SELECT t4.id
         FROM account AS t4
       )
+      AND t1.contact_id IS NOT NULL
     GROUP BY +t1.contact_id
     HAVING COUNT(DISTINCT t3.id) >= ?1
   )"
