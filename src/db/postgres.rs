@@ -325,14 +325,19 @@ fn rows_with_settings(client: &mut Client, query: &SqlQuery) -> Result<Vec<postg
     if query.settings.is_empty() {
         return query_rows(client, query);
     }
+    // The transaction's end ends the settings: nothing to restore.
     let mut tx = client.transaction().map_err(error)?;
-    let rows = with_settings(&mut tx, query, query_rows)?;
+    for (name, value) in &query.settings {
+        set_local(&mut tx, name, value)?;
+    }
+    let rows = query_rows(&mut tx, query)?;
     tx.commit().map_err(error)?;
     Ok(rows)
 }
 
 /// `run` with the session settings of `query` in force, inside the open
-/// transaction of `client`, and the settings as they were afterwards.
+/// transaction of `client` (a command's, which goes on), and the settings
+/// as they were afterwards.
 fn with_settings<C: GenericClient, T>(
     client: &mut C,
     query: &SqlQuery,

@@ -140,10 +140,8 @@ impl<'a> Generator<'a> {
             _ => {}
         }
         // Whether the groups read a column besides the key: a hop's filter,
-        // a join, or the field aggregated.
-        let fetches_rows = !matches!(*chain.rows.filter, SqlExpr::Const(true))
-            || !chain.rows.joins.is_empty()
-            || agg.function != AggregateFn::Count;
+        // a join, or the field aggregated (before the key's own test).
+        let fetches_rows = chain.rows.filters_or_joins() || agg.function != AggregateFn::Count;
         if chain.key_nullable {
             // Rows of no record (orphans) would make a group of their own,
             // worth nothing but its cost (and a sum that may overflow).

@@ -163,10 +163,8 @@ pub fn per_record_select(
         joins.push_str("\nLEFT JOIN (");
         if let [only] = group.as_slice() {
             let mut rows = only.chain.rows.clone();
-            // A count reads a column besides the key where a hop filters
-            // or joins (see `Dialect::group_by_key`).
-            let fetches_rows =
-                !matches!(*rows.filter, SqlExpr::Const(true)) || !rows.joins.is_empty();
+            // Before the key's own test, which reads only the key.
+            let fetches_rows = rows.filters_or_joins();
             if only.chain.key_nullable {
                 let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", only.chain.key));
                 let filter = std::mem::replace(&mut *rows.filter, SqlExpr::Const(true));

@@ -92,6 +92,14 @@ pub(crate) struct Subquery {
     pub filter: Box<SqlExpr>,
 }
 
+impl Subquery {
+    /// Whether its rows are filtered or joined: then grouping them reads
+    /// columns besides the key (see [`Dialect::group_by_key`]).
+    pub fn filters_or_joins(&self) -> bool {
+        !matches!(*self.filter, SqlExpr::Const(true)) || !self.joins.is_empty()
+    }
+}
+
 /// `JOIN table AS alias ON on` inside a [`Subquery`].
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Join {
@@ -219,8 +227,7 @@ impl Renderer<'_> {
                     newline(indent + 2, out);
                     // Counting rows reads a column besides the key only
                     // where they are filtered.
-                    let fetches_rows = !matches!(*sub.filter, SqlExpr::Const(true));
-                    out.push_str(&self.group_by(column, sub, fetches_rows));
+                    out.push_str(&self.group_by(column, sub, sub.filters_or_joins()));
                     newline(indent + 2, out);
                     out.push_str(&format!("HAVING COUNT(*) {op} {rhs}"));
                 }
