@@ -63,6 +63,8 @@ struct Case {
     /// The hand-written SQL for PostgreSQL where it is not `hand`'s with
     /// `$N` placeholders (booleans, case-insensitive LIKE).
     hand_pg: Option<&'static str>,
+    /// The schema's audience guard ANDed into the segment, as `--guard`.
+    guard: Option<&'static str>,
 }
 
 fn hand(sql: &str, params: Vec<SqlParam>) -> SqlQuery {
@@ -97,6 +99,7 @@ fn opens_case(name: &'static str, days: i64) -> Case {
              ORDER BY id",
             vec![SqlParam::Integer(3), text(&days_ago(days))],
         ),
+        guard: None,
         hand_pg: None,
     }
 }
@@ -124,7 +127,120 @@ fn open_pipeline(name: &'static str, hand_pg: Option<&'static str>) -> Case {
              ORDER BY id",
             vec![SqlParam::Integer(0), SqlParam::Real(10000.0)],
         ),
+        guard: None,
         hand_pg,
+    }
+}
+
+/// Fifty branches under one `or`, as a tree designer adds them: fields,
+/// `has lead(topic = ..)`, `starts with`, `has subscription(..)`, a count,
+/// a parent's field, text search. A DBA writes one `IN` per field and per
+/// child table, as the optimizer does.
+fn wide_or_50() -> Case {
+    let cities = [
+        "Kraków",
+        "Reykjavík",
+        "Bogotá",
+        "Łódź",
+        "Lagos",
+        "Sydney",
+        "Dublin",
+        "Madrid",
+        "Malmö",
+        "Seattle",
+        "Austin",
+    ];
+    let countries = ["Iceland", "Nigeria", "Ireland", "Sweden"];
+    let topics = [
+        "Q3_Promo",
+        "Fabrikam Webinar",
+        "Litware Inc. Workshop",
+        "年度峰会",
+        "Fourth Coffee Tasting",
+        "Contact Us Form",
+        "Newsletter Sign-up",
+        "Northwind Traders Demo",
+        "Salon Professionnel Été",
+        "50% Discount Campaign",
+    ];
+    let prefixes = [
+        "Oka", "Ros", "Nie", "Her", "Mac", "Sin", "Fis", "Gar", "Sil", "Iva",
+    ];
+    let lists = [
+        "Events",
+        "Newsletter",
+        "Partner Offers",
+        "Product Updates",
+        "Webinars",
+        "Promo_100%",
+    ];
+    let quoted = |values: &[&str]| {
+        let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+        quoted.join(", ")
+    };
+    let mut branches: Vec<String> = Vec::new();
+    branches.extend(cities[..10].iter().map(|c| format!("city = \"{c}\"")));
+    branches.extend(countries.iter().map(|c| format!("country = \"{c}\"")));
+    branches.extend(topics.iter().map(|t| format!("has lead(topic = \"{t}\")")));
+    branches.extend(
+        prefixes
+            .iter()
+            .map(|p| format!("last_name starts with \"{p}\"")),
+    );
+    branches.extend(
+        lists
+            .iter()
+            .map(|l| format!("has subscription(list = \"{l}\")")),
+    );
+    branches.extend(
+        [
+            r#"role = "Influencer""#,
+            "is_child",
+            "has at least 60 interaction",
+            "account.annual_revenue > 495000000",
+            r#"job_title contains "chief""#,
+            r#"email ends with ".de""#,
+            r#"consent_level = "Not Set""#,
+            "do_not_email",
+            r#"first_name starts with "Zh""#,
+            r#"city = "Austin""#,
+        ]
+        .map(String::from),
+    );
+    assert_eq!(branches.len(), 50);
+    let likes: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("last_name LIKE '{p}%'"))
+        .collect();
+    let hand_sql = |like: &str, yes: &str| {
+        format!(
+            "SELECT id FROM contact WHERE city IN ({}) OR country IN ({}) \
+             OR id IN (SELECT contact_id FROM lead WHERE topic IN ({})) \
+             OR {} \
+             OR id IN (SELECT contact_id FROM subscription WHERE list IN ({})) \
+             OR role = 3 OR is_child = {yes} \
+             OR id IN (SELECT contact_id FROM interaction GROUP BY contact_id HAVING COUNT(*) >= 60) \
+             OR account_id IN (SELECT id FROM account WHERE annual_revenue > 495000000) \
+             OR job_title {like} '%chief%' OR email {like} '%.de' OR consent_level = 0 \
+             OR do_not_email = {yes} OR first_name {like} 'Zh%' ORDER BY +id",
+            quoted(&cities),
+            quoted(&countries),
+            quoted(&topics),
+            likes.join(" OR ").replace("LIKE", like),
+            quoted(&lists),
+        )
+    };
+    Case {
+        name: "wide_or_50",
+        segment: format!("contact where {}", branches.join(" or ")),
+        hand: hand(&hand_sql("LIKE", "1"), vec![]),
+        guard: None,
+        // One string for the whole run.
+        hand_pg: Some(Box::leak(
+            hand_sql("ILIKE", "true")
+                .replace("ORDER BY +id", "ORDER BY id")
+                .into_boxed_str(),
+        )),
     }
 }
 
@@ -138,6 +254,7 @@ fn all_cases() -> Vec<Case> {
                  (SELECT 1 FROM lead l WHERE l.contact_id = c.id AND l.topic = ?2) ORDER BY c.id",
                 vec![SqlParam::Integer(1), text("Contoso Ltd Conference")],
             ),
+            guard: None,
             hand_pg: None,
         },
         Case {
@@ -148,6 +265,7 @@ fn all_cases() -> Vec<Case> {
                  AND do_not_email = 0 ORDER BY id",
                 vec![text("France"), SqlParam::Integer(4)],
             ),
+            guard: None,
             hand_pg: Some(
                 "SELECT id FROM contact WHERE country = $1 AND consent_level >= $2 \
                  AND NOT do_not_email ORDER BY id",
@@ -163,6 +281,7 @@ fn all_cases() -> Vec<Case> {
                  JOIN account a ON a.id = l.account_id WHERE a.industry = ?1) ORDER BY id",
                 vec![SqlParam::Integer(8)],
             ),
+            guard: None,
             hand_pg: None,
         },
         Case {
@@ -175,6 +294,7 @@ fn all_cases() -> Vec<Case> {
                  AND c.email IS NOT NULL AND c.email NOT LIKE '%@example.com' ORDER BY c.id",
                 vec![text("Paris")],
             ),
+            guard: None,
             hand_pg: Some(
                 "SELECT c.id FROM contact c WHERE (c.city <> $1 OR c.city IS NULL) \
                  AND (c.role NOT IN (2, 3) OR c.role IS NULL) \
@@ -193,6 +313,7 @@ fn all_cases() -> Vec<Case> {
                  ORDER BY c.id",
                 vec![SqlParam::Integer(1), text("Contoso Ltd Conference"), SqlParam::Integer(90)],
             ),
+            guard: None,
             hand_pg: None,
         },
         // Two dotted paths through the same parent: one hop after optimizing.
@@ -204,6 +325,7 @@ fn all_cases() -> Vec<Case> {
                  WHERE a.industry = ?1 AND a.employees >= ?2 ORDER BY c.id",
                 vec![SqlParam::Integer(8), SqlParam::Integer(1000)],
             ),
+            guard: None,
             hand_pg: None,
         },
         // Aggregates (SPEC 2.5): grouped subqueries, as a DBA writes them.
@@ -231,6 +353,7 @@ fn all_cases() -> Vec<Case> {
                  ORDER BY id",
                 vec![SqlParam::Integer(3), text(&days_ago(90))],
             ),
+            guard: None,
             hand_pg: None,
         },
         Case {
@@ -243,8 +366,109 @@ fn all_cases() -> Vec<Case> {
                  ORDER BY id",
                 vec![SqlParam::Integer(4), text(&days_ago(30))],
             ),
+            guard: None,
             hand_pg: None,
         },
+        // Issue 19's shapes, with the SQL a DBA writes after reading the
+        // plans: on SQLite `ORDER BY +id`, a scan and a sort of the hits,
+        // where the key's index would be walked and every row fetched.
+        // Pure field filters of every type.
+        Case {
+            name: "field_filter_wide",
+            segment: r#"contact where country in ["France", "Germany", "Spain", "Italy", "Japan"] and birth_date between 1970-01-01 and 1990-12-31 and created_on >= now - 365d and consent_level >= "Subscriptions" and role != "Employee" and not is_child"#.into(),
+            hand: hand(
+                "SELECT id FROM contact WHERE country IN ('France', 'Germany', 'Spain', 'Italy', 'Japan') \
+                 AND birth_date BETWEEN '1970-01-01' AND '1990-12-31' AND created_on >= ?1 \
+                 AND consent_level >= 3 AND (role <> 2 OR role IS NULL) AND is_child = 0 \
+                 ORDER BY +id",
+                vec![text(&days_ago(365))],
+            ),
+            guard: None,
+            hand_pg: Some(
+                "SELECT id FROM contact WHERE country IN ('France', 'Germany', 'Spain', 'Italy', 'Japan') \
+                 AND birth_date BETWEEN '1970-01-01' AND '1990-12-31' AND created_on >= $1 \
+                 AND consent_level >= 3 AND (role <> 2 OR role IS NULL) AND NOT is_child \
+                 ORDER BY id",
+            ),
+        },
+        // Text search. A DBA's `LIKE` reads text only up to a U+0000, which
+        // segql's SQL must not (SPEC 2.2); the demo data holds none.
+        Case {
+            name: "text_search",
+            segment: r#"contact where email contains "mail" and not last_name ends with "son""#.into(),
+            hand: hand(
+                "SELECT id FROM contact WHERE email LIKE '%mail%' \
+                 AND (last_name NOT LIKE '%son' OR last_name IS NULL) ORDER BY +id",
+                vec![],
+            ),
+            guard: None,
+            hand_pg: Some(
+                "SELECT id FROM contact WHERE email ILIKE '%mail%' \
+                 AND (last_name NOT ILIKE '%son' OR last_name IS NULL) ORDER BY id",
+            ),
+        },
+        // A dotted path and a nested `has` through the same parent.
+        Case {
+            name: "path_nested_has",
+            segment: r#"contact where account.industry = "Retail" and has account(employees >= 1000 and has lead(status = "Open"))"#.into(),
+            hand: hand(
+                "SELECT c.id FROM contact c JOIN account a ON a.id = c.account_id \
+                 WHERE a.industry = 8 AND a.employees >= 1000 \
+                 AND EXISTS (SELECT 1 FROM lead l WHERE l.account_id = a.id AND l.status = 0) \
+                 ORDER BY +c.id",
+                vec![],
+            ),
+            guard: None,
+            hand_pg: None,
+        },
+        // `has no`, `not has` and a negated group under `or`. PostgreSQL's
+        // hand-tuned form is a `UNION` of two index-friendly branches.
+        Case {
+            name: "negated_has",
+            segment: r#"contact where has no lead and not has interaction(type = "Email Clicked") and (has subscription(list = "Newsletter") or not (country = "France" or consent_level >= "Marketing"))"#.into(),
+            hand: hand(
+                "SELECT c.id FROM contact c \
+                 WHERE NOT EXISTS (SELECT 1 FROM lead l WHERE l.contact_id = c.id) \
+                 AND NOT EXISTS (SELECT 1 FROM interaction i WHERE i.contact_id = c.id AND i.type = 4) \
+                 AND (c.id IN (SELECT contact_id FROM subscription WHERE list = 'Newsletter') \
+                 OR ((c.country <> 'France' OR c.country IS NULL) \
+                 AND (c.consent_level < 4 OR c.consent_level IS NULL))) \
+                 ORDER BY +c.id",
+                vec![],
+            ),
+            guard: None,
+            hand_pg: Some(
+                "SELECT c.id FROM contact c \
+                 WHERE NOT EXISTS (SELECT 1 FROM lead l WHERE l.contact_id = c.id) \
+                 AND NOT EXISTS (SELECT 1 FROM interaction i WHERE i.contact_id = c.id AND i.type = 4) \
+                 AND EXISTS (SELECT 1 FROM subscription s WHERE s.contact_id = c.id AND s.list = 'Newsletter') \
+                 UNION \
+                 SELECT c.id FROM contact c \
+                 WHERE (c.country <> 'France' OR c.country IS NULL) \
+                 AND (c.consent_level < 4 OR c.consent_level IS NULL) \
+                 AND NOT EXISTS (SELECT 1 FROM lead l WHERE l.contact_id = c.id) \
+                 AND NOT EXISTS (SELECT 1 FROM interaction i WHERE i.contact_id = c.id AND i.type = 4) \
+                 ORDER BY id",
+            ),
+        },
+        // The email guard (`--guard email`) with two `has`.
+        Case {
+            name: "guarded_has",
+            segment: r#"contact where has subscription(list = "Webinars") and has interaction(type = "Event Attended")"#.into(),
+            hand: hand(
+                "SELECT id FROM contact WHERE do_not_email = 0 AND do_not_bulk_email = 0 \
+                 AND id IN (SELECT contact_id FROM subscription WHERE list = 'Webinars') \
+                 AND id IN (SELECT contact_id FROM interaction WHERE type = 8) ORDER BY +id",
+                vec![],
+            ),
+            guard: Some("email"),
+            hand_pg: Some(
+                "SELECT id FROM contact WHERE NOT do_not_email AND NOT do_not_bulk_email \
+                 AND id IN (SELECT contact_id FROM subscription WHERE list = 'Webinars') \
+                 AND id IN (SELECT contact_id FROM interaction WHERE type = 8) ORDER BY id",
+            ),
+        },
+        wide_or_50(),
         // The optimizer's showcase: equalities on one field become one `in`.
         Case {
             name: "wide_or",
@@ -256,6 +480,7 @@ fn all_cases() -> Vec<Case> {
                  ORDER BY id",
                 vec![],
             ),
+            guard: None,
             hand_pg: Some(
                 "SELECT id FROM contact WHERE city IN ('Paris', 'Toronto', 'Berlin') \
                  OR country IN ('Japan', 'Brazil') OR role IN (2, 3) OR is_child \
@@ -272,10 +497,17 @@ struct Generated {
     optimized: SqlQuery,
 }
 
-fn generate(segment: &str, schema: &Schema, dialect: &dyn Dialect) -> Generated {
+fn generate(
+    segment: &str,
+    guard: Option<&str>,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+) -> Generated {
+    let guards: Vec<String> = guard.into_iter().map(str::to_string).collect();
     let compile = |optimize: bool| {
         let options = segql::Options {
             optimize,
+            guards: &guards,
             ..segql::Options::new(schema)
         };
         segql::compile(segment, &options, dialect, now()).expect("the segment compiles")
@@ -346,13 +578,15 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
         .get(0);
     let mut lines = vec![format!("PostgreSQL {version}"), header()];
     for case in cases() {
-        let generated = generate(&case.segment, &schema, &sql::Postgres);
+        let generated = generate(&case.segment, case.guard, &schema, &sql::Postgres);
         let hand = SqlQuery {
             sql: match case.hand_pg {
                 Some(sql) => sql.to_string(),
-                // PostgreSQL's planner needs no `+` on a grouping key (and
-                // has no unary `+` on uuid).
-                None => postgres_placeholders(&case.hand.sql).replace("GROUP BY +", "GROUP BY "),
+                // PostgreSQL's planner needs no `+` on a grouping or
+                // ordering key (and has no unary `+` on uuid).
+                None => postgres_placeholders(&case.hand.sql)
+                    .replace("GROUP BY +", "GROUP BY ")
+                    .replace("ORDER BY +", "ORDER BY "),
             },
             params: case.hand.params.iter().map(postgres_param).collect(),
             ..SqlQuery::default()
@@ -449,7 +683,7 @@ fn bench(c: &mut Criterion) {
     let schema = crm_schema();
     let mut summary = vec![header()];
     for case in cases() {
-        let generated = generate(&case.segment, &schema, &sql::Sqlite);
+        let generated = generate(&case.segment, case.guard, &schema, &sql::Sqlite);
         let ids = SqliteBackend::new(&conn)
             .query_ids(&case.hand)
             .expect("hand-written SQL runs");

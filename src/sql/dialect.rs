@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::SqlParam;
+use crate::plan::TextOp;
 use crate::schema::FieldType;
 
 /// The characters trimmed around emails: ASCII whitespace (space, tab, line
@@ -112,6 +113,29 @@ pub trait Dialect: Sync {
     /// is longer, the substring is shorter than the needle and differs.
     fn text_ends_with(&self, haystack: &str, needle: &str) -> String {
         format!("substr({haystack}, length({haystack}) - length({needle}) + 1) = {needle}")
+    }
+
+    /// The parameters `op` with `needle` (ASCII-lowercased, never empty)
+    /// binds, in order; [`Dialect::text_test`] receives their placeholders.
+    /// Generic: the needle alone.
+    fn text_test_params(&self, _op: TextOp, needle: &str) -> Vec<SqlParam> {
+        vec![SqlParam::Text(needle.to_string())]
+    }
+
+    /// `op` on the text `column`, with the placeholders of the parameters
+    /// [`Dialect::text_test_params`] gave for `needle`: true when the
+    /// column's value, ASCII letters folded, contains, starts or ends with
+    /// the needle (every character literal). NULL or false for a NULL
+    /// column. Generic: [`Dialect::fold_ascii_case`] of the column, then
+    /// `text_contains`, `text_starts_with` or `text_ends_with`.
+    fn text_test(&self, op: TextOp, column: &str, _needle: &str, params: &[String]) -> String {
+        let folded = self.fold_ascii_case(column);
+        let needle = params.first().map_or("NULL", String::as_str);
+        match op {
+            TextOp::Contains => self.text_contains(&folded, needle),
+            TextOp::StartsWith => self.text_starts_with(&folded, needle),
+            TextOp::EndsWith => self.text_ends_with(&folded, needle),
+        }
     }
 
     /// Why text values holding U+0000 (the NUL character) cannot be sent,

@@ -142,8 +142,9 @@ pub(super) enum Cond {
     Cmp(CmpOp, String),
     Between(String, String),
     In(Vec<String>),
-    /// Pattern already ASCII-lowercased and non-empty.
-    Text(TextOp, String),
+    /// The needle, ASCII-lowercased and non-empty, and the placeholders
+    /// of [`Dialect::text_test_params`].
+    Text(TextOp, String, Vec<String>),
 }
 
 /// What a `Related` test asks of the matching related rows.
@@ -513,8 +514,10 @@ impl<'a> Generator<'a> {
                     // Every text contains, starts and ends with "".
                     Cond::NotNull
                 } else {
-                    let p = self.bind(SqlParam::Text(pattern.to_ascii_lowercase()));
-                    Cond::Text(*op, p)
+                    let needle = pattern.to_ascii_lowercase();
+                    let params = self.dialect.text_test_params(*op, &needle);
+                    let placeholders = params.into_iter().map(|p| self.bind(p)).collect();
+                    Cond::Text(*op, needle, placeholders)
                 }
             }
         })
@@ -706,13 +709,8 @@ impl<'a> Generator<'a> {
                     atom(sql)
                 }
             }
-            (Cond::Text(op, p), neg) => {
-                let folded = d.fold_ascii_case(col);
-                let test = match op {
-                    TextOp::Contains => d.text_contains(&folded, &p),
-                    TextOp::StartsWith => d.text_starts_with(&folded, &p),
-                    TextOp::EndsWith => d.text_ends_with(&folded, &p),
-                };
+            (Cond::Text(op, needle, placeholders), neg) => {
+                let test = d.text_test(op, col, &needle, &placeholders);
                 if neg {
                     or_null(format!("NOT ({test})"))
                 } else {

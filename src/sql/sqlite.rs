@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::dialect::{generic_literal, Dialect, TRIM_CODES};
 use super::SqlParam;
+use crate::plan::TextOp;
 use crate::schema::FieldType;
 
 /// SQLite (3.35 or later). Its `lower()` folds ASCII letters only (without
@@ -89,6 +90,58 @@ impl Dialect for Sqlite {
             "coalesce(substr({}, -length({needle})), X'') = {needle}",
             blob(haystack)
         )
+    }
+
+    /// `LIKE` where it gives the answer, for it reads the row's text in
+    /// place, where `lower()` copies it: SQLite's `LIKE` folds ASCII letters
+    /// only, as SPEC §2.2 asks, but reads text only up to its first U+0000.
+    /// At 1M contacts `contains` took 0.38 s as `LIKE` against 0.60 s as
+    /// the byte form (benches/README.md, "Text search on SQLite"). A needle
+    /// holding U+0000, or too long for SQLite's `LIKE` pattern limit, keeps
+    /// the byte forms.
+    fn text_test_params(&self, op: TextOp, needle: &str) -> Vec<SqlParam> {
+        let needle_param = SqlParam::Text(needle.to_string());
+        match like_pattern(op, needle) {
+            Some(pattern) if op == TextOp::Contains => {
+                vec![SqlParam::Text(pattern), needle_param]
+            }
+            Some(pattern) => vec![SqlParam::Text(pattern)],
+            None => vec![needle_param],
+        }
+    }
+
+    /// - `contains`: `LIKE`, or, where the value holds U+0000 (so `LIKE`
+    ///   saw only its start), the byte form. A match before the U+0000 is a
+    ///   match of the whole value.
+    /// - `starts with`: `LIKE` alone. A needle without U+0000 begins the
+    ///   value exactly when it begins the value's text before its first
+    ///   U+0000.
+    /// - `ends with`: the value's last bytes, as many as the needle's, read
+    ///   as text and compared `NOCASE`, which folds ASCII letters only and
+    ///   copies nothing. `NOCASE` stops at a U+0000 of its left side; the
+    ///   needle holds none, so such a byte there is still a difference.
+    ///   An empty value's bytes are NULL, hence `X''`, which no text equals.
+    fn text_test(&self, op: TextOp, column: &str, needle: &str, params: &[String]) -> String {
+        let param = |i: usize| params.get(i).map_or("NULL", String::as_str);
+        let bytes = || self.fold_ascii_case(column);
+        let like = uses_like(op, needle);
+        match op {
+            TextOp::Contains if like => format!(
+                "({column} LIKE {} ESCAPE '\\' OR (instr({column}, char(0)) > 0 AND {}))",
+                param(0),
+                self.text_contains(&bytes(), param(1))
+            ),
+            TextOp::StartsWith if like => format!("{column} LIKE {} ESCAPE '\\'", param(0)),
+            TextOp::EndsWith if !needle.contains('\0') => format!(
+                "coalesce(CAST(substr({}, -length({})) AS TEXT), X'') = {} COLLATE NOCASE",
+                blob(column),
+                blob(param(0)),
+                param(0)
+            ),
+            TextOp::Contains => self.text_contains(&bytes(), param(0)),
+            TextOp::StartsWith => self.text_starts_with(&bytes(), param(0)),
+            TextOp::EndsWith => self.text_ends_with(&bytes(), param(0)),
+        }
     }
 
     /// Text holding U+0000 as the BLOB of its UTF-8 bytes cast to text:
@@ -237,6 +290,44 @@ impl Dialect for Sqlite {
     }
 }
 
+/// The longest `LIKE` pattern segql writes. SQLite refuses patterns over
+/// `SQLITE_LIMIT_LIKE_PATTERN_LENGTH` (50,000 bytes by default, and a
+/// build or connection may lower it); longer needles keep the byte forms.
+const LIKE_PATTERN_MAX: usize = 1000;
+
+/// Whether `op` with `needle` is written with `LIKE`: `contains` and
+/// `starts with`, unless the needle holds U+0000 (which `LIKE` would read
+/// only up to) or its pattern would pass [`LIKE_PATTERN_MAX`] bytes.
+fn uses_like(op: TextOp, needle: &str) -> bool {
+    let escapes = needle
+        .bytes()
+        .filter(|b| matches!(b, b'%' | b'_' | b'\\'))
+        .count();
+    op != TextOp::EndsWith
+        && !needle.contains('\0')
+        && needle.len() + escapes + 2 <= LIKE_PATTERN_MAX
+}
+
+/// The `LIKE` pattern (escape `\\`) of `op` with `needle`, where
+/// [`uses_like`] says it is one.
+fn like_pattern(op: TextOp, needle: &str) -> Option<String> {
+    if !uses_like(op, needle) {
+        return None;
+    }
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    if op == TextOp::Contains {
+        pattern.push('%');
+    }
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Some(pattern)
+}
+
 /// `expr` (text) as the BLOB of its UTF-8 bytes, all of them.
 fn blob(expr: &str) -> String {
     format!("CAST({expr} AS BLOB)")
@@ -270,5 +361,114 @@ mod tests {
                 SqlParam::Text(at.format(DATETIME_FORMAT).to_string())
             );
         }
+    }
+
+    /// What SPEC §2.2 says `op` answers: ASCII letters folded, every
+    /// character literal, U+0000 like any other.
+    fn spec_answer(op: TextOp, value: &str, needle: &str) -> bool {
+        let (value, needle) = (value.to_ascii_lowercase(), needle.to_ascii_lowercase());
+        match op {
+            TextOp::Contains => value.contains(&needle),
+            TextOp::StartsWith => value.starts_with(&needle),
+            TextOp::EndsWith => value.ends_with(&needle),
+        }
+    }
+
+    #[test]
+    fn text_tests_answer_as_the_spec_where_like_reads_only_up_to_u0000() {
+        let long = "x".repeat(LIKE_PATTERN_MAX);
+        let values = [
+            "",
+            "Mail",
+            "ma\0il",
+            "x\0mail",
+            "MAIL\0",
+            "\0mail",
+            "son",
+            "JohnSON",
+            "so\0n",
+            "Son\0",
+            "n",
+            "ÉCOLE",
+            "école",
+            "50% off",
+            "a_b",
+            "axb",
+            "a\\b",
+            "日本語",
+            "Ma",
+            long.as_str(),
+        ];
+        let needles = [
+            "mail",
+            "MA",
+            "son",
+            "n",
+            "%",
+            "_",
+            "\\",
+            "a_",
+            "é",
+            "É",
+            "日",
+            "\0",
+            "l\0",
+            "\0m",
+            "% off",
+            long.as_str(),
+        ];
+        let db = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+        db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT)")
+            .expect("a table");
+        for (id, value) in values.iter().enumerate() {
+            db.execute(
+                "INSERT INTO t VALUES (?1, ?2)",
+                rusqlite::params![id, value],
+            )
+            .expect("a row");
+        }
+        db.execute("INSERT INTO t VALUES (?1, NULL)", [values.len()])
+            .expect("a NULL row");
+        for op in [TextOp::Contains, TextOp::StartsWith, TextOp::EndsWith] {
+            for needle in needles {
+                let folded = needle.to_ascii_lowercase();
+                let params = Sqlite.text_test_params(op, &folded);
+                let placeholders: Vec<String> =
+                    (1..=params.len()).map(|n| Sqlite.placeholder(n)).collect();
+                let test = Sqlite.text_test(op, "x", &folded, &placeholders);
+                let sql = format!("SELECT id FROM t WHERE {test} ORDER BY id");
+                let mut statement = db.prepare(&sql).expect("the test prepares");
+                let bound = params.iter().map(|p| match p {
+                    SqlParam::Text(s) => s.as_str(),
+                    other => panic!("a text test bound {other:?}"),
+                });
+                let found: Vec<usize> = statement
+                    .query_map(rusqlite::params_from_iter(bound), |row| row.get(0))
+                    .expect("the test runs")
+                    .collect::<rusqlite::Result<_>>()
+                    .expect("ids");
+                let expected: Vec<usize> = (0..values.len())
+                    .filter(|&id| spec_answer(op, values[id], needle))
+                    .collect();
+                assert_eq!(found, expected, "{op:?} {needle:?}: {sql}");
+            }
+        }
+    }
+
+    #[test]
+    fn like_patterns_escape_their_wildcards_and_give_way_to_the_byte_forms() {
+        assert_eq!(
+            like_pattern(TextOp::Contains, "50%_a\\b").as_deref(),
+            Some("%50\\%\\_a\\\\b%")
+        );
+        assert_eq!(
+            like_pattern(TextOp::StartsWith, "mc").as_deref(),
+            Some("mc%")
+        );
+        assert_eq!(like_pattern(TextOp::EndsWith, "son"), None);
+        assert_eq!(like_pattern(TextOp::Contains, "l\0b"), None);
+        let longest = "x".repeat(LIKE_PATTERN_MAX - 2);
+        assert!(like_pattern(TextOp::Contains, &longest).is_some());
+        assert_eq!(like_pattern(TextOp::Contains, &format!("{longest}%")), None);
     }
 }
