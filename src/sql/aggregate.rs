@@ -87,7 +87,12 @@ impl<'a> Generator<'a> {
             Some(skip) => (&skip.rest, &skip.parent),
             None => (agg, scope),
         };
-        let chain = self.chain(chain_agg, chain_scope)?.map(|mut chain| {
+        // The chain's rows are joined, not a parent's few: their `has` keep
+        // the uncorrelated form (see `Generator::on_parent_rows`).
+        let outer_rows = std::mem::replace(&mut self.on_parent_rows, false);
+        let chain = self.chain(chain_agg, chain_scope);
+        self.on_parent_rows = outer_rows;
+        let chain = chain?.map(|mut chain| {
             if let Some(skip) = &parent_skipped {
                 chain.outer = skip.outer.clone();
             }
