@@ -383,8 +383,8 @@ impl<'a> Generator<'a> {
         // PostgreSQL's NOT IN cannot use an anti-join), so those stay
         // correlated `NOT EXISTS` / `COUNT(*)`.
         let correlated = || format!("{inner_col} = {outer_col}");
-        let uncorrelated_in = !self.correlate
-            && !(self.on_parent_rows && r.link.direction == Direction::ToChildren)
+        let probes_per_parent = self.on_parent_rows && r.link.direction == Direction::ToChildren;
+        let uncorrelated_in = !(self.correlate || probes_per_parent)
             && (!self.under_or || self.dialect.in_subquery_under_or());
         Ok(match shape {
             Shape::Always => SqlExpr::Const(true),
