@@ -95,8 +95,9 @@ impl Dialect for Sqlite {
     /// `LIKE` where it gives the answer, for it reads the row's text in
     /// place, where `lower()` copies it: SQLite's `LIKE` folds ASCII letters
     /// only, as SPEC §2.2 asks, but reads text only up to its first U+0000.
-    /// At 1M contacts `contains` took 0.38 s as `LIKE` against 0.60 s as
-    /// the byte form (benches/README.md, "Text search on SQLite"). A needle
+    /// At 1M contacts `contains` took 0.52 s so (0.38 s of it `LIKE`
+    /// alone) against 0.60 s as the byte form (benches/README.md, "Text
+    /// search on SQLite"). A needle
     /// holding U+0000, or too long for SQLite's `LIKE` pattern limit, keeps
     /// the byte forms.
     fn text_test_params(&self, op: TextOp, needle: &str) -> Vec<SqlParam> {
