@@ -95,11 +95,11 @@ impl Dialect for Sqlite {
     /// `LIKE` where it gives the answer, for it reads the row's text in
     /// place, where `lower()` copies it: SQLite's `LIKE` folds ASCII letters
     /// only, as SPEC §2.2 asks, but reads text only up to its first U+0000.
-    /// At 1M contacts `contains` took 0.52 s so (0.38 s of it `LIKE`
-    /// alone) against 0.60 s as the byte form (benches/README.md, "Text
-    /// search on SQLite"). A needle
-    /// holding U+0000, or too long for SQLite's `LIKE` pattern limit, keeps
-    /// the byte forms.
+    /// At 1M contacts `contains` took 0.52 s so, against 0.60 s as the
+    /// byte form and 0.38 s as `LIKE` alone, which is wrong on text
+    /// holding U+0000 (benches/README.md, "Text search on SQLite"). A
+    /// needle holding U+0000, or too long for SQLite's `LIKE` pattern
+    /// limit, keeps the byte forms.
     fn text_test_params(&self, op: TextOp, needle: &str) -> Vec<SqlParam> {
         let needle_param = SqlParam::Text(needle.to_string());
         match like_pattern(op, needle) {
@@ -309,7 +309,7 @@ fn uses_like(op: TextOp, needle: &str) -> bool {
         && needle.len() + escapes + 2 <= LIKE_PATTERN_MAX
 }
 
-/// The `LIKE` pattern (escape `\\`) of `op` with `needle`, where
+/// The `LIKE` pattern (escape character `\`) of `op` with `needle`, where
 /// [`uses_like`] says it is one.
 fn like_pattern(op: TextOp, needle: &str) -> Option<String> {
     if !uses_like(op, needle) {
