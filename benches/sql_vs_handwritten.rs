@@ -64,7 +64,7 @@ struct Case {
     hand: SqlQuery,
     /// The hand-written SQL for PostgreSQL where it is not `hand`'s with
     /// `$N` placeholders (booleans, case-insensitive LIKE).
-    hand_pg: Option<&'static str>,
+    hand_pg: Option<String>,
     /// The schema's audience guard ANDed into the segment, as `--guard`.
     guard: Option<&'static str>,
 }
@@ -140,7 +140,7 @@ fn open_pipeline(name: &'static str, hand_pg: Option<&'static str>) -> Case {
             vec![SqlParam::Integer(0), SqlParam::Real(10000.0)],
         ),
         guard: None,
-        hand_pg,
+        hand_pg: hand_pg.map(String::from),
     }
 }
 
@@ -267,8 +267,7 @@ fn wide_or_50() -> Case {
         segment: format!("contact where {}", branches.join(" or ")),
         hand: hand(&sqlite, vec![]),
         guard: None,
-        // One string for the whole run.
-        hand_pg: Some(Box::leak(postgres.into_boxed_str())),
+        hand_pg: Some(postgres),
     }
 }
 
@@ -296,7 +295,7 @@ fn all_cases() -> Vec<Case> {
             guard: None,
             hand_pg: Some(
                 "SELECT id FROM contact WHERE country = $1 AND consent_level >= $2 \
-                 AND NOT do_not_email ORDER BY id",
+                 AND NOT do_not_email ORDER BY id".into(),
             ),
         },
         opens_case("recent_opens", 30),
@@ -327,7 +326,7 @@ fn all_cases() -> Vec<Case> {
                 "SELECT c.id FROM contact c WHERE (c.city <> $1 OR c.city IS NULL) \
                  AND (c.role NOT IN (2, 3) OR c.role IS NULL) \
                  AND NOT EXISTS (SELECT 1 FROM interaction i WHERE i.contact_id = c.id AND i.type = 4) \
-                 AND c.email IS NOT NULL AND c.email NOT ILIKE '%@example.com' ORDER BY c.id",
+                 AND c.email IS NOT NULL AND c.email NOT ILIKE '%@example.com' ORDER BY c.id".into(),
             ),
         },
         // Written the way a tree designer produces it: one `has` per branch,
@@ -416,7 +415,7 @@ fn all_cases() -> Vec<Case> {
                 "SELECT id FROM contact WHERE country IN ('France', 'Germany', 'Spain', 'Italy', 'Japan') \
                  AND birth_date BETWEEN '1970-01-01' AND '1990-12-31' AND created_on >= $1 \
                  AND consent_level >= 3 AND (role <> 2 OR role IS NULL) AND NOT is_child \
-                 ORDER BY id",
+                 ORDER BY id".into(),
             ),
         },
         // Text search. A DBA's `LIKE` reads text only up to a U+0000, which
@@ -432,7 +431,7 @@ fn all_cases() -> Vec<Case> {
             guard: None,
             hand_pg: Some(
                 "SELECT id FROM contact WHERE email ILIKE '%mail%' \
-                 AND (last_name NOT ILIKE '%son' OR last_name IS NULL) ORDER BY id",
+                 AND (last_name NOT ILIKE '%son' OR last_name IS NULL) ORDER BY id".into(),
             ),
         },
         // A dotted path and a nested `has` through the same parent.
@@ -476,7 +475,7 @@ fn all_cases() -> Vec<Case> {
                  AND (c.consent_level < 4 OR c.consent_level IS NULL) \
                  AND NOT EXISTS (SELECT 1 FROM lead l WHERE l.contact_id = c.id) \
                  AND NOT EXISTS (SELECT 1 FROM interaction i WHERE i.contact_id = c.id AND i.type = 4) \
-                 ORDER BY id",
+                 ORDER BY id".into(),
             ),
         },
         // The email guard (`--guard email`) with two `has`.
@@ -493,7 +492,7 @@ fn all_cases() -> Vec<Case> {
             hand_pg: Some(
                 "SELECT id FROM contact WHERE NOT do_not_email AND NOT do_not_bulk_email \
                  AND id IN (SELECT contact_id FROM subscription WHERE list = 'Webinars') \
-                 AND id IN (SELECT contact_id FROM interaction WHERE type = 8) ORDER BY id",
+                 AND id IN (SELECT contact_id FROM interaction WHERE type = 8) ORDER BY id".into(),
             ),
         },
         wide_or_50(),
@@ -513,7 +512,7 @@ fn all_cases() -> Vec<Case> {
                 "SELECT id FROM contact WHERE city IN ('Paris', 'Toronto', 'Berlin') \
                  OR country IN ('Japan', 'Brazil') OR role IN (2, 3) OR is_child \
                  OR id IN (SELECT contact_id FROM lead GROUP BY contact_id HAVING COUNT(*) >= 4) \
-                 ORDER BY id",
+                 ORDER BY id".into(),
             ),
         },
     ]
@@ -608,8 +607,8 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
     for case in cases() {
         let generated = generate(&case.segment, case.guard, &schema, &sql::Postgres);
         let hand = SqlQuery {
-            sql: match case.hand_pg {
-                Some(sql) => sql.to_string(),
+            sql: match &case.hand_pg {
+                Some(sql) => sql.clone(),
                 // PostgreSQL's planner needs no `+` on a grouping or
                 // ordering key (and has no unary `+` on uuid).
                 None => postgres_placeholders(&case.hand.sql)
