@@ -163,6 +163,17 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether a parent every selected record must have -- a `has` over a
+    /// many-to-one link among the root's top-level `and` -- is joined to
+    /// the root's table (`JOIN account AS p1 ON p1.id = t0.account_id`)
+    /// rather than found with `t0.account_id IN (SELECT ...)`. Both mean
+    /// the same, for a parent's key is unique; they differ in what the
+    /// planner estimates. Generic: `IN`, which SQLite answers by searching
+    /// the root's foreign-key index key by key from the subquery's list.
+    fn joins_required_parents(&self) -> bool {
+        false
+    }
+
     // Aggregates over a group of related rows (SPEC §2.5). Each takes a
     // column and returns an aggregate expression; the generic forms are the
     // SQL standard's, exact where the standard leaves precision open.

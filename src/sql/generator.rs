@@ -100,7 +100,7 @@ pub(super) fn pins_the_key(filter: &PlanExpr, root: &Entity) -> bool {
     }
 }
 
-/// A parent table the caller LEFT JOINs once beside the query's own table
+/// A parent table the caller joins once beside the query's own table
 /// (`LEFT JOIN contact AS p1 ON p1.id = t0.contact_id`), so that a test on
 /// the parent reads its columns instead of a subquery per test. A key is
 /// unique, so the join adds no rows. Its alias is `p{depth}`.
@@ -110,6 +110,10 @@ pub(crate) struct JoinedParent {
     pub from: String,
     pub relationship: String,
     pub depth: usize,
+    /// An inner `JOIN`: every row has the parent, so tests need not ask
+    /// whether it exists. Otherwise a `LEFT JOIN`, whose parent columns
+    /// are NULL for rows without one.
+    pub inner: bool,
 }
 
 /// The table a condition is evaluated on and its alias (`t0` for the query's
@@ -303,6 +307,12 @@ impl<'a> Generator<'a> {
     /// The joined parent that `link` reaches from `scope`, if the caller
     /// joined it.
     pub(super) fn joined_parent(&self, link: &Link, scope: &Scope) -> Option<Scope<'a>> {
+        self.find_joined_parent(link, scope)
+            .map(|(parent, _)| parent)
+    }
+
+    /// [`Generator::joined_parent`], and whether its join is inner.
+    fn find_joined_parent(&self, link: &Link, scope: &Scope) -> Option<(Scope<'a>, bool)> {
         if link.direction != Direction::ToParent {
             return None;
         }
@@ -311,29 +321,40 @@ impl<'a> Generator<'a> {
             .joined_parents
             .iter()
             .find(|p| p.from == from && p.relationship == link.relationship)?;
-        Some(Scope {
+        let parent = Scope {
             entity: self.schema.entity(&link.to)?,
             depth: joined.depth,
             next: scope.next,
             joined: true,
-        })
+        };
+        Some((parent, joined.inner))
     }
 
     /// A test of a joined parent: its columns, beside the current row's.
-    /// The parent exists when its key is not NULL (a key is never NULL).
-    fn related_joined(&mut self, r: &Related, parent: &Scope, negated: bool) -> Result<SqlExpr> {
+    /// Under a `LEFT JOIN` the parent exists when its key is not NULL (a
+    /// key is never NULL); under an inner `JOIN` it always does.
+    fn related_joined(
+        &mut self,
+        r: &Related,
+        parent: &Scope,
+        inner: bool,
+        negated: bool,
+    ) -> Result<SqlExpr> {
         let key = self.qualified(parent, column_name(parent.entity, &parent.entity.key)?);
+        let (parent_found, parent_missing) = match inner {
+            true => (SqlExpr::Const(true), SqlExpr::Const(false)),
+            false => (
+                SqlExpr::Atom(format!("{key} IS NOT NULL")),
+                SqlExpr::Atom(format!("{key} IS NULL")),
+            ),
+        };
         Ok(match shape(r.link.direction, r.quantifier, negated) {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
-            Shape::Exists => SqlExpr::and(vec![
-                SqlExpr::Atom(format!("{key} IS NOT NULL")),
-                self.expr(&r.filter, parent, false)?,
-            ]),
-            Shape::NotExists => SqlExpr::or(vec![
-                SqlExpr::Atom(format!("{key} IS NULL")),
-                self.expr(&r.filter, parent, true)?,
-            ]),
+            Shape::Exists => SqlExpr::and(vec![parent_found, self.expr(&r.filter, parent, false)?]),
+            Shape::NotExists => {
+                SqlExpr::or(vec![parent_missing, self.expr(&r.filter, parent, true)?])
+            }
             Shape::Count(..) => {
                 return Err(internal(format!(
                     "a count of parents over {}",
@@ -344,8 +365,8 @@ impl<'a> Generator<'a> {
     }
 
     fn related(&mut self, r: &Related, scope: &Scope, negated: bool) -> Result<SqlExpr> {
-        if let Some(parent) = self.joined_parent(&r.link, scope) {
-            return self.related_joined(r, &parent, negated);
+        if let Some((parent, inner)) = self.find_joined_parent(&r.link, scope) {
+            return self.related_joined(r, &parent, inner, negated);
         }
         let (inner, outer_col, inner_col) = self.hop(&r.link, scope, scope.next)?;
         let (target, inner_alias) = (inner.entity, inner.alias());
@@ -783,6 +804,13 @@ fn shape(direction: Direction, quantifier: Quantifier, negated: bool) -> Shape {
             k,
         ),
     }
+}
+
+/// Whether `r` holds only for records that have the parent it reaches
+/// (`has account(..)`, `has exactly 1 account(..)`).
+pub(super) fn requires_the_parent(r: &Related) -> bool {
+    r.link.direction == Direction::ToParent
+        && matches!(shape(r.link.direction, r.quantifier, false), Shape::Exists)
 }
 
 fn compare_count(op: &str, count: i64, n: i64) -> bool {

@@ -25,6 +25,7 @@ mod dialect;
 mod generator;
 mod per_record;
 pub mod postgres;
+mod root_joins;
 pub mod spark;
 pub mod sqlite;
 mod tree;
@@ -197,6 +198,7 @@ fn generate(
         next: 1,
         joined: false,
     };
+    let joins = root_joins::join_required_parents(&mut generator, &plan.filter, &scope)?;
     let filter = generator.expr(&plan.filter, &scope, false)?;
     let key = format!(
         "{}.{}",
@@ -211,6 +213,7 @@ fn generate(
         generator.quote(&root.table),
         scope.alias()
     ));
+    sql.push_str(&joins);
     let filtered = filter != SqlExpr::Const(true);
     if filtered {
         sql.push_str("\nWHERE ");

@@ -366,6 +366,7 @@ impl ParentJoins {
             from: from.alias(),
             relationship: link.relationship.clone(),
             depth,
+            inner: false,
         });
         let scope = Scope {
             entity: parent,

@@ -6,6 +6,7 @@ mod aggregates_random;
 mod agrees_with_eval;
 mod fixtures;
 mod injection;
+mod pg_plans;
 mod plans;
 mod scoring_shape;
 mod semantics;
