@@ -174,6 +174,15 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether a `has` (or `has no`) of the root's children under an `OR`
+    /// of the root's `WHERE` is a set of the root's keys, made distinct
+    /// once and LEFT JOINed (see `Generator::joined_keys_test`), rather
+    /// than a correlated `EXISTS`. Generic: `EXISTS`, which SQLite probes
+    /// through the child's foreign-key index row by row, cheaply.
+    fn joins_has_under_or(&self) -> bool {
+        false
+    }
+
     // Aggregates over a group of related rows (SPEC §2.5). Each takes a
     // column and returns an aggregate expression; the generic forms are the
     // SQL standard's, exact where the standard leaves precision open.

@@ -192,6 +192,7 @@ fn generate(
     let root = entity(schema, &plan.entity)?;
     let mut generator = Generator::new(schema, dialect, options.now);
     generator.correlate = generator::pins_the_key(&plan.filter, root);
+    generator.join_keys_under_or = dialect.joins_has_under_or() && !generator.correlate;
     let scope = Scope {
         entity: root,
         depth: 0,
@@ -214,6 +215,9 @@ fn generate(
         scope.alias()
     ));
     sql.push_str(&joins);
+    for clause in &generator.joined_keys {
+        sql.push_str(clause);
+    }
     let filtered = filter != SqlExpr::Const(true);
     if filtered {
         sql.push_str("\nWHERE ");

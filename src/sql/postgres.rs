@@ -62,6 +62,14 @@ impl Dialect for Postgres {
         true
     }
 
+    /// Under an `OR`, PostgreSQL keeps `EXISTS` as a subplan and costs it
+    /// as probed per row even where it hashes it, and the inflated cost
+    /// led its planner to a walk of the contact's key index at random
+    /// (`negated_has` at 1M contacts: 5.5 s, 2.2 s with the set joined).
+    fn joins_has_under_or(&self) -> bool {
+        true
+    }
+
     /// The database's default collation may order text linguistically
     /// (`"a" < "Z"`); `"C"` orders by byte, which for UTF-8 is code point.
     fn text_for_ordering(&self, expr: &str) -> String {

@@ -297,6 +297,12 @@ impl Renderer<'_> {
         }
     }
 
+    /// `SELECT DISTINCT key AS grp FROM ...`, each clause on its own line
+    /// at `indent`.
+    pub fn distinct_keys(&self, key: &str, sub: &Subquery, indent: usize, out: &mut String) {
+        self.subquery(&format!("DISTINCT {key} AS {GROUP_KEY}"), sub, indent, out);
+    }
+
     /// `SELECT key FROM ... GROUP BY key HAVING ...`, the key named
     /// [`GROUP_KEY`] when `named`.
     fn groups(&self, g: &Groups, named: bool, indent: usize, out: &mut String) {
