@@ -48,16 +48,7 @@ fn repeats(items: &[PlanExpr]) -> Option<Vec<bool>> {
             .then(|| (0..items.len()).map(repeat).collect())
     } else {
         let mut seen = EqualItems::default();
-        let repeats: Vec<bool> = items
-            .iter()
-            .map(|item| {
-                let repeat = seen.contains(item);
-                if !repeat {
-                    seen.insert(item);
-                }
-                repeat
-            })
-            .collect();
+        let repeats: Vec<bool> = items.iter().map(|item| !seen.insert_new(item)).collect();
         repeats.contains(&true).then_some(repeats)
     }
 }
