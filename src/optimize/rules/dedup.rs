@@ -12,8 +12,9 @@ impl Rule for RemoveDuplicates {
         "remove_duplicates"
     }
 
+    /// A list of two items or more.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items) if items.len() > 1)
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
