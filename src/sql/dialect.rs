@@ -403,6 +403,33 @@ pub(crate) fn quote_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// `prefix` followed by `n` in decimal (`?3`, `$12`): a placeholder,
+/// written without the formatting machinery, since a segment of a few
+/// thousand literals writes as many.
+pub(crate) fn numbered(prefix: char, n: usize) -> String {
+    let mut out = String::with_capacity(8);
+    out.push(prefix);
+    push_decimal(&mut out, n);
+    out
+}
+
+/// Appends `n` in decimal to `out`.
+pub(crate) fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    // ASCII digits.
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
 /// ` + INTERVAL 'n seconds'` (or `-`), nothing for 0 seconds.
 fn plus_interval(seconds: i64) -> String {
     match seconds {
@@ -757,6 +784,18 @@ mod tests {
             Postgres.today_plus_days(-7),
             "(CAST(now() AT TIME ZONE 'UTC' AS date) - 7)"
         );
+    }
+
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        let mut cases: Vec<usize> = (0..=1_000).collect();
+        cases.extend([9_999, 10_000, 123_456_789, u32::MAX as usize, usize::MAX]);
+        for n in cases {
+            assert_eq!(numbered('?', n), format!("?{n}"));
+            let mut out = String::from("t");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("t{n}"));
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use super::dialect::{generic_literal, Dialect, TRIM_CODES};
+use super::dialect::{generic_literal, numbered, Dialect, TRIM_CODES};
 use super::SqlParam;
 use crate::plan::TextOp;
 use crate::schema::FieldType;
@@ -78,7 +78,7 @@ impl Dialect for Sqlite {
     }
 
     fn placeholder(&self, n: usize) -> String {
-        format!("?{n}")
+        numbered('?', n)
     }
 
     fn bool_param(&self, value: bool) -> SqlParam {
