@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use crate::plan::{PlanExpr, Test, Value};
+use crate::plan::{FieldRef, Link, PlanExpr, Test, Value};
 
 /// Up to this many comparisons a search goes pair by pair: comparing two
 /// different items usually stops at their first field, and building an
@@ -95,6 +95,41 @@ impl Hasher for QuickHasher {
     }
 }
 
+/// At most three words of `text`: its length and its first and last eight
+/// bytes (all of it up to sixteen). Equal texts still hash alike, and the
+/// names and literals of a list's items rarely share length, start and
+/// end; whole names were most of a fingerprint's cost (a field test hashed
+/// its entity, field and literal byte by byte, a relationship test five
+/// names).
+fn write_text(text: &str, hasher: &mut QuickHasher) {
+    let bytes = text.as_bytes();
+    hasher.add(bytes.len() as u64);
+    let word = |part: &[u8]| {
+        let mut buffer = [0u8; 8];
+        buffer[..part.len()].copy_from_slice(part);
+        u64::from_le_bytes(buffer)
+    };
+    if bytes.len() <= 8 {
+        hasher.add(word(bytes));
+    } else {
+        hasher.add(word(&bytes[..8]));
+        hasher.add(word(&bytes[bytes.len() - 8..]));
+    }
+}
+
+/// A field by its name and type: the entity is left out, since the items
+/// of one list test fields of one entity.
+fn write_field(field: &FieldRef, hasher: &mut QuickHasher) {
+    write_text(&field.field, hasher);
+    field.ty.hash(hasher);
+}
+
+/// A link by its relationship and direction, which name its two entities.
+fn write_link(link: &Link, hasher: &mut QuickHasher) {
+    write_text(&link.relationship, hasher);
+    link.direction.hash(hasher);
+}
+
 /// Only what `PartialEq` compares goes in, and never more than the first
 /// and last items of a list or the first value of an `in` list, so the
 /// cost stays bounded.
@@ -107,7 +142,7 @@ fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
         PlanExpr::Const(value) => value.hash(hasher),
         PlanExpr::Not(inner) => write_expr(inner, levels - 1, hasher),
         PlanExpr::Segment(segment) => {
-            segment.name.hash(hasher);
+            write_text(&segment.name, hasher);
             write_expr(&segment.filter, levels - 1, hasher);
         }
         PlanExpr::And(items) | PlanExpr::Or(items) => {
@@ -120,21 +155,23 @@ fn write_expr(expr: &PlanExpr, levels: usize, hasher: &mut QuickHasher) {
             }
         }
         PlanExpr::Related(related) => {
-            related.link.hash(hasher);
+            write_link(&related.link, hasher);
             related.quantifier.hash(hasher);
             write_expr(&related.filter, levels - 1, hasher);
         }
         PlanExpr::Field(test) => {
-            test.field.hash(hasher);
+            write_field(&test.field, hasher);
             write_test(&test.test, hasher);
         }
         PlanExpr::Aggregate(test) => {
             let aggregate = &test.aggregate;
             aggregate.function.hash(hasher);
-            aggregate.field.hash(hasher);
+            if let Some(field) = &aggregate.field {
+                write_field(field, hasher);
+            }
             aggregate.chain.len().hash(hasher);
             for hop in &aggregate.chain {
-                hop.link.hash(hasher);
+                write_link(&hop.link, hasher);
             }
             if let Some(first) = aggregate.chain.first() {
                 write_expr(&first.filter, levels - 1, hasher);
@@ -164,7 +201,7 @@ fn write_test(test: &Test, hasher: &mut QuickHasher) {
         }
         Test::Text { op, pattern } => {
             std::mem::discriminant(op).hash(hasher);
-            pattern.hash(hasher);
+            write_text(pattern, hasher);
         }
     }
 }
@@ -172,7 +209,7 @@ fn write_test(test: &Test, hasher: &mut QuickHasher) {
 fn write_value(value: &Value, hasher: &mut QuickHasher) {
     std::mem::discriminant(value).hash(hasher);
     match value {
-        Value::Text(text) => text.hash(hasher),
+        Value::Text(text) => write_text(text, hasher),
         Value::Integer(n) => n.hash(hasher),
         // `0.0 == -0.0`, so both hash alike; a NaN equals nothing.
         Value::Decimal(d) if *d == 0.0 => {}
@@ -181,7 +218,7 @@ fn write_value(value: &Value, hasher: &mut QuickHasher) {
         Value::Uuid(u) => u.hash(hasher),
         Value::Choice { code, label } => {
             code.hash(hasher);
-            label.hash(hasher);
+            write_text(label, hasher);
         }
         Value::Date(d) => d.hash(hasher),
         Value::DateTime(t) => t.hash(hasher),
@@ -217,6 +254,17 @@ impl<'a> EqualItems<'a> {
             .push(item);
     }
 
+    /// Adds `item` unless a member equals it; whether it was added. One
+    /// fingerprint where `contains` then `insert` would take two.
+    pub(crate) fn insert_new(&mut self, item: &'a PlanExpr) -> bool {
+        let members = self.by_fingerprint.entry(fingerprint(item)).or_default();
+        if members.contains(&item) {
+            return false;
+        }
+        members.push(item);
+        true
+    }
+
     /// Whether a member equals `expr`.
     pub(crate) fn contains(&self, expr: &PlanExpr) -> bool {
         self.by_fingerprint
@@ -229,7 +277,7 @@ impl<'a> EqualItems<'a> {
 mod tests {
     use super::*;
     use crate::optimize::rules::build::*;
-    use crate::plan::CmpOp;
+    use crate::plan::{CmpOp, Direction, Quantifier, ValueType};
 
     #[test]
     fn equal_expressions_have_equal_fingerprints() {
@@ -265,5 +313,74 @@ mod tests {
         let set = EqualItems::new([&member]);
         assert!(set.contains(&deep("a")));
         assert!(!set.contains(&deep("b")));
+    }
+
+    #[test]
+    fn insert_new_adds_only_items_without_an_equal_member() {
+        let items = [flag("a"), n(CmpOp::Lt, 1), flag("a"), n(CmpOp::Lt, 2)];
+        let mut set = EqualItems::default();
+        let added: Vec<bool> = items.iter().map(|item| set.insert_new(item)).collect();
+        assert_eq!(added, [true, true, false, true]);
+        assert!(set.contains(&n(CmpOp::Lt, 2)));
+    }
+
+    #[test]
+    fn names_and_texts_differing_in_the_middle_are_still_told_apart() {
+        // A fingerprint hashes a text's length and its first and last eight
+        // bytes: texts alike there collide, and only the full comparison
+        // tells them apart.
+        let text = |middle: &str| {
+            cmp(
+                &field("t", ValueType::Text),
+                CmpOp::Eq,
+                Value::Text(format!("prefix--{middle}--suffix")),
+            )
+        };
+        assert_eq!(fingerprint(&text("x")), fingerprint(&text("y")));
+        let member = text("x");
+        let set = EqualItems::new([&member]);
+        assert!(set.contains(&text("x")));
+        assert!(!set.contains(&text("y")));
+        let (x, y) = (text("x"), text("y"));
+        let mut set = EqualItems::default();
+        assert!(set.insert_new(&x) && set.insert_new(&y));
+        // Texts of other lengths or ends differ in the fingerprint.
+        assert_ne!(fingerprint(&text("x")), fingerprint(&text("xy")));
+        let short = |s: &str| {
+            cmp(
+                &field("t", ValueType::Text),
+                CmpOp::Eq,
+                Value::Text(s.into()),
+            )
+        };
+        assert_ne!(
+            fingerprint(&short("Topic 1")),
+            fingerprint(&short("Topic 2"))
+        );
+    }
+
+    #[test]
+    fn fields_of_other_entities_and_links_to_other_entities_are_told_apart() {
+        // Neither a field's entity nor a link's two entities go into the
+        // fingerprint: the full comparison still sees them.
+        let on = |entity: &str| {
+            let mut field = field("name", ValueType::Text);
+            field.entity = entity.into();
+            eq(&field, Value::Text("x".into()))
+        };
+        let member = on("contact");
+        let set = EqualItems::new([&member]);
+        assert!(set.contains(&on("contact")));
+        assert!(!set.contains(&on("lead")));
+        let to = |entity: &str| {
+            let mut link = link("owns", Direction::ToChildren);
+            link.to = entity.into();
+            has(&link, Quantifier::Any, flag("a"))
+        };
+        let (lead, again, account) = (to("lead"), to("lead"), to("account"));
+        let mut set = EqualItems::default();
+        assert!(set.insert_new(&lead));
+        assert!(!set.insert_new(&again));
+        assert!(set.insert_new(&account));
     }
 }

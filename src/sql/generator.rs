@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dialect::Dialect;
+use super::dialect::{push_decimal, Dialect};
 use super::tree::{Renderer, SqlExpr, Subquery, GROUP_KEY};
 use super::SqlParam;
 use crate::error::{Error, Result};
@@ -153,10 +153,8 @@ impl Scope<'_> {
 
     /// Appends [`Scope::alias`] to `out`.
     fn push_alias(&self, out: &mut String) {
-        use std::fmt::Write;
         out.push(if self.joined { 'p' } else { 't' });
-        // Writing to a `String` cannot fail.
-        let _ = write!(out, "{}", self.depth);
+        push_decimal(out, self.depth);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::Datelike;
 
-use super::dialect::{generic_literal, quote_text, Dialect};
+use super::dialect::{generic_literal, numbered, quote_text, Dialect};
 use super::SqlParam;
 use crate::schema::FieldType;
 
@@ -18,7 +18,7 @@ impl Dialect for Postgres {
     }
 
     fn placeholder(&self, n: usize) -> String {
-        format!("${n}")
+        numbered('$', n)
     }
 
     /// PostgreSQL's text types cannot hold the NUL character at all: the

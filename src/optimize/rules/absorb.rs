@@ -16,8 +16,19 @@ impl Rule for Absorb {
         "absorb"
     }
 
+    /// An `or` holding an `and` and an item that is none, or the reverse.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        let (items, inner_is_and) = match expr {
+            PlanExpr::Or(items) => (items, true),
+            PlanExpr::And(items) => (items, false),
+            _ => return false,
+        };
+        let is_inner = |item: &PlanExpr| match item {
+            PlanExpr::And(_) => inner_is_and,
+            PlanExpr::Or(_) => !inner_is_and,
+            _ => false,
+        };
+        items.iter().any(is_inner) && !items.iter().all(is_inner)
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

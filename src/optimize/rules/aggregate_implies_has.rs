@@ -16,8 +16,11 @@ impl Rule for AggregateImpliesHas {
         "aggregate_implies_has"
     }
 
+    /// An `and` holding an aggregate test and a relationship test.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_))
+        matches!(expr, PlanExpr::And(items)
+            if items.iter().any(|item| matches!(item, PlanExpr::Aggregate(_)))
+                && items.iter().any(|item| matches!(item, PlanExpr::Related(_))))
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

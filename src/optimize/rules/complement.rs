@@ -16,8 +16,10 @@ impl Rule for Complement {
         "complement"
     }
 
+    /// A list holding a `not`.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items)
+            if items.iter().any(|item| matches!(item, PlanExpr::Not(_))))
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

@@ -15,11 +15,17 @@ impl Rule for ConstantFolding {
         "constant_folding"
     }
 
+    /// A `not` of a constant, a list that is empty or holds a constant, a
+    /// relationship test whose filter is `false`.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(
-            expr,
-            PlanExpr::Not(_) | PlanExpr::And(_) | PlanExpr::Or(_) | PlanExpr::Related(_)
-        )
+        match expr {
+            PlanExpr::Not(inner) => matches!(**inner, PlanExpr::Const(_)),
+            PlanExpr::And(items) | PlanExpr::Or(items) => {
+                items.is_empty() || items.iter().any(|item| matches!(item, PlanExpr::Const(_)))
+            }
+            PlanExpr::Related(related) => *related.filter == PlanExpr::Const(false),
+            _ => false,
+        }
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

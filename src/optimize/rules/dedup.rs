@@ -12,8 +12,9 @@ impl Rule for RemoveDuplicates {
         "remove_duplicates"
     }
 
+    /// A list of two items or more.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items) if items.len() > 1)
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
@@ -48,16 +49,7 @@ fn repeats(items: &[PlanExpr]) -> Option<Vec<bool>> {
             .then(|| (0..items.len()).map(repeat).collect())
     } else {
         let mut seen = EqualItems::default();
-        let repeats: Vec<bool> = items
-            .iter()
-            .map(|item| {
-                let repeat = seen.contains(item);
-                if !repeat {
-                    seen.insert(item);
-                }
-                repeat
-            })
-            .collect();
+        let repeats: Vec<bool> = items.iter().map(|item| !seen.insert_new(item)).collect();
         repeats.contains(&true).then_some(repeats)
     }
 }

@@ -13,8 +13,17 @@ impl Rule for Flatten {
         "flatten"
     }
 
+    /// A list of one item, or one holding a list of its own kind.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        match expr {
+            PlanExpr::And(items) => {
+                items.len() == 1 || items.iter().any(|i| matches!(i, PlanExpr::And(_)))
+            }
+            PlanExpr::Or(items) => {
+                items.len() == 1 || items.iter().any(|i| matches!(i, PlanExpr::Or(_)))
+            }
+            _ => false,
+        }
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {

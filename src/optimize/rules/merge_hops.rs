@@ -7,6 +7,13 @@
 use crate::optimize::Transformed;
 use crate::plan::{Link, NewNodes, PlanExpr, Quantifier, Related};
 
+/// Whether `expr` is an `and` or `or` holding two relationship tests or
+/// more: a list with fewer has nothing to merge.
+pub(crate) fn has_two_related(expr: &PlanExpr) -> bool {
+    matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items)
+        if items.iter().filter(|item| matches!(item, PlanExpr::Related(_))).nth(1).is_some())
+}
+
 /// Runs `merge` on the items of an `and` or an `or`, with the quantifier
 /// that leads there (`in_and` or `in_or`). Each merged item and the list of
 /// filters under it are new.

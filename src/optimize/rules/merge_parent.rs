@@ -20,8 +20,9 @@ impl Rule for MergeParent {
         "merge_parent"
     }
 
+    /// A list holding two relationship tests or more.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        super::merge_hops::has_two_related(expr)
     }
 
     /// A merged item and the `and` of its filters are new (a negated

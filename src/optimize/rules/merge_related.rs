@@ -18,8 +18,9 @@ impl Rule for MergeRelated {
         "merge_related"
     }
 
+    /// A list holding two relationship tests or more.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_) | PlanExpr::Or(_))
+        super::merge_hops::has_two_related(expr)
     }
 
     /// A merged item and the `or` of its filters are new.

@@ -256,11 +256,54 @@ mod tests {
         ]
     }
 
+    /// Nodes of the kinds the rules rewrite that rules with a narrower
+    /// [`Rule::looks_at`] pass over: lists without a constant, a `not`, a
+    /// nested list or two relationship tests; an opposite list beside
+    /// other items; a single `not`; relationship tests whose filter is not
+    /// `false`.
+    fn near_misses() -> Vec<PlanExpr> {
+        let up = link("up", Direction::ToParent);
+        let down = link("down", Direction::ToChildren);
+        let count = PlanExpr::Aggregate(AggregateTest {
+            aggregate: Aggregate {
+                function: AggregateFn::Count,
+                chain: vec![Hop {
+                    link: down.clone(),
+                    filter: flag("a"),
+                }],
+                field: None,
+            },
+            test: Test::Compare {
+                op: CmpOp::Ge,
+                value: Value::Integer(1),
+            },
+        });
+        vec![
+            not(flag("a")),
+            and(vec![flag("a"), flag("b")]),
+            or(vec![flag("a"), flag("b")]),
+            and(vec![flag("a"), not(flag("b"))]),
+            or(vec![not(flag("a")), flag("b")]),
+            and(vec![flag("a"), or(vec![flag("b"), flag("c")])]),
+            or(vec![flag("a"), and(vec![flag("b"), flag("c")])]),
+            or(vec![
+                and(vec![flag("a"), flag("b")]),
+                and(vec![flag("a"), flag("c")]),
+            ]),
+            and(vec![has(&up, Quantifier::Any, flag("a")), flag("b")]),
+            or(vec![has(&down, Quantifier::Any, flag("a")), flag("b")]),
+            and(vec![count.clone(), flag("b")]),
+            and(vec![count, has(&up, Quantifier::Any, flag("a"))]),
+            has(&down, Quantifier::Any, flag("a")),
+            has(&down, Quantifier::No, PlanExpr::Const(true)),
+        ]
+    }
+
     #[test]
     fn a_rule_leaves_alone_every_node_it_does_not_look_at() {
         let mut skipped = 0;
         for rule in ALL {
-            for expr in every_kind() {
+            for expr in every_kind().into_iter().chain(near_misses()) {
                 if rule.looks_at(&expr) {
                     continue;
                 }
