@@ -8,7 +8,11 @@
 //! record that must exist is found with an uncorrelated `IN (SELECT ...)`
 //! (evaluated once); one that must not exist with a correlated `NOT EXISTS`.
 //! An aggregate over related records is a grouped subquery, also evaluated
-//! once (see `aggregate.rs`).
+//! once (see `aggregate.rs`). Dialects may ask for joins instead where
+//! their planners estimate those better: a parent every selected record
+//! must have joined to the root's table (`root_joins.rs`), a `has` under
+//! an `OR` of the root's `WHERE` as a distinct set of keys LEFT JOINed
+//! once (`Generator::joined_keys_test`).
 //! Literals are bind parameters, one per literal; identifiers come only
 //! from the schema and are quoted by the dialect. The one exception is a
 //! database view ([`to_view_sql`]), which cannot take parameters: there the
