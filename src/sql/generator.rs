@@ -21,7 +21,7 @@ use crate::plan::{
     CmpOp, Direction, FieldTest, Link, PlanExpr, Quantifier, Related, Test, TextOp, Value,
     ValueType,
 };
-use crate::schema::{Entity, Schema};
+use crate::schema::{Entity, Relationship, Schema};
 use crate::span::Span;
 
 /// How the literals of a query reach its SQL.
@@ -288,6 +288,16 @@ impl<'a> Generator<'a> {
         })
     }
 
+    /// The schema's relationship that `link` follows.
+    pub(super) fn relationship(&self, link: &Link) -> Result<&'a Relationship> {
+        self.schema.relationship(&link.relationship).ok_or_else(|| {
+            internal(format!(
+                "the plan uses relationship '{}', which the schema lacks",
+                link.relationship
+            ))
+        })
+    }
+
     /// Where `link` leads from `from`: a scope at `depth`, and the columns
     /// (on `from`'s table, then on the new scope's) that join them.
     pub(super) fn hop(
@@ -296,15 +306,7 @@ impl<'a> Generator<'a> {
         from: &Scope,
         depth: usize,
     ) -> Result<(Scope<'a>, String, String)> {
-        let rel = self
-            .schema
-            .relationship(&link.relationship)
-            .ok_or_else(|| {
-                internal(format!(
-                    "the plan uses relationship '{}', which the schema lacks",
-                    link.relationship
-                ))
-            })?;
+        let rel = self.relationship(link)?;
         let target = entity(self.schema, &link.to)?;
         let inner = Scope {
             entity: target,
@@ -319,6 +321,42 @@ impl<'a> Generator<'a> {
         let outer_col = self.qualified(from, column_name(from.entity, outer_field)?);
         let inner_col = self.qualified(&inner, column_name(target, inner_field)?);
         Ok((inner, outer_col, inner_col))
+    }
+
+    /// Joins the parent `link` reaches from `from` beside the query's
+    /// table: registers it (see [`JoinedParent`]) and returns its scope and
+    /// the clause to write after the `FROM`, on a line of its own --
+    /// `LEFT JOIN`, or `JOIN` when `inner`.
+    pub(super) fn join_parent(
+        &mut self,
+        link: &Link,
+        from: &Scope,
+        inner: bool,
+    ) -> Result<(Scope<'a>, String)> {
+        let rel = self.relationship(link)?;
+        let depth = self.joined_parents.len() + 1;
+        let target = entity(self.schema, &link.to)?;
+        let parent = Scope {
+            entity: target,
+            depth,
+            next: from.next,
+            joined: true,
+        };
+        self.joined_parents.push(JoinedParent {
+            from: from.alias(),
+            relationship: link.relationship.clone(),
+            depth,
+            inner,
+        });
+        let clause = format!(
+            "\n{} {} AS {} ON {} = {}",
+            if inner { "JOIN" } else { "LEFT JOIN" },
+            self.quote(&target.table),
+            parent.alias(),
+            self.qualified(&parent, column_name(target, &target.key)?),
+            self.qualified(from, column_name(from.entity, &rel.child_field)?),
+        );
+        Ok((parent, clause))
     }
 
     /// The joined parent that `link` reaches from `scope`, if the caller

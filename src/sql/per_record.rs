@@ -48,7 +48,7 @@
 use chrono::{DateTime, Utc};
 
 use super::aggregate::Chain;
-use super::generator::{column, entity, internal, Generator, JoinedParent, Scope};
+use super::generator::{column, entity, internal, Generator, Scope};
 use super::tree::{Renderer, SqlExpr};
 use super::{Dialect, SqlQuery};
 use crate::error::Result;
@@ -351,37 +351,8 @@ impl ParentJoins {
         if let Some(joined) = generator.joined_parent(link, from) {
             return Ok(joined);
         }
-        let rel = generator
-            .schema
-            .relationship(&link.relationship)
-            .ok_or_else(|| {
-                internal(format!(
-                    "the plan uses relationship '{}', which the schema lacks",
-                    link.relationship
-                ))
-            })?;
-        let parent = entity(generator.schema, &link.to)?;
-        let depth = generator.joined_parents.len() + 1;
-        generator.joined_parents.push(JoinedParent {
-            from: from.alias(),
-            relationship: link.relationship.clone(),
-            depth,
-            inner: false,
-        });
-        let scope = Scope {
-            entity: parent,
-            depth,
-            next: from.next,
-            joined: true,
-        };
-        self.sql.push_str(&format!(
-            "\nLEFT JOIN {} AS {alias} ON {alias}.{} = {}.{}",
-            generator.quote(&parent.table),
-            generator.quote(&column(parent, &parent.key)?),
-            from.alias(),
-            generator.quote(&column(from.entity, &rel.child_field)?),
-            alias = scope.alias(),
-        ));
+        let (scope, clause) = generator.join_parent(link, from, false)?;
+        self.sql.push_str(&clause);
         Ok(scope)
     }
 }

@@ -8,9 +8,7 @@
 //! test of that parent in the query then reads the joined columns (see
 //! [`Generator::joined_parent`]), under `or` and `not` too.
 
-use super::generator::{
-    column, entity, internal, requires_the_parent, Generator, JoinedParent, Scope,
-};
+use super::generator::{requires_the_parent, Generator, Scope};
 use crate::error::Result;
 use crate::plan::{Link, PlanExpr};
 
@@ -40,37 +38,8 @@ fn join_parents_of(
     clauses: &mut String,
 ) -> Result<()> {
     for (link, parent_filters) in required_parents(filter) {
-        let rel = generator
-            .schema
-            .relationship(&link.relationship)
-            .ok_or_else(|| {
-                internal(format!(
-                    "the plan uses relationship '{}', which the schema lacks",
-                    link.relationship
-                ))
-            })?;
-        let parent = entity(generator.schema, &link.to)?;
-        let depth = generator.joined_parents.len() + 1;
-        generator.joined_parents.push(JoinedParent {
-            from: from.alias(),
-            relationship: link.relationship.clone(),
-            depth,
-            inner: true,
-        });
-        let scope = Scope {
-            entity: parent,
-            depth,
-            next: from.next,
-            joined: true,
-        };
-        let alias = scope.alias();
-        clauses.push_str(&format!(
-            "\nJOIN {} AS {alias} ON {alias}.{} = {}.{}",
-            generator.quote(&parent.table),
-            generator.quote(&column(parent, &parent.key)?),
-            from.alias(),
-            generator.quote(&column(from.entity, &rel.child_field)?),
-        ));
+        let (scope, clause) = generator.join_parent(link, from, true)?;
+        clauses.push_str(&clause);
         for parent_filter in parent_filters {
             join_parents_of(generator, parent_filter, &scope, clauses)?;
         }
