@@ -21,9 +21,11 @@
 //!   the aggregates issue's three segments.
 //!
 //! PostgreSQL's statistics cannot be handed to another database (its
-//! planner scales them by each table's real size on disk), so its part is
-//! the shape: the generated SQL leaves the order to its planner (a plain
-//! `ORDER BY t0.id`, no index forced or refused).
+//! planner scales them by each table's real size on disk), so its part
+//! here is the shape: the generated SQL leaves the order to its planner (a
+//! plain `ORDER BY t0.id`, no index forced or refused). Its traps that do
+//! not depend on size (a misestimated semi-join, a subplan under `OR`)
+//! are caught on a small database in `pg_plans.rs`.
 
 use std::path::Path;
 
