@@ -177,8 +177,8 @@ pub trait Dialect: Sync {
     /// Whether a `has` (or `has no`) of the root's children under an `OR`
     /// of the root's `WHERE` is a set of the root's keys, made distinct
     /// once and LEFT JOINed (see `Generator::joined_keys_test`), rather
-    /// than a correlated `EXISTS`. Generic: `EXISTS`, which SQLite probes
-    /// through the child's foreign-key index row by row, cheaply.
+    /// than the subquery [`Dialect::in_subquery_under_or`] picks. Generic:
+    /// that subquery (SQLite's `IN`, whose list it builds once).
     fn joins_has_under_or(&self) -> bool {
         false
     }
@@ -433,21 +433,10 @@ pub(crate) fn numbered(prefix: char, n: usize) -> String {
     out
 }
 
-/// Appends `n` in decimal to `out`.
+/// Appends `n` in decimal to `out`, through `itoa`'s stack buffer rather
+/// than the formatting machinery.
 pub(crate) fn push_decimal(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut rest = n;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    // ASCII digits.
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// ` + INTERVAL 'n seconds'` (or `-`), nothing for 0 seconds.

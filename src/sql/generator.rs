@@ -452,7 +452,8 @@ impl<'a> Generator<'a> {
             filter: Box::new(filter),
         };
         if self.joins_keys_here(r, scope, &shape) {
-            return Ok(self.joined_keys_test(&sub, &inner_col, &outer_col, &shape));
+            let found = matches!(shape, Shape::Exists);
+            return Ok(self.joined_keys_test(&sub, &inner_col, &outer_col, found));
         }
         // Where a match must exist, an uncorrelated `IN (SELECT ...)` runs
         // the subquery once (SQLite builds a temporary index of its result,
@@ -516,7 +517,7 @@ impl<'a> Generator<'a> {
 
     /// Joins the distinct keys `sub` selects (`inner_col`) to the root's
     /// `outer_col` once, for a `has` under an `OR` of the root's `WHERE`,
-    /// and tests whether the row found one:
+    /// and tests that the row found one (`found`) or found none:
     ///
     /// ```sql
     /// LEFT JOIN (
@@ -540,7 +541,7 @@ impl<'a> Generator<'a> {
         sub: &Subquery,
         inner_col: &str,
         outer_col: &str,
-        shape: &Shape,
+        found: bool,
     ) -> SqlExpr {
         let alias = format!("s{}", self.joined_keys.len() + 1);
         let mut clause = String::from("\nLEFT JOIN (");
@@ -552,7 +553,6 @@ impl<'a> Generator<'a> {
             "\n  ) AS {alias} ON {alias}.{GROUP_KEY} = {outer_col}"
         ));
         self.joined_keys.push(clause);
-        let found = matches!(shape, Shape::Exists);
         SqlExpr::Atom(format!(
             "{alias}.{GROUP_KEY} {}",
             if found { "IS NOT NULL" } else { "IS NULL" }
