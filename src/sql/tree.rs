@@ -303,6 +303,23 @@ impl Renderer<'_> {
         self.subquery(&format!("DISTINCT {key} AS {GROUP_KEY}"), sub, indent, out);
     }
 
+    /// `SELECT key AS grp FROM ... GROUP BY key HAVING COUNT(*) op rhs`:
+    /// the keys of the groups whose count of rows passes.
+    pub fn counted_keys(
+        &self,
+        key: &str,
+        sub: &Subquery,
+        (op, rhs): (&str, &str),
+        indent: usize,
+        out: &mut String,
+    ) {
+        self.subquery(&format!("{key} AS {GROUP_KEY}"), sub, indent, out);
+        newline(indent, out);
+        out.push_str(&self.group_by(key, sub, sub.filters_or_joins()));
+        newline(indent, out);
+        out.push_str(&format!("HAVING COUNT(*) {op} {rhs}"));
+    }
+
     /// `SELECT key FROM ... GROUP BY key HAVING ...`, the key named
     /// [`GROUP_KEY`] when `named`.
     fn groups(&self, g: &Groups, named: bool, indent: usize, out: &mut String) {
