@@ -34,7 +34,9 @@ pub mod values;
 use serde::Serialize;
 
 use crate::error::limits::MAX_PLAN_DEPTH;
-use crate::plan::{depth, fold_normalizing, measure, Fold, NewNodes, Plan, PlanExpr};
+use crate::plan::{
+    child_count, depth, fold_in_place_normalizing, measure, FoldInPlace, NewNodes, Plan, PlanExpr,
+};
 
 /// The most times the rules are run over one node before the fold moves on:
 /// a guard against two rules undoing each other forever.
@@ -171,7 +173,7 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
         firings_left: MAX_FIRINGS_PER_NODE.saturating_mul(nodes),
         refold: None,
     };
-    let (mut filter, _) = fold_normalizing(&mut driver, filter);
+    fold_in_place_normalizing(&mut driver, &mut filter);
     // A few rules can add a level (`has no P(a) or has P(b)` becomes `has
     // no P(not b and a)`, whose `not` may settle on a leaf). Every back end
     // relies on the depth limit the checker enforced, so a plan the rules
@@ -190,16 +192,6 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
     }
 }
 
-/// The number of children of `expr`'s top node.
-fn child_count(expr: &PlanExpr) -> usize {
-    match expr {
-        PlanExpr::And(items) | PlanExpr::Or(items) => items.len(),
-        PlanExpr::Not(_) | PlanExpr::Related(_) | PlanExpr::Segment(_) => 1,
-        PlanExpr::Aggregate(test) => test.aggregate.chain.len(),
-        PlanExpr::Const(_) | PlanExpr::Field(_) => 0,
-    }
-}
-
 /// Applies every rule at every node, in one bottom-up walk.
 struct Driver<'a> {
     rules: &'a [&'a dyn Rule],
@@ -210,8 +202,10 @@ struct Driver<'a> {
     refold: Option<NewNodes>,
 }
 
-impl Fold for Driver<'_> {
-    fn fold_node(&mut self, mut expr: PlanExpr) -> PlanExpr {
+impl FoldInPlace for Driver<'_> {
+    /// The node stays where it lies unless a rule looks at it: a rule
+    /// takes and returns it by value.
+    fn fold_in_place(&mut self, expr: &mut PlanExpr) {
         // Tracing needs each firing's node before the rule: one copy of the
         // node on arrival, then the copy of each result stands in for the
         // next firing's "before". Plain optimization copies nothing.
@@ -230,17 +224,17 @@ impl Fold for Driver<'_> {
                 if self.firings_left == 0 {
                     break 'rounds;
                 }
-                if !rule.looks_at(&expr) {
+                if !rule.looks_at(expr) {
                     continue;
                 }
                 let held = built.as_ref().map(|_| expr.clone());
-                let done = rule.rewrite(expr);
+                let done = rule.rewrite(std::mem::replace(expr, PlanExpr::Const(false)));
                 let builds = !done.built.children.is_empty();
                 if let (Some(before), true) = (held, builds) {
-                    expr = before;
+                    *expr = before;
                     continue;
                 }
-                expr = done.expr;
+                *expr = done.expr;
                 if !done.changed {
                     continue;
                 }
@@ -266,13 +260,12 @@ impl Fold for Driver<'_> {
         }
         if let Some(new) = built {
             let new = if changed_since {
-                NewNodes::all(child_count(&expr), new.levels)
+                NewNodes::all(child_count(expr), new.levels)
             } else {
                 new
             };
-            self.refold_new(&expr, new);
+            self.refold_new(expr, new);
         }
-        expr
     }
 
     fn refold(&mut self) -> Option<NewNodes> {

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use display::quoted;
 pub use fields::root_fields;
-pub(crate) use fold::fold_normalizing;
+pub(crate) use fold::{child_count, fold_in_place_normalizing, fold_normalizing, FoldInPlace};
 pub use fold::{Fold, NewNodes};
 pub use measure::{depth, measure, Measure};
 pub use per_record::{RecordValue, RecordValues};

@@ -31,7 +31,9 @@
 //! null` is an existence test, with no groups.
 
 use super::generator::{column, internal, Cond, Generator, Scope};
-use super::tree::{Distinct, Groups, Join, Membership, SqlExpr, Subquery, GROUP_KEY};
+use super::tree::{
+    Distinct, Grouped, Groups, InSet, Join, Membership, SqlExpr, Subquery, GROUP_KEY,
+};
 use crate::error::Result;
 use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, PlanExpr, Test, ValueType};
 
@@ -128,17 +130,17 @@ impl<'a> Generator<'a> {
                     SqlExpr::Atom(format!("{col} IS NOT NULL")),
                 ]));
                 return Ok(guard(if !negated && uncorrelated_in {
-                    SqlExpr::In {
+                    SqlExpr::In(Box::new(InSet {
                         outer: chain.outer,
                         column: chain.key,
                         sub: chain.rows,
                         having: None,
-                    }
+                    }))
                 } else {
                     chain.rows.correlation = Some(format!("{} = {}", chain.key, chain.outer));
                     SqlExpr::Exists {
                         negated,
-                        sub: chain.rows,
+                        sub: Box::new(chain.rows),
                     }
                 }));
             }
@@ -177,7 +179,7 @@ impl<'a> Generator<'a> {
                 alias: format!("g{}", scope.next),
             }
         };
-        Ok(guard(SqlExpr::Grouped {
+        Ok(guard(SqlExpr::Grouped(Box::new(Grouped {
             outer: chain.outer,
             membership,
             groups: Groups {
@@ -187,7 +189,7 @@ impl<'a> Generator<'a> {
                 having: Box::new(having),
                 fetches_rows,
             },
-        }))
+        }))))
     }
 
     /// For a chain that goes up to a parent without a filter and then down
@@ -210,13 +212,13 @@ impl<'a> Generator<'a> {
         let (parent, outer, parent_key) = self.hop(&first.link, scope, scope.next)?;
         let exists = SqlExpr::Exists {
             negated: false,
-            sub: Subquery {
+            sub: Box::new(Subquery {
                 table: self.quote(&parent.entity.table),
                 alias: parent.alias(),
                 joins: Vec::new(),
                 correlation: Some(format!("{parent_key} = {outer}")),
                 filter: Box::new(SqlExpr::Const(true)),
-            },
+            }),
         };
         Ok(Some(SkippedParent {
             rest: Aggregate {

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 
 use super::dialect::{push_decimal, Dialect};
-use super::tree::{Renderer, SqlExpr, Subquery, GROUP_KEY};
+use super::tree::{Count, InSet, Renderer, SqlExpr, Subquery, GROUP_KEY};
 use super::SqlParam;
 use crate::error::{Error, Result};
 use crate::plan::{
@@ -483,32 +483,37 @@ impl<'a> Generator<'a> {
                 sub.correlation = Some(correlated());
                 SqlExpr::Exists {
                     negated: false,
-                    sub,
+                    sub: Box::new(sub),
                 }
             }
-            Shape::Exists => SqlExpr::In {
+            Shape::Exists => SqlExpr::In(Box::new(InSet {
                 outer: outer_col,
                 column: inner_col,
                 sub,
                 having: None,
-            },
+            })),
             Shape::NotExists => {
                 sub.correlation = Some(correlated());
-                SqlExpr::Exists { negated: true, sub }
+                SqlExpr::Exists {
+                    negated: true,
+                    sub: Box::new(sub),
+                }
             }
-            Shape::Count(op, n) if uncorrelated_in && !compare_count(op, 0, n) => SqlExpr::In {
-                outer: outer_col,
-                column: inner_col,
-                sub,
-                having: Some((op, self.bind(SqlParam::Integer(n)))),
-            },
+            Shape::Count(op, n) if uncorrelated_in && !compare_count(op, 0, n) => {
+                SqlExpr::In(Box::new(InSet {
+                    outer: outer_col,
+                    column: inner_col,
+                    sub,
+                    having: Some((op, self.bind(SqlParam::Integer(n)))),
+                }))
+            }
             Shape::Count(op, n) => {
                 sub.correlation = Some(correlated());
-                SqlExpr::Count {
+                SqlExpr::Count(Box::new(Count {
                     sub,
                     op,
                     rhs: self.bind(SqlParam::Integer(n)),
-                }
+                }))
             }
         })
     }

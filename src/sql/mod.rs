@@ -171,12 +171,10 @@ fn on_big_stack(
 /// Whether `filter` is `key IN (SELECT ...)` and nothing else.
 fn is_key_in_list(filter: &SqlExpr, key: &str) -> bool {
     match filter {
-        SqlExpr::In { outer, .. } => outer == key,
-        SqlExpr::Grouped {
-            outer,
-            membership: tree::Membership::In,
-            ..
-        } => outer == key,
+        SqlExpr::In(set) => set.outer == key,
+        SqlExpr::Grouped(grouped) => {
+            matches!(grouped.membership, tree::Membership::In) && grouped.outer == key
+        }
         _ => false,
     }
 }

@@ -6,6 +6,11 @@ use super::dialect::Dialect;
 
 /// A SQL condition that the generator has already made two-valued where
 /// needed; rendering adds no meaning, only layout.
+///
+/// Conditions are moved a lot (returned through `Result`s, gathered into
+/// and spliced between lists), so the variants with subqueries keep them
+/// behind a box: a condition is 32 bytes, where the largest variant held
+/// inline made every one of them a few hundred.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum SqlExpr {
     Const(bool),
@@ -16,34 +21,46 @@ pub(crate) enum SqlExpr {
     /// `[NOT] EXISTS (SELECT 1 FROM ...)`.
     Exists {
         negated: bool,
-        sub: Subquery,
+        sub: Box<Subquery>,
     },
-    /// `outer IN (SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs])`:
-    /// an uncorrelated subquery, which databases evaluate once for the
-    /// whole query instead of once per outer row.
-    In {
-        outer: String,
-        column: String,
-        sub: Subquery,
-        having: Option<(&'static str, String)>,
-    },
+    /// `outer IN (SELECT column FROM ... [GROUP BY ...])`: see [`InSet`].
+    In(Box<InSet>),
     /// `(SELECT COUNT(*) FROM ...) op rhs`.
-    Count {
-        sub: Subquery,
-        op: &'static str,
-        rhs: String,
-    },
+    Count(Box<Count>),
     /// Whether `outer` is (or is not) the key of one of the [`Groups`]:
-    /// `outer IN (SELECT key ... GROUP BY key HAVING ...)`, or `[NOT] EXISTS`
-    /// over those groups as a derived table (see [`Membership`]).
-    Grouped {
-        outer: String,
-        membership: Membership,
-        groups: Groups,
-    },
+    /// see [`Grouped`].
+    Grouped(Box<Grouped>),
     /// A decimal sum of a group tested against constants, exactly only
     /// where summing doubles cannot decide (see `checked_sum.rs`).
     CheckedSum(Box<CheckedSum>),
+}
+
+/// `outer IN (SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs])`:
+/// an uncorrelated subquery, which databases evaluate once for the
+/// whole query instead of once per outer row.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct InSet {
+    pub outer: String,
+    pub column: String,
+    pub sub: Subquery,
+    pub having: Option<(&'static str, String)>,
+}
+
+/// `(SELECT COUNT(*) FROM ...) op rhs`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Count {
+    pub sub: Subquery,
+    pub op: &'static str,
+    pub rhs: String,
+}
+
+/// `outer IN (SELECT key ... GROUP BY key HAVING ...)`, or `[NOT] EXISTS`
+/// over those groups as a derived table (see [`Membership`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Grouped {
+    pub outer: String,
+    pub membership: Membership,
+    pub groups: Groups,
 }
 
 /// `CASE WHEN zero OR (far AND ...) THEN quick ELSE (SELECT exact FROM
@@ -160,37 +177,48 @@ pub(crate) const GROUP_KEY: &str = "grp";
 impl SqlExpr {
     /// Conjunction with constants folded and nested conjunctions flattened.
     pub fn and(items: Vec<SqlExpr>) -> SqlExpr {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                SqlExpr::Const(true) => {}
-                SqlExpr::Const(false) => return SqlExpr::Const(false),
-                SqlExpr::And(inner) => out.extend(inner),
-                other => out.push(other),
-            }
-        }
-        match out.len() {
-            0 => SqlExpr::Const(true),
-            1 => out.pop().unwrap_or(SqlExpr::Const(true)),
-            _ => SqlExpr::And(out),
-        }
+        SqlExpr::junction(items, true)
     }
 
     /// Disjunction with constants folded and nested disjunctions flattened.
     pub fn or(items: Vec<SqlExpr>) -> SqlExpr {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                SqlExpr::Const(false) => {}
-                SqlExpr::Const(true) => return SqlExpr::Const(true),
-                SqlExpr::Or(inner) => out.extend(inner),
-                other => out.push(other),
-            }
+        SqlExpr::junction(items, false)
+    }
+
+    /// `items` under `AND` (`is_and`) or `OR`. A list with no constant and
+    /// no nested list of its kind (most lists) is kept as it is, rather
+    /// than moved item by item into a new one.
+    fn junction(mut items: Vec<SqlExpr>, is_and: bool) -> SqlExpr {
+        // `false` decides an `AND`, `true` an `OR`; the other is no item.
+        if items
+            .iter()
+            .any(|item| matches!(item, SqlExpr::Const(b) if *b != is_and))
+        {
+            return SqlExpr::Const(!is_and);
         }
-        match out.len() {
-            0 => SqlExpr::Const(false),
-            1 => out.pop().unwrap_or(SqlExpr::Const(false)),
-            _ => SqlExpr::Or(out),
+        let spliced = |item: &SqlExpr| match item {
+            SqlExpr::Const(_) => true,
+            SqlExpr::And(_) => is_and,
+            SqlExpr::Or(_) => !is_and,
+            _ => false,
+        };
+        if items.iter().any(spliced) {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    SqlExpr::Const(_) => {}
+                    SqlExpr::And(inner) if is_and => out.extend(inner),
+                    SqlExpr::Or(inner) if !is_and => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            items = out;
+        }
+        match items.len() {
+            0 => SqlExpr::Const(is_and),
+            1 => items.pop().unwrap_or(SqlExpr::Const(is_and)),
+            _ if is_and => SqlExpr::And(items),
+            _ => SqlExpr::Or(items),
         }
     }
 }
@@ -214,12 +242,13 @@ impl Renderer<'_> {
                 newline(indent, out);
                 out.push(')');
             }
-            SqlExpr::In {
-                outer,
-                column,
-                sub,
-                having,
-            } => {
+            SqlExpr::In(set) => {
+                let InSet {
+                    outer,
+                    column,
+                    sub,
+                    having,
+                } = &**set;
                 out.push_str(outer);
                 out.push_str(" IN (");
                 self.subquery(column, sub, indent + 2, out);
@@ -234,7 +263,8 @@ impl Renderer<'_> {
                 newline(indent, out);
                 out.push(')');
             }
-            SqlExpr::Count { sub, op, rhs } => {
+            SqlExpr::Count(count) => {
+                let Count { sub, op, rhs } = &**count;
                 out.push('(');
                 self.subquery("COUNT(*)", sub, indent + 2, out);
                 newline(indent, out);
@@ -243,36 +273,7 @@ impl Renderer<'_> {
                 out.push(' ');
                 out.push_str(rhs);
             }
-            SqlExpr::Grouped {
-                outer,
-                membership: Membership::In,
-                groups,
-            } => {
-                out.push_str(outer);
-                out.push_str(" IN (");
-                self.groups(groups, false, indent + 2, out);
-                newline(indent, out);
-                out.push(')');
-            }
-            SqlExpr::Grouped {
-                outer,
-                membership: Membership::Exists { negated, alias },
-                groups,
-            } => {
-                out.push_str(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
-                let inner = indent + 2;
-                newline(inner, out);
-                out.push_str("SELECT 1");
-                newline(inner, out);
-                out.push_str("FROM (");
-                self.groups(groups, true, inner + 2, out);
-                newline(inner, out);
-                out.push_str(&format!(") AS {alias}"));
-                newline(inner, out);
-                out.push_str(&format!("WHERE {alias}.{GROUP_KEY} = {outer}"));
-                newline(indent, out);
-                out.push(')');
-            }
+            SqlExpr::Grouped(grouped) => self.grouped(grouped, indent, out),
             SqlExpr::CheckedSum(sum) => {
                 out.push_str("CASE");
                 newline(indent + 2, out);
@@ -295,6 +296,36 @@ impl Renderer<'_> {
                 out.push_str(&sum.test);
             }
         }
+    }
+
+    fn grouped(&self, grouped: &Grouped, indent: usize, out: &mut String) {
+        let Grouped {
+            outer,
+            membership,
+            groups,
+        } = grouped;
+        match membership {
+            Membership::In => {
+                out.push_str(outer);
+                out.push_str(" IN (");
+                self.groups(groups, false, indent + 2, out);
+            }
+            Membership::Exists { negated, alias } => {
+                out.push_str(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+                let inner = indent + 2;
+                newline(inner, out);
+                out.push_str("SELECT 1");
+                newline(inner, out);
+                out.push_str("FROM (");
+                self.groups(groups, true, inner + 2, out);
+                newline(inner, out);
+                out.push_str(&format!(") AS {alias}"));
+                newline(inner, out);
+                out.push_str(&format!("WHERE {alias}.{GROUP_KEY} = {outer}"));
+            }
+        }
+        newline(indent, out);
+        out.push(')');
     }
 
     /// `SELECT DISTINCT key AS grp FROM ...`, each clause on its own line
@@ -530,6 +561,37 @@ mod tests {
     }
 
     #[test]
+    fn a_list_with_nothing_to_fold_is_kept() {
+        let items = vec![
+            atom("a"),
+            atom("b"),
+            SqlExpr::or(vec![atom("c"), atom("d")]),
+        ];
+        let buffer = items.as_ptr();
+        match SqlExpr::and(items) {
+            SqlExpr::And(kept) => assert_eq!(kept.as_ptr(), buffer),
+            other => panic!("not an AND: {other:?}"),
+        }
+        // A decisive constant anywhere decides, a neutral one goes.
+        assert_eq!(
+            SqlExpr::or(vec![atom("a"), SqlExpr::Const(false), atom("b")]),
+            SqlExpr::Or(vec![atom("a"), atom("b")])
+        );
+        assert_eq!(
+            SqlExpr::or(vec![atom("a"), SqlExpr::Const(true), SqlExpr::Const(false)]),
+            SqlExpr::Const(true)
+        );
+        assert_eq!(SqlExpr::and(vec![]), SqlExpr::Const(true));
+    }
+
+    #[test]
+    fn a_condition_stays_small() {
+        // Conditions move through every `Result` and list of the
+        // generator; subqueries stay behind their box.
+        assert!(std::mem::size_of::<SqlExpr>() <= 32);
+    }
+
+    #[test]
     fn long_junctions_are_written_as_groups_of_at_most_max_chain() {
         let items: Vec<SqlExpr> = (0..MAX_CHAIN * MAX_CHAIN + 1)
             .map(|i| atom(&format!("a{i}")))
@@ -561,13 +623,13 @@ mod tests {
             SqlExpr::or(vec![atom("t0.b = ?2"), atom("t0.c = ?3")]),
             SqlExpr::Exists {
                 negated: true,
-                sub: Subquery {
+                sub: Box::new(Subquery {
                     table: "lead".into(),
                     alias: "t1".into(),
                     joins: Vec::new(),
                     correlation: Some("t1.contact_id = t0.id".into()),
                     filter: Box::new(atom("t1.score > ?4")),
-                },
+                }),
             },
         ]);
         let mut out = String::new();

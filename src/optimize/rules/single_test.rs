@@ -16,8 +16,16 @@ impl Rule for SimplifyTest {
         "simplify_test"
     }
 
+    /// An `in` or `between` test: a leaf the rule cannot change stays
+    /// where the walk found it (most leaves are comparisons).
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::Field(_))
+        matches!(
+            expr,
+            PlanExpr::Field(FieldTest {
+                test: Test::InList(_) | Test::Between { .. },
+                ..
+            })
+        )
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
