@@ -62,6 +62,34 @@ fn pack_into<T: Copy>(data: &[T], pred: &impl Fn(T) -> bool, words: &mut [u64]) 
     }
 }
 
+/// ANDs `pred` of each of `data` into `words` (element `i` → bit `i % 64`
+/// of word `i / 64`), leaving the words that are zero already untouched;
+/// `data` ends within the last word or at its end. Always inlined, as
+/// [`pack_into`] is.
+#[inline(always)]
+pub(crate) fn and_packed<T: Copy>(data: &[T], pred: &impl Fn(T) -> bool, words: &mut [u64]) {
+    let chunks = data.chunks_exact(64);
+    let rest = chunks.remainder();
+    let mut out = words.iter_mut();
+    for (chunk, word) in chunks.zip(&mut out) {
+        if *word == 0 {
+            continue;
+        }
+        let mut bytes = [0u8; 64];
+        for (b, &x) in bytes.iter_mut().zip(chunk) {
+            *b = pred(x) as u8;
+        }
+        *word &= pack(&bytes);
+    }
+    if let Some(word) = out.next() {
+        let mut w = 0u64;
+        for (i, &x) in rest.iter().enumerate() {
+            w |= (pred(x) as u64) << i;
+        }
+        *word &= w;
+    }
+}
+
 impl Bitmap {
     /// The empty set over `len` rows.
     pub fn zeros(len: usize) -> Bitmap {

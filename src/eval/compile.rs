@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::aggregate::{compile_aggregate, AggregateNode};
 use super::bitmap::Bitmap;
+use super::fused::{for_each_row, terms, terms_only, Conjunction, Term};
 use super::kernels::{compile_field, compile_key, FieldKernel};
 use super::keys::KeyIndex;
 use super::store::{LinkIndex, Store, Table, NONE};
@@ -42,11 +43,11 @@ pub(crate) enum Node<'a> {
 }
 
 pub(crate) struct RelatedNode<'a> {
-    link: &'a LinkIndex,
+    pub(crate) link: &'a LinkIndex,
     direction: Direction,
     quantifier: Quantifier,
     /// Runs over the entity at the other end of the link.
-    inner: Node<'a>,
+    pub(crate) inner: Node<'a>,
     rows: usize,
 }
 
@@ -167,9 +168,24 @@ impl Node<'_> {
                 b
             }
             Node::And(nodes, rows) => {
+                // Two or more field tests (or their negations) run as one
+                // pass (`fused`), in the place of the first: tests on
+                // fields come before everything but constants, so the
+                // other operands still run only while rows remain, as they
+                // would one by one.
+                let terms = terms(nodes);
                 let mut acc = Bitmap::ones(*rows);
+                let mut fused = false;
                 for n in nodes {
-                    acc.and_with(&n.eval_all()?);
+                    if terms.len() > 1 && Term::of(n).is_some() {
+                        if fused {
+                            continue;
+                        }
+                        fused = true;
+                        acc.and_with(&Conjunction::new(terms.clone(), *rows).bitmap());
+                    } else {
+                        acc.and_with(&n.eval_all()?);
+                    }
                     if acc.none() {
                         break;
                     }
@@ -229,7 +245,67 @@ impl RelatedNode<'_> {
             let q = self.quantifier;
             return Ok(Bitmap::from_fn(self.rows, |p| q.accepts(degree(p))));
         }
+        if self.direction == Direction::ToChildren {
+            if let Some(fields) = terms_only(&self.inner, self.link.parent_of.len()) {
+                return Ok(self.children_passing(&fields));
+            }
+        }
         Ok(self.eval_over(&self.inner.eval_all()?))
+    }
+
+    /// The `has` of children that pass `fields`, without the children's
+    /// bitmap: each range of children, once its tests have run, marks or
+    /// counts its parents (per thread, merged at the end).
+    pub(crate) fn children_passing(&self, fields: &Conjunction) -> Bitmap {
+        let q = self.quantifier;
+        let parent_of = &self.link.parent_of;
+        let rows = self.rows;
+        match q {
+            Quantifier::Any | Quantifier::No => {
+                let marks = fields.fold(
+                    || Bitmap::zeros(rows),
+                    |hit, first, words| {
+                        for_each_row(first, words, |c| {
+                            let p = parent_of[c];
+                            if p != NONE {
+                                hit.set(p as usize);
+                            }
+                        })
+                    },
+                );
+                let mut hit = merge(marks, |a, b| a.or_with(&b));
+                if q == Quantifier::No {
+                    hit.negate();
+                }
+                hit
+            }
+            _ if enough(q) <= u64::from(u8::MAX) => {
+                let counts = fields.fold(
+                    || vec![0u8; rows],
+                    |counts, first, words| {
+                        count_rows(parent_of, counts, first, words, |n: u8| n.saturating_add(1))
+                    },
+                );
+                let counts = merge(counts, |a, b| {
+                    for (a, b) in a.iter_mut().zip(b) {
+                        *a = a.saturating_add(b);
+                    }
+                });
+                Bitmap::from_slice(&counts, |n| q.accepts(u64::from(n)))
+            }
+            _ => {
+                let counts = fields.fold(
+                    || vec![0u32; rows],
+                    |counts, first, words| count_rows(parent_of, counts, first, words, |n| n + 1),
+                );
+                let counts = merge(counts, |a, b| {
+                    for (a, b) in a.iter_mut().zip(b) {
+                        *a += b;
+                    }
+                });
+                Bitmap::from_slice(&counts, |n| q.accepts(u64::from(n)))
+            }
+        }
     }
 
     /// The rows satisfying the `has`, given the related rows that satisfy
@@ -322,12 +398,37 @@ fn count_per_parent<T: Copy + Default>(
     add: impl Fn(T) -> T,
 ) -> Vec<T> {
     let mut counts = vec![T::default(); rows];
-    for c in inner.iter_ones() {
-        let p = link.parent_of[c];
+    count_rows(&link.parent_of, &mut counts, 0, inner.words(), add);
+    counts
+}
+
+/// Adds each child row of `words` (rows from `first_row`) to its parent's
+/// count by `add`.
+#[inline(always)]
+fn count_rows<T: Copy>(
+    parent_of: &[u32],
+    counts: &mut [T],
+    first_row: usize,
+    words: &[u64],
+    add: impl Fn(T) -> T,
+) {
+    for_each_row(first_row, words, |c| {
+        let p = parent_of[c];
         if p != NONE {
             let n = &mut counts[p as usize];
             *n = add(*n);
         }
+    })
+}
+
+/// The per-thread results of a [`Conjunction::fold`] made one, by `add`.
+fn merge<T>(parts: Vec<T>, mut add: impl FnMut(&mut T, T)) -> T {
+    let mut parts = parts.into_iter();
+    let mut acc = parts
+        .next()
+        .expect("a fold gives one state per thread, at least one");
+    for p in parts {
+        add(&mut acc, p);
     }
-    counts
+    acc
 }

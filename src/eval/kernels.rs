@@ -7,9 +7,9 @@
 //! The kernels ignore NULLs; [`FieldKernel`] ANDs the validity bitmap in.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::bitmap::Bitmap;
+use super::bitmap::{and_packed, Bitmap};
 use super::column::{days_from_civil, with_ints, Column, ColumnData, Ints, Text};
 use crate::error::{Error, Result};
 use crate::plan::{CmpOp, FieldTest, Test, TextOp, Value};
@@ -27,8 +27,16 @@ enum Scan<'a> {
     Run {
         all: Box<dyn Fn() -> Bitmap + Send + Sync + 'a>,
         one: Box<dyn Fn(usize) -> bool + Send + Sync + 'a>,
+        /// ANDs the test into the words of a row range (see
+        /// [`FieldKernel::and_into`]); `None` for the tests whose whole
+        /// column search beats testing row ranges (`contains` on plain text).
+        part: Option<Part<'a>>,
     },
 }
+
+/// `part(first_word, words)` ANDs the test of rows `64 * first_word..` into
+/// `words`, one bit per row, skipping the words that are zero already.
+type Part<'a> = Box<dyn Fn(usize, &mut [u64]) + Send + Sync + 'a>;
 
 impl FieldKernel<'_> {
     /// The rows that pass: non-NULL and satisfying the test.
@@ -42,6 +50,45 @@ impl FieldKernel<'_> {
             b.and_with(v);
         }
         b
+    }
+
+    /// Whether [`FieldKernel::and_into`] runs as fast per row as
+    /// [`FieldKernel::eval_all`] (it always gives the same rows).
+    pub(crate) fn has_parts(&self) -> bool {
+        !matches!(self.scan, Scan::Run { part: None, .. })
+    }
+
+    /// ANDs the rows that pass into `words`, which hold rows `64 *
+    /// first_word..` (at most to the end of the column): a part of
+    /// [`FieldKernel::eval_all`]'s bitmap, for passes that run several tests
+    /// over one range of rows while its words are in the cache.
+    pub(crate) fn and_into(&self, first_word: usize, words: &mut [u64]) {
+        if let Some(v) = self.valid {
+            for (w, v) in words.iter_mut().zip(&v.words()[first_word..]) {
+                *w &= v;
+            }
+        }
+        match &self.scan {
+            Scan::Const(true) => {}
+            Scan::Const(false) => words.fill(0),
+            Scan::Run {
+                part: Some(part), ..
+            } => part(first_word, words),
+            Scan::Run {
+                part: None, one, ..
+            } => {
+                for (i, w) in words.iter_mut().enumerate() {
+                    let mut bits = *w;
+                    while bits != 0 {
+                        let bit = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        if !one((first_word + i) * 64 + bit) {
+                            *w &= !(1 << bit);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     pub(crate) fn test(&self, row: usize) -> bool {
@@ -60,9 +107,15 @@ where
     F: Fn(T) -> bool + Clone + Send + Sync + 'a,
 {
     let g = f.clone();
+    let h = f.clone();
     Scan::Run {
         all: Box::new(move || Bitmap::from_slice(data, &f)),
         one: Box::new(move |i| g(data[i])),
+        part: Some(Box::new(move |first_word, words| {
+            let start = (first_word * 64).min(data.len());
+            let end = (start + words.len() * 64).min(data.len());
+            and_packed(&data[start..end], &h, words)
+        })),
     }
 }
 
@@ -153,6 +206,11 @@ pub(crate) fn compile_field<'a>(
                 (false, true) => Scan::Run {
                     all: Box::new(move || bits.clone()),
                     one: Box::new(move |i| bits.get(i)),
+                    part: Some(Box::new(move |first_word, words| {
+                        for (w, b) in words.iter_mut().zip(&bits.words()[first_word..]) {
+                            *w &= b;
+                        }
+                    })),
                 },
                 (true, false) => Scan::Run {
                     all: Box::new(move || {
@@ -161,6 +219,12 @@ pub(crate) fn compile_field<'a>(
                         b
                     }),
                     one: Box::new(move |i| !bits.get(i)),
+                    // Past the column's end the words are zero already.
+                    part: Some(Box::new(move |first_word, words| {
+                        for (w, b) in words.iter_mut().zip(&bits.words()[first_word..]) {
+                            *w &= !b;
+                        }
+                    })),
                 },
             }
         }
@@ -559,11 +623,24 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
     };
     let t = Arc::new(t);
     let t1 = t.clone();
+    let t2 = t.clone();
     match (text, contains) {
-        (Text::Dict { codes, values }, _) => Scan::Run {
-            all: Box::new(move || dict_scan(codes, values, &t)),
-            one: Box::new(move |i| t1.test(values[codes[i] as usize].as_bytes())),
-        },
+        (Text::Dict { codes, values }, _) => {
+            // Which codes pass: found on first use, then shared by the
+            // whole-column scan and the row ranges.
+            let hits = Arc::new(OnceLock::new());
+            let hits1 = hits.clone();
+            Scan::Run {
+                all: Box::new(move || hits.get_or_init(|| CodeHits::new(values, &t)).bitmap(codes)),
+                one: Box::new(move |i| t1.test(values[codes[i] as usize].as_bytes())),
+                part: Some(Box::new(move |first_word, words| {
+                    let hits = hits1.get_or_init(|| CodeHits::new(values, &t2));
+                    let start = (first_word * 64).min(codes.len());
+                    let end = (start + words.len() * 64).min(codes.len());
+                    hits.and_into(&codes[start..end], words)
+                })),
+            }
+        }
         (
             Text::Plain {
                 offsets,
@@ -577,31 +654,69 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
                 contains_in_buffer(offsets, folded, &pattern)
             }),
             one: Box::new(move |i| t1.test(&bytes.as_bytes()[offsets[i]..offsets[i + 1]])),
+            part: None,
         },
         (Text::Plain { offsets, bytes, .. }, None) => {
             let row = move |i: usize| &bytes.as_bytes()[offsets[i]..offsets[i + 1]];
             Scan::Run {
                 all: Box::new(move || Bitmap::from_fn(offsets.len() - 1, |i| t.test(row(i)))),
                 one: Box::new(move |i| t1.test(row(i))),
+                part: Some(Box::new(move |first_word, words| {
+                    for (i, w) in words.iter_mut().enumerate() {
+                        let mut bits = *w;
+                        while bits != 0 {
+                            let bit = bits.trailing_zeros() as usize;
+                            bits &= bits - 1;
+                            if !t2.test(row((first_word + i) * 64 + bit)) {
+                                *w &= !(1 << bit);
+                            }
+                        }
+                    }
+                })),
             }
         }
     }
 }
 
-/// Tests each distinct value once. Because the dictionary is sorted, the
-/// hits of `=`, `<`, `between` (and often of the text searches) are one run
-/// of codes, tested as a range over the codes, which vectorizes; other hit
-/// sets go through a lookup table.
-fn dict_scan(codes: &[u32], values: &[String], t: &StrTest) -> Bitmap {
-    let hits: Vec<bool> = values.iter().map(|v| t.test(v.as_bytes())).collect();
-    let (Some(lo), Some(hi)) = (hits.iter().position(|&h| h), hits.iter().rposition(|&h| h)) else {
-        return Bitmap::zeros(codes.len());
-    };
-    if hits[lo..=hi].iter().all(|&h| h) {
-        let (lo, hi) = (lo as u32, hi as u32);
-        Bitmap::from_slice(codes, |c| lo <= c && c <= hi)
-    } else {
-        Bitmap::from_slice(codes, |c| hits[c as usize])
+/// The codes of a dictionary column that pass a test, each distinct value
+/// tested once. Because the dictionary is sorted, the hits of `=`, `<`,
+/// `between` (and often of the text searches) are one run of codes, tested
+/// as a range over the codes, which vectorizes; other hit sets go through a
+/// lookup table.
+enum CodeHits {
+    None,
+    Run(u32, u32),
+    Table(Vec<bool>),
+}
+
+impl CodeHits {
+    fn new(values: &[String], t: &StrTest) -> CodeHits {
+        let hits: Vec<bool> = values.iter().map(|v| t.test(v.as_bytes())).collect();
+        let (Some(lo), Some(hi)) = (hits.iter().position(|&h| h), hits.iter().rposition(|&h| h))
+        else {
+            return CodeHits::None;
+        };
+        if hits[lo..=hi].iter().all(|&h| h) {
+            CodeHits::Run(lo as u32, hi as u32)
+        } else {
+            CodeHits::Table(hits)
+        }
+    }
+
+    fn bitmap(&self, codes: &[u32]) -> Bitmap {
+        match self {
+            CodeHits::None => Bitmap::zeros(codes.len()),
+            &CodeHits::Run(lo, hi) => Bitmap::from_slice(codes, |c| lo <= c && c <= hi),
+            CodeHits::Table(hits) => Bitmap::from_slice(codes, |c| hits[c as usize]),
+        }
+    }
+
+    fn and_into(&self, codes: &[u32], words: &mut [u64]) {
+        match self {
+            CodeHits::None => words.fill(0),
+            &CodeHits::Run(lo, hi) => and_packed(codes, &|c| lo <= c && c <= hi, words),
+            CodeHits::Table(hits) => and_packed(codes, &|c| hits[c as usize], words),
+        }
     }
 }
 

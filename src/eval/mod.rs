@@ -3,7 +3,9 @@
 //!
 //! The plan is compiled once into a tree of kernels bound to the store's
 //! columns and relationship indexes ([`Program`]). Evaluating a segment runs
-//! each kernel over whole columns, combining dense bitmaps; checking a single
+//! each kernel over whole columns, combining dense bitmaps; the field tests
+//! of one `and`, or of a `has` filter made of nothing else, run together
+//! over cache-sized ranges of rows instead (`fused.rs`); checking a single
 //! record ([`contains`]) walks the same tree for that record only, touching
 //! just the related rows it reaches. Both follow SPEC §2.3 and §2.5 exactly
 //! as the SQL back end does, so the two return the same records.
@@ -23,6 +25,7 @@ pub(crate) mod column;
 pub(crate) use aggregate::exact::{div_round, exact_sum};
 mod compile;
 mod counts;
+mod fused;
 mod kernels;
 mod keys;
 mod load_sqlite;
