@@ -65,7 +65,9 @@ fn pack_into<T: Copy>(data: &[T], pred: &impl Fn(T) -> bool, words: &mut [u64]) 
 /// ANDs `pred` of each of `data` into `words` (element `i` → bit `i % 64`
 /// of word `i / 64`), leaving the words that are zero already untouched;
 /// `data` ends within the last word or at its end. Always inlined, as
-/// [`pack_into`] is.
+/// [`pack_into`] is, whose loop it repeats: one helper packing a word for
+/// both measured slower (benches/README.md, "Field tests fused into one
+/// pass over row ranges").
 #[inline(always)]
 pub(crate) fn and_packed<T: Copy>(data: &[T], pred: &impl Fn(T) -> bool, words: &mut [u64]) {
     let chunks = data.chunks_exact(64);
