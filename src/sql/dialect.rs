@@ -174,11 +174,13 @@ pub trait Dialect: Sync {
         false
     }
 
-    /// Whether a `has` (or `has no`) of the root's children under an `OR`
-    /// of the root's `WHERE` is a set of the root's keys, made distinct
-    /// once and LEFT JOINed (see `Generator::joined_keys_test`), rather
-    /// than the subquery [`Dialect::in_subquery_under_or`] picks. Generic:
-    /// that subquery (SQLite's `IN`, whose list it builds once).
+    /// Whether a `has` (or `has no`, or a counted `has`) of the root's
+    /// children under an `OR` of the root's `WHERE` is a set of the root's
+    /// keys, made distinct (or grouped by their count) once and LEFT
+    /// JOINed (see `Generator::joined_keys_test`), rather than the
+    /// subquery [`Dialect::in_subquery_under_or`] picks. Generic: that
+    /// subquery (SQLite's `IN`, whose list it builds once, or a correlated
+    /// `COUNT(*)`).
     fn joins_has_under_or(&self) -> bool {
         false
     }
