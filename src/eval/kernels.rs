@@ -76,18 +76,7 @@ impl FieldKernel<'_> {
             } => part(first_word, words),
             Scan::Run {
                 part: None, one, ..
-            } => {
-                for (i, w) in words.iter_mut().enumerate() {
-                    let mut bits = *w;
-                    while bits != 0 {
-                        let bit = bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
-                        if !one((first_word + i) * 64 + bit) {
-                            *w &= !(1 << bit);
-                        }
-                    }
-                }
-            }
+            } => retain_rows(first_word, words, one),
         }
     }
 
@@ -662,17 +651,24 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
                 all: Box::new(move || Bitmap::from_fn(offsets.len() - 1, |i| t.test(row(i)))),
                 one: Box::new(move |i| t1.test(row(i))),
                 part: Some(Box::new(move |first_word, words| {
-                    for (i, w) in words.iter_mut().enumerate() {
-                        let mut bits = *w;
-                        while bits != 0 {
-                            let bit = bits.trailing_zeros() as usize;
-                            bits &= bits - 1;
-                            if !t2.test(row((first_word + i) * 64 + bit)) {
-                                *w &= !(1 << bit);
-                            }
-                        }
-                    }
+                    retain_rows(first_word, words, |i| t2.test(row(i)))
                 })),
+            }
+        }
+    }
+}
+
+/// Clears the bits of `words` (rows `64 * first_word..`) whose row fails
+/// `keep`, testing only the rows still set: a row-by-row test of a range,
+/// for the tests with no faster one.
+fn retain_rows(first_word: usize, words: &mut [u64], keep: impl Fn(usize) -> bool) {
+    for (i, w) in words.iter_mut().enumerate() {
+        let mut bits = *w;
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if !keep((first_word + i) * 64 + bit) {
+                *w &= !(1 << bit);
             }
         }
     }

@@ -253,12 +253,7 @@ impl Renderer<'_> {
                 out.push_str(" IN (");
                 self.subquery(column, sub, indent + 2, out);
                 if let Some((op, rhs)) = having {
-                    newline(indent + 2, out);
-                    // Counting rows reads a column besides the key only
-                    // where they are filtered.
-                    out.push_str(&self.group_by(column, sub, sub.filters_or_joins()));
-                    newline(indent + 2, out);
-                    out.push_str(&format!("HAVING COUNT(*) {op} {rhs}"));
+                    self.count_having(column, sub, (op, rhs), indent + 2, out);
                 }
                 newline(indent, out);
                 out.push(')');
@@ -345,6 +340,20 @@ impl Renderer<'_> {
         out: &mut String,
     ) {
         self.subquery(&format!("{key} AS {GROUP_KEY}"), sub, indent, out);
+        self.count_having(key, sub, (op, rhs), indent, out);
+    }
+
+    /// `GROUP BY key HAVING COUNT(*) op rhs` after `sub`'s clauses.
+    /// Counting rows reads a column besides the key only where they are
+    /// filtered.
+    fn count_having(
+        &self,
+        key: &str,
+        sub: &Subquery,
+        (op, rhs): (&str, &str),
+        indent: usize,
+        out: &mut String,
+    ) {
         newline(indent, out);
         out.push_str(&self.group_by(key, sub, sub.filters_or_joins()));
         newline(indent, out);
