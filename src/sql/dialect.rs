@@ -94,7 +94,7 @@ pub trait Dialect: Sync {
     /// generic form is `lower()`, right for databases whose `lower()` folds
     /// only ASCII.
     fn fold_ascii_case(&self, expr: &str) -> String {
-        format!("lower({expr})")
+        ["lower(", expr, ")"].concat()
     }
 
     /// True when `needle` occurs in `haystack` (both text, compared exactly;

@@ -173,6 +173,18 @@ pub(super) enum Cond {
     Text(TextOp, String, Vec<String>),
 }
 
+impl Cond {
+    /// Whether [`Generator::render_cond`] writes it on the value prepared
+    /// for ordering: a comparison other than `=`, or a range.
+    fn orders(&self) -> bool {
+        match self {
+            Cond::Cmp(op, _) => *op != CmpOp::Eq,
+            Cond::Between(..) => true,
+            _ => false,
+        }
+    }
+}
+
 /// What a `Related` test asks of the matching related rows.
 enum Shape {
     Always,
@@ -271,10 +283,7 @@ impl<'a> Generator<'a> {
                 let is_and = matches!(e, PlanExpr::And(_)) != negated;
                 let outer = self.under_or;
                 self.under_or |= !is_and && items.len() > 1;
-                let parts = items
-                    .iter()
-                    .map(|item| self.expr(item, scope, negated))
-                    .collect::<Result<Vec<_>>>();
+                let parts = self.each_expr(items, scope, negated);
                 self.under_or = outer;
                 if is_and {
                     SqlExpr::and(parts?)
@@ -286,6 +295,22 @@ impl<'a> Generator<'a> {
             PlanExpr::Field(test) => self.field(test, scope, negated)?,
             PlanExpr::Aggregate(test) => self.aggregate(test, scope, negated)?,
         })
+    }
+
+    /// [`Generator::expr`] of each of `items`, into a list of their number:
+    /// collecting through `Result` could not know it and grew the list of
+    /// a segment's top `or` (thousands of conditions) a dozen times.
+    fn each_expr(
+        &mut self,
+        items: &[PlanExpr],
+        scope: &Scope,
+        negated: bool,
+    ) -> Result<Vec<SqlExpr>> {
+        let mut parts = Vec::with_capacity(items.len());
+        for item in items {
+            parts.push(self.expr(item, scope, negated)?);
+        }
+        Ok(parts)
     }
 
     /// The schema's relationship that `link` follows.
@@ -472,7 +497,7 @@ impl<'a> Generator<'a> {
         // none may exist, `IN` cannot be negated safely (NULLs, and
         // PostgreSQL's NOT IN cannot use an anti-join), so those stay
         // correlated `NOT EXISTS` / `COUNT(*)`.
-        let correlated = || format!("{inner_col} = {outer_col}");
+        let correlated = || [inner_col.as_str(), " = ", &outer_col].concat();
         let probes_per_parent = self.on_parent_rows && r.link.direction == Direction::ToChildren;
         let uncorrelated_in = !(self.correlate || probes_per_parent)
             && (!self.under_or || self.dialect.in_subquery_under_or());
@@ -604,13 +629,15 @@ impl<'a> Generator<'a> {
         ) = (nullable, negated, &t.test)
         {
             let p = self.bind(self.dialect.bool_param(!b));
-            return Ok(SqlExpr::Atom(format!("{col} = {p}")));
+            return Ok(SqlExpr::Atom([col.as_str(), " = ", &p].concat()));
         }
         let subject = || format!("{}.{}", t.field.entity, t.field.field);
         self.refuse_nul(&subject, &t.test)?;
         let cond = self.cond(ty, &t.test)?;
-        // Only text is prepared for ordering; other columns order as they are.
-        let ordered = (ty == ValueType::Text).then(|| self.dialect.text_for_ordering(&col));
+        // Only text is prepared for ordering, and only an ordering test
+        // reads it; other columns order as they are.
+        let ordered =
+            (ty == ValueType::Text && cond.orders()).then(|| self.dialect.text_for_ordering(&col));
         let ordered = ordered.as_deref().unwrap_or(&col);
         Ok(self.render_cond(cond, &col, ordered, nullable, negated))
     }
@@ -833,24 +860,20 @@ impl<'a> Generator<'a> {
         let d = self.dialect;
         let ordered = |op: CmpOp| if op == CmpOp::Eq { col } else { ordered };
         // A negated atom must be true where the field is NULL.
-        let or_null = |sql: String| {
-            SqlExpr::Atom(if nullable {
-                format!("({sql} OR {col} IS NULL)")
-            } else {
-                sql
-            })
-        };
-        let atom = SqlExpr::Atom;
+        let or_null = |parts: &[&str]| SqlExpr::Atom(or_null(parts, col, nullable));
+        let atom = |parts: &[&str]| SqlExpr::Atom(parts.concat());
         match (cond, negated) {
             (Cond::Never, neg) => SqlExpr::Const(neg),
             (Cond::NotNull, neg) if !nullable => SqlExpr::Const(!neg),
-            (Cond::NotNull, false) => atom(format!("{col} IS NOT NULL")),
-            (Cond::NotNull, true) => atom(format!("{col} IS NULL")),
-            (Cond::Cmp(CmpOp::Eq, p), true) if nullable => atom(d.null_safe_not_equal(col, &p)),
-            (Cond::In(ps), true) if ps.len() == 1 && nullable => {
-                atom(d.null_safe_not_equal(col, &ps[0]))
+            (Cond::NotNull, false) => atom(&[col, " IS NOT NULL"]),
+            (Cond::NotNull, true) => atom(&[col, " IS NULL"]),
+            (Cond::Cmp(CmpOp::Eq, p), true) if nullable => {
+                SqlExpr::Atom(d.null_safe_not_equal(col, &p))
             }
-            (Cond::Cmp(op, p), false) => atom(format!("{} {} {p}", ordered(op), op.symbol())),
+            (Cond::In(ps), true) if ps.len() == 1 && nullable => {
+                SqlExpr::Atom(d.null_safe_not_equal(col, &ps[0]))
+            }
+            (Cond::Cmp(op, p), false) => atom(&[ordered(op), " ", op.symbol(), " ", &p]),
             (Cond::Cmp(op, p), true) => {
                 let flipped = match op {
                     CmpOp::Eq => "<>",
@@ -859,42 +882,72 @@ impl<'a> Generator<'a> {
                     CmpOp::Gt => "<=",
                     CmpOp::Ge => "<",
                 };
-                or_null(format!("{} {flipped} {p}", ordered(op)))
+                or_null(&[ordered(op), " ", flipped, " ", &p])
             }
-            (Cond::Between(a, b), neg) => {
-                let not = if neg { "NOT " } else { "" };
-                let sql = format!("{} {not}BETWEEN {a} AND {b}", ordered(CmpOp::Lt));
-                if neg {
-                    or_null(sql)
-                } else {
-                    atom(sql)
-                }
+            (Cond::Between(a, b), false) => {
+                atom(&[ordered(CmpOp::Lt), " BETWEEN ", &a, " AND ", &b])
             }
-            (Cond::In(ps), neg) => {
-                let sql = match (ps.as_slice(), neg) {
-                    ([p], false) => format!("{col} = {p}"),
-                    ([p], true) => format!("{col} <> {p}"),
-                    (ps, neg) => format!(
-                        "{col} {}IN ({})",
-                        if neg { "NOT " } else { "" },
-                        ps.join(", ")
-                    ),
-                };
-                if neg {
-                    or_null(sql)
-                } else {
-                    atom(sql)
-                }
+            (Cond::Between(a, b), true) => {
+                or_null(&[ordered(CmpOp::Lt), " NOT BETWEEN ", &a, " AND ", &b])
             }
+            (Cond::In(ps), false) => match ps.as_slice() {
+                [p] => atom(&[col, " = ", p]),
+                ps => SqlExpr::Atom(in_list(col, "IN (", ps, false)),
+            },
+            (Cond::In(ps), true) => match ps.as_slice() {
+                [p] => or_null(&[col, " <> ", p]),
+                ps => SqlExpr::Atom(in_list(col, "NOT IN (", ps, nullable)),
+            },
             (Cond::Text(op, needle, placeholders), neg) => {
                 let test = d.text_test(op, col, &needle, &placeholders);
                 if neg {
-                    or_null(format!("NOT ({test})"))
+                    or_null(&["NOT (", &test, ")"])
                 } else {
-                    atom(test)
+                    SqlExpr::Atom(test)
                 }
             }
         }
+    }
+}
+
+/// `parts` written one after the other into one string of exactly their
+/// length, and when `nullable`, as `(parts OR col IS NULL)`, which is true
+/// where `col` is NULL: a negated atom on a nullable column. A segment
+/// writes an atom per field test; `format!` guessed their sizes short and
+/// grew most of them once more.
+fn or_null(parts: &[&str], col: &str, nullable: bool) -> String {
+    if !nullable {
+        return parts.concat();
+    }
+    let len = parts.iter().map(|part| part.len()).sum::<usize>();
+    let mut out = String::with_capacity(len + col.len() + 15);
+    out.push('(');
+    parts.iter().for_each(|part| out.push_str(part));
+    out.push_str(" OR ");
+    out.push_str(col);
+    out.push_str(" IS NULL)");
+    out
+}
+
+/// `col IN (p1, p2, ...)` (`open` is `IN (` or `NOT IN (`), through
+/// [`or_null`] when `nullable`.
+fn in_list(col: &str, open: &str, placeholders: &[String], nullable: bool) -> String {
+    let len = placeholders.iter().map(|p| p.len() + 2).sum::<usize>();
+    let mut list = String::with_capacity(col.len() + open.len() + len);
+    list.push_str(col);
+    list.push(' ');
+    list.push_str(open);
+    for (i, p) in placeholders.iter().enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        list.push_str(p);
+    }
+    list.push(')');
+    if nullable {
+        or_null(&[&list], col, true)
+    } else {
+        list
     }
 }
 

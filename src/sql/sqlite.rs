@@ -112,7 +112,14 @@ impl Dialect for Sqlite {
     /// whole value. On BLOBs all of them count bytes, and a byte match of
     /// UTF-8 is a character match.
     fn text_contains(&self, haystack: &str, needle: &str) -> String {
-        format!("instr({}, {}) > 0", blob(haystack), blob(needle))
+        [
+            "instr(CAST(",
+            haystack,
+            " AS BLOB), CAST(",
+            needle,
+            " AS BLOB)) > 0",
+        ]
+        .concat()
     }
 
     /// On bytes, as `text_contains`. `substr` of an empty BLOB is NULL, not
@@ -171,12 +178,20 @@ impl Dialect for Sqlite {
         let bytes = || self.fold_ascii_case(column);
         let like = uses_like(op, needle);
         match op {
-            TextOp::Contains if like => format!(
-                "({column} LIKE {} ESCAPE '\\' OR (instr({column}, char(0)) > 0 AND {}))",
+            // Built from its pieces: a segment writes one per text test.
+            TextOp::Contains if like => [
+                "(",
+                column,
+                " LIKE ",
                 param(0),
-                self.text_contains(&bytes(), param(1))
-            ),
-            TextOp::StartsWith if like => format!("{column} LIKE {} ESCAPE '\\'", param(0)),
+                " ESCAPE '\\' OR (instr(",
+                column,
+                ", char(0)) > 0 AND ",
+                &self.text_contains(&bytes(), param(1)),
+                "))",
+            ]
+            .concat(),
+            TextOp::StartsWith if like => [column, " LIKE ", param(0), " ESCAPE '\\'"].concat(),
             TextOp::EndsWith if !needle.contains('\0') => format!(
                 "coalesce(CAST(substr({}, -length({})) AS TEXT), X'') = {} COLLATE NOCASE",
                 blob(column),

@@ -355,9 +355,12 @@ impl Renderer<'_> {
         out: &mut String,
     ) {
         newline(indent, out);
-        out.push_str(&self.group_by(key, sub, sub.filters_or_joins()));
+        self.group_by(key, sub, sub.filters_or_joins(), out);
         newline(indent, out);
-        out.push_str(&format!("HAVING COUNT(*) {op} {rhs}"));
+        out.push_str("HAVING COUNT(*) ");
+        out.push_str(op);
+        out.push(' ');
+        out.push_str(rhs);
     }
 
     /// `SELECT key FROM ... GROUP BY key HAVING ...`, the key named
@@ -393,7 +396,7 @@ impl Renderer<'_> {
         }
         newline(indent, out);
         let fetches_rows = g.fetches_rows && g.distinct.is_none();
-        out.push_str(&self.group_by(&g.key, &g.rows, fetches_rows));
+        self.group_by(&g.key, &g.rows, fetches_rows, out);
         newline(indent, out);
         out.push_str("HAVING ");
         self.operand(&g.having, indent + 2, out);
@@ -491,15 +494,16 @@ impl Renderer<'_> {
     ) {
         self.subquery(what, rows, indent, out);
         newline(indent, out);
-        out.push_str(&self.group_by(key, rows, fetches_rows));
+        self.group_by(key, rows, fetches_rows, out);
     }
 
     /// `GROUP BY key` as the dialect writes it for `rows`. A correlated
     /// subquery finds its one group through the key's index, whatever it
     /// reads.
-    fn group_by(&self, key: &str, rows: &Subquery, fetches_rows: bool) -> String {
+    fn group_by(&self, key: &str, rows: &Subquery, fetches_rows: bool, out: &mut String) {
         let fetches_rows = fetches_rows && rows.correlation.is_none();
-        format!("GROUP BY {}", self.dialect.group_by_key(key, fetches_rows))
+        out.push_str("GROUP BY ");
+        out.push_str(&self.dialect.group_by_key(key, fetches_rows));
     }
 
     fn subquery(&self, what: &str, sub: &Subquery, indent: usize, out: &mut String) {
@@ -507,41 +511,60 @@ impl Renderer<'_> {
         out.push_str("SELECT ");
         out.push_str(what);
         newline(indent, out);
-        out.push_str(&format!("FROM {} AS {}", sub.table, sub.alias));
+        push_all(out, &["FROM ", &sub.table, " AS ", &sub.alias]);
         for join in &sub.joins {
             newline(indent, out);
-            out.push_str(&format!(
-                "JOIN {} AS {} ON {}",
-                join.table, join.alias, join.on
-            ));
+            push_all(
+                out,
+                &["JOIN ", &join.table, " AS ", &join.alias, " ON ", &join.on],
+            );
         }
-        let mut conditions: Vec<&SqlExpr> = match &*sub.filter {
-            SqlExpr::Const(true) => Vec::new(),
+        let conditions: &[SqlExpr] = match &*sub.filter {
+            SqlExpr::Const(true) => &[],
             // (A longer one is one operand, grouped by `junction`.)
-            SqlExpr::And(items) if items.len() < MAX_CHAIN => items.iter().collect(),
-            other => vec![other],
+            SqlExpr::And(items) if items.len() < MAX_CHAIN => items,
+            other => std::slice::from_ref(other),
         };
-        let correlation = sub.correlation.clone().map(SqlExpr::Atom);
-        if let Some(c) = &correlation {
-            conditions.insert(0, c);
-        }
-        for (i, item) in conditions.into_iter().enumerate() {
-            if i == 0 {
+        // The correlation, an atom, comes first.
+        let mut first = true;
+        let mut clause = |out: &mut String| {
+            if std::mem::take(&mut first) {
                 newline(indent, out);
                 out.push_str("WHERE ");
             } else {
                 newline(indent + 2, out);
                 out.push_str("AND ");
             }
+        };
+        if let Some(correlation) = &sub.correlation {
+            clause(out);
+            out.push_str(correlation);
+        }
+        for item in conditions {
+            clause(out);
             self.operand(item, indent + 2, out);
         }
     }
 }
 
+/// `parts`, one after the other.
+fn push_all(out: &mut String, parts: &[&str]) {
+    parts.iter().for_each(|part| out.push_str(part));
+}
+
+/// A line break and `indent` spaces, copied from [`SPACES`] rather than
+/// pushed one by one: the SQL has a line per condition.
 fn newline(indent: usize, out: &mut String) {
     out.push('\n');
-    out.extend(std::iter::repeat_n(' ', indent));
+    let mut left = indent;
+    while left > 0 {
+        let run = left.min(SPACES.len());
+        out.push_str(&SPACES[..run]);
+        left -= run;
+    }
 }
+
+const SPACES: &str = "                                                                ";
 
 #[cfg(test)]
 mod tests {
