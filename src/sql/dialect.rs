@@ -100,7 +100,7 @@ pub trait Dialect: Sync {
     /// True when `needle` occurs in `haystack` (both text, compared exactly;
     /// no character is a wildcard).
     fn text_contains(&self, haystack: &str, needle: &str) -> String {
-        format!("position({needle} IN {haystack}) > 0")
+        ["position(", needle, " IN ", haystack, ") > 0"].concat()
     }
 
     /// True when `haystack` begins with `needle` (exact, no wildcards).

@@ -73,17 +73,17 @@ impl Dialect for Postgres {
     /// The database's default collation may order text linguistically
     /// (`"a" < "Z"`); `"C"` orders by byte, which for UTF-8 is code point.
     fn text_for_ordering(&self, expr: &str) -> String {
-        format!("{expr} COLLATE \"C\"")
+        [expr, " COLLATE \"C\""].concat()
     }
 
     /// `lower()` follows the collation's character classes: under a
     /// linguistic collation it also folds `É`. Under `"C"` it folds ASCII only.
     fn fold_ascii_case(&self, expr: &str) -> String {
-        format!("lower({expr} COLLATE \"C\")")
+        ["lower(", expr, " COLLATE \"C\")"].concat()
     }
 
     fn text_starts_with(&self, haystack: &str, needle: &str) -> String {
-        format!("starts_with({haystack}, {needle})")
+        ["starts_with(", haystack, ", ", needle, ")"].concat()
     }
 
     fn text_ends_with(&self, haystack: &str, needle: &str) -> String {

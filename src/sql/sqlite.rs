@@ -152,13 +152,13 @@ impl Dialect for Sqlite {
     /// needle holding U+0000, or too long for SQLite's `LIKE` pattern
     /// limit, keeps the byte forms.
     fn text_test_params(&self, op: TextOp, needle: &str) -> Vec<SqlParam> {
-        let needle_param = SqlParam::Text(needle.to_string());
+        let needle_param = || SqlParam::Text(needle.to_string());
         match like_pattern(op, needle) {
             Some(pattern) if op == TextOp::Contains => {
-                vec![SqlParam::Text(pattern), needle_param]
+                vec![SqlParam::Text(pattern), needle_param()]
             }
             Some(pattern) => vec![SqlParam::Text(pattern)],
-            None => vec![needle_param],
+            None => vec![needle_param()],
         }
     }
 

@@ -649,6 +649,81 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_indent_by_any_width() {
+        for indent in 0..3 * SPACES.len() {
+            let mut out = String::from("x");
+            newline(indent, &mut out);
+            assert_eq!(out, format!("x\n{}", " ".repeat(indent)));
+        }
+    }
+
+    #[test]
+    fn subquery_clauses_put_the_correlation_first_and_group_junctions() {
+        let sub = |correlation: Option<&str>, filter: SqlExpr| Subquery {
+            table: "interaction".into(),
+            alias: "t2".into(),
+            joins: vec![Join {
+                table: "\"lead\"".into(),
+                alias: "t3".into(),
+                on: "t3.id = t2.lead_id".into(),
+            }],
+            correlation: correlation.map(String::from),
+            filter: Box::new(filter),
+        };
+        let render = |e: SqlExpr| {
+            let mut out = String::new();
+            Renderer { dialect: &Sqlite }.expr(&e, 70, &mut out);
+            out
+        };
+        let pad = |n: usize| " ".repeat(n);
+        // Correlated, filtered by an `OR`: parenthesized after the correlation.
+        let or = SqlExpr::or(vec![atom("t2.a = ?1"), atom("t2.b = ?2")]);
+        let exists = SqlExpr::Exists {
+            negated: false,
+            sub: Box::new(sub(Some("t2.contact_id = t0.id"), or)),
+        };
+        let (i, j) = (pad(72), pad(74));
+        assert_eq!(
+            render(exists),
+            format!(
+                "EXISTS (\n{i}SELECT 1\n{i}FROM interaction AS t2\n{i}JOIN \"lead\" AS t3 ON t3.id = t2.lead_id\n{i}WHERE t2.contact_id = t0.id\n{j}AND (t2.a = ?1\n{j}  OR t2.b = ?2)\n{})",
+                pad(70)
+            )
+        );
+        // Uncorrelated, an `AND` of its own conditions, counted.
+        let and = SqlExpr::and(vec![atom("t2.a = ?1"), atom("t2.b = ?2")]);
+        let set = SqlExpr::In(Box::new(InSet {
+            outer: "t0.id".into(),
+            column: "t2.contact_id".into(),
+            sub: sub(None, and),
+            having: Some((">=", "?3".into())),
+        }));
+        assert_eq!(
+            render(set),
+            format!(
+                "t0.id IN (\n{i}SELECT t2.contact_id\n{i}FROM interaction AS t2\n{i}JOIN \"lead\" AS t3 ON t3.id = t2.lead_id\n{i}WHERE t2.a = ?1\n{j}AND t2.b = ?2\n{i}GROUP BY +t2.contact_id\n{i}HAVING COUNT(*) >= ?3\n{})",
+                pad(70)
+            )
+        );
+        // Correlated and unfiltered: the correlation alone; an `AND` of
+        // MAX_CHAIN or more is one operand, in parentheses.
+        let count = |filter| {
+            SqlExpr::Count(Box::new(Count {
+                sub: sub(Some("t2.contact_id = t0.id"), filter),
+                op: "<",
+                rhs: "?9".into(),
+            }))
+        };
+        assert!(render(count(SqlExpr::Const(true)))
+            .contains(&format!("WHERE t2.contact_id = t0.id\n{}) < ?9", pad(70))));
+        let long = SqlExpr::and((0..MAX_CHAIN).map(|k| atom(&format!("a{k}"))).collect());
+        assert!(render(count(long)).contains(&format!(
+            "WHERE t2.contact_id = t0.id\n{j}AND (a0\n{}AND a1",
+            pad(76)
+        )));
+    }
+
+    #[test]
     fn nested_subqueries_are_indented_under_their_parent() {
         let e = SqlExpr::and(vec![
             atom("t0.a = ?1"),
