@@ -12,6 +12,7 @@ use crate::span::Span;
 use crate::syntax::ast::{self, AggregateCheck, Literal, LiteralKind};
 
 use super::expr::{positive_op, ORDERED_FIELD};
+use super::names::PlanNames;
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
 
@@ -25,10 +26,10 @@ pub(crate) struct Resolved<'s> {
 }
 
 impl Resolved<'_> {
-    pub fn field_ref(&self) -> Option<FieldRef> {
+    pub fn field_ref(&self, names: &mut PlanNames) -> Option<FieldRef> {
         self.field.map(|field| FieldRef {
-            entity: self.end.name.clone(),
-            field: field.name.clone(),
+            entity: names.of(&self.end.name),
+            field: names.of(&field.name),
             ty: value_type(&field.ty),
         })
     }

@@ -18,6 +18,7 @@ use crate::syntax::ast::{self, Expr, ExprKind, Literal, Predicate};
 use super::aggregate;
 use super::elsewhere;
 use super::library::Segments;
+use super::names::PlanNames;
 use super::resolve::{self, Hop};
 use super::types::{describe_literal, value_type, Target};
 use super::warnings::{self, Warning};
@@ -37,6 +38,8 @@ pub(crate) struct Checker<'a> {
     pub errors: Vec<Error>,
     /// Warnings found so far (see [`super::warnings`]).
     pub warnings: Vec<Warning>,
+    /// The names the plan shares.
+    names: PlanNames,
 }
 
 impl<'a> Checker<'a> {
@@ -47,6 +50,7 @@ impl<'a> Checker<'a> {
             nodes: 0,
             errors: Vec::new(),
             warnings: Vec::new(),
+            names: PlanNames::default(),
         }
     }
 
@@ -214,7 +218,8 @@ impl<'a> Checker<'a> {
                         // Without the hop the filter has no entity to check on.
                         Err(error) => return self.recover(error, done),
                     };
-                tasks.push(Task::Related(hop.link(), quantifier(has.quantifier)));
+                let link = hop.link(&mut self.names);
+                tasks.push(Task::Related(link, quantifier(has.quantifier)));
                 match &has.filter {
                     Some(filter) => tasks.push(Task::Visit(filter, hop.to, depth + 1)),
                     None => {
@@ -281,8 +286,12 @@ impl<'a> Checker<'a> {
         self.add_nodes(1 + hops + usize::from(negated), span)?;
         tasks.push(Task::Aggregate {
             function: written.function,
-            links: resolved.hops.iter().map(Hop::link).collect(),
-            field: resolved.field_ref(),
+            links: resolved
+                .hops
+                .iter()
+                .map(|hop| hop.link(&mut self.names))
+                .collect(),
+            field: resolved.field_ref(&mut self.names),
             test: test_,
             negated,
         });
@@ -350,16 +359,15 @@ impl<'a> Checker<'a> {
             });
         }
         self.add_nodes(1 + resolved.hops.len() + usize::from(negated), span)?;
+        let field = FieldRef {
+            entity: self.names.of(&target.entity.name),
+            field: self.names.of(&target.field.name),
+            ty: value_type(&target.field.ty),
+        };
         let positive = wrap_hops(
             &resolved.hops,
-            PlanExpr::Field(FieldTest {
-                field: FieldRef {
-                    entity: target.entity.name.clone(),
-                    field: target.field.name.clone(),
-                    ty: value_type(&target.field.ty),
-                },
-                test,
-            }),
+            PlanExpr::Field(FieldTest { field, test }),
+            &mut self.names,
         );
         Ok(if negated {
             PlanExpr::Not(Box::new(positive))
@@ -453,10 +461,10 @@ pub(crate) fn predicate_path(p: &Predicate) -> &ast::Path {
 }
 
 /// `a.b.f op v` is `Related{a, Any, Related{b, Any, test}}`.
-fn wrap_hops(hops: &[Hop], test: PlanExpr) -> PlanExpr {
+fn wrap_hops(hops: &[Hop], test: PlanExpr, names: &mut PlanNames) -> PlanExpr {
     hops.iter().rev().fold(test, |inner, hop| {
         PlanExpr::Related(Related {
-            link: hop.link(),
+            link: hop.link(names),
             quantifier: Quantifier::Any,
             filter: Box::new(inner),
         })

@@ -48,6 +48,7 @@ mod elsewhere;
 mod expr;
 mod guards;
 mod library;
+mod names;
 mod resolve;
 mod types;
 mod warnings;

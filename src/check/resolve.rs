@@ -7,6 +7,7 @@ use crate::schema::describe::reaches;
 use crate::schema::{Entity, Field, Relationship, Schema};
 use crate::syntax::ast::{Ident, Path};
 
+use super::names::PlanNames;
 use crate::plan::{Direction, Link};
 
 /// One way to go from an entity to a related one.
@@ -19,13 +20,13 @@ pub(crate) struct Hop<'s> {
 }
 
 impl Hop<'_> {
-    /// The plan's description of this hop.
-    pub fn link(&self) -> Link {
+    /// The plan's description of this hop, its names from `names`.
+    pub fn link(&self, names: &mut PlanNames) -> Link {
         Link {
-            relationship: self.rel.name.clone(),
+            relationship: names.of(&self.rel.name),
             direction: self.direction,
-            from: self.from.name.clone(),
-            to: self.to.name.clone(),
+            from: names.of(&self.from.name),
+            to: names.of(&self.to.name),
         }
     }
 

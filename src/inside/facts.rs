@@ -73,7 +73,7 @@ impl FactSource<'_> {
         let values = self.values(&field.entity, &field.field, &[self.id])?;
         let ty = self.field_type(&field.entity, &field.field)?;
         Ok(Fact::Field {
-            field: field.field.clone(),
+            field: field.field.to_string(),
             value: values
                 .into_iter()
                 .next()
@@ -94,7 +94,7 @@ impl FactSource<'_> {
         ]);
         let ids = self.ids(&related.link.to, reached)?;
         Ok(Fact::Related {
-            entity: related.link.to.clone(),
+            entity: related.link.to.to_string(),
             count: ids.len() as u64,
             ids: ids.into_iter().take(SHOWN_IDS).collect(),
         })

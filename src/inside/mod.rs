@@ -45,8 +45,8 @@ pub(crate) fn is_record(schema: &Schema, entity: &str, id: Uuid) -> Result<PlanE
         })?;
     Ok(PlanExpr::Field(FieldTest {
         field: FieldRef {
-            entity: entity.to_string(),
-            field: key.name.clone(),
+            entity: entity.into(),
+            field: key.name.as_str().into(),
             ty: ValueType::Uuid,
         },
         test: Test::Compare {

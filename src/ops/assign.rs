@@ -114,8 +114,8 @@ fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Resu
     let (value_span, value_text) = trimmed_span(start + eq + 1, &part[eq + 1..]);
     let field = resolve_field(entity, schema, name, name_span)?;
     let field_ref = FieldRef {
-        entity: entity.name.clone(),
-        field: field.name.clone(),
+        entity: entity.name.as_str().into(),
+        field: field.name.as_str().into(),
         ty: value_type(&field.ty),
     };
     let context = format!("{}.{}", entity.name, field.name);

@@ -222,8 +222,8 @@ fn reading_every_column(plan: &Plan, schema: &Schema) -> Result<Plan> {
         .map(|field| {
             PlanExpr::Field(FieldTest {
                 field: FieldRef {
-                    entity: root.name.clone(),
-                    field: field.name.clone(),
+                    entity: root.name.as_str().into(),
+                    field: field.name.as_str().into(),
                     ty: value_type(&field.ty),
                 },
                 test: Test::IsNotNull,

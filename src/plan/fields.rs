@@ -20,7 +20,7 @@ pub fn root_fields(plan: &Plan) -> Vec<String> {
                 let field = &test.field;
                 let known = names.iter().any(|n| n.eq_ignore_ascii_case(&field.field));
                 if field.entity.eq_ignore_ascii_case(&plan.entity) && !known {
-                    names.push(field.field.clone());
+                    names.push(field.field.to_string());
                 }
             }
             PlanExpr::Const(_) | PlanExpr::Related(_) | PlanExpr::Aggregate(_) => {}

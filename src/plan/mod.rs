@@ -24,6 +24,7 @@ mod display;
 mod fields;
 mod fold;
 mod measure;
+mod name;
 mod per_record;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,6 +35,7 @@ pub use fields::root_fields;
 pub(crate) use fold::{child_count, fold_in_place_normalizing, fold_normalizing, FoldInPlace};
 pub use fold::{Fold, NewNodes};
 pub use measure::{depth, measure, Measure};
+pub use name::Name;
 pub use per_record::{RecordValue, RecordValues};
 
 /// A checked query: the ids of `entity` records satisfying `filter`.
@@ -117,12 +119,12 @@ pub struct Related {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Link {
     /// The relationship's name, e.g. `lead_parent_contact`.
-    pub relationship: String,
+    pub relationship: Name,
     pub direction: Direction,
     /// Entity the hop starts from.
-    pub from: String,
+    pub from: Name,
     /// Entity the hop arrives at; `filter` is evaluated there.
-    pub to: String,
+    pub to: Name,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -338,8 +340,8 @@ pub struct FieldTest {
 /// A resolved field: canonical entity and field names and its storage type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldRef {
-    pub entity: String,
-    pub field: String,
+    pub entity: Name,
+    pub field: Name,
     pub ty: ValueType,
 }
 

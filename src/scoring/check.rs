@@ -458,7 +458,7 @@ fn optimize_hops(mut count: Aggregate) -> Aggregate {
     for hop in &mut count.chain {
         let filter = std::mem::replace(&mut hop.filter, PlanExpr::Const(true));
         hop.filter = optimize(Plan {
-            entity: hop.link.to.clone(),
+            entity: hop.link.to.to_string(),
             filter,
         })
         .filter;
@@ -493,7 +493,7 @@ fn score_read(plan: &PlanExpr, entity: &str) -> Option<String> {
             && [SCORE_FIELD, SALES_READY_FIELD]
                 .iter()
                 .any(|f| field.field.eq_ignore_ascii_case(f)))
-        .then(|| field.field.clone())
+        .then(|| field.field.to_string())
     };
     let mut stack = vec![plan];
     while let Some(expr) = stack.pop() {

@@ -62,8 +62,8 @@ pub fn explain(
     })?;
     let this_lead = PlanExpr::Field(FieldTest {
         field: FieldRef {
-            entity: lead.name.clone(),
-            field: key.name.clone(),
+            entity: lead.name.as_str().into(),
+            field: key.name.as_str().into(),
             ty: ValueType::Uuid,
         },
         test: Test::Compare {

@@ -410,7 +410,7 @@ impl<'a> Generator<'a> {
         };
         self.joined_parents.push(JoinedParent {
             from: from.alias(),
-            relationship: link.relationship.clone(),
+            relationship: link.relationship.to_string(),
             depth,
             inner,
         });

@@ -245,3 +245,27 @@ fn paths_follow_many_to_one_links_only() {
         Err(Error::AmbiguousRelationship { .. })
     ));
 }
+
+/// A check hands out one copy of each schema name (`check::names`): the
+/// plan's nodes share it rather than each holding a string of its own.
+#[test]
+fn a_plan_shares_one_copy_of_each_name() {
+    let PlanExpr::Or(items) =
+        filter("contact where email = \"a\" or has lead(status = \"Open\") or EMAIL = \"b\"")
+    else {
+        panic!("an or");
+    };
+    let (PlanExpr::Field(first), PlanExpr::Related(lead), PlanExpr::Field(last)) =
+        (&items[0], &items[1], &items[2])
+    else {
+        panic!("{items:?}");
+    };
+    assert!(first.field.field.is_same_copy(&last.field.field));
+    assert!(first.field.entity.is_same_copy(&last.field.entity));
+    assert!(first.field.entity.is_same_copy(&lead.link.from));
+    let PlanExpr::Field(status) = &*lead.filter else {
+        panic!("{lead:?}");
+    };
+    assert!(status.field.entity.is_same_copy(&lead.link.to));
+    assert_eq!(last.field.field, "email");
+}

@@ -27,10 +27,10 @@ fn agg(
                 (Direction::ToChildren, rel.child.clone())
             };
             let link = Link {
-                relationship: rel.name.clone(),
+                relationship: rel.name.as_str().into(),
                 direction,
-                from: std::mem::replace(&mut at, to.clone()),
-                to,
+                from: std::mem::replace(&mut at, to.clone()).into(),
+                to: to.into(),
             };
             Hop {
                 link,
@@ -39,7 +39,7 @@ fn agg(
         })
         .collect();
     let field = field.map(|name| FieldRef {
-        entity: at.clone(),
+        entity: at.as_str().into(),
         field: name.into(),
         ty: value_type(&schema.entity(&at).unwrap().field(name).unwrap().ty),
     });

@@ -72,16 +72,16 @@ impl Gen<'_> {
             .iter()
             .flat_map(|r| {
                 let up = Link {
-                    relationship: r.name.clone(),
+                    relationship: r.name.as_str().into(),
                     direction: Direction::ToParent,
-                    from: r.child.clone(),
-                    to: r.parent.clone(),
+                    from: r.child.as_str().into(),
+                    to: r.parent.as_str().into(),
                 };
                 let down = Link {
-                    relationship: r.name.clone(),
+                    relationship: r.name.as_str().into(),
                     direction: Direction::ToChildren,
-                    from: r.parent.clone(),
-                    to: r.child.clone(),
+                    from: r.parent.as_str().into(),
+                    to: r.child.as_str().into(),
                 };
                 [up, down]
             })
@@ -114,8 +114,8 @@ impl Gen<'_> {
         let f = &e.fields[self.rng.gen_range(0..e.fields.len())];
         let ty = segql::check::value_type(&f.ty);
         let field = FieldRef {
-            entity: e.name.clone(),
-            field: f.name.clone(),
+            entity: e.name.as_str().into(),
+            field: f.name.as_str().into(),
             ty,
         };
         let (table, column) = (e.table.clone(), f.column.clone());

@@ -37,7 +37,7 @@ fn has(from: &str, relationship: &str, quantifier: Quantifier, filter: PlanExpr)
             relationship: relationship.into(),
             direction,
             from: from.into(),
-            to,
+            to: to.into(),
         },
         quantifier,
         filter: Box::new(filter),

@@ -47,10 +47,10 @@ pub fn hop(from: &str, relationship: &str, filter: PlanExpr) -> Hop {
     };
     Hop {
         link: Link {
-            relationship: rel.name.clone(),
+            relationship: rel.name.as_str().into(),
             direction,
             from: from.into(),
-            to,
+            to: to.into(),
         },
         filter,
     }
@@ -63,7 +63,7 @@ pub fn chain(from: &str, steps: Vec<(&str, PlanExpr)>) -> Vec<Hop> {
         .into_iter()
         .map(|(rel, filter)| {
             let h = hop(&at, rel, filter);
-            at = h.link.to.clone();
+            at = h.link.to.to_string();
             h
         })
         .collect()
@@ -77,7 +77,10 @@ pub fn aggregate(
     field: Option<&str>,
 ) -> Aggregate {
     let chain = chain(from, steps);
-    let target = chain.last().map(|h| h.link.to.clone()).unwrap_or_default();
+    let target = chain
+        .last()
+        .map(|h| h.link.to.to_string())
+        .unwrap_or_default();
     Aggregate {
         function,
         chain,

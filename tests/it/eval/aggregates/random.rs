@@ -220,7 +220,7 @@ fn reference_value(data: &Data, aggregate: &Aggregate, ends: &BTreeSet<u128>) ->
     let target = &data.records[aggregate.target()];
     let values: Vec<&Value> = ends
         .iter()
-        .filter_map(|e| target[e].get(&field.field))
+        .filter_map(|e| target[e].get(field.field.as_str()))
         .collect();
     let n = values.len();
     // Exact: integers as they are, decimals in sixteenths.
@@ -370,7 +370,7 @@ impl Gen {
         let mut at = entity.to_string();
         for _ in 0..len {
             let h = self.hop(&at, depth);
-            at = h.link.to.clone();
+            at = h.link.to.to_string();
             chain.push(h);
         }
         let function = *AggregateFn::ALL.choose(&mut self.rng).unwrap();
@@ -439,7 +439,7 @@ fn generated_aggregates_agree_with_the_reference() {
                 .iter()
                 .map(|hop| {
                     let plan = Plan {
-                        entity: hop.link.to.clone(),
+                        entity: hop.link.to.to_string(),
                         filter: hop.filter.clone(),
                     };
                     eval::evaluate(&plan, &store, now())
