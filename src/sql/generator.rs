@@ -143,7 +143,7 @@ pub(crate) struct JoinedParent {
     /// The alias of the table the parent is joined to (`t0`, or another
     /// joined parent's).
     pub from: String,
-    pub relationship: String,
+    pub relationship: crate::plan::Name,
     pub depth: usize,
     /// An inner `JOIN`: every row has the parent, so tests need not ask
     /// whether it exists. Otherwise a `LEFT JOIN`, whose parent columns
@@ -410,7 +410,7 @@ impl<'a> Generator<'a> {
         };
         self.joined_parents.push(JoinedParent {
             from: from.alias(),
-            relationship: link.relationship.to_string(),
+            relationship: link.relationship.clone(),
             depth,
             inner,
         });
