@@ -10,20 +10,40 @@ use crate::plan::Name;
 /// The schema is borrowed for the whole check, so its names stay where they
 /// are; a name is found by its address and length, and its text is compared
 /// too, so a string from anywhere else is still answered right.
+///
+/// A segment names a few schema names, so the first [`LISTED`] are kept in
+/// a list searched in order (no hashing, nothing to set up for a short
+/// segment); the others in a map.
 #[derive(Default)]
 pub(crate) struct PlanNames {
-    by_place: HashMap<(usize, usize), Name>,
+    listed: Vec<((usize, usize), Name)>,
+    mapped: HashMap<(usize, usize), Name>,
 }
+
+/// How many names [`PlanNames`] keeps in its list.
+const LISTED: usize = 32;
 
 impl PlanNames {
     /// The shared copy of `name`.
     pub fn of(&mut self, name: &str) -> Name {
         let place = (name.as_ptr() as usize, name.len());
-        match self.by_place.get(&place) {
+        let found = match self.listed.iter().position(|(at, _)| *at == place) {
+            Some(i) => Some(&mut self.listed[i].1),
+            None => self.mapped.get_mut(&place),
+        };
+        match found {
             Some(shared) if shared.as_str() == name => shared.clone(),
-            _ => {
+            Some(stale) => {
+                *stale = Name::from(name);
+                stale.clone()
+            }
+            None => {
                 let shared = Name::from(name);
-                self.by_place.insert(place, shared.clone());
+                if self.listed.len() < LISTED {
+                    self.listed.push((place, shared.clone()));
+                } else {
+                    self.mapped.insert(place, shared.clone());
+                }
                 shared
             }
         }
@@ -50,5 +70,18 @@ mod tests {
         let changed = names.of(&buffer);
         assert_eq!(&*account, "account");
         assert_eq!(&*changed, "intrest");
+        assert_eq!(&*names.of(&buffer), "intrest");
+    }
+
+    #[test]
+    fn names_past_the_list_are_shared_too() {
+        let mut names = PlanNames::default();
+        let texts: Vec<String> = (0..3 * LISTED).map(|i| format!("field_{i}")).collect();
+        let first: Vec<Name> = texts.iter().map(|t| names.of(t)).collect();
+        for (text, shared) in texts.iter().zip(&first) {
+            let again = names.of(text);
+            assert!(again.is_same_copy(shared), "{text}");
+            assert_eq!(again, *text);
+        }
     }
 }
