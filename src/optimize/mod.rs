@@ -218,26 +218,25 @@ impl FoldInPlace for Driver<'_> {
         // same levels under every child still reach all the new nodes.
         let mut built: Option<NewNodes> = None;
         let mut changed_since = false;
+        // The rule that changed the node last: once it leaves the node as
+        // it is, every rule has seen the node as it now stands (those after
+        // it did in the round it fired), so the node is settled without
+        // running the rest of the round.
+        let mut last_change: Option<usize> = None;
         'rounds: for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
-            for rule in self.rules {
+            for (index, rule) in self.rules.iter().enumerate() {
                 if self.firings_left == 0 {
                     break 'rounds;
                 }
-                if !rule.looks_at(expr) {
+                let done = self.apply(*rule, expr, built.is_some());
+                let Some(done) = done else {
+                    if last_change == Some(index) {
+                        break 'rounds;
+                    }
                     continue;
-                }
-                let held = built.as_ref().map(|_| expr.clone());
-                let done = rule.rewrite(std::mem::replace(expr, PlanExpr::Const(false)));
-                let builds = !done.built.children.is_empty();
-                if let (Some(before), true) = (held, builds) {
-                    *expr = before;
-                    continue;
-                }
-                *expr = done.expr;
-                if !done.changed {
-                    continue;
-                }
+                };
+                last_change = Some(index);
                 self.firings_left -= 1;
                 round_changed = true;
                 if let (Some(trace), Some(before)) = (self.trace.as_deref_mut(), snapshot.take()) {
@@ -248,10 +247,10 @@ impl FoldInPlace for Driver<'_> {
                         after: expr.clone(),
                     });
                 }
-                if builds {
-                    built = Some(done.built);
-                } else {
+                if done.children.is_empty() {
                     changed_since |= built.is_some();
+                } else {
+                    built = Some(done);
                 }
             }
             if !round_changed {
@@ -274,6 +273,26 @@ impl FoldInPlace for Driver<'_> {
 }
 
 impl Driver<'_> {
+    /// Runs `rule` on `expr`: the new nodes it built below the node
+    /// (none: an empty list) if it changed it, `None` if it left it as it
+    /// was. While `holding` (new nodes from an earlier rewrite are yet to
+    /// be simplified), a rewrite that would build more is undone from a
+    /// copy of the node and counts as no change.
+    fn apply(&mut self, rule: &dyn Rule, expr: &mut PlanExpr, holding: bool) -> Option<NewNodes> {
+        if !rule.looks_at(expr) {
+            return None;
+        }
+        let held = holding.then(|| expr.clone());
+        let done = rule.rewrite(std::mem::replace(expr, PlanExpr::Const(false)));
+        let builds = !done.built.children.is_empty();
+        if let (Some(before), true) = (held, builds) {
+            *expr = before;
+            return None;
+        }
+        *expr = done.expr;
+        done.changed.then_some(done.built)
+    }
+
     /// Has the walk simplify the new nodes under `expr` (pushing their
     /// negations down on the way), then bring `expr` back to the rules. A
     /// trace shows that push on its own, as at the start; the walk still
