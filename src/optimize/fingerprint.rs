@@ -232,44 +232,83 @@ fn write_value(value: &Value, hasher: &mut QuickHasher) {
 
 /// A set of expressions that answers "is there one equal to this?" by
 /// comparing only the members whose fingerprint matches.
+///
+/// Members with one fingerprint are chained through `next` rather than
+/// kept in a list per fingerprint: a list per distinct item was one
+/// allocation per item, most of the cost of searching a long list.
 #[derive(Default)]
 pub(crate) struct EqualItems<'a> {
-    by_fingerprint: HashMap<u64, Vec<&'a PlanExpr>, QuickState>,
+    /// The index in `members` of the latest member with each fingerprint.
+    latest: HashMap<u64, usize, QuickState>,
+    members: Vec<&'a PlanExpr>,
+    /// For each member, the index of the member added before it with the
+    /// same fingerprint ([`END`] for none).
+    next: Vec<usize>,
 }
+
+/// The end of a chain of members.
+const END: usize = usize::MAX;
 
 impl<'a> EqualItems<'a> {
     /// The set of `items`.
-    pub(crate) fn new(items: impl IntoIterator<Item = &'a PlanExpr>) -> Self {
-        let mut set = EqualItems::default();
+    pub(crate) fn new<I: IntoIterator<Item = &'a PlanExpr>>(items: I) -> Self
+    where
+        I::IntoIter: ExactSizeIterator,
+    {
+        let items = items.into_iter();
+        let mut set = EqualItems::with_capacity(items.len());
         for item in items {
             set.insert(item);
         }
         set
     }
 
+    /// An empty set with room for `capacity` members.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        EqualItems {
+            latest: HashMap::with_capacity_and_hasher(capacity, QuickState::default()),
+            members: Vec::with_capacity(capacity),
+            next: Vec::with_capacity(capacity),
+        }
+    }
+
     pub(crate) fn insert(&mut self, item: &'a PlanExpr) {
-        self.by_fingerprint
-            .entry(fingerprint(item))
-            .or_default()
-            .push(item);
+        self.insert_with(fingerprint(item), item);
     }
 
     /// Adds `item` unless a member equals it; whether it was added. One
     /// fingerprint where `contains` then `insert` would take two.
     pub(crate) fn insert_new(&mut self, item: &'a PlanExpr) -> bool {
-        let members = self.by_fingerprint.entry(fingerprint(item)).or_default();
-        if members.contains(&item) {
+        let print = fingerprint(item);
+        if self.find(print, item) {
             return false;
         }
-        members.push(item);
+        self.insert_with(print, item);
         true
     }
 
     /// Whether a member equals `expr`.
     pub(crate) fn contains(&self, expr: &PlanExpr) -> bool {
-        self.by_fingerprint
-            .get(&fingerprint(expr))
-            .is_some_and(|members| members.contains(&expr))
+        self.find(fingerprint(expr), expr)
+    }
+
+    /// Whether a member with fingerprint `print` equals `expr`.
+    fn find(&self, print: u64, expr: &PlanExpr) -> bool {
+        let mut at = self.latest.get(&print).copied().unwrap_or(END);
+        while at != END {
+            if self.members[at] == expr {
+                return true;
+            }
+            at = self.next[at];
+        }
+        false
+    }
+
+    fn insert_with(&mut self, print: u64, item: &'a PlanExpr) {
+        let index = self.members.len();
+        let before = self.latest.insert(print, index).unwrap_or(END);
+        self.members.push(item);
+        self.next.push(before);
     }
 }
 

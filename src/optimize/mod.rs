@@ -31,6 +31,8 @@ mod nnf;
 pub mod rules;
 pub mod values;
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use crate::error::limits::MAX_PLAN_DEPTH;
@@ -169,6 +171,7 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
     }
     let mut driver = Driver {
         rules: rules::ALL,
+        algebra: Masks::of_all_rules(),
         trace: trace.as_deref_mut(),
         firings_left: MAX_FIRINGS_PER_NODE.saturating_mul(nodes),
         refold: None,
@@ -195,6 +198,8 @@ fn run(plan: Plan, mut trace: Option<&mut Vec<Firing>>) -> Plan {
 /// Applies every rule at every node, in one bottom-up walk.
 struct Driver<'a> {
     rules: &'a [&'a dyn Rule],
+    /// What the driver may take for granted about `rules`.
+    algebra: &'a Masks,
     trace: Option<&'a mut Vec<Firing>>,
     /// Firings allowed before the driver stops rewriting.
     firings_left: usize,
@@ -218,26 +223,29 @@ impl FoldInPlace for Driver<'_> {
         // same levels under every child still reach all the new nodes.
         let mut built: Option<NewNodes> = None;
         let mut changed_since = false;
+        // The rules known to leave the node as it now stands: those that
+        // left it so, and those that [`Algebra`] says would. They are not
+        // run again; once every rule is among them, the node is settled
+        // without finishing the round.
+        let mut settled = Settled::default();
         'rounds: for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
-            for rule in self.rules {
+            for (index, rule) in self.rules.iter().enumerate() {
                 if self.firings_left == 0 {
                     break 'rounds;
                 }
-                if !rule.looks_at(expr) {
+                if settled.has(index) {
                     continue;
                 }
-                let held = built.as_ref().map(|_| expr.clone());
-                let done = rule.rewrite(std::mem::replace(expr, PlanExpr::Const(false)));
-                let builds = !done.built.children.is_empty();
-                if let (Some(before), true) = (held, builds) {
-                    *expr = before;
+                let done = self.apply(*rule, expr, built.is_some());
+                let Some(done) = done else {
+                    settled.add(index);
+                    if settled.is_all(self.algebra) {
+                        break 'rounds;
+                    }
                     continue;
-                }
-                *expr = done.expr;
-                if !done.changed {
-                    continue;
-                }
+                };
+                settled = settled.after_change(index, expr, self.algebra);
                 self.firings_left -= 1;
                 round_changed = true;
                 if let (Some(trace), Some(before)) = (self.trace.as_deref_mut(), snapshot.take()) {
@@ -248,10 +256,10 @@ impl FoldInPlace for Driver<'_> {
                         after: expr.clone(),
                     });
                 }
-                if builds {
-                    built = Some(done.built);
-                } else {
+                if done.children.is_empty() {
                     changed_since |= built.is_some();
+                } else {
+                    built = Some(done);
                 }
             }
             if !round_changed {
@@ -274,6 +282,26 @@ impl FoldInPlace for Driver<'_> {
 }
 
 impl Driver<'_> {
+    /// Runs `rule` on `expr`: the new nodes it built below the node
+    /// (none: an empty list) if it changed it, `None` if it left it as it
+    /// was. While `holding` (new nodes from an earlier rewrite are yet to
+    /// be simplified), a rewrite that would build more is undone from a
+    /// copy of the node and counts as no change.
+    fn apply(&mut self, rule: &dyn Rule, expr: &mut PlanExpr, holding: bool) -> Option<NewNodes> {
+        if !rule.looks_at(expr) {
+            return None;
+        }
+        let held = holding.then(|| expr.clone());
+        let done = rule.rewrite(std::mem::replace(expr, PlanExpr::Const(false)));
+        let builds = !done.built.children.is_empty();
+        if let (Some(before), true) = (held, builds) {
+            *expr = before;
+            return None;
+        }
+        *expr = done.expr;
+        done.changed.then_some(done.built)
+    }
+
     /// Has the walk simplify the new nodes under `expr` (pushing their
     /// negations down on the way), then bring `expr` back to the rules. A
     /// trace shows that push on its own, as at the start; the walk still
@@ -290,6 +318,88 @@ impl Driver<'_> {
             }
         }
         self.refold = Some(new);
+    }
+}
+
+/// The rules of [`rules::ALL`] with each [`Algebra`] fact, as bit masks by
+/// their place in the list.
+struct Masks {
+    drops_items: u64,
+    ignores_drops: u64,
+    idempotent: u64,
+    /// Every rule: `None` when there are too many for the masks, and the
+    /// driver then runs every rule in every round.
+    all: Option<u64>,
+}
+
+impl Masks {
+    /// The masks of [`rules::ALL`], worked out once.
+    fn of_all_rules() -> &'static Masks {
+        static MASKS: OnceLock<Masks> = OnceLock::new();
+        MASKS.get_or_init(|| Masks::of(rules::ALL))
+    }
+
+    fn of(rules: &[&dyn Rule]) -> Masks {
+        let mut masks = Masks {
+            drops_items: 0,
+            ignores_drops: 0,
+            idempotent: 0,
+            all: (rules.len() <= 64).then(|| Settled::below(rules.len())),
+        };
+        if masks.all.is_none() {
+            return masks;
+        }
+        for (index, rule) in rules.iter().enumerate() {
+            let facts = rules::algebra(rule.name());
+            let bit = 1 << index;
+            masks.drops_items |= if facts.drops_items { bit } else { 0 };
+            masks.ignores_drops |= if facts.ignores_drops { bit } else { 0 };
+            masks.idempotent |= if facts.idempotent { bit } else { 0 };
+        }
+        masks
+    }
+}
+
+/// The rules known to leave a node unchanged, by their place in the list.
+#[derive(Clone, Copy, Default)]
+struct Settled(u64);
+
+impl Settled {
+    fn bit(index: usize) -> u64 {
+        1u64.checked_shl(u32::try_from(index).unwrap_or(u32::MAX))
+            .unwrap_or(0)
+    }
+
+    /// The bits of the first `count` rules.
+    fn below(count: usize) -> u64 {
+        Settled::bit(count).wrapping_sub(1)
+    }
+
+    fn has(self, index: usize) -> bool {
+        self.0 & Settled::bit(index) != 0
+    }
+
+    fn add(&mut self, index: usize) {
+        self.0 |= Settled::bit(index);
+    }
+
+    fn is_all(self, masks: &Masks) -> bool {
+        masks.all == Some(self.0)
+    }
+
+    /// The rules known to leave `expr` unchanged, now that the rule at
+    /// `index` has made it: those that ignore the items it dropped, if it
+    /// only dropped items of a list, and itself if it is idempotent.
+    fn after_change(self, index: usize, expr: &PlanExpr, masks: &Masks) -> Settled {
+        let bit = Settled::bit(index);
+        let still_a_list =
+            matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items) if items.len() >= 2);
+        let kept = if masks.drops_items & bit != 0 && still_a_list {
+            self.0 & masks.ignores_drops
+        } else {
+            0
+        };
+        Settled(kept | (masks.idempotent & bit))
     }
 }
 
@@ -324,5 +434,58 @@ mod tests {
         let merges = firings.iter().filter(|f| f.rule == "merge_parent").count();
         assert_eq!(merges, 40);
         assert_eq!(optimize(out.clone()), out);
+    }
+
+    /// The rules run at one node round after round until a round changes
+    /// nothing, each on every round: what the driver does at a node,
+    /// without taking any rule's answer for granted. The rule names are
+    /// the firings, in order.
+    fn every_rule_every_round(mut expr: PlanExpr) -> (PlanExpr, Vec<&'static str>) {
+        let mut fired = Vec::new();
+        let mut built = false;
+        for _ in 0..MAX_NODE_ROUNDS {
+            let mut changed = false;
+            for rule in rules::ALL {
+                if !rule.looks_at(&expr) {
+                    continue;
+                }
+                let done = rule.rewrite(expr.clone());
+                let builds = !done.built.children.is_empty();
+                if !done.changed || (built && builds) {
+                    continue;
+                }
+                expr = done.expr;
+                fired.push(rule.name());
+                changed = true;
+                built |= builds;
+            }
+            if !changed {
+                break;
+            }
+        }
+        (expr, fired)
+    }
+
+    #[test]
+    fn skipping_the_rules_that_leave_a_node_unchanged_changes_nothing() {
+        use crate::optimize::rules::tests::{every_kind, lists_losing_items, near_misses};
+        let samples = every_kind()
+            .into_iter()
+            .chain(near_misses())
+            .chain(lists_losing_items());
+        for sample in samples {
+            let mut firings = Vec::new();
+            let mut driver = Driver {
+                rules: rules::ALL,
+                algebra: Masks::of_all_rules(),
+                trace: Some(&mut firings),
+                firings_left: usize::MAX,
+                refold: None,
+            };
+            let mut expr = sample.clone();
+            driver.fold_in_place(&mut expr);
+            let fired: Vec<&str> = firings.iter().map(|firing| firing.rule).collect();
+            assert_eq!((expr, fired), every_rule_every_round(sample));
+        }
     }
 }

@@ -12,9 +12,16 @@ impl Rule for RemoveDuplicates {
         "remove_duplicates"
     }
 
-    /// A list of two items or more.
+    /// A list of two items or more; a short one only if it repeats an
+    /// item (comparing its few pairs costs less than moving the list
+    /// through [`Rule::rewrite`]).
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items) if items.len() > 1)
+        match expr {
+            PlanExpr::And(items) | PlanExpr::Or(items) if items.len() > 1 => {
+                !searched_pairwise(items) || (1..items.len()).any(|i| repeats_earlier(items, i))
+            }
+            _ => false,
+        }
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
@@ -39,16 +46,26 @@ fn dedup(items: Vec<PlanExpr>, rebuild: fn(Vec<PlanExpr>) -> PlanExpr) -> Transf
     Transformed::yes(rebuild(kept))
 }
 
+/// Whether `items` is short enough to compare pair by pair.
+fn searched_pairwise(items: &[PlanExpr]) -> bool {
+    let pairs = items.len() * items.len().saturating_sub(1) / 2;
+    !worth_an_index(pairs)
+}
+
+/// Whether an item before the one at `index` equals it.
+fn repeats_earlier(items: &[PlanExpr], index: usize) -> bool {
+    items[..index].contains(&items[index])
+}
+
 /// For each item, whether an earlier one equals it; `None` when none does.
 fn repeats(items: &[PlanExpr]) -> Option<Vec<bool>> {
-    let pairs = items.len() * items.len().saturating_sub(1) / 2;
-    if !worth_an_index(pairs) {
-        let repeat = |i: usize| items[..i].contains(&items[i]);
+    if searched_pairwise(items) {
+        let repeat = |i: usize| repeats_earlier(items, i);
         (0..items.len())
             .any(repeat)
             .then(|| (0..items.len()).map(repeat).collect())
     } else {
-        let mut seen = EqualItems::default();
+        let mut seen = EqualItems::with_capacity(items.len());
         let repeats: Vec<bool> = items.iter().map(|item| !seen.insert_new(item)).collect();
         repeats.contains(&true).then_some(repeats)
     }

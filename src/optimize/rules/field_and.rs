@@ -27,8 +27,9 @@ impl Rule for MergeFieldAnd {
         "merge_field_and"
     }
 
+    /// An `and` that may test a field twice.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::And(_))
+        matches!(expr, PlanExpr::And(items) if may_test_a_field_twice(items))
     }
 
     /// The merged tests are new (under a `not`, a test is as the merge
@@ -65,6 +66,28 @@ impl Merged {
     }
 }
 
+/// Whether `items` may test one field twice, so that [`merge_groups`]
+/// has a group to merge. A short list is checked pair by pair; a long one
+/// is left to `merge_groups`, which groups it through an index.
+pub(crate) fn may_test_a_field_twice(items: &[PlanExpr]) -> bool {
+    if is_long(items) {
+        return true;
+    }
+    fn field(item: &PlanExpr) -> Option<&FieldRef> {
+        field_atom(item).map(|(field, _, _)| field)
+    }
+    let earlier_on =
+        |i: usize, field_i: &FieldRef| items[..i].iter().any(|e| field(e) == Some(field_i));
+    (1..items.len()).any(|i| field(&items[i]).is_some_and(|f| earlier_on(i, f)))
+}
+
+/// Whether a list is long enough for [`merge_groups`] to find each field's
+/// group through an index: a scan of the groups for every item would cost
+/// the square of the list's length.
+fn is_long(items: &[PlanExpr]) -> bool {
+    worth_an_index(items.len() * items.len() / 2)
+}
+
 /// Groups the field tests of `items` by field and lets `merge` replace every
 /// group of two or more: its result (`None` = the absorbing constant) takes
 /// the place of the group's first test.
@@ -74,9 +97,8 @@ pub(crate) fn merge_groups(
 ) -> Merged {
     // Per field: the index of its first test and of the others.
     let mut groups: Vec<(&FieldRef, usize, Vec<usize>)> = Vec::new();
-    // In a long list, each field's place in `groups`: a scan of the groups
-    // for every item would cost the square of the list's length.
-    let long = worth_an_index(items.len() * items.len() / 2);
+    // In a long list, each field's place in `groups`.
+    let long = is_long(&items);
     let mut places: HashMap<&FieldRef, usize, QuickState> = HashMap::default();
     for (index, item) in items.iter().enumerate() {
         let Some((field, _, _)) = field_atom(item) else {

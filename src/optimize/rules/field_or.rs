@@ -5,7 +5,7 @@
 //! 2` → `true`, `not (x >= 5) or not (x >= 10)` → `not (x >= 10)`, and `x is
 //! not null or x = 1` → `x is not null`.
 
-use crate::optimize::rules::field_and::{conjoin, merge_groups};
+use crate::optimize::rules::field_and::{conjoin, may_test_a_field_twice, merge_groups};
 use crate::optimize::rules::single_test::distinct_values;
 use crate::optimize::rules::{field_atom, negate};
 use crate::optimize::{Rule, Transformed};
@@ -19,8 +19,9 @@ impl Rule for MergeFieldOr {
         "merge_field_or"
     }
 
+    /// An `or` that may test a field twice.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::Or(_))
+        matches!(expr, PlanExpr::Or(items) if may_test_a_field_twice(items))
     }
 
     /// The merged tests are new (under a `not`, a test is as the merge

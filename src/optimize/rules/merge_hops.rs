@@ -4,14 +4,29 @@
 //! at the place of its first item. The rules say which tests join, which
 //! groups merge and what the merged test is.
 
+use crate::optimize::fingerprint::worth_an_index;
 use crate::optimize::Transformed;
 use crate::plan::{Link, NewNodes, PlanExpr, Quantifier, Related};
 
-/// Whether `expr` is an `and` or `or` holding two relationship tests or
-/// more: a list with fewer has nothing to merge.
-pub(crate) fn has_two_related(expr: &PlanExpr) -> bool {
-    matches!(expr, PlanExpr::And(items) | PlanExpr::Or(items)
-        if items.iter().filter(|item| matches!(item, PlanExpr::Related(_))).nth(1).is_some())
+/// Whether `expr` is an `and` or `or` that may hold two relationship tests
+/// over one link: a list without has nothing to merge. Links are compared
+/// pair by pair only in a short list; a long one is left to
+/// [`merge_by_link`].
+pub(crate) fn may_have_two_over_one_link(expr: &PlanExpr) -> bool {
+    let (PlanExpr::And(items) | PlanExpr::Or(items)) = expr else {
+        return false;
+    };
+    if worth_an_index(items.len() * items.len() / 2) {
+        return true;
+    }
+    fn link(item: &PlanExpr) -> Option<&Link> {
+        match item {
+            PlanExpr::Related(related) => Some(&related.link),
+            _ => None,
+        }
+    }
+    let earlier_on = |i: usize, link_i: &Link| items[..i].iter().any(|e| link(e) == Some(link_i));
+    (1..items.len()).any(|i| link(&items[i]).is_some_and(|l| earlier_on(i, l)))
 }
 
 /// Runs `merge` on the items of an `and` or an `or`, with the quantifier

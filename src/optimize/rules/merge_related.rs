@@ -18,9 +18,9 @@ impl Rule for MergeRelated {
         "merge_related"
     }
 
-    /// A list holding two relationship tests or more.
+    /// A list that may hold two relationship tests over one link.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        super::merge_hops::has_two_related(expr)
+        super::merge_hops::may_have_two_over_one_link(expr)
     }
 
     /// A merged item and the `or` of its filters are new.

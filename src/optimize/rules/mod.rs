@@ -63,6 +63,54 @@ pub static ALL: &[&dyn Rule] = &[
     &MergeParent,
 ];
 
+/// What the driver may take for granted about a rule's rewrites, so that it
+/// need not run a rule whose answer it knows. In a long `or`,
+/// `remove_duplicates` and `absorb` each drop items; without these facts
+/// every rule would look at the whole list again, fingerprinting every
+/// item, only to find nothing left to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Algebra {
+    /// Whenever the rule returns an `and` (`or`), its input was an `and`
+    /// (`or`) and the result is some of its items, unchanged and in order.
+    pub drops_items: bool,
+    /// A list the rule leaves unchanged, it leaves unchanged with some of
+    /// its items dropped, as long as two remain.
+    pub ignores_drops: bool,
+    /// The rule leaves whatever it returns unchanged.
+    pub idempotent: bool,
+}
+
+/// The [`Algebra`] of the rule named `name`; nothing is taken for granted
+/// about a rule not listed. Each fact is tested over every rule's sample
+/// nodes (`algebra_holds_on_the_sample_nodes` below).
+pub(crate) fn algebra(name: &str) -> Algebra {
+    let all = Algebra {
+        drops_items: true,
+        ignores_drops: true,
+        idempotent: true,
+    };
+    let ignores_drops = Algebra {
+        ignores_drops: true,
+        ..Algebra::default()
+    };
+    match name {
+        // Each drops items (constants that change nothing, repeats, absorbed
+        // lists, implied `has`) and leaves none of the kind it drops.
+        "constant_folding" | "remove_duplicates" | "absorb" | "aggregate_implies_has" => all,
+        // What they look for in a list, a list with fewer items (two or
+        // more) lacks as well: a list of one, a nested list, a `not` whose
+        // operand is an item.
+        "flatten" | "complement" => ignores_drops,
+        // They never look at a list.
+        "push_not"
+        | "count_as_quantifier"
+        | "never_missing"
+        | "simplify_quantifier"
+        | "simplify_test" => ignores_drops,
+        _ => Algebra::default(),
+    }
+}
+
 /// `not expr`, removing a double negation on the spot.
 pub(crate) fn negate(expr: PlanExpr) -> PlanExpr {
     match expr {
@@ -185,7 +233,7 @@ pub(crate) mod build {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::build::*;
     use super::*;
     use crate::optimize::Transformed;
@@ -195,7 +243,7 @@ mod tests {
     };
 
     /// Nodes of every kind, each one that some rule rewrites.
-    fn every_kind() -> Vec<PlanExpr> {
+    pub(crate) fn every_kind() -> Vec<PlanExpr> {
         let up = link("up", Direction::ToParent);
         let down = link("down", Direction::ToChildren);
         let number = int_field();
@@ -261,7 +309,7 @@ mod tests {
     /// nested list or two relationship tests; an opposite list beside
     /// other items; a single `not`; relationship tests whose filter is not
     /// `false`.
-    fn near_misses() -> Vec<PlanExpr> {
+    pub(crate) fn near_misses() -> Vec<PlanExpr> {
         let up = link("up", Direction::ToParent);
         let down = link("down", Direction::ToChildren);
         let count = PlanExpr::Aggregate(AggregateTest {
@@ -322,6 +370,146 @@ mod tests {
                 .into_iter()
                 .any(|expr| rule.looks_at(&expr) && rule.rewrite(expr).changed);
             assert!(fires, "{} rewrites none of the nodes", rule.name());
+        }
+    }
+
+    /// Lists on which the rules that drop items drop some: a constant,
+    /// repeats, an absorbed `and`, a `has` an aggregate implies.
+    pub(crate) fn lists_losing_items() -> Vec<PlanExpr> {
+        let down = link("down", Direction::ToChildren);
+        let min_a = PlanExpr::Aggregate(AggregateTest {
+            aggregate: Aggregate {
+                function: AggregateFn::Min,
+                chain: vec![Hop {
+                    link: down.clone(),
+                    filter: flag("a"),
+                }],
+                field: Some(int_field()),
+            },
+            test: Test::Compare {
+                op: CmpOp::Ge,
+                value: Value::Integer(5),
+            },
+        });
+        vec![
+            or(vec![
+                flag("a"),
+                PlanExpr::Const(false),
+                flag("b"),
+                flag("a"),
+                and(vec![flag("a"), flag("c")]),
+                and(vec![flag("d"), flag("c")]),
+                not(flag("e")),
+            ]),
+            and(vec![
+                has(&down, Quantifier::Any, flag("a")),
+                min_a,
+                flag("b"),
+                flag("b"),
+                or(vec![flag("b"), flag("c")]),
+                PlanExpr::Const(true),
+            ]),
+        ]
+    }
+
+    /// What `rule` makes of `expr`, asking [`Rule::looks_at`] first as the
+    /// driver does.
+    fn run(rule: &dyn Rule, expr: PlanExpr) -> Transformed {
+        if rule.looks_at(&expr) {
+            rule.rewrite(expr)
+        } else {
+            Transformed::no(expr)
+        }
+    }
+
+    /// The list `expr` without its item at `index`.
+    fn without(expr: &PlanExpr, index: usize) -> Option<PlanExpr> {
+        let (PlanExpr::And(items) | PlanExpr::Or(items)) = expr else {
+            return None;
+        };
+        let mut fewer = items.clone();
+        fewer.remove(index);
+        Some(match expr {
+            PlanExpr::And(_) => and(fewer),
+            _ => or(fewer),
+        })
+    }
+
+    /// Whether `after` is a list of `before`'s kind holding some of its
+    /// items in order.
+    fn is_some_items_of(before: &PlanExpr, after: &PlanExpr) -> bool {
+        let (items, kept) = match (before, after) {
+            (PlanExpr::And(items), PlanExpr::And(kept)) => (items, kept),
+            (PlanExpr::Or(items), PlanExpr::Or(kept)) => (items, kept),
+            _ => return false,
+        };
+        let mut rest = items.iter();
+        kept.iter().all(|item| rest.any(|other| other == item))
+    }
+
+    #[test]
+    fn algebra_holds_on_the_sample_nodes() {
+        let samples: Vec<PlanExpr> = every_kind()
+            .into_iter()
+            .chain(near_misses())
+            .chain(lists_losing_items())
+            .collect();
+        for rule in ALL {
+            let facts = algebra(rule.name());
+            let name = rule.name();
+            for expr in &samples {
+                let done = run(*rule, expr.clone());
+                let is_list = matches!(done.expr, PlanExpr::And(_) | PlanExpr::Or(_));
+                if facts.drops_items && done.changed && is_list {
+                    assert!(is_some_items_of(expr, &done.expr), "{name}: {expr:?}");
+                }
+                if facts.idempotent && done.changed {
+                    let again = run(*rule, done.expr.clone());
+                    assert!(!again.changed, "{name} twice: {expr:?}");
+                }
+                let items = match expr {
+                    PlanExpr::And(items) | PlanExpr::Or(items) => items.len(),
+                    _ => 0,
+                };
+                if facts.ignores_drops && !done.changed && items >= 3 {
+                    for index in 0..items {
+                        let fewer = without(expr, index).expect("a list");
+                        let after = run(*rule, fewer.clone());
+                        assert!(!after.changed, "{name} after a drop: {fewer:?}");
+                    }
+                }
+            }
+        }
+        // The rules that drop items do drop some of the samples'.
+        for name in ["constant_folding", "remove_duplicates", "absorb"] {
+            let rule = ALL.iter().find(|rule| rule.name() == name).expect("a rule");
+            assert!(
+                lists_losing_items()
+                    .into_iter()
+                    .any(|expr| run(*rule, expr).changed),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn algebra_names_only_rules_that_exist() {
+        let named = [
+            "constant_folding",
+            "remove_duplicates",
+            "absorb",
+            "aggregate_implies_has",
+            "flatten",
+            "complement",
+            "push_not",
+            "count_as_quantifier",
+            "never_missing",
+            "simplify_quantifier",
+            "simplify_test",
+        ];
+        for name in named {
+            assert_ne!(algebra(name), Algebra::default(), "{name}");
+            assert!(ALL.iter().any(|rule| rule.name() == name), "{name}");
         }
     }
 }

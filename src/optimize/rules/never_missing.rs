@@ -2,7 +2,7 @@
 //! `is not null` on them is `true` (and `is null`, its `not`, `false`).
 
 use crate::optimize::{Rule, Transformed};
-use crate::plan::{PlanExpr, Test};
+use crate::plan::{AggregateTest, PlanExpr, Test};
 
 /// Folds `is not null` on aggregates that are never missing.
 pub struct NeverMissing;
@@ -12,20 +12,25 @@ impl Rule for NeverMissing {
         "never_missing"
     }
 
+    /// `is not null` on a `count` or `sum`.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::Aggregate(_))
+        matches!(expr, PlanExpr::Aggregate(test) if always_has_a_value(test))
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         match &expr {
-            PlanExpr::Aggregate(test)
-                if test.test == Test::IsNotNull && !test.aggregate.can_be_missing() =>
-            {
+            PlanExpr::Aggregate(test) if always_has_a_value(test) => {
                 Transformed::yes(PlanExpr::Const(true))
             }
             _ => Transformed::no(expr),
         }
     }
+}
+
+/// Whether `test` asks whether an aggregate that is never missing has a
+/// value.
+fn always_has_a_value(test: &AggregateTest) -> bool {
+    test.test == Test::IsNotNull && !test.aggregate.can_be_missing()
 }
 
 #[cfg(test)]

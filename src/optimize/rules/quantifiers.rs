@@ -13,25 +13,17 @@ impl Rule for SimplifyQuantifier {
         "simplify_quantifier"
     }
 
+    /// A relationship test with a quantifier that has a simpler form.
     fn looks_at(&self, expr: &PlanExpr) -> bool {
-        matches!(expr, PlanExpr::Related(_))
+        matches!(expr, PlanExpr::Related(related) if simpler(related).is_some())
     }
 
     fn rewrite(&self, expr: PlanExpr) -> Transformed {
         let PlanExpr::Related(related) = expr else {
             return Transformed::no(expr);
         };
-        let to_parent = related.link.direction == Direction::ToParent;
-        let simpler = match related.quantifier {
-            Quantifier::AtLeast(0) => Err(true),
-            Quantifier::AtLeast(1) => Ok(Quantifier::Any),
-            Quantifier::AtMost(0) | Quantifier::Exactly(0) => Ok(Quantifier::No),
-            // A record has zero or one parent: the count is 0 or 1.
-            Quantifier::AtLeast(_) if to_parent => Err(false),
-            Quantifier::AtMost(_) if to_parent => Err(true),
-            Quantifier::Exactly(1) if to_parent => Ok(Quantifier::Any),
-            Quantifier::Exactly(_) if to_parent => Err(false),
-            _ => return Transformed::no(PlanExpr::Related(related)),
+        let Some(simpler) = simpler(&related) else {
+            return Transformed::no(PlanExpr::Related(related));
         };
         Transformed::yes(match simpler {
             Ok(quantifier) => PlanExpr::Related(Related {
@@ -41,6 +33,23 @@ impl Rule for SimplifyQuantifier {
             Err(constant) => PlanExpr::Const(constant),
         })
     }
+}
+
+/// The simpler form of `related`'s quantifier: another quantifier, or the
+/// constant the test always is; `None` when it is as simple as it gets.
+fn simpler(related: &Related) -> Option<Result<Quantifier, bool>> {
+    let to_parent = related.link.direction == Direction::ToParent;
+    Some(match related.quantifier {
+        Quantifier::AtLeast(0) => Err(true),
+        Quantifier::AtLeast(1) => Ok(Quantifier::Any),
+        Quantifier::AtMost(0) | Quantifier::Exactly(0) => Ok(Quantifier::No),
+        // A record has zero or one parent: the count is 0 or 1.
+        Quantifier::AtLeast(_) if to_parent => Err(false),
+        Quantifier::AtMost(_) if to_parent => Err(true),
+        Quantifier::Exactly(1) if to_parent => Ok(Quantifier::Any),
+        Quantifier::Exactly(_) if to_parent => Err(false),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
