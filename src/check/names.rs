@@ -17,7 +17,8 @@ use crate::plan::Name;
 #[derive(Default)]
 pub(crate) struct PlanNames {
     listed: Vec<((usize, usize), Name)>,
-    mapped: HashMap<(usize, usize), Name>,
+    /// Made only when the list is full.
+    mapped: Option<HashMap<(usize, usize), Name>>,
 }
 
 /// How many names [`PlanNames`] keeps in its list.
@@ -29,7 +30,7 @@ impl PlanNames {
         let place = (name.as_ptr() as usize, name.len());
         let found = match self.listed.iter().position(|(at, _)| *at == place) {
             Some(i) => Some(&mut self.listed[i].1),
-            None => self.mapped.get_mut(&place),
+            None => self.mapped.as_mut().and_then(|map| map.get_mut(&place)),
         };
         match found {
             Some(shared) if shared.as_str() == name => shared.clone(),
@@ -40,9 +41,14 @@ impl PlanNames {
             None => {
                 let shared = Name::from(name);
                 if self.listed.len() < LISTED {
+                    if self.listed.is_empty() {
+                        // Room for a query's usual few names at once.
+                        self.listed.reserve(8);
+                    }
                     self.listed.push((place, shared.clone()));
                 } else {
-                    self.mapped.insert(place, shared.clone());
+                    let map = self.mapped.get_or_insert_with(HashMap::new);
+                    map.insert(place, shared.clone());
                 }
                 shared
             }
