@@ -34,6 +34,7 @@ pub(crate) use display::quoted;
 pub use fields::root_fields;
 pub(crate) use fold::{child_count, fold_in_place_normalizing, fold_normalizing, FoldInPlace};
 pub use fold::{Fold, NewNodes};
+pub(crate) use measure::reaches_depth;
 pub use measure::{depth, measure, Measure};
 pub use name::Name;
 pub use per_record::{RecordValue, RecordValues};
