@@ -18,7 +18,7 @@ use crate::plan::Value;
 /// with the checker's error on a name or label the schema does not know.
 pub fn canonicalize(query: &mut ast::Query, schema: &Schema) -> Result<()> {
     let entity = resolve::entity(schema, &query.entity)?;
-    query.entity.name = entity.name.clone();
+    query.entity.name = entity.name.as_str().into();
     if let Some(filter) = &mut query.filter {
         expr(schema, filter, entity, 1)?;
     }
@@ -43,9 +43,9 @@ fn expr(schema: &Schema, root: &mut Expr, entity: &Entity, depth: usize) -> Resu
             }
             ExprKind::Has(has) => {
                 let hop = resolve::has_hop(schema, entity, &has.relation, has.via.as_ref())?;
-                has.relation.name = hop.reach_name().to_string();
+                has.relation.name = hop.reach_name().into();
                 if let Some(via) = &mut has.via {
-                    via.name = hop.rel.name.clone();
+                    via.name = hop.rel.name.as_str().into();
                 }
                 if let Some(filter) = &mut has.filter {
                     stack.push((filter, hop.to, depth + 1));
@@ -56,16 +56,16 @@ fn expr(schema: &Schema, root: &mut Expr, entity: &Entity, depth: usize) -> Resu
                 let resolved = aggregate::resolve(schema, entity, &test.aggregate)?;
                 let chain = test.aggregate.chain.iter_mut().zip(&resolved.hops);
                 for (i, (hop, resolved_hop)) in chain.enumerate() {
-                    hop.relation.name = resolved_hop.reach_name().to_string();
+                    hop.relation.name = resolved_hop.reach_name().into();
                     if let Some(via) = &mut hop.via {
-                        via.name = resolved_hop.rel.name.clone();
+                        via.name = resolved_hop.rel.name.as_str().into();
                     }
                     if let Some(filter) = &mut hop.filter {
                         stack.push((filter, resolved_hop.to, depth + 1 + i));
                     }
                 }
                 if let (Some(ident), Some(field)) = (&mut test.aggregate.field, resolved.field) {
-                    ident.name = field.name.clone();
+                    ident.name = field.name.as_str().into();
                     if let FieldType::Choice(_) = field.ty {
                         let target = Target {
                             entity: resolved.end,
@@ -86,10 +86,10 @@ fn predicate(schema: &Schema, p: &mut Predicate, entity: &Entity) -> Result<()> 
     let (path, literals) = parts_mut(p);
     let resolved = resolve::path(schema, entity, path)?;
     for (ident, hop) in path.segments.iter_mut().zip(&resolved.hops) {
-        ident.name = hop.reach_name().to_string();
+        ident.name = hop.reach_name().into();
     }
     if let Some(last) = path.segments.last_mut() {
-        last.name = resolved.field.name.clone();
+        last.name = resolved.field.name.as_str().into();
     }
     if let FieldType::Choice(_) = resolved.field.ty {
         let target = Target {
@@ -107,7 +107,7 @@ fn predicate(schema: &Schema, p: &mut Predicate, entity: &Entity) -> Result<()> 
 fn label(target: &Target, literal: &mut Literal) -> Result<()> {
     if let LiteralKind::String(_) = literal.kind {
         if let Value::Choice { label, .. } = target.value(literal)? {
-            literal.kind = LiteralKind::String(label);
+            literal.kind = LiteralKind::String(label.into());
         }
     }
     Ok(())

@@ -177,7 +177,12 @@ fn rewrite(schema: &Schema, predicate: &Predicate, route: &[Hop], field: &str) -
             let via = (!unique).then(|| hop.rel.name.clone());
             (name, hop.direction == Direction::ToParent && unique, via)
         })
-        .chain(before.iter().rev().map(|i| (i.name.clone(), true, None)));
+        .chain(
+            before
+                .iter()
+                .rev()
+                .map(|i| (i.name.to_string(), true, None)),
+        );
     for (name, dotted, via) in steps {
         match wrapped.take() {
             None if dotted => path.insert(0, ident(&name)),
@@ -215,7 +220,7 @@ fn leaf(predicate: &Predicate, segments: &[Ident]) -> Expr {
 
 fn ident(name: &str) -> Ident {
     Ident {
-        name: name.to_string(),
+        name: name.into(),
         span: Default::default(),
     }
 }

@@ -571,7 +571,7 @@ fn lower(
 
 fn text_pattern(pattern: &Literal, op: &str) -> Result<String> {
     match &pattern.kind {
-        ast::LiteralKind::String(s) => Ok(s.clone()),
+        ast::LiteralKind::String(s) => Ok(s.to_string()),
         other => Err(Error::TypeMismatch {
             context: format!("`{op}`"),
             expected: "text in double quotes".into(),

@@ -80,14 +80,14 @@ impl<'l> Segments<'l> {
             return segments;
         };
         for def in &library.segments {
-            let key = def.name.name.to_ascii_lowercase();
+            let key = def.name.name.as_str().to_ascii_lowercase();
             if let Some(&first) = segments.index.get(&key) {
                 segments
                     .duplicates
                     .entry(first)
                     .or_default()
                     .push(Error::DuplicateSegment {
-                        name: def.name.name.clone(),
+                        name: def.name.name.to_string(),
                         span: def.name.span,
                     });
                 continue;
@@ -112,7 +112,7 @@ impl<'l> Segments<'l> {
     pub fn checked(&self, name: &Ident) -> Result<&CheckedSegment> {
         let Some(i) = self.lookup(&name.name) else {
             return Err(Error::UnknownSegment {
-                name: name.name.clone(),
+                name: name.name.to_string(),
                 suggestion: suggest(&name.name, self.defs.iter().map(|d| d.name.name.as_str())),
                 span: name.span,
             });
@@ -120,7 +120,7 @@ impl<'l> Segments<'l> {
         match &self.checked[i] {
             State::Checked(segment) => Ok(segment),
             State::Failed(errors) => Err(Error::BrokenSegment {
-                name: self.defs[i].name.name.clone(),
+                name: self.defs[i].name.name.to_string(),
                 errors: *errors,
                 span: name.span,
             }),
@@ -191,7 +191,7 @@ impl<'l> Segments<'l> {
         };
         let Measure { nodes, depth } = measure(&filter);
         let segment = CheckedSegment {
-            name: def.name.name.clone(),
+            name: def.name.name.to_string(),
             entity: entity.name.clone(),
             filter,
             depth,
@@ -235,9 +235,9 @@ impl<'l> Segments<'l> {
                         let start = stack.iter().position(|(n, _, _)| *n == target).unwrap_or(0);
                         let mut cycle: Vec<String> = stack[start..]
                             .iter()
-                            .map(|(n, _, _)| self.defs[*n].name.name.clone())
+                            .map(|(n, _, _)| self.defs[*n].name.name.to_string())
                             .collect();
-                        cycle.push(self.defs[target].name.name.clone());
+                        cycle.push(self.defs[target].name.name.to_string());
                         return Err(Error::SegmentCycle { cycle, span });
                     }
                     _ => {}

@@ -114,7 +114,7 @@ fn unknown_relationship(schema: &Schema, from: &Entity, ident: &Ident) -> Error 
         first
     });
     Error::UnknownRelationship {
-        name: ident.name.clone(),
+        name: ident.name.to_string(),
         entity: from.name.clone(),
         suggestion: suggest(&ident.name, reach_names(schema, from)),
         reaches: Names::pick(
@@ -149,8 +149,8 @@ pub(crate) fn has_hop<'s>(
             .find(|h| h.rel.name.eq_ignore_ascii_case(&via.name))
             .copied()
             .ok_or_else(|| Error::UnknownVia {
-                via: via.name.clone(),
-                name: relation.name.clone(),
+                via: via.name.to_string(),
+                name: relation.name.to_string(),
                 entity: from.name.clone(),
                 suggestion: suggest(&via.name, candidates.iter().map(|h| h.rel.name.as_str())),
                 choices: names_of(&candidates),
@@ -158,7 +158,7 @@ pub(crate) fn has_hop<'s>(
             }),
         None if candidates.len() == 1 => Ok(candidates[0]),
         None => Err(Error::AmbiguousRelationship {
-            name: relation.name.clone(),
+            name: relation.name.to_string(),
             entity: from.name.clone(),
             choices: names_of(&candidates),
             span: relation.span,
@@ -193,14 +193,14 @@ pub(crate) fn path_hop<'s>(schema: &'s Schema, from: &'s Entity, ident: &Ident) 
                 return Err(unknown_relationship(schema, from, ident));
             };
             Err(Error::NotManyToOne {
-                name: ident.name.clone(),
+                name: ident.name.to_string(),
                 entity: from.name.clone(),
                 reason,
                 span: ident.span,
             })
         }
         _ => Err(Error::AmbiguousRelationship {
-            name: ident.name.clone(),
+            name: ident.name.to_string(),
             entity: from.name.clone(),
             choices: names_of(&up),
             span: ident.span,

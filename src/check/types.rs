@@ -73,7 +73,7 @@ impl Target<'_> {
     pub fn value(&self, literal: &Literal) -> Result<Value> {
         use LiteralKind as L;
         let value = match (&self.field.ty, &literal.kind) {
-            (FieldType::Text, L::String(s)) => Value::Text(s.clone()),
+            (FieldType::Text, L::String(s)) => Value::Text(s.to_string()),
             (FieldType::Uuid, L::String(s)) => Value::Uuid(uuid(s, self, literal.span)?),
             (FieldType::Integer, L::Integer(i)) => Value::Integer(*i),
             // A decimal field holds doubles, and every engine compares it with

@@ -145,7 +145,7 @@ fn parse_one(start: usize, part: &str, entity: &Entity, schema: &Schema) -> Resu
             // role=Decision Maker once a shell has taken the quotes: text
             // that is no literal is, for a text or choice field, the text.
             Err(_) if is_text_like(field) => crate::syntax::ast::Literal {
-                kind: crate::syntax::ast::LiteralKind::String(value_text.to_string()),
+                kind: crate::syntax::ast::LiteralKind::String(value_text.into()),
                 span: value_span,
             },
             Err(e) => return Err(literal_error(e, value_span)),

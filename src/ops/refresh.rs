@@ -160,7 +160,7 @@ pub fn segment_plans(
         };
         match check::check_all(&query, &options) {
             Ok(plan) => plans.push(SegmentPlan {
-                name: def.name.name.clone(),
+                name: def.name.name.to_string(),
                 plan: crate::optimize::optimize(plan),
             }),
             Err(mut found) => {
@@ -175,7 +175,7 @@ pub fn segment_plans(
                     found.insert(
                         0,
                         Error::BrokenSegment {
-                            name: def.name.name.clone(),
+                            name: def.name.name.to_string(),
                             errors: found.len(),
                             span: def.name.span,
                         },

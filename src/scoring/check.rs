@@ -139,7 +139,7 @@ fn check_model(
     if let Some(reason) = entity.and_then(unscorable) {
         errors.push(Error::NotScorable {
             model: model.to_string(),
-            entity: def.entity.name.clone(),
+            entity: def.entity.name.to_string(),
             reason,
             scorable: scorable_entities(schema)
                 .iter()
@@ -384,7 +384,7 @@ fn check_rule(
     };
     let query = |filter: Expr| ast::Query {
         entity: ast::Ident {
-            name: entity.name.clone(),
+            name: entity.name.as_str().into(),
             span: filter.span,
         },
         span: rule.span,
@@ -414,7 +414,7 @@ fn check_rule(
     // The text in the schema's spelling: it names what was checked.
     let mut canonical = rule.clone();
     let entity_name = ast::Ident {
-        name: entity.name.clone(),
+        name: entity.name.as_str().into(),
         span: rule.span,
     };
     canonicalize_rule(&mut canonical, &entity_name, schema);
@@ -433,7 +433,7 @@ pub(super) fn count_at_least_zero(chain: &[ast::ChainHop], span: Span) -> Expr {
         _ => span,
     };
     Expr {
-        kind: ExprKind::Aggregate(ast::AggregateTest {
+        kind: ExprKind::Aggregate(Box::new(ast::AggregateTest {
             aggregate: ast::Aggregate {
                 function: AggregateFn::Count,
                 chain: chain.to_vec(),
@@ -447,7 +447,7 @@ pub(super) fn count_at_least_zero(chain: &[ast::ChainHop], span: Span) -> Expr {
                     span: chain_span,
                 },
             },
-        }),
+        })),
         span: chain_span,
     }
 }

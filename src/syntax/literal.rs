@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 
 use crate::span::Span;
 
-use super::ast::{Anchor, Duration, Literal, LiteralKind, Relative, TimeUnit};
+use super::ast::{Anchor, CompactString, Duration, Literal, LiteralKind, Relative, TimeUnit};
 use super::parser::{internal, Builder, Rule};
 
 /// Builds a `literal` pair (or one of its alternatives).
@@ -212,32 +212,39 @@ pub(crate) fn duration_value(text: &str, span: Span, negative: bool) -> Result<D
 }
 
 fn time_unit(span: Span, text: &str) -> Result<TimeUnit> {
-    Ok(match text.to_ascii_lowercase().as_str() {
-        "s" => TimeUnit::Seconds,
-        "min" => TimeUnit::Minutes,
-        "h" => TimeUnit::Hours,
-        "d" => TimeUnit::Days,
-        "w" => TimeUnit::Weeks,
-        "mo" | "mon" | "mos" | "month" | "months" | "y" | "yr" | "yrs" | "year" | "years" => {
-            return Err(syntax(
-                span,
-                format!("'{text}': months and years cannot be used in durations because they have no fixed length"),
-                "write days or weeks instead, e.g. `now - 30d` or `today - 52w`".to_string(),
-            ))
-        }
-        _ => {
-            let hint = if text.eq_ignore_ascii_case("m") {
-                "write `min` for minutes (months have no fixed length, so there is no month unit)"
-            } else {
-                "the units are s, min, h, d and w"
-            };
-            return Err(syntax(
-                span,
-                format!("unknown duration unit '{text}'"),
-                hint.to_string(),
-            ));
-        }
-    })
+    // Compared in place: lowercasing a copy was an allocation for every
+    // relative date of a segment.
+    let is = |unit: &str| text.eq_ignore_ascii_case(unit);
+    const FIXED: [(&str, TimeUnit); 5] = [
+        ("s", TimeUnit::Seconds),
+        ("min", TimeUnit::Minutes),
+        ("h", TimeUnit::Hours),
+        ("d", TimeUnit::Days),
+        ("w", TimeUnit::Weeks),
+    ];
+    const CALENDAR: [&str; 10] = [
+        "mo", "mon", "mos", "month", "months", "y", "yr", "yrs", "year", "years",
+    ];
+    if let Some((_, unit)) = FIXED.iter().find(|(name, _)| is(name)) {
+        return Ok(*unit);
+    }
+    if CALENDAR.iter().any(|name| is(name)) {
+        return Err(syntax(
+            span,
+            format!("'{text}': months and years cannot be used in durations because they have no fixed length"),
+            "write days or weeks instead, e.g. `now - 30d` or `today - 52w`".to_string(),
+        ));
+    }
+    let hint = if is("m") {
+        "write `min` for minutes (months have no fixed length, so there is no month unit)"
+    } else {
+        "the units are s, min, h, d and w"
+    };
+    Err(syntax(
+        span,
+        format!("unknown duration unit '{text}'"),
+        hint.to_string(),
+    ))
 }
 
 /// A quantifier's count (`at least 3`).
@@ -290,8 +297,12 @@ type EscapeError = (usize, usize, String, String);
 
 /// Decodes `\"` `\\` `\n` `\t` `\u{HEX}`. An error gives the byte offset and
 /// length of the bad escape within `raw`, a message and a hint.
-fn unescape(raw: &str) -> std::result::Result<String, EscapeError> {
+fn unescape(raw: &str) -> std::result::Result<CompactString, EscapeError> {
     const HINT: &str = "the escapes are \\\" \\\\ \\n \\t and \\u{HEX}";
+    if !raw.contains('\\') {
+        // Most literals hold no escape: copied as they are, inline when short.
+        return Ok(raw.into());
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
@@ -357,7 +368,7 @@ fn unescape(raw: &str) -> std::result::Result<String, EscapeError> {
             }
         }
     }
-    Ok(out)
+    Ok(out.into())
 }
 
 #[cfg(test)]
@@ -510,5 +521,40 @@ mod tests {
             err("now - 9999999999999999w"),
             Error::InvalidValue { .. }
         ));
+    }
+
+    #[test]
+    fn time_units_in_any_case_and_the_hint_for_each_wrong_one() {
+        for (text, unit) in [
+            ("now - 1S", TimeUnit::Seconds),
+            ("now - 1Min", TimeUnit::Minutes),
+            ("now - 1MIN", TimeUnit::Minutes),
+            ("now - 1H", TimeUnit::Hours),
+            ("now - 1D", TimeUnit::Days),
+            ("now - 1W", TimeUnit::Weeks),
+        ] {
+            let LiteralKind::Relative(Relative {
+                offset: Some(duration),
+                ..
+            }) = lit(text)
+            else {
+                panic!("{text}: not a relative time")
+            };
+            assert_eq!(duration.unit, unit, "{text}");
+        }
+        let hint = |text: &str| match err(text) {
+            Error::Syntax { hint, .. } => hint.unwrap_or_default(),
+            other => panic!("{text}: {other:?}"),
+        };
+        for calendar in [
+            "MO", "Mon", "MOS", "Month", "MONTHS", "Y", "yr", "YRS", "Year", "yEaRs",
+        ] {
+            assert!(
+                hint(&format!("now - 2{calendar}")).contains("days or weeks"),
+                "{calendar}"
+            );
+        }
+        assert!(hint("now - 5M").contains("`min` for minutes"));
+        assert!(hint("now - 5ms").contains("the units are"));
     }
 }

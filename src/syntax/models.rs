@@ -97,7 +97,7 @@ impl Builder {
                         .ok_or_else(|| internal("an empty grade label"))?;
                     label = Some(match inner.as_rule() {
                         Rule::string => match build_string(self, inner)?.kind {
-                            super::ast::LiteralKind::String(text) => text,
+                            super::ast::LiteralKind::String(text) => text.into_string(),
                             _ => return Err(internal("a string that is not text")),
                         },
                         _ => return Err(single_quoted(self, &inner)),
@@ -181,7 +181,7 @@ impl Builder {
 /// Filled in once the model's parts are read.
 fn placeholder() -> super::ast::Ident {
     super::ast::Ident {
-        name: String::new(),
+        name: Default::default(),
         span: Default::default(),
     }
 }

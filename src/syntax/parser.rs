@@ -188,7 +188,7 @@ impl Builder {
     pub(super) fn name(&self, pair: Option<Pair<'_, Rule>>) -> Result<Ident> {
         let pair = pair.ok_or_else(|| internal("a name is missing"))?;
         Ok(Ident {
-            name: pair.as_str().trim().to_string(),
+            name: pair.as_str().trim().into(),
             span: self.span(&pair),
         })
     }
@@ -235,7 +235,7 @@ impl Builder {
                 })
             }
             Rule::aggregate_test => Ok(Expr {
-                kind: ExprKind::Aggregate(self.aggregate_test(pair)?),
+                kind: ExprKind::Aggregate(Box::new(self.aggregate_test(pair)?)),
                 span,
             }),
             Rule::predicate => Ok(Expr {
@@ -356,8 +356,8 @@ impl Builder {
             Rule::between_tail => Predicate::Between {
                 path,
                 negated,
-                low: value()?,
-                high: value()?,
+                low: Box::new(value()?),
+                high: Box::new(value()?),
             },
             Rule::text_tail => Predicate::Text {
                 path,

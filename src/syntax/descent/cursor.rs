@@ -101,7 +101,7 @@ impl Descent<'_> {
         }
         self.pos = end;
         Some(Ident {
-            name: self.text[start..end].to_string(),
+            name: self.text[start..end].into(),
             span: self.span(start, end),
         })
     }

@@ -215,7 +215,7 @@ impl Descent<'_> {
         };
         let span = self.span(aggregate.span.start, end);
         Some(Expr {
-            kind: ExprKind::Aggregate(AggregateTest { aggregate, test }),
+            kind: ExprKind::Aggregate(Box::new(AggregateTest { aggregate, test })),
             span,
         })
     }
@@ -291,8 +291,8 @@ impl Descent<'_> {
             Tail::Between(negated, low, high) => Predicate::Between {
                 path,
                 negated,
-                low,
-                high,
+                low: Box::new(low),
+                high: Box::new(high),
             },
             Tail::Text(negated, op, pattern) => Predicate::Text {
                 path,

@@ -269,7 +269,10 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 fn names(lib: &Library) -> Vec<String> {
-    lib.segments.iter().map(|d| d.name.name.clone()).collect()
+    lib.segments
+        .iter()
+        .map(|d| d.name.name.to_string())
+        .collect()
 }
 
 fn assert_increasing(changes: &[Change], what: &str) {

@@ -211,7 +211,7 @@ fn chain_text(chain: &[ChainHop]) -> String {
         test: AggregateCheck::IsNull { negated: false },
     };
     let text = format_expr(&Expr {
-        kind: ExprKind::Aggregate(test),
+        kind: ExprKind::Aggregate(Box::new(test)),
         span: Span::default(),
     });
     text.strip_prefix("count(")
@@ -257,7 +257,7 @@ fn every_model_fixture_without_comments_formats_as_format_models_does() {
 
 fn ident(name: &str) -> Ident {
     Ident {
-        name: name.to_string(),
+        name: name.into(),
         span: Span::default(),
     }
 }

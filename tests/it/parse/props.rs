@@ -210,7 +210,10 @@ pub(super) fn name() -> impl Strategy<Value = Ident> {
         .prop_filter("not a keyword", |s| {
             !KEYWORDS.contains(&s.to_ascii_lowercase().as_str())
         })
-        .prop_map(|name| Ident { name, span: sp() })
+        .prop_map(|name| Ident {
+            name: name.into(),
+            span: sp(),
+        })
 }
 
 fn path() -> impl Strategy<Value = Path> {
@@ -246,7 +249,7 @@ fn literal() -> impl Strategy<Value = Literal> {
             .timestamp(),
     );
     let kind = prop_oneof![
-        any::<String>().prop_map(LiteralKind::String),
+        any::<String>().prop_map(|s| LiteralKind::String(s.into())),
         any::<i64>().prop_map(LiteralKind::Integer),
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
@@ -264,7 +267,7 @@ fn literal() -> impl Strategy<Value = Literal> {
 
 fn string_literal() -> impl Strategy<Value = Literal> {
     any::<String>().prop_map(|s| Literal {
-        kind: LiteralKind::String(s),
+        kind: LiteralKind::String(s.into()),
         span: sp(),
     })
 }
@@ -304,8 +307,8 @@ fn predicate() -> impl Strategy<Value = Predicate> {
             Predicate::Between {
                 path,
                 negated,
-                low,
-                high,
+                low: Box::new(low),
+                high: Box::new(high),
             }
         }),
         (path(), any::<bool>(), text_op, string_literal()).prop_map(

@@ -67,7 +67,7 @@ pub fn check_spans(text: &str, expr: &Expr) {
             );
             for hop in &aggregate.chain {
                 check_ident(text, &hop.relation);
-                assert!(cut(text, hop.span).starts_with(&hop.relation.name));
+                assert!(cut(text, hop.span).starts_with(hop.relation.name.as_str()));
                 if let Some(via) = &hop.via {
                     check_ident(text, via);
                 }
