@@ -7,7 +7,7 @@ use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use super::dialect::{generic_literal, numbered, Dialect, TRIM_CODES};
+use super::dialect::{generic_literal, numbered, push_decimal, Dialect, TRIM_CODES};
 use super::SqlParam;
 use crate::plan::TextOp;
 use crate::schema::FieldType;
@@ -79,6 +79,11 @@ impl Dialect for Sqlite {
 
     fn placeholder(&self, n: usize) -> String {
         numbered('?', n)
+    }
+
+    fn push_placeholder(&self, n: usize, _param: &SqlParam, out: &mut String) {
+        out.push('?');
+        push_decimal(out, n);
     }
 
     fn bool_param(&self, value: bool) -> SqlParam {
