@@ -403,6 +403,14 @@ pub trait Dialect: Sync {
     fn group_by_key(&self, key: &str, _fetches_rows: bool) -> String {
         key.to_string()
     }
+
+    /// Appends [`Dialect::group_by_key`] to `out`. Generic: through that
+    /// string. A dialect that writes the key, or the key with a prefix,
+    /// writes it in place: a segment of 10,000 nodes wrote some 1,800
+    /// grouped subqueries, each with a string for this term alone.
+    fn push_group_by_key(&self, key: &str, fetches_rows: bool, out: &mut String) {
+        out.push_str(&self.group_by_key(key, fetches_rows));
+    }
 }
 
 /// The generic SQL literal of a value: text quoted with its quotes
@@ -827,6 +835,19 @@ mod tests {
                     let typed = dialect.typed_placeholder(n, param);
                     assert_eq!(out, format!("t0.x = {typed}"), "{}", dialect.name());
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn group_by_keys_written_in_place_are_the_dialects_own() {
+        use crate::sql::{Postgres, Spark, Sqlite};
+        for dialect in [&Sqlite as &dyn Dialect, &Postgres, &Spark] {
+            for fetches_rows in [false, true] {
+                let mut out = String::from("GROUP BY ");
+                dialect.push_group_by_key("t1.contact_id", fetches_rows, &mut out);
+                let term = dialect.group_by_key("t1.contact_id", fetches_rows);
+                assert_eq!(out, format!("GROUP BY {term}"), "{}", dialect.name());
             }
         }
     }

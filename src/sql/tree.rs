@@ -565,7 +565,7 @@ impl Renderer<'_> {
     fn group_by(&self, key: &str, rows: &Subquery, fetches_rows: bool, out: &mut String) {
         let fetches_rows = fetches_rows && rows.correlation.is_none();
         out.push_str("GROUP BY ");
-        out.push_str(&self.dialect.group_by_key(key, fetches_rows));
+        self.dialect.push_group_by_key(key, fetches_rows, out);
     }
 
     fn subquery(&self, what: &str, sub: &Subquery, indent: usize, out: &mut String) {
