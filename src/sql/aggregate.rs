@@ -127,7 +127,7 @@ impl<'a> Generator<'a> {
                 let col = self.value_column(agg, &chain.last)?;
                 chain.rows.filter = Box::new(SqlExpr::and(vec![
                     *chain.rows.filter,
-                    SqlExpr::Atom(format!("{col} IS NOT NULL")),
+                    self.atom(&[&col, " IS NOT NULL"]),
                 ]));
                 return Ok(guard(if !negated && uncorrelated_in {
                     SqlExpr::In(Box::new(InSet {
@@ -156,7 +156,7 @@ impl<'a> Generator<'a> {
             // in the order written, and the key is one more column to read
             // for every row (agg_lead_clicks at 1M: 1.61 s first, 1.35 s
             // last).
-            let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", chain.key));
+            let not_null = self.atom(&[&chain.key, " IS NOT NULL"]);
             chain.rows.filter = Box::new(SqlExpr::and(vec![*chain.rows.filter, not_null]));
         }
         let (key, value, distinct) = self.value(agg, &chain, scope.next)?;

@@ -79,17 +79,18 @@ impl Generator<'_> {
             return Ok(None);
         }
         let constants = match cond {
-            Cond::Cmp(_, c) => vec![c.as_str()],
-            Cond::Between(low, high) => vec![low.as_str(), high.as_str()],
+            Cond::Cmp(_, c) => vec![self.operand_text(c)],
+            Cond::Between(low, high) => vec![self.operand_text(low), self.operand_text(high)],
             _ => return Ok(None),
         };
         // The comparison as the generator writes it on any value: a sum is
         // never missing, so it is `<value> <op> <constants>`.
         const VALUE: &str = "\u{1}value";
         let test = match self.render_cond(cond.clone(), VALUE, VALUE, false, negated) {
-            SqlExpr::Atom(text) if text.starts_with(VALUE) => {
-                text[VALUE.len()..].trim_start().to_string()
-            }
+            SqlExpr::Atom(written) => match written.of(&self.text).strip_prefix(VALUE) {
+                Some(rest) => rest.trim_start().to_string(),
+                None => return Ok(None),
+            },
             _ => return Ok(None),
         };
         // The chain again, its tables past the first copy's and its

@@ -40,6 +40,15 @@ pub trait Dialect: Sync {
         self.placeholder(n)
     }
 
+    /// Appends [`Dialect::typed_placeholder`] to `out`. Generic: through
+    /// that string. A dialect whose markers are a prefix and the number
+    /// writes them in place: a segment of 10,000 nodes wrote some 6,000
+    /// placeholders, each a string of its own, only to copy them into its
+    /// conditions.
+    fn push_placeholder(&self, n: usize, param: &SqlParam, out: &mut String) {
+        out.push_str(&self.typed_placeholder(n, param));
+    }
+
     /// An identifier (table or column name from the schema) as SQL text.
     /// Plain lowercase names that are not keywords stay bare, for readable
     /// SQL; anything else is double-quoted, which both SQLite and PostgreSQL
@@ -393,6 +402,14 @@ pub trait Dialect: Sync {
     /// aggregated field) or not. Generic: the column, left to the planner.
     fn group_by_key(&self, key: &str, _fetches_rows: bool) -> String {
         key.to_string()
+    }
+
+    /// Appends [`Dialect::group_by_key`] to `out`. Generic: through that
+    /// string. A dialect that writes the key, or the key with a prefix,
+    /// writes it in place: a segment of 10,000 nodes wrote some 1,800
+    /// grouped subqueries, each with a string for this term alone.
+    fn push_group_by_key(&self, key: &str, fetches_rows: bool, out: &mut String) {
+        out.push_str(&self.group_by_key(key, fetches_rows));
     }
 }
 
@@ -795,6 +812,44 @@ mod tests {
             Postgres.today_plus_days(-7),
             "(CAST(now() AT TIME ZONE 'UTC' AS date) - 7)"
         );
+    }
+
+    #[test]
+    fn placeholders_written_in_place_are_the_typed_ones() {
+        use crate::sql::{Postgres, Spark, Sqlite};
+        let day = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        let params = [
+            SqlParam::Bool(true),
+            SqlParam::Integer(7),
+            SqlParam::Real(0.5),
+            SqlParam::Text("x".into()),
+            SqlParam::Uuid(Uuid::nil()),
+            SqlParam::Date(day),
+            SqlParam::DateTime(day.and_hms_opt(1, 2, 3).unwrap().and_utc()),
+        ];
+        for dialect in [&Sqlite as &dyn Dialect, &Postgres, &Spark] {
+            for n in [1, 9, 10, 99, 100, 12_345] {
+                for param in &params {
+                    let mut out = String::from("t0.x = ");
+                    dialect.push_placeholder(n, param, &mut out);
+                    let typed = dialect.typed_placeholder(n, param);
+                    assert_eq!(out, format!("t0.x = {typed}"), "{}", dialect.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn group_by_keys_written_in_place_are_the_dialects_own() {
+        use crate::sql::{Postgres, Spark, Sqlite};
+        for dialect in [&Sqlite as &dyn Dialect, &Postgres, &Spark] {
+            for fetches_rows in [false, true] {
+                let mut out = String::from("GROUP BY ");
+                dialect.push_group_by_key("t1.contact_id", fetches_rows, &mut out);
+                let term = dialect.group_by_key("t1.contact_id", fetches_rows);
+                assert_eq!(out, format!("GROUP BY {term}"), "{}", dialect.name());
+            }
+        }
     }
 
     #[test]

@@ -223,7 +223,8 @@ fn generate(
     let filtered = filter != SqlExpr::Const(true);
     if filtered {
         sql.push_str("\nWHERE ");
-        Renderer { dialect }.expr(&filter, 2, &mut sql);
+        let text = &generator.text;
+        Renderer { dialect, text }.expr(&filter, 2, &mut sql);
     }
     if !options.count {
         // A `WHERE` that is the key's membership in a subquery's list is
@@ -273,7 +274,8 @@ fn generate_view(
     );
     if filter != SqlExpr::Const(true) {
         sql.push_str("\nWHERE ");
-        Renderer { dialect }.expr(&filter, 2, &mut sql);
+        let text = &generator.text;
+        Renderer { dialect, text }.expr(&filter, 2, &mut sql);
     }
     Ok(SqlQuery {
         sql,

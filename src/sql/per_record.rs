@@ -95,7 +95,6 @@ pub fn per_record_select(
         next: 1,
         joined: false,
     };
-    let renderer = Renderer { dialect };
     let key = format!(
         "{}.{}",
         scope.alias(),
@@ -125,6 +124,10 @@ pub fn per_record_select(
                     SqlExpr::Const(b) => i64::from(b).to_string(),
                     cond => {
                         let mut text = String::from("CASE WHEN ");
+                        let renderer = Renderer {
+                            dialect,
+                            text: &generator.text,
+                        };
                         renderer.expr(&cond, 4, &mut text);
                         text.push_str(" THEN 1 ELSE 0 END");
                         text
@@ -166,11 +169,15 @@ pub fn per_record_select(
             // Before the key's own test, which reads only the key.
             let fetches_rows = rows.filters_or_joins();
             if only.chain.key_nullable {
-                let not_null = SqlExpr::Atom(format!("{} IS NOT NULL", only.chain.key));
+                let not_null = generator.atom(&[&only.chain.key, " IS NOT NULL"]);
                 let filter = std::mem::replace(&mut *rows.filter, SqlExpr::Const(true));
                 *rows.filter = SqlExpr::and(vec![filter, not_null]);
             }
             let n = format!("n{}", only.value);
+            let renderer = Renderer {
+                dialect,
+                text: &generator.text,
+            };
             renderer.grouped_values(
                 &only.group_key,
                 &only.count,
@@ -181,6 +188,10 @@ pub fn per_record_select(
                 &mut joins,
             );
         } else {
+            let renderer = Renderer {
+                dialect,
+                text: &generator.text,
+            };
             shared_pass(&renderer, &group, &mut joins);
         }
         joins.push_str(&format!("\n) AS {alias} ON {alias}.grp = {outer}"));
@@ -203,6 +214,10 @@ pub fn per_record_select(
     sql.push_str(&joins);
     if filter != SqlExpr::Const(true) {
         sql.push_str("\nWHERE ");
+        let renderer = Renderer {
+            dialect,
+            text: &generator.text,
+        };
         renderer.expr(&filter, 2, &mut sql);
     }
     Ok(SqlQuery {

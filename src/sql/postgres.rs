@@ -4,7 +4,7 @@
 
 use chrono::Datelike;
 
-use super::dialect::{generic_literal, numbered, quote_text, Dialect};
+use super::dialect::{generic_literal, numbered, push_decimal, quote_text, Dialect};
 use super::SqlParam;
 use crate::schema::FieldType;
 
@@ -19,6 +19,11 @@ impl Dialect for Postgres {
 
     fn placeholder(&self, n: usize) -> String {
         numbered('$', n)
+    }
+
+    fn push_placeholder(&self, n: usize, _param: &SqlParam, out: &mut String) {
+        out.push('$');
+        push_decimal(out, n);
     }
 
     /// PostgreSQL's text types cannot hold the NUL character at all: the

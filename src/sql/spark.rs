@@ -8,7 +8,7 @@
 //! runs it with `spark.sql(sql, args)` (PySpark, Spark Connect). What a
 //! driver must do is written on [`Spark`].
 
-use super::dialect::Dialect;
+use super::dialect::{push_decimal, Dialect};
 use super::SqlParam;
 use crate::schema::FieldType;
 
@@ -70,6 +70,23 @@ impl Dialect for Spark {
             SqlParam::Date(_) => format!("CAST({} AS DATE)", self.placeholder(n)),
             SqlParam::DateTime(_) => format!("CAST({} AS TIMESTAMP)", self.placeholder(n)),
             _ => self.placeholder(n),
+        }
+    }
+
+    /// [`Dialect::typed_placeholder`], written in place.
+    fn push_placeholder(&self, n: usize, param: &SqlParam, out: &mut String) {
+        let cast = match param {
+            SqlParam::Date(_) => Some(" AS DATE)"),
+            SqlParam::DateTime(_) => Some(" AS TIMESTAMP)"),
+            _ => None,
+        };
+        if cast.is_some() {
+            out.push_str("CAST(");
+        }
+        out.push_str(":p");
+        push_decimal(out, n);
+        if let Some(cast) = cast {
+            out.push_str(cast);
         }
     }
 

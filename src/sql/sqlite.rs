@@ -7,7 +7,7 @@ use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use super::dialect::{generic_literal, numbered, Dialect, TRIM_CODES};
+use super::dialect::{generic_literal, numbered, push_decimal, Dialect, TRIM_CODES};
 use super::SqlParam;
 use crate::plan::TextOp;
 use crate::schema::FieldType;
@@ -79,6 +79,11 @@ impl Dialect for Sqlite {
 
     fn placeholder(&self, n: usize) -> String {
         numbered('?', n)
+    }
+
+    fn push_placeholder(&self, n: usize, _param: &SqlParam, out: &mut String) {
+        out.push('?');
+        push_decimal(out, n);
     }
 
     fn bool_param(&self, value: bool) -> SqlParam {
@@ -342,11 +347,16 @@ impl Dialect for Sqlite {
     /// alone covers them, in order, and stays the faster path (1.4 s
     /// against 10.9 s for `count(interaction) >= 25`).
     fn group_by_key(&self, key: &str, fetches_rows: bool) -> String {
+        let mut term = String::with_capacity(key.len() + 1);
+        self.push_group_by_key(key, fetches_rows, &mut term);
+        term
+    }
+
+    fn push_group_by_key(&self, key: &str, fetches_rows: bool, out: &mut String) {
         if fetches_rows {
-            format!("+{key}")
-        } else {
-            key.to_string()
+            out.push('+');
         }
+        out.push_str(key);
     }
 }
 
