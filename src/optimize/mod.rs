@@ -36,6 +36,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::error::limits::MAX_PLAN_DEPTH;
+use crate::optimize::rules::Kind;
 use crate::plan::{
     child_count, depth, fold_in_place_normalizing, measure, FoldInPlace, NewNodes, Plan, PlanExpr,
 };
@@ -227,7 +228,7 @@ impl FoldInPlace for Driver<'_> {
         // left it so, and those that [`Algebra`] says would. They are not
         // run again; once every rule is among them, the node is settled
         // without finishing the round.
-        let mut settled = Settled::default();
+        let mut settled = Settled::passing_over(expr, self.algebra);
         'rounds: for _ in 0..MAX_NODE_ROUNDS {
             let mut round_changed = false;
             for (index, rule) in self.rules.iter().enumerate() {
@@ -327,6 +328,8 @@ struct Masks {
     drops_items: u64,
     ignores_drops: u64,
     idempotent: u64,
+    /// By [`Kind::index`]: the rules that look at nodes of that kind.
+    looking_at: [u64; Kind::ALL.len()],
     /// Every rule: `None` when there are too many for the masks, and the
     /// driver then runs every rule in every round.
     all: Option<u64>,
@@ -344,6 +347,7 @@ impl Masks {
             drops_items: 0,
             ignores_drops: 0,
             idempotent: 0,
+            looking_at: [0; Kind::ALL.len()],
             all: (rules.len() <= 64).then(|| Settled::below(rules.len())),
         };
         if masks.all.is_none() {
@@ -355,6 +359,11 @@ impl Masks {
             masks.drops_items |= if facts.drops_items { bit } else { 0 };
             masks.ignores_drops |= if facts.ignores_drops { bit } else { 0 };
             masks.idempotent |= if facts.idempotent { bit } else { 0 };
+            for kind in Kind::ALL {
+                if facts.looks_at.contains(kind) {
+                    masks.looking_at[kind.index()] |= bit;
+                }
+            }
         }
         masks
     }
@@ -387,9 +396,16 @@ impl Settled {
         masks.all == Some(self.0)
     }
 
+    /// The rules that do not look at nodes of `expr`'s kind at all.
+    fn passing_over(expr: &PlanExpr, masks: &Masks) -> Settled {
+        let all = masks.all.unwrap_or(0);
+        Settled(all & !masks.looking_at[Kind::of(expr).index()])
+    }
+
     /// The rules known to leave `expr` unchanged, now that the rule at
     /// `index` has made it: those that ignore the items it dropped, if it
-    /// only dropped items of a list, and itself if it is idempotent.
+    /// only dropped items of a list, itself if it is idempotent, and those
+    /// that do not look at its kind.
     fn after_change(self, index: usize, expr: &PlanExpr, masks: &Masks) -> Settled {
         let bit = Settled::bit(index);
         let still_a_list =
@@ -399,7 +415,8 @@ impl Settled {
         } else {
             0
         };
-        Settled(kept | (masks.idempotent & bit))
+        let passed_over = Settled::passing_over(expr, masks).0;
+        Settled(kept | (masks.idempotent & bit) | passed_over)
     }
 }
 
