@@ -200,7 +200,7 @@ pub(crate) fn reading_plan<'e>(
     for value in values {
         reads.push(match value {
             RecordValue::Holds(expr) => expr.clone(),
-            RecordValue::Count(aggregate) => PlanExpr::Aggregate(AggregateTest {
+            RecordValue::Count(aggregate) => PlanExpr::aggregate(AggregateTest {
                 aggregate: aggregate.clone(),
                 test: Test::Compare {
                     op: CmpOp::Ge,

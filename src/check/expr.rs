@@ -138,7 +138,7 @@ impl<'a> Checker<'a> {
                         .zip(filters)
                         .map(|(link, filter)| plan::Hop { link, filter })
                         .collect();
-                    let positive = PlanExpr::Aggregate(AggregateTest {
+                    let positive = PlanExpr::aggregate(AggregateTest {
                         aggregate: Aggregate {
                             function,
                             chain,

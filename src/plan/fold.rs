@@ -64,7 +64,7 @@ pub trait Fold {
 
     /// An aggregate test around its hops' folded filters.
     fn fold_aggregate(&mut self, test: AggregateTest) -> PlanExpr {
-        self.fold_node(PlanExpr::Aggregate(test))
+        self.fold_node(PlanExpr::aggregate(test))
     }
 
     /// An `in NAME` node around its folded filter. The walk goes into the
@@ -155,7 +155,7 @@ impl<F: Fold + ?Sized> FoldInPlace for ByValue<'_, F> {
             PlanExpr::And(items) => folder.fold_and(items),
             PlanExpr::Or(items) => folder.fold_or(items),
             PlanExpr::Related(related) => folder.fold_related(related),
-            PlanExpr::Aggregate(test) => folder.fold_aggregate(test),
+            PlanExpr::Aggregate(test) => folder.fold_aggregate(*test),
             PlanExpr::Segment(segment) => folder.fold_segment(segment),
         };
     }

@@ -147,7 +147,7 @@ mod tests {
                 quantifier: Quantifier::Any,
                 filter: Box::new(inner(4)),
             }),
-            5 => PlanExpr::Aggregate(AggregateTest {
+            5 => PlanExpr::aggregate(AggregateTest {
                 aggregate: Aggregate {
                     function: AggregateFn::Count,
                     chain: (0..3)

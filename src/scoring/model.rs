@@ -92,7 +92,7 @@ impl Rule {
     pub fn plan(&self, entity: &str) -> Plan {
         let filter = match &self.kind {
             RuleKind::If(condition) => condition.clone(),
-            RuleKind::Per { count, .. } => PlanExpr::Aggregate(AggregateTest {
+            RuleKind::Per { count, .. } => PlanExpr::aggregate(AggregateTest {
                 aggregate: count.clone(),
                 test: Test::Compare {
                     op: CmpOp::Ge,

@@ -429,7 +429,11 @@ mod tests {
     /// held inline that grows a node past this should be boxed instead.
     #[test]
     fn nodes_stay_small() {
-        assert!(std::mem::size_of::<Expr>() <= 144, "{}", std::mem::size_of::<Expr>());
+        assert!(
+            std::mem::size_of::<Expr>() <= 144,
+            "{}",
+            std::mem::size_of::<Expr>()
+        );
     }
 
     /// Boxed variants and inline strings serialize as the plain values they

@@ -6,9 +6,9 @@ use crate::plan::{AggregateFn, AggregateTest, CmpOp, Direction, Test, Value, Val
 /// The aggregate test of a one-aggregate query and whether it was negated.
 fn aggregate_of(text: &str) -> (AggregateTest, bool) {
     match filter(text) {
-        PlanExpr::Aggregate(test) => (test, false),
+        PlanExpr::Aggregate(test) => (*test, false),
         PlanExpr::Not(inner) => match *inner {
-            PlanExpr::Aggregate(test) => (test, true),
+            PlanExpr::Aggregate(test) => (*test, true),
             other => panic!("{text}: {other:?}"),
         },
         other => panic!("{text}: {other:?}"),

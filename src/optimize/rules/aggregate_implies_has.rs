@@ -66,7 +66,7 @@ mod tests {
     use crate::plan::{Aggregate, AggregateFn, CmpOp, Direction, Hop, Test};
 
     fn aggregate(function: AggregateFn, filter: PlanExpr, test: Test) -> PlanExpr {
-        PlanExpr::Aggregate(AggregateTest {
+        PlanExpr::aggregate(AggregateTest {
             aggregate: Aggregate {
                 function,
                 chain: vec![Hop {

@@ -203,7 +203,7 @@ mod tests {
     use crate::plan::{Aggregate, AggregateTest, Direction, Link};
 
     fn count(hops: &[(&Link, PlanExpr)], test: Test) -> PlanExpr {
-        PlanExpr::Aggregate(AggregateTest {
+        PlanExpr::aggregate(AggregateTest {
             aggregate: Aggregate {
                 function: AggregateFn::Count,
                 chain: hops

@@ -281,7 +281,7 @@ pub(crate) mod tests {
         let down = link("down", Direction::ToChildren);
         let number = int_field();
         let count = |test| {
-            PlanExpr::Aggregate(AggregateTest {
+            PlanExpr::aggregate(AggregateTest {
                 aggregate: Aggregate {
                     function: AggregateFn::Count,
                     chain: vec![Hop {
@@ -345,7 +345,7 @@ pub(crate) mod tests {
     pub(crate) fn near_misses() -> Vec<PlanExpr> {
         let up = link("up", Direction::ToParent);
         let down = link("down", Direction::ToChildren);
-        let count = PlanExpr::Aggregate(AggregateTest {
+        let count = PlanExpr::aggregate(AggregateTest {
             aggregate: Aggregate {
                 function: AggregateFn::Count,
                 chain: vec![Hop {
@@ -410,7 +410,7 @@ pub(crate) mod tests {
     /// repeats, an absorbed `and`, a `has` an aggregate implies.
     pub(crate) fn lists_losing_items() -> Vec<PlanExpr> {
         let down = link("down", Direction::ToChildren);
-        let min_a = PlanExpr::Aggregate(AggregateTest {
+        let min_a = PlanExpr::aggregate(AggregateTest {
             aggregate: Aggregate {
                 function: AggregateFn::Min,
                 chain: vec![Hop {

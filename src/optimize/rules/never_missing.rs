@@ -40,7 +40,7 @@ mod tests {
     use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, Hop};
 
     fn of(function: AggregateFn) -> PlanExpr {
-        PlanExpr::Aggregate(AggregateTest {
+        PlanExpr::aggregate(AggregateTest {
             aggregate: Aggregate {
                 function,
                 chain: vec![Hop {

@@ -51,7 +51,7 @@ fn agg(
 }
 
 fn cmp(aggregate: Aggregate, op: CmpOp, value: Value) -> PlanExpr {
-    PlanExpr::Aggregate(AggregateTest {
+    PlanExpr::aggregate(AggregateTest {
         aggregate,
         test: Test::Compare { op, value },
     })
@@ -347,7 +347,7 @@ fn integer_sums_are_named_for_overflow_errors() {
 #[test]
 fn is_not_null_of_avg_min_max_is_an_existence_test() {
     let max = || {
-        PlanExpr::Aggregate(AggregateTest {
+        PlanExpr::aggregate(AggregateTest {
             aggregate: agg(AggregateFn::Max, "contact", &leads(), Some("score")),
             test: Test::IsNotNull,
         })
@@ -370,7 +370,7 @@ fn is_not_null_of_avg_min_max_is_an_existence_test() {
   )"
     );
     // `count` and `sum` always have a value.
-    let count = PlanExpr::Aggregate(AggregateTest {
+    let count = PlanExpr::aggregate(AggregateTest {
         aggregate: agg(AggregateFn::Count, "contact", &leads(), None),
         test: Test::IsNotNull,
     });

@@ -75,7 +75,7 @@ fn values_of(plans: &engines::Plans) -> Vec<RecordValue> {
 fn at_least_one(aggregate: &segql::plan::Aggregate, entity: &str) -> Plan {
     Plan {
         entity: entity.to_string(),
-        filter: PlanExpr::Aggregate(AggregateTest {
+        filter: PlanExpr::aggregate(AggregateTest {
             aggregate: aggregate.clone(),
             test: Test::Compare {
                 op: CmpOp::Ge,

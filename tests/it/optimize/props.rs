@@ -265,7 +265,7 @@ fn aggregate(inner: BoxedStrategy<PlanExpr>) -> BoxedStrategy<PlanExpr> {
             ];
             (Just(aggregate), test)
         })
-        .prop_map(|(aggregate, test)| PlanExpr::Aggregate(AggregateTest { aggregate, test }))
+        .prop_map(|(aggregate, test)| PlanExpr::aggregate(AggregateTest { aggregate, test }))
         .boxed()
 }
 

@@ -98,7 +98,7 @@ pub fn cmp(aggregate: &Aggregate, op: CmpOp, value: Value) -> PlanExpr {
 }
 
 pub fn test(aggregate: &Aggregate, test: Test) -> PlanExpr {
-    PlanExpr::Aggregate(AggregateTest {
+    PlanExpr::aggregate(AggregateTest {
         aggregate: aggregate.clone(),
         test,
     })

@@ -409,7 +409,7 @@ impl Gen {
                 value: literal(&mut self.rng, &aggregate),
             },
         };
-        let expr = PlanExpr::Aggregate(AggregateTest {
+        let expr = PlanExpr::aggregate(AggregateTest {
             aggregate: aggregate.clone(),
             test,
         });
@@ -430,9 +430,10 @@ fn generated_aggregates_agree_with_the_reference() {
                 .choose(&mut g.rng)
                 .unwrap();
             let (expr, aggregate) = g.aggregate_test(entity, 1);
-            let PlanExpr::Aggregate(AggregateTest { test, .. }) = &expr else {
+            let PlanExpr::Aggregate(aggregate_test) = &expr else {
                 unreachable!()
             };
+            let test = &aggregate_test.test;
             let negate = g.rng.gen_bool(0.3);
             let passing: Vec<BTreeSet<u128>> = aggregate
                 .chain
