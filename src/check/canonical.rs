@@ -107,7 +107,7 @@ fn predicate(schema: &Schema, p: &mut Predicate, entity: &Entity) -> Result<()> 
 fn label(target: &Target, literal: &mut Literal) -> Result<()> {
     if let LiteralKind::String(_) = literal.kind {
         if let Value::Choice { label, .. } = target.value(literal)? {
-            literal.kind = LiteralKind::String(label.into());
+            literal.kind = LiteralKind::String(label);
         }
     }
     Ok(())

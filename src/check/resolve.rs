@@ -54,19 +54,30 @@ pub(crate) fn field<'s>(entity: &'s Entity, ident: &Ident) -> Result<&'s Field> 
 /// relationships where `from` is the child and `parent_reach == name`, and
 /// relationships where `from` is the parent and the child entity is `name`.
 pub(crate) fn hops<'s>(schema: &'s Schema, from: &'s Entity, name: &str) -> Vec<Hop<'s>> {
-    all_hops(schema, from)
-        .into_iter()
-        .filter(|hop| hop.reach_name().eq_ignore_ascii_case(name))
-        .collect()
+    // Every `has` and aggregate hop asks this: one list, not two.
+    let mut found = Vec::with_capacity(1);
+    each_hop(schema, from, |hop| {
+        if hop.reach_name().eq_ignore_ascii_case(name) {
+            found.push(hop);
+        }
+    });
+    found
 }
 
 /// Every hop from `from`, in the schema's order of relationships.
 pub(crate) fn all_hops<'s>(schema: &'s Schema, from: &'s Entity) -> Vec<Hop<'s>> {
     let mut found = Vec::new();
+    each_hop(schema, from, |hop| found.push(hop));
+    found
+}
+
+/// Hands each hop from `from` to `visit`, in the schema's order of
+/// relationships.
+fn each_hop<'s>(schema: &'s Schema, from: &'s Entity, mut visit: impl FnMut(Hop<'s>)) {
     for rel in &schema.relationships {
         if rel.child.eq_ignore_ascii_case(&from.name) {
             if let Some(to) = schema.entity(&rel.parent) {
-                found.push(Hop {
+                visit(Hop {
                     rel,
                     direction: Direction::ToParent,
                     from,
@@ -76,7 +87,7 @@ pub(crate) fn all_hops<'s>(schema: &'s Schema, from: &'s Entity) -> Vec<Hop<'s>>
         }
         if rel.parent.eq_ignore_ascii_case(&from.name) {
             if let Some(to) = schema.entity(&rel.child) {
-                found.push(Hop {
+                visit(Hop {
                     rel,
                     direction: Direction::ToChildren,
                     from,
@@ -85,7 +96,6 @@ pub(crate) fn all_hops<'s>(schema: &'s Schema, from: &'s Entity) -> Vec<Hop<'s>>
             }
         }
     }
-    found
 }
 
 /// All names by which `from` reaches other entities, for suggestions.
@@ -139,6 +149,19 @@ pub(crate) fn has_hop<'s>(
     relation: &Ident,
     via: Option<&Ident>,
 ) -> Result<Hop<'s>> {
+    // The usual case, one hop by that name and no `via`, needs no list.
+    if via.is_none() {
+        let (mut found, mut count) = (None, 0);
+        each_hop(schema, from, |hop| {
+            if hop.reach_name().eq_ignore_ascii_case(&relation.name) {
+                found.get_or_insert(hop);
+                count += 1;
+            }
+        });
+        if let (Some(hop), 1) = (found, count) {
+            return Ok(hop);
+        }
+    }
     let candidates = hops(schema, from, &relation.name);
     if candidates.is_empty() {
         return Err(unknown_relationship(schema, from, relation));
@@ -239,4 +262,69 @@ pub(crate) fn path<'s>(
         entity,
         field,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::crm_schema;
+
+    fn ident(name: &str) -> Ident {
+        Ident {
+            name: name.into(),
+            span: crate::span::Span::default(),
+        }
+    }
+
+    /// `has_hop` without `via` answers a name only one hop has without
+    /// building the list of candidates; it must find the hop that list
+    /// holds, in any case of the name, and call a name two hops share
+    /// ambiguous. A second relationship from lead to contact makes
+    /// `has lead` from contact (and `has contact` from lead) ambiguous.
+    #[test]
+    fn a_hop_found_without_the_list_is_the_one_the_list_holds() {
+        let mut schema = crm_schema();
+        let shared = schema
+            .relationships
+            .iter()
+            .find(|rel| rel.name == "lead_parent_contact")
+            .cloned()
+            .expect("the built-in schema links leads to contacts");
+        schema.relationships.push(Relationship {
+            name: "lead_referred_by_contact".into(),
+            ..shared
+        });
+        let (mut unique, mut ambiguous) = (0, 0);
+        for from in &schema.entities {
+            for hop in all_hops(&schema, from) {
+                let name = hop.reach_name().to_uppercase();
+                let candidates = hops(&schema, from, &name);
+                match (
+                    candidates.as_slice(),
+                    has_hop(&schema, from, &ident(&name), None),
+                ) {
+                    ([only], Ok(found)) => {
+                        assert!(
+                            std::ptr::eq(found.rel, only.rel),
+                            "{name} from {}",
+                            from.name
+                        );
+                        assert_eq!(found.direction, only.direction);
+                        unique += 1;
+                    }
+                    ([_, _, ..], Err(Error::AmbiguousRelationship { .. })) => ambiguous += 1,
+                    (candidates, found) => panic!(
+                        "{name} from {}: {} candidates, found {:?}",
+                        from.name,
+                        candidates.len(),
+                        found.map(|hop| &hop.rel.name)
+                    ),
+                }
+            }
+        }
+        assert!(
+            unique > 0 && ambiguous > 0,
+            "{unique} unique, {ambiguous} ambiguous"
+        );
+    }
 }

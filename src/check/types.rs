@@ -11,7 +11,7 @@ use chrono::NaiveTime;
 use crate::error::{suggest, Error, Result};
 use crate::schema::{ChoiceSet, Entity, Field, FieldType};
 use crate::span::Span;
-use crate::syntax::ast::{Anchor, Literal, LiteralKind, Relative};
+use crate::syntax::ast::{Anchor, CompactString, Literal, LiteralKind, Relative};
 
 use crate::plan::{Value, ValueType};
 
@@ -103,7 +103,7 @@ impl Target<'_> {
         match set.by_label(label) {
             Some(option) => Ok(Value::Choice {
                 code: option.code,
-                label: option.label.clone(),
+                label: CompactString::from(option.label.as_str()),
             }),
             None => Err(Error::UnknownChoice {
                 label: label.to_string(),

@@ -28,6 +28,7 @@ mod name;
 mod per_record;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use display::quoted;
@@ -438,10 +439,11 @@ pub enum Value {
     Decimal(f64),
     Bool(bool),
     Uuid(uuid::Uuid),
-    /// A choice's integer code; the label is kept for display.
+    /// A choice's integer code; the label is kept for display, inline
+    /// up to 24 bytes (every literal of a choice field names one).
     Choice {
         code: i64,
-        label: String,
+        label: CompactString,
     },
     Date(NaiveDate),
     DateTime(DateTime<Utc>),

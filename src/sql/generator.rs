@@ -11,6 +11,7 @@
 //! be NULL (a NULL `x`, or NULLs in the set), so it appears only positively,
 //! where NULL and false mean the same.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use chrono::{DateTime, Utc};
@@ -886,32 +887,39 @@ impl<'a> Generator<'a> {
             Literals::Bound { now } => (now, "reference time"),
             Literals::Inline { checked_at } => (checked_at, "the current time"),
         };
-        let resolved = value.resolve(now).ok_or_else(|| Error::InvalidValue {
-            message: format!(
-                "{} is outside the supported years 0000 to 9999 at {at} {}",
-                describe_relative(value),
-                now.format("%Y-%m-%dT%H:%M:%SZ")
-            ),
-            span: Span::default(),
-        })?;
+        // Only a relative time is resolved into a new value: cloning every
+        // other literal would copy each choice's label only to drop it.
+        let resolved = match value {
+            Value::TodayPlusDays(_) | Value::NowPlusSeconds { .. } => {
+                Cow::Owned(value.resolve(now).ok_or_else(|| Error::InvalidValue {
+                    message: format!(
+                        "{} is outside the supported years 0000 to 9999 at {at} {}",
+                        describe_relative(value),
+                        now.format("%Y-%m-%dT%H:%M:%SZ")
+                    ),
+                    span: Span::default(),
+                })?)
+            }
+            absolute => Cow::Borrowed(absolute),
+        };
         if let Literals::Inline { .. } = self.literals {
             if let Some(clock) = self.clock(ty, value)? {
                 return Ok(Operand::Sql(clock));
             }
         }
         let d = self.dialect;
-        let param = match (ty, resolved) {
-            (ValueType::Text, Value::Text(s)) => SqlParam::Text(s),
-            (ValueType::Integer, Value::Integer(i)) => SqlParam::Integer(i),
-            (ValueType::Decimal, Value::Decimal(x)) => SqlParam::Real(x),
+        let param = match (ty, resolved.as_ref()) {
+            (ValueType::Text, Value::Text(s)) => SqlParam::Text(s.clone()),
+            (ValueType::Integer, &Value::Integer(i)) => SqlParam::Integer(i),
+            (ValueType::Decimal, &Value::Decimal(x)) => SqlParam::Real(x),
             // Exact for |i| <= 2^53; decimal fields hold f64 anyway.
-            (ValueType::Decimal, Value::Integer(i)) => SqlParam::Real(i as f64),
-            (ValueType::Choice, Value::Choice { code, .. }) => SqlParam::Integer(code),
-            (ValueType::Choice, Value::Integer(code)) => SqlParam::Integer(code),
-            (ValueType::Bool, Value::Bool(b)) => d.bool_param(b),
-            (ValueType::Uuid, Value::Uuid(u)) => d.uuid_param(u),
-            (ValueType::Date, Value::Date(date)) => d.date_param(date),
-            (ValueType::DateTime, Value::DateTime(at)) => d.datetime_param(at),
+            (ValueType::Decimal, &Value::Integer(i)) => SqlParam::Real(i as f64),
+            (ValueType::Choice, &Value::Choice { code, .. }) => SqlParam::Integer(code),
+            (ValueType::Choice, &Value::Integer(code)) => SqlParam::Integer(code),
+            (ValueType::Bool, &Value::Bool(b)) => d.bool_param(b),
+            (ValueType::Uuid, &Value::Uuid(u)) => d.uuid_param(u),
+            (ValueType::Date, &Value::Date(date)) => d.date_param(date),
+            (ValueType::DateTime, &Value::DateTime(at)) => d.datetime_param(at),
             // A date on a date-time field means that day at 00:00:00Z.
             (ValueType::DateTime, Value::Date(date)) => {
                 d.datetime_param(date.and_time(chrono::NaiveTime::MIN).and_utc())

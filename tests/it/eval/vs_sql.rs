@@ -181,7 +181,7 @@ impl Gen<'_> {
                 let o = &set.options[self.rng.gen_range(0..set.options.len())];
                 Value::Choice {
                     code: o.code,
-                    label: o.label.clone(),
+                    label: o.label.as_str().into(),
                 }
             }
             (ValueType::Date, _) if r == 0 => Value::TodayPlusDays(-self.rng.gen_range(0..20_000)),

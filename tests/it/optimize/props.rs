@@ -79,7 +79,7 @@ fn stored_value(ty: ValueType) -> BoxedStrategy<Value> {
         ValueType::Choice => (1i64..=3)
             .prop_map(|code| Value::Choice {
                 code,
-                label: format!("L{code}"),
+                label: format!("L{code}").into(),
             })
             .boxed(),
         ValueType::Date => (8u32..=12).prop_map(|d| Value::Date(date(d))).boxed(),

@@ -317,7 +317,10 @@ impl Parser<'_> {
                 Some(Token::Word(w)) if w.starts_with('#') => {
                     let code = w[1..].parse().map_err(|_| format!("bad choice code {w}"))?;
                     self.at += 1;
-                    Ok(Value::Choice { code, label: s })
+                    Ok(Value::Choice {
+                        code,
+                        label: s.into(),
+                    })
                 }
                 _ => Ok(Value::Text(s)),
             },

@@ -119,7 +119,7 @@ pub fn field(entity: &str, field: &str, op: CmpOp, value: Value) -> PlanExpr {
 pub fn choice(code: i64) -> Value {
     Value::Choice {
         code,
-        label: String::new(),
+        label: Default::default(),
     }
 }
 

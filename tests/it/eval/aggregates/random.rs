@@ -81,7 +81,7 @@ fn value(rng: &mut ChaCha8Rng, ty: ValueType) -> Value {
         ValueType::Text => Value::Text(TEXTS.choose(rng).unwrap().to_string()),
         ValueType::Choice => Value::Choice {
             code: rng.gen_range(1..=4),
-            label: String::new(),
+            label: Default::default(),
         },
         ValueType::Date => Value::Date(DAYS.choose(rng).unwrap().parse().unwrap()),
         ValueType::DateTime => {
