@@ -147,13 +147,9 @@ pub(crate) fn lower_test(
             )
         }
         AggregateCheck::IsNull { negated } => (Test::IsNotNull, !negated),
-        AggregateCheck::Between { negated, low, high } => (
-            Test::Between {
-                low: value(low)?,
-                high: value(high)?,
-            },
-            *negated,
-        ),
+        AggregateCheck::Between { negated, low, high } => {
+            (Test::between(value(low)?, value(high)?), *negated)
+        }
     })
 }
 

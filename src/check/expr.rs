@@ -514,13 +514,7 @@ fn lower(
                 (high, &high_value),
                 *negated,
             ));
-            (
-                Test::Between {
-                    low: low_value,
-                    high: high_value,
-                },
-                *negated,
-            )
+            (Test::between(low_value, high_value), *negated)
         }
         Predicate::Text {
             negated,

@@ -277,10 +277,7 @@ pub(crate) fn resolve_test(test: &Test, now: chrono::DateTime<chrono::Utc>) -> R
         Test::InList(vs) => {
             Test::InList(vs.iter().map(|v| resolve(v, now)).collect::<Result<_>>()?)
         }
-        Test::Between { low, high } => Test::Between {
-            low: resolve(low, now)?,
-            high: resolve(high, now)?,
-        },
+        Test::Between { low, high } => Test::between(resolve(low, now)?, resolve(high, now)?),
         other => other.clone(),
     })
 }
@@ -508,7 +505,7 @@ impl StrTest {
         Ok(match test {
             Test::Compare { op, value } => StrTest::Cmp(*op, get(value).ok_or(value)?),
             Test::Between { low, high } => {
-                StrTest::Between(get(low).ok_or(low)?, get(high).ok_or(high)?)
+                StrTest::Between(get(low).ok_or(&**low)?, get(high).ok_or(&**high)?)
             }
             Test::InList(vs) => {
                 let mut set = Vec::with_capacity(vs.len());

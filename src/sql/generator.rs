@@ -766,7 +766,7 @@ impl<'a> Generator<'a> {
             Test::IsNotNull => return Ok(()),
             Test::Compare { op, value } => (op.symbol(), text_values([value])),
             Test::InList(values) => ("in", text_values(values)),
-            Test::Between { low, high } => ("between", text_values([low, high])),
+            Test::Between { low, high } => ("between", text_values([&**low, &**high])),
             Test::Text { op, pattern } => (op.keyword(), vec![pattern.as_str()]),
         };
         for literal in literals {

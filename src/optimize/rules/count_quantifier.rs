@@ -253,10 +253,7 @@ mod tests {
             (PlanExpr::Const(false), true)
         );
         assert_eq!(
-            one(Test::Between {
-                low: int(1),
-                high: int(3)
-            }),
+            one(Test::between(int(1), int(3))),
             (
                 and(vec![
                     has(&l, Quantifier::AtLeast(1), flag("a")),
@@ -278,13 +275,7 @@ mod tests {
             (compare(CmpOp::Le, int(-1)), false),
             (compare(CmpOp::Eq, int(-1)), false),
             (Test::IsNotNull, true),
-            (
-                Test::Between {
-                    low: int(3),
-                    high: int(2),
-                },
-                false,
-            ),
+            (Test::between(int(3), int(2)), false),
         ] {
             assert_eq!(
                 rewrite(&CountAsQuantifier, count(&chain, test.clone())),

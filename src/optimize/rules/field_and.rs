@@ -381,13 +381,9 @@ fn emit(field: &FieldRef, bounds: &Bounds) -> Option<Vec<PlanExpr>> {
             Ordering::Greater => None,
             Ordering::Equal if ls || hs => None,
             Ordering::Equal => Some(vec![make(field, compare_test(CmpOp::Eq, low))]),
-            Ordering::Less if !ls && !hs => Some(vec![make(
-                field,
-                Test::Between {
-                    low: low.clone(),
-                    high: high.clone(),
-                },
-            )]),
+            Ordering::Less if !ls && !hs => {
+                Some(vec![make(field, Test::between(low.clone(), high.clone()))])
+            }
             Ordering::Less => Some(vec![
                 make(field, compare_test(lop, low)),
                 make(field, compare_test(hop, high)),

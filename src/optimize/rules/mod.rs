@@ -227,7 +227,7 @@ pub(crate) mod build {
     }
 
     pub fn between(field: &FieldRef, low: Value, high: Value) -> PlanExpr {
-        test(field, Test::Between { low, high })
+        test(field, Test::between(low, high))
     }
 
     pub fn not(expr: PlanExpr) -> PlanExpr {

@@ -47,7 +47,7 @@ impl Rule for SimplifyTest {
             }
             Test::Between { low, high } => match compare(low, high) {
                 Some(Ordering::Greater) => Some(PlanExpr::Const(false)),
-                Some(Ordering::Equal) => Some(make_eq(field.clone(), low.clone())),
+                Some(Ordering::Equal) => Some(make_eq(field.clone(), (**low).clone())),
                 _ => None,
             },
             _ => None,

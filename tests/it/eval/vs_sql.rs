@@ -134,7 +134,7 @@ impl Gen<'_> {
             }
             2 if ordered => {
                 let (a, b) = (value(self), value(self));
-                Test::Between { low: a, high: b }
+                Test::between(a, b)
             }
             3 if ty == ValueType::Text => {
                 let Value::Text(s) = value(self) else {

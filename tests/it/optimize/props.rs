@@ -182,7 +182,7 @@ fn field_test_on(index: usize) -> BoxedStrategy<PlanExpr> {
             .prop_map(Test::InList)
             .boxed(),
         (literal(ty), literal(ty))
-            .prop_map(|(low, high)| Test::Between { low, high })
+            .prop_map(|(low, high)| Test::between(low, high))
             .boxed(),
     ];
     if ty == ValueType::Text {
@@ -261,7 +261,7 @@ fn aggregate(inner: BoxedStrategy<PlanExpr>) -> BoxedStrategy<PlanExpr> {
             let test = prop_oneof![
                 4 => (cmp_op(), value.clone()).prop_map(|(op, value)| Test::Compare { op, value }),
                 1 => Just(Test::IsNotNull),
-                2 => (value.clone(), value).prop_map(|(low, high)| Test::Between { low, high }),
+                2 => (value.clone(), value).prop_map(|(low, high)| Test::between(low, high)),
             ];
             (Just(aggregate), test)
         })

@@ -286,7 +286,7 @@ impl Parser<'_> {
                 let low = self.value()?;
                 self.expect_word("and")?;
                 let high = self.value()?;
-                Test::Between { low, high }
+                Test::between(low, high)
             }
             "Contains" | "StartsWith" | "EndsWith" => {
                 let op = match op.as_str() {

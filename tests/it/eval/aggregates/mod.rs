@@ -200,10 +200,7 @@ fn avg_min_max_of_nothing_are_missing_and_their_not_holds() {
         assert_eq!(contacts(below.clone()), [0x101, 0x102], "{a}");
         let between = test(
             &a,
-            Test::Between {
-                low: Value::Integer(-1000),
-                high: Value::Integer(1000),
-            },
+            Test::between(Value::Integer(-1000), Value::Integer(1000)),
         );
         assert_eq!(contacts(between.clone()), [0x101, 0x102], "{a}");
         // …so its `not` is true.

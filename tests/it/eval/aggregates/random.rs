@@ -399,10 +399,10 @@ impl Gen {
         };
         let test = match self.rng.gen_range(0..6) {
             0 => Test::IsNotNull,
-            1 => Test::Between {
-                low: literal(&mut self.rng, &aggregate),
-                high: literal(&mut self.rng, &aggregate),
-            },
+            1 => Test::between(
+                literal(&mut self.rng, &aggregate),
+                literal(&mut self.rng, &aggregate),
+            ),
             _ => Test::Compare {
                 op: [CmpOp::Eq, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge]
                     [self.rng.gen_range(0..5)],
