@@ -34,7 +34,7 @@ pub fn render(error: &Error, sources: &Sources, color: bool) -> String {
             SourceKind::Models => sources.models,
             SourceKind::Guard => None,
         }?;
-        Some((source, span.start..span.end))
+        Some((source, span.range()))
     });
     let Some(((name, text), range)) = located else {
         return plain(error);
@@ -82,7 +82,7 @@ pub fn render_warning(warning: &Warning, sources: &Sources, color: bool) -> Stri
     let Some((name, text)) = source else {
         return format!("warning: {}\n", warning.message);
     };
-    let range = clamp(text, span.start..span.end);
+    let range = clamp(text, span.range());
     let config = Config::default()
         .with_color(color)
         .with_index_type(IndexType::Byte)

@@ -21,15 +21,25 @@ pub enum SourceKind {
 /// A half-open byte range `start..end` in one source text.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    pub start: u32,
+    pub end: u32,
     #[serde(default)]
     pub source: SourceKind,
 }
 
 impl Span {
     pub fn new(start: usize, end: usize, source: SourceKind) -> Self {
-        Span { start, end, source }
+        let at = |offset: usize| u32::try_from(offset).unwrap_or(u32::MAX);
+        Span {
+            start: at(start),
+            end: at(end),
+            source,
+        }
+    }
+
+    /// The byte range, to slice the source text with.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
     }
 
     /// A span in the query text.
@@ -48,7 +58,7 @@ impl Span {
 
     /// 1-based line and column (in characters) of `start` within `text`.
     pub fn line_col(&self, text: &str) -> (usize, usize) {
-        let start = self.start.min(text.len());
+        let start = (self.start as usize).min(text.len());
         let before = text.get(..start).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -84,5 +94,23 @@ mod tests {
     #[test]
     fn spans_do_not_affect_equality() {
         assert_eq!(Span::query(0, 1), Span::query(5, 9));
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Every node of a syntax tree, name and literal holds a span: two
+    /// `usize` offsets made it 24 bytes, and a syntax node 144. Texts are
+    /// limited to `MAX_TEXT_BYTES` (1 MiB), far inside `u32`.
+    #[test]
+    fn spans_are_twelve_bytes_and_offsets_past_u32_saturate() {
+        assert_eq!(std::mem::size_of::<Span>(), 12);
+        let far = usize::try_from(u64::from(u32::MAX) + 10).unwrap_or(usize::MAX);
+        let span = Span::query(7, far);
+        assert_eq!((span.start, span.end), (7, u32::MAX));
+        assert_eq!(span.range(), 7..u32::MAX as usize);
+        assert_eq!(span.line_col("short"), (1, 6));
     }
 }

@@ -209,8 +209,8 @@ fn literal_error(e: Error, value_span: Span) -> Error {
             message,
             expected,
             span: Span::new(
-                value_span.start + span.start.min(value_span.end - value_span.start),
-                value_span.start + span.end.min(value_span.end - value_span.start),
+                (value_span.start + span.start.min(value_span.end - value_span.start)) as usize,
+                (value_span.start + span.end.min(value_span.end - value_span.start)) as usize,
                 SourceKind::Query,
             ),
             hint: hint.or_else(|| {

@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn nodes_stay_small() {
         assert!(
-            std::mem::size_of::<Expr>() <= 144,
+            std::mem::size_of::<Expr>() <= 120,
             "{}",
             std::mem::size_of::<Expr>()
         );

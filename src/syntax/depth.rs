@@ -160,7 +160,7 @@ mod tests {
         match err {
             Error::TooDeep { limit, span } => {
                 assert_eq!(limit, 2);
-                assert_eq!(span.start, text.find("(((").unwrap() + 2);
+                assert_eq!(span.start as usize, text.find("(((").unwrap() + 2);
             }
             other => panic!("unexpected {other:?}"),
         }

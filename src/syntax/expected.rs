@@ -395,7 +395,7 @@ mod tests {
         let text = "contact where a =\n\n# trailing comment\n";
         let err = parse_query(text).unwrap_err();
         let span = err.span().unwrap();
-        assert_eq!(span.start, text.find('=').unwrap() + 1);
+        assert_eq!(span.start as usize, text.find('=').unwrap() + 1);
     }
 
     /// The words of the grammar's `reserved` rule: its `^"word"` literals.

@@ -125,7 +125,7 @@ fn write_query(out: &mut Printer, query: &Query, column: usize) {
     if one_line {
         out.space();
         write_flat(out, filter);
-        out.comments_until(filter.span.end);
+        out.comments_until(filter.span.end as usize);
     } else {
         out.newline(INDENT);
         block(out, filter, INDENT, INDENT);
@@ -150,7 +150,7 @@ fn fits(out: &Printer, column: usize, write: impl FnOnce(&mut Printer)) -> bool 
 /// dropped around it) are written after it.
 pub(super) fn block(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
     layout(out, expr, column, indent);
-    out.comments_until(expr.span.end);
+    out.comments_until(expr.span.end as usize);
 }
 
 /// [`block`] without the comments after `expr`: a [`group`] writes those
@@ -180,7 +180,7 @@ fn layout(out: &mut Printer, expr: &Expr, column: usize, indent: usize) {
                     block(out, item, col, indent);
                 } else if fits(out, col, |line| write_operand(line, expr, item)) {
                     write_operand(out, expr, item);
-                    out.comments_until(item.span.end);
+                    out.comments_until(item.span.end as usize);
                 } else {
                     group(out, item, indent);
                 }
@@ -248,7 +248,7 @@ fn write_list_lines(
     for value in values {
         out.newline(indent + INDENT);
         out.unit_held(&literal_text(value), value.span);
-        out.glued(",", value.span.end);
+        out.glued(",", value.span.end as usize);
     }
     out.newline(indent);
     out.word("]");
@@ -262,7 +262,7 @@ fn group(out: &mut Printer, expr: &Expr, indent: usize) {
     layout(out, expr, inner, inner);
     out.newline(indent);
     out.word(")");
-    out.comments_until(expr.span.end);
+    out.comments_until(expr.span.end as usize);
 }
 
 fn is_chain(expr: &Expr) -> bool {

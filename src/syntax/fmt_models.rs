@@ -61,7 +61,7 @@ pub fn format_models_with_comments(file: &ModelFile, source: &str) -> String {
                 .iter()
                 .map(|item| {
                     let span = item.span();
-                    rest.take(span.start, span.end)
+                    rest.take(span.start as usize, span.end as usize)
                 })
                 .collect()
         })
@@ -155,7 +155,7 @@ fn write_model<'a>(out: &mut Printer<'a>, model: &ModelDef, parts: &'a [SourceCo
         }
     }
     // The comment lines before `}` (which ends the model's span).
-    out.comments_on_lines(model.span.end, INDENT);
+    out.comments_on_lines(model.span.end as usize, INDENT);
     out.newline(0);
     out.word("}");
 }
@@ -178,7 +178,7 @@ fn write_item(out: &mut Printer, item: &Item) {
                     out.word(",");
                 }
                 out.space();
-                out.token_at(&quote(&grade.label), grade.span.start);
+                out.token_at(&quote(&grade.label), grade.span.start as usize);
                 words(out, &["at"]);
                 out.space();
                 write_amount(out, grade.minimum.value, grade.minimum.span);
@@ -193,7 +193,7 @@ fn write_item(out: &mut Printer, item: &Item) {
         }
         Item::Rule(rule) => {
             write_rule(out, rule, false);
-            out.comments_until(rule.span.end);
+            out.comments_until(rule.span.end as usize);
         }
     }
 }

@@ -279,7 +279,7 @@ pub(crate) fn string_value(body: &str, span: Span) -> Result<Literal> {
     // Strip the quotes; the grammar guarantees both are there.
     let raw = body.get(1..body.len().saturating_sub(1)).unwrap_or("");
     let value = unescape(raw).map_err(|(offset, len, message, hint)| {
-        let start = span.start + 1 + offset;
+        let start = span.start as usize + 1 + offset;
         Error::Syntax {
             message,
             expected: Vec::new(),

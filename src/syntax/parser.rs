@@ -662,7 +662,7 @@ mod tests {
             for pair in pairs.flatten() {
                 let span = builder.span(&pair);
                 assert_eq!(
-                    span.end,
+                    span.end as usize,
                     leaf_end(&pair),
                     "{:?} in {text:?}",
                     pair.as_rule()

@@ -219,13 +219,13 @@ impl<'a> Printer<'a> {
     /// it.
     pub fn unit(&mut self, text: &str, span: Span) {
         self.unit_held(text, span);
-        self.comments_until(span.end);
+        self.comments_until(span.end as usize);
     }
 
     /// [`Printer::unit`] holding back its trailing comments, for text that
     /// [`Printer::glued`] attaches to it.
     pub fn unit_held(&mut self, text: &str, span: Span) {
-        self.unit_to(text, span.end);
+        self.unit_to(text, span.end as usize);
     }
 
     /// Text that stands for the one source token starting at byte `start`,

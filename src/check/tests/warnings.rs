@@ -28,7 +28,7 @@ fn between_with_reversed_bounds_is_warned_about_at_its_bounds() {
         w.help.as_deref(),
         Some("write the lower bound first: between 1980-01-01 and 1999-12-31")
     );
-    assert_eq!(&text[w.span.start..w.span.end], "1999-12-31 and 1980-01-01");
+    assert_eq!(&text[w.span.range()], "1999-12-31 and 1980-01-01");
 }
 
 #[test]

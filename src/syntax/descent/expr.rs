@@ -53,8 +53,8 @@ impl Descent<'_> {
             operands.push(next);
         }
         let span = self.span(
-            operands[0].span.start,
-            operands[operands.len() - 1].span.end,
+            operands[0].span.start as usize,
+            operands[operands.len() - 1].span.end as usize,
         );
         Some(Expr {
             kind: make(operands),
@@ -67,7 +67,7 @@ impl Descent<'_> {
     fn unary(&mut self) -> Option<Expr> {
         if let Some(start) = self.keyword("not") {
             let operand = self.nested(Descent::unary)?;
-            let span = self.span(start, operand.span.end);
+            let span = self.span(start, operand.span.end as usize);
             return Some(Expr {
                 kind: ExprKind::Not(Box::new(operand)),
                 span,
@@ -129,7 +129,7 @@ impl Descent<'_> {
         let start = self.keyword("has")?;
         let quantifier = self.attempt(Descent::quantifier).unwrap_or(Quantifier::Any);
         let relation = self.name()?;
-        let (via, filter, end) = self.via_and_filter(relation.span.end);
+        let (via, filter, end) = self.via_and_filter(relation.span.end as usize);
         Some(Expr {
             kind: ExprKind::Has(Has {
                 quantifier,
@@ -149,11 +149,11 @@ impl Descent<'_> {
             d.name()
         });
         if let Some(via) = &via {
-            end = via.span.end;
+            end = via.span.end as usize;
         }
         let filter = self.attempt(Descent::group);
         if let Some(filter) = &filter {
-            end = filter.span.end;
+            end = filter.span.end as usize;
         }
         (via, filter.map(Box::new), end)
     }
@@ -196,7 +196,7 @@ impl Descent<'_> {
     fn member(&mut self) -> Option<Expr> {
         let start = self.keyword("in")?;
         let name = self.name()?;
-        let span = self.span(start, name.span.end);
+        let span = self.span(start, name.span.end as usize);
         Some(Expr {
             kind: ExprKind::InSegment(name),
             span,
@@ -213,7 +213,7 @@ impl Descent<'_> {
             Tail::Between(negated, low, high) => AggregateCheck::Between { negated, low, high },
             Tail::InList(..) | Tail::Text(..) => return None,
         };
-        let span = self.span(aggregate.span.start, end);
+        let span = self.span(aggregate.span.start as usize, end);
         Some(Expr {
             kind: ExprKind::Aggregate(Box::new(AggregateTest { aggregate, test })),
             span,
@@ -258,8 +258,8 @@ impl Descent<'_> {
     /// `hop = { relation_name ~ via? ~ group? }`.
     pub(super) fn hop(&mut self) -> Option<ChainHop> {
         let relation = self.name()?;
-        let (via, filter, end) = self.via_and_filter(relation.span.end);
-        let span = self.span(relation.span.start, end);
+        let (via, filter, end) = self.via_and_filter(relation.span.end as usize);
+        let span = self.span(relation.span.start as usize, end);
         Some(ChainHop {
             relation,
             via,
@@ -303,7 +303,7 @@ impl Descent<'_> {
         };
         Some(Expr {
             kind: ExprKind::Predicate(predicate),
-            span: self.span(start, end),
+            span: self.span(start as usize, end),
         })
     }
 
@@ -312,8 +312,8 @@ impl Descent<'_> {
         let segments = self.separated(b'.', Descent::name)?;
         self.reach(segments.len() - 1)?;
         let span = self.span(
-            segments[0].span.start,
-            segments[segments.len() - 1].span.end,
+            segments[0].span.start as usize,
+            segments[segments.len() - 1].span.end as usize,
         );
         Some(Path { segments, span })
     }
@@ -365,7 +365,7 @@ impl Descent<'_> {
         self.pos += len;
         let value = self.literal()?;
         let end = value.span.end;
-        Some((Tail::Compare(op, value), end))
+        Some((Tail::Compare(op, value), end as usize))
     }
 
     /// `null_tail = { kw_is ~ kw_not? ~ kw_null }`.
@@ -399,7 +399,7 @@ impl Descent<'_> {
         self.keyword("and")?;
         let high = self.literal()?;
         let end = high.span.end;
-        Some((Tail::Between(negated, low, high), end))
+        Some((Tail::Between(negated, low, high), end as usize))
     }
 
     /// `text_tail = { kw_not? ~ text_op ~ pattern }`, `text_op = {
@@ -419,7 +419,7 @@ impl Descent<'_> {
         };
         let pattern = self.pattern()?;
         let end = pattern.span.end;
-        Some((Tail::Text(negated, op, pattern), end))
+        Some((Tail::Text(negated, op, pattern), end as usize))
     }
 
     /// `kw_not?` at the start of a tail: whether it is there. It nests

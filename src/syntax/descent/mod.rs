@@ -181,7 +181,7 @@ impl Descent<'_> {
         let name = self.name()?;
         self.punct(b'=')?;
         let query = self.query()?;
-        let span = self.span(start, query.span.end);
+        let span = self.span(start, query.span.end as usize);
         Some(SegmentDef { name, query, span })
     }
 
@@ -193,7 +193,7 @@ impl Descent<'_> {
             d.or_expr()
         });
         let end = filter.as_ref().map_or(entity.span.end, |f| f.span.end);
-        let span = self.span(entity.span.start, end);
+        let span = self.span(entity.span.start as usize, end as usize);
         Some(Query {
             entity,
             filter,

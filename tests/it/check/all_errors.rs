@@ -20,7 +20,7 @@ fn described(text: &str, errors: &[Error]) -> Vec<(&'static str, String)> {
         .iter()
         .map(|e| {
             let span = e.span().expect("a query error has a span");
-            (e.kind(), text[span.start..span.end].to_string())
+            (e.kind(), text[span.range()].to_string())
         })
         .collect()
 }

@@ -206,7 +206,7 @@ proptest! {
         };
         if let Err(e) = check::check(&query, &Options::new(&schema)) {
             let span = e.span().expect("checker errors on a query have spans");
-            prop_assert!(span.start <= span.end && span.end <= text.len(), "{e:?}");
+            prop_assert!(span.start <= span.end && span.end as usize <= text.len(), "{e:?}");
             let sources = Sources { query: Some(("<query>", &text)), library: None, models: None };
             let rendered = diagnostic::render(&e, &sources, false);
             prop_assert!(rendered.contains("<query>:"), "{rendered}");

@@ -72,7 +72,7 @@ fn owned(text: &str, file: &ModelFile) -> Vec<Vec<Vec<String>>> {
                     found
                         .comments
                         .iter()
-                        .filter(|c| (span.start..=span.end).contains(&c.anchor))
+                        .filter(|c| (span.start as usize..=span.end as usize).contains(&c.anchor))
                         .map(|c| c.text.clone())
                         .collect()
                 })

@@ -165,21 +165,15 @@ fn spans_point_into_the_model_file() {
     let model = &file.models[0];
     assert!(matches!(model.span.source, SourceKind::Models));
     let setting = &model.sales_ready[0];
-    assert_eq!(
-        &text[setting.span.start..setting.span.end],
-        "sales ready at 5"
-    );
-    assert_eq!(
-        &text[setting.amount.span.start..setting.amount.span.end],
-        "5"
-    );
+    assert_eq!(&text[setting.span.range()], "sales ready at 5");
+    assert_eq!(&text[setting.amount.span.range()], "5");
     let rule = &model.rules[0];
-    assert_eq!(&text[rule.span.start..rule.span.end], "add 1 if x = 2");
+    assert_eq!(&text[rule.span.range()], "add 1 if x = 2");
     let RuleKindDef::If(condition) = &rule.kind else {
         panic!("an if rule")
     };
     assert!(matches!(condition.span.source, SourceKind::Models));
-    assert_eq!(&text[condition.span.start..condition.span.end], "x = 2");
+    assert_eq!(&text[condition.span.range()], "x = 2");
 }
 
 #[test]

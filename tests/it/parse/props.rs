@@ -450,7 +450,7 @@ fn the_limit_error_points_where_the_limit_is_crossed() {
     let Err(Error::TooDeep { span, .. }) = parse_query(&text) else {
         panic!("expected TooDeep")
     };
-    assert_eq!(span.start, prefix.len() + 4 * MAX_DEPTH);
+    assert_eq!(span.start as usize, prefix.len() + 4 * MAX_DEPTH);
 }
 
 /// The deepest query allowed parses on an ordinary 2 MiB test thread (the

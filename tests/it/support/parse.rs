@@ -8,7 +8,7 @@ use segql::syntax::ast::{AggregateCheck, Expr, ExprKind, Ident, Literal, Path, P
 use segql::syntax::{parse_expr, parse_literal, parse_query};
 
 pub fn cut(text: &str, span: Span) -> &str {
-    &text[span.start..span.end]
+    &text[span.range()]
 }
 
 pub fn check_ident(text: &str, ident: &Ident) {
