@@ -52,10 +52,7 @@ impl Descent<'_> {
         }) {
             operands.push(next);
         }
-        let span = self.span(
-            operands[0].span.start as usize,
-            operands[operands.len() - 1].span.end as usize,
-        );
+        let span = operands[0].span.to(operands[operands.len() - 1].span);
         Some(Expr {
             kind: make(operands),
             span,
@@ -311,10 +308,7 @@ impl Descent<'_> {
     fn path(&mut self) -> Option<Path> {
         let segments = self.separated(b'.', Descent::name)?;
         self.reach(segments.len() - 1)?;
-        let span = self.span(
-            segments[0].span.start as usize,
-            segments[segments.len() - 1].span.end as usize,
-        );
+        let span = segments[0].span.to(segments[segments.len() - 1].span);
         Some(Path { segments, span })
     }
 

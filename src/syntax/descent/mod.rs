@@ -192,8 +192,9 @@ impl Descent<'_> {
             d.keyword("where")?;
             d.or_expr()
         });
-        let end = filter.as_ref().map_or(entity.span.end, |f| f.span.end);
-        let span = self.span(entity.span.start as usize, end as usize);
+        let span = filter
+            .as_ref()
+            .map_or(entity.span, |filter| entity.span.to(filter.span));
         Some(Query {
             entity,
             filter,
