@@ -116,7 +116,7 @@ impl<'a> Generator<'a> {
             !self.correlate && (!self.under_or || self.dialect.in_subquery_under_or());
         if self.correlate {
             // Only the groups of the outer row (see `Generator::correlate`).
-            chain.rows.correlation = Some(format!("{} = {}", chain.key, chain.outer));
+            chain.rows.correlation = Some(self.written(&[&chain.key, " = ", &chain.outer]));
         }
         match cond {
             Cond::Never => return Ok(SqlExpr::Const(negated)),
@@ -131,13 +131,13 @@ impl<'a> Generator<'a> {
                 ]));
                 return Ok(guard(if !negated && uncorrelated_in {
                     SqlExpr::In(Box::new(InSet {
-                        outer: chain.outer,
-                        column: chain.key,
+                        outer: self.written(&[&chain.outer]),
+                        column: self.written(&[&chain.key]),
                         sub: chain.rows,
                         having: None,
                     }))
                 } else {
-                    chain.rows.correlation = Some(format!("{} = {}", chain.key, chain.outer));
+                    chain.rows.correlation = Some(self.written(&[&chain.key, " = ", &chain.outer]));
                     SqlExpr::Exists {
                         negated,
                         sub: Box::new(chain.rows),
@@ -199,7 +199,7 @@ impl<'a> Generator<'a> {
     /// (a dangling key reaches nothing, even where orphaned children share
     /// it). The parent's table, joined to every child row, was most of the
     /// work of such a count on SQLite.
-    fn skip_parent(&self, agg: &Aggregate, scope: &Scope) -> Result<Option<SkippedParent<'a>>> {
+    fn skip_parent(&mut self, agg: &Aggregate, scope: &Scope) -> Result<Option<SkippedParent<'a>>> {
         let [first, second, ..] = agg.chain.as_slice() else {
             return Ok(None);
         };
@@ -213,10 +213,10 @@ impl<'a> Generator<'a> {
         let exists = SqlExpr::Exists {
             negated: false,
             sub: Box::new(Subquery {
-                table: self.quote(&parent.entity.table),
+                table: self.quote_shared(&parent.entity.table),
                 alias: parent.alias(),
                 joins: Vec::new(),
-                correlation: Some(format!("{parent_key} = {outer}")),
+                correlation: Some(self.written(&[&parent_key, " = ", &outer])),
                 filter: Box::new(SqlExpr::Const(true)),
             }),
         };
@@ -259,14 +259,14 @@ impl<'a> Generator<'a> {
             }
             Direction::ToParent => false,
         };
-        let (table, alias) = (self.quote(&at.entity.table), at.alias());
+        let (table, alias) = (self.quote_shared(&at.entity.table), at.alias());
         let mut filters = vec![self.expr(&first.filter, &at, false)?];
         let mut joins = Vec::new();
         for hop in hops {
             let (mut next, from_col, to_col) = self.hop(&hop.link, &at, at.depth + 1)?;
             next.next = after_chain;
             joins.push(Join {
-                table: self.quote(&next.entity.table),
+                table: self.quote_shared(&next.entity.table),
                 alias: next.alias(),
                 on: format!("{to_col} = {from_col}"),
             });

@@ -108,7 +108,7 @@ impl Generator<'_> {
         // `CheckedSum`), which the exact sum meets by the group key.
         let alias = format!("c{}", chain_scope.next);
         let col = |name: &str| format!("{alias}.{name}");
-        exact.rows.correlation = Some(format!("{} = {}", exact.key, col(GROUP_KEY)));
+        exact.rows.correlation = Some(self.written(&[&exact.key, " = ", &col(GROUP_KEY)]));
         let column = self.value_column(agg, &chain.last)?;
         let exact_column = self.value_column(agg, &exact.last)?;
         self.settings

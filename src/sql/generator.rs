@@ -13,11 +13,12 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
 use super::dialect::{push_decimal, Dialect};
-use super::tree::{Count, InSet, Renderer, SqlExpr, Subquery, Texts, GROUP_KEY};
+use super::tree::{Count, InSet, Renderer, SqlExpr, Subquery, Texts, Written, GROUP_KEY};
 use super::SqlParam;
 use crate::error::{Error, Result};
 use crate::plan::{
@@ -106,12 +107,12 @@ pub(crate) struct Generator<'a> {
 /// differs: most names stay bare, and then the one string is both.
 struct Quoted {
     name: Option<String>,
-    quoted: String,
+    quoted: Rc<str>,
 }
 
 impl Quoted {
     fn is(&self, name: &str) -> bool {
-        self.name.as_deref().unwrap_or(&self.quoted) == name
+        self.name.as_deref().unwrap_or(&*self.quoted) == name
     }
 }
 
@@ -152,7 +153,7 @@ pub(super) fn pins_the_key(filter: &PlanExpr, root: &Entity) -> bool {
 pub(crate) struct JoinedParent {
     /// The alias of the table the parent is joined to (`t0`, or another
     /// joined parent's).
-    pub from: String,
+    pub from: Alias,
     pub relationship: crate::plan::Name,
     pub depth: usize,
     /// An inner `JOIN`: every row has the parent, so tests need not ask
@@ -176,16 +177,46 @@ pub(crate) struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    pub fn alias(&self) -> String {
-        let mut alias = String::with_capacity(4);
-        self.push_alias(&mut alias);
-        alias
+    pub fn alias(&self) -> Alias {
+        Alias::new(if self.joined { 'p' } else { 't' }, self.depth)
     }
 
     /// Appends [`Scope::alias`] to `out`.
     fn push_alias(&self, out: &mut String) {
-        out.push(if self.joined { 'p' } else { 't' });
-        push_decimal(out, self.depth);
+        self.alias().push_to(out);
+    }
+}
+
+/// A table's alias in a query: a letter and a number (`t1`, `p2`, `g3`).
+/// Kept as the two, not as text: a segment of 10,000 nodes has over a
+/// thousand subqueries, and a string for each alias was one allocation of
+/// the SQL stage in fifteen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Alias {
+    letter: u8,
+    number: usize,
+}
+
+impl Alias {
+    /// The alias `letter` then `number`; `letter` is ASCII.
+    pub fn new(letter: char, number: usize) -> Alias {
+        debug_assert!(letter.is_ascii_lowercase());
+        Alias {
+            letter: letter as u8,
+            number,
+        }
+    }
+
+    /// Appends the alias to `out`.
+    pub fn push_to(self, out: &mut String) {
+        out.push(char::from(self.letter));
+        push_decimal(out, self.number);
+    }
+}
+
+impl std::fmt::Display for Alias {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", char::from(self.letter), self.number)
     }
 }
 
@@ -265,17 +296,9 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// Adds `param` and returns its placeholder; with inline literals, the
-    /// value as the dialect's SQL literal instead.
-    pub(super) fn bind(&mut self, param: SqlParam) -> String {
-        match self.bind_operand(param) {
-            Operand::Param(n) => self.dialect.typed_placeholder(n, &self.params[n - 1]),
-            Operand::Sql(literal) => literal,
-        }
-    }
-
-    /// [`Generator::bind`], the placeholder left to be written where the
-    /// condition is.
+    /// Adds `param` and returns the placeholder to write where the
+    /// condition is; with inline literals, the value as the dialect's SQL
+    /// literal instead.
     fn bind_operand(&mut self, param: SqlParam) -> Operand {
         match self.literals {
             Literals::Bound { .. } => {
@@ -304,7 +327,32 @@ impl<'a> Generator<'a> {
     /// The condition `parts` say, one after the other, written into
     /// [`Generator::text`].
     pub(super) fn atom(&mut self, parts: &[&str]) -> SqlExpr {
-        SqlExpr::Atom(self.text.write(|out| push_all(out, parts)))
+        SqlExpr::Atom(self.written(parts))
+    }
+
+    /// `parts`, one after the other, written into [`Generator::text`].
+    pub(super) fn written(&mut self, parts: &[&str]) -> Written {
+        self.text.write(|out| push_all(out, parts))
+    }
+
+    /// [`Generator::qualified`], written into [`Generator::text`]: a
+    /// `has` names two columns, and a string for each was two of the
+    /// SQL stage's allocations per subquery.
+    fn written_qualified(&mut self, scope: &Scope, column: &str) -> Written {
+        let mut text = std::mem::take(&mut self.text);
+        let written = text.write(|out| self.push_qualified(scope, column, out));
+        self.text = text;
+        written
+    }
+
+    /// Adds `param` and writes its placeholder into [`Generator::text`];
+    /// with inline literals, the value as the dialect's SQL literal.
+    pub(super) fn bind_written(&mut self, param: SqlParam) -> Written {
+        let operand = self.bind_operand(param);
+        let mut text = std::mem::take(&mut self.text);
+        let written = text.write(|out| self.push_operand(&operand, out));
+        self.text = text;
+        written
     }
 
     pub fn quote(&self, name: &str) -> String {
@@ -318,17 +366,26 @@ impl<'a> Generator<'a> {
     /// new string, and a search of the reserved words) was a twelfth of
     /// the SQL stage; each name is quoted once and then copied.
     fn push_quoted(&self, name: &str, out: &mut String) {
+        out.push_str(&self.quote_shared(name));
+    }
+
+    /// `name` quoted by the dialect, as [`Generator::quote`], in the one
+    /// copy the generator keeps: every subquery names its table, and a
+    /// string each was an allocation per `has`.
+    pub(super) fn quote_shared(&self, name: &str) -> Rc<str> {
         let mut known = self.quoted.borrow_mut();
         if let Some(known) = known.iter().find(|known| known.is(name)) {
-            out.push_str(&known.quoted);
-            return;
+            return Rc::clone(&known.quoted);
         }
-        let quoted = self.dialect.quote_ident(name);
-        out.push_str(&quoted);
+        let quoted: Rc<str> = self.dialect.quote_ident(name).into();
         if known.len() < QUOTED_NAMES {
-            let name = (quoted != name).then(|| name.to_string());
-            known.push(Quoted { name, quoted });
+            let name = (*quoted != *name).then(|| name.to_string());
+            known.push(Quoted {
+                name,
+                quoted: Rc::clone(&quoted),
+            });
         }
+        quoted
     }
 
     /// `column` of `scope`'s table as SQL, `t1.contact_id`: one string
@@ -428,6 +485,19 @@ impl<'a> Generator<'a> {
         from: &Scope,
         depth: usize,
     ) -> Result<(Scope<'a>, String, String)> {
+        let (inner, outer_col, inner_col) = self.hop_columns(link, from, depth)?;
+        let outer_col = self.qualified(from, outer_col);
+        let inner_col = self.qualified(&inner, inner_col);
+        Ok((inner, outer_col, inner_col))
+    }
+
+    /// [`Generator::hop`], the two columns by their names alone.
+    fn hop_columns<'s>(
+        &self,
+        link: &Link,
+        from: &Scope<'s>,
+        depth: usize,
+    ) -> Result<(Scope<'a>, &'s str, &'a str)> {
         let rel = self.relationship(link)?;
         let target = entity(self.schema, &link.to)?;
         let inner = Scope {
@@ -440,8 +510,8 @@ impl<'a> Generator<'a> {
             Direction::ToChildren => (&from.entity.key, &rel.child_field),
             Direction::ToParent => (&rel.child_field, &target.key),
         };
-        let outer_col = self.qualified(from, column_name(from.entity, outer_field)?);
-        let inner_col = self.qualified(&inner, column_name(target, inner_field)?);
+        let outer_col = column_name(from.entity, outer_field)?;
+        let inner_col = column_name(target, inner_field)?;
         Ok((inner, outer_col, inner_col))
     }
 
@@ -545,7 +615,9 @@ impl<'a> Generator<'a> {
         if let Some((parent, inner)) = self.find_joined_parent(&r.link, scope) {
             return self.related_joined(r, &parent, inner, negated);
         }
-        let (inner, outer_col, inner_col) = self.hop(&r.link, scope, scope.next)?;
+        let (inner, outer_name, inner_name) = self.hop_columns(&r.link, scope, scope.next)?;
+        let outer_col = self.written_qualified(scope, outer_name);
+        let inner_col = self.written_qualified(&inner, inner_name);
         let (target, inner_alias) = (inner.entity, inner.alias());
         // The filter is the subquery's own WHERE: no `OR` above it there.
         let outer = std::mem::replace(&mut self.under_or, false);
@@ -567,7 +639,7 @@ impl<'a> Generator<'a> {
             }));
         }
         let mut sub = Subquery {
-            table: self.quote(&target.table),
+            table: self.quote_shared(&target.table),
             alias: inner_alias,
             joins: Vec::new(),
             correlation: None,
@@ -581,11 +653,14 @@ impl<'a> Generator<'a> {
                     // finds no key and must pass.
                     let zero_passes = compare_count(op, 0, n);
                     let op = if zero_passes { complement(op) } else { op };
-                    (!zero_passes, Some((op, self.bind(SqlParam::Integer(n)))))
+                    (
+                        !zero_passes,
+                        Some((op, self.bind_written(SqlParam::Integer(n)))),
+                    )
                 }
                 _ => (matches!(shape, Shape::Exists), None),
             };
-            return Ok(self.joined_keys_test(&sub, &inner_col, &outer_col, found, having));
+            return Ok(self.joined_keys_test(&sub, inner_col, outer_col, found, having));
         }
         // Where a match must exist, an uncorrelated `IN (SELECT ...)` runs
         // the subquery once (SQLite builds a temporary index of its result,
@@ -594,7 +669,16 @@ impl<'a> Generator<'a> {
         // none may exist, `IN` cannot be negated safely (NULLs, and
         // PostgreSQL's NOT IN cannot use an anti-join), so those stay
         // correlated `NOT EXISTS` / `COUNT(*)`.
-        let correlated = || [inner_col.as_str(), " = ", &outer_col].concat();
+        let correlated = |generator: &mut Self| {
+            let mut text = std::mem::take(&mut generator.text);
+            let written = text.write(|out| {
+                generator.push_qualified(&inner, inner_name, out);
+                out.push_str(" = ");
+                generator.push_qualified(scope, outer_name, out);
+            });
+            generator.text = text;
+            written
+        };
         let probes_per_parent = self.on_parent_rows && r.link.direction == Direction::ToChildren;
         let uncorrelated_in = !(self.correlate || probes_per_parent)
             && (!self.under_or || self.dialect.in_subquery_under_or());
@@ -602,7 +686,7 @@ impl<'a> Generator<'a> {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
             Shape::Exists if !uncorrelated_in => {
-                sub.correlation = Some(correlated());
+                sub.correlation = Some(correlated(self));
                 SqlExpr::Exists {
                     negated: false,
                     sub: Box::new(sub),
@@ -615,7 +699,7 @@ impl<'a> Generator<'a> {
                 having: None,
             })),
             Shape::NotExists => {
-                sub.correlation = Some(correlated());
+                sub.correlation = Some(correlated(self));
                 SqlExpr::Exists {
                     negated: true,
                     sub: Box::new(sub),
@@ -626,15 +710,15 @@ impl<'a> Generator<'a> {
                     outer: outer_col,
                     column: inner_col,
                     sub,
-                    having: Some((op, self.bind(SqlParam::Integer(n)))),
+                    having: Some((op, self.bind_written(SqlParam::Integer(n)))),
                 }))
             }
             Shape::Count(op, n) => {
-                sub.correlation = Some(correlated());
+                sub.correlation = Some(correlated(self));
                 SqlExpr::Count(Box::new(Count {
                     sub,
                     op,
-                    rhs: self.bind(SqlParam::Integer(n)),
+                    rhs: self.bind_written(SqlParam::Integer(n)),
                 }))
             }
         })
@@ -681,10 +765,10 @@ impl<'a> Generator<'a> {
     fn joined_keys_test(
         &mut self,
         sub: &Subquery,
-        inner_col: &str,
-        outer_col: &str,
+        inner_col: Written,
+        outer_col: Written,
         found: bool,
-        having: Option<(&'static str, String)>,
+        having: Option<(&'static str, Written)>,
     ) -> SqlExpr {
         let alias = format!("s{}", self.joined_keys.len() + 1);
         let mut clause = String::from("\nLEFT JOIN (");
@@ -692,12 +776,17 @@ impl<'a> Generator<'a> {
             dialect: self.dialect,
             text: &self.text,
         };
+        let inner_col = inner_col.of(&self.text);
         match having {
             None => renderer.distinct_keys(inner_col, sub, 4, &mut clause),
-            Some((op, rhs)) => renderer.counted_keys(inner_col, sub, (op, &rhs), 4, &mut clause),
+            Some((op, rhs)) => {
+                let rhs = rhs.of(&self.text);
+                renderer.counted_keys(inner_col, sub, (op, rhs), 4, &mut clause)
+            }
         }
         clause.push_str(&format!(
-            "\n  ) AS {alias} ON {alias}.{GROUP_KEY} = {outer_col}"
+            "\n  ) AS {alias} ON {alias}.{GROUP_KEY} = {}",
+            outer_col.of(&self.text)
         ));
         self.joined_keys.push(clause);
         let test = if found { " IS NOT NULL" } else { " IS NULL" };

@@ -169,9 +169,9 @@ fn on_big_stack(
 }
 
 /// Whether `filter` is `key IN (SELECT ...)` and nothing else.
-fn is_key_in_list(filter: &SqlExpr, key: &str) -> bool {
+fn is_key_in_list(filter: &SqlExpr, key: &str, text: &tree::Texts) -> bool {
     match filter {
-        SqlExpr::In(set) => set.outer == key,
+        SqlExpr::In(set) => set.outer.of(text) == key,
         SqlExpr::Grouped(grouped) => {
             matches!(grouped.membership, tree::Membership::In) && grouped.outer == key
         }
@@ -231,7 +231,7 @@ fn generate(
         // searched key by key from the list, in key order: no row is
         // fetched at random, and a sort would only cost time (0.5 s for
         // the 375,000 contacts of `sum(..) > 10000` at 1M on SQLite).
-        let from_list = is_key_in_list(&filter, &key);
+        let from_list = is_key_in_list(&filter, &key, &generator.text);
         let order = dialect.order_by_key(&key, filtered && !from_list);
         sql.push_str(&format!("\nORDER BY {order}"));
     }

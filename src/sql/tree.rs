@@ -2,7 +2,10 @@
 //! constants and flattens `AND`/`OR`, then renders readable, indented SQL
 //! (one condition per line, nested subqueries indented under their parent).
 
+use std::rc::Rc;
+
 use super::dialect::Dialect;
+use super::generator::Alias;
 
 /// A SQL condition that the generator has already made two-valued where
 /// needed; rendering adds no meaning, only layout.
@@ -100,10 +103,10 @@ impl Texts {
 /// whole query instead of once per outer row.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct InSet {
-    pub outer: String,
-    pub column: String,
+    pub outer: Written,
+    pub column: Written,
     pub sub: Subquery,
-    pub having: Option<(&'static str, String)>,
+    pub having: Option<(&'static str, Written)>,
 }
 
 /// `(SELECT COUNT(*) FROM ...) op rhs`.
@@ -111,7 +114,7 @@ pub(crate) struct InSet {
 pub(crate) struct Count {
     pub sub: Subquery,
     pub op: &'static str,
-    pub rhs: String,
+    pub rhs: Written,
 }
 
 /// `outer IN (SELECT key ... GROUP BY key HAVING ...)`, or `[NOT] EXISTS`
@@ -159,13 +162,13 @@ pub(crate) struct CheckedSum {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Subquery {
     /// Quoted table name.
-    pub table: String,
-    pub alias: String,
+    pub table: Rc<str>,
+    pub alias: Alias,
     /// Further tables, each joined to one before it.
     pub joins: Vec<Join>,
     /// The join condition with the outer row, e.g. `t1.contact_id = t0.id`;
     /// `None` for an uncorrelated subquery.
-    pub correlation: Option<String>,
+    pub correlation: Option<Written>,
     pub filter: Box<SqlExpr>,
 }
 
@@ -181,8 +184,8 @@ impl Subquery {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Join {
     /// Quoted table name.
-    pub table: String,
-    pub alias: String,
+    pub table: Rc<str>,
+    pub alias: Alias,
     /// e.g. `t2.id = t1.account_id`.
     pub on: String,
 }
@@ -311,11 +314,12 @@ impl Renderer<'_> {
                     sub,
                     having,
                 } = &**set;
-                out.push_str(outer);
+                let column = column.of(self.text);
+                out.push_str(outer.of(self.text));
                 out.push_str(" IN (");
                 self.subquery(column, sub, indent + 2, out);
                 if let Some((op, rhs)) = having {
-                    self.count_having(column, sub, (op, rhs), indent + 2, out);
+                    self.count_having(column, sub, (op, rhs.of(self.text)), indent + 2, out);
                 }
                 newline(indent, out);
                 out.push(')');
@@ -328,7 +332,7 @@ impl Renderer<'_> {
                 out.push_str(") ");
                 out.push_str(op);
                 out.push(' ');
-                out.push_str(rhs);
+                out.push_str(rhs.of(self.text));
             }
             SqlExpr::Grouped(grouped) => self.grouped(grouped, indent, out),
             SqlExpr::CheckedSum(sum) => {
@@ -573,13 +577,13 @@ impl Renderer<'_> {
         out.push_str("SELECT ");
         out.push_str(what);
         newline(indent, out);
-        push_all(out, &["FROM ", &sub.table, " AS ", &sub.alias]);
+        push_all(out, &["FROM ", &sub.table, " AS "]);
+        sub.alias.push_to(out);
         for join in &sub.joins {
             newline(indent, out);
-            push_all(
-                out,
-                &["JOIN ", &join.table, " AS ", &join.alias, " ON ", &join.on],
-            );
+            push_all(out, &["JOIN ", &join.table, " AS "]);
+            join.alias.push_to(out);
+            push_all(out, &[" ON ", &join.on]);
         }
         let conditions: &[SqlExpr] = match &*sub.filter {
             SqlExpr::Const(true) => &[],
@@ -598,9 +602,9 @@ impl Renderer<'_> {
                 out.push_str("AND ");
             }
         };
-        if let Some(correlation) = &sub.correlation {
+        if let Some(correlation) = sub.correlation {
             clause(out);
-            out.push_str(correlation);
+            out.push_str(correlation.of(self.text));
         }
         for item in conditions {
             clause(out);
@@ -642,11 +646,15 @@ mod tests {
     }
 
     fn atom(s: &str) -> SqlExpr {
+        SqlExpr::Atom(written(s))
+    }
+
+    /// Where `s` was written (the first time it was asked for).
+    fn written(s: &str) -> Written {
         TEXT.with_borrow_mut(|(text, written)| {
-            let at = *written
+            *written
                 .entry(s.to_string())
-                .or_insert_with(|| text.write(|out| out.push_str(s)));
-            SqlExpr::Atom(at)
+                .or_insert_with(|| text.write(|out| out.push_str(s)))
         })
     }
 
@@ -768,13 +776,13 @@ mod tests {
     fn subquery_clauses_put_the_correlation_first_and_group_junctions() {
         let sub = |correlation: Option<&str>, filter: SqlExpr| Subquery {
             table: "interaction".into(),
-            alias: "t2".into(),
+            alias: Alias::new('t', 2),
             joins: vec![Join {
                 table: "\"lead\"".into(),
-                alias: "t3".into(),
+                alias: Alias::new('t', 3),
                 on: "t3.id = t2.lead_id".into(),
             }],
-            correlation: correlation.map(String::from),
+            correlation: correlation.map(written),
             filter: Box::new(filter),
         };
         let render = |e: SqlExpr| render(&e, 70);
@@ -796,10 +804,10 @@ mod tests {
         // Uncorrelated, an `AND` of its own conditions, counted.
         let and = SqlExpr::and(vec![atom("t2.a = ?1"), atom("t2.b = ?2")]);
         let set = SqlExpr::In(Box::new(InSet {
-            outer: "t0.id".into(),
-            column: "t2.contact_id".into(),
+            outer: written("t0.id"),
+            column: written("t2.contact_id"),
             sub: sub(None, and),
-            having: Some((">=", "?3".into())),
+            having: Some((">=", written("?3"))),
         }));
         assert_eq!(
             render(set),
@@ -814,7 +822,7 @@ mod tests {
             SqlExpr::Count(Box::new(Count {
                 sub: sub(Some("t2.contact_id = t0.id"), filter),
                 op: "<",
-                rhs: "?9".into(),
+                rhs: written("?9"),
             }))
         };
         assert!(render(count(SqlExpr::Const(true)))
@@ -835,9 +843,9 @@ mod tests {
                 negated: true,
                 sub: Box::new(Subquery {
                     table: "lead".into(),
-                    alias: "t1".into(),
+                    alias: Alias::new('t', 1),
                     joins: Vec::new(),
-                    correlation: Some("t1.contact_id = t0.id".into()),
+                    correlation: Some(written("t1.contact_id = t0.id")),
                     filter: Box::new(atom("t1.score > ?4")),
                 }),
             },
