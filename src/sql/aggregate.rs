@@ -125,10 +125,10 @@ impl<'a> Generator<'a> {
                 // `avg`, `min` or `max` has a value exactly when a record
                 // reached has the field: an existence test, no groups.
                 let col = self.value_column(agg, &chain.last)?;
-                chain.rows.filter = Box::new(SqlExpr::and(vec![
-                    *chain.rows.filter,
+                chain.rows.filter = SqlExpr::and(vec![
+                    std::mem::replace(&mut chain.rows.filter, SqlExpr::Const(true)),
                     self.atom(&[&col, " IS NOT NULL"]),
-                ]));
+                ]);
                 return Ok(guard(if !negated && uncorrelated_in {
                     SqlExpr::In(Box::new(InSet {
                         outer: self.written(&[&chain.outer]),
@@ -157,7 +157,8 @@ impl<'a> Generator<'a> {
             // for every row (agg_lead_clicks at 1M: 1.61 s first, 1.35 s
             // last).
             let not_null = self.atom(&[&chain.key, " IS NOT NULL"]);
-            chain.rows.filter = Box::new(SqlExpr::and(vec![*chain.rows.filter, not_null]));
+            let filter = std::mem::replace(&mut chain.rows.filter, SqlExpr::Const(true));
+            chain.rows.filter = SqlExpr::and(vec![filter, not_null]);
         }
         let (key, value, distinct) = self.value(agg, &chain, scope.next)?;
         if agg.function == AggregateFn::Sum && agg.value_type() == ValueType::Integer {
@@ -217,7 +218,7 @@ impl<'a> Generator<'a> {
                 alias: parent.alias(),
                 joins: Vec::new(),
                 correlation: Some(self.written(&[&parent_key, " = ", &outer])),
-                filter: Box::new(SqlExpr::Const(true)),
+                filter: SqlExpr::Const(true),
             }),
         };
         Ok(Some(SkippedParent {
@@ -286,7 +287,7 @@ impl<'a> Generator<'a> {
                 alias,
                 joins,
                 correlation: None,
-                filter: Box::new(filter),
+                filter,
             },
             last: at,
         }))

@@ -643,7 +643,7 @@ impl<'a> Generator<'a> {
             alias: inner_alias,
             joins: Vec::new(),
             correlation: None,
-            filter: Box::new(filter),
+            filter,
         };
         if self.joins_keys_here(r, scope, &shape) {
             let (found, having) = match shape {

@@ -170,8 +170,8 @@ pub fn per_record_select(
             let fetches_rows = rows.filters_or_joins();
             if only.chain.key_nullable {
                 let not_null = generator.atom(&[&only.chain.key, " IS NOT NULL"]);
-                let filter = std::mem::replace(&mut *rows.filter, SqlExpr::Const(true));
-                *rows.filter = SqlExpr::and(vec![filter, not_null]);
+                let filter = std::mem::replace(&mut rows.filter, SqlExpr::Const(true));
+                rows.filter = SqlExpr::and(vec![filter, not_null]);
             }
             let n = format!("n{}", only.value);
             let renderer = Renderer {
@@ -272,7 +272,7 @@ fn shared_pass(renderer: &Renderer, group: &[Count], out: &mut String) {
     for count in group {
         let x = format!("x{}", count.value);
         let mut flag = String::new();
-        match &*count.chain.rows.filter {
+        match &count.chain.rows.filter {
             SqlExpr::Const(true) => flag.push('1'),
             filter => {
                 flag.push_str("CASE WHEN ");

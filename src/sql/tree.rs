@@ -169,14 +169,14 @@ pub(crate) struct Subquery {
     /// The join condition with the outer row, e.g. `t1.contact_id = t0.id`;
     /// `None` for an uncorrelated subquery.
     pub correlation: Option<Written>,
-    pub filter: Box<SqlExpr>,
+    pub filter: SqlExpr,
 }
 
 impl Subquery {
     /// Whether its rows are filtered or joined: then grouping them reads
     /// columns besides the key (see [`Dialect::group_by_key`]).
     pub fn filters_or_joins(&self) -> bool {
-        !matches!(*self.filter, SqlExpr::Const(true)) || !self.joins.is_empty()
+        !matches!(self.filter, SqlExpr::Const(true)) || !self.joins.is_empty()
     }
 }
 
@@ -585,7 +585,7 @@ impl Renderer<'_> {
             join.alias.push_to(out);
             push_all(out, &[" ON ", &join.on]);
         }
-        let conditions: &[SqlExpr] = match &*sub.filter {
+        let conditions: &[SqlExpr] = match &sub.filter {
             SqlExpr::Const(true) => &[],
             // (A longer one is one operand, grouped by `junction`.)
             SqlExpr::And(items) if items.len() < MAX_CHAIN => items,
@@ -783,7 +783,7 @@ mod tests {
                 on: "t3.id = t2.lead_id".into(),
             }],
             correlation: correlation.map(written),
-            filter: Box::new(filter),
+            filter,
         };
         let render = |e: SqlExpr| render(&e, 70);
         let pad = |n: usize| " ".repeat(n);
@@ -846,7 +846,7 @@ mod tests {
                     alias: Alias::new('t', 1),
                     joins: Vec::new(),
                     correlation: Some(written("t1.contact_id = t0.id")),
-                    filter: Box::new(atom("t1.score > ?4")),
+                    filter: atom("t1.score > ?4"),
                 }),
             },
         ]);
