@@ -418,14 +418,26 @@ fn all_cases() -> Vec<Case> {
                  ORDER BY id".into(),
             ),
         },
-        // Text search. A DBA's `LIKE` reads text only up to a U+0000, which
-        // segql's SQL must not (SPEC 2.2); the demo data holds none.
+        // Text search, by SQL that answers as SPEC 2.2 says. SQLite's `LIKE`
+        // and `substr(x, -n)` read text only up to its first U+0000, so
+        // `LIKE` alone, the form a DBA reaches for first, returns other
+        // records on text holding one (the demo data holds none; segql's
+        // SQL took 1.32x the time of plain `LIKE` at 1M contacts,
+        // benches/README.md, "Text search on SQLite"). A DBA who must
+        // answer for every text keeps `LIKE` where it can say yes, and
+        // looks at the bytes only of text that holds a U+0000 (the `instr`
+        // checks below), and takes the last bytes of a name as a blob (an
+        // empty one gives NULL, hence the `coalesce`).
         Case {
             name: "text_search",
             segment: r#"contact where email contains "mail" and not last_name ends with "son""#.into(),
             hand: hand(
-                "SELECT id FROM contact WHERE email LIKE '%mail%' \
-                 AND (last_name NOT LIKE '%son' OR last_name IS NULL) ORDER BY +id",
+                "SELECT id FROM contact \
+                 WHERE (email LIKE '%mail%' \
+                 OR (instr(email, char(0)) > 0 AND instr(lower(email), 'mail') > 0)) \
+                 AND (last_name IS NULL \
+                 OR coalesce(lower(CAST(substr(CAST(last_name AS BLOB), -3) AS TEXT)), '') <> 'son') \
+                 ORDER BY +id",
                 vec![],
             ),
             guard: None,
