@@ -191,8 +191,9 @@ impl ChoiceSet {
         // building either; any other pair is lowercased (the Kelvin sign
         // lowercases to an ASCII `k`).
         let mut wanted: Option<String> = None;
+        let ascii = label.is_ascii();
         self.options.iter().find(|o| {
-            if label.is_ascii() && o.label.is_ascii() {
+            if ascii && o.label.is_ascii() {
                 return o.label.eq_ignore_ascii_case(label);
             }
             let wanted = wanted.get_or_insert_with(|| label.to_lowercase());
