@@ -147,6 +147,20 @@ pub trait Dialect: Sync {
         }
     }
 
+    /// Appends [`Dialect::text_test`] to `out`. Generic: through
+    /// `text_test`'s string; a dialect may write its usual forms in place,
+    /// as a segment can hold a text test per node.
+    fn push_text_test(
+        &self,
+        op: TextOp,
+        column: &str,
+        needle: &str,
+        params: &[String],
+        out: &mut String,
+    ) {
+        out.push_str(&self.text_test(op, column, needle, params));
+    }
+
     /// Why text values holding U+0000 (the NUL character) cannot be sent,
     /// or `None` when the database stores and compares them like any other
     /// character (the generic case). A query literal or a value to store

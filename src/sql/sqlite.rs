@@ -179,34 +179,56 @@ impl Dialect for Sqlite {
     ///   needle holds none, so such a byte there is still a difference.
     ///   An empty value's bytes are NULL, hence `X''`, which no text equals.
     fn text_test(&self, op: TextOp, column: &str, needle: &str, params: &[String]) -> String {
+        let mut out = String::new();
+        self.push_text_test(op, column, needle, params, &mut out);
+        out
+    }
+
+    /// [`Dialect::text_test`], the forms with `LIKE` and `NOCASE` written
+    /// from their pieces: a segment writes one per text test, and
+    /// building them from the generic pieces took four strings each. The
+    /// byte form inside `contains` is [`Sqlite::text_contains`] of
+    /// [`Dialect::fold_ascii_case`], written out.
+    fn push_text_test(
+        &self,
+        op: TextOp,
+        column: &str,
+        needle: &str,
+        params: &[String],
+        out: &mut String,
+    ) {
         let param = |i: usize| params.get(i).map_or("NULL", String::as_str);
         let bytes = || self.fold_ascii_case(column);
         let like = uses_like(op, needle);
-        match op {
-            // Built from its pieces: a segment writes one per text test.
-            TextOp::Contains if like => [
+        let parts: &[&str] = match op {
+            TextOp::Contains if like => &[
                 "(",
                 column,
                 " LIKE ",
                 param(0),
                 " ESCAPE '\\' OR (instr(",
                 column,
-                ", char(0)) > 0 AND ",
-                &self.text_contains(&bytes(), param(1)),
-                "))",
-            ]
-            .concat(),
-            TextOp::StartsWith if like => [column, " LIKE ", param(0), " ESCAPE '\\'"].concat(),
-            TextOp::EndsWith if !needle.contains('\0') => format!(
-                "coalesce(CAST(substr({}, -length({})) AS TEXT), X'') = {} COLLATE NOCASE",
-                blob(column),
-                blob(param(0)),
-                param(0)
-            ),
-            TextOp::Contains => self.text_contains(&bytes(), param(0)),
-            TextOp::StartsWith => self.text_starts_with(&bytes(), param(0)),
-            TextOp::EndsWith => self.text_ends_with(&bytes(), param(0)),
-        }
+                ", char(0)) > 0 AND instr(CAST(lower(",
+                column,
+                ") AS BLOB), CAST(",
+                param(1),
+                " AS BLOB)) > 0))",
+            ],
+            TextOp::StartsWith if like => &[column, " LIKE ", param(0), " ESCAPE '\\'"],
+            TextOp::EndsWith if !needle.contains('\0') => &[
+                "coalesce(CAST(substr(CAST(",
+                column,
+                " AS BLOB), -length(CAST(",
+                param(0),
+                " AS BLOB))) AS TEXT), X'') = ",
+                param(0),
+                " COLLATE NOCASE",
+            ],
+            TextOp::Contains => &[&self.text_contains(&bytes(), param(0))],
+            TextOp::StartsWith => &[&self.text_starts_with(&bytes(), param(0))],
+            TextOp::EndsWith => &[&self.text_ends_with(&bytes(), param(0))],
+        };
+        parts.iter().for_each(|part| out.push_str(part));
     }
 
     /// Text holding U+0000 as the BLOB of its UTF-8 bytes cast to text:
@@ -470,6 +492,40 @@ mod tests {
             TextOp::Contains => value.contains(&needle),
             TextOp::StartsWith => value.starts_with(&needle),
             TextOp::EndsWith => value.ends_with(&needle),
+        }
+    }
+
+    /// The forms written in place are those built from the dialect's
+    /// pieces (`text_contains` of `fold_ascii_case`, `blob`), as they were
+    /// before being written in place; the byte forms go through the pieces.
+    #[test]
+    fn text_tests_written_in_place_are_the_forms_built_from_their_pieces() {
+        let (col, p) = ("t0.email", ["?1".to_string(), "?2".to_string()]);
+        let folded = Sqlite.fold_ascii_case(col);
+        let long = "x".repeat(LIKE_PATTERN_MAX);
+        for needle in ["mail", "50%_\\", "a\0b", long.as_str()] {
+            for op in [TextOp::Contains, TextOp::StartsWith, TextOp::EndsWith] {
+                let like = uses_like(op, needle);
+                let expected = match op {
+                    TextOp::Contains if like => format!(
+                        "({col} LIKE ?1 ESCAPE '\\' OR (instr({col}, char(0)) > 0 AND {}))",
+                        Sqlite.text_contains(&folded, "?2")
+                    ),
+                    TextOp::StartsWith if like => format!("{col} LIKE ?1 ESCAPE '\\'"),
+                    TextOp::EndsWith if !needle.contains('\0') => format!(
+                        "coalesce(CAST(substr({}, -length({})) AS TEXT), X'') = ?1 COLLATE NOCASE",
+                        blob(col),
+                        blob("?1")
+                    ),
+                    TextOp::Contains => Sqlite.text_contains(&folded, "?1"),
+                    TextOp::StartsWith => Sqlite.text_starts_with(&folded, "?1"),
+                    TextOp::EndsWith => Sqlite.text_ends_with(&folded, "?1"),
+                };
+                let mut out = String::from("x = 1 AND ");
+                Sqlite.push_text_test(op, col, needle, &p, &mut out);
+                assert_eq!(out, format!("x = 1 AND {expected}"), "{op:?} {needle:?}");
+                assert_eq!(Sqlite.text_test(op, col, needle, &p), expected);
+            }
         }
     }
 
