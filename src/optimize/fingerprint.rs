@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
+use crate::optimize::rules::{Kind, Kinds};
 use crate::plan::{FieldRef, Link, PlanExpr, Test, Value};
 
 /// Up to this many comparisons a search goes pair by pair: comparing two
@@ -236,7 +237,6 @@ fn write_value(value: &Value, hasher: &mut QuickHasher) {
 /// Members with one fingerprint are chained through `next` rather than
 /// kept in a list per fingerprint: a list per distinct item was one
 /// allocation per item, most of the cost of searching a long list.
-#[derive(Default)]
 pub(crate) struct EqualItems<'a> {
     /// The index in `members` of the latest member with each fingerprint.
     latest: HashMap<u64, usize, QuickState>,
@@ -244,6 +244,11 @@ pub(crate) struct EqualItems<'a> {
     /// For each member, the index of the member added before it with the
     /// same fingerprint ([`END`] for none).
     next: Vec<usize>,
+    /// The kinds of node among the members: an expression of another kind
+    /// equals none of them, and is answered without its fingerprint
+    /// (absorption asks of every part of every inner list whether it is
+    /// one of the few plain items, most of them of kinds those lack).
+    kinds: Kinds,
 }
 
 /// The end of a chain of members.
@@ -269,6 +274,7 @@ impl<'a> EqualItems<'a> {
             latest: HashMap::with_capacity_and_hasher(capacity, QuickState::default()),
             members: Vec::with_capacity(capacity),
             next: Vec::with_capacity(capacity),
+            kinds: Kinds::NONE,
         }
     }
 
@@ -289,7 +295,7 @@ impl<'a> EqualItems<'a> {
 
     /// Whether a member equals `expr`.
     pub(crate) fn contains(&self, expr: &PlanExpr) -> bool {
-        self.find(fingerprint(expr), expr)
+        self.kinds.contains(Kind::of(expr)) && self.find(fingerprint(expr), expr)
     }
 
     /// Whether a member with fingerprint `print` equals `expr`.
@@ -306,6 +312,7 @@ impl<'a> EqualItems<'a> {
 
     fn insert_with(&mut self, print: u64, item: &'a PlanExpr) {
         let index = self.members.len();
+        self.kinds = self.kinds.with(Kind::of(item));
         let before = self.latest.insert(print, index).unwrap_or(END);
         self.members.push(item);
         self.next.push(before);
@@ -357,7 +364,7 @@ mod tests {
     #[test]
     fn insert_new_adds_only_items_without_an_equal_member() {
         let items = [flag("a"), n(CmpOp::Lt, 1), flag("a"), n(CmpOp::Lt, 2)];
-        let mut set = EqualItems::default();
+        let mut set = EqualItems::with_capacity(0);
         let added: Vec<bool> = items.iter().map(|item| set.insert_new(item)).collect();
         assert_eq!(added, [true, true, false, true]);
         assert!(set.contains(&n(CmpOp::Lt, 2)));
@@ -381,7 +388,7 @@ mod tests {
         assert!(set.contains(&text("x")));
         assert!(!set.contains(&text("y")));
         let (x, y) = (text("x"), text("y"));
-        let mut set = EqualItems::default();
+        let mut set = EqualItems::with_capacity(0);
         assert!(set.insert_new(&x) && set.insert_new(&y));
         // Texts of other lengths or ends differ in the fingerprint.
         assert_ne!(fingerprint(&text("x")), fingerprint(&text("xy")));
@@ -417,7 +424,7 @@ mod tests {
             has(&link, Quantifier::Any, flag("a"))
         };
         let (lead, again, account) = (to("lead"), to("lead"), to("account"));
-        let mut set = EqualItems::default();
+        let mut set = EqualItems::with_capacity(0);
         assert!(set.insert_new(&lead));
         assert!(!set.insert_new(&again));
         assert!(set.insert_new(&account));

@@ -57,6 +57,7 @@ pub(crate) struct Kinds(u8);
 
 impl Kinds {
     pub(crate) const ALL: Kinds = Kinds(u8::MAX);
+    pub(crate) const NONE: Kinds = Kinds(0);
 
     pub(crate) fn of(kinds: &[Kind]) -> Kinds {
         Kinds(kinds.iter().fold(0, |bits, kind| bits | kind.bit()))
@@ -64,6 +65,11 @@ impl Kinds {
 
     pub(crate) fn contains(self, kind: Kind) -> bool {
         self.0 & kind.bit() != 0
+    }
+
+    /// These kinds and `kind`.
+    pub(crate) fn with(self, kind: Kind) -> Kinds {
+        Kinds(self.0 | kind.bit())
     }
 }
 
