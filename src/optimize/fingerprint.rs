@@ -94,6 +94,25 @@ impl Hasher for QuickHasher {
     fn write_usize(&mut self, n: usize) {
         self.add(n as u64);
     }
+
+    // The signed and narrower integers of the plan (counts, codes,
+    // seconds, the parts of dates and times) as one word each, where
+    // `Hasher`'s defaults would go through `write`'s loop over bytes.
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.add(n as u64);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.add(n as u64);
+    }
 }
 
 /// At most three words of `text`: its length and its first and last eight
