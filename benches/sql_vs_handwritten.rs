@@ -18,6 +18,10 @@
 //!   (default: all).
 //! - `SEGQL_BENCH_DATABASES`: `sqlite`, `postgres` or both, comma-separated
 //!   (default both); when benchmarking, the others are skipped.
+//! - `SEGQL_BENCH_EXPLAIN`: when set and benchmarking, PostgreSQL's
+//!   `EXPLAIN (ANALYZE, BUFFERS)` of each case's optimized and
+//!   hand-written SQL is printed to standard error after its timing (the
+//!   plans that a ratio comes from).
 //!
 //! For the million-contact figures:
 //! `SEGQL_BENCH_CONTACTS=1000000 SEGQL_BENCH_RUNS=5 cargo bench --bench sql_vs_handwritten`.
@@ -662,8 +666,36 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
         );
         lines.push(ratio_line(case.name, ids.len(), times));
         eprintln!("{}", lines.last().expect("just pushed"));
+        if std::env::var_os("SEGQL_BENCH_EXPLAIN").is_some() {
+            let mut client = client.borrow_mut();
+            for (form, q) in [("optimized", &generated.optimized), ("hand", &hand)] {
+                eprintln!(
+                    "{} ({form}):\n{}",
+                    case.name,
+                    explain_analyze(&mut client, q)
+                );
+            }
+        }
     }
     lines
+}
+
+/// PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)` of `q`, its parameters
+/// written in as the dialect's literals (the plan is that of the literal
+/// values, as a first execution's custom plan is).
+fn explain_analyze(client: &mut postgres::Client, q: &SqlQuery) -> String {
+    let mut sql = q.sql.clone();
+    // From the last placeholder down, so `$1` never replaces the start of `$12`.
+    for (n, param) in q.params.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}", n + 1), &sql::Postgres.literal(param));
+    }
+    let rows = client
+        .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &[])
+        .expect("EXPLAIN runs");
+    rows.iter()
+        .map(|row| row.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `?N` placeholders as `$N`.
