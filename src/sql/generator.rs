@@ -335,24 +335,27 @@ impl<'a> Generator<'a> {
         self.text.write(|out| push_all(out, parts))
     }
 
+    /// What `write` writes into [`Generator::text`], given the rest of
+    /// the generator to read (its quoted names, parameters, dialect).
+    fn write_text(&mut self, write: impl FnOnce(&Self, &mut String)) -> Written {
+        let mut text = std::mem::take(&mut self.text);
+        let written = text.write(|out| write(self, out));
+        self.text = text;
+        written
+    }
+
     /// [`Generator::qualified`], written into [`Generator::text`]: a
     /// `has` names two columns, and a string for each was two of the
     /// SQL stage's allocations per subquery.
     fn written_qualified(&mut self, scope: &Scope, column: &str) -> Written {
-        let mut text = std::mem::take(&mut self.text);
-        let written = text.write(|out| self.push_qualified(scope, column, out));
-        self.text = text;
-        written
+        self.write_text(|generator, out| generator.push_qualified(scope, column, out))
     }
 
     /// Adds `param` and writes its placeholder into [`Generator::text`];
     /// with inline literals, the value as the dialect's SQL literal.
     pub(super) fn bind_written(&mut self, param: SqlParam) -> Written {
         let operand = self.bind_operand(param);
-        let mut text = std::mem::take(&mut self.text);
-        let written = text.write(|out| self.push_operand(&operand, out));
-        self.text = text;
-        written
+        self.write_text(|generator, out| generator.push_operand(&operand, out))
     }
 
     pub fn quote(&self, name: &str) -> String {
@@ -670,14 +673,11 @@ impl<'a> Generator<'a> {
         // PostgreSQL's NOT IN cannot use an anti-join), so those stay
         // correlated `NOT EXISTS` / `COUNT(*)`.
         let correlated = |generator: &mut Self| {
-            let mut text = std::mem::take(&mut generator.text);
-            let written = text.write(|out| {
+            generator.write_text(|generator, out| {
                 generator.push_qualified(&inner, inner_name, out);
                 out.push_str(" = ");
                 generator.push_qualified(scope, outer_name, out);
-            });
-            generator.text = text;
-            written
+            })
         };
         let probes_per_parent = self.on_parent_rows && r.link.direction == Direction::ToChildren;
         let uncorrelated_in = !(self.correlate || probes_per_parent)
@@ -1066,11 +1066,10 @@ impl<'a> Generator<'a> {
         nullable: bool,
         negated: bool,
     ) -> SqlExpr {
-        let mut text = std::mem::take(&mut self.text);
         let mut constant = None;
-        let written = text
-            .write(|out| constant = self.write_cond(cond, col, ordered, nullable, negated, out));
-        self.text = text;
+        let written = self.write_text(|generator, out| {
+            constant = generator.write_cond(cond, col, ordered, nullable, negated, out);
+        });
         match constant {
             Some(b) => SqlExpr::Const(b),
             None => SqlExpr::Atom(written),
