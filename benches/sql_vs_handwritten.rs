@@ -684,11 +684,26 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
 /// written in as the dialect's literals (the plan is that of the literal
 /// values, as a first execution's custom plan is).
 fn explain_analyze(client: &mut postgres::Client, q: &SqlQuery) -> String {
-    let mut sql = q.sql.clone();
-    // From the last placeholder down, so `$1` never replaces the start of `$12`.
-    for (n, param) in q.params.iter().enumerate().rev() {
-        sql = sql.replace(&format!("${}", n + 1), &sql::Postgres.literal(param));
+    // One pass over the text: a literal written in is never read again as
+    // holding a placeholder, and `$1` never takes the start of `$12`.
+    let mut sql = String::with_capacity(q.sql.len());
+    let mut rest = q.sql.as_str();
+    while let Some(at) = rest.find('$') {
+        sql.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len() - at - 1, |end| end);
+        let param = rest[at + 1..at + 1 + digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| q.params.get(n.checked_sub(1)?));
+        match param {
+            Some(param) => sql.push_str(&sql::Postgres.literal(param)),
+            None => sql.push_str(&rest[at..at + 1 + digits]),
+        }
+        rest = &rest[at + 1 + digits..];
     }
+    sql.push_str(rest);
     let rows = client
         .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &[])
         .expect("EXPLAIN runs");
