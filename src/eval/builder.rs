@@ -194,7 +194,11 @@ pub(crate) fn assemble(tables: Vec<Table>, relationships: &[&Relationship]) -> R
             let (_, parent_of) = resolved[child].swap_remove(at);
             let parents = parent_keys.keys().len();
             store.links.push(LinkIndex::with_parents(
-                &rel.name, child, parent, parent_of, parents,
+                &rel.name,
+                child,
+                parent,
+                parent_of.into(),
+                parents,
             ));
             continue;
         }

@@ -6,7 +6,9 @@
 //! holds every value), dates as days since 1970-01-01, date-times as seconds
 //! since the epoch, text dictionary-encoded when few distinct values repeat.
 
+use super::array::Array;
 use super::bitmap::Bitmap;
+use super::contains::FoldedCopy;
 
 /// One field's values over all rows of an entity.
 #[derive(Clone, Debug)]
@@ -18,13 +20,13 @@ pub(crate) struct Column {
 
 #[derive(Clone, Debug)]
 pub(crate) enum ColumnData {
-    Uuid(Vec<u128>),
+    Uuid(Array<u128>),
     /// Integer and choice fields.
     Int(Ints),
-    Decimal(Vec<f64>),
+    Decimal(Array<f64>),
     Bool(Bitmap),
     /// Days since 1970-01-01.
-    Date(Vec<i32>),
+    Date(Array<i32>),
     /// Seconds since 1970-01-01T00:00:00Z.
     DateTime(Seconds),
     Text(Text),
@@ -35,10 +37,10 @@ pub(crate) enum ColumnData {
 /// codes usually fit one byte.
 #[derive(Clone, Debug)]
 pub(crate) enum Ints {
-    I8(Vec<i8>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
+    I8(Array<i8>),
+    I16(Array<i16>),
+    I32(Array<i32>),
+    I64(Array<i64>),
 }
 
 /// `$body` with `$values` bound to the values of `$ints`, whatever their
@@ -68,7 +70,7 @@ impl Ints {
         } else if min >= i32::MIN as i64 && max <= i32::MAX as i64 {
             Ints::I32(values.into_iter().map(|v| v as i32).collect())
         } else {
-            Ints::I64(values)
+            Ints::I64(values.into())
         }
     }
 
@@ -136,16 +138,16 @@ impl Seconds {
 #[derive(Clone, Debug)]
 pub(crate) enum Text {
     Dict {
-        codes: Vec<u32>,
+        codes: Array<u32>,
         values: Vec<String>,
     },
-    /// Row `i` is `bytes[offsets[i]..offsets[i + 1]]`. `folded` is `bytes`
-    /// ASCII-lowercased, made by the first `contains` search and kept for
-    /// the next ones.
+    /// Row `i` is `bytes[offsets[i]..offsets[i + 1]]`: UTF-8, each row
+    /// cut on character boundaries. `folded` is made by `contains`
+    /// searches.
     Plain {
-        offsets: Vec<usize>,
-        bytes: String,
-        folded: std::sync::OnceLock<Vec<u8>>,
+        offsets: Array<usize>,
+        bytes: Array<u8>,
+        folded: FoldedCopy,
     },
 }
 
@@ -174,7 +176,7 @@ impl Column {
             ColumnData::DateTime(s) => s.get(row).to_string(),
             ColumnData::Text(Text::Dict { codes, values }) => values[codes[row] as usize].clone(),
             ColumnData::Text(Text::Plain { offsets, bytes, .. }) => {
-                bytes[offsets[row]..offsets[row + 1]].to_string()
+                String::from_utf8_lossy(&bytes[offsets[row]..offsets[row + 1]]).into_owned()
             }
         }
     }
@@ -435,8 +437,8 @@ mod tests {
 
     #[test]
     fn ints_narrow() {
-        assert!(matches!(Ints::narrow(vec![1, -3, 100]), Ints::I8(v) if v == [1, -3, 100]));
-        assert!(matches!(Ints::narrow(vec![1, -3, 300]), Ints::I16(v) if v == [1, -3, 300]));
+        assert!(matches!(Ints::narrow(vec![1, -3, 100]), Ints::I8(v) if *v == [1, -3, 100]));
+        assert!(matches!(Ints::narrow(vec![1, -3, 300]), Ints::I16(v) if *v == [1, -3, 300]));
         assert!(matches!(Ints::narrow(vec![1, 70_000]), Ints::I32(_)));
         assert!(matches!(Ints::narrow(vec![i64::MIN]), Ints::I64(_)));
     }

@@ -29,15 +29,14 @@ pub(crate) struct Term<'k, 'a> {
 }
 
 impl<'k, 'a> Term<'k, 'a> {
-    /// `node` as a term, if it is one whose row ranges run as fast as its
-    /// whole column ([`FieldKernel::has_parts`]).
+    /// `node` as a term, if it is a field test or its negation.
     pub(crate) fn of(node: &'k Node<'a>) -> Option<Self> {
         let (node, negated) = match node {
             Node::Not(inner) => (&**inner, true),
             _ => (node, false),
         };
         match node {
-            Node::Field(kernel) if kernel.has_parts() => Some(Term { kernel, negated }),
+            Node::Field(kernel) => Some(Term { kernel, negated }),
             _ => None,
         }
     }

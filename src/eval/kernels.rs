@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::bitmap::{and_packed, Bitmap};
 use super::column::{days_from_civil, with_ints, Column, ColumnData, Ints, Text};
+use super::contains::{contains_folded, Contains};
 use crate::error::{Error, Result};
 use crate::plan::{CmpOp, FieldTest, Test, TextOp, Value};
 
@@ -28,9 +29,8 @@ enum Scan<'a> {
         all: Box<dyn Fn() -> Bitmap + Send + Sync + 'a>,
         one: Box<dyn Fn(usize) -> bool + Send + Sync + 'a>,
         /// ANDs the test into the words of a row range (see
-        /// [`FieldKernel::and_into`]); `None` for the tests whose whole
-        /// column search beats testing row ranges (`contains` on plain text).
-        part: Option<Part<'a>>,
+        /// [`FieldKernel::and_into`]).
+        part: Part<'a>,
     },
 }
 
@@ -52,12 +52,6 @@ impl FieldKernel<'_> {
         b
     }
 
-    /// Whether [`FieldKernel::and_into`] runs as fast per row as
-    /// [`FieldKernel::eval_all`] (it always gives the same rows).
-    pub(crate) fn has_parts(&self) -> bool {
-        !matches!(self.scan, Scan::Run { part: None, .. })
-    }
-
     /// ANDs the rows that pass into `words`, which hold rows `64 *
     /// first_word..` (at most to the end of the column): a part of
     /// [`FieldKernel::eval_all`]'s bitmap, for passes that run several tests
@@ -71,12 +65,7 @@ impl FieldKernel<'_> {
         match &self.scan {
             Scan::Const(true) => {}
             Scan::Const(false) => words.fill(0),
-            Scan::Run {
-                part: Some(part), ..
-            } => part(first_word, words),
-            Scan::Run {
-                part: None, one, ..
-            } => retain_rows(first_word, words, one),
+            Scan::Run { part, .. } => part(first_word, words),
         }
     }
 
@@ -100,11 +89,11 @@ where
     Scan::Run {
         all: Box::new(move || Bitmap::from_slice(data, &f)),
         one: Box::new(move |i| g(data[i])),
-        part: Some(Box::new(move |first_word, words| {
+        part: Box::new(move |first_word, words| {
             let start = (first_word * 64).min(data.len());
             let end = (start + words.len() * 64).min(data.len());
             and_packed(&data[start..end], &h, words)
-        })),
+        }),
     }
 }
 
@@ -195,11 +184,11 @@ pub(crate) fn compile_field<'a>(
                 (false, true) => Scan::Run {
                     all: Box::new(move || bits.clone()),
                     one: Box::new(move |i| bits.get(i)),
-                    part: Some(Box::new(move |first_word, words| {
+                    part: Box::new(move |first_word, words| {
                         for (w, b) in words.iter_mut().zip(&bits.words()[first_word..]) {
                             *w &= b;
                         }
-                    })),
+                    }),
                 },
                 (true, false) => Scan::Run {
                     all: Box::new(move || {
@@ -209,11 +198,11 @@ pub(crate) fn compile_field<'a>(
                     }),
                     one: Box::new(move |i| !bits.get(i)),
                     // Past the column's end the words are zero already.
-                    part: Some(Box::new(move |first_word, words| {
+                    part: Box::new(move |first_word, words| {
                         for (w, b) in words.iter_mut().zip(&bits.words()[first_word..]) {
                             *w &= !b;
                         }
-                    })),
+                    }),
                 },
             }
         }
@@ -550,61 +539,13 @@ impl StrTest {
     }
 }
 
-/// Whether `hay` contains `pat` (ASCII-lowercase) ignoring ASCII case. Byte
-/// matching is sound for UTF-8: folding leaves non-ASCII bytes alone, and a
-/// valid pattern can only match at character boundaries.
-fn contains_folded(hay: &[u8], pat: &[u8]) -> bool {
-    let Some(&first) = pat.first() else {
-        return true;
-    };
-    if hay.len() < pat.len() {
-        return false;
-    }
-    (0..=hay.len() - pat.len()).any(|i| {
-        hay[i].to_ascii_lowercase() == first && hay[i..i + pat.len()].eq_ignore_ascii_case(pat)
-    })
-}
-
-/// `contains` over a whole plain text column: one search through the
-/// ASCII-lowercased concatenation of all rows, `folded` (SIMD substring
-/// search), instead of one search per row. A hit that runs past the end of
-/// its row is not a match, and no later start in that row can be one either
-/// (it would run further), so the search resumes at the next row.
-fn contains_in_buffer(offsets: &[usize], folded: &[u8], pattern: &[u8]) -> Bitmap {
-    let rows = offsets.len() - 1;
-    if pattern.is_empty() {
-        return Bitmap::ones(rows);
-    }
-    let mut hits = Bitmap::zeros(rows);
-    let finder = memchr::memmem::Finder::new(pattern);
-    let (mut pos, mut row) = (0, 0);
-    while let Some(found) = finder.find(&folded[pos..]) {
-        let at = pos + found;
-        // The row holding byte `at`: the last row starting at or before it.
-        // Hits are near or far: gallop forward, then search the last stride
-        // (a search over all remaining rows would miss the cache at once).
-        let mut stride = 1;
-        while row + stride < rows && offsets[row + stride + 1] <= at {
-            row += stride;
-            stride *= 2;
-        }
-        let window = &offsets[row + 1..(row + stride + 1).min(rows + 1)];
-        row += window.partition_point(|&end| end <= at);
-        if at + pattern.len() <= offsets[row + 1] {
-            hits.set(row);
-        }
-        pos = offsets[row + 1];
-        row += 1;
-        if row >= rows {
-            break;
-        }
-    }
-    hits
-}
+/// A range of rows of which fewer than one in this many are left to test
+/// is tested row by row.
+const SPARSE_RANGE: usize = 8;
 
 fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
     let contains = match &t {
-        StrTest::Fold(TextOp::Contains, pattern) => Some(pattern.clone()),
+        StrTest::Fold(TextOp::Contains, needle) => Some(Arc::new(Contains::new(needle))),
         _ => None,
     };
     let t = Arc::new(t);
@@ -619,12 +560,12 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
             Scan::Run {
                 all: Box::new(move || hits.get_or_init(|| CodeHits::new(values, &t)).bitmap(codes)),
                 one: Box::new(move |i| t1.test(values[codes[i] as usize].as_bytes())),
-                part: Some(Box::new(move |first_word, words| {
+                part: Box::new(move |first_word, words| {
                     let hits = hits1.get_or_init(|| CodeHits::new(values, &t2));
                     let start = (first_word * 64).min(codes.len());
                     let end = (start + words.len() * 64).min(codes.len());
                     hits.and_into(&codes[start..end], words)
-                })),
+                }),
             }
         }
         (
@@ -633,23 +574,40 @@ fn text_scan(text: &Text, t: StrTest) -> Scan<'_> {
                 bytes,
                 folded,
             },
-            Some(pattern),
-        ) => Scan::Run {
-            all: Box::new(move || {
-                let folded = folded.get_or_init(|| bytes.as_bytes().to_ascii_lowercase());
-                contains_in_buffer(offsets, folded, &pattern)
-            }),
-            one: Box::new(move |i| t1.test(&bytes.as_bytes()[offsets[i]..offsets[i + 1]])),
-            part: None,
-        },
+            Some(search),
+        ) => {
+            let rows = offsets.len() - 1;
+            let search1 = search.clone();
+            let row = move |i: usize| &bytes[offsets[i]..offsets[i + 1]];
+            Scan::Run {
+                all: Box::new(move || {
+                    Bitmap::from_words(search.all(folded.rows(offsets, bytes)), rows)
+                        .unwrap_or_else(|| Bitmap::zeros(rows))
+                }),
+                one: Box::new(move |i| t1.test(row(i))),
+                part: Box::new(move |first_word, words| {
+                    // Few rows left to test: one by one. Many: the whole
+                    // range searched at once.
+                    let left: u32 = words.iter().map(|w| w.count_ones()).sum();
+                    if (left as usize) * SPARSE_RANGE < words.len() * 64 {
+                        return retain_rows(first_word, words, |i| t2.test(row(i)));
+                    }
+                    let mut hits = vec![0u64; words.len()];
+                    search1.set_hits(folded.made_rows(offsets, bytes), first_word, &mut hits);
+                    for (w, h) in words.iter_mut().zip(hits) {
+                        *w &= h;
+                    }
+                }),
+            }
+        }
         (Text::Plain { offsets, bytes, .. }, None) => {
-            let row = move |i: usize| &bytes.as_bytes()[offsets[i]..offsets[i + 1]];
+            let row = move |i: usize| &bytes[offsets[i]..offsets[i + 1]];
             Scan::Run {
                 all: Box::new(move || Bitmap::from_fn(offsets.len() - 1, |i| t.test(row(i)))),
                 one: Box::new(move |i| t1.test(row(i))),
-                part: Some(Box::new(move |first_word, words| {
+                part: Box::new(move |first_word, words| {
                     retain_rows(first_word, words, |i| t2.test(row(i)))
-                })),
+                }),
             }
         }
     }
@@ -745,37 +703,52 @@ mod tests {
     }
 
     #[test]
-    fn buffer_search_matches_row_by_row_search() {
-        let mut rows = vec![
-            "",
-            "xmueller",
-            "MUE",
-            "ller",
-            "mUeLlEr",
-            "é",
-            "mueLLER.de",
-            "mue",
-            "mueller",
-        ];
-        // Long stretches without a hit, for the search between hits.
-        rows.extend(std::iter::repeat_n("abc", 40));
-        rows.push("MUELLER");
-        rows.extend(std::iter::repeat_n("", 20));
-        rows.push("zmueller");
-        let mut offsets = vec![0];
-        let mut bytes = String::new();
+    fn contains_on_plain_text_answers_alike_whole_in_ranges_and_once_copied() {
+        let rows: Vec<String> = (0..3000)
+            .map(|i| match i % 5 {
+                0 => format!("Row{i}.MUELLER"),
+                1 => format!("mueller{i}"),
+                2 => String::new(),
+                _ => format!("other {i}"),
+            })
+            .collect();
+        let mut offsets = vec![0usize];
+        let mut bytes = Vec::new();
         for r in &rows {
-            bytes.push_str(r);
+            bytes.extend_from_slice(r.as_bytes());
             offsets.push(bytes.len());
         }
-        for pattern in [
-            "mueller", "mue", "e", "é", "x", "ll", "zz", "ermu", "abc", "ca", "rz",
-        ] {
-            let p = pattern.as_bytes().to_ascii_lowercase();
-            let got = contains_in_buffer(&offsets, &bytes.as_bytes().to_ascii_lowercase(), &p);
-            let t = StrTest::Fold(TextOp::Contains, p);
-            let want = Bitmap::from_fn(rows.len(), |i| t.test(rows[i].as_bytes()));
-            assert_eq!(got, want, "{pattern}");
+        let text = Text::Plain {
+            offsets: offsets.into(),
+            bytes: bytes.into(),
+            folded: Default::default(),
+        };
+        let test = || StrTest::Fold(TextOp::Contains, b"mueller".to_vec());
+        let want = Bitmap::from_fn(rows.len(), |i| test().test(rows[i].as_bytes()));
+        let Scan::Run { all, part, .. } = text_scan(&text, test()) else {
+            panic!("a contains test runs");
+        };
+        // In ranges: every row still to test (searched at once), every
+        // 20th (tested row by row), none.
+        let ranges = |to_test: &dyn Fn(usize) -> bool| {
+            let mut words = Bitmap::from_fn(rows.len(), to_test).words().to_vec();
+            for (first, range) in words.chunks_mut(7).enumerate() {
+                part(first * 7, range);
+            }
+            words
+        };
+        for round in 0..3 {
+            // The second whole-column search makes the folded copy, which
+            // the third and the ranges after it search.
+            assert_eq!(all(), want, "round {round}");
+            assert_eq!(ranges(&|_| true), want.words(), "round {round}");
+            let every_20th = Bitmap::from_fn(rows.len(), |i| i % 20 == 0 && want.get(i));
+            assert_eq!(
+                ranges(&|i| i % 20 == 0),
+                every_20th.words(),
+                "round {round}"
+            );
+            assert!(ranges(&|_| false).iter().all(|&w| w == 0));
         }
     }
 

@@ -11,10 +11,12 @@
 //! bits; then the tie sort and the bucket search are an ordinary sort and
 //! binary search, so the results are the same, only slower.
 
+use super::array::Array;
+
 /// Keys in ascending order and the bucket directory over them.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyIndex {
-    keys: Vec<u128>,
+    keys: Array<u128>,
     /// The keys whose top `bits` bits equal `b` are `keys[dir[b]..dir[b + 1]]`.
     dir: Vec<u32>,
     /// `128 - bits`, the shift that leaves a key's bucket number.
@@ -80,12 +82,19 @@ impl KeyIndex {
         drop(pairs);
         let keys: Vec<u128> = perm.iter().map(|&r| keys[r as usize]).collect();
         let (shift, dir) = directory(&keys, bucket_bits(keys.len()));
-        (KeyIndex { keys, dir, shift }, perm)
+        (
+            KeyIndex {
+                keys: keys.into(),
+                dir,
+                shift,
+            },
+            perm,
+        )
     }
 
     /// The index of `keys`, which must ascend strictly; `None` when they do
     /// not (or are too many for row numbers).
-    pub(crate) fn from_sorted(keys: Vec<u128>) -> Option<KeyIndex> {
+    pub(crate) fn from_sorted(keys: Array<u128>) -> Option<KeyIndex> {
         if keys.len() >= u32::MAX as usize || keys.windows(2).any(|w| w[0] >= w[1]) {
             return None;
         }

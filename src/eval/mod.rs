@@ -18,12 +18,14 @@
 #![allow(clippy::result_large_err)]
 
 mod aggregate;
+mod array;
 mod bitmap;
 mod builder;
 pub(crate) mod column;
 /// The aggregates' arithmetic, for showing their values (`inside`).
 pub(crate) use aggregate::exact::{div_round, exact_sum};
 mod compile;
+mod contains;
 mod counts;
 mod fused;
 mod kernels;

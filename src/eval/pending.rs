@@ -220,8 +220,8 @@ impl PendingText {
                     }
                 };
                 Text::Plain {
-                    offsets,
-                    bytes,
+                    offsets: offsets.into(),
+                    bytes: bytes.into_bytes().into(),
                     folded: Default::default(),
                 }
             }
@@ -356,17 +356,17 @@ impl PendingColumn {
         });
         // Narrowed first: gathering narrow values moves less memory.
         let gather_ints = |ints: Ints| match ints {
-            Ints::I8(v) => Ints::I8(gather(v, perm)),
-            Ints::I16(v) => Ints::I16(gather(v, perm)),
-            Ints::I32(v) => Ints::I32(gather(v, perm)),
-            Ints::I64(v) => Ints::I64(gather(v, perm)),
+            Ints::I8(v) => Ints::I8(gather(v.into_vec(), perm).into()),
+            Ints::I16(v) => Ints::I16(gather(v.into_vec(), perm).into()),
+            Ints::I32(v) => Ints::I32(gather(v.into_vec(), perm).into()),
+            Ints::I64(v) => Ints::I64(gather(v.into_vec(), perm).into()),
         };
         let data = match self.data {
-            Pending::Uuid(v) => ColumnData::Uuid(gather(v, perm)),
+            Pending::Uuid(v) => ColumnData::Uuid(gather(v, perm).into()),
             Pending::Int(v) => ColumnData::Int(gather_ints(Ints::narrow(v))),
-            Pending::Decimal(v) => ColumnData::Decimal(gather(v, perm)),
+            Pending::Decimal(v) => ColumnData::Decimal(gather(v, perm).into()),
             Pending::Bool(v) => ColumnData::Bool(bits(&v)),
-            Pending::Date(v) => ColumnData::Date(gather(v, perm)),
+            Pending::Date(v) => ColumnData::Date(gather(v, perm).into()),
             Pending::DateTime(mut v) => {
                 // NULL rows hold 0, which would stretch the offsets' range
                 // back to 1970; any stored value keeps them inside it (no
@@ -407,7 +407,9 @@ mod tests {
             .map(|i| {
                 column.is_valid(i).then(|| match text {
                     Text::Dict { codes, values } => values[codes[i] as usize].clone(),
-                    Text::Plain { offsets, bytes, .. } => bytes[offsets[i]..offsets[i + 1]].into(),
+                    Text::Plain { offsets, bytes, .. } => {
+                        String::from_utf8_lossy(&bytes[offsets[i]..offsets[i + 1]]).into()
+                    }
                 })
             })
             .collect()

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 
 use uuid::Uuid;
 
+use super::array::Array;
 use super::bitmap::Bitmap;
 use super::column::Column;
 use super::keys::KeyIndex;
@@ -64,7 +65,7 @@ pub(crate) struct LinkIndex {
     /// Index of the parent (one side) table.
     pub(crate) parent: usize,
     /// Per child row, the parent's row or [`NONE`] (null or dangling key).
-    pub(crate) parent_of: Vec<u32>,
+    pub(crate) parent_of: Array<u32>,
     /// Number of parent rows.
     parents: usize,
     /// The parent → children direction, built on first use: a whole-column
@@ -104,7 +105,7 @@ impl LinkIndex {
             relationship,
             child,
             parent,
-            parent_of,
+            parent_of.into(),
             parent_keys.keys().len(),
         )
     }
@@ -115,7 +116,7 @@ impl LinkIndex {
         relationship: &str,
         child: usize,
         parent: usize,
-        parent_of: Vec<u32>,
+        parent_of: Array<u32>,
         parents: usize,
     ) -> LinkIndex {
         LinkIndex {
@@ -288,7 +289,7 @@ mod tests {
         let fks = [20, 30, 10, 20, 99];
         let valid = Bitmap::from_fn(5, |i| i != 1);
         let l = LinkIndex::build("r", 0, 1, &fks, Some(&valid), &parents);
-        assert_eq!(l.parent_of, vec![1, NONE, 0, 1, NONE]);
+        assert_eq!(*l.parent_of, [1, NONE, 0, 1, NONE]);
         assert_eq!(l.children_of(0), &[2]);
         assert_eq!(l.children_of(1), &[0, 3]);
         assert_eq!(l.children_of(2), &[] as &[u32]);

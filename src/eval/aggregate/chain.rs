@@ -95,7 +95,7 @@ pub(crate) fn ancestors(hops: &[Hop<'_>], passing: &[Option<Bitmap>]) -> Vec<u32
                 }
             })
             .collect(),
-        None => first.link.parent_of.clone(),
+        None => first.link.parent_of.to_vec(),
     };
     for (hop, keep) in hops {
         for r in &mut up {

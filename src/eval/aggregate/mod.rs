@@ -231,13 +231,9 @@ fn reducer<'a>(
             },
             Form::Text,
         ),
-        (Min | Max, ColumnData::Text(Text::Plain { offsets, bytes, .. })) => ordered(
-            Ordered::Plain {
-                offsets,
-                bytes: bytes.as_bytes(),
-            },
-            Form::Text,
-        ),
+        (Min | Max, ColumnData::Text(Text::Plain { offsets, bytes, .. })) => {
+            ordered(Ordered::Plain { offsets, bytes }, Form::Text)
+        }
         _ => Err(Error::TypeMismatch {
             expected: format!("a field {} can take", function.keyword()),
             found: format!("a {} column", column.storage()),

@@ -6,19 +6,20 @@
 //! |-------------|-----------------------------------------------------------|
 //! | 0..8        | magic `SEGQLSNP`                                          |
 //! | 8..12       | format version ([`VERSION`]), then 4 reserved bytes      |
-//! | 16..24      | header length `h` (a multiple of 8)                       |
+//! | 16..24      | header length `h` (a multiple of 16)                      |
 //! | 24..32      | data length `d`                                           |
 //! | 32..40      | checksum of the header                                    |
 //! | 40..48      | checksum of the data                                      |
 //! | 48..48+h    | header: validation, needs, table of contents              |
-//! | 48+h..+d    | data: every array of the contents, in order, 8-byte aligned |
+//! | 48+h..+d    | data: every array of the contents, in order, 16-byte aligned |
 //!
 //! The table of contents walks the store — per table its entity, key field,
 //! row count, keys, and per column its name, storage form, validity bitmap
 //! and values; per link its relationship, tables and parent rows — giving
 //! each array's element count where it comes; the arrays themselves are
-//! the data, raw little-endian, in the same order. So reading is one pass
-//! through the file, each array read straight into the vector it becomes.
+//! the data, raw little-endian, in the same order. So reading maps the file
+//! and points each column at its array where it lies ([`Array::shared`]),
+//! summing the data in one pass.
 //! Everything read is checked (lengths against row counts, codes against
 //! dictionaries, parent rows against tables, keys ascending, text UTF-8 on
 //! character boundaries) besides the checksums: a damaged or foreign file
@@ -27,11 +28,11 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
 
 use super::identity::Validation;
-use super::raw::{
-    align8, bytes, bytes_mut, checksum, prefer_huge_pages, FieldReader, Fields, Raw, ReadAt,
-};
+use super::raw::{align16, checksum, FieldReader, Fields};
+use crate::eval::array::{as_bytes, Array, Backing, Raw};
 use crate::eval::bitmap::Bitmap;
 use crate::eval::column::{Column, ColumnData, Ints, Seconds, Text};
 use crate::eval::keys::KeyIndex;
@@ -41,15 +42,15 @@ use crate::eval::store::{LinkIndex, Store, Table, NONE};
 const MAGIC: &[u8; 8] = b"SEGQLSNP";
 /// Bumped whenever the layout or the meaning of anything stored changes:
 /// files of another version are ignored.
-pub(super) const VERSION: u32 = 2;
+pub(super) const VERSION: u32 = 3;
 const PREFIX: usize = 48;
-/// Bytes of an array summed (and read) at a time.
+/// Bytes of an array summed at a time.
 #[cfg(not(test))]
 const PIECE: usize = 1 << 20;
-/// Arrays at least this large are read by several threads.
+/// Arrays at least this large are summed by several threads.
 #[cfg(not(test))]
 const SHARED_READ: usize = 8 << 20;
-/// Small in tests, so that the small test stores are read in pieces and
+/// Small in tests, so that the small test stores are summed in pieces and
 /// on several threads too.
 #[cfg(test)]
 const PIECE: usize = 1000;
@@ -153,10 +154,10 @@ pub(super) fn write<W: Write + Seek>(
     write_needs(&mut head, needs);
     let mut arrays = Arrays::default();
     contents(&mut head, &mut arrays, store, needs);
-    while head.0.len() % 8 != 0 {
+    while head.0.len() % 16 != 0 {
         head.0.push(0);
     }
-    let data_len: u64 = arrays.0.iter().map(|a| align8(a.len() as u64)).sum();
+    let data_len: u64 = arrays.0.iter().map(|a| align16(a.len() as u64)).sum();
     out.write_all(&prefix(head.0.len() as u64, data_len, checksum(&head.0), 0))?;
     out.write_all(&head.0)?;
     let mut piece_sums = Vec::new();
@@ -165,7 +166,7 @@ pub(super) fn write<W: Write + Seek>(
             piece_sums.push(checksum(piece));
         }
         out.write_all(array)?;
-        out.write_all(&[0u8; 8][..(align8(array.len() as u64) - array.len() as u64) as usize])?;
+        out.write_all(&[0u8; 16][..(align16(array.len() as u64) - array.len() as u64) as usize])?;
     }
     // The data's checksum is known only now: back to the prefix.
     out.seek(SeekFrom::Start(0))?;
@@ -181,7 +182,7 @@ pub(super) fn write<W: Write + Seek>(
 /// cut into [`PIECE`]s from its start (its padding, zeros, is checked
 /// apart). Pieces can so be read and summed on several threads at once.
 fn data_checksum(piece_sums: &[u64]) -> u64 {
-    checksum(bytes(piece_sums))
+    checksum(as_bytes(piece_sums))
 }
 
 fn prefix(head_len: u64, data_len: u64, head_sum: u64, data_sum: u64) -> [u8; PREFIX] {
@@ -203,12 +204,12 @@ impl<'s> Arrays<'s> {
     /// Adds `values`, recording their number in the header.
     fn add<T: Raw>(&mut self, head: &mut Fields, values: &'s [T]) {
         head.u64(values.len() as u64);
-        self.0.push(Cow::Borrowed(bytes(values)));
+        self.0.push(Cow::Borrowed(as_bytes(values)));
     }
 
     fn add_owned<T: Raw>(&mut self, head: &mut Fields, values: Vec<T>) {
         head.u64(values.len() as u64);
-        self.0.push(Cow::Owned(bytes(&values).to_vec()));
+        self.0.push(Cow::Owned(as_bytes(&values).to_vec()));
     }
 
     fn add_texts<'t>(&mut self, head: &mut Fields, texts: impl Iterator<Item = &'t str>) {
@@ -282,9 +283,11 @@ fn contents<'s>(head: &mut Fields, arrays: &mut Arrays<'s>, store: &'s Store, ne
                     arrays.add_texts(head, values.iter().map(String::as_str));
                 }
                 ColumnData::Text(Text::Plain { offsets, bytes, .. }) => {
+                    // Offsets as 64-bit words: snapshots are kept only
+                    // where `usize` is one.
                     head.u8(TEXT_PLAIN);
-                    arrays.add_owned(head, offsets.iter().map(|&o| o as u64).collect());
-                    arrays.add(head, bytes.as_bytes());
+                    arrays.add(head, offsets);
+                    arrays.add(head, bytes);
                 }
             }
         }
@@ -312,7 +315,7 @@ pub(super) fn read_header(file: &mut impl Read, file_len: u64) -> Option<Header>
     let (head_len, data_len, head_sum, data_sum) = (word(16), word(24), word(32), word(40));
     // The file must be exactly as long as its prefix says: a cut-short
     // write is refused before anything is allocated for it.
-    if head_len % 8 != 0
+    if head_len % 16 != 0
         || (PREFIX as u64)
             .checked_add(head_len)?
             .checked_add(data_len)?
@@ -339,101 +342,83 @@ pub(super) fn read_header(file: &mut impl Read, file_len: u64) -> Option<Header>
     })
 }
 
-/// Reads the store of the snapshot in `file` whose header is `header`;
-/// `None` if anything in it is damaged.
-pub(super) fn read_store<R: ReadAt + ?Sized>(file: &R, header: &Header) -> Option<Store> {
+/// The store of the snapshot whose whole file is `file` and whose header
+/// is `header`, its columns pointing into `file`; `None` if anything in it
+/// is damaged.
+pub(super) fn read_store(file: &Arc<dyn Backing>, header: &Header) -> Option<Store> {
     let mut data = DataReader {
-        src: file,
-        start: header.data_start,
+        file,
+        start: usize::try_from(header.data_start).ok()?,
         at: 0,
-        len: header.data_len,
+        len: usize::try_from(header.data_len).ok()?,
         sums: Vec::new(),
         threads: crate::eval::threads::available(),
     };
+    if data.start.checked_add(data.len)? != file.bytes().len() {
+        return None;
+    }
     let mut head = FieldReader::new(&header.contents);
     let store = read_contents(&mut head, &mut data)?;
     (data.at == data.len && data_checksum(&data.sums) == header.data_sum).then_some(store)
 }
 
 /// The data, read array by array in order.
-struct DataReader<'f, R: ?Sized> {
-    src: &'f R,
+struct DataReader<'f> {
+    file: &'f Arc<dyn Backing>,
     /// Where the data starts in the file.
-    start: u64,
+    start: usize,
     /// Where the next array starts, from `start`.
-    at: u64,
-    len: u64,
+    at: usize,
+    len: usize,
     /// The checksums of the pieces read so far, in order.
     sums: Vec<u64>,
     threads: usize,
 }
 
-impl<R: ReadAt + ?Sized> DataReader<'_, R> {
-    /// The next array, of the element count the header gives.
-    fn array<T: Raw>(&mut self, head: &mut FieldReader<'_>) -> Option<Vec<T>> {
+impl DataReader<'_> {
+    /// The next array, of the element count the header gives, where it
+    /// lies in the file.
+    fn array<T: Raw>(&mut self, head: &mut FieldReader<'_>) -> Option<Array<T>> {
         let n = usize::try_from(head.u64()?).ok()?;
-        let size = (n as u64).checked_mul(std::mem::size_of::<T>() as u64)?;
+        let size = n.checked_mul(std::mem::size_of::<T>())?;
         let end = self.at.checked_add(size)?;
-        if align8(end) > self.len {
+        let padded = usize::try_from(align16(end as u64)).ok()?;
+        if padded > self.len {
             return None;
         }
-        let mut values = vec![T::default(); n];
-        prefer_huge_pages(&mut values);
-        let offset = self.start + self.at;
-        let buf = bytes_mut(&mut values);
-        // A large array in one run of whole pieces per thread, each piece
-        // summed while it is in the cache.
-        let threads = if buf.len() >= SHARED_READ {
-            self.threads
-        } else {
-            1
-        };
-        let per_thread = buf.len().div_ceil(PIECE).div_ceil(threads) * PIECE;
-        let src = self.src;
-        let read_part = |(i, part): (usize, &mut [u8])| -> Option<Vec<u64>> {
-            let mut at = offset + (i * per_thread) as u64;
-            let mut sums = Vec::new();
-            for piece in part.chunks_mut(PIECE) {
-                src.read_exact_at(piece, at).ok()?;
-                sums.push(checksum(piece));
-                at += piece.len() as u64;
-            }
-            Some(sums)
-        };
-        let parts: Vec<Option<Vec<u64>>> = if threads > 1 {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = buf
-                    .chunks_mut(per_thread)
-                    .enumerate()
-                    .map(|part| scope.spawn(move || read_part(part)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().ok().flatten())
-                    .collect()
-            })
-        } else {
-            buf.chunks_mut(per_thread.max(1))
-                .enumerate()
-                .map(read_part)
-                .collect()
-        };
-        for part in parts {
-            self.sums.extend(part?);
-        }
-        let mut pad = [0u8; 8];
-        let pad = &mut pad[..(align8(end) - end) as usize];
-        self.src.read_exact_at(pad, self.start + end).ok()?;
+        let bytes = &self.file.bytes()[self.start..][self.at..padded];
+        let (values, pad) = bytes.split_at(size);
         if pad.iter().any(|&b| b != 0) {
             return None;
         }
-        self.at = align8(end);
-        Some(values)
+        // A large array summed in one run of whole pieces per thread.
+        let threads = if size >= SHARED_READ { self.threads } else { 1 };
+        let per_thread = size.div_ceil(PIECE).div_ceil(threads).max(1) * PIECE;
+        let sum_part = |part: &[u8]| part.chunks(PIECE).map(checksum).collect::<Vec<u64>>();
+        if threads > 1 {
+            let parts: Vec<Vec<u64>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = values
+                    .chunks(per_thread)
+                    .map(|part| scope.spawn(move || sum_part(part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join())
+                    .collect::<Result<_, _>>()
+            })
+            .ok()?;
+            self.sums.extend(parts.into_iter().flatten());
+        } else {
+            self.sums.extend(sum_part(values));
+        }
+        let array = Array::shared(self.file, self.start + self.at, n)?;
+        self.at = padded;
+        Some(array)
     }
 
     fn texts(&mut self, head: &mut FieldReader<'_>) -> Option<Vec<String>> {
-        let offsets: Vec<u64> = self.array(head)?;
-        let joined: Vec<u8> = self.array(head)?;
+        let offsets: Array<u64> = self.array(head)?;
+        let joined: Array<u8> = self.array(head)?;
         offsets
             .windows(2)
             .map(|w| {
@@ -444,10 +429,7 @@ impl<R: ReadAt + ?Sized> DataReader<'_, R> {
     }
 }
 
-fn read_contents<R: ReadAt + ?Sized>(
-    head: &mut FieldReader<'_>,
-    data: &mut DataReader<'_, R>,
-) -> Option<Store> {
+fn read_contents(head: &mut FieldReader<'_>, data: &mut DataReader<'_>) -> Option<Store> {
     let mut tables = Vec::new();
     for _ in 0..head.count()? {
         tables.push(read_table(head, data)?);
@@ -458,7 +440,7 @@ fn read_contents<R: ReadAt + ?Sized>(
         let child = usize::try_from(head.u64()?).ok()?;
         let parent = usize::try_from(head.u64()?).ok()?;
         let parents = usize::try_from(head.u64()?).ok()?;
-        let parent_of: Vec<u32> = data.array(head)?;
+        let parent_of: Array<u32> = data.array(head)?;
         let (child_table, parent_table) = (tables.get(child)?, tables.get(parent)?);
         let fits = parent_table.keys.is_some()
             && parents == parent_table.rows
@@ -480,10 +462,7 @@ fn read_contents<R: ReadAt + ?Sized>(
     Some(Store { tables, links })
 }
 
-fn read_table<R: ReadAt + ?Sized>(
-    head: &mut FieldReader<'_>,
-    data: &mut DataReader<'_, R>,
-) -> Option<Table> {
+fn read_table(head: &mut FieldReader<'_>, data: &mut DataReader<'_>) -> Option<Table> {
     let entity = head.str()?;
     let key_field = head.str()?;
     let rows = usize::try_from(head.u64()?).ok()?;
@@ -503,7 +482,7 @@ fn read_table<R: ReadAt + ?Sized>(
         let name = head.str()?;
         let valid = match head.u8()? {
             0 => None,
-            1 => Some(Bitmap::from_words(data.array(head)?, rows)?),
+            1 => Some(Bitmap::from_words(data.array(head)?.into_vec(), rows)?),
             _ => return None,
         };
         let column = Column {
@@ -548,11 +527,7 @@ fn add_ints<'s>(head: &mut Fields, arrays: &mut Arrays<'s>, ints: &'s Ints) {
 }
 
 /// The integer array of width `tag` ([`add_ints`]); `None` for another tag.
-fn read_ints<R: ReadAt + ?Sized>(
-    tag: u8,
-    head: &mut FieldReader<'_>,
-    data: &mut DataReader<'_, R>,
-) -> Option<Ints> {
+fn read_ints(tag: u8, head: &mut FieldReader<'_>, data: &mut DataReader<'_>) -> Option<Ints> {
     Some(match tag {
         I8 => Ints::I8(data.array(head)?),
         I16 => Ints::I16(data.array(head)?),
@@ -562,16 +537,16 @@ fn read_ints<R: ReadAt + ?Sized>(
     })
 }
 
-fn read_values<R: ReadAt + ?Sized>(
+fn read_values(
     head: &mut FieldReader<'_>,
-    data: &mut DataReader<'_, R>,
+    data: &mut DataReader<'_>,
     rows: usize,
 ) -> Option<ColumnData> {
     Some(match head.u8()? {
         UUID => ColumnData::Uuid(data.array(head)?),
         tag @ (I8 | I16 | I32 | I64) => ColumnData::Int(read_ints(tag, head, data)?),
         DECIMAL => ColumnData::Decimal(data.array(head)?),
-        BOOL => ColumnData::Bool(Bitmap::from_words(data.array(head)?, rows)?),
+        BOOL => ColumnData::Bool(Bitmap::from_words(data.array(head)?.into_vec(), rows)?),
         DATE => ColumnData::Date(data.array(head)?),
         DATETIME => {
             let base = head.u64()? as i64;
@@ -582,7 +557,7 @@ fn read_values<R: ReadAt + ?Sized>(
             })
         }
         TEXT_DICT => {
-            let codes: Vec<u32> = data.array(head)?;
+            let codes: Array<u32> = data.array(head)?;
             let values = data.texts(head)?;
             // The evaluator looks values up by binary search and codes up
             // by index: sorted, distinct, every code in range.
@@ -593,17 +568,13 @@ fn read_values<R: ReadAt + ?Sized>(
             ColumnData::Text(Text::Dict { codes, values })
         }
         TEXT_PLAIN => {
-            let offsets: Vec<u64> = data.array(head)?;
-            let joined: Vec<u8> = data.array(head)?;
-            let bytes = String::from_utf8(joined).ok()?;
-            let offsets: Vec<usize> = offsets
-                .into_iter()
-                .map(|o| usize::try_from(o).ok())
-                .collect::<Option<_>>()?;
+            let offsets: Array<usize> = data.array(head)?;
+            let bytes: Array<u8> = data.array(head)?;
+            let text = std::str::from_utf8(&bytes).ok()?;
             let well_formed = offsets.first() == Some(&0)
                 && offsets.last() == Some(&bytes.len())
                 && offsets.windows(2).all(|w| w[0] <= w[1])
-                && offsets.iter().all(|&o| bytes.is_char_boundary(o));
+                && offsets.iter().all(|&o| text.is_char_boundary(o));
             if !well_formed {
                 return None;
             }

@@ -21,11 +21,13 @@ mod identity;
 mod raw;
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use super::array::{AlignedBytes, Backing};
 use super::load_sqlite::{load_needs, plain_file, Needs};
 use super::store::Store;
 use crate::error::Result;
@@ -98,8 +100,10 @@ impl StoreCache {
     ) -> Result<(Store, StoreSource)> {
         let needs = Needs::of(plan, schema)?;
         let path = conn.path().unwrap_or_default();
-        // Snapshots hold the arrays as little-endian memory holds them.
-        let cacheable = cfg!(target_endian = "little") && plain_file(conn);
+        // Snapshots hold the arrays as little-endian memory holds them,
+        // text offsets (`usize`) as 64-bit words.
+        let cacheable =
+            cfg!(target_endian = "little") && cfg!(target_pointer_width = "64") && plain_file(conn);
         let Some(before) = cacheable
             .then(|| Validation::of(Path::new(path), schema, &needs))
             .flatten()
@@ -174,7 +178,8 @@ impl StoreCache {
         candidates
             .into_iter()
             .find_map(|(_, _, path, reader, header)| {
-                codec::read_store(reader.get_ref(), &header).map(|store| (store, path))
+                let file = map(reader.get_ref())?;
+                codec::read_store(&file, &header).map(|store| (store, path))
             })
     }
 
@@ -234,6 +239,27 @@ fn open(path: &Path) -> Option<(BufReader<File>, codec::Header)> {
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let header = codec::read_header(&mut reader, len)?;
     Some((reader, header))
+}
+
+/// The whole of `file`, for a store's columns to point into: mapped, or
+/// read into memory where it cannot be mapped.
+fn map(file: &File) -> Option<Arc<dyn Backing>> {
+    // SAFETY: the mapping is read-only and private, and snapshot files are
+    // never written once renamed into place (`StoreCache::save` writes a
+    // temporary file; removing a file leaves its mappings whole). A file
+    // changed in place by something else than segql is outside that
+    // contract, as for any memory-mapped cache.
+    // The whole file is read (summed) at once: populating the mapping in
+    // one call saves a page fault per page.
+    match unsafe { memmap2::MmapOptions::new().populate().map(file) } {
+        Ok(map) => Some(Arc::new(map)),
+        Err(_) => {
+            let mut bytes = Vec::new();
+            (&*file).seek(SeekFrom::Start(0)).ok()?;
+            (&*file).read_to_end(&mut bytes).ok()?;
+            Some(Arc::new(AlignedBytes::copy_of(&bytes)))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,109 +1,12 @@
 //! The two kinds of bytes in a snapshot file: the header's fields, written
-//! and read one at a time, and the columns' arrays, copied as they lie in
-//! memory. Also the checksum over both.
+//! and read one at a time, and the columns' arrays, as they lie in memory
+//! (see `crate::eval::array`). Also the checksum over both.
 
-/// Numbers copied between a column and a snapshot file as raw bytes. Each
-/// has no padding and every bit pattern of its size is a value, so a slice
-/// of them may be viewed as bytes and filled from bytes (the file's bytes
-/// are little-endian, as the memory of the targets that keep snapshots).
-pub(super) trait Raw: Copy + Default + 'static {}
-
-impl Raw for u8 {}
-impl Raw for i8 {}
-impl Raw for i16 {}
-impl Raw for i32 {}
-impl Raw for u32 {}
-impl Raw for i64 {}
-impl Raw for u64 {}
-impl Raw for u128 {}
-impl Raw for f64 {}
-
-/// The bytes of `values`.
-pub(super) fn bytes<T: Raw>(values: &[T]) -> &[u8] {
-    // SAFETY: `Raw` types have no padding, so every byte of the slice is
-    // initialized; the view has the slice's address and byte length, and
-    // `u8` needs no alignment.
-    unsafe {
-        std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
-    }
-}
-
-/// The bytes of `values`, to be overwritten.
-pub(super) fn bytes_mut<T: Raw>(values: &mut [T]) -> &mut [u8] {
-    // SAFETY: as in `bytes`; and since every bit pattern is a `Raw` value,
-    // any bytes written through the view leave valid values behind.
-    unsafe {
-        std::slice::from_raw_parts_mut(
-            values.as_mut_ptr().cast::<u8>(),
-            std::mem::size_of_val(values),
-        )
-    }
-}
-
-/// Asks the kernel to back the whole 2 MiB pages within `values` by huge
-/// pages. A fresh array is mapped page by page as it is first written; read
-/// from a snapshot, one of a hundred megabytes cost more in page faults
-/// than in copying, 4 KiB at a time. A hint only: nothing changes where
-/// the kernel declines.
-pub(super) fn prefer_huge_pages<T: Raw>(values: &mut [T]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = values.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(values);
-        let (first, last) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
-        if first < last {
-            // SAFETY: the range lies within `values`, which this process
-            // owns; MADV_HUGEPAGE changes how it is backed, not what it
-            // holds.
-            unsafe {
-                libc::madvise(
-                    first as *mut libc::c_void,
-                    last - first,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = values;
-}
-
-/// Reading at a position, from any thread: a file, or bytes in memory.
-pub(super) trait ReadAt: Sync {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
-}
-
-#[cfg(unix)]
-impl ReadAt for std::fs::File {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
-    }
-}
-
-/// Snapshots are kept on Unix only (see `identity`).
-#[cfg(not(unix))]
-impl ReadAt for std::fs::File {
-    fn read_exact_at(&self, _buf: &mut [u8], _offset: u64) -> std::io::Result<()> {
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
-}
-
-impl ReadAt for [u8] {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-        let at = usize::try_from(offset).map_err(|_| std::io::ErrorKind::UnexpectedEof)?;
-        let part = at
-            .checked_add(buf.len())
-            .and_then(|end| self.get(at..end))
-            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(part);
-        Ok(())
-    }
-}
-
-/// `n` rounded up to a multiple of eight: where the next array starts.
-pub(super) fn align8(n: u64) -> u64 {
-    n.div_ceil(8) * 8
+/// `n` rounded up to a multiple of sixteen: where the next array starts,
+/// so that every array is aligned for any of its element types when the
+/// file is mapped (at a page boundary).
+pub(super) fn align16(n: u64) -> u64 {
+    n.div_ceil(16) * 16
 }
 
 /// A 64-bit checksum of a byte stream, fed in pieces of any size. It is

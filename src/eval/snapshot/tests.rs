@@ -2,11 +2,13 @@
 //! damage to the file refused.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
 use super::codec::{self, Header};
 use super::identity::Validation;
+use crate::eval::array::{as_bytes, AlignedBytes, Backing};
 use crate::eval::load_sqlite::Needs;
 use crate::eval::{Store, StoreBuilder};
 use crate::plan::Value;
@@ -122,7 +124,8 @@ fn written(store: &Store, validation: &Validation) -> Vec<u8> {
 fn read(bytes: &[u8]) -> Option<(Header, Store)> {
     let mut input = Cursor::new(bytes);
     let header = codec::read_header(&mut input, bytes.len() as u64)?;
-    let store = codec::read_store(bytes, &header)?;
+    let file: Arc<dyn Backing> = Arc::new(AlignedBytes::copy_of(bytes));
+    let store = codec::read_store(&file, &header)?;
     Some((header, store))
 }
 
@@ -181,4 +184,46 @@ fn every_cut_and_every_flipped_byte_is_refused() {
         bad[at] ^= 0x04;
         assert!(read(&bad).is_none(), "byte {at} flipped");
     }
+}
+
+#[test]
+fn a_snapshot_file_is_mapped_and_its_columns_point_into_it() {
+    let store = store();
+    let bytes = written(&store, &validation());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.snapshot");
+    std::fs::write(&path, &bytes).unwrap();
+    let (reader, header) = super::open(&path).unwrap();
+    let file = super::map(reader.get_ref()).unwrap();
+    #[cfg(target_os = "linux")]
+    {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        assert!(maps.contains(path.to_str().unwrap()), "the file is mapped");
+    }
+    // Removing the file leaves the mapping, and the store, whole.
+    std::fs::remove_file(&path).unwrap();
+    let back = codec::read_store(&file, &header).unwrap();
+    assert_eq!(contents(&back), contents(&store));
+    let range = file.bytes().as_ptr_range();
+    let inside = |values: &[u8]| range.contains(&values.as_ptr());
+    let contact = back.tables.iter().find(|t| t.entity == "contact").unwrap();
+    assert!(inside(as_bytes(contact.keys.as_ref().unwrap().keys())));
+    let mut shared = 0;
+    for (_, column) in &contact.columns {
+        use crate::eval::column::{ColumnData, Ints, Text};
+        shared += match &column.data {
+            ColumnData::Uuid(v) => inside(as_bytes(v)),
+            ColumnData::Int(Ints::I8(v)) => inside(as_bytes(v)),
+            ColumnData::Int(Ints::I16(v)) => inside(as_bytes(v)),
+            ColumnData::Text(Text::Plain { offsets, bytes, .. }) => {
+                inside(as_bytes(offsets)) && inside(bytes)
+            }
+            ColumnData::Text(Text::Dict { codes, .. }) => inside(as_bytes(codes)),
+            _ => continue,
+        } as usize;
+    }
+    assert!(shared >= 4, "{shared} columns point into the file");
+    let links = back.links.iter().filter(|l| !l.parent_of.is_empty());
+    assert!(links.clone().count() > 0);
+    assert!(links.into_iter().all(|l| inside(as_bytes(&l.parent_of))));
 }
