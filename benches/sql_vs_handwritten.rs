@@ -18,6 +18,11 @@
 //!   (default: all).
 //! - `SEGQL_BENCH_DATABASES`: `sqlite`, `postgres` or both, comma-separated
 //!   (default both); when benchmarking, the others are skipped.
+//! - `SEGQL_BENCH_PG_SORTED`: when set and benchmarking, each case's
+//!   optimized and hand-written PostgreSQL SQL is also timed with its
+//!   final `ORDER BY key` written `ORDER BY COALESCE(key, key)`, an
+//!   order no index delivers (PostgreSQL then scans and sorts, as `+key`
+//!   makes SQLite do), and a line per case gives the four medians.
 //! - `SEGQL_BENCH_EXPLAIN`: when set and benchmarking, PostgreSQL's
 //!   `EXPLAIN (ANALYZE, BUFFERS)` of each case's optimized and
 //!   hand-written SQL is printed to standard error after its timing (the
@@ -666,6 +671,39 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
         );
         lines.push(ratio_line(case.name, ids.len(), times));
         eprintln!("{}", lines.last().expect("just pushed"));
+        if std::env::var_os("SEGQL_BENCH_PG_SORTED").is_some() {
+            let sorted = |q: &SqlQuery| SqlQuery {
+                sql: forced_sort(&q.sql),
+                ..q.clone()
+            };
+            let (optimized, hand) = (&generated.optimized, &hand);
+            let (optimized_sorted, hand_sorted) = (sorted(optimized), sorted(hand));
+            for q in [&optimized_sorted, &hand_sorted] {
+                let got = PostgresBackend::new(&mut **client.borrow_mut())
+                    .query_ids(q)
+                    .expect("SQL runs");
+                assert_eq!(got, ids, "different answers for\n{}", q.sql);
+            }
+            let [opt, hand, opt_sorted, hand_sorted] = medians(
+                runs,
+                [
+                    &mut || time(optimized),
+                    &mut || time(hand),
+                    &mut || time(&optimized_sorted),
+                    &mut || time(&hand_sorted),
+                ],
+            );
+            let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+            lines.push(format!(
+                "{:<15} sorted: optimized {opt:.2?} / {opt_sorted:.2?}, hand {hand:.2?} / \
+                 {hand_sorted:.2?}; sorted/plain {:.2} and {:.2}; best/best {:.2}",
+                case.name,
+                ratio(opt_sorted, opt),
+                ratio(hand_sorted, hand),
+                ratio(opt.min(opt_sorted), hand.min(hand_sorted)),
+            ));
+            eprintln!("{}", lines.last().expect("just pushed"));
+        }
         if std::env::var_os("SEGQL_BENCH_EXPLAIN").is_some() {
             let mut client = client.borrow_mut();
             for (form, q) in [("optimized", &generated.optimized), ("hand", &hand)] {
@@ -711,6 +749,23 @@ fn explain_analyze(client: &mut postgres::Client, q: &SqlQuery) -> String {
         .map(|row| row.get::<_, String>(0))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `sql` with its final `ORDER BY key` written `ORDER BY COALESCE(key,
+/// key)`: the same order, which no index delivers. A `UNION` is left as
+/// it is: its rows are sorted or hashed anyway, and PostgreSQL orders it
+/// by result columns only.
+fn forced_sort(sql: &str) -> String {
+    if sql.contains("UNION") {
+        return sql.to_string();
+    }
+    let trimmed = sql.trim_end().trim_end_matches(';');
+    match trimmed.rsplit_once("ORDER BY ") {
+        Some((head, key)) if !key.contains(|c: char| c.is_whitespace() || c == ')') => {
+            format!("{head}ORDER BY COALESCE({key}, {key})")
+        }
+        _ => panic!("no final ORDER BY key in\n{sql}"),
+    }
 }
 
 /// `?N` placeholders as `$N`.
