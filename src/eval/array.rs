@@ -183,13 +183,23 @@ pub(crate) struct AlignedBytes {
 }
 
 impl AlignedBytes {
-    pub(crate) fn copy_of(bytes: &[u8]) -> AlignedBytes {
-        let mut words = vec![0u128; bytes.len().div_ceil(16)];
-        bytes_mut(&mut words)[..bytes.len()].copy_from_slice(bytes);
+    /// `len` zero bytes, to be overwritten through [`AlignedBytes::bytes_mut`].
+    pub(crate) fn zeroed(len: usize) -> AlignedBytes {
         AlignedBytes {
-            words,
-            len: bytes.len(),
+            words: vec![0u128; len.div_ceil(16)],
+            len,
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn copy_of(bytes: &[u8]) -> AlignedBytes {
+        let mut copy = AlignedBytes::zeroed(bytes.len());
+        copy.bytes_mut().copy_from_slice(bytes);
+        copy
+    }
+
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut bytes_mut(&mut self.words)[..self.len]
     }
 }
 

@@ -253,13 +253,18 @@ fn map(file: &File) -> Option<Arc<dyn Backing>> {
     // one call saves a page fault per page.
     match unsafe { memmap2::MmapOptions::new().populate().map(file) } {
         Ok(map) => Some(Arc::new(map)),
-        Err(_) => {
-            let mut bytes = Vec::new();
-            (&*file).seek(SeekFrom::Start(0)).ok()?;
-            (&*file).read_to_end(&mut bytes).ok()?;
-            Some(Arc::new(AlignedBytes::copy_of(&bytes)))
-        }
+        Err(_) => read_whole(file),
     }
+}
+
+/// The whole of `file` read into memory, for a file that cannot be mapped.
+fn read_whole(file: &File) -> Option<Arc<dyn Backing>> {
+    let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+    let mut bytes = AlignedBytes::zeroed(len);
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(0)).ok()?;
+    reader.read_exact(bytes.bytes_mut()).ok()?;
+    Some(Arc::new(bytes))
 }
 
 #[cfg(test)]

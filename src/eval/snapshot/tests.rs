@@ -227,3 +227,18 @@ fn a_snapshot_file_is_mapped_and_its_columns_point_into_it() {
     assert!(links.clone().count() > 0);
     assert!(links.into_iter().all(|l| inside(as_bytes(&l.parent_of))));
 }
+
+#[test]
+fn a_snapshot_file_that_cannot_be_mapped_is_read_whole_alike() {
+    let store = store();
+    let bytes = written(&store, &validation());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.snapshot");
+    std::fs::write(&path, &bytes).unwrap();
+    let (reader, header) = super::open(&path).unwrap();
+    // `open` has read the header: the whole file is read from its start.
+    let file = super::read_whole(reader.get_ref()).unwrap();
+    assert_eq!(file.bytes(), &bytes[..]);
+    let back = codec::read_store(&file, &header).unwrap();
+    assert_eq!(contents(&back), contents(&store));
+}
