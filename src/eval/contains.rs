@@ -48,18 +48,10 @@ impl FoldedCopy {
     /// `offsets` and `bytes`: folded when this is its second search or a
     /// later one.
     pub(crate) fn rows<'a>(&'a self, offsets: &'a [usize], bytes: &'a [u8]) -> Rows<'a> {
-        let copy = self.copy.get().or_else(|| {
-            (self.searches.fetch_add(1, Ordering::Relaxed) >= 1)
-                .then(|| self.copy.get_or_init(|| bytes.to_ascii_lowercase()))
-        });
-        match copy {
-            Some(copy) => Rows {
-                offsets,
-                bytes: copy,
-                folded: true,
-            },
-            None => self.made_rows(offsets, bytes),
+        if self.copy.get().is_none() && self.searches.fetch_add(1, Ordering::Relaxed) >= 1 {
+            self.copy.get_or_init(|| bytes.to_ascii_lowercase());
         }
+        self.made_rows(offsets, bytes)
     }
 
     /// The rows to search for a search of a range of rows: folded if the

@@ -186,13 +186,20 @@ fn every_cut_and_every_flipped_byte_is_refused() {
     }
 }
 
-#[test]
-fn a_snapshot_file_is_mapped_and_its_columns_point_into_it() {
-    let store = store();
-    let bytes = written(&store, &validation());
+/// The snapshot of [`store`] written to a file in a fresh directory: the
+/// directory (removed when dropped), the file's path and its bytes.
+fn snapshot_file(store: &Store) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+    let bytes = written(store, &validation());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.snapshot");
     std::fs::write(&path, &bytes).unwrap();
+    (dir, path, bytes)
+}
+
+#[test]
+fn a_snapshot_file_is_mapped_and_its_columns_point_into_it() {
+    let store = store();
+    let (_dir, path, _) = snapshot_file(&store);
     let (reader, header) = super::open(&path).unwrap();
     let file = super::map(reader.get_ref()).unwrap();
     #[cfg(target_os = "linux")]
@@ -231,10 +238,7 @@ fn a_snapshot_file_is_mapped_and_its_columns_point_into_it() {
 #[test]
 fn a_snapshot_file_that_cannot_be_mapped_is_read_whole_alike() {
     let store = store();
-    let bytes = written(&store, &validation());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.snapshot");
-    std::fs::write(&path, &bytes).unwrap();
+    let (_dir, path, bytes) = snapshot_file(&store);
     let (reader, header) = super::open(&path).unwrap();
     // `open` has read the header: the whole file is read from its start.
     let file = super::read_whole(reader.get_ref()).unwrap();
