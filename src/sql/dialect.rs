@@ -17,6 +17,23 @@ use crate::schema::FieldType;
 /// feed, form feed, carriage return), as `u8::is_ascii_whitespace`.
 pub(crate) const TRIM_CODES: [u8; 5] = [32, 9, 10, 12, 13];
 
+/// How a query's `WHERE` picks the root's records, for the `ORDER BY`
+/// that returns them in key order ([`Dialect::order_by_key`]): whether an
+/// index walk in key order can serve it, or a sort of the hits should.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// No `WHERE`: every record.
+    All,
+    /// `key IN (SELECT ...)` and nothing else: the records are searched
+    /// key by key from the subquery's list, in key order.
+    KeyList,
+    /// An `OR` written for a scan of the root's table
+    /// ([`Dialect::scans_for_a_root_or`]).
+    Disjunction,
+    /// Any other `WHERE`.
+    Filter,
+}
+
 /// How one database spells the pieces of a query. `Sync`, so a deep plan can
 /// be compiled on a thread of its own.
 ///
@@ -208,6 +225,19 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether a query whose root `WHERE` is an `OR` is written for a scan
+    /// of the root's table: each `has` of the root's children under it a
+    /// correlated `[NOT] EXISTS` (a counted one over the groups that pass,
+    /// see [`Dialect::joins_has_under_or`] for the alternative), the tests
+    /// of the row's own columns before the subqueries, and the order a
+    /// sort of the hits ([`Selection::Disjunction`]). No index can find
+    /// the rows of such an `OR`, so the table is read whole either way; a
+    /// subquery is then probed only for the rows the cheaper tests left.
+    /// Generic: written as any other `WHERE`.
+    fn scans_for_a_root_or(&self) -> bool {
+        false
+    }
+
     // Aggregates over a group of related rows (SPEC §2.5). Each takes a
     // column and returns an aggregate expression; the generic forms are the
     // SQL standard's, exact where the standard leaves precision open.
@@ -244,8 +274,10 @@ pub trait Dialect: Sync {
     }
 
     /// Session settings for a query with a fallback that rarely runs (the
-    /// exact sum of [`Dialect::checks_decimal_sums`]), which a planner
-    /// costs as if it ran for every row.
+    /// exact sum of [`Dialect::checks_decimal_sums`]), or with subqueries
+    /// under a root `OR` probed only for the rows its other tests leave
+    /// ([`Dialect::scans_for_a_root_or`]), which a planner costs as if they
+    /// ran for every row.
     fn settings_for_rare_fallbacks(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
@@ -404,9 +436,9 @@ pub trait Dialect: Sync {
     }
 
     /// The `ORDER BY` term that sorts the selected records by their key
-    /// column `key`, when a `WHERE` picks them (`filtered`) or not.
-    /// Generic: the column, left to the planner.
-    fn order_by_key(&self, key: &str, _filtered: bool) -> String {
+    /// column `key`, picked as `selection` says. Generic: the column, left
+    /// to the planner.
+    fn order_by_key(&self, key: &str, _selection: Selection) -> String {
         key.to_string()
     }
 

@@ -18,7 +18,10 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 
 use super::dialect::{push_decimal, Dialect};
-use super::tree::{Count, InSet, Renderer, SqlExpr, Subquery, Texts, Written, GROUP_KEY};
+use super::tree::{
+    Count, Grouped, Groups, InSet, Membership, Renderer, SqlExpr, Subquery, Texts, Written,
+    GROUP_KEY,
+};
 use super::SqlParam;
 use crate::error::{Error, Result};
 use crate::plan::{
@@ -87,6 +90,11 @@ pub(crate) struct Generator<'a> {
     /// query's root in dialects that join them
     /// ([`Dialect::joins_has_under_or`]).
     pub(super) join_keys_under_or: bool,
+    /// Whether the query's root `WHERE` is an `OR` written for a scan of
+    /// the root's table ([`Dialect::scans_for_a_root_or`]): a counted
+    /// `has` of the root's children under it tests the groups that pass
+    /// with a correlated `EXISTS` ([`Generator::counted_groups_test`]).
+    pub(super) scans_root_or: bool,
     /// The `LEFT JOIN` clauses of the joined sets of keys so far, each
     /// starting on a new line.
     pub(super) joined_keys: Vec<String>,
@@ -288,6 +296,7 @@ impl<'a> Generator<'a> {
             correlate: false,
             on_parent_rows: false,
             join_keys_under_or: false,
+            scans_root_or: false,
             joined_keys: Vec::new(),
             quoted: RefCell::new(Vec::new()),
             text: Texts::default(),
@@ -665,6 +674,11 @@ impl<'a> Generator<'a> {
             };
             return Ok(self.joined_keys_test(&sub, inner_col, outer_col, found, having));
         }
+        if let Shape::Count(op, n) = shape {
+            if self.tests_counted_groups_here(r, scope) {
+                return Ok(self.counted_groups_test(sub, inner_col, outer_col, (op, n), scope));
+            }
+        }
         // Where a match must exist, an uncorrelated `IN (SELECT ...)` runs
         // the subquery once (SQLite builds a temporary index of its result,
         // PostgreSQL a semi-join) -- unless it sits under an `OR` in a
@@ -734,6 +748,70 @@ impl<'a> Generator<'a> {
             && r.link.direction == Direction::ToChildren
             && matches!(shape, Shape::Exists | Shape::NotExists | Shape::Count(..))
             && self.joined_keys.len() < MAX_JOINED_KEYS
+    }
+
+    /// Whether the counted `has` `r` on `scope` tests its groups with a
+    /// correlated `EXISTS` ([`Generator::counted_groups_test`]): on the
+    /// root's rows, under a root `OR` written for a scan.
+    fn tests_counted_groups_here(&self, r: &Related, scope: &Scope) -> bool {
+        self.scans_root_or
+            && self.under_or
+            && scope.depth == 0
+            && !scope.joined
+            && r.link.direction == Direction::ToChildren
+    }
+
+    /// A counted `has` under a root `OR` written for a scan: whether the
+    /// row's key (`outer_col`) is among the keys of `sub`'s rows whose
+    /// count passes, as an `EXISTS` over those groups (or `NOT EXISTS`
+    /// over the groups that fail, where a count of zero passes):
+    ///
+    /// ```sql
+    /// EXISTS (
+    ///   SELECT 1
+    ///   FROM (
+    ///     SELECT t1.contact_id AS grp FROM lead AS t1
+    ///     GROUP BY t1.contact_id HAVING COUNT(*) >= $9
+    ///   ) AS g1
+    ///   WHERE g1.grp = t0.id
+    /// )
+    /// ```
+    ///
+    /// PostgreSQL plans it as a subplan it hashes once where the groups fit
+    /// in `work_mem`, and otherwise probes per row, the correlation pushed
+    /// into the grouped subquery and so onto the child's foreign-key
+    /// index. A correlated `COUNT(*)` has no hashed form, and an
+    /// uncorrelated `IN` no indexed one (it rescans the groups per row).
+    fn counted_groups_test(
+        &mut self,
+        sub: Subquery,
+        inner_col: Written,
+        outer_col: Written,
+        (op, n): (&'static str, i64),
+        scope: &Scope,
+    ) -> SqlExpr {
+        // A count that zero satisfies is the complement of the groups
+        // that fail it: a record without related rows has no group.
+        let zero_passes = compare_count(op, 0, n);
+        let op = if zero_passes { complement(op) } else { op };
+        let rhs = self.bind_written(SqlParam::Integer(n));
+        let rhs = rhs.of(&self.text).to_string();
+        let having = self.atom(&["COUNT(*) ", op, " ", &rhs]);
+        let fetches_rows = sub.filters_or_joins();
+        SqlExpr::Grouped(Box::new(Grouped {
+            outer: outer_col.of(&self.text).to_string(),
+            membership: Membership::Exists {
+                negated: zero_passes,
+                alias: format!("g{}", scope.next),
+            },
+            groups: Groups {
+                key: inner_col.of(&self.text).to_string(),
+                rows: sub,
+                distinct: None,
+                having: Box::new(having),
+                fetches_rows,
+            },
+        }))
     }
 
     /// Joins the distinct keys `sub` selects (`inner_col`) to the root's

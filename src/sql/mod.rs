@@ -38,7 +38,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use self::dialect::{is_plain_ident, Dialect};
+pub use self::dialect::{is_plain_ident, Dialect, Selection};
 pub use self::per_record::{per_record_select, per_record_sql, value_column};
 pub use self::postgres::Postgres;
 pub use self::spark::Spark;
@@ -48,7 +48,7 @@ pub(crate) use self::generator::{column, entity};
 use self::generator::{Generator, Literals, Scope};
 use self::tree::{Renderer, SqlExpr};
 use crate::error::Result;
-use crate::plan::{reaches_depth, Plan};
+use crate::plan::{reaches_depth, Plan, PlanExpr};
 use crate::schema::Schema;
 
 /// What to compile.
@@ -75,7 +75,8 @@ pub struct SqlQuery {
     pub integer_sums: Vec<String>,
     /// Session settings (name, value) to run the query with, as
     /// [`crate::db::PostgresBackend`] does: PostgreSQL's `jit = off` where a
-    /// rarely run fallback would make its planner compile the whole query
+    /// rarely run fallback, or a subquery under a root `OR` costed as run
+    /// for every row, would make its planner compile the whole query
     /// ([`Dialect::settings_for_rare_fallbacks`]). The answer is the same
     /// without them. Not part of the query itself.
     #[serde(skip)]
@@ -168,6 +169,54 @@ fn on_big_stack(
     })
 }
 
+/// Whether `filter`, a query's root `WHERE`, is an `OR` of two or more
+/// conditions once negations are pushed down (`not (a and b)` is one).
+fn is_disjunction(filter: &PlanExpr) -> bool {
+    let mut negated = false;
+    let mut filter = filter;
+    loop {
+        match filter {
+            PlanExpr::Not(inner) => {
+                negated = !negated;
+                filter = inner;
+            }
+            PlanExpr::Segment(segment) => filter = &segment.filter,
+            PlanExpr::Or(items) => return !negated && items.len() > 1,
+            PlanExpr::And(items) => return negated && items.len() > 1,
+            _ => return false,
+        }
+    }
+}
+
+/// Moves the conditions of every `AND` and `OR` in `filter` that read only
+/// the row's own columns before those with subqueries, keeping the order
+/// within each; returns whether `filter` has a subquery. Databases test
+/// the operands of a nested `AND` or `OR` in the order written (PostgreSQL
+/// orders only a scan's top-level `AND` by cost) and stop at the first
+/// that decides, so a subquery is then probed only for the rows no cheaper
+/// test decided. Both are commutative: the records are the same.
+fn own_row_tests_first(filter: &mut SqlExpr) -> bool {
+    let items = match filter {
+        SqlExpr::And(items) | SqlExpr::Or(items) => items,
+        SqlExpr::Const(_) | SqlExpr::Atom(_) => return false,
+        SqlExpr::Exists { .. }
+        | SqlExpr::In(_)
+        | SqlExpr::Count(_)
+        | SqlExpr::Grouped(_)
+        | SqlExpr::CheckedSum(_) => return true,
+    };
+    let reads_tables: Vec<bool> = items.iter_mut().map(own_row_tests_first).collect();
+    let any = reads_tables.iter().any(|&reads| reads);
+    if any && !reads_tables.iter().all(|&reads| reads) {
+        let (own, other): (Vec<_>, Vec<_>) = std::mem::take(items)
+            .into_iter()
+            .zip(reads_tables)
+            .partition(|(_, reads)| !reads);
+        items.extend(own.into_iter().chain(other).map(|(item, _)| item));
+    }
+    any
+}
+
 /// Whether `filter` is `key IN (SELECT ...)` and nothing else.
 fn is_key_in_list(filter: &SqlExpr, key: &str, text: &tree::Texts) -> bool {
     match filter {
@@ -194,7 +243,10 @@ fn generate(
     let root = entity(schema, &plan.entity)?;
     let mut generator = Generator::new(schema, dialect, options.now);
     generator.correlate = generator::pins_the_key(&plan.filter, root);
-    generator.join_keys_under_or = dialect.joins_has_under_or() && !generator.correlate;
+    generator.scans_root_or =
+        dialect.scans_for_a_root_or() && !generator.correlate && is_disjunction(&plan.filter);
+    generator.join_keys_under_or =
+        dialect.joins_has_under_or() && !generator.correlate && !generator.scans_root_or;
     let scope = Scope {
         entity: root,
         depth: 0,
@@ -202,7 +254,15 @@ fn generate(
         joined: false,
     };
     let joins = root_joins::join_required_parents(&mut generator, &plan.filter, &scope)?;
-    let filter = generator.expr(&plan.filter, &scope, false)?;
+    let mut filter = generator.expr(&plan.filter, &scope, false)?;
+    if generator.scans_root_or && own_row_tests_first(&mut filter) {
+        // Its subplans are costed as probed for every row, hashed or not.
+        for setting in dialect.settings_for_rare_fallbacks() {
+            if !generator.settings.contains(setting) {
+                generator.settings.push(*setting);
+            }
+        }
+    }
     let key = format!(
         "{}.{}",
         scope.alias(),
@@ -231,8 +291,16 @@ fn generate(
         // searched key by key from the list, in key order: no row is
         // fetched at random, and a sort would only cost time (0.5 s for
         // the 375,000 contacts of `sum(..) > 10000` at 1M on SQLite).
-        let from_list = is_key_in_list(&filter, &key, &generator.text);
-        let order = dialect.order_by_key(&key, filtered && !from_list);
+        let selection = if !filtered {
+            Selection::All
+        } else if is_key_in_list(&filter, &key, &generator.text) {
+            Selection::KeyList
+        } else if generator.scans_root_or && matches!(filter, SqlExpr::Or(_)) {
+            Selection::Disjunction
+        } else {
+            Selection::Filter
+        };
+        let order = dialect.order_by_key(&key, selection);
         sql.push_str(&format!("\nORDER BY {order}"));
     }
     Ok(SqlQuery {

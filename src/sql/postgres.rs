@@ -4,7 +4,7 @@
 
 use chrono::Datelike;
 
-use super::dialect::{generic_literal, numbered, push_decimal, quote_text, Dialect};
+use super::dialect::{generic_literal, numbered, push_decimal, quote_text, Dialect, Selection};
 use super::SqlParam;
 use crate::schema::FieldType;
 
@@ -75,6 +75,35 @@ impl Dialect for Postgres {
         true
     }
 
+    /// Where the whole `WHERE` is an `OR`, no index finds its rows, and
+    /// the costs that misled the planner above mislead nothing: the table
+    /// is scanned either way. A correlated `EXISTS` there is planned as a
+    /// subplan with two forms, hashed once (when the set fits in
+    /// `work_mem`) or probed per row through the child's foreign-key index
+    /// (when it does not), so it is never slow; and it is probed only for
+    /// the rows the field tests, written first, did not take. A joined set
+    /// is built and probed for every row. At 1M contacts, `wide_or_50` took
+    /// 3.4-3.7 s this way, 5.0-8.4 s with its sets joined
+    /// (benches/README.md, "PostgreSQL's wide `or`s scanned").
+    fn scans_for_a_root_or(&self) -> bool {
+        true
+    }
+
+    /// The rows of an `OR` ([`Selection::Disjunction`]) are sorted:
+    /// `COALESCE(key, key)` orders as the key does, but no index delivers
+    /// it. With the plain key, PostgreSQL read all 1M contacts of
+    /// `wide_or` in key order through the primary key's index, at random,
+    /// to keep 78% of them: 2.6-3.2 s, against 1.1-1.4 s for a scan and a
+    /// sort of the hits. Elsewhere the planner's choice stands: a sort
+    /// forced for every shape made the aggregates' merge joins over the
+    /// key order 2.2-2.5 times as slow.
+    fn order_by_key(&self, key: &str, selection: Selection) -> String {
+        match selection {
+            Selection::Disjunction => format!("COALESCE({key}, {key})"),
+            Selection::All | Selection::KeyList | Selection::Filter => key.to_string(),
+        }
+    }
+
     /// The database's default collation may order text linguistically
     /// (`"a" < "Z"`); `"C"` orders by byte, which for UTF-8 is code point.
     fn text_for_ordering(&self, expr: &str) -> String {
@@ -115,7 +144,9 @@ impl Dialect for Postgres {
     /// subquery for every group, which takes the query past
     /// `jit_inline_above_cost`, and inlining and optimizing that subquery
     /// (and the rest) took 1.2 s of a 3 s query at 1M contacts where the
-    /// subquery never ran.
+    /// subquery never ran. A root `OR`'s subplans are costed the same way,
+    /// as probed per row even where they are hashed once: `wide_or_50`'s
+    /// cost came to 24M, and compiling took 0.64 s of its 4.4 s.
     fn settings_for_rare_fallbacks(&self) -> &'static [(&'static str, &'static str)] {
         &[("jit", "off")]
     }

@@ -7,7 +7,7 @@ use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use super::dialect::{generic_literal, numbered, push_decimal, Dialect, TRIM_CODES};
+use super::dialect::{generic_literal, numbered, push_decimal, Dialect, Selection, TRIM_CODES};
 use super::SqlParam;
 use crate::plan::TextOp;
 use crate::schema::FieldType;
@@ -351,11 +351,10 @@ impl Dialect for Sqlite {
     /// expression no index serves, so the planner scans and sorts. Without
     /// a `WHERE`, the index alone covers the query (no row is fetched), and
     /// stays the faster path.
-    fn order_by_key(&self, key: &str, filtered: bool) -> String {
-        if filtered {
-            format!("+{key}")
-        } else {
-            key.to_string()
+    fn order_by_key(&self, key: &str, selection: Selection) -> String {
+        match selection {
+            Selection::Filter | Selection::Disjunction => format!("+{key}"),
+            Selection::All | Selection::KeyList => key.to_string(),
         }
     }
 

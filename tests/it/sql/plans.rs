@@ -34,7 +34,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 use segql::schema::{crm_schema, Schema};
-use segql::sql::{Dialect, Postgres, SqlParam, SqlQuery, Sqlite};
+use segql::sql::{Dialect, Postgres, Selection, SqlParam, SqlQuery, Sqlite};
 use segql::syntax::ast::Library;
 use segql::Options;
 
@@ -569,15 +569,19 @@ fn no_generated_query_plans_a_trap() {
     assert_eq!(planner.checked, 2 * GENERATED_QUERIES);
 }
 
-/// PostgreSQL gets the plain `ORDER BY` key: its planner costs an
-/// index-ordered walk against a scan and a sort with the real sizes of the
-/// tables (it scales its statistics by each table's pages on disk, so those
-/// of the 1M database cannot be given to a small one), and SQLite's
-/// workaround (`+key`, an expression no index serves) would only take a
-/// choice away from it. (On SQLite it is kept off where the `WHERE` is the
-/// key's membership in a list alone, which SQLite searches in key order.)
+/// PostgreSQL gets the plain `ORDER BY` key, but where the whole `WHERE`
+/// is an `OR`: its planner costs an index-ordered walk against a scan and
+/// a sort with the real sizes of the tables (it scales its statistics by
+/// each table's pages on disk, so those of the 1M database cannot be given
+/// to a small one), and SQLite's workaround (`+key`, an expression no
+/// index serves) would only take a choice away from it. An `OR` leaves it
+/// none worth having: no index finds its rows, and the walk read all 1M
+/// contacts of `wide_or` at random (`COALESCE(key, key)` forces the sort;
+/// `pg_plans.rs` checks the plan). (On SQLite `+key` is kept off where the
+/// `WHERE` is the key's membership in a list alone, which SQLite searches
+/// in key order.)
 #[test]
-fn postgres_sql_leaves_the_order_to_its_planner() {
+fn postgres_sql_sorts_the_rows_of_a_root_or_and_leaves_other_orders_to_its_planner() {
     let schema = crm_schema();
     for (name, fixture) in crm_fixtures() {
         let library = fixture.parsed_library();
@@ -589,7 +593,14 @@ fn postgres_sql_leaves_the_order_to_its_planner() {
         };
         let query = segql::compile(&fixture.text, &options, &Postgres, now()).unwrap();
         let order = query.sql.lines().last().unwrap_or_default();
-        assert_eq!(order, "ORDER BY t0.id", "{name}\n{}", query.sql);
+        let top_level = |keyword: &str| query.sql.lines().any(|line| line.starts_with(keyword));
+        let root_or = top_level("  OR ") && !top_level("  AND ");
+        let postgres_order = if root_or {
+            "ORDER BY COALESCE(t0.id, t0.id)"
+        } else {
+            "ORDER BY t0.id"
+        };
+        assert_eq!(order, postgres_order, "{name}\n{}", query.sql);
         let sqlite = segql::compile(&fixture.text, &options, &Sqlite, now()).unwrap();
         let filtered = sqlite.sql.lines().any(|line| line.starts_with("WHERE "));
         // `WHERE t0.id IN (...)` alone is searched from the list, in order.
@@ -605,7 +616,7 @@ fn postgres_sql_leaves_the_order_to_its_planner() {
         };
         assert_eq!(sqlite.sql.lines().last(), Some(sqlite_order), "{name}");
     }
-    assert_eq!(Postgres.order_by_key("t0.id", true), "t0.id");
+    assert_eq!(Postgres.order_by_key("t0.id", Selection::Filter), "t0.id");
 }
 
 /// The indexes `sqlite_stat1` has rows for, by name.
@@ -627,4 +638,86 @@ fn the_statistics_file_names_the_demo_indexes() {
     let loaded = stat_indexes(&conn);
     assert_eq!(loaded, indexes);
     assert!(Path::new(&tests_dir().join("plans/sqlite_stats_1m.sql")).is_file());
+}
+
+/// Under a root `OR` on PostgreSQL, the tests of the row's own columns are
+/// written before the subqueries (in the `OR`, and in an `AND` under it),
+/// so that a subquery is probed only for
+/// the rows they leave; SQLite's SQL keeps the order the segment wrote.
+#[test]
+fn postgres_writes_a_root_ors_own_row_tests_before_its_subqueries() {
+    let schema = crm_schema();
+    let segments = [
+        r#"contact where has lead(status = "Open") or city = "Oslo" or has at least 3 interaction or is_child"#,
+        r#"contact where not (has subscription(list = "Newsletter") and country = "France")"#,
+        r#"contact where (has lead and role = "Employee") or country = "Spain" or account.industry = "Retail""#,
+    ];
+    let options = Options::new(&schema);
+    for segment in segments {
+        let query = segql::compile(segment, &options, &Postgres, now()).unwrap();
+        // The operands of the root `OR`: the `WHERE` line and each `  OR `.
+        let operands: Vec<&str> = query
+            .sql
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix("WHERE ")
+                    .or_else(|| line.strip_prefix("  OR "))
+            })
+            .collect();
+        let reads_a_table = |operand: &str| operand.contains("EXISTS (");
+        let first_subquery = operands.iter().position(|o| reads_a_table(o));
+        // Under the root `OR`, an `AND` too tests the row's columns first.
+        assert!(!query.sql.contains("(EXISTS"), "{segment}\n{}", query.sql);
+        assert!(
+            first_subquery
+                .is_some_and(|at| at > 0 && operands[at..].iter().all(|o| reads_a_table(o))),
+            "{segment}\n{}",
+            query.sql
+        );
+        let sqlite = segql::compile(segment, &options, &Sqlite, now()).unwrap();
+        let first = sqlite.sql.lines().find(|line| line.starts_with("WHERE "));
+        assert!(
+            first.is_some_and(|line| line.contains(" IN (")
+                || line.contains("EXISTS (")
+                || line.starts_with("WHERE (")),
+            "SQLite's first operand is no longer the segment's: {segment}\n{}",
+            sqlite.sql
+        );
+    }
+}
+
+/// A root `OR` with a subquery runs without PostgreSQL's JIT compiler: its
+/// subplans are costed as probed for every row, which takes the plan past
+/// the costs at which the whole query is inlined and optimized. Without a
+/// subquery, or with the `OR` under an `AND`, the settings are left alone.
+#[test]
+fn postgres_runs_a_root_or_with_subqueries_without_jit() {
+    let schema = crm_schema();
+    let options = Options::new(&schema);
+    let cases = [
+        (
+            r#"contact where city = "Oslo" or has at least 3 interaction"#,
+            true,
+        ),
+        (
+            r#"contact where not (has lead and country = "France")"#,
+            true,
+        ),
+        (
+            r#"contact where city = "Oslo" or account.industry = "Retail""#,
+            true,
+        ),
+        (r#"contact where city = "Oslo" or is_child"#, false),
+        (
+            r#"contact where is_child and (city = "Oslo" or has lead)"#,
+            false,
+        ),
+    ];
+    for (segment, without_jit) in cases {
+        let query = segql::compile(segment, &options, &Postgres, now()).unwrap();
+        let expected: &[(&str, &str)] = if without_jit { &[("jit", "off")] } else { &[] };
+        assert_eq!(query.settings, expected, "{segment}\n{}", query.sql);
+        let sqlite = segql::compile(segment, &options, &Sqlite, now()).unwrap();
+        assert!(sqlite.settings.is_empty(), "{segment}");
+    }
 }
