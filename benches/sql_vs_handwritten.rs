@@ -345,6 +345,20 @@ fn all_cases() -> Vec<Case> {
                  AND c.email IS NOT NULL AND c.email NOT ILIKE '%@example.com' ORDER BY c.id".into(),
             ),
         },
+        // A root `or` of two `has` of different tables, each set too big
+        // for PostgreSQL's default `work_mem` (375,000 and 500,000 contacts
+        // at 1M). A DBA makes the two sets one list of keys.
+        Case {
+            name: "or_of_big_has",
+            segment: r#"contact where has lead(status = "Open") or has interaction(type = "Email Opened")"#.into(),
+            hand: hand(
+                "SELECT id FROM contact WHERE id IN (SELECT contact_id FROM lead WHERE status = 0 \
+                 UNION ALL SELECT contact_id FROM interaction WHERE type = 3) ORDER BY id",
+                vec![],
+            ),
+            guard: None,
+            hand_pg: None,
+        },
         // Written the way a tree designer produces it: one `has` per branch,
         // which the optimizer merges into one.
         Case {

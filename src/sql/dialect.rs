@@ -238,6 +238,14 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Session settings for a root `OR` with subqueries, written for a
+    /// scan ([`Dialect::scans_for_a_root_or`]). A memory setting among
+    /// them is a floor: raised to its value, never lowered (see
+    /// [`crate::sql::SqlQuery::settings`]). Generic: none.
+    fn settings_for_root_or_subqueries(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
     // Aggregates over a group of related rows (SPEC §2.5). Each takes a
     // column and returns an aggregate expression; the generic forms are the
     // SQL standard's, exact where the standard leaves precision open.
@@ -274,10 +282,8 @@ pub trait Dialect: Sync {
     }
 
     /// Session settings for a query with a fallback that rarely runs (the
-    /// exact sum of [`Dialect::checks_decimal_sums`]), or with subqueries
-    /// under a root `OR` probed only for the rows its other tests leave
-    /// ([`Dialect::scans_for_a_root_or`]), which a planner costs as if they
-    /// ran for every row.
+    /// exact sum of [`Dialect::checks_decimal_sums`]), which a planner
+    /// costs as if it ran for every row.
     fn settings_for_rare_fallbacks(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }

@@ -77,8 +77,11 @@ pub struct SqlQuery {
     /// [`crate::db::PostgresBackend`] does: PostgreSQL's `jit = off` where a
     /// rarely run fallback, or a subquery under a root `OR` costed as run
     /// for every row, would make its planner compile the whole query
-    /// ([`Dialect::settings_for_rare_fallbacks`]). The answer is the same
-    /// without them. Not part of the query itself.
+    /// ([`Dialect::settings_for_rare_fallbacks`]), and a `work_mem` of at
+    /// least 64 MB for the sets such subqueries hash
+    /// ([`Dialect::settings_for_root_or_subqueries`]). A memory setting
+    /// (`work_mem`) is a floor: raised to the value, never lowered. The
+    /// answer is the same without them. Not part of the query itself.
     #[serde(skip)]
     pub settings: Vec<(&'static str, &'static str)>,
 }
@@ -256,8 +259,7 @@ fn generate(
     let joins = root_joins::join_required_parents(&mut generator, &plan.filter, &scope)?;
     let mut filter = generator.expr(&plan.filter, &scope, false)?;
     if generator.scans_root_or && own_row_tests_first(&mut filter) {
-        // Its subplans are costed as probed for every row, hashed or not.
-        for setting in dialect.settings_for_rare_fallbacks() {
+        for setting in dialect.settings_for_root_or_subqueries() {
             if !generator.settings.contains(setting) {
                 generator.settings.push(*setting);
             }

@@ -89,6 +89,20 @@ impl Dialect for Postgres {
         true
     }
 
+    /// JIT compiling off, as for [`Dialect::settings_for_rare_fallbacks`]:
+    /// the subplans are costed as probed per row even where they are hashed
+    /// once (`wide_or_50`'s cost came to 24M, and compiling took 0.64 s of
+    /// its 4.4 s at 1M contacts). And `work_mem` of at least 64 MB:
+    /// PostgreSQL hashes a subplan's set only where it fits in `work_mem`
+    /// (times `hash_mem_multiplier`), and otherwise probes per row. At the
+    /// default 4 MB, the 375,000 contacts with an open lead did not fit,
+    /// and `has lead(status = "Open") or has interaction(type = "Email
+    /// Opened")` probed two indexes for 1.5M rows: 6.0 s, against 2.0-2.6 s
+    /// hashed (or with the sets joined, as before).
+    fn settings_for_root_or_subqueries(&self) -> &'static [(&'static str, &'static str)] {
+        &[("jit", "off"), ("work_mem", "64MB")]
+    }
+
     /// The rows of an `OR` ([`Selection::Disjunction`]) are sorted:
     /// `COALESCE(key, key)` orders as the key does, but no index delivers
     /// it. With the plain key, PostgreSQL read all 1M contacts of
@@ -144,9 +158,7 @@ impl Dialect for Postgres {
     /// subquery for every group, which takes the query past
     /// `jit_inline_above_cost`, and inlining and optimizing that subquery
     /// (and the rest) took 1.2 s of a 3 s query at 1M contacts where the
-    /// subquery never ran. A root `OR`'s subplans are costed the same way,
-    /// as probed per row even where they are hashed once: `wide_or_50`'s
-    /// cost came to 24M, and compiling took 0.64 s of its 4.4 s.
+    /// subquery never ran.
     fn settings_for_rare_fallbacks(&self) -> &'static [(&'static str, &'static str)] {
         &[("jit", "off")]
     }

@@ -290,3 +290,51 @@ fn postgres_counts_under_or_as_the_memory_engine_does() {
         assert_eq!(postgres, memory, "{segment}\n{}", query.sql);
     }
 }
+
+/// The `work_mem` of a root `or`'s settings is a floor: a query runs with
+/// at least 64 MB (so PostgreSQL can hash its subplans' sets), never with
+/// less than the session has, and the session's value is back afterwards,
+/// in a command's transaction too.
+#[test]
+fn a_root_ors_work_mem_is_raised_for_its_query_and_never_lowered() {
+    use segql::db::{Backend, PostgresBackend};
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let mut client = pg.client();
+    let settings = compile(r#"contact where city = "Oslo" or has lead"#).settings;
+    assert!(settings.contains(&("work_mem", "64MB")), "{settings:?}");
+    let mut db = PostgresBackend::new(&mut client);
+    // The megabytes of `work_mem` the query runs with, as a count.
+    let megabytes = |db: &mut PostgresBackend<&mut postgres::Client>, settings| {
+        let query = SqlQuery {
+            sql: "SELECT CAST(pg_size_bytes(current_setting('work_mem')) / 1048576 AS bigint)"
+                .into(),
+            settings,
+            ..SqlQuery::default()
+        };
+        db.query_count(&query).unwrap()
+    };
+    assert_eq!(megabytes(&mut db, vec![]), 4, "the server's default");
+    assert_eq!(megabytes(&mut db, settings.clone()), 64);
+    assert_eq!(
+        megabytes(&mut db, vec![]),
+        4,
+        "the setting ended with its query"
+    );
+    let in_command = SqlQuery {
+        sql: "SELECT CAST(pg_size_bytes(current_setting('work_mem')) / 1048576 AS bigint)".into(),
+        settings: settings.clone(),
+        ..SqlQuery::default()
+    };
+    let mut seen = (0, Vec::new());
+    db.transaction(true, &mut |tx| {
+        seen.0 = tx.query_count(&in_command)?;
+        seen.1 = tx.query_text("SELECT current_setting('work_mem')", &[])?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, (64, vec![vec![Some("4MB".to_string())]]));
+    db.client().batch_execute("SET work_mem = '256MB'").unwrap();
+    assert_eq!(megabytes(&mut db, settings), 256, "lowered");
+}
