@@ -328,7 +328,7 @@ fn rows_with_settings(client: &mut Client, query: &SqlQuery) -> Result<Vec<postg
     // The transaction's end ends the settings: nothing to restore.
     let mut tx = client.transaction().map_err(error)?;
     for (name, value) in &query.settings {
-        apply_setting(&mut tx, name, value)?;
+        set_local(&mut tx, name, value)?;
     }
     let rows = query_rows(&mut tx, query)?;
     tx.commit().map_err(error)?;
@@ -349,7 +349,7 @@ fn with_settings<C: GenericClient, T>(
             .query_one("SELECT current_setting($1)", &[name])
             .map_err(error)?;
         before.push((*name, row.try_get::<_, String>(0).map_err(error)?));
-        apply_setting(client, name, value)?;
+        set_local(client, name, value)?;
     }
     let out = run(client, query)?;
     for (name, value) in &before {
@@ -359,26 +359,6 @@ fn with_settings<C: GenericClient, T>(
 }
 
 /// A setting until the end of the transaction.
-/// Settings that a query's [`SqlQuery::settings`] raise to their value but
-/// never lower: memory a server's administrator may have given more of.
-const FLOOR_SETTINGS: &[&str] = &["work_mem"];
-
-/// One of a query's settings, for the rest of the transaction: set to
-/// `value`, or for a [`FLOOR_SETTINGS`] raised to it where it is lower.
-fn apply_setting(client: &mut impl GenericClient, name: &str, value: &str) -> Result<()> {
-    if !FLOOR_SETTINGS.contains(&name) {
-        return set_local(client, name, value);
-    }
-    client
-        .execute(
-            "SELECT set_config($1, CASE WHEN pg_size_bytes(current_setting($1)) < pg_size_bytes($2) \
-             THEN $2 ELSE current_setting($1) END, true)",
-            &[&name, &value],
-        )
-        .map_err(error)?;
-    Ok(())
-}
-
 fn set_local(client: &mut impl GenericClient, name: &str, value: &str) -> Result<()> {
     client
         .execute("SELECT set_config($1, $2, true)", &[&name, &value])

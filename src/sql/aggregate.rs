@@ -135,6 +135,7 @@ impl<'a> Generator<'a> {
                         column: self.written(&[&chain.key]),
                         sub: chain.rows,
                         having: None,
+                        union: Vec::new(),
                     }))
                 } else {
                     chain.rows.correlation = Some(self.written(&[&chain.key, " = ", &chain.outer]));

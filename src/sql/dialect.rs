@@ -203,6 +203,14 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether the `IN (SELECT ...)` lists of one column under one `OR`
+    /// ([`Dialect::in_subquery_under_or`]) are written as one list, their
+    /// `SELECT`s joined by `UNION ALL`: the list is built once and each
+    /// row searched in it once. Generic: one list each.
+    fn unions_lists_under_or(&self) -> bool {
+        false
+    }
+
     /// Whether a parent every selected record must have -- a `has` over a
     /// many-to-one link among the root's top-level `and` -- is joined to
     /// the root's table (`JOIN account AS p1 ON p1.id = t0.account_id`)
@@ -238,10 +246,17 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether a root `WHERE` that is an `OR` of `has` of the root's
+    /// children alone, each needing a related row, is written as one list
+    /// of the root's keys (`t0.id IN (SELECT .. UNION ALL SELECT ..)`):
+    /// no `OR` is left, and the list is a semi-join of any size. Generic:
+    /// as any other `OR`.
+    fn lists_an_or_of_children(&self) -> bool {
+        false
+    }
+
     /// Session settings for a root `OR` with subqueries, written for a
-    /// scan ([`Dialect::scans_for_a_root_or`]). A memory setting among
-    /// them is a floor: raised to its value, never lowered (see
-    /// [`crate::sql::SqlQuery::settings`]). Generic: none.
+    /// scan ([`Dialect::scans_for_a_root_or`]). Generic: none.
     fn settings_for_root_or_subqueries(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use super::dialect::{push_decimal, Dialect};
 use super::tree::{
-    Count, Grouped, Groups, InSet, Membership, Renderer, SqlExpr, Subquery, Texts, Written,
-    GROUP_KEY,
+    Count, Grouped, Groups, InSet, ListSelect, Membership, Renderer, SqlExpr, Subquery, Texts,
+    Written, GROUP_KEY,
 };
 use super::SqlParam;
 use crate::error::{Error, Result};
@@ -95,6 +95,11 @@ pub(crate) struct Generator<'a> {
     /// `has` of the root's children under it tests the groups that pass
     /// with a correlated `EXISTS` ([`Generator::counted_groups_test`]).
     pub(super) scans_root_or: bool,
+    /// Whether the query's root `WHERE` is an `OR` of `has` of the root's
+    /// children alone ([`is_or_of_child_lists`]) in a dialect that writes
+    /// it as one list ([`Dialect::lists_an_or_of_children`]): each is an
+    /// `IN` list, and [`Generator::union_lists`] merges them.
+    pub(super) lists_root_or: bool,
     /// The `LEFT JOIN` clauses of the joined sets of keys so far, each
     /// starting on a new line.
     pub(super) joined_keys: Vec<String>,
@@ -124,6 +129,11 @@ impl Quoted {
     }
 }
 
+/// At most this many `SELECT`s in one list merged by
+/// [`Generator::union_lists`]; SQLite refuses compound `SELECT`s of more
+/// than 500.
+const MAX_UNION: usize = 64;
+
 /// At most this many identifiers are remembered quoted: a query names a
 /// few tables and columns, each many times.
 const QUOTED_NAMES: usize = 32;
@@ -139,6 +149,28 @@ const FEW_KEYS: usize = 16;
 /// Whether `filter`, the root's filter, keeps at most [`FEW_KEYS`] records
 /// by their key: the key tested with `=` or `in`, alone or as an operand of
 /// the top `and`.
+/// Whether `filter`, a query's root `WHERE`, is an `OR` of at most
+/// [`MAX_UNION`] `has` of the root's children, each one a related row must
+/// exist for (`has`, `has at least 2`, not `has at most 2`): the root's
+/// keys in one list of their `SELECT`s, joined by `UNION ALL`, answer it.
+pub(super) fn is_or_of_child_lists(filter: &PlanExpr) -> bool {
+    let PlanExpr::Or(items) = filter else {
+        return false;
+    };
+    (2..=MAX_UNION).contains(&items.len())
+        && items.iter().all(|item| match item {
+            PlanExpr::Related(r) => {
+                r.link.direction == Direction::ToChildren
+                    && match shape(r.link.direction, r.quantifier, false) {
+                        Shape::Exists => true,
+                        Shape::Count(op, n) => !compare_count(op, 0, n),
+                        Shape::Always | Shape::Never | Shape::NotExists => false,
+                    }
+            }
+            _ => false,
+        })
+}
+
 pub(super) fn pins_the_key(filter: &PlanExpr, root: &Entity) -> bool {
     let pins = |e: &PlanExpr| match e {
         PlanExpr::Field(t) if t.field.field == root.key => match &t.test {
@@ -297,6 +329,7 @@ impl<'a> Generator<'a> {
             on_parent_rows: false,
             join_keys_under_or: false,
             scans_root_or: false,
+            lists_root_or: false,
             joined_keys: Vec::new(),
             quoted: RefCell::new(Vec::new()),
             text: Texts::default(),
@@ -453,6 +486,10 @@ impl<'a> Generator<'a> {
                 self.under_or = outer;
                 if is_and {
                     SqlExpr::and(parts?)
+                } else if self.dialect.unions_lists_under_or() || self.lists_root_or {
+                    let mut or = SqlExpr::or(parts?);
+                    self.union_lists(&mut or);
+                    or
                 } else {
                     SqlExpr::or(parts?)
                 }
@@ -461,6 +498,72 @@ impl<'a> Generator<'a> {
             PlanExpr::Field(test) => self.field(test, scope, negated)?,
             PlanExpr::Aggregate(test) => self.aggregate(test, scope, negated)?,
         })
+    }
+
+    /// Merges the `IN (SELECT ...)` lists of one column among the operands
+    /// of the `OR` `or` into the first of them, at most [`MAX_UNION`]
+    /// `SELECT`s to a list ([`Dialect::unions_lists_under_or`]). `x IN (a)
+    /// OR x IN (b)` holds exactly where `x IN (a UNION ALL b)` does; either
+    /// may be NULL where the other is false, which an `OR` in a `WHERE`
+    /// reads alike, and `IN` is written only where no `NOT` is above it.
+    fn union_lists(&self, or: &mut SqlExpr) {
+        let SqlExpr::Or(items) = or else {
+            return;
+        };
+        if items
+            .iter()
+            .filter(|item| matches!(item, SqlExpr::In(_)))
+            .count()
+            < 2
+        {
+            return;
+        }
+        let mut kept: Vec<SqlExpr> = Vec::with_capacity(items.len());
+        // The index in `kept` of the open list of each column.
+        let mut open: Vec<(&str, usize)> = Vec::new();
+        for item in std::mem::take(items) {
+            let SqlExpr::In(set) = item else {
+                kept.push(item);
+                continue;
+            };
+            let outer = set.outer.of(&self.text);
+            // A list merged under an inner `OR` brings its own `SELECT`s.
+            let selects = 1 + set.union.len();
+            let room = |list: &SqlExpr| match list {
+                SqlExpr::In(list) => 1 + list.union.len() + selects <= MAX_UNION,
+                _ => false,
+            };
+            let target = open
+                .iter()
+                .find(|&&(column, at)| column == outer && room(&kept[at]))
+                .map(|&(_, at)| at);
+            match target {
+                Some(at) => {
+                    let SqlExpr::In(list) = &mut kept[at] else {
+                        unreachable!("an open list is an `IN`");
+                    };
+                    let InSet {
+                        column,
+                        sub,
+                        having,
+                        union,
+                        ..
+                    } = *set;
+                    list.union.push(ListSelect {
+                        column,
+                        sub,
+                        having,
+                    });
+                    list.union.extend(union);
+                }
+                None => {
+                    open.retain(|&(column, _)| column != outer);
+                    open.push((outer, kept.len()));
+                    kept.push(SqlExpr::In(set));
+                }
+            }
+        }
+        *or = SqlExpr::or(kept);
     }
 
     /// [`Generator::expr`] of each of `items`, into a list of their number:
@@ -695,7 +798,9 @@ impl<'a> Generator<'a> {
         };
         let probes_per_parent = self.on_parent_rows && r.link.direction == Direction::ToChildren;
         let uncorrelated_in = !(self.correlate || probes_per_parent)
-            && (!self.under_or || self.dialect.in_subquery_under_or());
+            && (!self.under_or
+                || self.dialect.in_subquery_under_or()
+                || (self.lists_root_or && scope.depth == 0));
         Ok(match shape {
             Shape::Always => SqlExpr::Const(true),
             Shape::Never => SqlExpr::Const(false),
@@ -711,6 +816,7 @@ impl<'a> Generator<'a> {
                 column: inner_col,
                 sub,
                 having: None,
+                union: Vec::new(),
             })),
             Shape::NotExists => {
                 sub.correlation = Some(correlated(self));
@@ -725,6 +831,7 @@ impl<'a> Generator<'a> {
                     column: inner_col,
                     sub,
                     having: Some((op, self.bind_written(SqlParam::Integer(n)))),
+                    union: Vec::new(),
                 }))
             }
             Shape::Count(op, n) => {

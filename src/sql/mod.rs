@@ -77,11 +77,9 @@ pub struct SqlQuery {
     /// [`crate::db::PostgresBackend`] does: PostgreSQL's `jit = off` where a
     /// rarely run fallback, or a subquery under a root `OR` costed as run
     /// for every row, would make its planner compile the whole query
-    /// ([`Dialect::settings_for_rare_fallbacks`]), and a `work_mem` of at
-    /// least 64 MB for the sets such subqueries hash
-    /// ([`Dialect::settings_for_root_or_subqueries`]). A memory setting
-    /// (`work_mem`) is a floor: raised to the value, never lowered. The
-    /// answer is the same without them. Not part of the query itself.
+    /// ([`Dialect::settings_for_rare_fallbacks`],
+    /// [`Dialect::settings_for_root_or_subqueries`]). The answer is the
+    /// same without them. Not part of the query itself.
     #[serde(skip)]
     pub settings: Vec<(&'static str, &'static str)>,
 }
@@ -246,10 +244,17 @@ fn generate(
     let root = entity(schema, &plan.entity)?;
     let mut generator = Generator::new(schema, dialect, options.now);
     generator.correlate = generator::pins_the_key(&plan.filter, root);
-    generator.scans_root_or =
-        dialect.scans_for_a_root_or() && !generator.correlate && is_disjunction(&plan.filter);
-    generator.join_keys_under_or =
-        dialect.joins_has_under_or() && !generator.correlate && !generator.scans_root_or;
+    generator.lists_root_or = dialect.lists_an_or_of_children()
+        && !generator.correlate
+        && generator::is_or_of_child_lists(&plan.filter);
+    generator.scans_root_or = dialect.scans_for_a_root_or()
+        && !generator.correlate
+        && !generator.lists_root_or
+        && is_disjunction(&plan.filter);
+    generator.join_keys_under_or = dialect.joins_has_under_or()
+        && !generator.correlate
+        && !generator.scans_root_or
+        && !generator.lists_root_or;
     let scope = Scope {
         entity: root,
         depth: 0,

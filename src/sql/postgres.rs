@@ -89,18 +89,22 @@ impl Dialect for Postgres {
         true
     }
 
+    /// The subplans of a scan are hashed only where their sets fit in
+    /// `work_mem`, and probed per row otherwise: at 1M contacts `has
+    /// lead(status = "Open") or has interaction(type = "Email Opened")`
+    /// (375,000 and 500,000 contacts) probed two indexes for 1.5M rows,
+    /// 6.0 s, where one list of keys, a hash semi-join, took 2.3 s
+    /// (benches/README.md, "PostgreSQL's wide `or`s scanned").
+    fn lists_an_or_of_children(&self) -> bool {
+        true
+    }
+
     /// JIT compiling off, as for [`Dialect::settings_for_rare_fallbacks`]:
     /// the subplans are costed as probed per row even where they are hashed
     /// once (`wide_or_50`'s cost came to 24M, and compiling took 0.64 s of
-    /// its 4.4 s at 1M contacts). And `work_mem` of at least 64 MB:
-    /// PostgreSQL hashes a subplan's set only where it fits in `work_mem`
-    /// (times `hash_mem_multiplier`), and otherwise probes per row. At the
-    /// default 4 MB, the 375,000 contacts with an open lead did not fit,
-    /// and `has lead(status = "Open") or has interaction(type = "Email
-    /// Opened")` probed two indexes for 1.5M rows: 6.0 s, against 2.0-2.6 s
-    /// hashed (or with the sets joined, as before).
+    /// its 4.4 s at 1M contacts).
     fn settings_for_root_or_subqueries(&self) -> &'static [(&'static str, &'static str)] {
-        &[("jit", "off"), ("work_mem", "64MB")]
+        &[("jit", "off")]
     }
 
     /// The rows of an `OR` ([`Selection::Disjunction`]) are sorted:

@@ -107,6 +107,19 @@ pub(crate) struct InSet {
     pub column: Written,
     pub sub: Subquery,
     pub having: Option<(&'static str, Written)>,
+    /// Further `SELECT`s of the same list, each after `UNION ALL`: the
+    /// lists of other `IN`s of `outer` under the same `OR`, merged (see
+    /// [`Dialect::unions_lists_under_or`]).
+    pub union: Vec<ListSelect>,
+}
+
+/// One `SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs]`
+/// of an [`InSet`]'s list after its first.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ListSelect {
+    pub column: Written,
+    pub sub: Subquery,
+    pub having: Option<(&'static str, Written)>,
 }
 
 /// `(SELECT COUNT(*) FROM ...) op rhs`.
@@ -313,13 +326,15 @@ impl Renderer<'_> {
                     column,
                     sub,
                     having,
+                    union,
                 } = &**set;
-                let column = column.of(self.text);
                 out.push_str(outer.of(self.text));
                 out.push_str(" IN (");
-                self.subquery(column, sub, indent + 2, out);
-                if let Some((op, rhs)) = having {
-                    self.count_having(column, sub, (op, rhs.of(self.text)), indent + 2, out);
+                self.list_select(*column, sub, having, indent + 2, out);
+                for select in union {
+                    newline(indent + 2, out);
+                    out.push_str("UNION ALL");
+                    self.list_select(select.column, &select.sub, &select.having, indent + 2, out);
                 }
                 newline(indent, out);
                 out.push(')');
@@ -356,6 +371,23 @@ impl Renderer<'_> {
                 out.push_str("END ");
                 out.push_str(&sum.test);
             }
+        }
+    }
+
+    /// `SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs]`,
+    /// one `SELECT` of an [`InSet`]'s list.
+    fn list_select(
+        &self,
+        column: Written,
+        sub: &Subquery,
+        having: &Option<(&'static str, Written)>,
+        indent: usize,
+        out: &mut String,
+    ) {
+        let column = column.of(self.text);
+        self.subquery(column, sub, indent, out);
+        if let Some((op, rhs)) = having {
+            self.count_having(column, sub, (op, rhs.of(self.text)), indent, out);
         }
     }
 
@@ -808,6 +840,7 @@ mod tests {
             column: written("t2.contact_id"),
             sub: sub(None, and),
             having: Some((">=", written("?3"))),
+            union: Vec::new(),
         }));
         assert_eq!(
             render(set),

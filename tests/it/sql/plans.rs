@@ -686,13 +686,12 @@ fn postgres_writes_a_root_ors_own_row_tests_before_its_subqueries() {
     }
 }
 
-/// A root `OR` with a subquery runs without PostgreSQL's JIT compiler (its
+/// A root `OR` with a subquery runs without PostgreSQL's JIT compiler: its
 /// subplans are costed as probed for every row, which takes the plan past
-/// the costs at which the whole query is inlined and optimized) and with
-/// `work_mem` enough to hash their sets. Without a subquery, or with the
-/// `OR` under an `AND`, the settings are left alone.
+/// the costs at which the whole query is inlined and optimized. Without a
+/// subquery, or with the `OR` under an `AND`, the settings are left alone.
 #[test]
-fn postgres_runs_a_root_or_with_subqueries_without_jit_and_with_work_mem() {
+fn postgres_runs_a_root_or_with_subqueries_without_jit() {
     let schema = crm_schema();
     let options = Options::new(&schema);
     let cases = [
@@ -717,7 +716,7 @@ fn postgres_runs_a_root_or_with_subqueries_without_jit_and_with_work_mem() {
     for (segment, with_settings) in cases {
         let query = segql::compile(segment, &options, &Postgres, now()).unwrap();
         let expected: &[(&str, &str)] = if with_settings {
-            &[("jit", "off"), ("work_mem", "64MB")]
+            &[("jit", "off")]
         } else {
             &[]
         };

@@ -172,3 +172,42 @@ fn junctions_of_thousands_of_items_run_on_sqlite() {
     segql::demo::create_tables(&mut db, &schema).unwrap();
     assert_eq!(db.query_ids(&query).unwrap(), Vec::<uuid::Uuid>::new());
 }
+
+#[test]
+fn an_or_of_hundreds_of_lists_runs_on_sqlite() {
+    // Unoptimized, each `has` keeps its own list, and the lists of one
+    // column under one `OR` are merged: SQLite refuses a compound `SELECT`
+    // of more than 500, so a list takes at most 64.
+    let branches: Vec<String> = (0..600)
+        .map(|i| format!(r#"has lead(topic = "t{i}")"#))
+        .collect();
+    let text = format!(
+        r#"contact where {} or city = "Oslo""#,
+        branches.join(" or ")
+    );
+    let schema = crm_schema();
+    let options = segql::Options {
+        optimize: false,
+        ..segql::Options::new(&schema)
+    };
+    let query = segql::compile(&text, &options, &sql::Sqlite, now()).unwrap();
+    let lists = query.sql.matches(" IN (").count();
+    assert_eq!(lists, 10, "600 `SELECT`s in lists of at most 64");
+    assert_eq!(query.sql.matches("UNION ALL").count(), 600 - 10);
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let mut db = SqliteBackend::new(&conn);
+    segql::demo::create_tables(&mut db, &schema).unwrap();
+    assert_eq!(db.query_ids(&query).unwrap(), Vec::<uuid::Uuid>::new());
+    // A list merged under an inner `or` keeps its `SELECT`s when merged
+    // into the outer one's.
+    let nested = "contact where has lead or (has subscription or has interaction)";
+    let query = segql::compile(nested, &options, &sql::Sqlite, now()).unwrap();
+    assert_eq!(query.sql.matches(" IN (").count(), 1, "{}", query.sql);
+    for table in ["lead", "subscription", "interaction"] {
+        assert!(
+            query.sql.contains(&format!("FROM {table} AS")),
+            "{}",
+            query.sql
+        );
+    }
+}
