@@ -146,9 +146,6 @@ const MAX_JOINED_KEYS: usize = 6;
 /// At most this many keys pin a query's root (see [`pins_the_key`]).
 const FEW_KEYS: usize = 16;
 
-/// Whether `filter`, the root's filter, keeps at most [`FEW_KEYS`] records
-/// by their key: the key tested with `=` or `in`, alone or as an operand of
-/// the top `and`.
 /// Whether `filter`, a query's root `WHERE`, is an `OR` of at most
 /// [`MAX_UNION`] `has` of the root's children, each one a related row must
 /// exist for (`has`, `has at least 2`, not `has at most 2`): the root's
@@ -171,6 +168,9 @@ pub(super) fn is_or_of_child_lists(filter: &PlanExpr) -> bool {
         })
 }
 
+/// Whether `filter`, the root's filter, keeps at most [`FEW_KEYS`] records
+/// by their key: the key tested with `=` or `in`, alone or as an operand of
+/// the top `and`.
 pub(super) fn pins_the_key(filter: &PlanExpr, root: &Entity) -> bool {
     let pins = |e: &PlanExpr| match e {
         PlanExpr::Field(t) if t.field.field == root.key => match &t.test {
