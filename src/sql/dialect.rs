@@ -238,10 +238,10 @@ pub trait Dialect: Sync {
     /// correlated `[NOT] EXISTS` (a counted one over the groups that pass,
     /// see [`Dialect::joins_has_under_or`] for the alternative), the tests
     /// of the row's own columns before the subqueries, and the order a
-    /// sort of the hits ([`Selection::Disjunction`]). No index can find
-    /// the rows of such an `OR`, so the table is read whole either way; a
-    /// subquery is then probed only for the rows the cheaper tests left.
-    /// Generic: written as any other `WHERE`.
+    /// sort of the hits ([`Selection::Disjunction`]). The rows of such an
+    /// `OR` come from a scan of the table (or a bitmap of several indexes),
+    /// never in key order; a subquery is then probed only for the rows the
+    /// cheaper tests left. Generic: written as any other `WHERE`.
     fn scans_for_a_root_or(&self) -> bool {
         false
     }

@@ -75,16 +75,18 @@ impl Dialect for Postgres {
         true
     }
 
-    /// Where the whole `WHERE` is an `OR`, no index finds its rows, and
-    /// the costs that misled the planner above mislead nothing: the table
-    /// is scanned either way. A correlated `EXISTS` there is planned as a
-    /// subplan with two forms, hashed once (when the set fits in
-    /// `work_mem`) or probed per row through the child's foreign-key index
-    /// (when it does not), so it is never slow; and it is probed only for
-    /// the rows the field tests, written first, did not take. A joined set
-    /// is built and probed for every row. At 1M contacts, `wide_or_50` took
-    /// 3.4-3.7 s this way, 5.0-8.4 s with its sets joined
-    /// (benches/README.md, "PostgreSQL's wide `or`s scanned").
+    /// Where the whole `WHERE` is an `OR` with a subquery, no index finds
+    /// its rows, and the costs that misled the planner above mislead
+    /// nothing: the table is scanned either way. A correlated `EXISTS`
+    /// there is planned as a subplan with two forms, hashed once (when the
+    /// set fits in `work_mem`) or probed per row through the child's
+    /// foreign-key index (when it does not), never a set searched again
+    /// for every row; and it is probed only for the rows the field tests,
+    /// written first, did not take. A joined set is built and probed for
+    /// every row. At 1M contacts, `wide_or_50` took 3.4-3.7 s this way,
+    /// 5.0-8.4 s with its sets joined; a set too big to hash, probed for
+    /// most rows, is slower than joined (benches/README.md, "PostgreSQL's
+    /// wide `or`s scanned").
     fn scans_for_a_root_or(&self) -> bool {
         true
     }
