@@ -270,18 +270,44 @@ fn postgres_scans_a_root_or_and_hashes_or_index_probes_each_has() {
     }
 }
 
-#[test]
-fn postgres_counts_under_or_as_the_memory_engine_does() {
-    let Some((_pg, mut client, sqlite)) = demo_in_both() else {
-        return;
-    };
+/// Asserts that `query`, `segment` compiled for PostgreSQL, finds on
+/// `client`'s data the records the memory engine finds on `sqlite`'s (the
+/// same demo), and some.
+fn finds_what_the_memory_engine_finds(
+    client: &mut postgres::Client,
+    sqlite: &mut segql::db::sqlite::SqliteBackend,
+    segment: &str,
+    query: &SqlQuery,
+) {
+    let params: Vec<&(dyn ToSql + Sync)> = query.params.iter().map(param).collect();
+    let postgres: Vec<uuid::Uuid> = client
+        .query(query.sql.as_str(), &params)
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     let schema = crm_schema();
-    let mut backend = segql::db::sqlite::SqliteBackend::new(sqlite);
     let options = segql::RunOptions {
         schema: &schema,
         now: now(),
         count: false,
     };
+    let plan = segql::plan(segment, &Options::new(&schema)).unwrap();
+    let engine = segql::Engine::MemoryFrom(sqlite);
+    let memory = match segql::run(&plan, engine, &options).unwrap().found {
+        segql::Found::Ids(ids) => ids,
+        other => panic!("{segment}: ids asked, {other:?} found"),
+    };
+    assert!(!memory.is_empty(), "{segment} finds nothing on the demo");
+    assert_eq!(postgres, memory, "{segment}\n{}", query.sql);
+}
+
+#[test]
+fn postgres_counts_under_or_as_the_memory_engine_does() {
+    let Some((_pg, mut client, sqlite)) = demo_in_both() else {
+        return;
+    };
+    let mut backend = segql::db::sqlite::SqliteBackend::new(sqlite);
     for segment in COUNTS_UNDER_OR {
         let query = compile(segment);
         assert!(
@@ -289,21 +315,7 @@ fn postgres_counts_under_or_as_the_memory_engine_does() {
             "{segment}: the count is not a test of the groups that pass\n{}",
             query.sql
         );
-        let params: Vec<&(dyn ToSql + Sync)> = query.params.iter().map(param).collect();
-        let postgres: Vec<uuid::Uuid> = client
-            .query(query.sql.as_str(), &params)
-            .unwrap()
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        let plan = segql::plan(segment, &Options::new(&schema)).unwrap();
-        let engine = segql::Engine::MemoryFrom(&mut backend);
-        let memory = match segql::run(&plan, engine, &options).unwrap().found {
-            segql::Found::Ids(ids) => ids,
-            other => panic!("{segment}: ids asked, {other:?} found"),
-        };
-        assert!(!memory.is_empty(), "{segment} finds nothing on the demo");
-        assert_eq!(postgres, memory, "{segment}\n{}", query.sql);
+        finds_what_the_memory_engine_finds(&mut client, &mut backend, segment, &query);
     }
 }
 
@@ -316,13 +328,7 @@ fn postgres_answers_an_or_of_children_from_one_list_of_keys() {
     let Some((_pg, mut client, sqlite)) = demo_in_both() else {
         return;
     };
-    let schema = crm_schema();
     let mut backend = segql::db::sqlite::SqliteBackend::new(sqlite);
-    let options = segql::RunOptions {
-        schema: &schema,
-        now: now(),
-        count: false,
-    };
     for segment in OR_OF_CHILD_LISTS {
         let query = compile(segment);
         assert!(
@@ -332,20 +338,6 @@ fn postgres_answers_an_or_of_children_from_one_list_of_keys() {
         );
         let plan = explain(&mut client, &query);
         assert!(!plan.contains("SubPlan"), "{segment}: a subplan\n{plan}");
-        let params: Vec<&(dyn ToSql + Sync)> = query.params.iter().map(param).collect();
-        let postgres: Vec<uuid::Uuid> = client
-            .query(query.sql.as_str(), &params)
-            .unwrap()
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        let plan = segql::plan(segment, &Options::new(&schema)).unwrap();
-        let engine = segql::Engine::MemoryFrom(&mut backend);
-        let memory = match segql::run(&plan, engine, &options).unwrap().found {
-            segql::Found::Ids(ids) => ids,
-            other => panic!("{segment}: ids asked, {other:?} found"),
-        };
-        assert!(!memory.is_empty(), "{segment} finds nothing on the demo");
-        assert_eq!(postgres, memory, "{segment}\n{}", query.sql);
+        finds_what_the_memory_engine_finds(&mut client, &mut backend, segment, &query);
     }
 }
