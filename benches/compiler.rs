@@ -1,6 +1,6 @@
 //! The compiler's own speed: each stage of text to SQL (parse, check,
 //! optimize, SQL for SQLite and for PostgreSQL) and the whole pipeline
-//! (`segql::compile`), through the public library API; besides, parsing
+//! (`segql::compile`, `compile_sqlite` and `compile_postgres`), through the public library API; besides, parsing
 //! with the grammar alone (`parse_grammar`, `syntax::reference`: the
 //! baseline of the hand-written fast path) and the front end, parse and
 //! check (`front_end`); on
@@ -28,7 +28,7 @@
 //! Under `cargo test` (no `--bench` argument) each routine runs once, on
 //! the spec example, the 100-node segment and `issue_58kb`, and the
 //! bench checks its results: the stages run one after the other give what
-//! `compile` gives, and SQLite prepares the SQL of every case with as many
+//! `compile` gives for each dialect, and SQLite prepares the SQL of every case with as many
 //! placeholders as it has parameters.
 
 mod common;
@@ -213,6 +213,9 @@ fn verify(case: &Case, schema: &Schema) {
     // Each dialect binds what its SQL uses (SQLite's `contains` binds a
     // `LIKE` pattern beside the needle): every `$N` has its parameter.
     let postgres = staged(&case.text, schema, &Postgres);
+    let compiled = segql::compile(&case.text, &Options::new(schema), &Postgres, now())
+        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    assert_eq!(postgres, compiled, "{}", case.name);
     let highest = postgres
         .sql
         .split('$')
@@ -294,9 +297,14 @@ fn bench(c: &mut Criterion) {
         group.finish();
     }
 
-    from_text(c, "compile_sqlite", &cases, |text| {
-        segql::compile(text, &options, &Sqlite, now()).expect("compile");
-    });
+    for (name, dialect) in [
+        ("compile_sqlite", &Sqlite as &dyn Dialect),
+        ("compile_postgres", &Postgres),
+    ] {
+        from_text(c, name, &cases, |text| {
+            segql::compile(text, &options, dialect, now()).expect("compile");
+        });
+    }
 }
 
 /// The group `name`: `run` on each case's text, per node of the case.

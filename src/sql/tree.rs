@@ -316,7 +316,7 @@ impl Renderer<'_> {
             SqlExpr::Or(items) => self.junction(items, "OR", indent, out),
             SqlExpr::Exists { negated, sub } => {
                 out.push_str(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
-                self.subquery("1", sub, indent + 2, out);
+                self.subquery(&["1"], sub, indent + 2, out);
                 newline(indent, out);
                 out.push(')');
             }
@@ -342,7 +342,7 @@ impl Renderer<'_> {
             SqlExpr::Count(count) => {
                 let Count { sub, op, rhs } = &**count;
                 out.push('(');
-                self.subquery("COUNT(*)", sub, indent + 2, out);
+                self.subquery(&["COUNT(*)"], sub, indent + 2, out);
                 newline(indent, out);
                 out.push_str(") ");
                 out.push_str(op);
@@ -364,7 +364,7 @@ impl Renderer<'_> {
                 out.push_str(&format!("THEN {}", sum.quick));
                 newline(indent + 2, out);
                 out.push_str("ELSE (");
-                self.subquery(&sum.exact, &sum.rows, indent + 4, out);
+                self.subquery(&[&sum.exact], &sum.rows, indent + 4, out);
                 newline(indent + 2, out);
                 out.push(')');
                 newline(indent, out);
@@ -385,7 +385,7 @@ impl Renderer<'_> {
         out: &mut String,
     ) {
         let column = column.of(self.text);
-        self.subquery(column, sub, indent, out);
+        self.subquery(&[column], sub, indent, out);
         if let Some((op, rhs)) = having {
             self.count_having(column, sub, (op, rhs.of(self.text)), indent, out);
         }
@@ -412,9 +412,9 @@ impl Renderer<'_> {
                 out.push_str("FROM (");
                 self.groups(groups, true, inner + 2, out);
                 newline(inner, out);
-                out.push_str(&format!(") AS {alias}"));
+                push_all(out, &[") AS ", alias]);
                 newline(inner, out);
-                out.push_str(&format!("WHERE {alias}.{GROUP_KEY} = {outer}"));
+                push_all(out, &["WHERE ", alias, ".", GROUP_KEY, " = ", outer]);
             }
         }
         newline(indent, out);
@@ -424,7 +424,7 @@ impl Renderer<'_> {
     /// `SELECT DISTINCT key AS grp FROM ...`, each clause on its own line
     /// at `indent`.
     pub fn distinct_keys(&self, key: &str, sub: &Subquery, indent: usize, out: &mut String) {
-        self.subquery(&format!("DISTINCT {key} AS {GROUP_KEY}"), sub, indent, out);
+        self.subquery(&["DISTINCT ", key, " AS ", GROUP_KEY], sub, indent, out);
     }
 
     /// `SELECT key AS grp FROM ... GROUP BY key HAVING COUNT(*) op rhs`:
@@ -437,7 +437,7 @@ impl Renderer<'_> {
         indent: usize,
         out: &mut String,
     ) {
-        self.subquery(&format!("{key} AS {GROUP_KEY}"), sub, indent, out);
+        self.subquery(&[key, " AS ", GROUP_KEY], sub, indent, out);
         self.count_having(key, sub, (op, rhs), indent, out);
     }
 
@@ -467,18 +467,21 @@ impl Renderer<'_> {
         if let SqlExpr::CheckedSum(sum) = &*g.having {
             return self.checked_groups(g, sum, indent, out);
         }
-        let already_named = g.key.ends_with(&format!(".{GROUP_KEY}"));
-        let what = if named && !already_named {
-            format!("{} AS {GROUP_KEY}", g.key)
+        let already_named = g
+            .key
+            .strip_suffix(GROUP_KEY)
+            .is_some_and(|table| table.ends_with('.'));
+        let what: &[&str] = if named && !already_named {
+            &[&g.key, " AS ", GROUP_KEY]
         } else {
-            g.key.clone()
+            &[&g.key]
         };
         match &g.distinct {
-            None => self.subquery(&what, &g.rows, indent, out),
+            None => self.subquery(what, &g.rows, indent, out),
             Some(distinct) => {
                 newline(indent, out);
                 out.push_str("SELECT ");
-                out.push_str(&what);
+                push_all(out, what);
                 newline(indent, out);
                 out.push_str("FROM (");
                 let columns: Vec<String> = distinct
@@ -487,7 +490,7 @@ impl Renderer<'_> {
                     .map(|(expr, name)| format!("{expr} AS {name}"))
                     .collect();
                 let what = format!("DISTINCT {}", columns.join(", "));
-                self.subquery(&what, &g.rows, indent + 2, out);
+                self.subquery(&[&what], &g.rows, indent + 2, out);
                 newline(indent, out);
                 out.push_str(&format!(") AS {}", distinct.alias));
             }
@@ -511,7 +514,7 @@ impl Renderer<'_> {
         for (expr, name) in &sum.values {
             what.push_str(&format!(", {expr} AS {name}"));
         }
-        self.grouped_by(&what, &g.key, &g.rows, g.fetches_rows, indent + 2, out);
+        self.grouped_by(&[&what], &g.key, &g.rows, g.fetches_rows, indent + 2, out);
         newline(indent, out);
         out.push_str(&format!(") AS {}", sum.alias));
         newline(indent, out);
@@ -561,8 +564,6 @@ impl Renderer<'_> {
         }
     }
 
-    /// `SELECT what FROM table AS alias WHERE correlation AND filter`, each
-    /// clause on its own line at `indent`.
     /// `SELECT key AS grp, value AS name FROM ... GROUP BY key`: a value per
     /// group, as a derived table to join. `fetches_rows` as in [`Groups`].
     #[allow(clippy::too_many_arguments)]
@@ -576,14 +577,14 @@ impl Renderer<'_> {
         indent: usize,
         out: &mut String,
     ) {
-        let what = format!("{key} AS {GROUP_KEY}, {value} AS {name}");
+        let what = [key, " AS ", GROUP_KEY, ", ", value, " AS ", name];
         self.grouped_by(&what, key, rows, fetches_rows, indent, out);
     }
 
     /// `SELECT what FROM ... GROUP BY key`.
     fn grouped_by(
         &self,
-        what: &str,
+        what: &[&str],
         key: &str,
         rows: &Subquery,
         fetches_rows: bool,
@@ -604,10 +605,12 @@ impl Renderer<'_> {
         self.dialect.push_group_by_key(key, fetches_rows, out);
     }
 
-    fn subquery(&self, what: &str, sub: &Subquery, indent: usize, out: &mut String) {
+    /// `SELECT what FROM table AS alias WHERE correlation AND filter`, each
+    /// clause on its own line at `indent`; `what` is given in pieces.
+    fn subquery(&self, what: &[&str], sub: &Subquery, indent: usize, out: &mut String) {
         newline(indent, out);
         out.push_str("SELECT ");
-        out.push_str(what);
+        push_all(out, what);
         newline(indent, out);
         push_all(out, &["FROM ", &sub.table, " AS "]);
         sub.alias.push_to(out);
