@@ -148,6 +148,33 @@ pub trait Dialect: Sync {
         vec![SqlParam::Text(needle.to_string())]
     }
 
+    /// Whether the `starts with` tests of one column under one `OR` are
+    /// written as one test, [`Dialect::starts_with_any`]: the column is
+    /// folded once per row, not once per test. Generic: each alone.
+    fn tests_prefixes_at_once(&self) -> bool {
+        false
+    }
+
+    /// True when the text `column`, ASCII letters folded, begins with one
+    /// of the needles whose placeholders are `needles` (ASCII-lowercased,
+    /// never empty, all of one length, in characters and in bytes): its
+    /// first `length(needle)` characters are one of them. NULL for a NULL
+    /// column, as an `OR` of [`Dialect::text_test`]s is.
+    fn starts_with_any(&self, column: &str, needles: &[&str]) -> String {
+        let first = needles.first().copied().unwrap_or("NULL");
+        let mut sql = [
+            "substr(",
+            &self.fold_ascii_case(column),
+            ", 1, length(",
+            first,
+            ")) IN (",
+        ]
+        .concat();
+        sql.push_str(&needles.join(", "));
+        sql.push(')');
+        sql
+    }
+
     /// `op` on the text `column`, with the placeholders of the parameters
     /// [`Dialect::text_test_params`] gave for `needle`: true when the
     /// column's value, ASCII letters folded, contains, starts or ends with

@@ -28,7 +28,7 @@ use crate::plan::{
     CmpOp, Direction, FieldTest, Link, PlanExpr, Quantifier, Related, Test, TextOp, Value,
     ValueType,
 };
-use crate::schema::{Entity, Relationship, Schema};
+use crate::schema::{Entity, Field, Relationship, Schema};
 use crate::span::Span;
 
 /// How the literals of a query reach its SQL.
@@ -341,7 +341,7 @@ impl<'a> Generator<'a> {
     /// Adds `param` and returns the placeholder to write where the
     /// condition is; with inline literals, the value as the dialect's SQL
     /// literal instead.
-    fn bind_operand(&mut self, param: SqlParam) -> Operand {
+    pub(super) fn bind_operand(&mut self, param: SqlParam) -> Operand {
         match self.literals {
             Literals::Bound { .. } => {
                 self.params.push(param);
@@ -482,7 +482,11 @@ impl<'a> Generator<'a> {
                 let is_and = matches!(e, PlanExpr::And(_)) != negated;
                 let outer = self.under_or;
                 self.under_or |= !is_and && items.len() > 1;
-                let parts = self.each_expr(items, scope, negated);
+                let parts = if !is_and && !negated && self.dialect.tests_prefixes_at_once() {
+                    self.or_operands_with_prefixes_at_once(items, scope)
+                } else {
+                    self.each_expr(items, scope, negated)
+                };
                 self.under_or = outer;
                 if is_and {
                     SqlExpr::and(parts?)
@@ -978,13 +982,23 @@ impl<'a> Generator<'a> {
         self.atom(&[&alias, ".", GROUP_KEY, test])
     }
 
-    fn field(&mut self, t: &FieldTest, scope: &Scope, negated: bool) -> Result<SqlExpr> {
-        let field = scope.entity.field(&t.field.field).ok_or_else(|| {
+    /// The schema's field that `t` tests, on `scope`'s entity.
+    fn schema_field(&self, t: &FieldTest, scope: &Scope<'a>) -> Result<&'a Field> {
+        scope.entity.field(&t.field.field).ok_or_else(|| {
             internal(format!(
                 "the plan uses field {}.{}, which the schema lacks",
                 t.field.entity, t.field.field
             ))
-        })?;
+        })
+    }
+
+    /// The column that `t` tests, qualified by `scope`'s alias.
+    pub(super) fn field_column(&self, t: &FieldTest, scope: &Scope<'a>) -> Result<String> {
+        Ok(self.qualified(scope, &self.schema_field(t, scope)?.column))
+    }
+
+    fn field(&mut self, t: &FieldTest, scope: &Scope, negated: bool) -> Result<SqlExpr> {
+        let field = self.schema_field(t, scope)?;
         // Into the string kept for it (see `Generator::column`).
         let mut col = std::mem::take(&mut self.column);
         col.clear();

@@ -29,6 +29,7 @@ mod dialect;
 mod generator;
 mod per_record;
 pub mod postgres;
+mod prefixes;
 mod root_joins;
 pub mod spark;
 pub mod sqlite;

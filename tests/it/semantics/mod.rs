@@ -461,6 +461,7 @@ groups!(
     text_order_is_by_code_point,
     text_matching_folds_ascii_letters_only,
     text_matching_treats_wildcards_literally,
+    starts_with_under_or_matches_each_needle,
     counts_of_related_records_include_zero,
     relative_times_use_the_reference_time,
     relative_times_out_of_range_are_invalid_values,

@@ -207,6 +207,17 @@ fn positions() -> Vec<Position> {
             |v| format!("contact where job_title starts with {}", lit(v)),
             |r, v| fold(&r.job_title).starts_with(&fold(v)),
         ),
+        // Tested at once on PostgreSQL (`left(..) IN (..)`).
+        p(
+            "starts with, twice",
+            |v| {
+                format!(
+                    "contact where job_title starts with {} or job_title starts with \"~\"",
+                    lit(v)
+                )
+            },
+            |r, v| fold(&r.job_title).starts_with(&fold(v)) || r.job_title.starts_with('~'),
+        ),
         p(
             "not ends with",
             |v| format!("contact where job_title not ends with {}", lit(v)),

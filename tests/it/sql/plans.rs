@@ -725,3 +725,37 @@ fn postgres_runs_a_root_or_with_subqueries_without_jit() {
         assert!(sqlite.settings.is_empty(), "{segment}");
     }
 }
+
+/// PostgreSQL tests the `starts with`s of one column under one `or` at
+/// once (`src/sql/prefixes.rs`), a test per length of needle, so that it
+/// folds the column once; a lone one, one under `not` and SQLite's keep
+/// their own test. What they find: `semantics::starts_with_under_or_matches_each_needle`.
+#[test]
+fn postgres_tests_the_prefixes_of_one_column_at_once() {
+    let schema = crm_schema();
+    let options = Options::new(&schema);
+    let segment = r#"contact where last_name starts with "Oka" or city = "Oslo" or last_name starts with "ros" or last_name starts with "Été" or first_name starts with "z""#;
+    let query = segql::compile(segment, &options, &Postgres, now()).unwrap();
+    let at_once = r#"left(lower(t0.last_name COLLATE "C"), length("#;
+    // "oka" and "ros"; "été", as long in characters, is longer in bytes.
+    assert_eq!(query.sql.matches(at_once).count(), 2, "{}", query.sql);
+    assert!(
+        !query.sql.contains(r#"starts_with(lower(t0.last_name"#),
+        "{}",
+        query.sql
+    );
+    assert!(
+        query.sql.contains(r#"starts_with(lower(t0.first_name"#),
+        "{}",
+        query.sql
+    );
+    assert_eq!(query.params.len(), 5, "{}", query.sql);
+
+    let negated =
+        r#"contact where not (last_name starts with "Oka" or last_name starts with "ros")"#;
+    let query = segql::compile(negated, &options, &Postgres, now()).unwrap();
+    assert!(!query.sql.contains("left("), "{}", query.sql);
+
+    let sqlite = segql::compile(segment, &options, &Sqlite, now()).unwrap();
+    assert!(!sqlite.sql.contains("left("), "{}", sqlite.sql);
+}
