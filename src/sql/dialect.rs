@@ -162,17 +162,18 @@ pub trait Dialect: Sync {
     /// column, as an `OR` of [`Dialect::text_test`]s is.
     fn starts_with_any(&self, column: &str, needles: &[&str]) -> String {
         let first = needles.first().copied().unwrap_or("NULL");
-        let mut sql = [
-            "substr(",
-            &self.fold_ascii_case(column),
-            ", 1, length(",
-            first,
-            ")) IN (",
-        ]
-        .concat();
+        let length = ["length(", first, ")"].concat();
+        let mut sql = self.text_prefix(&self.fold_ascii_case(column), &length);
+        sql.push_str(" IN (");
         sql.push_str(&needles.join(", "));
         sql.push(')');
         sql
+    }
+
+    /// The first `length` characters of the text `haystack` (all of it
+    /// where it is shorter). Generic: `substr`.
+    fn text_prefix(&self, haystack: &str, length: &str) -> String {
+        ["substr(", haystack, ", 1, ", length, ")"].concat()
     }
 
     /// `op` on the text `column`, with the placeholders of the parameters

@@ -147,20 +147,9 @@ impl Dialect for Postgres {
         true
     }
 
-    /// With `left(..)`, the form measured.
-    fn starts_with_any(&self, column: &str, needles: &[&str]) -> String {
-        let first = needles.first().copied().unwrap_or("NULL");
-        let mut sql = [
-            "left(",
-            &self.fold_ascii_case(column),
-            ", length(",
-            first,
-            ")) IN (",
-        ]
-        .concat();
-        sql.push_str(&needles.join(", "));
-        sql.push(')');
-        sql
+    /// `left(..)`, in the form measured.
+    fn text_prefix(&self, haystack: &str, length: &str) -> String {
+        ["left(", haystack, ", ", length, ")"].concat()
     }
 
     fn text_ends_with(&self, haystack: &str, needle: &str) -> String {
