@@ -25,21 +25,28 @@ use super::SqlParam;
 use crate::error::Result;
 use crate::plan::{FieldRef, FieldTest, PlanExpr, Test, TextOp};
 
-/// The field of `item` when it is a `starts with` test that can be merged
-/// with others of its field: a non-empty needle (an empty one is
+/// `item` and its needle when it is a `starts with` test that can be
+/// merged with others of its field: a non-empty needle (an empty one is
 /// `field is not null`).
-fn prefix_field(item: &PlanExpr) -> Option<&FieldRef> {
+fn prefix_test(item: &PlanExpr) -> Option<(&FieldTest, &str)> {
     match item {
-        PlanExpr::Field(FieldTest {
-            field,
-            test:
-                Test::Text {
-                    op: TextOp::StartsWith,
-                    pattern,
-                },
-        }) if !pattern.is_empty() => Some(field),
+        PlanExpr::Field(
+            test @ FieldTest {
+                test:
+                    Test::Text {
+                        op: TextOp::StartsWith,
+                        pattern,
+                    },
+                ..
+            },
+        ) if !pattern.is_empty() => Some((test, pattern)),
         _ => None,
     }
+}
+
+/// The field that [`prefix_test`] finds `item` tests.
+fn prefix_field(item: &PlanExpr) -> Option<&FieldRef> {
+    prefix_test(item).map(|(test, _)| &test.field)
 }
 
 impl Generator<'_> {
@@ -69,10 +76,10 @@ impl Generator<'_> {
                 Some(field) if written.contains(&field) => {}
                 Some(field) => {
                     written.push(field);
-                    let tests = items.iter().filter_map(|item| match item {
-                        PlanExpr::Field(test) if prefix_field(item) == Some(field) => Some(test),
-                        _ => None,
-                    });
+                    let tests = items
+                        .iter()
+                        .filter_map(prefix_test)
+                        .filter(|(test, _)| &test.field == field);
                     parts.push(self.prefixes_at_once(tests.collect(), scope)?);
                 }
             }
@@ -84,15 +91,16 @@ impl Generator<'_> {
     /// field) begins with one of their needles: a
     /// [`Dialect::starts_with_any`](super::Dialect::starts_with_any) per
     /// length of needle, under an `OR` where there are several.
-    fn prefixes_at_once(&mut self, tests: Vec<&FieldTest>, scope: &Scope) -> Result<SqlExpr> {
+    fn prefixes_at_once(
+        &mut self,
+        tests: Vec<(&FieldTest, &str)>,
+        scope: &Scope,
+    ) -> Result<SqlExpr> {
         // Needles by (characters, bytes), in the order first seen.
         let mut groups: Vec<((usize, usize), Vec<String>)> = Vec::new();
-        for test in &tests {
+        for &(test, pattern) in &tests {
             let subject = || format!("{}.{}", test.field.entity, test.field.field);
             self.refuse_nul(&subject, &test.test)?;
-            let Test::Text { pattern, .. } = &test.test else {
-                unreachable!("`prefix_field` takes text tests only");
-            };
             let needle = pattern.to_ascii_lowercase();
             let length = (needle.chars().count(), needle.len());
             let operand = self.bind_operand(SqlParam::Text(needle));
@@ -102,7 +110,10 @@ impl Generator<'_> {
                 None => groups.push((length, vec![placeholder])),
             }
         }
-        let column = self.field_column(tests[0], scope)?;
+        let column = match tests.first() {
+            Some(&(test, _)) => self.field_column(test, scope)?,
+            None => return Ok(SqlExpr::Const(false)),
+        };
         let tests = groups
             .iter()
             .map(|(_, needles)| {
