@@ -32,7 +32,7 @@
 
 use super::generator::{column, internal, Cond, Generator, Scope};
 use super::tree::{
-    Distinct, Grouped, Groups, InSet, Join, Membership, SqlExpr, Subquery, GROUP_KEY,
+    Distinct, Grouped, Groups, InSet, Join, ListSelect, Membership, SqlExpr, Subquery, GROUP_KEY,
 };
 use crate::error::Result;
 use crate::plan::{Aggregate, AggregateFn, AggregateTest, Direction, PlanExpr, Test, ValueType};
@@ -130,13 +130,12 @@ impl<'a> Generator<'a> {
                     self.atom(&[&col, " IS NOT NULL"]),
                 ]);
                 return Ok(guard(if !negated && uncorrelated_in {
-                    SqlExpr::In(Box::new(InSet {
-                        outer: self.written(&[&chain.outer]),
+                    let select = ListSelect {
                         column: self.written(&[&chain.key]),
                         sub: chain.rows,
                         having: None,
-                        union: Vec::new(),
-                    }))
+                    };
+                    InSet::one(self.written(&[&chain.outer]), select)
                 } else {
                     chain.rows.correlation = Some(self.written(&[&chain.key, " = ", &chain.outer]));
                     SqlExpr::Exists {

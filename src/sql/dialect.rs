@@ -159,9 +159,12 @@ pub trait Dialect: Sync {
     /// of the needles whose placeholders are `needles` (ASCII-lowercased,
     /// never empty, all of one length, in characters and in bytes): its
     /// first `length(needle)` characters are one of them. NULL for a NULL
-    /// column, as an `OR` of [`Dialect::text_test`]s is.
+    /// column, as an `OR` of [`Dialect::text_test`]s is; false for no
+    /// needles, as an empty `OR` is.
     fn starts_with_any(&self, column: &str, needles: &[&str]) -> String {
-        let first = needles.first().copied().unwrap_or("NULL");
+        let Some(first) = needles.first() else {
+            return self.bool_literal(false).to_string();
+        };
         let length = ["length(", first, ")"].concat();
         let mut sql = self.text_prefix(&self.fold_ascii_case(column), &length);
         sql.push_str(" IN (");
@@ -801,6 +804,26 @@ const RESERVED: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::{Postgres, Sqlite};
+
+    #[test]
+    fn prefixes_at_once_compare_the_first_needles_length_and_no_needle_is_false() {
+        assert_eq!(
+            Postgres.starts_with_any("t0.city", &["$1", "$2"]),
+            r#"left(lower(t0.city COLLATE "C"), length($1)) IN ($1, $2)"#
+        );
+        // SQLite keeps its own tests, but the generic form is SQL too.
+        assert_eq!(
+            Sqlite.starts_with_any("t0.city", &["?1"]),
+            "substr(lower(t0.city), 1, length(?1)) IN (?1)"
+        );
+        for dialect in [&Postgres as &dyn Dialect, &Sqlite] {
+            assert_eq!(
+                dialect.starts_with_any("t0.city", &[]),
+                dialect.bool_literal(false)
+            );
+        }
+    }
 
     #[test]
     fn reserved_words_are_sorted_and_lowercase_for_the_search_by_letter() {

@@ -531,35 +531,16 @@ impl<'a> Generator<'a> {
                 continue;
             };
             let outer = set.outer.of(&self.text);
-            // A list merged under an inner `OR` brings its own `SELECT`s.
-            let selects = 1 + set.union.len();
-            let room = |list: &SqlExpr| match list {
-                SqlExpr::In(list) => 1 + list.union.len() + selects <= MAX_UNION,
-                _ => false,
-            };
-            let target = open
-                .iter()
-                .find(|&&(column, at)| column == outer && room(&kept[at]))
-                .map(|&(_, at)| at);
-            match target {
-                Some(at) => {
-                    let SqlExpr::In(list) = &mut kept[at] else {
-                        unreachable!("an open list is an `IN`");
-                    };
-                    let InSet {
-                        column,
-                        sub,
-                        having,
-                        union,
-                        ..
-                    } = *set;
-                    list.union.push(ListSelect {
-                        column,
-                        sub,
-                        having,
-                    });
-                    list.union.extend(union);
+            let at = open.iter().find(|&&(column, _)| column == outer);
+            // A list merged under an inner `OR` brings all its `SELECT`s.
+            let list = at.and_then(|&(_, at)| match &mut kept[at] {
+                SqlExpr::In(list) if list.selects.len() + set.selects.len() <= MAX_UNION => {
+                    Some(list)
                 }
+                _ => None,
+            });
+            match list {
+                Some(list) => list.selects.extend(set.selects),
                 None => {
                     open.retain(|&(column, _)| column != outer);
                     open.push((outer, kept.len()));
@@ -815,13 +796,14 @@ impl<'a> Generator<'a> {
                     sub: Box::new(sub),
                 }
             }
-            Shape::Exists => SqlExpr::In(Box::new(InSet {
-                outer: outer_col,
-                column: inner_col,
-                sub,
-                having: None,
-                union: Vec::new(),
-            })),
+            Shape::Exists => InSet::one(
+                outer_col,
+                ListSelect {
+                    column: inner_col,
+                    sub,
+                    having: None,
+                },
+            ),
             Shape::NotExists => {
                 sub.correlation = Some(correlated(self));
                 SqlExpr::Exists {
@@ -830,13 +812,15 @@ impl<'a> Generator<'a> {
                 }
             }
             Shape::Count(op, n) if uncorrelated_in && !compare_count(op, 0, n) => {
-                SqlExpr::In(Box::new(InSet {
-                    outer: outer_col,
-                    column: inner_col,
-                    sub,
-                    having: Some((op, self.bind_written(SqlParam::Integer(n)))),
-                    union: Vec::new(),
-                }))
+                let having = Some((op, self.bind_written(SqlParam::Integer(n))));
+                InSet::one(
+                    outer_col,
+                    ListSelect {
+                        column: inner_col,
+                        sub,
+                        having,
+                    },
+                )
             }
             Shape::Count(op, n) => {
                 sub.correlation = Some(correlated(self));

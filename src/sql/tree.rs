@@ -104,17 +104,24 @@ impl Texts {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct InSet {
     pub outer: Written,
-    pub column: Written,
-    pub sub: Subquery,
-    pub having: Option<(&'static str, Written)>,
-    /// Further `SELECT`s of the same list, each after `UNION ALL`: the
-    /// lists of other `IN`s of `outer` under the same `OR`, merged (see
-    /// [`Dialect::unions_lists_under_or`]).
-    pub union: Vec<ListSelect>,
+    /// The list's `SELECT`s, never none, joined by `UNION ALL`: more than
+    /// one where the lists of other `IN`s of `outer` under the same `OR`
+    /// were merged into it (see [`Dialect::unions_lists_under_or`]).
+    pub selects: Vec<ListSelect>,
+}
+
+impl InSet {
+    /// `outer IN (select)`.
+    pub fn one(outer: Written, select: ListSelect) -> SqlExpr {
+        SqlExpr::In(Box::new(InSet {
+            outer,
+            selects: vec![select],
+        }))
+    }
 }
 
 /// One `SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs]`
-/// of an [`InSet`]'s list after its first.
+/// of an [`InSet`]'s list.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ListSelect {
     pub column: Written,
@@ -321,20 +328,14 @@ impl Renderer<'_> {
                 out.push(')');
             }
             SqlExpr::In(set) => {
-                let InSet {
-                    outer,
-                    column,
-                    sub,
-                    having,
-                    union,
-                } = &**set;
-                out.push_str(outer.of(self.text));
+                out.push_str(set.outer.of(self.text));
                 out.push_str(" IN (");
-                self.list_select(*column, sub, having, indent + 2, out);
-                for select in union {
-                    newline(indent + 2, out);
-                    out.push_str("UNION ALL");
-                    self.list_select(select.column, &select.sub, &select.having, indent + 2, out);
+                for (i, select) in set.selects.iter().enumerate() {
+                    if i > 0 {
+                        newline(indent + 2, out);
+                        out.push_str("UNION ALL");
+                    }
+                    self.list_select(select, indent + 2, out);
                 }
                 newline(indent, out);
                 out.push(')');
@@ -376,14 +377,12 @@ impl Renderer<'_> {
 
     /// `SELECT column FROM ... [GROUP BY column HAVING COUNT(*) op rhs]`,
     /// one `SELECT` of an [`InSet`]'s list.
-    fn list_select(
-        &self,
-        column: Written,
-        sub: &Subquery,
-        having: &Option<(&'static str, Written)>,
-        indent: usize,
-        out: &mut String,
-    ) {
+    fn list_select(&self, select: &ListSelect, indent: usize, out: &mut String) {
+        let ListSelect {
+            column,
+            sub,
+            having,
+        } = select;
         let column = column.of(self.text);
         self.subquery(&[column], sub, indent, out);
         if let Some((op, rhs)) = having {
@@ -838,13 +837,14 @@ mod tests {
         );
         // Uncorrelated, an `AND` of its own conditions, counted.
         let and = SqlExpr::and(vec![atom("t2.a = ?1"), atom("t2.b = ?2")]);
-        let set = SqlExpr::In(Box::new(InSet {
-            outer: written("t0.id"),
-            column: written("t2.contact_id"),
-            sub: sub(None, and),
-            having: Some((">=", written("?3"))),
-            union: Vec::new(),
-        }));
+        let set = InSet::one(
+            written("t0.id"),
+            ListSelect {
+                column: written("t2.contact_id"),
+                sub: sub(None, and),
+                having: Some((">=", written("?3"))),
+            },
+        );
         assert_eq!(
             render(set),
             format!(
