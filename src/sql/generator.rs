@@ -534,13 +534,15 @@ impl<'a> Generator<'a> {
             let at = open.iter().find(|&&(column, _)| column == outer);
             // A list merged under an inner `OR` brings all its `SELECT`s.
             let list = at.and_then(|&(_, at)| match &mut kept[at] {
-                SqlExpr::In(list) if list.selects.len() + set.selects.len() <= MAX_UNION => {
-                    Some(list)
-                }
+                SqlExpr::In(list) if list.selects() + set.selects() <= MAX_UNION => Some(list),
                 _ => None,
             });
             match list {
-                Some(list) => list.selects.extend(set.selects),
+                Some(list) => {
+                    let InSet { first, more, .. } = *set;
+                    list.more.push(first);
+                    list.more.extend(more);
+                }
                 None => {
                     open.retain(|&(column, _)| column != outer);
                     open.push((outer, kept.len()));

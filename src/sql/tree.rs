@@ -104,19 +104,28 @@ impl Texts {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct InSet {
     pub outer: Written,
-    /// The list's `SELECT`s, never none, joined by `UNION ALL`: more than
-    /// one where the lists of other `IN`s of `outer` under the same `OR`
-    /// were merged into it (see [`Dialect::unions_lists_under_or`]).
-    pub selects: Vec<ListSelect>,
+    /// The list's first `SELECT`.
+    pub first: ListSelect,
+    /// Its further `SELECT`s, each after `UNION ALL`: the lists of other
+    /// `IN`s of `outer` under the same `OR`, merged (see
+    /// [`Dialect::unions_lists_under_or`]). Apart from `first`, so that
+    /// the many lists of one `SELECT` allocate no list of them.
+    pub more: Vec<ListSelect>,
 }
 
 impl InSet {
-    /// `outer IN (select)`.
-    pub fn one(outer: Written, select: ListSelect) -> SqlExpr {
+    /// `outer IN (first)`.
+    pub fn one(outer: Written, first: ListSelect) -> SqlExpr {
         SqlExpr::In(Box::new(InSet {
             outer,
-            selects: vec![select],
+            first,
+            more: Vec::new(),
         }))
+    }
+
+    /// How many `SELECT`s the list has.
+    pub fn selects(&self) -> usize {
+        1 + self.more.len()
     }
 }
 
@@ -330,11 +339,10 @@ impl Renderer<'_> {
             SqlExpr::In(set) => {
                 out.push_str(set.outer.of(self.text));
                 out.push_str(" IN (");
-                for (i, select) in set.selects.iter().enumerate() {
-                    if i > 0 {
-                        newline(indent + 2, out);
-                        out.push_str("UNION ALL");
-                    }
+                self.list_select(&set.first, indent + 2, out);
+                for select in &set.more {
+                    newline(indent + 2, out);
+                    out.push_str("UNION ALL");
                     self.list_select(select, indent + 2, out);
                 }
                 newline(indent, out);
