@@ -30,7 +30,7 @@
 //! run over a `SELECT DISTINCT` derived table. `avg`/`min`/`max` `is not
 //! null` is an existence test, with no groups.
 
-use super::generator::{column, internal, Cond, Generator, Scope};
+use super::generator::{column, internal, Alias, Cond, Generator, Scope};
 use super::tree::{
     Distinct, Grouped, Groups, InSet, Join, ListSelect, Membership, SqlExpr, Subquery, GROUP_KEY,
 };
@@ -177,11 +177,13 @@ impl<'a> Generator<'a> {
         } else {
             Membership::Exists {
                 negated: !in_groups,
-                alias: format!("g{}", scope.next),
+                alias: Alias::new('g', scope.next),
             }
         };
+        let outer = self.written(&[&chain.outer]);
+        let key = self.written(&[&key]);
         Ok(guard(SqlExpr::Grouped(Box::new(Grouped {
-            outer: chain.outer,
+            outer,
             membership,
             groups: Groups {
                 key,

@@ -891,18 +891,20 @@ impl<'a> Generator<'a> {
         // that fail it: a record without related rows has no group.
         let zero_passes = compare_count(op, 0, n);
         let op = if zero_passes { complement(op) } else { op };
-        let rhs = self.bind_written(SqlParam::Integer(n));
-        let rhs = rhs.of(&self.text).to_string();
-        let having = self.atom(&["COUNT(*) ", op, " ", &rhs]);
+        let operand = self.bind_operand(SqlParam::Integer(n));
+        let having = SqlExpr::Atom(self.write_text(|generator, out| {
+            push_all(out, &["COUNT(*) ", op, " "]);
+            generator.push_operand(&operand, out);
+        }));
         let fetches_rows = sub.filters_or_joins();
         SqlExpr::Grouped(Box::new(Grouped {
-            outer: outer_col.of(&self.text).to_string(),
+            outer: outer_col,
             membership: Membership::Exists {
                 negated: zero_passes,
-                alias: format!("g{}", scope.next),
+                alias: Alias::new('g', scope.next),
             },
             groups: Groups {
-                key: inner_col.of(&self.text).to_string(),
+                key: inner_col,
                 rows: sub,
                 distinct: None,
                 having: Box::new(having),
@@ -1036,26 +1038,26 @@ impl<'a> Generator<'a> {
         let Some(why) = self.dialect.text_refuses_nul() else {
             return Ok(());
         };
-        let (what, literals): (&str, Vec<&str>) = match test {
+        let (what, at) = match test {
             Test::IsNotNull => return Ok(()),
-            Test::Compare { op, value } => (op.symbol(), text_values([value])),
-            Test::InList(values) => ("in", text_values(values)),
-            Test::Between { low, high } => ("between", text_values([&**low, &**high])),
-            Test::Text { op, pattern } => (op.keyword(), vec![pattern.as_str()]),
-        };
-        for literal in literals {
-            if let Some(at) = literal.chars().position(|c| c == '\0') {
-                return Err(Error::InvalidValue {
-                    message: format!(
-                        "{why}: the literal of `{} {what} ...` holds it at character {}",
-                        subject(),
-                        at + 1
-                    ),
-                    span: Span::default(),
-                });
+            Test::Compare { op, value } => (op.symbol(), nul_position(text_values([value]))),
+            Test::InList(values) => ("in", nul_position(text_values(values))),
+            Test::Between { low, high } => {
+                ("between", nul_position(text_values([&**low, &**high])))
             }
+            Test::Text { op, pattern } => (op.keyword(), nul_position([pattern.as_str()])),
+        };
+        match at {
+            None => Ok(()),
+            Some(at) => Err(Error::InvalidValue {
+                message: format!(
+                    "{why}: the literal of `{} {what} ...` holds it at character {}",
+                    subject(),
+                    at + 1
+                ),
+                span: Span::default(),
+            }),
         }
-        Ok(())
     }
 
     /// The literals of `test` turned into parameters.
@@ -1388,14 +1390,21 @@ fn push_all(out: &mut String, parts: &[&str]) {
 }
 
 /// The text among `values`.
-fn text_values<'v>(values: impl IntoIterator<Item = &'v Value>) -> Vec<&'v str> {
-    values
+fn text_values<'v>(values: impl IntoIterator<Item = &'v Value>) -> impl Iterator<Item = &'v str> {
+    values.into_iter().filter_map(|v| match v {
+        Value::Text(s) => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+/// Where (in characters) the first of `literals` that holds U+0000 holds
+/// it. Every text test of a segment passes here, so it looks for the byte
+/// before it counts characters, and gathers nothing.
+fn nul_position<'v>(literals: impl IntoIterator<Item = &'v str>) -> Option<usize> {
+    literals
         .into_iter()
-        .filter_map(|v| match v {
-            Value::Text(s) => Some(s.as_str()),
-            _ => None,
-        })
-        .collect()
+        .find(|literal| literal.as_bytes().contains(&0))
+        .and_then(|literal| literal.chars().position(|c| c == '\0'))
 }
 
 /// Normalizes a quantifier to what SQL must test, given that a parent is

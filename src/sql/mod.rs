@@ -209,9 +209,16 @@ fn own_row_tests_first(filter: &mut SqlExpr) -> bool {
         all &= reads;
     }
     if any && !all {
-        // A stable sort; only a junction that mixes both kinds allocates
-        // (the 10,000-node bench segment has some 1,700 junctions).
-        items.sort_by_cached_key(has_subquery);
+        // A stable sort, of only the junctions that mix both kinds. The
+        // standard library sorts up to 20 items in place (an insertion
+        // sort); the cached keys would be an allocation for each of the
+        // 10,000-node bench segment's 850 mixed pairs. Past that, each
+        // key is found once.
+        if items.len() <= 20 {
+            items.sort_by_key(has_subquery);
+        } else {
+            items.sort_by_cached_key(has_subquery);
+        }
     }
     any
 }
@@ -235,7 +242,7 @@ fn is_key_in_list(filter: &SqlExpr, key: &str, text: &tree::Texts) -> bool {
     match filter {
         SqlExpr::In(set) => set.outer.of(text) == key,
         SqlExpr::Grouped(grouped) => {
-            matches!(grouped.membership, tree::Membership::In) && grouped.outer == key
+            matches!(grouped.membership, tree::Membership::In) && grouped.outer.of(text) == key
         }
         _ => false,
     }

@@ -6,6 +6,7 @@ use chrono::Datelike;
 
 use super::dialect::{generic_literal, numbered, push_decimal, quote_text, Dialect, Selection};
 use super::SqlParam;
+use crate::plan::TextOp;
 use crate::schema::FieldType;
 
 /// PostgreSQL (12 or later).
@@ -140,6 +141,36 @@ impl Dialect for Postgres {
         ["starts_with(", haystack, ", ", needle, ")"].concat()
     }
 
+    fn text_test(&self, op: TextOp, column: &str, needle: &str, params: &[String]) -> String {
+        let mut out = String::new();
+        self.push_text_test(op, column, needle, params, &mut out);
+        out
+    }
+
+    /// [`Dialect::text_test`]'s generic form (the test of
+    /// [`Dialect::fold_ascii_case`] of the column), written in place: a
+    /// segment writes one per text test, and the generic form built two
+    /// strings for each.
+    fn push_text_test(
+        &self,
+        op: TextOp,
+        column: &str,
+        _needle: &str,
+        params: &[String],
+        out: &mut String,
+    ) {
+        let needle = params.first().map_or("NULL", String::as_str);
+        let folded = ["lower(", column, " COLLATE \"C\")"];
+        let (before, after): (&[&str], &[&str]) = match op {
+            TextOp::Contains => (&["position(", needle, " IN "], &[") > 0"]),
+            TextOp::StartsWith => (&["starts_with("], &[", ", needle, ")"]),
+            TextOp::EndsWith => (&["right("], &[", length(", needle, ")) = ", needle]),
+        };
+        for part in before.iter().chain(&folded).chain(after) {
+            out.push_str(part);
+        }
+    }
+
     /// `lower()` then runs once per row for all the needles, where each
     /// `starts_with(lower(..), ..)` ran its own (benches/README.md,
     /// "PostgreSQL's `starts with`s of one column at once").
@@ -228,4 +259,29 @@ fn exact_double(x: &str) -> String {
          WHEN {k} >= 0 THEN round({n} * power(CAST(5 AS numeric), {k}), {k}) / power(CAST(10 AS numeric), {k}) \
          ELSE {n} * power(CAST(2 AS numeric), -{k}) END"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text tests written in place are the generic forms built from
+    /// PostgreSQL's pieces (`text_contains`, `text_starts_with` and
+    /// `text_ends_with` of `fold_ascii_case`).
+    #[test]
+    fn text_tests_written_in_place_are_the_forms_built_from_their_pieces() {
+        let (col, p) = ("t0.email", ["$7".to_string()]);
+        let folded = Postgres.fold_ascii_case(col);
+        for op in [TextOp::Contains, TextOp::StartsWith, TextOp::EndsWith] {
+            let expected = match op {
+                TextOp::Contains => Postgres.text_contains(&folded, "$7"),
+                TextOp::StartsWith => Postgres.text_starts_with(&folded, "$7"),
+                TextOp::EndsWith => Postgres.text_ends_with(&folded, "$7"),
+            };
+            let mut out = String::from("x = 1 AND ");
+            Postgres.push_text_test(op, col, "mail", &p, &mut out);
+            assert_eq!(out, format!("x = 1 AND {expected}"), "{op:?}");
+            assert_eq!(Postgres.text_test(op, col, "mail", &p), expected);
+        }
+    }
 }

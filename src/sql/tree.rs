@@ -150,7 +150,7 @@ pub(crate) struct Count {
 /// over those groups as a derived table (see [`Membership`]).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Grouped {
-    pub outer: String,
+    pub outer: Written,
     pub membership: Membership,
     pub groups: Groups,
 }
@@ -226,7 +226,7 @@ pub(crate) struct Join {
 pub(crate) struct Groups {
     /// The column grouped by: one of `rows`, or [`GROUP_KEY`] of the
     /// `distinct` table.
-    pub key: String,
+    pub key: Written,
     pub rows: Subquery,
     /// When set, `rows` are first made distinct in a derived table.
     pub distinct: Option<Distinct>,
@@ -252,7 +252,7 @@ pub(crate) enum Membership {
     /// `[NOT] EXISTS (SELECT 1 FROM (SELECT key AS grp ...) AS alias WHERE
     /// alias.grp = outer)`: never NULL, and a planner can make it an
     /// anti-join (or a semi-join where `IN` cannot be one).
-    Exists { negated: bool, alias: String },
+    Exists { negated: bool, alias: Alias },
 }
 
 /// The most operands one `AND`/`OR` chain is written with. Databases parse
@@ -404,6 +404,7 @@ impl Renderer<'_> {
             membership,
             groups,
         } = grouped;
+        let outer = outer.of(self.text);
         match membership {
             Membership::In => {
                 out.push_str(outer);
@@ -419,9 +420,12 @@ impl Renderer<'_> {
                 out.push_str("FROM (");
                 self.groups(groups, true, inner + 2, out);
                 newline(inner, out);
-                push_all(out, &[") AS ", alias]);
+                out.push_str(") AS ");
+                alias.push_to(out);
                 newline(inner, out);
-                push_all(out, &["WHERE ", alias, ".", GROUP_KEY, " = ", outer]);
+                out.push_str("WHERE ");
+                alias.push_to(out);
+                push_all(out, &[".", GROUP_KEY, " = ", outer]);
             }
         }
         newline(indent, out);
@@ -474,14 +478,14 @@ impl Renderer<'_> {
         if let SqlExpr::CheckedSum(sum) = &*g.having {
             return self.checked_groups(g, sum, indent, out);
         }
-        let already_named = g
-            .key
+        let key = g.key.of(self.text);
+        let already_named = key
             .strip_suffix(GROUP_KEY)
             .is_some_and(|table| table.ends_with('.'));
         let what: &[&str] = if named && !already_named {
-            &[&g.key, " AS ", GROUP_KEY]
+            &[key, " AS ", GROUP_KEY]
         } else {
-            &[&g.key]
+            &[key]
         };
         match &g.distinct {
             None => self.subquery(what, &g.rows, indent, out),
@@ -504,7 +508,7 @@ impl Renderer<'_> {
         }
         newline(indent, out);
         let fetches_rows = g.fetches_rows && g.distinct.is_none();
-        self.group_by(&g.key, &g.rows, fetches_rows, out);
+        self.group_by(key, &g.rows, fetches_rows, out);
         newline(indent, out);
         out.push_str("HAVING ");
         self.operand(&g.having, indent + 2, out);
@@ -517,11 +521,12 @@ impl Renderer<'_> {
         out.push_str(&format!("SELECT {}.{GROUP_KEY}", sum.alias));
         newline(indent, out);
         out.push_str("FROM (");
-        let mut what = format!("{} AS {GROUP_KEY}", g.key);
+        let key = g.key.of(self.text);
+        let mut what = format!("{key} AS {GROUP_KEY}");
         for (expr, name) in &sum.values {
             what.push_str(&format!(", {expr} AS {name}"));
         }
-        self.grouped_by(&[&what], &g.key, &g.rows, g.fetches_rows, indent + 2, out);
+        self.grouped_by(&[&what], key, &g.rows, g.fetches_rows, indent + 2, out);
         newline(indent, out);
         out.push_str(&format!(") AS {}", sum.alias));
         newline(indent, out);
