@@ -189,7 +189,7 @@ impl<'a> Generator<'a> {
                 key,
                 rows: chain.rows,
                 distinct,
-                having: Box::new(having),
+                having,
                 fetches_rows,
             },
         }))))

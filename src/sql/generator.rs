@@ -907,7 +907,7 @@ impl<'a> Generator<'a> {
                 key: inner_col,
                 rows: sub,
                 distinct: None,
-                having: Box::new(having),
+                having,
                 fetches_rows,
             },
         }))

@@ -230,7 +230,8 @@ pub(crate) struct Groups {
     pub rows: Subquery,
     /// When set, `rows` are first made distinct in a derived table.
     pub distinct: Option<Distinct>,
-    pub having: Box<SqlExpr>,
+    /// Held in place: a [`Grouped`] is boxed already.
+    pub having: SqlExpr,
     /// Whether the groups read a column of `rows` besides `key`: a filter,
     /// a join, an aggregated field (see [`Dialect::group_by_key`]).
     pub fetches_rows: bool,
@@ -475,7 +476,7 @@ impl Renderer<'_> {
     /// `SELECT key FROM ... GROUP BY key HAVING ...`, the key named
     /// [`GROUP_KEY`] when `named`.
     fn groups(&self, g: &Groups, named: bool, indent: usize, out: &mut String) {
-        if let SqlExpr::CheckedSum(sum) = &*g.having {
+        if let SqlExpr::CheckedSum(sum) = &g.having {
             return self.checked_groups(g, sum, indent, out);
         }
         let key = g.key.of(self.text);
