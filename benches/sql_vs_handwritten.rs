@@ -26,7 +26,8 @@
 //! - `SEGQL_BENCH_EXPLAIN`: when set and benchmarking, PostgreSQL's
 //!   `EXPLAIN (ANALYZE, BUFFERS)` of each case's optimized and
 //!   hand-written SQL is printed to standard error after its timing (the
-//!   plans that a ratio comes from).
+//!   plans that a ratio comes from), run under the query's settings as
+//!   the timed runs are (`SET LOCAL jit = off` above a plan says so).
 //!
 //! For the million-contact figures:
 //! `SEGQL_BENCH_CONTACTS=1000000 SEGQL_BENCH_RUNS=5 cargo bench --bench sql_vs_handwritten`.
@@ -745,7 +746,10 @@ fn postgres_summary(sqlite: &Connection, runs: usize) -> Vec<String> {
 
 /// PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)` of `q`, its parameters
 /// written in as the dialect's literals (the plan is that of the literal
-/// values, as a first execution's custom plan is).
+/// values, as a first execution's custom plan is), under its settings
+/// (`SqlQuery::settings`, e.g. `jit = off`) as segql's backend runs it:
+/// `SET LOCAL` in a transaction of its own, whose settings are printed
+/// above the plan.
 fn explain_analyze(client: &mut postgres::Client, q: &SqlQuery) -> String {
     // One pass over the text: a literal written in is never read again as
     // holding a placeholder, and `$1` never takes the start of `$12`.
@@ -767,13 +771,19 @@ fn explain_analyze(client: &mut postgres::Client, q: &SqlQuery) -> String {
         rest = &rest[at + 1 + digits..];
     }
     sql.push_str(rest);
-    let rows = client
+    let mut tx = client.transaction().expect("a transaction begins");
+    let mut lines = Vec::new();
+    for (name, value) in &q.settings {
+        tx.execute("SELECT set_config($1, $2, true)", &[name, value])
+            .expect("the setting is taken");
+        lines.push(format!("SET LOCAL {name} = {value}"));
+    }
+    let rows = tx
         .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &[])
         .expect("EXPLAIN runs");
-    rows.iter()
-        .map(|row| row.get::<_, String>(0))
-        .collect::<Vec<_>>()
-        .join("\n")
+    tx.rollback().expect("the transaction ends");
+    lines.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    lines.join("\n")
 }
 
 /// `sql` with its final `ORDER BY key` written `ORDER BY COALESCE(key,
