@@ -1520,6 +1520,17 @@ mod tests {
     use crate::schema::crm_schema;
     use crate::sql::{Postgres, Spark, Sqlite};
 
+    /// The error names the character (not the byte) where the first
+    /// literal holding U+0000 holds it; literals without one pass.
+    #[test]
+    fn nul_position_counts_characters_in_the_first_literal_holding_one() {
+        assert_eq!(nul_position(["plain", "also plain"]), None);
+        assert_eq!(nul_position(["plain", "é\0x", "\0"]), Some(1));
+        assert_eq!(nul_position(["ab\0"]), Some(2));
+        let values = [Value::Integer(0), Value::Text("Łó\0".into())];
+        assert_eq!(nul_position(text_values(&values)), Some(2));
+    }
+
     #[test]
     fn remembered_quotes_are_the_dialects_own() {
         let schema = crm_schema();
