@@ -179,34 +179,38 @@ pub trait Dialect: Sync {
         ["substr(", haystack, ", 1, ", length, ")"].concat()
     }
 
-    /// `op` on the text `column`, with the placeholders of the parameters
-    /// [`Dialect::text_test_params`] gave for `needle`: true when the
-    /// column's value, ASCII letters folded, contains, starts or ends with
-    /// the needle (every character literal). NULL or false for a NULL
-    /// column. Generic: [`Dialect::fold_ascii_case`] of the column, then
-    /// `text_contains`, `text_starts_with` or `text_ends_with`.
-    fn text_test(&self, op: TextOp, column: &str, _needle: &str, params: &[String]) -> String {
-        let folded = self.fold_ascii_case(column);
-        let needle = params.first().map_or("NULL", String::as_str);
-        match op {
-            TextOp::Contains => self.text_contains(&folded, needle),
-            TextOp::StartsWith => self.text_starts_with(&folded, needle),
-            TextOp::EndsWith => self.text_ends_with(&folded, needle),
-        }
-    }
-
-    /// Appends [`Dialect::text_test`] to `out`. Generic: through
-    /// `text_test`'s string; a dialect may write its usual forms in place,
-    /// as a segment can hold a text test per node.
+    /// Appends `op` on the text `column`, with the placeholders of the
+    /// parameters [`Dialect::text_test_params`] gave for `needle`, to
+    /// `out`: true when the column's value, ASCII letters folded,
+    /// contains, starts or ends with the needle (every character
+    /// literal). NULL or false for a NULL column. Written in place, as a
+    /// segment can hold a text test per node. Generic:
+    /// [`Dialect::fold_ascii_case`] of the column, then `text_contains`,
+    /// `text_starts_with` or `text_ends_with`.
     fn push_text_test(
         &self,
         op: TextOp,
         column: &str,
-        needle: &str,
+        _needle: &str,
         params: &[String],
         out: &mut String,
     ) {
-        out.push_str(&self.text_test(op, column, needle, params));
+        let folded = self.fold_ascii_case(column);
+        let needle = params.first().map_or("NULL", String::as_str);
+        out.push_str(&match op {
+            TextOp::Contains => self.text_contains(&folded, needle),
+            TextOp::StartsWith => self.text_starts_with(&folded, needle),
+            TextOp::EndsWith => self.text_ends_with(&folded, needle),
+        });
+    }
+
+    /// [`Dialect::push_text_test`]'s test as a string of its own. A
+    /// dialect writes its forms in `push_text_test`; this only gathers
+    /// them.
+    fn text_test(&self, op: TextOp, column: &str, needle: &str, params: &[String]) -> String {
+        let mut out = String::new();
+        self.push_text_test(op, column, needle, params, &mut out);
+        out
     }
 
     /// Why text values holding U+0000 (the NUL character) cannot be sent,

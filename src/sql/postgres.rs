@@ -141,16 +141,9 @@ impl Dialect for Postgres {
         ["starts_with(", haystack, ", ", needle, ")"].concat()
     }
 
-    fn text_test(&self, op: TextOp, column: &str, needle: &str, params: &[String]) -> String {
-        let mut out = String::new();
-        self.push_text_test(op, column, needle, params, &mut out);
-        out
-    }
-
-    /// [`Dialect::text_test`]'s generic form (the test of
-    /// [`Dialect::fold_ascii_case`] of the column), written in place: a
-    /// segment writes one per text test, and the generic form built two
-    /// strings for each.
+    /// The generic form (the test of [`Dialect::fold_ascii_case`] of the
+    /// column), written in place: the generic default built two strings
+    /// per text test.
     fn push_text_test(
         &self,
         op: TextOp,

@@ -178,14 +178,8 @@ impl Dialect for Sqlite {
     ///   copies nothing. `NOCASE` stops at a U+0000 of its left side; the
     ///   needle holds none, so such a byte there is still a difference.
     ///   An empty value's bytes are NULL, hence `X''`, which no text equals.
-    fn text_test(&self, op: TextOp, column: &str, needle: &str, params: &[String]) -> String {
-        let mut out = String::new();
-        self.push_text_test(op, column, needle, params, &mut out);
-        out
-    }
-
-    /// [`Dialect::text_test`], the forms with `LIKE` and `NOCASE` written
-    /// from their pieces: a segment writes one per text test, and
+    ///
+    /// The forms with `LIKE` and `NOCASE` are written from their pieces:
     /// building them from the generic pieces took four strings each. The
     /// byte form inside `contains` is [`Sqlite::text_contains`] of
     /// [`Dialect::fold_ascii_case`], written out.
