@@ -164,10 +164,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn sql_options() -> SqlOptions {
-    SqlOptions {
-        count: false,
-        now: now(),
-    }
+    SqlOptions::new(false, now())
 }
 
 /// The stages one after the other: the optimized plan's SQL for `dialect`.

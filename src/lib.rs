@@ -118,7 +118,7 @@ pub fn compile(
         &plan,
         options.schema,
         dialect,
-        &sql::SqlOptions { count: false, now },
+        &sql::SqlOptions::new(false, now),
     )
 }
 

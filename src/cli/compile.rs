@@ -107,8 +107,13 @@ pub fn to_sql(
     count: bool,
     now: DateTime<Utc>,
 ) -> Result<SqlQuery, Failure> {
-    sql::to_sql(plan, &workspace.schema, dialect, &SqlOptions { count, now })
-        .map_err(|e| workspace.fail(e))
+    sql::to_sql(
+        plan,
+        &workspace.schema,
+        dialect,
+        &SqlOptions::new(count, now),
+    )
+    .map_err(|e| workspace.fail(e))
 }
 
 /// The SQL, then its parameters as SQL comments so the output stays valid SQL.

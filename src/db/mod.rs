@@ -152,16 +152,29 @@ pub trait Backend {
         Ok((self.load_store(schema, plan)?, StoreSource::Database))
     }
 
+    /// Compiles `plan` for this database, to be run on it now: where the
+    /// fastest SQL depends on the data, with what the database tells of it
+    /// (PostgreSQL: [`sql::root_or_counts`]). The records are those of
+    /// [`sql::to_sql`] with the same options, which is the default.
+    fn compile_query(
+        &mut self,
+        schema: &Schema,
+        plan: &Plan,
+        options: SqlOptions,
+    ) -> Result<SqlQuery> {
+        sql::to_sql(plan, schema, self.dialect(), &options)
+    }
+
     /// The ids of `plan`'s records at reference time `now`, ascending:
     /// checks the layout, compiles for this database and runs.
     fn ids(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
-        let query = checked_query(self, schema, plan, SqlOptions { count: false, now })?;
+        let query = checked_query(self, schema, plan, SqlOptions::new(false, now))?;
         self.query_ids(&query)
     }
 
     /// The number of `plan`'s records, counted by the database.
     fn count(&mut self, schema: &Schema, plan: &Plan, now: DateTime<Utc>) -> Result<u64> {
-        let query = checked_query(self, schema, plan, SqlOptions { count: true, now })?;
+        let query = checked_query(self, schema, plan, SqlOptions::new(true, now))?;
         self.query_count(&query)
     }
 
@@ -397,7 +410,7 @@ fn checked_query<B: Backend + ?Sized>(
     options: SqlOptions,
 ) -> Result<SqlQuery> {
     db.verify_layout(schema, plan)?;
-    sql::to_sql(plan, schema, db.dialect(), &options)
+    db.compile_query(schema, plan, options)
 }
 
 /// The error of running `query` on a database of `dialect`:

@@ -10,6 +10,7 @@
 
 use std::borrow::BorrowMut;
 
+use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient};
 use uuid::Uuid;
@@ -21,7 +22,7 @@ use crate::eval::Store;
 use crate::plan::Plan;
 use crate::plan::RecordValues;
 use crate::schema::{Entity, Field, FieldType, Schema};
-use crate::sql::{self, Dialect, SqlParam, SqlQuery};
+use crate::sql::{self, root_or_counts, Dialect, RootOrCounts, SqlOptions, SqlParam, SqlQuery};
 
 pub(super) const DRIVER: Driver = Driver {
     name: "postgres",
@@ -45,6 +46,61 @@ impl<C: BorrowMut<Client>> PostgresBackend<C> {
     pub fn client(&mut self) -> &mut Client {
         self.client.borrow_mut()
     }
+
+    /// How the counted `has` under `plan`'s root `or` (if any) are best
+    /// tested on this database's data, at reference time `now` (see
+    /// [`sql::root_or_counts`]): the groups, unless the catalog's sizes
+    /// make their hash dear and a count of the records that reach them
+    /// finds those few enough to count per row. A table without
+    /// statistics (never `ANALYZE`d) keeps the groups, the form `compile`
+    /// writes.
+    pub fn root_or_counts(
+        &mut self,
+        schema: &Schema,
+        plan: &Plan,
+        now: DateTime<Utc>,
+    ) -> Result<RootOrCounts> {
+        let Some(question) = root_or_counts::question(plan, schema, &sql::Postgres)? else {
+            return Ok(RootOrCounts::Groups);
+        };
+        let Some(root_rows) = estimated_rows(self.client(), &question.root_table)? else {
+            return Ok(RootOrCounts::Groups);
+        };
+        let mut child_rows = Vec::with_capacity(question.child_tables.len());
+        for table in &question.child_tables {
+            match estimated_rows(self.client(), table)? {
+                Some(rows) => child_rows.push(rows),
+                None => return Ok(RootOrCounts::Groups),
+            }
+        }
+        if !root_or_counts::worth_counting(root_rows, &child_rows) {
+            return Ok(RootOrCounts::Groups);
+        }
+        let reaching = match &question.reach {
+            None => root_rows,
+            Some(reach) => {
+                let query =
+                    sql::to_sql(reach, schema, &sql::Postgres, &SqlOptions::new(true, now))?;
+                self.query_count(&query)? as f64
+            }
+        };
+        Ok(root_or_counts::choose(reaching, &child_rows))
+    }
+}
+
+/// The catalog's estimate of the rows of `table` (`pg_class.reltuples`, as
+/// `ANALYZE` and `VACUUM` leave it), or `None` where the table has none:
+/// never analyzed, empty, or not found on the search path.
+fn estimated_rows(client: &mut Client, table: &str) -> Result<Option<f64>> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT reltuples::float8 FROM pg_catalog.pg_class \
+             WHERE oid = to_regclass(quote_ident($1)))",
+            &[&table],
+        )
+        .map_err(error)?;
+    let rows: Option<f64> = row.try_get(0).map_err(error)?;
+    Ok(rows.filter(|rows| *rows > 0.0))
 }
 
 /// Connects to the database at the URL `spec` (without TLS). PostgreSQL
@@ -145,6 +201,19 @@ impl<C: BorrowMut<Client>> Backend for PostgresBackend<C> {
             }
         }
         Ok(out)
+    }
+
+    /// The SQL of [`sql::to_sql`], with the counts under a root `or`
+    /// tested as this database's data makes fastest
+    /// ([`PostgresBackend::root_or_counts`]).
+    fn compile_query(
+        &mut self,
+        schema: &Schema,
+        plan: &Plan,
+        mut options: SqlOptions,
+    ) -> Result<SqlQuery> {
+        options.root_or_counts = self.root_or_counts(schema, plan, options.now)?;
+        sql::to_sql(plan, schema, &sql::Postgres, &options)
     }
 
     fn query_count(&mut self, query: &SqlQuery) -> Result<u64> {

@@ -444,7 +444,7 @@ fn count(
         entity: entity.to_string(),
         filter,
     };
-    let options = SqlOptions { count: true, now };
+    let options = SqlOptions::new(true, now);
     let query: SqlQuery = sql::to_sql(&plan, schema, db.dialect(), &options)?;
     db.query_count(&query)
 }

@@ -124,10 +124,7 @@ pub fn update(
 }
 
 fn id_query(options: &UpdateOptions) -> sql::SqlOptions {
-    sql::SqlOptions {
-        count: false,
-        now: options.now,
-    }
+    sql::SqlOptions::new(false, options.now)
 }
 
 /// Which engine computes the scores of `score`.

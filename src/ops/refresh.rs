@@ -323,10 +323,7 @@ pub(crate) fn run(
                     &segment.plan,
                     schema,
                     d,
-                    &SqlOptions {
-                        count: false,
-                        now: options.now,
-                    },
+                    &SqlOptions::new(false, options.now),
                 )?;
                 conn.fill_ids_from_query(MEMBERS, &query)?
             }

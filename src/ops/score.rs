@@ -412,10 +412,7 @@ fn count_plan(
         entity: entity.to_string(),
         filter: filter.clone(),
     };
-    let options = SqlOptions {
-        count: true,
-        now: options.now,
-    };
+    let options = SqlOptions::new(true, options.now);
     let query = to_sql(&plan, schema, conn.dialect(), &options)?;
     conn.query_count(&query)
 }

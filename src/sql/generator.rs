@@ -95,6 +95,10 @@ pub(crate) struct Generator<'a> {
     /// `has` of the root's children under it tests the groups that pass
     /// with a correlated `EXISTS` ([`Generator::counted_groups_test`]).
     pub(super) scans_root_or: bool,
+    /// Whether a counted `has` of the root's children under a root `OR`
+    /// written for a scan is a correlated `COUNT(*)` probed per row
+    /// ([`crate::sql::RootOrCounts::PerRow`]), not the groups that pass.
+    pub(super) counts_per_row: bool,
     /// Whether the query's root `WHERE` is an `OR` of `has` of the root's
     /// children alone ([`is_or_of_child_lists`]) in a dialect that writes
     /// it as one list ([`Dialect::lists_an_or_of_children`]): each is an
@@ -329,6 +333,7 @@ impl<'a> Generator<'a> {
             on_parent_rows: false,
             join_keys_under_or: false,
             scans_root_or: false,
+            counts_per_row: false,
             lists_root_or: false,
             joined_keys: Vec::new(),
             quoted: RefCell::new(Vec::new()),
@@ -764,8 +769,14 @@ impl<'a> Generator<'a> {
             };
             return Ok(self.joined_keys_test(&sub, inner_col, outer_col, found, having));
         }
+        // Under a root `OR` written for a scan a count tests the groups
+        // that pass, or, where the runner found few rows reach it, counts
+        // per row below (a correlated `COUNT(*)`, probed only for the rows
+        // the cheaper tests before it left).
+        let counted_under_root_or =
+            matches!(shape, Shape::Count(..)) && self.tests_counted_groups_here(r, scope);
         if let Shape::Count(op, n) = shape {
-            if self.tests_counted_groups_here(r, scope) {
+            if counted_under_root_or && !self.counts_per_row {
                 return Ok(self.counted_groups_test(sub, inner_col, outer_col, (op, n), scope));
             }
         }
@@ -784,7 +795,7 @@ impl<'a> Generator<'a> {
             })
         };
         let probes_per_parent = self.on_parent_rows && r.link.direction == Direction::ToChildren;
-        let uncorrelated_in = !(self.correlate || probes_per_parent)
+        let uncorrelated_in = !(self.correlate || probes_per_parent || counted_under_root_or)
             && (!self.under_or
                 || self.dialect.in_subquery_under_or()
                 || (self.lists_root_or && scope.depth == 0));

@@ -31,6 +31,7 @@ mod per_record;
 pub mod postgres;
 mod prefixes;
 mod root_joins;
+pub mod root_or_counts;
 pub mod spark;
 pub mod sqlite;
 mod tree;
@@ -42,6 +43,7 @@ use uuid::Uuid;
 pub use self::dialect::{is_plain_ident, Dialect, Selection};
 pub use self::per_record::{per_record_select, per_record_sql, value_column};
 pub use self::postgres::Postgres;
+pub use self::root_or_counts::RootOrCounts;
 pub use self::spark::Spark;
 pub use self::sqlite::Sqlite;
 
@@ -60,6 +62,23 @@ pub struct SqlOptions {
     /// The reference time that `now` and `today` in the query mean; it
     /// becomes bind parameters, never the database's clock.
     pub now: DateTime<Utc>,
+    /// How a counted `has` of the root's children under a root `or`
+    /// written for a scan is counted (PostgreSQL; see [`RootOrCounts`]).
+    /// A runner that can ask the database chooses it
+    /// ([`root_or_counts::choose`]); [`SqlOptions::new`] leaves the groups.
+    pub root_or_counts: RootOrCounts,
+}
+
+impl SqlOptions {
+    /// Options for the ids (`count: false`) or their number, at reference
+    /// time `now`, every other choice left as `compile` makes it.
+    pub fn new(count: bool, now: DateTime<Utc>) -> SqlOptions {
+        SqlOptions {
+            count,
+            now,
+            root_or_counts: RootOrCounts::Groups,
+        }
+    }
 }
 
 /// A compiled query: SQL text and its parameters, `params[0]` being
@@ -171,6 +190,34 @@ fn on_big_stack(
     })
 }
 
+/// How a query's root `WHERE` is written, as far as it decides how the
+/// subqueries under it are (see the [`Generator`] fields of the same
+/// names).
+struct RootForm {
+    /// The root is pinned to a few keys: every subquery correlated.
+    correlate: bool,
+    /// An `OR` of `has` of the root's children alone, as one list.
+    lists_root_or: bool,
+    /// An `OR` written for a scan of the root's table.
+    scans_root_or: bool,
+}
+
+impl RootForm {
+    fn of(filter: &PlanExpr, root: &crate::schema::Entity, dialect: &dyn Dialect) -> RootForm {
+        let correlate = generator::pins_the_key(filter, root);
+        let lists_root_or = dialect.lists_an_or_of_children()
+            && !correlate
+            && generator::is_or_of_child_lists(filter);
+        let scans_root_or =
+            dialect.scans_for_a_root_or() && !correlate && !lists_root_or && is_disjunction(filter);
+        RootForm {
+            correlate,
+            lists_root_or,
+            scans_root_or,
+        }
+    }
+}
+
 /// Whether `filter`, a query's root `WHERE`, is an `OR` of two or more
 /// conditions once negations are pushed down (`not (a and b)` is one).
 fn is_disjunction(filter: &PlanExpr) -> bool {
@@ -262,14 +309,11 @@ fn generate(
 ) -> Result<SqlQuery> {
     let root = entity(schema, &plan.entity)?;
     let mut generator = Generator::new(schema, dialect, options.now);
-    generator.correlate = generator::pins_the_key(&plan.filter, root);
-    generator.lists_root_or = dialect.lists_an_or_of_children()
-        && !generator.correlate
-        && generator::is_or_of_child_lists(&plan.filter);
-    generator.scans_root_or = dialect.scans_for_a_root_or()
-        && !generator.correlate
-        && !generator.lists_root_or
-        && is_disjunction(&plan.filter);
+    let form = RootForm::of(&plan.filter, root, dialect);
+    generator.correlate = form.correlate;
+    generator.lists_root_or = form.lists_root_or;
+    generator.scans_root_or = form.scans_root_or;
+    generator.counts_per_row = options.root_or_counts == RootOrCounts::PerRow;
     generator.join_keys_under_or = dialect.joins_has_under_or()
         && !generator.correlate
         && !generator.scans_root_or

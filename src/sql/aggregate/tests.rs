@@ -95,13 +95,7 @@ fn sql(entity: &str, filter: PlanExpr, dialect: &dyn Dialect) -> SqlQuery {
         filter,
     };
     let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
-    to_sql(
-        &plan,
-        &crm_schema(),
-        dialect,
-        &SqlOptions { count: false, now },
-    )
-    .unwrap()
+    to_sql(&plan, &crm_schema(), dialect, &SqlOptions::new(false, now)).unwrap()
 }
 
 /// The `WHERE` clause of the SQL, without the first two and last lines.

@@ -16,6 +16,7 @@ use segql::db::{Backend, PostgresBackend, SqliteBackend};
 use segql::eval::Store;
 use segql::plan::Plan;
 use segql::schema::Schema;
+use segql::sql::RootOrCounts;
 use segql::syntax::ast::{Library, Query};
 use uuid::Uuid;
 
@@ -98,7 +99,16 @@ impl<'a> Loaded<'a> {
 }
 
 fn sql_options(now: DateTime<Utc>, count: bool) -> segql::sql::SqlOptions {
-    segql::sql::SqlOptions { count, now }
+    segql::sql::SqlOptions::new(count, now)
+}
+
+/// The options for the ids, with the counts under a root `or` tested as
+/// `counts` says.
+fn counting(now: DateTime<Utc>, counts: RootOrCounts) -> segql::sql::SqlOptions {
+    segql::sql::SqlOptions {
+        root_or_counts: counts,
+        ..sql_options(now, false)
+    }
 }
 
 /// Ids from the SQLite SQL, checked against the `count` form as well (and
@@ -136,15 +146,31 @@ pub fn sqlite_ids(env: &Loaded, plan: &Plan) -> Answer {
     Ok(ids)
 }
 
-/// Ids from the PostgreSQL SQL.
+/// Ids from the PostgreSQL SQL, as `compile` writes it.
 pub fn postgres_ids(env: &Loaded, plan: &Plan) -> Option<Answer> {
+    postgres_counting_ids(env, plan, RootOrCounts::Groups)
+}
+
+/// Ids from the PostgreSQL SQL with the counts under its root `or` tested
+/// per row, where it has such counts (`None` where the SQL would be the
+/// same, or without a server).
+pub fn postgres_per_row_count_ids(env: &Loaded, plan: &Plan) -> Option<Answer> {
+    let question = segql::sql::root_or_counts::question(plan, env.schema, &segql::sql::Postgres);
+    match question {
+        Ok(None) => None,
+        Ok(Some(_)) => postgres_counting_ids(env, plan, RootOrCounts::PerRow),
+        Err(e) => env.pg.as_ref().map(|_| Err(format!("question: {e}"))),
+    }
+}
+
+fn postgres_counting_ids(env: &Loaded, plan: &Plan, counts: RootOrCounts) -> Option<Answer> {
     let mut client = env.pg.as_ref()?.borrow_mut();
     let mut run = || -> Answer {
         let q = segql::sql::to_sql(
             plan,
             env.schema,
             &segql::sql::Postgres,
-            &sql_options(env.now, false),
+            &counting(env.now, counts),
         )
         .map_err(|e| format!("to_sql: {e}"))?;
         PostgresBackend::new(&mut *client)
@@ -201,6 +227,9 @@ pub fn answers(env: &Loaded, plans: &Plans, all_ids: &[Uuid]) -> Vec<(String, An
         ));
         if let Some(answer) = postgres_ids(env, plan) {
             out.push((format!("{label}postgres"), answer));
+        }
+        if let Some(answer) = postgres_per_row_count_ids(env, plan) {
+            out.push((format!("{label}postgres, counts per row"), answer));
         }
     }
     out.push((

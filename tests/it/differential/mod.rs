@@ -326,20 +326,43 @@ fn postgres_agrees() {
     assert_eq!(checked, wanted * QUERIES_PER_DATA_SET);
 }
 
+/// Whether the optimized plan of `text` (checked without a library) has a
+/// counted `has` of the root's children under a root `or` in PostgreSQL's
+/// SQL, which a run may count per row.
+fn counts_under_a_root_or(schema: &segql::schema::Schema, text: &str) -> bool {
+    let Ok(query) = segql::syntax::parse_query(text) else {
+        return false;
+    };
+    let Ok(plans) = engines::plan(schema, &query, None, &[]) else {
+        return false;
+    };
+    let question =
+        segql::sql::root_or_counts::question(&plans.optimized, schema, &segql::sql::Postgres);
+    matches!(question, Ok(Some(_)))
+}
+
 #[test]
 fn generated_queries_cover_every_form() {
     // The generators must keep producing each form the suite claims to
     // cover; a change that silently drops one would weaken every run.
     let schema = segql::schema::crm_schema();
-    let mut generator = gen_query::QueryGen::new(schema);
+    let mut generator = gen_query::QueryGen::new(schema.clone());
     let queries = generator.query();
     let mut runner = gen_query::seeded_runner(7);
     let mut text = String::new();
+    let mut counted_under_root_or = 0;
     for _ in 0..2000 {
         let q = queries.new_tree(&mut runner).expect("queries never reject");
-        text.push_str(&q.current().render().to_lowercase());
+        let rendered = q.current().render();
+        counted_under_root_or += usize::from(counts_under_a_root_or(&schema, &rendered));
+        text.push_str(&rendered.to_lowercase());
         text.push('\n');
     }
+    // PostgreSQL runs these in both forms (`engines::postgres_per_row_count_ids`).
+    assert!(
+        counted_under_root_or >= 10,
+        "only {counted_under_root_or} of 2000 queries count children under a root `or`"
+    );
     let deepest = (0..400)
         .map(|_| {
             let q = queries.new_tree(&mut runner).expect("queries never reject");

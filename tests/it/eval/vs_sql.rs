@@ -228,10 +228,7 @@ fn random_plans_agree_with_sqlite() {
             entity: entity.into(),
             filter: g.expr(entity, 4),
         };
-        let options = SqlOptions {
-            count: false,
-            now: now(),
-        };
+        let options = SqlOptions::new(false, now());
         let query = sql::to_sql(&plan, &schema, &sql::Sqlite, &options).unwrap();
         let want = SqliteBackend::new(&conn)
             .query_ids(&query)

@@ -316,10 +316,7 @@ impl Engines {
         dialect: &dyn Dialect,
         count: bool,
     ) -> segql::Result<sql::SqlQuery> {
-        let options = SqlOptions {
-            count,
-            now: self.now,
-        };
+        let options = SqlOptions::new(count, self.now);
         sql::to_sql(plan, &crm_schema(), dialect, &options)
     }
 }

@@ -27,7 +27,7 @@ fn plan(query: &str) -> Plan {
 
 fn compile(plan: &Plan, dialect: &dyn Dialect, count: bool) -> SqlQuery {
     let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
-    sql::to_sql(plan, &crm_schema(), dialect, &SqlOptions { count, now }).unwrap()
+    sql::to_sql(plan, &crm_schema(), dialect, &SqlOptions::new(count, now)).unwrap()
 }
 
 // --------------------------------------------------------- overflow ---

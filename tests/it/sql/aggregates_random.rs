@@ -375,10 +375,7 @@ fn plan(text: &str) -> Option<Plan> {
 
 /// The ids `plan` selects on `db`, or the error.
 fn ids_on(db: &mut dyn Backend, plan: &Plan) -> Result<Vec<Uuid>, String> {
-    let options = SqlOptions {
-        count: false,
-        now: now(),
-    };
+    let options = SqlOptions::new(false, now());
     let q = sql::to_sql(plan, &crm_schema(), db.dialect(), &options).map_err(|e| e.to_string())?;
     db.query_ids(&q).map_err(|e| format!("{e}\n{}", q.sql))
 }

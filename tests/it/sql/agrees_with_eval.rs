@@ -50,7 +50,7 @@ fn sql_and_evaluator_agree_on_every_valid_fixture() {
             let sqlite = run_sqlite(&conn, plan, now);
             assert_eq!(sqlite, expected, "SQLite, {which} plan of {name}");
             if let Some((_, client)) = pg.as_mut() {
-                let options = SqlOptions { count: false, now };
+                let options = SqlOptions::new(false, now);
                 let q = sql::to_sql(plan, &schema, &sql::Postgres, &options).unwrap();
                 let found = PostgresBackend::new(client)
                     .query_ids(&q)
@@ -78,7 +78,7 @@ fn run_sqlite(
     plan: &Plan,
     now: chrono::DateTime<Utc>,
 ) -> Vec<uuid::Uuid> {
-    let options = SqlOptions { count: false, now };
+    let options = SqlOptions::new(false, now);
     let q = sql::to_sql(plan, &crm_schema(), &sql::Sqlite, &options).unwrap();
     SqliteBackend::new(conn)
         .query_ids(&q)

@@ -63,7 +63,7 @@ fn sql_of(path: &Path, dialects: &[&dyn Dialect]) -> String {
     let plan = check(&query, &fixture.context(library.as_ref())).unwrap();
     let mut out = String::new();
     for &dialect in dialects {
-        let q = to_sql(&plan, schema, dialect, &SqlOptions { count: false, now }).unwrap();
+        let q = to_sql(&plan, schema, dialect, &SqlOptions::new(false, now)).unwrap();
         let params = serde_json::to_string(&q.params).unwrap();
         out.push_str(&format!(
             "-- {}\n{}\n-- params: {params}\n\n",
@@ -71,7 +71,7 @@ fn sql_of(path: &Path, dialects: &[&dyn Dialect]) -> String {
             q.sql
         ));
         // The count query differs only in its first and last lines.
-        let c = to_sql(&plan, schema, dialect, &SqlOptions { count: true, now }).unwrap();
+        let c = to_sql(&plan, schema, dialect, &SqlOptions::new(true, now)).unwrap();
         let body = q.sql.lines().skip(1).filter(|l| !l.starts_with("ORDER BY"));
         let expected: Vec<&str> = std::iter::once("SELECT COUNT(*)").chain(body).collect();
         assert_eq!(c.sql, expected.join("\n"));

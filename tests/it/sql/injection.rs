@@ -330,15 +330,7 @@ fn compile(
         optimize: true,
     };
     let plan = segql::plan(&text, &options)?;
-    let q = sql::to_sql(
-        &plan,
-        &schema,
-        dialect,
-        &sql::SqlOptions {
-            count: false,
-            now: now(),
-        },
-    )?;
+    let q = sql::to_sql(&plan, &schema, dialect, &sql::SqlOptions::new(false, now()))?;
     Ok((q, plan, schema))
 }
 

@@ -8,6 +8,7 @@ mod fixtures;
 mod injection;
 mod pg_plans;
 mod plans;
+mod root_or_counts;
 mod scoring_shape;
 mod semantics;
 mod spark;

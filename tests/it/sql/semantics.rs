@@ -46,12 +46,7 @@ fn has(from: &str, relationship: &str, quantifier: Quantifier, filter: PlanExpr)
 
 #[allow(clippy::result_large_err)]
 fn compile(plan: &Plan, dialect: &dyn Dialect, count: bool) -> segql::Result<sql::SqlQuery> {
-    sql::to_sql(
-        plan,
-        &crm_schema(),
-        dialect,
-        &SqlOptions { count, now: now() },
-    )
+    sql::to_sql(plan, &crm_schema(), dialect, &SqlOptions::new(count, now()))
 }
 
 // --------------------------------------------------------------- tests ---

@@ -1,0 +1,211 @@
+//! How a counted `has` (`has at least 60 interaction`) of the root's
+//! children under a root `or` written for a scan
+//! ([`Dialect::scans_for_a_root_or`], PostgreSQL) is counted: over the
+//! groups of the whole child table, which PostgreSQL hashes once, or per
+//! row through the child's foreign-key index, for only the rows the
+//! `or`'s cheaper tests leave.
+//!
+//! Which is faster is a matter of the data, which `compile` does not see:
+//! at 1M contacts the groups of 10M interactions took 835 ms to hash where
+//! 50,827 contacts reached the count (0.3 s counted per row, the SQL a DBA
+//! would write for `wide_or_50`), and over 1.5M leads the hash is the
+//! faster (`wide_or`, 227,000 contacts reaching it). PostgreSQL's own
+//! estimates of the rows that reach the count were 7-9x low, too low to
+//! choose by (benches/README.md, "Every shape at 1M, one run, and a quiet
+//! PostgreSQL run"). So a runner that can ask the database does, in two
+//! steps:
+//!
+//! 1. [`question`]: whether the plan has such a count, over which child
+//!    tables, and the plan that counts the rows reaching it;
+//! 2. with the tables' sizes (the catalog's estimates, which are good for
+//!    whole tables), [`worth_counting`] says whether the hash is dear
+//!    enough to pay for a count of the reaching rows (a scan of the
+//!    root's table of its own), and [`choose`] decides by that count.
+//!
+//! Both forms give the same records; only their speed differs.
+
+use serde::Serialize;
+
+use super::{entity, Dialect, RootForm};
+use crate::error::Result;
+use crate::plan::{Direction, Plan, PlanExpr, Quantifier};
+use crate::schema::Schema;
+
+/// How a counted `has` of the root's children under a root `or` written
+/// for a scan is tested.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum RootOrCounts {
+    /// `EXISTS` over the groups of the child table that pass (PostgreSQL
+    /// hashes them once where they fit in `work_mem`): what `compile`
+    /// writes.
+    #[default]
+    Groups,
+    /// A correlated `COUNT(*)` per row that reaches it, through the
+    /// child's foreign-key index.
+    PerRow,
+}
+
+/// What to ask the database before choosing [`RootOrCounts`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CountQuestion {
+    /// The root's table.
+    pub root_table: String,
+    /// The child table of each counted `has` under the root `or`.
+    pub child_tables: Vec<String>,
+    /// The root's records that fail every test of the `or` on their own
+    /// columns, and so reach its subqueries: at most those are counted per
+    /// row. `None` where the `or` has no such test (every record reaches).
+    pub reach: Option<Plan>,
+}
+
+/// The [`CountQuestion`] of `plan` compiled for `dialect`, or `None` where
+/// its SQL has no counted `has` under a root `or` written for a scan (then
+/// [`RootOrCounts`] changes nothing).
+pub fn question(
+    plan: &Plan,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+) -> Result<Option<CountQuestion>> {
+    let root = entity(schema, &plan.entity)?;
+    if !RootForm::of(&plan.filter, root, dialect).scans_root_or {
+        return Ok(None);
+    }
+    let Some(operands) = or_operands(&plan.filter) else {
+        return Ok(None);
+    };
+    let mut child_tables = Vec::new();
+    let mut stack: Vec<&PlanExpr> = operands.iter().map(|(operand, _)| *operand).collect();
+    while let Some(expr) = stack.pop() {
+        match expr {
+            PlanExpr::Not(inner) => stack.push(inner),
+            PlanExpr::And(items) | PlanExpr::Or(items) => stack.extend(items),
+            PlanExpr::Segment(segment) => stack.push(&segment.filter),
+            PlanExpr::Related(related)
+                if related.link.direction == Direction::ToChildren
+                    && is_counted(related.quantifier) =>
+            {
+                child_tables.push(entity(schema, &related.link.to)?.table.clone());
+            }
+            PlanExpr::Related(_)
+            | PlanExpr::Const(_)
+            | PlanExpr::Field(_)
+            | PlanExpr::Aggregate(_) => {}
+        }
+    }
+    if child_tables.is_empty() {
+        return Ok(None);
+    }
+    let own: Vec<PlanExpr> = operands
+        .into_iter()
+        .filter(|(operand, _)| reads_own_row_only(operand))
+        .map(|(operand, negated)| {
+            let operand = operand.clone();
+            if negated {
+                PlanExpr::Not(Box::new(operand))
+            } else {
+                operand
+            }
+        })
+        .collect();
+    let reach = (!own.is_empty()).then(|| Plan {
+        entity: plan.entity.clone(),
+        filter: PlanExpr::Not(Box::new(match own.len() {
+            1 => own.into_iter().next().expect("one operand"),
+            _ => PlanExpr::Or(own),
+        })),
+    });
+    Ok(Some(CountQuestion {
+        root_table: root.table.clone(),
+        child_tables,
+        reach,
+    }))
+}
+
+/// The operands of the root `or` once negations are pushed down, each
+/// with whether it stands negated (`not (a and b)` is `not a or not b`).
+fn or_operands(filter: &PlanExpr) -> Option<Vec<(&PlanExpr, bool)>> {
+    let mut negated = false;
+    let mut filter = filter;
+    loop {
+        match filter {
+            PlanExpr::Not(inner) => {
+                negated = !negated;
+                filter = inner;
+            }
+            PlanExpr::Segment(segment) => filter = &segment.filter,
+            PlanExpr::Or(items) if !negated => {
+                return Some(items.iter().map(|item| (item, false)).collect())
+            }
+            PlanExpr::And(items) if negated => {
+                return Some(items.iter().map(|item| (item, true)).collect())
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether a quantifier over children needs their count (not merely one
+/// or none of them).
+fn is_counted(quantifier: Quantifier) -> bool {
+    match quantifier {
+        Quantifier::Any | Quantifier::No => false,
+        Quantifier::AtLeast(n) => n >= 2,
+        Quantifier::AtMost(n) | Quantifier::Exactly(n) => n >= 1,
+    }
+}
+
+/// Whether `expr` reads only the record's own columns: the tests the SQL
+/// puts before its subqueries. (A dotted path to a parent may be joined
+/// and tested first too; leaving it out only makes the count of reaching
+/// records larger, and the choice keeps the groups more often.)
+fn reads_own_row_only(expr: &PlanExpr) -> bool {
+    match expr {
+        PlanExpr::Const(_) | PlanExpr::Field(_) => true,
+        PlanExpr::Not(inner) => reads_own_row_only(inner),
+        PlanExpr::And(items) | PlanExpr::Or(items) => items.iter().all(reads_own_row_only),
+        PlanExpr::Segment(segment) => reads_own_row_only(&segment.filter),
+        PlanExpr::Related(_) | PlanExpr::Aggregate(_) => false,
+    }
+}
+
+/// PostgreSQL's time to hash the groups of one child row (835 ms for the
+/// 10M interactions of `has at least 60 interaction` at 1M contacts, under
+/// `EXPLAIN ANALYZE`).
+const HASH_NS_PER_CHILD_ROW: f64 = 83.0;
+/// Its time to count one record's children through the foreign-key index
+/// (0.3 s for the 50,827 contacts of `wide_or_50` that reach the count,
+/// about 10 interactions each).
+const PROBE_NS_PER_RECORD: f64 = 6_000.0;
+/// Its time per root record to count those that reach the count (143 ms
+/// for `wide_or_50`'s at 1M contacts, a parallel scan).
+const COUNT_NS_PER_ROOT_RECORD: f64 = 143.0;
+/// The count of reaching records is made only where the hash would cost
+/// at least this many times as much: it is then at most a quarter of what
+/// it may save, and of what it adds where the hash stays.
+const COUNT_PAYS_AT: f64 = 4.0;
+
+/// Whether counting the records that reach the counts can pay: the hash of
+/// the children (`child_rows`, one per counted `has`) against a scan of the
+/// `root_rows` records. Over 1M contacts: 10M interactions yes, 1.5M leads
+/// no (the hash, 0.12 s, is cheaper than a quarter of the count).
+pub fn worth_counting(root_rows: f64, child_rows: &[f64]) -> bool {
+    let hash: f64 = child_rows.iter().sum::<f64>() * HASH_NS_PER_CHILD_ROW;
+    hash >= COUNT_PAYS_AT * root_rows * COUNT_NS_PER_ROOT_RECORD
+}
+
+/// The faster form for `reaching` records reaching the counts over
+/// children of `child_rows` rows (one per counted `has`): per row where
+/// probing each count for each of them costs less than hashing every
+/// child table.
+pub fn choose(reaching: f64, child_rows: &[f64]) -> RootOrCounts {
+    let hash: f64 = child_rows.iter().sum::<f64>() * HASH_NS_PER_CHILD_ROW;
+    let probes = reaching * child_rows.len() as f64 * PROBE_NS_PER_RECORD;
+    if probes < hash {
+        RootOrCounts::PerRow
+    } else {
+        RootOrCounts::Groups
+    }
+}
+
+#[cfg(test)]
+mod tests;
