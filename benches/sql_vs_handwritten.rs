@@ -6,7 +6,11 @@
 //!
 //! Each segment is compiled from its text by the library's own pipeline
 //! (`segql::compile`), once with the optimizer and once without, so the
-//! bench measures exactly what `segql run` sends to the database.
+//! bench measures exactly what `segql run` sends to the database. On
+//! PostgreSQL the optimized SQL is compiled by the backend
+//! (`Backend::compile_query`), which may count a root `or`'s counted `has`
+//! per row after asking the database how many records reach it; its
+//! timing is of that whole path, the question included.
 //!
 //! Environment:
 //! - `SEGQL_BENCH_CONTACTS`: demo size (default 20,000 contacts, about

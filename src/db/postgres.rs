@@ -51,7 +51,8 @@ impl<C: BorrowMut<Client>> PostgresBackend<C> {
     /// tested on this database's data, at reference time `now` (see
     /// [`sql::root_or_counts`]): the groups, unless the catalog's sizes
     /// make their hash dear and a count of the records that reach them
-    /// finds those few enough to count per row. A table without
+    /// (over a sample of a large table) finds those few enough to count
+    /// per row. A table without
     /// statistics (never `ANALYZE`d) keeps the groups, the form `compile`
     /// writes.
     pub fn root_or_counts(
@@ -79,9 +80,9 @@ impl<C: BorrowMut<Client>> PostgresBackend<C> {
         let reaching = match &question.reach {
             None => root_rows,
             Some(reach) => {
-                let query =
-                    sql::to_sql(reach, schema, &sql::Postgres, &SqlOptions::new(true, now))?;
-                self.query_count(&query)? as f64
+                let percent = root_or_counts::sample_percent(root_rows);
+                let query = root_or_counts::reach_query(reach, schema, now, percent)?;
+                root_or_counts::estimate(self.query_count(&query)?, percent)
             }
         };
         Ok(root_or_counts::choose(reaching, &child_rows))

@@ -139,7 +139,22 @@ pub fn to_sql(
     dialect: &dyn Dialect,
     options: &SqlOptions,
 ) -> Result<SqlQuery> {
-    on_big_stack(plan, || generate(plan, schema, dialect, options))
+    on_big_stack(plan, || generate(plan, schema, dialect, options, None))
+}
+
+/// [`to_sql`] over a sample of the root's table: `sample` (a clause such
+/// as PostgreSQL's `TABLESAMPLE SYSTEM (2)`) is written after the root
+/// table's alias. For estimates only ([`root_or_counts`]).
+pub(crate) fn to_sampled_sql(
+    plan: &Plan,
+    schema: &Schema,
+    dialect: &dyn Dialect,
+    options: &SqlOptions,
+    sample: &str,
+) -> Result<SqlQuery> {
+    on_big_stack(plan, || {
+        generate(plan, schema, dialect, options, Some(sample))
+    })
 }
 
 /// Compiles `plan` to the `SELECT` of a database view (SPEC §7): every
@@ -306,6 +321,7 @@ fn generate(
     schema: &Schema,
     dialect: &dyn Dialect,
     options: &SqlOptions,
+    root_sample: Option<&str>,
 ) -> Result<SqlQuery> {
     let root = entity(schema, &plan.entity)?;
     let mut generator = Generator::new(schema, dialect, options.now);
@@ -346,6 +362,10 @@ fn generate(
         generator.quote(&root.table),
         scope.alias()
     ));
+    if let Some(sample) = root_sample {
+        sql.push(' ');
+        sql.push_str(sample);
+    }
     sql.push_str(&joins);
     for clause in &generator.joined_keys {
         sql.push_str(clause);

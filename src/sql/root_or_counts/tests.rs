@@ -61,6 +61,31 @@ fn question_names_each_counted_child_and_the_records_failing_the_own_row_tests()
 }
 
 #[test]
+fn the_operands_written_before_the_first_count_are_tested_before_it() {
+    let text = "contact where has lead(status = \"Open\") or country = \"France\" \
+                or has at least 3 interaction or has subscription";
+    let question = postgres_question(text).expect("a count under a root or");
+    let checked = plan(text);
+    let PlanExpr::Or(items) = &checked.filter else {
+        panic!("not an or")
+    };
+    let field = items.iter().find(|item| matches!(item, PlanExpr::Field(_)));
+    let has_lead = items.iter().find(|item| match item {
+        PlanExpr::Related(related) => related.link.to.as_str() == "lead",
+        _ => false,
+    });
+    // The field test first (the SQL moves it ahead), then the `has lead`
+    // written before the count; not the `has subscription` after it.
+    assert_eq!(
+        question.reach.expect("tests before the count").filter,
+        PlanExpr::Not(Box::new(PlanExpr::Or(vec![
+            field.expect("the field test").clone(),
+            has_lead.expect("the has lead").clone(),
+        ])))
+    );
+}
+
+#[test]
 fn a_negated_and_is_an_or_of_negated_operands() {
     let text = "contact where not (country = \"France\" and has at most 4 interaction)";
     let negated = unoptimized_plan(text);
@@ -112,14 +137,40 @@ fn no_question_without_a_count_under_a_root_or_written_for_a_scan() {
 
 #[test]
 fn counting_pays_only_where_the_hash_is_dear() {
-    // 1M contacts: 10M interactions are worth a count, 1.5M leads not.
+    // 1M contacts, 10,000 of them sampled: the hash of 10M interactions
+    // or of 1.5M leads is worth the sample, of 500,000 leads not.
     assert!(worth_counting(1e6, &[1e7]));
-    assert!(!worth_counting(1e6, &[1.5e6]));
-    assert!(worth_counting(1e6, &[1.5e6, 1e7]));
+    assert!(worth_counting(1e6, &[1.5e6]));
+    assert!(!worth_counting(1e6, &[5e5]));
+    // 1,000 contacts, counted whole: 10,000 interactions hash in a moment.
+    assert!(!worth_counting(1000.0, &[10_000.0]));
     // The line: the hash at four times the count.
-    let line = COUNT_PAYS_AT * COUNT_NS_PER_ROOT_RECORD / HASH_NS_PER_CHILD_ROW;
-    assert!(worth_counting(1e6, &[line * 1e6 * 1.01]));
-    assert!(!worth_counting(1e6, &[line * 1e6 * 0.99]));
+    let line = COUNT_PAYS_AT * SAMPLED_RECORDS * COUNT_NS_PER_ROOT_RECORD / HASH_NS_PER_CHILD_ROW;
+    assert!(worth_counting(1e6, &[line * 1.01]));
+    assert!(!worth_counting(1e6, &[line * 0.99]));
+}
+
+#[test]
+fn large_tables_are_sampled_and_the_sample_scaled_up() {
+    assert_eq!(sample_percent(1000.0), None);
+    assert_eq!(sample_percent(COUNTED_WHOLE_UP_TO), None);
+    assert_eq!(sample_percent(1e6), Some(1.0));
+    assert_eq!(sample_percent(1e7), Some(0.1));
+    assert_eq!(estimate(560, Some(1.0)), 56_000.0);
+    assert_eq!(estimate(560, None), 560.0);
+    let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+    let reach = plan("contact where not (country = \"France\")");
+    let sampled = reach_query(&reach, &crm_schema(), now, Some(1.0)).unwrap();
+    assert!(
+        sampled.sql.starts_with(
+            "SELECT COUNT(*)\nFROM contact AS t0 TABLESAMPLE SYSTEM (1.0000) REPEATABLE (0)\n"
+        ),
+        "{}",
+        sampled.sql
+    );
+    let whole = reach_query(&reach, &crm_schema(), now, None).unwrap();
+    assert!(!whole.sql.contains("TABLESAMPLE"), "{}", whole.sql);
+    assert_eq!(whole.params, sampled.params);
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! PostgreSQL's runner chooses how a counted `has` under a root `or` is
 //! tested by the data (`PostgresBackend::root_or_counts`): per row where
 //! few records reach it and its child table is large, over hashed groups
-//! otherwise. Either way a run returns the records the memory engine
-//! finds. (The choice's arithmetic and the SQL of each form are tested in
-//! `src/sql/root_or_counts/tests.rs`; the generated queries of
+//! otherwise. Either form returns the records the memory engine finds,
+//! and the records reaching the count are counted as it counts them,
+//! whole or over a sample. (The choice's arithmetic and the SQL of each
+//! form are tested in `src/sql/root_or_counts/tests.rs`; at 1,000
+//! contacts the question never pays, and the choice is measured at 1M in
+//! `benches/sql_vs_handwritten.rs`; the generated queries of
 //! `tests/it/differential/` run in both forms.)
 
 use chrono::{TimeZone, Utc};
@@ -14,7 +17,7 @@ use segql::sql::{self, RootOrCounts, SqlOptions};
 use crate::support;
 
 #[test]
-fn postgres_counts_per_row_only_where_few_records_reach_a_large_child_table() {
+fn postgres_runs_both_forms_of_a_root_or_count_to_the_same_records() {
     let Some(pg) = support::pg::TestPg::start() else {
         return;
     };
@@ -31,44 +34,30 @@ fn postgres_counts_per_row_only_where_few_records_reach_a_large_child_table() {
     client.batch_execute("VACUUM ANALYZE").unwrap();
     let mut db = PostgresBackend::new(&mut client);
     let three_countries = "country in [\"France\", \"Japan\", \"Brazil\"]";
-    let cases = [
-        // 100 of 1,000 contacts reach a count over 10 interactions each.
-        (
-            format!("contact where not ({three_countries}) or has at least 15 interaction"),
-            RootOrCounts::PerRow,
+    let segments = [
+        format!("contact where not ({three_countries}) or has at least 15 interaction"),
+        format!(
+            "contact where not ({three_countries}) or has subscription(list = \"Events\") \
+             or has at most 12 interaction(type = \"Email Opened\")"
         ),
-        // Every contact reaches it.
-        (
-            "contact where has at least 15 interaction or has no lead".to_string(),
-            RootOrCounts::Groups,
-        ),
-        // 967 contacts reach it.
-        (
-            "contact where country = \"France\" or has at least 15 interaction".to_string(),
-            RootOrCounts::Groups,
-        ),
-        // 1.5 leads a contact: too few to pay for counting who reaches it.
-        (
-            format!("contact where not ({three_countries}) or has at least 2 lead"),
-            RootOrCounts::Groups,
-        ),
+        "contact where has at least 15 interaction or has no lead".to_string(),
+        format!("contact where not ({three_countries}) or has at least 2 lead"),
     ];
-    for (text, expected) in &cases {
+    for text in &segments {
         let plan = segql::plan(text, &segql::Options::new(&schema)).unwrap();
+        // 1,000 contacts are too few to pay for the question: the groups.
         assert_eq!(
             db.root_or_counts(&schema, &plan, now).unwrap(),
-            *expected,
+            RootOrCounts::Groups,
             "{text}"
         );
-        let found = db.ids(&schema, &plan, now).unwrap();
         let in_memory = segql::eval::evaluate(&plan, &store, now).unwrap();
-        assert_eq!(found, in_memory, "{text}");
+        assert_eq!(db.ids(&schema, &plan, now).unwrap(), in_memory, "{text}");
         assert_eq!(
             db.count(&schema, &plan, now).unwrap(),
             in_memory.len() as u64,
             "{text}"
         );
-        // The SQL the run chose, and the other form, select the same.
         for counts in [RootOrCounts::Groups, RootOrCounts::PerRow] {
             let options = SqlOptions {
                 root_or_counts: counts,
@@ -82,36 +71,64 @@ fn postgres_counts_per_row_only_where_few_records_reach_a_large_child_table() {
             );
         }
     }
-    // The per-row case selects some contacts only through its count, so
-    // the correlated `COUNT(*)` decided records.
-    let (text, _) = &cases[0];
-    let plan = segql::plan(text, &segql::Options::new(&schema)).unwrap();
+    // Some contacts are selected only through the count, so the
+    // correlated `COUNT(*)` decided records.
     let counted_only = segql::plan(
         &format!("contact where {three_countries} and has at least 15 interaction"),
         &segql::Options::new(&schema),
     )
     .unwrap();
-    let counted_only = segql::eval::evaluate(&counted_only, &store, now).unwrap();
-    assert!(!counted_only.is_empty());
-    let found = db.ids(&schema, &plan, now).unwrap();
-    assert!(counted_only.iter().all(|id| found.contains(id)));
-    // The records that reach the count are those failing the `or`'s own
-    // tests, counted by the database as the memory engine counts them.
+    assert!(!segql::eval::evaluate(&counted_only, &store, now)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn postgres_counts_the_records_reaching_a_root_or_count_whole_or_sampled() {
+    let Some(pg) = support::pg::TestPg::start() else {
+        return;
+    };
+    let schema = crm_schema();
+    let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    segql::demo::generate_into(&mut conn, &segql::demo::DemoOptions::new(1000, 7, now)).unwrap();
+    let store = segql::eval::Store::load(&mut SqliteBackend::new(&conn), &schema, None).unwrap();
+    let mut client = pg.client();
+    segql::demo::copy_sqlite_to_postgres(&conn, &mut client, &schema).unwrap();
+    let mut db = PostgresBackend::new(&mut client);
+    let three_countries = "country in [\"France\", \"Japan\", \"Brazil\"]";
+    let text = format!(
+        "contact where not ({three_countries}) or has subscription(list = \"Events\") \
+         or has at least 15 interaction or has lead(status = \"Open\")"
+    );
+    let plan = segql::plan(&text, &segql::Options::new(&schema)).unwrap();
     let question = sql::root_or_counts::question(&plan, &schema, &sql::Postgres)
         .unwrap()
         .expect("a count under a root or");
-    let reach = question.reach.expect("an own-row test");
-    let reach_sql =
-        sql::to_sql(&reach, &schema, &sql::Postgres, &SqlOptions::new(true, now)).unwrap();
-    let reaching = db.query_count(&reach_sql).unwrap();
-    let three = segql::plan(
-        &format!("contact where {three_countries}"),
+    assert_eq!(question.child_tables, ["interaction"]);
+    let reach = question.reach.expect("tests before the count");
+    // Those records fail the field test and the `has subscription`
+    // written before the count: the memory engine counts them so.
+    let failing = segql::plan(
+        &format!("contact where {three_countries} and not has subscription(list = \"Events\")"),
         &segql::Options::new(&schema),
     )
     .unwrap();
-    assert_eq!(
-        reaching,
-        segql::eval::count(&three, &store, now).unwrap() as u64
+    let expected = segql::eval::count(&failing, &store, now).unwrap() as u64;
+    assert!(expected > 0 && expected < 100, "{expected}");
+    let whole = sql::root_or_counts::reach_query(&reach, &schema, now, None).unwrap();
+    assert_eq!(db.query_count(&whole).unwrap(), expected);
+    // A sample of every page is the whole table.
+    let all_pages = sql::root_or_counts::reach_query(&reach, &schema, now, Some(100.0)).unwrap();
+    assert_eq!(db.query_count(&all_pages).unwrap(), expected);
+    // Half of them: the same pages every time, about half the records.
+    let half = sql::root_or_counts::reach_query(&reach, &schema, now, Some(50.0)).unwrap();
+    let sampled = db.query_count(&half).unwrap();
+    assert_eq!(db.query_count(&half).unwrap(), sampled);
+    assert!(sampled < expected, "{sampled} of {expected}");
+    let estimate = sql::root_or_counts::estimate(sampled, Some(50.0));
+    assert!(
+        estimate > expected as f64 * 0.3 && estimate < expected as f64 * 1.7,
+        "{estimate} for {expected}"
     );
-    assert_eq!(reaching, 100);
 }
