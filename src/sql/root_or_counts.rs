@@ -10,17 +10,18 @@
 //! 50,827 contacts reached the count (0.3 s counted per row, the SQL a DBA
 //! would write for `wide_or_50`), and over 1.5M leads the hash is the
 //! faster (`wide_or`, 227,000 contacts reaching it). PostgreSQL's own
-//! estimates of the rows that reach the count were 7-9x low, too low to
+//! row estimates for negated text tests were several times too low to
 //! choose by (benches/README.md, "Every shape at 1M, one run, and a quiet
-//! PostgreSQL run"). So a runner that can ask the database does, in two
-//! steps:
+//! PostgreSQL run"). So a runner that can ask the database does:
 //!
 //! 1. [`question`]: whether the plan has such a count, over which child
-//!    tables, and the plan that counts the rows reaching it;
-//! 2. with the tables' sizes (the catalog's estimates, which are good for
-//!    whole tables), [`worth_counting`] says whether the hash is dear
-//!    enough to pay for a count of the reaching rows (a scan of the
-//!    root's table of its own), and [`choose`] decides by that count.
+//!    tables, and the plan of the records reaching it (those failing
+//!    every test the SQL makes before it);
+//! 2. with the tables' sizes (the catalog's estimates, good for whole
+//!    tables), [`worth_counting`] says whether the hash is dear enough to
+//!    pay for counting those records ([`reach_query`]: over a sample of a
+//!    large table, [`sample_percent`], scaled up by [`estimate`]), and
+//!    [`choose`] decides by that count.
 //!
 //! Both forms give the same records; only their speed differs.
 
