@@ -64,17 +64,15 @@ impl<C: BorrowMut<Client>> PostgresBackend<C> {
         let Some(question) = root_or_counts::question(plan, schema, &sql::Postgres)? else {
             return Ok(RootOrCounts::Groups);
         };
-        let Some(root_rows) = estimated_rows(self.client(), &question.root_table)? else {
+        let tables: Vec<&str> = std::iter::once(&question.root_table)
+            .chain(&question.child_tables)
+            .map(String::as_str)
+            .collect();
+        let Some(rows) = self.estimated_rows(&tables)? else {
             return Ok(RootOrCounts::Groups);
         };
-        let mut child_rows = Vec::with_capacity(question.child_tables.len());
-        for table in &question.child_tables {
-            match estimated_rows(self.client(), table)? {
-                Some(rows) => child_rows.push(rows),
-                None => return Ok(RootOrCounts::Groups),
-            }
-        }
-        if !root_or_counts::worth_counting(root_rows, &child_rows) {
+        let (root_rows, child_rows) = (rows[0], &rows[1..]);
+        if !root_or_counts::worth_counting(root_rows, child_rows) {
             return Ok(RootOrCounts::Groups);
         }
         let reaching = match &question.reach {
@@ -85,23 +83,30 @@ impl<C: BorrowMut<Client>> PostgresBackend<C> {
                 root_or_counts::estimate(self.query_count(&query)?, percent)
             }
         };
-        Ok(root_or_counts::choose(reaching, &child_rows))
+        Ok(root_or_counts::choose(reaching, child_rows))
     }
-}
 
-/// The catalog's estimate of the rows of `table` (`pg_class.reltuples`, as
-/// `ANALYZE` and `VACUUM` leave it), or `None` where the table has none:
-/// never analyzed, empty, or not found on the search path.
-fn estimated_rows(client: &mut Client, table: &str) -> Result<Option<f64>> {
-    let row = client
-        .query_one(
-            "SELECT (SELECT reltuples::float8 FROM pg_catalog.pg_class \
-             WHERE oid = to_regclass(quote_ident($1)))",
-            &[&table],
-        )
-        .map_err(error)?;
-    let rows: Option<f64> = row.try_get(0).map_err(error)?;
-    Ok(rows.filter(|rows| *rows > 0.0))
+    /// The catalog's estimates of the rows of `tables` (`pg_class.reltuples`,
+    /// as `ANALYZE` and `VACUUM` leave them), in one round trip; `None` where
+    /// one has none: never analyzed, empty, or not found on the search path
+    /// ([`PostgresBackend::root_or_counts`] reads them).
+    pub fn estimated_rows(&mut self, tables: &[&str]) -> Result<Option<Vec<f64>>> {
+        let rows = self
+            .client()
+            .query(
+                "SELECT (SELECT reltuples::float8 FROM pg_catalog.pg_class \
+                 WHERE oid = to_regclass(quote_ident(t.name))) \
+                 FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY t.n",
+                &[&tables],
+            )
+            .map_err(error)?;
+        rows.iter()
+            .map(|row| {
+                let rows: Option<f64> = row.try_get(0).map_err(error)?;
+                Ok(rows.filter(|rows| *rows > 0.0))
+            })
+            .collect::<Result<Option<Vec<f64>>>>()
+    }
 }
 
 /// Connects to the database at the URL `spec` (without TLS). PostgreSQL

@@ -236,6 +236,13 @@ impl RootForm {
 /// Whether `filter`, a query's root `WHERE`, is an `OR` of two or more
 /// conditions once negations are pushed down (`not (a and b)` is one).
 fn is_disjunction(filter: &PlanExpr) -> bool {
+    root_or_operands(filter).is_some_and(|(items, _)| items.len() > 1)
+}
+
+/// The operands of `filter`'s `OR` once negations are pushed down, and
+/// whether each stands negated (`not (a and b)` is `not a or not b`);
+/// `None` where it is no `OR`.
+fn root_or_operands(filter: &PlanExpr) -> Option<(&[PlanExpr], bool)> {
     let mut negated = false;
     let mut filter = filter;
     loop {
@@ -245,9 +252,9 @@ fn is_disjunction(filter: &PlanExpr) -> bool {
                 filter = inner;
             }
             PlanExpr::Segment(segment) => filter = &segment.filter,
-            PlanExpr::Or(items) => return !negated && items.len() > 1,
-            PlanExpr::And(items) => return negated && items.len() > 1,
-            _ => return false,
+            PlanExpr::Or(items) if !negated => return Some((items, false)),
+            PlanExpr::And(items) if negated => return Some((items, true)),
+            _ => return None,
         }
     }
 }

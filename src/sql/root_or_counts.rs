@@ -26,16 +26,18 @@
 //! Both forms give the same records; only their speed differs.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use super::{entity, to_sampled_sql, to_sql, Dialect, Postgres, RootForm, SqlOptions, SqlQuery};
+use super::{
+    entity, root_or_operands, to_sampled_sql, to_sql, Dialect, Postgres, RootForm, SqlOptions,
+    SqlQuery,
+};
 use crate::error::Result;
 use crate::plan::{Direction, Plan, PlanExpr, Quantifier};
 use crate::schema::Schema;
 
 /// How a counted `has` of the root's children under a root `or` written
 /// for a scan is tested.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RootOrCounts {
     /// `EXISTS` over the groups of the child table that pass (PostgreSQL
     /// hashes them once where they fit in `work_mem`): what `compile`
@@ -74,46 +76,42 @@ pub fn question(
     if !RootForm::of(&plan.filter, root, dialect).scans_root_or {
         return Ok(None);
     }
-    let Some(operands) = or_operands(&plan.filter) else {
+    let Some((items, negated)) = root_or_operands(&plan.filter) else {
         return Ok(None);
     };
-    let mut child_tables = Vec::new();
-    let mut stack: Vec<&PlanExpr> = operands.iter().map(|(operand, _)| *operand).collect();
-    while let Some(expr) = stack.pop() {
-        match expr {
-            PlanExpr::Not(inner) => stack.push(inner),
-            PlanExpr::And(items) | PlanExpr::Or(items) => stack.extend(items),
-            PlanExpr::Segment(segment) => stack.push(&segment.filter),
-            PlanExpr::Related(related)
-                if related.link.direction == Direction::ToChildren
-                    && is_counted(related.quantifier) =>
-            {
-                child_tables.push(entity(schema, &related.link.to)?.table.clone());
-            }
-            PlanExpr::Related(_)
-            | PlanExpr::Const(_)
-            | PlanExpr::Field(_)
-            | PlanExpr::Aggregate(_) => {}
-        }
-    }
+    // The child table of each counted `has`, operand by operand.
+    let counted: Vec<Vec<&str>> = items
+        .iter()
+        .map(|item| {
+            let mut children = Vec::new();
+            counted_children(item, &mut children);
+            children
+        })
+        .collect();
+    let child_tables = counted
+        .iter()
+        .flatten()
+        .map(|child| Ok(entity(schema, child)?.table.clone()))
+        .collect::<Result<Vec<String>>>()?;
     if child_tables.is_empty() {
         return Ok(None);
     }
     // The SQL tests the `or`'s own-row operands first, then the others in
     // the order written (`own_row_tests_first`): a record reaches the
     // first count when it fails all of those before it.
-    let (own, others): (Vec<_>, Vec<_>) = operands
-        .into_iter()
-        .partition(|(operand, _)| reads_own_row_only(operand));
+    let (own, others): (Vec<_>, Vec<_>) = items
+        .iter()
+        .zip(&counted)
+        .partition(|(item, _)| reads_own_row_only(item));
     let first_count = others
         .iter()
-        .position(|(operand, _)| counts_children(operand))
+        .position(|(_, children)| !children.is_empty())
         .unwrap_or(others.len());
     let before: Vec<PlanExpr> = own
         .into_iter()
         .chain(others.into_iter().take(first_count))
-        .map(|(operand, negated)| {
-            let operand = operand.clone();
+        .map(|(item, _)| {
+            let operand = item.clone();
             if negated {
                 PlanExpr::Not(Box::new(operand))
             } else {
@@ -135,40 +133,26 @@ pub fn question(
     }))
 }
 
-/// The operands of the root `or` once negations are pushed down, each
-/// with whether it stands negated (`not (a and b)` is `not a or not b`).
-fn or_operands(filter: &PlanExpr) -> Option<Vec<(&PlanExpr, bool)>> {
-    let mut negated = false;
-    let mut filter = filter;
-    loop {
-        match filter {
-            PlanExpr::Not(inner) => {
-                negated = !negated;
-                filter = inner;
-            }
-            PlanExpr::Segment(segment) => filter = &segment.filter,
-            PlanExpr::Or(items) if !negated => {
-                return Some(items.iter().map(|item| (item, false)).collect())
-            }
-            PlanExpr::And(items) if negated => {
-                return Some(items.iter().map(|item| (item, true)).collect())
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// Whether `expr`, an operand of the root `or`, holds a counted `has` of
-/// the root's children (not one under another `has`).
-fn counts_children(expr: &PlanExpr) -> bool {
+/// Pushes onto `children` the entity of each counted `has` of the root's
+/// children in `expr`, an operand of the root `or` (not those under
+/// another `has`).
+fn counted_children<'e>(expr: &'e PlanExpr, children: &mut Vec<&'e str>) {
     match expr {
-        PlanExpr::Not(inner) => counts_children(inner),
-        PlanExpr::And(items) | PlanExpr::Or(items) => items.iter().any(counts_children),
-        PlanExpr::Segment(segment) => counts_children(&segment.filter),
-        PlanExpr::Related(related) => {
-            related.link.direction == Direction::ToChildren && is_counted(related.quantifier)
+        PlanExpr::Not(inner) => counted_children(inner, children),
+        PlanExpr::And(items) | PlanExpr::Or(items) => {
+            for item in items {
+                counted_children(item, children);
+            }
         }
-        PlanExpr::Const(_) | PlanExpr::Field(_) | PlanExpr::Aggregate(_) => false,
+        PlanExpr::Segment(segment) => counted_children(&segment.filter, children),
+        PlanExpr::Related(related)
+            if related.link.direction == Direction::ToChildren
+                && is_counted(related.quantifier) =>
+        {
+            children.push(&related.link.to)
+        }
+        PlanExpr::Related(_) | PlanExpr::Const(_) | PlanExpr::Field(_) | PlanExpr::Aggregate(_) => {
+        }
     }
 }
 

@@ -16,20 +16,47 @@ use segql::sql::{self, RootOrCounts, SqlOptions};
 
 use crate::support;
 
-#[test]
-fn postgres_runs_both_forms_of_a_root_or_count_to_the_same_records() {
-    let Some(pg) = support::pg::TestPg::start() else {
-        return;
-    };
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap()
+}
+
+/// The seed-7 demo of 1,000 contacts (about 10,200 interactions and 1,500
+/// leads; 100 contacts in France, Japan or Brazil) in a PostgreSQL
+/// database of its own, and the memory engine's store of it; `None`
+/// without a server.
+struct Demo {
+    // Before the database, which is dropped with its server handle.
+    client: postgres::Client,
+    store: segql::eval::Store,
+    _pg: support::pg::TestPg,
+}
+
+fn demo() -> Option<Demo> {
+    let pg = support::pg::TestPg::start()?;
     let schema = crm_schema();
-    let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-    // 1,000 contacts, about 10,200 interactions and 1,500 leads; 100
-    // contacts in France, Japan or Brazil.
-    segql::demo::generate_into(&mut conn, &segql::demo::DemoOptions::new(1000, 7, now)).unwrap();
+    segql::demo::generate_into(&mut conn, &segql::demo::DemoOptions::new(1000, 7, now())).unwrap();
     let store = segql::eval::Store::load(&mut SqliteBackend::new(&conn), &schema, None).unwrap();
     let mut client = pg.client();
     segql::demo::copy_sqlite_to_postgres(&conn, &mut client, &schema).unwrap();
+    Some(Demo {
+        _pg: pg,
+        client,
+        store,
+    })
+}
+
+#[test]
+fn postgres_runs_both_forms_of_a_root_or_count_to_the_same_records() {
+    let Some(Demo {
+        _pg,
+        mut client,
+        store,
+    }) = demo()
+    else {
+        return;
+    };
+    let (schema, now) = (crm_schema(), now());
     // The choice reads the tables' sizes as `ANALYZE` leaves them.
     client.batch_execute("VACUUM ANALYZE").unwrap();
     let mut db = PostgresBackend::new(&mut client);
@@ -85,16 +112,15 @@ fn postgres_runs_both_forms_of_a_root_or_count_to_the_same_records() {
 
 #[test]
 fn postgres_counts_the_records_reaching_a_root_or_count_whole_or_sampled() {
-    let Some(pg) = support::pg::TestPg::start() else {
+    let Some(Demo {
+        _pg,
+        mut client,
+        store,
+    }) = demo()
+    else {
         return;
     };
-    let schema = crm_schema();
-    let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
-    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-    segql::demo::generate_into(&mut conn, &segql::demo::DemoOptions::new(1000, 7, now)).unwrap();
-    let store = segql::eval::Store::load(&mut SqliteBackend::new(&conn), &schema, None).unwrap();
-    let mut client = pg.client();
-    segql::demo::copy_sqlite_to_postgres(&conn, &mut client, &schema).unwrap();
+    let (schema, now) = (crm_schema(), now());
     let mut db = PostgresBackend::new(&mut client);
     let three_countries = "country in [\"France\", \"Japan\", \"Brazil\"]";
     let text = format!(
@@ -130,5 +156,35 @@ fn postgres_counts_the_records_reaching_a_root_or_count_whole_or_sampled() {
     assert!(
         estimate > expected as f64 * 0.3 && estimate < expected as f64 * 1.7,
         "{estimate} for {expected}"
+    );
+}
+
+#[test]
+fn postgres_reads_the_tables_sizes_in_order_only_once_analyzed() {
+    let Some(Demo {
+        _pg, mut client, ..
+    }) = demo()
+    else {
+        return;
+    };
+    let mut db = PostgresBackend::new(&mut client);
+    // A freshly copied table has no size in the catalog yet; nor has a
+    // table that does not exist.
+    db.client()
+        .batch_execute("CREATE TABLE never_analyzed (id integer)")
+        .unwrap();
+    assert_eq!(db.estimated_rows(&["never_analyzed"]).unwrap(), None);
+    assert_eq!(db.estimated_rows(&["no_such_table"]).unwrap(), None);
+    db.client()
+        .batch_execute("VACUUM ANALYZE contact, interaction, lead")
+        .unwrap();
+    let rows = db
+        .estimated_rows(&["interaction", "contact", "lead"])
+        .unwrap()
+        .expect("analyzed tables");
+    assert_eq!(rows, [10_228.0, 1_000.0, 1_523.0]);
+    assert_eq!(
+        db.estimated_rows(&["contact", "never_analyzed"]).unwrap(),
+        None
     );
 }
